@@ -1,0 +1,3 @@
+from ktstat.cli import main
+
+main()

@@ -1,0 +1,256 @@
+"""Domain definitions: a programme declared as data.
+
+A domain is a folder holding ``domain.toml`` and its code lists (CSV: ``code, parent,
+label_en, label_ko``). Built-in domains live in ``ktstat/domains/``; more are found in the
+folders listed in the ``KTSTAT_DOMAINS`` environment variable (``os.pathsep``-separated).
+A code-list reference ``shared:NAME.csv`` points to ``ktstat/codelists/``. Adding a programme
+means adding such a folder; no code changes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from ktstat.errors import DomainError
+from ktstat.periods import Period, complete_periods, parse
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+BUILTIN_DOMAINS = PACKAGE_DIR / "domains"
+SHARED_CODELISTS = PACKAGE_DIR / "codelists"
+SOURCES = ("item", "partner", "reporter")
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    parent: str
+    label_en: str
+    label_ko: str
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """A versioned, possibly hierarchical code list. ``version`` is a content hash."""
+
+    name: str
+    codes: tuple[Code, ...]
+    version: str
+
+    @property
+    def by_code(self) -> dict[str, Code]:
+        return {c.code: c for c in self.codes}
+
+    def depth(self, code: str) -> int:
+        """1 for a root code, 2 for its children, and so on."""
+        by = self.by_code
+        d, c = 1, by[code]
+        while c.parent:
+            d += 1
+            c = by[c.parent]
+        return d
+
+    def ancestor(self, code: str, level: int) -> str | None:
+        """The ancestor of ``code`` at depth ``level`` (the code itself at its own depth)."""
+        by = self.by_code
+        chain = [code]
+        while by[chain[-1]].parent:
+            chain.append(by[chain[-1]].parent)
+        chain.reverse()
+        return chain[level - 1] if level <= len(chain) else None
+
+    def leaves(self) -> list[str]:
+        parents = {c.parent for c in self.codes}
+        return [c.code for c in self.codes if c.code not in parents]
+
+    def label(self, code: str, lang: str = "en") -> str:
+        c = self.by_code.get(code)
+        if c is None:
+            return code
+        return c.label_ko if lang == "ko" else c.label_en
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """How a breakdown classifies the reporter cells.
+
+    ``source``: ``item`` or ``partner`` (the record's code, taken at hierarchy depth
+    ``level`` of ``codelist``) or ``reporter`` (the reporter's industry, size class and
+    platform flag, matched against ``rules``; ``match`` ``first`` gives one code per
+    reporter, ``all`` every matching code, rolled up to its ancestors).
+    ``partition``: whether the items add up to the total.
+    """
+
+    name: str
+    source: str
+    codelist: CodeList
+    level: int = 0
+    rules: tuple[dict[str, str], ...] = ()
+    match: str = "first"
+    partition: bool = True
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    min_reporters: int = 3
+    dominance_n: int = 2
+    dominance_k: float = 85.0
+    p_percent: float = 10.0
+    protection_percent: float = 10.0
+
+
+@dataclass(frozen=True)
+class Domain:
+    id: str
+    version: str
+    label_en: str
+    label_ko: str
+    base_frequency: str
+    frequencies: tuple[str, ...]
+    first_period: Period
+    last_period: Period
+    provisional_latest: int
+    release_frequency: str
+    item_codelist: CodeList
+    partner_codelist: CodeList
+    breakdowns: dict[str, Breakdown]
+    crosses: tuple[tuple[str, ...], ...]
+    disclosure: Disclosure
+    path: Path
+    codelists: dict[str, CodeList] = field(default_factory=dict)
+
+    def breakdown_names(self) -> list[str]:
+        """``total``, every breakdown, then every cross (``a+b``), in declared order."""
+        return ["total", *self.breakdowns, *("+".join(c) for c in self.crosses)]
+
+    def periods(self, freq: str) -> list[Period]:
+        """The complete periods of ``freq`` the domain covers."""
+        return complete_periods(self.first_period, self.last_period, freq)
+
+    def provisional_periods(self) -> set[str]:
+        """Labels of provisional periods: the latest ``provisional_latest`` periods of the
+        release frequency, with every period they contain and every period containing them."""
+        if self.provisional_latest <= 0:
+            return set()
+        rel = self.periods(self.release_frequency)[-self.provisional_latest :]
+        out: set[str] = set()
+        for p in rel:
+            out.add(str(p))
+            for f in ("A", "H", "Q"):
+                if f == p.freq:
+                    continue
+                try:
+                    out.add(str(p.to(f)))
+                except ValueError:
+                    out.update(str(s) for s in p.subperiods(f))
+        return out
+
+
+def _read_codelist(path: Path, name: str) -> CodeList:
+    if not path.exists():
+        raise DomainError(f"code list {name} not found at {path}")
+    raw = path.read_bytes()
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    need = {"code", "parent", "label_en", "label_ko"}
+    if not rows or not need <= set(rows[0]):
+        raise DomainError(f"code list {path} needs the columns {', '.join(sorted(need))}")
+    codes = tuple(
+        Code(r["code"].strip(), (r["parent"] or "").strip(), r["label_en"], r["label_ko"])
+        for r in rows
+    )
+    seen = {c.code for c in codes}
+    for c in codes:
+        if c.parent and c.parent not in seen:
+            raise DomainError(f"code list {path}: parent {c.parent!r} of {c.code!r} is not a code")
+    version = hashlib.sha256(raw).hexdigest()[:12]
+    return CodeList(name, codes, version)
+
+
+def _read_rules(path: Path) -> tuple[dict[str, str], ...]:
+    if not path.exists():
+        raise DomainError(f"rules file not found: {path}")
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = [dict(r) for r in csv.DictReader(f)]
+    allowed = {"industry", "size_class", "platform", "code"}
+    if not rows or "code" not in rows[0] or not set(rows[0]) <= allowed:
+        raise DomainError(f"rules file {path}: columns must be among {sorted(allowed)}")
+    return tuple(rows)
+
+
+def domain_dirs() -> list[Path]:
+    extra = [Path(p) for p in os.environ.get("KTSTAT_DOMAINS", "").split(os.pathsep) if p]
+    dirs = [d for base in [BUILTIN_DOMAINS, *extra] if base.is_dir() for d in base.iterdir()]
+    return sorted(d for d in dirs if (d / "domain.toml").exists())
+
+
+def available() -> list[str]:
+    return [d.name for d in domain_dirs()]
+
+
+@cache
+def load(domain_id: str) -> Domain:
+    """Load a domain by id; raises DomainError naming the known ids when it does not exist."""
+    for d in domain_dirs():
+        if d.name == domain_id:
+            return _load_dir(d)
+    raise DomainError(f"unknown domain {domain_id!r}; known domains: {', '.join(available())}")
+
+
+def _load_dir(path: Path) -> Domain:
+    spec = tomllib.loads((path / "domain.toml").read_text(encoding="utf-8"))
+    lists: dict[str, CodeList] = {}
+
+    def codelist(ref: str) -> CodeList:
+        if ref not in lists:
+            file = SHARED_CODELISTS / ref[7:] if ref.startswith("shared:") else path / ref
+            lists[ref] = _read_codelist(file, ref)
+        return lists[ref]
+
+    try:
+        breakdowns = {}
+        for name, b in spec["breakdowns"].items():
+            if b["source"] not in SOURCES:
+                raise DomainError(f"{path}/domain.toml: breakdown {name}: source must be one of {SOURCES}")
+            breakdowns[name] = Breakdown(
+                name=name,
+                source=b["source"],
+                codelist=codelist(b["codelist"]),
+                level=int(b.get("level", 0)),
+                rules=_read_rules(path / b["rules"]) if "rules" in b else (),
+                match=b.get("match", "first"),
+                partition=bool(b.get("partition", True)),
+            )
+        crosses = tuple(tuple(c) for c in spec.get("crosses", {}).get("list", []))
+        for c in crosses:
+            for part in c:
+                if part not in breakdowns:
+                    raise DomainError(f"{path}/domain.toml: cross {'+'.join(c)} names unknown breakdown {part}")
+        dom = Domain(
+            id=spec["id"],
+            version=str(spec["version"]),
+            label_en=spec["label_en"],
+            label_ko=spec["label_ko"],
+            base_frequency=spec["base_frequency"],
+            frequencies=tuple(spec["frequencies"]),
+            first_period=parse(spec["first_period"]),
+            last_period=parse(spec["last_period"]),
+            provisional_latest=int(spec.get("provisional_latest", 0)),
+            release_frequency=spec.get("release_frequency", spec["frequencies"][-1]),
+            item_codelist=codelist(spec["records"]["item_codelist"]),
+            partner_codelist=codelist(spec["records"]["partner_codelist"]),
+            breakdowns=breakdowns,
+            crosses=crosses,
+            disclosure=Disclosure(**spec.get("disclosure", {})),
+            path=path,
+            codelists=lists,
+        )
+    except KeyError as e:
+        raise DomainError(f"{path}/domain.toml lacks the setting {e.args[0]!r}") from None
+    if dom.first_period.freq != dom.base_frequency:
+        raise DomainError(f"{path}/domain.toml: first_period must be of the base frequency")
+    return dom

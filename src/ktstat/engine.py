@@ -1,0 +1,42 @@
+"""Engine: the base aggregation, the one pass over the full micro-data.
+
+``base_aggregation`` turns the accepted records of a domain (table ``records``) into the
+reporter-cell table (``reporter_cells``): one row per reporter x base period x flow x item x
+partner (with the reporter's classification attributes for that period), the amount in
+micro-dollars. Amounts are summed per currency in hundredths (exact integers), then converted
+once with the period's average rate, rounding half away from zero to the micro-dollar, then
+summed across currencies: no floating point touches money.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ktstat.domain import Domain
+
+if TYPE_CHECKING:
+    import duckdb
+
+BASE_AGGREGATION = """
+WITH by_currency AS (
+    SELECT domain, reporter_id, period, period_index, flow, item, partner, industry, size_class,
+           platform, currency, per_usd, sum(amount_minor) AS minor, count(*) AS n
+    FROM records WHERE domain = ?
+    GROUP BY ALL
+)
+SELECT domain, reporter_id, period, period_index, flow, item, partner, industry, size_class,
+       platform,
+       sum(CASE WHEN minor >= 0 THEN (minor * 10000000000 + per_usd // 2) // per_usd
+                ELSE -((-minor * 10000000000 + per_usd // 2) // per_usd) END) AS amount_usd_micro,
+       sum(n) AS records
+FROM by_currency
+GROUP BY ALL
+"""
+
+
+def base_aggregation(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
+    """Rebuild the domain's reporter-cell table; returns its row count."""
+    con.execute("DELETE FROM reporter_cells WHERE domain = ?", [domain.id])
+    con.execute(f"INSERT INTO reporter_cells {BASE_AGGREGATION}", [domain.id])
+    n = con.execute("SELECT count(*) FROM reporter_cells WHERE domain = ?", [domain.id]).fetchone()
+    return int(n[0]) if n else 0

@@ -1,0 +1,144 @@
+"""Indicators: every measure of DESIGN.md for every cube cell, as a tidy table.
+
+Input: table ``cube`` of a domain. Output rows ``domain, period, breakdown, item, measure,
+value, status`` in table ``indicators``. Units: US dollars for money (``exports``,
+``imports``, ``balance``, ``volume``, their ``_change``), percent for ``_growth``,
+``_share`` and ``_contribution``, a plain number for ``ratio``, integers for ``_rank``, 0/1
+for ``_record`` flags. Comparisons are with the previous period of the same frequency;
+sub-annual periods also get ``_yoy`` variants (same period a year earlier).
+
+Status: ``N`` (value empty) when a measure is not meaningful: no comparison period, a
+growth on a non-positive base, a ratio or share on a zero or negative base, a contribution
+when the total did not change; ``P`` in provisional periods; ``A`` otherwise. Every item of
+a breakdown seen in any period of a frequency is present in every period of it (zero when
+nothing was reported).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ktstat.domain import Domain
+from ktstat.periods import PER_YEAR
+
+if TYPE_CHECKING:
+    import duckdb
+
+LEVELS = ("exports", "imports", "balance", "volume")
+CHANGE = ("exports", "imports", "balance", "volume", "ratio")
+GROWTH = ("exports", "imports", "volume")
+SHARE = ("exports", "imports", "volume")
+RANK = ("exports", "imports", "balance", "volume", "ratio")
+RECORD = ("exports", "imports", "balance", "volume")
+
+
+def measure_names(freq: str) -> list[str]:
+    """The measures computed for a frequency, in output order."""
+    out = [*LEVELS, "ratio"]
+    suffixes = [""] if freq == "A" else ["", "_yoy"]
+    for s in suffixes:
+        out += [f"{m}_change{s}" for m in CHANGE]
+        out += [f"{m}_growth{s}" for m in GROWTH]
+        out += [f"{m}_contribution{s}" for m in GROWTH]
+    out += [f"{m}_share" for m in SHARE]
+    out += [f"{m}_rank" for m in RANK]
+    out += [f"{m}_record" for m in RECORD] + ["balance_record_low"]
+    return out
+
+
+def _exprs(freq: str) -> dict[str, str]:
+    """SQL for each measure over the wide table ``w`` (NULL = not meaningful)."""
+    e: dict[str, str] = {
+        "exports": "x", "imports": "m", "balance": "x - m", "volume": "x + m",
+        "ratio": "CASE WHEN m > 0 THEN x / m END",
+    }
+    for s, p in ([("", "p")] if freq == "A" else [("", "p"), ("_yoy", "y")]):
+        prev = {"exports": f"{p}x", "imports": f"{p}m", "balance": f"{p}x - {p}m",
+                "volume": f"{p}x + {p}m", "ratio": f"CASE WHEN {p}m > 0 THEN {p}x / {p}m END"}
+        tot_prev = {"exports": f"t{p}x", "imports": f"t{p}m", "volume": f"t{p}x + t{p}m"}
+        tot = {"exports": "tx", "imports": "tm", "volume": "tx + tm"}
+        for mm in CHANGE:
+            e[f"{mm}_change{s}"] = f"CASE WHEN has_{p} THEN ({e[mm]}) - ({prev[mm]}) END"
+        for mm in GROWTH:
+            e[f"{mm}_growth{s}"] = (
+                f"CASE WHEN has_{p} AND ({prev[mm]}) > 0 THEN 100 * (({e[mm]}) / ({prev[mm]}) - 1) END")
+            e[f"{mm}_contribution{s}"] = (
+                f"CASE WHEN has_{p} AND ({tot[mm]}) <> ({tot_prev[mm]}) THEN "
+                f"100 * (({e[mm]}) - ({prev[mm]})) / (({tot[mm]}) - ({tot_prev[mm]})) END")
+    for mm in SHARE:
+        t = {"exports": "tx", "imports": "tm", "volume": "tx + tm"}[mm]
+        e[f"{mm}_share"] = f"CASE WHEN ({t}) > 0 THEN 100 * ({e[mm]}) / ({t}) END"
+    for mm in RANK:
+        e[f"{mm}_rank"] = f"r_{mm}"
+    for mm in RECORD:
+        e[f"{mm}_record"] = f"CASE WHEN max_{mm} IS NULL OR ({e[mm]}) >= max_{mm} THEN 1 ELSE 0 END"
+    e["balance_record_low"] = "CASE WHEN min_balance IS NULL OR (x - m) <= min_balance THEN 1 ELSE 0 END"
+    return e
+
+
+def _wide_sql(domain: Domain, freq: str) -> str:
+    per_year = PER_YEAR[freq]
+    lv = {"exports": "x", "imports": "m", "balance": "x - m", "volume": "x + m"}
+    ranks = ",\n".join(
+        f"CASE WHEN {'m > 0' if mm == 'ratio' else 'true'} THEN rank() OVER (PARTITION BY period, breakdown, "
+        f"rank_group, {'m > 0' if mm == 'ratio' else 'true'} ORDER BY "
+        f"{'x / nullif(m, 0)' if mm == 'ratio' else lv[mm]} DESC) END AS r_{mm}"
+        for mm in RANK
+    )
+    records = ",\n".join(
+        f"max({lv[mm]}) OVER (PARTITION BY breakdown, item ORDER BY period_index "
+        f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS max_{mm}"
+        for mm in RECORD
+    )
+    return f"""
+    WITH cells AS (
+        SELECT breakdown, item, any_value(rank_group) AS rank_group FROM cube
+        WHERE domain = '{domain.id}' AND freq = '{freq}' GROUP BY ALL),
+    periods AS (SELECT DISTINCT period, period_index FROM pmap WHERE freq = '{freq}'),
+    lv AS (
+        SELECT c.breakdown, c.item, c.rank_group, p.period, p.period_index,
+            coalesce(sum(CASE WHEN k.flow = 'X' THEN k.amount_usd_micro END), 0) / 1e6 AS x,
+            coalesce(sum(CASE WHEN k.flow = 'M' THEN k.amount_usd_micro END), 0) / 1e6 AS m
+        FROM cells c CROSS JOIN periods p
+        LEFT JOIN cube k ON k.domain = '{domain.id}' AND k.freq = '{freq}' AND k.breakdown = c.breakdown
+             AND k.item = c.item AND k.period = p.period
+        GROUP BY ALL),
+    lv2 AS (
+        SELECT l.*, t.x AS tx, t.m AS tm FROM lv l
+        JOIN lv t ON t.breakdown = 'total' AND t.period_index = l.period_index)
+    SELECT a.*,
+        p.period IS NOT NULL AS has_p, coalesce(p.x, 0) AS px, coalesce(p.m, 0) AS pm,
+        coalesce(p.tx, 0) AS tpx, coalesce(p.tm, 0) AS tpm,
+        y.period IS NOT NULL AS has_y, coalesce(y.x, 0) AS yx, coalesce(y.m, 0) AS ym,
+        coalesce(y.tx, 0) AS tyx, coalesce(y.tm, 0) AS tym,
+        {ranks},
+        {records},
+        min(x - m) OVER (PARTITION BY a.breakdown, a.item ORDER BY a.period_index
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS min_balance
+    FROM lv2 a
+    LEFT JOIN lv2 p ON p.breakdown = a.breakdown AND p.item = a.item AND p.period_index = a.period_index - 1
+    LEFT JOIN lv2 y ON y.breakdown = a.breakdown AND y.item = a.item AND y.period_index = a.period_index - {per_year}
+    """
+
+
+def build_indicators(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
+    """Rebuild the domain's indicators from ``cube`` (needs ``pmap``); returns the row count."""
+    con.execute("DELETE FROM indicators WHERE domain = ?", [domain.id])
+    provisional = sorted(domain.provisional_periods()) or [""]
+    plist = ", ".join(f"'{p}'" for p in provisional)
+    for freq in domain.frequencies:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE w AS {_wide_sql(domain, freq)}")
+        exprs = _exprs(freq)
+        selects = [
+            f"SELECT '{domain.id}', period, breakdown, item, '{name}' AS measure, "
+            f"CAST({exprs[name]} AS DOUBLE) AS value, period_index FROM w"
+            for name in measure_names(freq)
+        ]
+        con.execute(
+            f"""INSERT INTO indicators
+            SELECT * EXCLUDE (period_index, value), value,
+                   CASE WHEN value IS NULL THEN 'N' WHEN period IN ({plist}) THEN 'P' ELSE 'A' END
+            FROM ({' UNION ALL '.join(selects)}) u"""
+        )
+    n = con.execute("SELECT count(*) FROM indicators WHERE domain = ?", [domain.id]).fetchone()
+    return int(n[0]) if n else 0

@@ -1,0 +1,78 @@
+"""``ktstat show``: one breakdown of one period as a terminal table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ktstat import domain as domains
+from ktstat.errors import InputError, QueryError
+from ktstat.periods import parse
+
+
+def fmt_bn(value: float | None, status: str) -> str:
+    """Billions of US dollars, 2 decimals (3 below 0.1 bn); flags for withheld values."""
+    if value is None or status in ("N", "C"):
+        return {"C": "(confidential)", "N": "-"}.get(status, "-")
+    bn = value / 1e9
+    return f"{bn:,.3f}" if abs(bn) < 0.1 else f"{bn:,.2f}"
+
+
+def fmt_pct(value: float | None, status: str) -> str:
+    return "-" if value is None or status in ("N", "C") else f"{value:+.1f}%"
+
+
+def _label(dom: domains.Domain, breakdown: str, item: str, lang: str) -> str:
+    if breakdown == "total":
+        return "합계" if lang == "ko" else "Total"
+    parts = breakdown.split("+")
+    codes = item.split("+")
+    return " × ".join(dom.breakdowns[b].codelist.label(c, lang) for b, c in zip(parts, codes, strict=True))
+
+
+def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: str = "en") -> None:
+    import duckdb
+    from rich.console import Console
+    from rich.table import Table
+
+    dom = domains.load(domain_id)
+    if breakdown not in dom.breakdown_names():
+        raise QueryError(f"unknown breakdown {breakdown!r} for {domain_id}; choose from {', '.join(dom.breakdown_names())}")
+    try:
+        parse(period)
+    except ValueError as e:
+        raise QueryError(str(e)) from None
+    if not store.exists():
+        raise InputError(f"{store}: store not found; run `ktstat demo` or `ktstat compile` first")
+    con = duckdb.connect(str(store), read_only=True)
+    rows = con.execute(
+        "SELECT item, measure, value, status FROM indicators WHERE domain = ? AND period = ? AND breakdown = ?",
+        [domain_id, period, breakdown],
+    ).fetchall()
+    if not rows:
+        have = [r[0] for r in con.execute(
+            "SELECT DISTINCT period FROM indicators WHERE domain = ? ORDER BY period", [domain_id]).fetchall()]
+        span = f"{have[0]} to {have[-1]}" if have else "none"
+        raise QueryError(f"no data for {domain_id} {period}; periods in the store: {span}")
+    cells: dict[str, dict[str, tuple[float | None, str]]] = {}
+    for item, measure, value, status in rows:
+        cells.setdefault(item, {})[measure] = (value, status)
+    cols = [("exports", fmt_bn), ("imports", fmt_bn), ("balance", fmt_bn), ("volume", fmt_bn),
+            ("ratio", lambda v, s: "-" if v is None else f"{v:.2f}"),
+            ("exports_growth", fmt_pct), ("imports_growth", fmt_pct)]
+    ko = {"exports": "수출", "imports": "수입", "balance": "수지", "volume": "규모", "ratio": "수지비",
+          "exports_growth": "수출 증감률", "imports_growth": "수입 증감률"}
+    unit = "십억 달러" if lang == "ko" else "billions of US dollars"
+    title = f"{dom.label_ko if lang == 'ko' else dom.label_en} {period}: {breakdown} ({unit})"
+    table = Table(title=title)
+    table.add_column("항목" if lang == "ko" else "item")
+    for name, _ in cols:
+        table.add_column(ko[name] if lang == "ko" else name.replace("_", " "), justify="right")
+    order = sorted(cells, key=lambda i: -(cells[i].get("volume", (0, ""))[0] or 0))
+    for item in order:
+        ms = cells[item]
+        table.add_row(_label(dom, breakdown, item, lang),
+                      *(f(*ms.get(name, (None, "N"))) for name, f in cols))
+    status = {s for ms in cells.values() for _, s in ms.values()}
+    Console().print(table)
+    if "P" in status:
+        Console().print("P: provisional" if lang != "ko" else "P: 잠정치")

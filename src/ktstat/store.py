@@ -1,0 +1,48 @@
+"""The store: one DuckDB file holding inputs, code lists, the cube and the indicators.
+
+``open_store(path)`` creates the schema when missing. Money columns are exact: record
+amounts in hundredths of the currency unit, everything in US dollars in micro-dollars
+(HUGEINT); the indicators table holds presentation-ready DOUBLE values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS reporters (domain VARCHAR, reporter_id VARCHAR, name VARCHAR,
+    industry VARCHAR, size_class VARCHAR, platform BOOLEAN, valid_from DATE, valid_to DATE);
+CREATE TABLE IF NOT EXISTS rates (currency VARCHAR, period VARCHAR, per_usd HUGEINT);
+CREATE TABLE IF NOT EXISTS records (domain VARCHAR, file VARCHAR, row_no BIGINT,
+    record_id VARCHAR, reporter_id VARCHAR, period VARCHAR, period_index INTEGER, flow VARCHAR,
+    partner VARCHAR, item VARCHAR, currency VARCHAR, amount_minor HUGEINT, per_usd HUGEINT,
+    industry VARCHAR, size_class VARCHAR, platform BOOLEAN);
+CREATE TABLE IF NOT EXISTS quarantine (domain VARCHAR, file VARCHAR, row_no BIGINT,
+    field VARCHAR, value VARCHAR, rule VARCHAR, record_id VARCHAR);
+CREATE TABLE IF NOT EXISTS codelists (domain VARCHAR, codelist VARCHAR, version VARCHAR,
+    code VARCHAR, parent VARCHAR, label_en VARCHAR, label_ko VARCHAR);
+CREATE TABLE IF NOT EXISTS reporter_cells (domain VARCHAR, reporter_id VARCHAR, period VARCHAR,
+    period_index INTEGER, flow VARCHAR, item VARCHAR, partner VARCHAR, industry VARCHAR,
+    size_class VARCHAR, platform BOOLEAN, amount_usd_micro HUGEINT, records BIGINT);
+CREATE TABLE IF NOT EXISTS cube (domain VARCHAR, freq VARCHAR, period VARCHAR,
+    period_index INTEGER, breakdown VARCHAR, item VARCHAR, flow VARCHAR,
+    amount_usd_micro HUGEINT, reporters BIGINT, top1_micro HUGEINT, top2_micro HUGEINT,
+    rank_group VARCHAR);
+CREATE TABLE IF NOT EXISTS indicators (domain VARCHAR, period VARCHAR, breakdown VARCHAR,
+    item VARCHAR, measure VARCHAR, value DOUBLE, status VARCHAR);
+"""
+
+
+def open_store(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) a store; ``None`` gives an in-memory store."""
+    import duckdb
+
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path) if path is not None else ":memory:")
+    con.execute(SCHEMA)
+    return con

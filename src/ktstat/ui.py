@@ -1,0 +1,23 @@
+"""Terminal progress for long work (Rich), used by the CLI only."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def progress_printer() -> Iterator[Callable[[str], None]]:
+    """Yields ``say(msg)`` that shows a spinner with the current step and logs finished steps."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    start = time.perf_counter()
+    with console.status("starting") as status:
+
+        def say(msg: str) -> None:
+            console.log(f"[dim]{time.perf_counter() - start:6.1f}s[/dim] {msg}")
+            status.update(msg)
+
+        yield say
