@@ -105,17 +105,20 @@ def _wide_sql(domain: Domain, freq: str) -> str:
         GROUP BY ALL),
     lv2 AS (
         SELECT l.*, t.x AS tx, t.m AS tm FROM lv l
-        JOIN lv t ON t.breakdown = 'total' AND t.period_index = l.period_index)
+        JOIN lv t ON t.breakdown = 'total' AND t.period_index = l.period_index),
+    lv3 AS (
+        SELECT lv2.*,
+        {ranks},
+        {records},
+        min(x - m) OVER (PARTITION BY breakdown, item ORDER BY period_index
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS min_balance
+        FROM lv2)
     SELECT a.*,
         p.period IS NOT NULL AS has_p, coalesce(p.x, 0) AS px, coalesce(p.m, 0) AS pm,
         coalesce(p.tx, 0) AS tpx, coalesce(p.tm, 0) AS tpm,
         y.period IS NOT NULL AS has_y, coalesce(y.x, 0) AS yx, coalesce(y.m, 0) AS ym,
-        coalesce(y.tx, 0) AS tyx, coalesce(y.tm, 0) AS tym,
-        {ranks},
-        {records},
-        min(x - m) OVER (PARTITION BY a.breakdown, a.item ORDER BY a.period_index
-            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS min_balance
-    FROM lv2 a
+        coalesce(y.tx, 0) AS tyx, coalesce(y.tm, 0) AS tym
+    FROM lv3 a
     LEFT JOIN lv2 p ON p.breakdown = a.breakdown AND p.item = a.item AND p.period_index = a.period_index - 1
     LEFT JOIN lv2 y ON y.breakdown = a.breakdown AND y.item = a.item AND y.period_index = a.period_index - {per_year}
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ktstat import domain as domains
 from ktstat.errors import InputError, QueryError
@@ -76,3 +77,23 @@ def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: s
     Console().print(table)
     if "P" in status:
         Console().print("P: provisional" if lang != "ko" else "P: 잠정치")
+
+
+def headline(con: Any, domain_id: str, console: Any) -> None:
+    """Print the key figures of a domain's latest period of its release frequency."""
+    dom = domains.load(domain_id)
+    latest = str(dom.periods(dom.release_frequency)[-1])
+    rows = dict(
+        ((m), (v, s)) for m, v, s in con.execute(
+            "SELECT measure, value, status FROM indicators WHERE domain = ? AND period = ? "
+            "AND breakdown = 'total'", [domain_id, latest]).fetchall()
+    )
+    flag = " (provisional)" if any(s == "P" for _, s in rows.values()) else ""
+    parts = []
+    for m in ("exports", "imports", "balance", "volume"):
+        v, s = rows.get(m, (None, "N"))
+        g = rows.get(f"{m}_growth", (None, "N"))
+        parts.append(f"{m} {fmt_bn(v, s)} bn" + (f" ({fmt_pct(*g)})" if m in ("exports", "imports") else ""))
+    r = rows.get("ratio", (None, "N"))
+    parts.append(f"ratio {r[0]:.2f}" if r[0] is not None else "ratio -")
+    console.print(f"[bold]{dom.label_en} {latest}{flag}[/bold]: " + ", ".join(parts))

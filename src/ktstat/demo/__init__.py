@@ -1,0 +1,1 @@
+"""The demo: synthetic firm-level inputs calibrated to the published figures."""
