@@ -90,10 +90,12 @@ def _reporters(dom: Domain, cfg: dict[str, Any], profiles: list[tuple[str, str, 
     for pi, (ksic, size, platform) in enumerate(profiles):
         s = cfg["sizes"][size]
         n = max(4, int(round(s["reporters"] * scale)))
-        for _ in range(n):
+        for n_ in range(n):
             rid = f"{dom.id.upper()}{len(out) + 1:05d}"
             name = f"{NAMES[int(rng.integers(len(NAMES)))]} {ksic}-{len(out) + 1:05d}"
             weight = float(s["scale"] * (rng.pareto(1.2) + 1.0))
+            if size == "large" and n_ == 0:
+                weight *= s.get("leader", 1.0)  # each large-firm profile has a dominant leader
             versions: list[tuple[int, str, str | None, str | None]] = [(pi, size, None, None)]
             # about 3% of SMEs grow into mid-sized enterprises during the series
             grown = (ksic, "mid_sized", platform)
@@ -130,6 +132,54 @@ def _rake(amount: np.ndarray, idx: list[np.ndarray], targets: list[np.ndarray]) 
         if worst < 1e-12:
             return a
     return _close_gap(a, idx, targets)
+
+
+def _assign_reporters(amt: np.ndarray, prof: np.ndarray, active: list[tuple[int, int]],
+                      reporters: list[Reporter], rng: np.random.Generator) -> list[int]:
+    """Give each record to a reporter of its profile so that reporters' totals follow their
+    weights (largest records first, each to the reporter furthest below its due share).
+    Margins are unchanged: a record keeps its profile, item, partner and amount."""
+    import heapq
+
+    by_prof: dict[int, list[int]] = {}
+    for ri, pi in active:
+        by_prof.setdefault(pi, []).append(ri)
+    out = [0] * len(amt)
+    for pi, members in by_prof.items():
+        recs = np.flatnonzero(prof == pi)
+        if len(recs) == 0:
+            continue
+        w = np.array([reporters[ri].weight for ri in members]) * rng.lognormal(0.0, 0.2, len(members))
+        due = w / w.sum() * amt[recs].sum()
+        heap = [(-d, k) for k, d in enumerate(due)]
+        heapq.heapify(heap)
+        for rec in recs[np.argsort(-amt[recs])]:
+            d, k = heapq.heappop(heap)
+            out[rec] = members[k]
+            heapq.heappush(heap, (d + amt[rec], k))
+    return out
+
+
+def _northwest(rows: np.ndarray, cols: np.ndarray, rng: np.random.Generator) -> list[tuple[int, int, float]]:
+    """A sparse non-negative table with the given row and column sums (equal totals), by the
+    north-west corner rule over randomly ordered rows and columns: (row, column, value)."""
+    r_order = [int(i) for i in rng.permutation(len(rows)) if rows[i] > 0]
+    c_order = [int(j) for j in rng.permutation(len(cols)) if cols[j] > 0]
+    r_left, c_left = rows.astype(float).copy(), cols.astype(float) * (rows.sum() / cols.sum())
+    out: list[tuple[int, int, float]] = []
+    a = b = 0
+    while a < len(r_order) and b < len(c_order):
+        i, j = r_order[a], c_order[b]
+        v = min(r_left[i], c_left[j])
+        if v > 0:
+            out.append((i, j, float(v)))
+        r_left[i] -= v
+        c_left[j] -= v
+        if r_left[i] <= c_left[j]:
+            a += 1
+        else:
+            b += 1
+    return out
 
 
 def _close_gap(a: np.ndarray, idx: list[np.ndarray], targets: list[np.ndarray]) -> np.ndarray:
@@ -219,36 +269,28 @@ def synthesize(dom: Domain, cfg: dict[str, Any], cal: Calibration, rng: np.rando
             n = len(rec_r)
             rec_item = list(rng.choice(len(t_items), n, p=p_item))
             rec_partner = list(rng.choice(len(t_partners), n, p=p_partner))
-            # every margin cell must be reachable with enough value through the records'
-            # other attributes; where it is not, a record links it to the largest cells
-            recs = [rec_prof, rec_item, rec_partner]
-            tgs = [t_prof, t_items, t_partners]
+            # a backbone of records that meets all three margins exactly on its own (north-west
+            # corner rule in random order) guarantees the fit below is feasible
             top_reporter: dict[int, int] = {}
             for ri, pi in active:
                 if pi not in top_reporter or reporters[ri].weight > reporters[top_reporter[pi]].weight:
                     top_reporter[pi] = ri
-            biggest = [int(np.argmax(np.where([p in top_reporter for p in range(len(t_prof))], t_prof, -1))),
-                       int(np.argmax(t_items)), int(np.argmax(t_partners))]
-            for a_ in range(3):
-                for b_ in range(3):
-                    if a_ == b_:
-                        continue
-                    ia, ib = np.array(recs[a_]), np.array(recs[b_])
-                    for cell in np.flatnonzero(tgs[a_] > 0):
-                        cap = tgs[b_][np.unique(ib[ia == cell])].sum()
-                        if cap >= 2 * tgs[a_][cell] or (b_ == 0 and a_ == 0):
-                            continue
-                        new = list(biggest)
-                        new[a_] = int(cell)
-                        if new[0] not in top_reporter:
-                            continue
-                        rec_r.append(top_reporter[new[0]])
-                        rec_amt.append(float(tgs[a_][cell]) / max(t_prof.sum(), 1e-12) * reporters[top_reporter[new[0]]].weight)
-                        for k_ in range(3):
-                            recs[k_].append(new[k_])
+            orphans = [p for p in np.flatnonzero(t_prof > 0) if p not in top_reporter]
+            if orphans:
+                raise RuntimeError(f"{dom.id} {s}: profiles {orphans} have value but no reporters")
+            pairs = _northwest(t_prof, t_items, rng)
+            cells = np.array([v for _, _, v in pairs])
+            for c_, j, v in _northwest(cells, t_partners, rng):
+                p_, i_, _ = pairs[c_]
+                rec_r.append(top_reporter[p_])
+                rec_prof.append(p_)
+                rec_item.append(i_)
+                rec_partner.append(j)
+                rec_amt.append(v)
             amt = _rake(np.array(rec_amt, dtype=float),
                         [np.array(rec_prof), np.array(rec_item), np.array(rec_partner)],
                         [t_prof, t_items, t_partners])
+            rec_r = _assign_reporters(amt, np.array(rec_prof), active, reporters, rng)
             month0 = (s.sub - 1) * 12 // {"A": 1, "H": 2, "Q": 4}[s.freq]
             span_m = 12 // {"A": 1, "H": 2, "Q": 4}[s.freq]
             rate_period = str(s)
