@@ -77,7 +77,8 @@ def _reporter_membership(con: duckdb.DuckDBPyConnection, domain: Domain, b: Brea
              AND CAST(p.platform AS VARCHAR) LIKE r.pf"""
     if b.match == "first":
         sql = f"""SELECT key1, key2, key3, arg_min(code, n) AS code FROM ({matched}) GROUP BY ALL"""
-        sql = f"SELECT s.key1, s.key2, s.key3, s.code, a.grp FROM ({sql}) s JOIN anc_tmp a ON a.code = s.code AND a.anc = s.code"
+        sql = (f"SELECT s.key1, s.key2, s.key3, s.code, a.grp FROM ({sql}) s "
+               "JOIN anc_tmp a ON a.code = s.code AND a.anc = s.code")
     else:
         sql = f"""SELECT DISTINCT s.key1, s.key2, s.key3, a.anc AS code, a.grp
                   FROM ({matched}) s JOIN anc_tmp a ON a.code = s.code"""

@@ -88,8 +88,9 @@ def compile(
     con = open_store(store)
     try:
         compile_domain(con, domain, records, reporters, rates)
-        return con.execute(
+        result = con.execute(
             "SELECT * FROM indicators WHERE domain = ? ORDER BY period, breakdown, item, measure", [domain]
-        ).arrow()
+        )
+        return result.to_arrow_table()
     finally:
         con.close()

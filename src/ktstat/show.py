@@ -37,7 +37,8 @@ def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: s
 
     dom = domains.load(domain_id)
     if breakdown not in dom.breakdown_names():
-        raise QueryError(f"unknown breakdown {breakdown!r} for {domain_id}; choose from {', '.join(dom.breakdown_names())}")
+        known = ", ".join(dom.breakdown_names())
+        raise QueryError(f"unknown breakdown {breakdown!r} for {domain_id}; choose from {known}")
     try:
         parse(period)
     except ValueError as e:

@@ -34,7 +34,7 @@ from ktstat.domain import Domain
 from ktstat.periods import PER_YEAR, Period, parse, span
 
 if TYPE_CHECKING:
-    import duckdb
+    pass
 
 FLOWS = ("X", "M")
 SHRINK = 0.98          # keep solutions strictly inside the published rounding
@@ -362,24 +362,33 @@ def _solve(model: Model, rows: list[Row], objective: bool) -> np.ndarray | None:
                     extra.append((add({k: 1.0}, d2, 1.0), p2, math.inf))
                 k += 1
     all_rows = rows + extra
-    ub_r, ub_c, ub_v, b_ub = [], [], [], []
-    eq_r, eq_c, eq_v, b_eq = [], [], [], []
+    ub_r: list[int] = []
+    ub_c: list[int] = []
+    ub_v: list[float] = []
+    b_ub: list[float] = []
+    eq_r: list[int] = []
+    eq_c: list[int] = []
+    eq_v: list[float] = []
+    b_eq: list[float] = []
     for coeffs, lo, hi in all_rows:
         if lo == hi:
             i = len(b_eq)
-            for j, v in coeffs.items():
-                eq_r.append(i), eq_c.append(j), eq_v.append(v)
+            eq_r += [i] * len(coeffs)
+            eq_c += list(coeffs)
+            eq_v += list(coeffs.values())
             b_eq.append(lo)
             continue
         if hi < math.inf:
             i = len(b_ub)
-            for j, v in coeffs.items():
-                ub_r.append(i), ub_c.append(j), ub_v.append(v)
+            ub_r += [i] * len(coeffs)
+            ub_c += list(coeffs)
+            ub_v += list(coeffs.values())
             b_ub.append(hi)
         if lo > -math.inf:
             i = len(b_ub)
-            for j, v in coeffs.items():
-                ub_r.append(i), ub_c.append(j), ub_v.append(-v)
+            ub_r += [i] * len(coeffs)
+            ub_c += list(coeffs)
+            ub_v += [-v for v in coeffs.values()]
             b_ub.append(-lo)
     n = nv + n_aux
     a_ub = coo_matrix((ub_v, (ub_r, ub_c)), shape=(len(b_ub), n)).tocsr() if b_ub else None

@@ -120,7 +120,8 @@ def run_demo(out: Path, scale: float = 1.0, seed: int = 20251, extra_facts: list
             say(f"{dom_id}: drawing synthetic reporters and records")
             cols, register = synthesize(dom, cfg, cals[dom_id], rng, scale, rates)
             _write_inputs(out, dom_id, cols, register)
-            say(f"{dom_id}: wrote {len(cols['record_id']):,} records of {len({r['reporter_id'] for r in register}):,} reporters")
+            n_rep = len({r["reporter_id"] for r in register})
+            say(f"{dom_id}: wrote {len(cols['record_id']):,} records of {n_rep:,} reporters")
         con = open_store(store_path)
         for dom_id in DOMAINS:
             d = out / "inputs" / dom_id

@@ -296,7 +296,8 @@ def synthesize(dom: Domain, cfg: dict[str, Any], cal: Calibration, rng: np.rando
             rate_period = str(s)
             curs = rng.choice(len(currencies), len(amt), p=cur_p)
             months = rng.integers(0, span_m, len(amt))
-            for n_, (ri, j, q, a, cu, mo) in enumerate(zip(rec_r, rec_item, rec_partner, amt, curs, months, strict=True)):
+            rows = zip(rec_r, rec_item, rec_partner, amt, curs, months, strict=True)
+            for n_, (ri, j, q, a, cu, mo) in enumerate(rows):
                 cur = currencies[cu]
                 usd = a * 1e9
                 units = usd if cur == "USD" else usd * rates[(cur, rate_period)]
