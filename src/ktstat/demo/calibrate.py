@@ -40,7 +40,7 @@ FLOWS = ("X", "M")
 SHRINK = 0.98          # keep solutions strictly inside the published rounding
 EPS = 0.003            # bn: strict inequalities (ranks, records) are met by this margin
 FLOOR = 0.05           # no cell below this fraction of its prior: no zeros
-ALPHA, BETA = 1.0, 3.0  # weights of distance to the prior and of roughness
+ALPHA, BETA = 0.2, 3.0  # weights of distance to the prior and of roughness
 PRIORITY = ["exports", "imports", "balance", "volume", "ratio", "change", "growth", "share",
             "contribution", "rank", "record"]
 RULE = ("levels (exports, imports) are kept over figures derived from them, in the order "
