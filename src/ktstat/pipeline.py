@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ktstat import domain as domains
 from ktstat.cube import build_cube
 from ktstat.engine import base_aggregation
+from ktstat.errors import InputError
 from ktstat.indicators import build_indicators
 from ktstat.ingest import IngestReport, load_records, load_reference
 from ktstat.store import open_store
@@ -60,11 +61,16 @@ def compile_domain(
     """Compile one domain's input files into the store's tables."""
     say = progress or (lambda _msg: None)
     dom = domains.load(domain_id)
+    record_paths = _paths(records)
+    for role, path in [*(("records", p) for p in record_paths), ("reporters", Path(reporters)),
+                       ("exchange rates", Path(rates))]:
+        if not path.exists():
+            raise InputError(f"{path}: file not found (the {role} file)")
     say(f"{dom.id}: loading reporters and exchange rates")
     load_reference(con, dom, Path(reporters), Path(rates))
     store_codelists(con, dom)
     say(f"{dom.id}: validating and loading records")
-    rep = load_records(con, dom, _paths(records))
+    rep = load_records(con, dom, record_paths)
     say(f"{dom.id}: base aggregation ({rep.accepted:,} records accepted, {rep.quarantined:,} quarantined)")
     n_rc = base_aggregation(con, dom)
     say(f"{dom.id}: building the cube from {n_rc:,} reporter cells")

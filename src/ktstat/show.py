@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: s
     unit = "십억 달러" if lang == "ko" else "billions of US dollars"
     title = f"{dom.label_ko if lang == 'ko' else dom.label_en} {period}: {breakdown} ({unit})"
     table = Table(title=title)
-    table.add_column("항목" if lang == "ko" else "item")
+    table.add_column("항목" if lang == "ko" else "item", no_wrap=True)
     for name, _ in cols:
         table.add_column(ko[name] if lang == "ko" else name.replace("_", " "), justify="right")
     order = sorted(cells, key=lambda i: -(cells[i].get("volume", (0, ""))[0] or 0))
@@ -75,9 +76,10 @@ def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: s
         table.add_row(_label(dom, breakdown, item, lang),
                       *(f(*ms.get(name, (None, "N"))) for name, f in cols))
     status = {s for ms in cells.values() for _, s in ms.values()}
-    Console().print(table)
+    console = Console() if sys.stdout.isatty() else Console(width=200)
+    console.print(table)
     if "P" in status:
-        Console().print("P: provisional" if lang != "ko" else "P: 잠정치")
+        console.print("Figures are provisional." if lang != "ko" else "잠정치입니다 (provisional).")
 
 
 def headline(con: Any, domain_id: str, console: Any) -> None:

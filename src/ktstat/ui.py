@@ -17,7 +17,7 @@ def progress_printer() -> Iterator[Callable[[str], None]]:
     with console.status("starting") as status:
 
         def say(msg: str) -> None:
-            console.log(f"[dim]{time.perf_counter() - start:6.1f}s[/dim] {msg}")
+            console.print(f"[dim]{time.perf_counter() - start:6.1f}s[/dim] {msg}", highlight=False)
             status.update(msg)
 
         yield say

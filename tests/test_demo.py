@@ -1,0 +1,167 @@
+"""The demo end to end: inputs, outputs, published figures, conflicts, disclosure readiness."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from ktstat.demo.calibrate import split_measure
+from ktstat.demo.facts import default_facts_path, load_facts
+
+
+CONFLICTING = {"T24-03", "T24-06"}
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def test_outputs_exist(demo_dir: Path) -> None:
+    for dom in ("tbp", "kst"):
+        d = demo_dir / "inputs" / dom
+        assert (d / "records.parquet").stat().st_size > 0
+        assert (d / "reporters.csv").stat().st_size > 0
+        sample = (d / "records-sample.csv").read_text(encoding="utf-8").splitlines()
+        assert len(sample) == 10_001  # header + first 10,000 rows
+    for name in ("exchange_rates.csv",):
+        assert (demo_dir / "inputs" / name).exists()
+    for name in ("indicators.csv", "indicators.parquet", "ktstat.duckdb", "calibration.md"):
+        assert (demo_dir / name).stat().st_size > 0
+
+
+def test_sample_is_first_rows_of_records(demo_dir: Path) -> None:
+    d = demo_dir / "inputs" / "kst"
+    first = pq.read_table(d / "records.parquet").slice(0, 3).to_pylist()
+    lines = (d / "records-sample.csv").read_text(encoding="utf-8").splitlines()[1:4]
+    assert [ln.split(",")[0] for ln in lines] == [r["record_id"] for r in first]
+
+
+def test_scale_of_synthetic_data(demo_dir: Path) -> None:
+    con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
+    reporters = con.execute("SELECT count(DISTINCT domain || reporter_id) FROM reporters").fetchone()[0]
+    records = con.execute("SELECT count(*) FROM records").fetchone()[0]
+    quarantined = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+    assert reporters >= 5000
+    assert records >= 200_000
+    assert quarantined == 0
+
+
+def test_heavy_tail(demo_dir: Path) -> None:
+    con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
+    for dom in ("tbp", "kst"):
+        vals = [r[0] for r in con.execute(
+            "SELECT sum(amount_usd_micro) v FROM reporter_cells WHERE domain = ? GROUP BY reporter_id ORDER BY v DESC",
+            [dom]).fetchall()]
+        top = vals[: max(1, round(len(vals) / 100))]
+        assert sum(top) >= 0.5 * sum(vals), dom
+
+
+def _indicators(demo_dir: Path) -> dict[tuple[str, ...], tuple[float | None, str]]:
+    t = pq.read_table(demo_dir / "indicators.parquet").to_pylist()
+    return {(r["domain"], r["period"], r["breakdown"], r["item"], r["measure"]): (r["value"], r["status"]) for r in t}
+
+
+def test_every_non_conflicting_fact_is_reproduced(demo_dir: Path) -> None:
+    cells = _indicators(demo_dir)
+    misses = []
+    for f in load_facts(default_facts_path()):
+        if f.fact_id in CONFLICTING:
+            continue
+        value, status = cells.get((f.domain, f.period, f.breakdown, f.item, f.measure), (None, "missing"))
+        if not f.holds(value):
+            misses.append((f.fact_id, f.value, value))
+        if f.domain == "kst" and f.period == "2025H1":
+            assert status == "P", f.fact_id
+    assert misses == []
+
+
+def test_conflicts_named_with_their_facts(demo_dir: Path) -> None:
+    text = (demo_dir / "calibration.md").read_text(encoding="utf-8")
+    assert "tbp conflict 1: T24-01, T24-05, T24-03" in text
+    assert "tbp conflict 2: T23-04, T24-05, T24-06" in text
+    assert "Settled by setting aside **T24-03**" in text
+    assert "Settled by setting aside **T24-06**" in text
+
+
+def test_conflicting_facts_really_conflict() -> None:
+    """Independent arithmetic: the published 2024 figures cannot all hold."""
+    facts = {f.fact_id: f for f in load_facts(default_facts_path())}
+    x, m, v = facts["T24-01"], facts["T24-05"], facts["T24-03"]
+    assert x.lo + m.lo > v.hi  # exports + imports exceed the stated volume
+    m23, g = facts["T23-04"], facts["T24-06"]
+    assert m23.hi * (1 + g.hi / 100) < m.lo  # +6 % on 2023 cannot reach 22.6
+
+
+def test_fact_cells_pass_default_disclosure_rules(demo_dir: Path) -> None:
+    con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
+    for f in load_facts(default_facts_path()):
+        rows = con.execute(
+            "SELECT flow, reporters, top1_micro + top2_micro, amount_usd_micro FROM cube WHERE domain = ? "
+            "AND period = ? AND breakdown = ? AND item = ?", [f.domain, f.period, f.breakdown, f.item]).fetchall()
+        assert rows, f.fact_id
+        for flow, n, top2, total in rows:
+            assert n >= 3, (f.fact_id, flow)
+            assert top2 <= 0.85 * total, (f.fact_id, flow)
+
+
+def test_small_cells_exist_that_fail_the_rules(demo_dir: Path) -> None:
+    """As in real data, some crosses or partner cells have fewer than 3 reporters."""
+    con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
+    n = con.execute("SELECT count(*) FROM cube WHERE reporters < 3 OR top1_micro + top2_micro > 0.85 * amount_usd_micro"
+                    ).fetchone()[0]
+    assert n > 0
+
+
+def test_external_figure_check(demo_dir: Path) -> None:
+    script = SHARED / "tools" / "check_figures.py"
+    if not script.exists():
+        pytest.skip("shared/tools/check_figures.py is not beside the checkout")
+    res = subprocess.run([sys.executable, str(script), str(demo_dir / "indicators.csv")],
+                         capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stdout[-2000:]
+
+
+def test_years_without_facts_have_no_zeros(demo_dir: Path) -> None:
+    cells = _indicators(demo_dir)
+    for (dom, period, b, item, measure), (value, _) in cells.items():
+        if b in ("total", "category", "industry", "institution", "technology", "region") and measure in (
+                "exports", "imports"):
+            assert value is not None and value > 0, (dom, period, b, item, measure)
+
+
+def test_total_series_are_smooth(demo_dir: Path) -> None:
+    """No year-on-year move of the totals beyond what the published figures themselves show (+/- 20 %)."""
+    cells = _indicators(demo_dir)
+    for dom, periods in (("tbp", [str(y) for y in range(2013, 2025)]),
+                         ("kst", [f"{y}H{h}" for y in range(2010, 2026) for h in (1, 2)][:-1])):
+        for measure in ("exports", "imports"):
+            series = [cells[(dom, p, "total", "all", measure)][0] for p in periods]
+            for a, b in zip(series, series[1:], strict=False):
+                assert a is not None and b is not None
+                assert 0.8 < b / a < 1.2, (dom, measure)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_deterministic_for_a_seed(tmp_path: Path) -> None:
+    from ktstat.demo.run import run_demo
+
+    run_demo(tmp_path / "a", scale=0.1, seed=7)
+    run_demo(tmp_path / "b", scale=0.1, seed=7)
+    for dom in ("tbp", "kst"):
+        a = pq.read_table(tmp_path / "a" / "inputs" / dom / "records.parquet")
+        b = pq.read_table(tmp_path / "b" / "inputs" / dom / "records.parquet")
+        assert a.equals(b)
+    assert _digest(tmp_path / "a" / "indicators.csv") == _digest(tmp_path / "b" / "indicators.csv")
+
+
+def test_split_measure() -> None:
+    assert split_measure("exports_growth_yoy") == ("exports", "growth", True)
+    assert split_measure("balance_record_low") == ("balance", "record_low", False)
+    assert split_measure("ratio") == ("ratio", "level", False)
+    assert split_measure("volume_rank") == ("volume", "rank", False)

@@ -1,0 +1,113 @@
+"""Ingest: every row accepted or quarantined with its rule; file-level errors name the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ktstat import domain as domains
+from ktstat.errors import InputError
+from ktstat.ingest import load_records, load_reference
+from ktstat.store import open_store
+
+REPORTERS = """reporter_id,name,industry,size_class,platform,valid_from,valid_to
+A,Alpha,58211,large,false,,
+B,Beta,26110,sme,false,,2023-12-31
+B,Beta,26110,mid_sized,false,2024-01-01,
+L,Late,62010,sme,false,2024-06-01,
+"""
+RATES = """currency,period,per_usd
+KRW,2023,1000
+KRW,2024Q1,1250
+"""
+HEADER = "record_id,reporter_id,period,flow,partner,item,amount,currency,note\n"
+
+
+def _write(tmp: Path, name: str, text: str) -> Path:
+    p = tmp / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+@pytest.fixture()
+def loaded(tmp_path: Path):  # type: ignore[no-untyped-def]
+    con = open_store(None)
+    dom = domains.load("kst")
+    load_reference(con, dom, _write(tmp_path, "r.csv", REPORTERS), _write(tmp_path, "x.csv", RATES))
+    return con, dom, tmp_path
+
+
+CASES = [
+    ("ok1,A,2023-03,X,US,SH1,10.50,USD,", None),
+    ("ok2,B,2024-02-10,M,CN,SI21,1250,KRW,", None),
+    (",A,2023-03,X,US,SH1,1,USD,", "required"),
+    ("d1,,2023-03,X,US,SH1,1,USD,", "required"),
+    ("d2,A,2023-13,X,US,SH1,1,USD,", "period_format"),
+    ("d3,A,2009-12,X,US,SH1,1,USD,", "period_range"),
+    ("d4,A,2023-03,Z,US,SH1,1,USD,", "flow_code"),
+    ("d5,A,2023-03,X,XX,SH1,1,USD,", "partner_code"),
+    ("d6,A,2023-03,X,US,SH9,1,USD,", "item_code"),
+    ("d7,A,2023-03,X,US,SH1,abc,USD,", "amount_numeric"),
+    ("d8,A,2023-03,X,US,SH1,0,USD,", "amount_nonzero"),
+    ("d9,A,2023-03,X,US,SH1,-5,USD,", "amount_negative"),
+    ("d10,A,2023-03,X,US,SH1,-5,USD,reversal of r1", None),
+    ("d11,A,2023-03,X,US,SH1,5,EUR,", "exchange_rate"),
+    ("d12,Z,2023-03,X,US,SH1,5,USD,", "reporter_registered"),
+    ("d13,L,2023-03,X,US,SH1,5,USD,", "reporter_valid"),
+    ("ok1,A,2023-06,X,US,SH1,7,USD,", "unique"),
+]
+
+
+def test_each_rule_quarantines_its_row(loaded) -> None:  # type: ignore[no-untyped-def]
+    con, dom, tmp = loaded
+    path = _write(tmp, "records.csv", HEADER + "\n".join(c for c, _ in CASES) + "\n")
+    rep = load_records(con, dom, [path])
+    assert rep.rows_in == len(CASES)
+    assert rep.reconciles
+    got = {row: rule for row, rule in con.execute("SELECT row_no, rule FROM quarantine").fetchall()}
+    for n, (_, rule) in enumerate(CASES, start=1):
+        assert got.get(n) == rule, (n, CASES[n - 1])
+    # the quarantine names file, field and value
+    f, field, value = con.execute("SELECT file, field, value FROM quarantine WHERE rule = 'item_code'").fetchone()
+    assert f == str(path) and field == "item" and value == "SH9"
+
+
+def test_accepted_amounts_are_exact(loaded) -> None:  # type: ignore[no-untyped-def]
+    con, dom, tmp = loaded
+    path = _write(tmp, "records.csv", HEADER + "a,A,2023-03,X,US,SH1,10.50,USD,\nb,B,2024-02,M,CN,SI21,1250,KRW,\n")
+    load_records(con, dom, [path])
+    rows = dict(con.execute("SELECT record_id, amount_minor FROM records").fetchall())
+    assert rows == {"a": 1050, "b": 125000}
+    # reporter B is an SME in 2023 and mid-sized from 2024: the 2024 record carries the 2024 version
+    assert con.execute("SELECT size_class FROM records WHERE record_id = 'b'").fetchone()[0] == "mid_sized"
+
+
+def test_missing_column_is_a_file_error(loaded) -> None:  # type: ignore[no-untyped-def]
+    con, dom, tmp = loaded
+    path = _write(tmp, "bad.csv", "record_id,reporter_id,period\n1,A,2023-01\n")
+    with pytest.raises(InputError, match=r"bad\.csv: missing column\(s\) flow, partner, item, amount, currency"):
+        load_records(con, dom, [path])
+
+
+def test_missing_and_unsupported_files(loaded) -> None:  # type: ignore[no-untyped-def]
+    con, dom, tmp = loaded
+    with pytest.raises(InputError, match="nope.csv: file not found"):
+        load_records(con, dom, [tmp / "nope.csv"])
+    with pytest.raises(InputError, match="unsupported format"):
+        load_records(con, dom, [_write(tmp, "x.json", "{}")])
+
+
+def test_truncated_parquet_is_a_file_error(loaded) -> None:  # type: ignore[no-untyped-def]
+    con, dom, tmp = loaded
+    p = tmp / "broken.parquet"
+    p.write_bytes(b"PAR1" + b"\x00" * 20)
+    with pytest.raises(InputError, match="broken.parquet: cannot be read"):
+        load_records(con, dom, [p])
+
+
+def test_bad_size_class_in_register(tmp_path: Path) -> None:
+    con = open_store(None)
+    bad = _write(tmp_path, "r.csv", "reporter_id,name,industry,size_class,platform\nA,a,58211,huge,false\n")
+    with pytest.raises(InputError, match="size_class 'huge'"):
+        load_reference(con, domains.load("kst"), bad, _write(tmp_path, "x.csv", RATES))
