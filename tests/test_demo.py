@@ -14,7 +14,6 @@ import pytest
 from ktstat.demo.calibrate import split_measure
 from ktstat.demo.facts import default_facts_path, load_facts
 
-
 CONFLICTING = {"T24-03", "T24-06"}
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

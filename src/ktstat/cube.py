@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ktstat.classify import KEYS, build_memberships
 from ktstat.domain import Domain
 from ktstat.periods import ORDER
+from ktstat.store import count
 
 if TYPE_CHECKING:
     import duckdb
@@ -73,5 +74,4 @@ def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
     con.execute("DELETE FROM cube WHERE domain = ?", [domain.id])
     for name in domain.breakdown_names():
         con.execute(f"INSERT INTO cube {_breakdown_sql(domain, name)}")
-    n = con.execute("SELECT count(*) FROM cube WHERE domain = ?", [domain.id]).fetchone()
-    return int(n[0]) if n else 0
+    return count(con, "SELECT count(*) FROM cube WHERE domain = ?", [domain.id])

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ktstat.domain import Domain
+from ktstat.store import count
 
 if TYPE_CHECKING:
     import duckdb
@@ -38,5 +39,4 @@ def base_aggregation(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
     """Rebuild the domain's reporter-cell table; returns its row count."""
     con.execute("DELETE FROM reporter_cells WHERE domain = ?", [domain.id])
     con.execute(f"INSERT INTO reporter_cells {BASE_AGGREGATION}", [domain.id])
-    n = con.execute("SELECT count(*) FROM reporter_cells WHERE domain = ?", [domain.id]).fetchone()
-    return int(n[0]) if n else 0
+    return count(con, "SELECT count(*) FROM reporter_cells WHERE domain = ?", [domain.id])

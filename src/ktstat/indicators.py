@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from ktstat.domain import Domain
 from ktstat.periods import PER_YEAR
+from ktstat.store import count
 
 if TYPE_CHECKING:
     import duckdb
@@ -143,5 +144,4 @@ def build_indicators(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
                    CASE WHEN value IS NULL THEN 'N' WHEN period IN ({plist}) THEN 'P' ELSE 'A' END
             FROM ({' UNION ALL '.join(selects)}) u"""
         )
-    n = con.execute("SELECT count(*) FROM indicators WHERE domain = ?", [domain.id]).fetchone()
-    return int(n[0]) if n else 0
+    return count(con, "SELECT count(*) FROM indicators WHERE domain = ?", [domain.id])

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from ktstat.domain import Domain
 from ktstat.errors import InputError
+from ktstat.store import count, one
 
 if TYPE_CHECKING:
     import duckdb
@@ -98,11 +99,12 @@ def load_reference(
         FROM {src}""",
         [domain.id],
     )
-    bad = con.execute(
+    bad = one(
+        con,
         "SELECT reporter_id, size_class FROM reporters WHERE domain = ? AND size_class NOT IN "
         f"({', '.join(repr(s) for s in SIZE_CLASSES)}) LIMIT 1",
         [domain.id],
-    ).fetchone()
+    )
     if bad:
         raise InputError(
             f"{reporters}: reporter {bad[0]} has size_class {bad[1]!r}; "
@@ -235,13 +237,11 @@ def load_records(
              ON c.file = q.file AND c.row_no = q.row_no""",
         [domain.id, domain.id],
     )
-    report.rows_in = con.execute("SELECT count(*) FROM stg").fetchone()[0]  # type: ignore[index]
-    report.accepted = con.execute(
-        "SELECT count(*) FROM records WHERE domain = ?", [domain.id]
-    ).fetchone()[0]  # type: ignore[index]
-    report.quarantined = con.execute(
-        "SELECT count(DISTINCT (file, row_no)) FROM quarantine WHERE domain = ?", [domain.id]
-    ).fetchone()[0]  # type: ignore[index]
+    report.rows_in = count(con, "SELECT count(*) FROM stg")
+    report.accepted = count(con, "SELECT count(*) FROM records WHERE domain = ?", [domain.id])
+    report.quarantined = count(
+        con, "SELECT count(DISTINCT (file, row_no)) FROM quarantine WHERE domain = ?", [domain.id]
+    )
     report.by_rule = dict(
         con.execute(
             "SELECT rule, count(*) FROM quarantine WHERE domain = ? GROUP BY rule ORDER BY rule",

@@ -94,9 +94,10 @@ def compile(
     con = open_store(store)
     try:
         compile_domain(con, domain, records, reporters, rates)
-        result = con.execute(
-            "SELECT * FROM indicators WHERE domain = ? ORDER BY period, breakdown, item, measure", [domain]
-        )
-        return result.to_arrow_table()
+        dom = domains.load(domain)  # a known id: safe to quote into SQL
+        table: pa.Table = con.sql(
+            f"SELECT * FROM indicators WHERE domain = '{dom.id}' ORDER BY period, breakdown, item, measure"
+        ).to_arrow_table()
+        return table
     finally:
         con.close()

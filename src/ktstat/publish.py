@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ktstat.errors import InputError
+from ktstat.store import count
 
 if TYPE_CHECKING:
     import duckdb
@@ -27,5 +28,4 @@ def write_indicators(con: duckdb.DuckDBPyConnection, path: Path, domain: str | N
         con.execute(f"COPY ({sql}) TO '{target}' (FORMAT parquet)", params)
     else:
         raise InputError(f"{path}: write indicators as .csv or .parquet")
-    n = con.execute(f"SELECT count(*) FROM indicators {where}", params).fetchone()
-    return int(n[0]) if n else 0
+    return count(con, f"SELECT count(*) FROM indicators {where}", list(params))

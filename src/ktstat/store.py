@@ -8,7 +8,7 @@ amounts in hundredths of the currency unit, everything in US dollars in micro-do
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import duckdb
@@ -46,3 +46,15 @@ def open_store(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path) if path is not None else ":memory:")
     con.execute(SCHEMA)
     return con
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> tuple[Any, ...] | None:
+    """The first row of a query (None when empty), reading the result to its end."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def count(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> int:
+    """A ``SELECT count(*) ...`` query's value."""
+    row = one(con, sql, params)
+    return int(row[0]) if row and row[0] is not None else 0

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ktstat import domain as domains
 from ktstat.demo.calibrate import RULE, Calibration
 from ktstat.demo.facts import Fact
+from ktstat.store import one
 
 if TYPE_CHECKING:
     import duckdb
@@ -26,11 +27,12 @@ def _fmt(v: float | None, unit: str) -> str:
 
 def fact_cell_disclosure(con: duckdb.DuckDBPyConnection, f: Fact) -> tuple[int, float] | None:
     """(fewest reporters over the cell's flows, largest top-2 share in percent) of a fact's cell."""
-    row = con.execute(
+    row = one(
+        con,
         """SELECT min(reporters), max(100 * (top1_micro + top2_micro) / nullif(amount_usd_micro, 0))
         FROM cube WHERE domain = ? AND period = ? AND breakdown = ? AND item = ?""",
         [f.domain, f.period, f.breakdown, f.item],
-    ).fetchone()
+    )
     if row is None or row[0] is None:
         return None
     return int(row[0]), float(row[1] or 0.0)
@@ -58,9 +60,10 @@ def write_calibration_report(con: duckdb.DuckDBPyConnection, path: Path, facts: 
     held = checked = 0
     rows = []
     for f in facts:
-        got = con.execute(
+        got = one(
+            con,
             "SELECT value, status FROM indicators WHERE domain = ? AND period = ? AND breakdown = ? "
-            "AND item = ? AND measure = ?", [f.domain, f.period, f.breakdown, f.item, f.measure]).fetchone()
+            "AND item = ? AND measure = ?", [f.domain, f.period, f.breakdown, f.item, f.measure])
         value = got[0] if got else None
         ok = f.holds(value)
         note = ("set aside: conflicts with other facts" if f.fact_id in conflicting
