@@ -74,7 +74,7 @@ def _reporter_membership(con: duckdb.DuckDBPyConnection, domain: Domain, b: Brea
         SELECT p.industry AS key1, p.size_class AS key2, p.platform AS key3, r.n, r.code
         FROM (SELECT DISTINCT industry, size_class, platform FROM reporter_cells WHERE domain = '{domain.id}') p
         JOIN rules_tmp r ON coalesce(p.industry, '') LIKE r.ind AND coalesce(p.size_class, '') LIKE r.sz
-             AND CAST(p.platform AS VARCHAR) LIKE r.pf"""
+             AND coalesce(CAST(p.platform AS VARCHAR), 'false') LIKE r.pf"""
     if b.match == "first":
         sql = f"""SELECT key1, key2, key3, arg_min(code, n) AS code FROM ({matched}) GROUP BY ALL"""
         sql = (f"SELECT s.key1, s.key2, s.key3, s.code, a.grp FROM ({sql}) s "

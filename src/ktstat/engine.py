@@ -1,6 +1,6 @@
 """Engine: the base aggregation, the one pass over the full micro-data.
 
-``base_aggregation`` turns the accepted records of a domain (table ``records``) into the
+``base_aggregation`` turns the accepted records of a domain's active batches into the
 reporter-cell table (``reporter_cells``): one row per reporter x base period x flow x item x
 partner (with the reporter's classification attributes for that period), the amount in
 micro-dollars. Amounts are summed per currency in hundredths (exact integers), then converted
@@ -22,7 +22,8 @@ BASE_AGGREGATION = """
 WITH by_currency AS (
     SELECT domain, reporter_id, period, period_index, flow, item, partner, industry, size_class,
            platform, currency, per_usd, sum(amount_minor) AS minor, count(*) AS n
-    FROM records WHERE domain = ?
+    FROM records
+    WHERE domain = ? AND batch_id IN (SELECT batch_id FROM batches WHERE status = 'active')
     GROUP BY ALL
 )
 SELECT domain, reporter_id, period, period_index, flow, item, partner, industry, size_class,

@@ -71,19 +71,21 @@ def _exprs(freq: str) -> dict[str, str]:
         e[f"{mm}_share"] = f"CASE WHEN ({t}) > 0 THEN 100 * ({e[mm]}) / ({t}) END"
     for mm in RANK:
         e[f"{mm}_rank"] = f"r_{mm}"
+    exact = {"exports": "xi", "imports": "mi", "balance": "xi - mi", "volume": "xi + mi"}
     for mm in RECORD:
-        e[f"{mm}_record"] = f"CASE WHEN max_{mm} IS NULL OR ({e[mm]}) >= max_{mm} THEN 1 ELSE 0 END"
-    e["balance_record_low"] = "CASE WHEN min_balance IS NULL OR (x - m) <= min_balance THEN 1 ELSE 0 END"
+        e[f"{mm}_record"] = f"CASE WHEN max_{mm} IS NULL OR ({exact[mm]}) >= max_{mm} THEN 1 ELSE 0 END"
+    e["balance_record_low"] = "CASE WHEN min_balance IS NULL OR (xi - mi) <= min_balance THEN 1 ELSE 0 END"
     return e
 
 
 def _wide_sql(domain: Domain, freq: str) -> str:
     per_year = PER_YEAR[freq]
-    lv = {"exports": "x", "imports": "m", "balance": "x - m", "volume": "x + m"}
+    # ranks and record flags compare exact micro-dollar integers: equal amounts tie exactly
+    lv = {"exports": "xi", "imports": "mi", "balance": "xi - mi", "volume": "xi + mi"}
     ranks = ",\n".join(
         f"CASE WHEN {'m > 0' if mm == 'ratio' else 'true'} THEN rank() OVER (PARTITION BY period, breakdown, "
         f"rank_group, {'m > 0' if mm == 'ratio' else 'true'} ORDER BY "
-        f"{'x / nullif(m, 0)' if mm == 'ratio' else lv[mm]} DESC) END AS r_{mm}"
+        f"{'CAST(xi AS DOUBLE) / nullif(CAST(mi AS DOUBLE), 0)' if mm == 'ratio' else lv[mm]} DESC) END AS r_{mm}"
         for mm in RANK
     )
     records = ",\n".join(
@@ -98,20 +100,21 @@ def _wide_sql(domain: Domain, freq: str) -> str:
     periods AS (SELECT DISTINCT period, period_index FROM pmap WHERE freq = '{freq}'),
     lv AS (
         SELECT c.breakdown, c.item, c.rank_group, p.period, p.period_index,
-            coalesce(sum(CASE WHEN k.flow = 'X' THEN k.amount_usd_micro END), 0) / 1e6 AS x,
-            coalesce(sum(CASE WHEN k.flow = 'M' THEN k.amount_usd_micro END), 0) / 1e6 AS m
+            CAST(coalesce(sum(CASE WHEN k.flow = 'X' THEN k.amount_usd_micro END), 0) AS HUGEINT) AS xi,
+            CAST(coalesce(sum(CASE WHEN k.flow = 'M' THEN k.amount_usd_micro END), 0) AS HUGEINT) AS mi
         FROM cells c CROSS JOIN periods p
         LEFT JOIN cube k ON k.domain = '{domain.id}' AND k.freq = '{freq}' AND k.breakdown = c.breakdown
              AND k.item = c.item AND k.period = p.period
         GROUP BY ALL),
+    lv1 AS (SELECT *, xi / 1e6 AS x, mi / 1e6 AS m FROM lv),
     lv2 AS (
-        SELECT l.*, t.x AS tx, t.m AS tm FROM lv l
-        JOIN lv t ON t.breakdown = 'total' AND t.period_index = l.period_index),
+        SELECT l.*, t.x AS tx, t.m AS tm FROM lv1 l
+        JOIN lv1 t ON t.breakdown = 'total' AND t.period_index = l.period_index),
     lv3 AS (
         SELECT lv2.*,
         {ranks},
         {records},
-        min(x - m) OVER (PARTITION BY breakdown, item ORDER BY period_index
+        min(xi - mi) OVER (PARTITION BY breakdown, item ORDER BY period_index
             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS min_balance
         FROM lv2)
     SELECT a.*,

@@ -15,7 +15,7 @@ from ktstat.cube import build_cube
 from ktstat.engine import base_aggregation
 from ktstat.errors import InputError
 from ktstat.indicators import build_indicators
-from ktstat.ingest import IngestReport, load_records, load_reference
+from ktstat.ingest import IngestReport, ingest_files, load_reference, reset_domain
 from ktstat.store import open_store
 
 if TYPE_CHECKING:
@@ -70,7 +70,8 @@ def compile_domain(
     load_reference(con, dom, Path(reporters), Path(rates))
     store_codelists(con, dom)
     say(f"{dom.id}: validating and loading records")
-    rep = load_records(con, dom, record_paths)
+    reset_domain(con, dom)
+    rep = ingest_files(con, dom, record_paths, submitter="ktstat compile", progress=say)
     say(f"{dom.id}: base aggregation ({rep.accepted:,} records accepted, {rep.quarantined:,} quarantined)")
     n_rc = base_aggregation(con, dom)
     say(f"{dom.id}: building the cube from {n_rc:,} reporter cells")

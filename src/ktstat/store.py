@@ -17,12 +17,18 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS reporters (domain VARCHAR, reporter_id VARCHAR, name VARCHAR,
     industry VARCHAR, size_class VARCHAR, platform BOOLEAN, valid_from DATE, valid_to DATE);
 CREATE TABLE IF NOT EXISTS rates (currency VARCHAR, period VARCHAR, per_usd HUGEINT);
-CREATE TABLE IF NOT EXISTS records (domain VARCHAR, file VARCHAR, row_no BIGINT,
+CREATE SEQUENCE IF NOT EXISTS batch_ids START 1;
+CREATE TABLE IF NOT EXISTS batches (batch_id INTEGER PRIMARY KEY, domain VARCHAR, file VARCHAR,
+    sha256 VARCHAR, submitter VARCHAR, received_at TIMESTAMPTZ, rows_in BIGINT, accepted BIGINT,
+    quarantined BIGINT, supersedes INTEGER, status VARCHAR);
+CREATE TABLE IF NOT EXISTS records (domain VARCHAR, batch_id INTEGER, file VARCHAR, row_no BIGINT,
     record_id VARCHAR, reporter_id VARCHAR, period VARCHAR, period_index INTEGER, flow VARCHAR,
     partner VARCHAR, item VARCHAR, currency VARCHAR, amount_minor HUGEINT, per_usd HUGEINT,
     industry VARCHAR, size_class VARCHAR, platform BOOLEAN);
-CREATE TABLE IF NOT EXISTS quarantine (domain VARCHAR, file VARCHAR, row_no BIGINT,
-    field VARCHAR, value VARCHAR, rule VARCHAR, record_id VARCHAR);
+CREATE TABLE IF NOT EXISTS quarantine (domain VARCHAR, batch_id INTEGER, file VARCHAR,
+    row_no BIGINT, field VARCHAR, value VARCHAR, rule VARCHAR, message VARCHAR, record_id VARCHAR);
+CREATE TABLE IF NOT EXISTS review (domain VARCHAR, batch_id INTEGER, file VARCHAR,
+    row_no BIGINT, field VARCHAR, value VARCHAR, rule VARCHAR, message VARCHAR, record_id VARCHAR);
 CREATE TABLE IF NOT EXISTS codelists (domain VARCHAR, codelist VARCHAR, version VARCHAR,
     code VARCHAR, parent VARCHAR, label_en VARCHAR, label_ko VARCHAR);
 CREATE TABLE IF NOT EXISTS reporter_cells (domain VARCHAR, reporter_id VARCHAR, period VARCHAR,
