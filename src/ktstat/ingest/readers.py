@@ -3,8 +3,9 @@
 Every reader yields Arrow record batches with the columns ``row_no`` (1 = the line after the
 header; blank lines are skipped but keep their number) and the file's columns renamed
 through the mapping, all as strings; lines that cannot be parsed are reported through
-``on_bad(row_no, text, reason)`` instead of being dropped. Formats: CSV (UTF-8, UTF-8 with BOM, CP949/EUC-KR; detected, or stated; delimiter
-``,`` ``;`` or tab detected from the header), Parquet, Excel ``.xlsx`` (first sheet or a named
+``on_bad(row_no, text, reason)`` instead of being dropped. Formats: CSV (UTF-8, UTF-8 with
+BOM, CP949/EUC-KR; detected, or stated; delimiter ``,`` ``;`` or tab detected from the
+header), Parquet, Excel ``.xlsx`` (first sheet or a named
 one; the header is the first of the first 10 rows that holds every required column).
 Files are streamed in batches: memory stays bounded whatever the file's size.
 """
