@@ -45,30 +45,152 @@ def demo(
 @app.command("compile")
 def compile_cmd(
     domain: Annotated[str, typer.Option(help="Domain id, e.g. tbp or kst.")],
-    records: Annotated[list[Path], typer.Option(help="Record files (CSV or Parquet); repeat for several.")],
-    reporters: Annotated[Path, typer.Option(help="Business register (CSV or Parquet).")],
-    rates: Annotated[Path, typer.Option(help="Exchange rates (CSV or Parquet).")],
-    store: Annotated[Path, typer.Option(help="DuckDB store file to write.")] = Path("ktstat.duckdb"),
+    records: Annotated[
+        list[Path] | None,
+        typer.Option(help="Record files (CSV, Parquet, Excel); repeat for several. Without: the store's batches."),
+    ] = None,
+    reporters: Annotated[Path | None, typer.Option(help="Business register (CSV or Parquet).")] = None,
+    rates: Annotated[Path | None, typer.Option(help="Exchange rates (CSV or Parquet).")] = None,
+    store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
     out: Annotated[Path | None, typer.Option(help="Write the indicators here (.csv or .parquet).")] = None,
 ) -> None:
-    """Compile a domain from your own files into a store and an indicators file."""
-    from ktstat.pipeline import compile_domain
+    """Compile a domain: from your files (replacing the domain's batches), or from the store's batches."""
+    from ktstat.pipeline import compile_domain, compile_store
     from ktstat.publish import write_indicators
     from ktstat.store import open_store
     from ktstat.ui import progress_printer
 
+    if records and (reporters is None or rates is None):
+        _fail("compiling from files needs --reporters and --rates too")
+    if not records and not store.exists():
+        _fail(f"{store}: store not found; give --records, --reporters and --rates to compile from files")
     con = open_store(store)
     with progress_printer() as say:
-        res = compile_domain(con, domain, records, reporters, rates, progress=say)
+        if records:
+            assert reporters is not None and rates is not None
+            res = compile_domain(con, domain, records, reporters, rates, progress=say)
+        else:
+            res = compile_store(con, domain, progress=say)
     rep = res.ingest
-    typer.echo(
-        f"{domain}: {rep.rows_in:,} rows in, {rep.accepted:,} accepted, {rep.quarantined:,} quarantined"
-        + (f" ({', '.join(f'{k} {v}' for k, v in rep.by_rule.items())})" if rep.by_rule else "")
-    )
+    if records:
+        typer.echo(
+            f"{domain}: {rep.rows_in:,} rows in, {rep.accepted:,} accepted, {rep.quarantined:,} quarantined"
+            + (f" ({', '.join(f'{k} {v}' for k, v in rep.by_rule.items())})" if rep.by_rule else "")
+        )
     typer.echo(f"{domain}: {res.indicator_rows:,} indicator values in {store}")
     if out is not None:
         write_indicators(con, out, domain)
         typer.echo(f"wrote {out}")
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Record files: CSV, Parquet or Excel (.xlsx).")],
+    domain: Annotated[str, typer.Option(help="Domain id, e.g. tbp or kst.")],
+    store: Annotated[Path, typer.Option(help="DuckDB store file (created if missing).")] = Path("ktstat.duckdb"),
+    mapping: Annotated[Path | None, typer.Option(help="CSV 'source,target' renaming the file's columns.")] = None,
+    supersedes: Annotated[int | None, typer.Option(help="Batch this corrected submission replaces.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the ingest report here (JSON).")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding of CSV files (default: detected).")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet name (default: the first).")] = None,
+    submitter: Annotated[str | None, typer.Option(help="Who sent the files (kept with the batch).")] = None,
+    reporters: Annotated[Path | None, typer.Option(help="Load (replace) the business register first.")] = None,
+    rates: Annotated[Path | None, typer.Option(help="Load (replace) the exchange rates first.")] = None,
+) -> None:
+    """Validate record files and add them to the store as batches; bad rows are quarantined, never lost."""
+    import json
+
+    from rich.table import Table
+
+    from ktstat import domain as domains
+    from ktstat.ingest import ingest_files, load_reference
+    from ktstat.store import open_store
+    from ktstat.ui import console, progress_printer
+
+    dom = domains.load(domain)
+    if (reporters is None) != (rates is None):
+        _fail("give --reporters and --rates together")
+    con = open_store(store)
+    if reporters is not None and rates is not None:
+        load_reference(con, dom, reporters, rates)
+    with progress_printer() as say:
+        rep = ingest_files(con, dom, files, mapping=mapping, encoding=encoding, sheet=sheet, submitter=submitter,
+                           supersedes=supersedes, progress=say)
+    table = Table(title=f"ingest into {store} ({domain})")
+    for col in ("file", "batch", "rows in", "accepted", "quarantined", "review", "by rule"):
+        table.add_column(col, justify="left" if col in ("file", "by rule") else "right")
+    for f in rep.files:
+        if f.duplicate_of is not None:
+            note = f"already ingested as batch {f.duplicate_of}: not counted again"
+            table.add_row(Path(f.file).name, "", "-", "-", "-", "-", note)
+            continue
+        table.add_row(Path(f.file).name, str(f.batch_id), f"{f.rows_in:,}", f"{f.accepted:,}", f"{f.quarantined:,}",
+                      f"{f.review:,}", ", ".join(f"{k} {v}" for k, v in f.by_rule.items()))
+    table.add_row("total", "", f"{rep.rows_in:,}", f"{rep.accepted:,}", f"{rep.quarantined:,}", "",
+                  ", ".join(f"{k} {v}" for k, v in rep.by_rule.items()))
+    console().print(table)
+    typer.echo("rows and amounts reconcile: rows in = accepted + quarantined, per file and currency")
+    if rep.superseded is not None:
+        typer.echo(f"batch {rep.superseded} is superseded (kept in the audit trail)")
+    if report is not None:
+        report.write_text(json.dumps(rep.as_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+        typer.echo(f"report written to {report}")
+
+
+@app.command()
+def quarantine(
+    store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
+    domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
+    batch: Annotated[int | None, typer.Option(help="Only this batch.")] = None,
+    rule: Annotated[str | None, typer.Option(help="Only rows that broke this rule.")] = None,
+    export: Annotated[Path | None, typer.Option(help="Write the rows as CSV, ready to fix and ingest again.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to print.")] = 20,
+) -> None:
+    """List quarantined rows with their reasons, or export them to fix and ingest again."""
+    from rich.table import Table
+
+    from ktstat.ingest.listing import export_quarantine, quarantined
+    from ktstat.store import open_store
+    from ktstat.ui import console
+
+    if not store.exists():
+        _fail(f"{store}: store not found")
+    con = open_store(store)
+    if export is not None:
+        n = export_quarantine(con, export, domain, batch, rule)
+        typer.echo(f"wrote {n:,} quarantined rows to {export}")
+        return
+    cols, rows = quarantined(con, domain, batch, rule)
+    table = Table(title=f"{len(rows):,} quarantined rows" + (f" (first {limit})" if len(rows) > limit else ""))
+    show = ["batch_id", "source_file", "source_row", "record_id", "reasons"]
+    for c in show:
+        table.add_column(c)
+    for r in rows[:limit]:
+        table.add_row(*(str(r[cols.index(c)]) if c != "source_file" else Path(r[cols.index(c)]).name for c in show))
+    console().print(table)
+
+
+@app.command("batches")
+def list_batches(
+    store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
+    domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
+) -> None:
+    """List the batches in a store: active, superseded, with counts and content hashes."""
+    from rich.table import Table
+
+    from ktstat.ingest.listing import batches
+    from ktstat.store import open_store
+    from ktstat.ui import console
+
+    if not store.exists():
+        _fail(f"{store}: store not found")
+    cols, rows = batches(open_store(store), domain)
+    table = Table(title=f"batches in {store}")
+    for c in cols:
+        table.add_column(c)
+    for r in rows:
+        table.add_row(*("" if v is None else str(v) for v in r))
+    console().print(table)
 
 
 @app.command()
@@ -97,8 +219,21 @@ def list_domains() -> None:
 
 
 def main() -> None:
+    """Entry point: user errors as one line; anything else as one line too, with the traceback
+    only when ``KTSTAT_DEBUG`` is set."""
+    import os
+
     try:
         app()
     except KtstatError as e:
         typer.echo(f"ktstat: error: {e}", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("ktstat: interrupted; the store is left as it was before the interrupted step", err=True)
+        sys.exit(130)
+    except Exception as e:
+        if os.environ.get("KTSTAT_DEBUG"):
+            raise
+        first = (str(e).splitlines() or [type(e).__name__])[0]
+        typer.echo(f"ktstat: internal error: {first} (set KTSTAT_DEBUG=1 for details and report it)", err=True)
+        sys.exit(2)

@@ -16,7 +16,7 @@ from ktstat.engine import base_aggregation
 from ktstat.errors import InputError
 from ktstat.indicators import build_indicators
 from ktstat.ingest import IngestReport, ingest_files, load_reference, reset_domain
-from ktstat.store import open_store
+from ktstat.store import count, open_store
 
 if TYPE_CHECKING:
     import duckdb
@@ -72,13 +72,26 @@ def compile_domain(
     say(f"{dom.id}: validating and loading records")
     reset_domain(con, dom)
     rep = ingest_files(con, dom, record_paths, submitter="ktstat compile", progress=say)
-    say(f"{dom.id}: base aggregation ({rep.accepted:,} records accepted, {rep.quarantined:,} quarantined)")
+    say(f"{dom.id}: {rep.accepted:,} records accepted, {rep.quarantined:,} quarantined")
+    res = compile_store(con, domain_id, progress)
+    res.ingest = rep
+    return res
+
+
+def compile_store(con: duckdb.DuckDBPyConnection, domain_id: str, progress: Progress | None = None) -> CompileResult:
+    """Compile a domain from the records of its active batches already in the store."""
+    say = progress or (lambda _msg: None)
+    dom = domains.load(domain_id)
+    n_batches = count(con, "SELECT count(*) FROM batches WHERE domain = ? AND status = 'active'", [dom.id])
+    if n_batches == 0:
+        raise InputError(f"the store has no records for {dom.id}; ingest some with `ktstat ingest` first")
+    say(f"{dom.id}: base aggregation of {n_batches} active batch(es)")
     n_rc = base_aggregation(con, dom)
     say(f"{dom.id}: building the cube from {n_rc:,} reporter cells")
     n_cube = build_cube(con, dom)
     say(f"{dom.id}: computing indicators from {n_cube:,} cube cells")
     n_ind = build_indicators(con, dom)
-    return CompileResult(dom.id, rep, n_rc, n_cube, n_ind)
+    return CompileResult(dom.id, IngestReport(dom.id), n_rc, n_cube, n_ind)
 
 
 def compile(

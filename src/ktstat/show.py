@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +32,9 @@ def _label(dom: domains.Domain, breakdown: str, item: str, lang: str) -> str:
 
 def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: str = "en") -> None:
     import duckdb
-    from rich.console import Console
     from rich.table import Table
+
+    from ktstat.ui import console as wide_console
 
     dom = domains.load(domain_id)
     if breakdown not in dom.breakdown_names():
@@ -76,7 +76,7 @@ def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: s
         table.add_row(_label(dom, breakdown, item, lang),
                       *(f(*ms.get(name, (None, "N"))) for name, f in cols))
     status = {s for ms in cells.values() for _, s in ms.values()}
-    console = Console() if sys.stdout.isatty() else Console(width=200)
+    console = wide_console()
     console.print(table)
     if "P" in status:
         console.print("Figures are provisional." if lang != "ko" else "잠정치입니다 (provisional).")

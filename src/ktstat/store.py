@@ -27,6 +27,9 @@ CREATE TABLE IF NOT EXISTS records (domain VARCHAR, batch_id INTEGER, file VARCH
     industry VARCHAR, size_class VARCHAR, platform BOOLEAN);
 CREATE TABLE IF NOT EXISTS quarantine (domain VARCHAR, batch_id INTEGER, file VARCHAR,
     row_no BIGINT, field VARCHAR, value VARCHAR, rule VARCHAR, message VARCHAR, record_id VARCHAR);
+CREATE TABLE IF NOT EXISTS quarantined_rows (domain VARCHAR, batch_id INTEGER, file VARCHAR,
+    row_no BIGINT, record_id VARCHAR, reporter_id VARCHAR, period VARCHAR, flow VARCHAR, partner VARCHAR,
+    item VARCHAR, amount VARCHAR, currency VARCHAR, note VARCHAR, line VARCHAR);
 CREATE TABLE IF NOT EXISTS review (domain VARCHAR, batch_id INTEGER, file VARCHAR,
     row_no BIGINT, field VARCHAR, value VARCHAR, rule VARCHAR, message VARCHAR, record_id VARCHAR);
 CREATE TABLE IF NOT EXISTS codelists (domain VARCHAR, codelist VARCHAR, version VARCHAR,

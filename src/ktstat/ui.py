@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 @contextmanager
@@ -21,3 +22,12 @@ def progress_printer() -> Iterator[Callable[[str], None]]:
             status.update(msg)
 
         yield say
+
+
+def console() -> Any:
+    """A Rich console for tables: the terminal's width, or 200 columns when piped."""
+    import sys
+
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=200)

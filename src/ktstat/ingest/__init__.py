@@ -372,6 +372,17 @@ def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: 
         except Exception as e:  # noqa: BLE001 - a broken rule is the rules file's fault
             raise InputError(f"validation rule {r.name!r} cannot be applied: {str(e).splitlines()[0]}") from None
     con.execute(
+        """INSERT INTO quarantined_rows
+        SELECT ?, ?, ?, row_no, record_id, reporter_id, period, flow, partner, item, amount, currency, note, NULL
+        FROM stg WHERE row_no IN (SELECT row_no FROM quarantine WHERE batch_id = ?)""",
+        [domain.id, batch_id, str(path), batch_id],
+    )
+    con.execute(
+        """INSERT INTO quarantined_rows (domain, batch_id, file, row_no, line)
+        SELECT domain, batch_id, file, row_no, value FROM quarantine WHERE batch_id = ? AND rule = 'csv_syntax'""",
+        [batch_id],
+    )
+    con.execute(
         """INSERT INTO records
         SELECT ?, ?, ?, c.row_no, c.record_id, c.reporter_id, c.base_period, c.base_index, upper(c.flow),
                upper(c.partner), c.item, upper(c.currency), CAST(c.amt * 100 AS HUGEINT), c.per_usd,
@@ -491,5 +502,5 @@ def ingest_files(
 
 def reset_domain(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
     """Forget a domain's batches, records, quarantine and review flags."""
-    for table in ("records", "quarantine", "review", "batches"):
+    for table in ("records", "quarantine", "quarantined_rows", "review", "batches"):
         con.execute(f"DELETE FROM {table} WHERE domain = ?", [domain.id])
