@@ -79,7 +79,7 @@ def test_each_rule_quarantines_its_row(loaded) -> None:  # type: ignore[no-untyp
     assert rep.quarantined == sum(1 for _, r in CASES if r)
     assert rep.accepted == sum(1 for _, r in CASES if not r)
     # the quarantine names file, field and value
-    f, field, value = con.execute("SELECT file, field, value FROM quarantine WHERE rule = 'item_code'").fetchone()
+    f, field, value = con.execute("SELECT file, field, value FROM quarantine WHERE rule = 'item_code' ORDER BY row_no").fetchone()
     assert f == str(path) and field == "item" and value == "SH9"
 
 

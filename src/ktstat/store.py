@@ -7,6 +7,8 @@ amounts in hundredths of the currency unit, everything in US dollars in micro-do
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +55,10 @@ def open_store(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path) if path is not None else ":memory:")
+    # bounded memory: DuckDB spills to disk beyond the limit (KTSTAT_MEMORY_LIMIT, default 2GB)
+    con.execute(f"SET memory_limit = '{os.environ.get('KTSTAT_MEMORY_LIMIT', '2GB')}'")
+    con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/ktstat-duckdb-spill'")
+    con.execute("SET preserve_insertion_order = false")
     con.execute(SCHEMA)
     return con
 

@@ -323,54 +323,74 @@ def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: 
                    TRY_CAST(amount AS DECIMAL(18, 2)) AS amt,
                    row_number() OVER (PARTITION BY record_id ORDER BY row_no) AS dup_k
             FROM stg),
-        t AS (
-            SELECT s.*,
-                CASE WHEN base_index IS NULL THEN NULL WHEN {per} = 1 THEN CAST(base_index AS VARCHAR)
-                     ELSE CAST(base_index // {per} AS VARCHAR) || '{domain.base_frequency}'
-                          || CAST(base_index % {per} + 1 AS VARCHAR) END AS base_period,
-                CASE WHEN base_index IS NULL THEN NULL ELSE make_date(CAST(base_index // {per} AS INTEGER),
-                     CAST((base_index % {per}) * {12 // per} + 1 AS INTEGER), 1) END AS start_date
-            FROM s),
+        keys AS (SELECT DISTINCT reporter_id, base_index FROM s WHERE base_index IS NOT NULL),
+        versions AS (
+            SELECT k.reporter_id, k.base_index, count(r.reporter_id) AS reporter_n,
+                   any_value(r.industry) AS industry, any_value(r.size_class) AS size_class,
+                   any_value(r.platform) AS platform
+            FROM keys k LEFT JOIN reporters r ON r.domain = ? AND r.reporter_id = k.reporter_id
+                 AND (r.valid_from IS NULL OR r.valid_from <= make_date(CAST(k.base_index // {per} AS INTEGER),
+                      CAST((k.base_index % {per}) * {12 // per} + 1 AS INTEGER), 1))
+                 AND (r.valid_to IS NULL OR r.valid_to >= make_date(CAST(k.base_index // {per} AS INTEGER),
+                      CAST((k.base_index % {per}) * {12 // per} + 1 AS INTEGER), 1))
+            GROUP BY 1, 2),
         known AS (SELECT reporter_id, count(*) AS n FROM reporters WHERE domain = ? GROUP BY 1),
         prior AS (SELECT DISTINCT r.record_id FROM records r JOIN batches b USING (batch_id)
                   WHERE r.domain = ? AND b.status = 'active'),
         u AS (
-            SELECT t.*,
+            SELECT s.*,
+                CASE WHEN s.base_index IS NULL THEN NULL WHEN {per} = 1 THEN CAST(s.base_index AS VARCHAR)
+                     ELSE CAST(s.base_index // {per} AS VARCHAR) || '{domain.base_frequency}'
+                          || CAST(s.base_index % {per} + 1 AS VARCHAR) END AS base_period,
                 {domain.first_period.index} AS first_index, {domain.last_period.index} AS last_index,
                 {today_index} AS today_index,
-                t.item IN (SELECT code FROM valid_items) AS item_ok,
-                upper(t.partner) IN (SELECT code FROM valid_partners) AS partner_ok,
-                upper(t.currency) IN (SELECT code FROM valid_currencies) AS currency_ok,
-                t.record_id IN (SELECT record_id FROM prior) AS seen_before,
-                coalesce(k.n, 0) AS reporter_known,
-                coalesce(q.per_usd, y.per_usd, CASE WHEN upper(t.currency) = 'USD' THEN 1000000 END) AS per_usd
-            FROM t
-            LEFT JOIN known k ON k.reporter_id = t.reporter_id
-            LEFT JOIN rates q ON q.currency = upper(t.currency) AND q.period = t.base_period
-            LEFT JOIN rates y ON y.currency = upper(t.currency) AND y.period = substr(t.base_period, 1, 4)),
-        v AS (
-            SELECT u.*, count(r.reporter_id) AS reporter_n, any_value(r.industry) AS industry,
-                   any_value(r.size_class) AS size_class, any_value(r.platform) AS platform
-            FROM u LEFT JOIN reporters r ON r.domain = ? AND r.reporter_id = u.reporter_id
-                 AND (r.valid_from IS NULL OR r.valid_from <= u.start_date)
-                 AND (r.valid_to IS NULL OR r.valid_to >= u.start_date)
-            GROUP BY ALL)
-        SELECT v.*, abs(amt) * 1e6 / per_usd AS usd_abs,
-               median(abs(amt) * 1e6 / per_usd) OVER (PARTITION BY reporter_id) AS reporter_median
-        FROM v""",
+                vi.code IS NOT NULL AS item_ok, vp.code IS NOT NULL AS partner_ok, vc.code IS NOT NULL AS currency_ok,
+                pr.record_id IS NOT NULL AS seen_before,
+                coalesce(k.n, 0) AS reporter_known, coalesce(v.reporter_n, 0) AS reporter_n,
+                v.industry, v.size_class, v.platform
+            FROM s
+            LEFT JOIN valid_items vi ON vi.code = s.item
+            LEFT JOIN valid_partners vp ON vp.code = upper(s.partner)
+            LEFT JOIN valid_currencies vc ON vc.code = upper(s.currency)
+            LEFT JOIN prior pr ON pr.record_id = s.record_id
+            LEFT JOIN known k ON k.reporter_id = s.reporter_id
+            LEFT JOIN versions v ON v.reporter_id = s.reporter_id AND v.base_index = s.base_index),
+        w AS (
+            SELECT u.*, coalesce(q.per_usd, y.per_usd, CASE WHEN upper(u.currency) = 'USD' THEN 1000000 END) AS per_usd
+            FROM u
+            LEFT JOIN rates q ON q.currency = upper(u.currency) AND q.period = u.base_period
+            LEFT JOIN rates y ON y.currency = upper(u.currency) AND y.period = substr(u.base_period, 1, 4))
+        SELECT *, abs(amt) * 1e6 / per_usd AS usd_abs FROM w""",
         [domain.id, domain.id, domain.id],
     )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE chk_median AS
+        SELECT reporter_id, median(usd_abs) AS reporter_median FROM chk WHERE usd_abs IS NOT NULL GROUP BY 1"""
+    )
+    checks = []
+    params: list[Any] = []
     for r in rules:
-        target = "quarantine" if r.severity == "quarantine" else "review"
         value = f"CAST({r.field} AS VARCHAR)" if r.field in (*RECORD_COLUMNS, *OPTIONAL_COLUMNS) else "NULL"
-        try:
-            con.execute(
-                f"""INSERT INTO {target} SELECT ?, ?, ?, row_no, ?, {value}, ?, ?, record_id
-                FROM chk WHERE coalesce(({r.when}), false)""",
-                [domain.id, batch_id, str(path), r.field, r.name, r.message],
-            )
-        except Exception as e:  # noqa: BLE001 - a broken rule is the rules file's fault
-            raise InputError(f"validation rule {r.name!r} cannot be applied: {str(e).splitlines()[0]}") from None
+        checks.append(
+            f"CASE WHEN coalesce(({r.when}), false) THEN struct_pack(field := ?::VARCHAR, value := {value}, "
+            "rule := ?::VARCHAR, message := ?::VARCHAR, severity := ?::VARCHAR) END"
+        )
+        params += [r.field, r.name, r.message, r.severity]
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE fails AS
+            SELECT row_no, record_id, unnest(list_filter([{", ".join(checks)}], lambda x: x IS NOT NULL)) AS f
+            FROM chk LEFT JOIN chk_median USING (reporter_id)""",
+            params,
+        )
+    except Exception as e:  # noqa: BLE001 - a broken rule is the rules file's fault
+        raise InputError(f"the validation rules cannot be applied: {str(e).splitlines()[0]}") from None
+    for target, severity in (("quarantine", "quarantine"), ("review", "review")):
+        con.execute(
+            f"""INSERT INTO {target} SELECT ?, ?, ?, row_no, f.field, f.value, f.rule, f.message, record_id
+            FROM fails WHERE f.severity = ?""",
+            [domain.id, batch_id, str(path), severity],
+        )
     con.execute(
         """INSERT INTO quarantined_rows
         SELECT ?, ?, ?, row_no, record_id, reporter_id, period, flow, partner, item, amount, currency, note, NULL

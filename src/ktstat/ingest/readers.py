@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,6 +62,9 @@ def _arrow_batch(columns: list[str], rows: list[list[str]], row_nos: list[int]) 
     return pa.RecordBatch.from_arrays(arrays, names=["row_no", *columns])
 
 
+CHUNK_BYTES = 16 << 20
+
+
 def read_csv(
     path: Path,
     mapping: dict[str, str],
@@ -71,16 +73,26 @@ def read_csv(
     on_bad: OnBad,
     progress: Progress | None = None,
 ) -> tuple[list[str], Iterator[pa.RecordBatch]]:
-    """The file's canonical column names and a stream of batches (see module docstring)."""
+    """The file's canonical column names and a stream of batches (see module docstring).
+
+    Lines are split by the reader itself, so that one stray quote spoils one line, not the rest
+    of the file: a line with an odd number of quotes, or with another number of fields than
+    the header, is reported as bad. The lines of each 16 MB chunk are then parsed by Arrow's
+    CSV parser (fast, in C++).
+    """
     enc = encoding or detect_encoding(path)
     try:
-        codecs.lookup(enc)
+        codec = codecs.lookup(enc)
     except LookupError:
         raise InputError(f"{path}: unknown encoding {enc!r}") from None
+    if codec.name.startswith("utf-16"):
+        raise InputError(f"{path}: UTF-16 files are not supported; save the file as UTF-8 (or CP949) CSV")
     raw = path.open("rb")
-    text = io.TextIOWrapper(raw, encoding=enc, errors="strict", newline="")
+    head = raw.readline()
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8) :]
     try:
-        header_line = text.readline()
+        header_line = head.decode(enc.replace("-sig", ""))
     except UnicodeDecodeError as e:
         raise InputError(
             f"{path}: cannot decode the header as {enc} ({e.reason}); state the encoding with --encoding"
@@ -88,54 +100,106 @@ def read_csv(
     if not header_line.strip():
         raise InputError(f"{path}: the file is empty (no header row); send the file with its header and rows")
     delim = max([",", ";", "\t"], key=header_line.count)
-    header = next(csv.reader([header_line], delimiter=delim))
+    header = next(csv.reader([header_line.rstrip("\r\n")], delimiter=delim))
     columns = _canonical(header, mapping)
     _require(columns, required, path, header)
-    width = len(columns)
-
-    def flush(lines: list[str], nos: list[int]) -> pa.RecordBatch | None:
-        rows, keep = [], []
-        for fields, n, line in zip(csv.reader(lines, delimiter=delim), nos, lines, strict=True):
-            if len(fields) != width:
-                on_bad(n, line, f"{len(fields)} fields where the header has {width}")
-                continue
-            rows.append(fields)
-            keep.append(n)
-        return _arrow_batch(columns, rows, keep) if rows else None
+    utf8 = codec.name == "utf-8"
+    decoder = codecs.getincrementaldecoder(enc.replace("-sig", ""))()
 
     def batches() -> Iterator[pa.RecordBatch]:
-        lines: list[str] = []
-        nos: list[int] = []
-        row_no = 0
-        try:
-            for line in text:
-                row_no += 1  # data row n is line n + 1 of the file
-                stripped = line.rstrip("\r\n")
-                if not stripped.strip():
-                    continue  # blank lines are not rows
-                if stripped.count('"') % 2:
-                    on_bad(row_no, stripped, "unbalanced quotes")
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        names = [f"c{k}" for k in range(len(columns))]
+        read_opts = pacsv.ReadOptions(column_names=names, use_threads=False, block_size=CHUNK_BYTES + (1 << 20))
+        convert = pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
+        )
+        row_base = 0
+        rest = b""
+        while True:
+            chunk = raw.read(CHUNK_BYTES)
+            last = not chunk
+            data = rest + chunk
+            if not last:
+                cut = data.rfind(b"\n")
+                if cut < 0:
+                    rest = data
                     continue
-                lines.append(stripped)
-                nos.append(row_no)
-                if len(lines) >= BATCH_ROWS:
-                    if progress is not None:
-                        progress(raw.tell())
-                    b = flush(lines, nos)
-                    if b is not None:
-                        yield b
-                    lines, nos = [], []
-        except UnicodeDecodeError as e:
-            raise InputError(
-                f"{path}: cannot decode data row {row_no + 1} as {enc} ({e.reason}); state the encoding with --encoding"
-            ) from None
-        if lines:
-            b = flush(lines, nos)
-            if b is not None:
-                yield b
-        if progress is not None:
-            progress(raw.tell())
-        text.close()
+                data, rest = data[: cut + 1], data[cut + 1 :]
+            else:
+                rest = b""
+            if not data:
+                break
+            lines = data.split(b"\n")
+            if lines and lines[-1] == b"":
+                lines.pop()
+            if not utf8:
+                try:
+                    text = decoder.decode(b"\n".join(lines) + b"\n", final=last)
+                except UnicodeDecodeError as e:
+                    raise InputError(
+                        f"{path}: cannot decode the file as {enc} ({e.reason}); state the encoding with --encoding"
+                    ) from None
+                lines = [ln.encode("utf-8") for ln in text.split("\n")[: len(lines)]]
+            quoted = b'"' in data
+            good: list[bytes] = []
+            nos: list[int] = []
+            for k, line in enumerate(lines):
+                if not line.strip():
+                    continue
+                if quoted and line.count(b'"') % 2:
+                    on_bad(row_base + k + 1, line.decode("utf-8", "replace").rstrip("\r"), "unbalanced quotes")
+                    continue
+                good.append(line)
+                nos.append(row_base + k + 1)
+            row_base += len(lines)
+            if progress is not None:
+                progress(raw.tell())
+            if not good:
+                if last:
+                    break
+                continue
+            invalid: list[int] = []
+
+            def handler(row: object, invalid: list[int] = invalid) -> str:
+                n = getattr(row, "number", None)
+                invalid.append(int(n) if n is not None else -1)
+                return "skip"
+
+            parse = pacsv.ParseOptions(delimiter=delim, newlines_in_values=False, invalid_row_handler=handler)
+            try:
+                table = pacsv.read_csv(
+                    pa.py_buffer(b"\n".join(good) + b"\n"),
+                    read_options=read_opts,
+                    parse_options=parse,
+                    convert_options=convert,
+                )
+            except pa.ArrowInvalid as e:
+                msg = str(e)
+                if "UTF8" in msg or "utf8" in msg.lower():
+                    raise InputError(
+                        f"{path}: cannot decode the file as {enc}; state the encoding with --encoding"
+                    ) from None
+                raise InputError(f"{path}: cannot parse the file as CSV ({msg.splitlines()[0]})") from None
+            bad_idx = {i - 1 for i in invalid if i > 0}
+            if -1 in invalid:
+                raise InputError(f"{path}: cannot locate a malformed line; check the field counts")
+            for i in sorted(bad_idx):
+                n_fields = good[i].count(delim.encode())
+                on_bad(
+                    nos[i],
+                    good[i].decode("utf-8", "replace").rstrip("\r"),
+                    f"{n_fields + 1} fields where the header has {len(columns)}",
+                )
+            kept = [n for i, n in enumerate(nos) if i not in bad_idx] if bad_idx else nos
+            table = table.rename_columns(columns)
+            for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+                yield batch.add_column(0, "row_no", pa.array(kept[: batch.num_rows], pa.int64()))
+                kept = kept[batch.num_rows :]
+            if last:
+                break
+        raw.close()
 
     return columns, batches()
 
