@@ -59,7 +59,7 @@ CASES = [
     ("d14,A,2023-03,X,US,SH1,5,XYZ,", "currency_code"),
     ("d15,A,2023-03,x,us,SH1,5,USD,", None),
     ("d16,A,2023-03-31,M,US,SH1,5,USD,", None),
-    ("d17,A,2099-01,X,US,SH1,5,USD,", "period_future+period_range"),
+    ("d17,A,2099-01,X,US,SH1,5,USD,", "period_range"),
     ("d18,A,2023-03,Q,US,SH99,5,USD,", "flow_code+item_code"),
 ]
 

@@ -1,9 +1,9 @@
 """Readers: turn a submitted file into rows of text, with their data-row numbers.
 
-Every reader yields Arrow record batches with the columns ``row_no`` (1 = the line after the
-header; blank lines are skipped but keep their number) and the file's columns renamed
+Every reader yields Arrow record batches with the columns ``row_no`` and the file's columns renamed
 through the mapping, all as strings; lines that cannot be parsed are reported through
-``on_bad(row_no, text, reason)`` instead of being dropped. Formats: CSV (UTF-8, UTF-8 with
+``on_bad(row_no, text, reason)`` instead of being dropped. Row numbers count records as a
+spreadsheet shows them (1 = the first record after the header, blank lines not counted). Formats: CSV (UTF-8, UTF-8 with
 BOM, CP949/EUC-KR; detected, or stated; delimiter ``,`` ``;`` or tab detected from the
 header), Parquet, Excel ``.xlsx`` (first sheet or a named
 one; the header is the first of the first 10 rows that holds every required column).
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,6 +64,63 @@ def _arrow_batch(columns: list[str], rows: list[list[str]], row_nos: list[int]) 
 
 
 CHUNK_BYTES = 16 << 20
+MAX_RECORD_LINES = 20  # a quoted field may span at most this many lines
+SIGNATURES = {b"\x89PNG": "a PNG image", b"PK\x03\x04": "a ZIP archive (an .xlsx renamed?)", b"%PDF": "a PDF"}
+
+
+def _check_text(path: Path, enc: str | None) -> None:
+    """Refuse binary content before trying to read it as text."""
+    with path.open("rb") as f:
+        head = f.read(8192)
+    for sig, what in SIGNATURES.items():
+        if head.startswith(sig):
+            raise InputError(f"{path}: unsupported format: the file is {what}, not CSV text")
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (enc or "").lower().startswith("utf-16")
+    if b"\x00" in head and not utf16:
+        raise InputError(f"{path}: unsupported format: binary content, not CSV text")
+
+
+def _to_utf8(path: Path, enc: str) -> Path:
+    """A temporary UTF-8 copy of a text file in another encoding (streamed)."""
+    import tempfile
+
+    out = Path(tempfile.mkstemp(prefix="ktstat-", suffix=".csv")[1])
+    try:
+        with (
+            path.open(encoding=enc, errors="strict", newline="") as src,
+            out.open("w", encoding="utf-8", newline="") as dst,
+        ):
+            while True:
+                block = src.read(1 << 22)
+                if not block:
+                    break
+                dst.write(block)
+    except UnicodeDecodeError as e:
+        out.unlink(missing_ok=True)
+        raise InputError(
+            f"{path}: cannot decode the file as {enc} ({e.reason}); state the encoding with --encoding"
+        ) from None
+    return out
+
+
+def _slow_record(lines: list[bytes], i: int, delim: str, width: int, last: bool) -> tuple[list[str] | None, int]:
+    """Parse the record starting at ``lines[i]``, whose quotes do not balance on its own line:
+    a literal quote inside an unquoted field, or a quoted field running over several lines.
+    Returns (fields, lines used); (None, 1) when no reading gives a valid record; (None, 0)
+    when more lines than this chunk holds are needed."""
+    for k in range(1, MAX_RECORD_LINES + 1):
+        if i + k > len(lines):
+            return (None, 1) if last else (None, 0)
+        text = "\n".join(ln.decode("utf-8", "replace").rstrip("\r") for ln in lines[i : i + k])
+        try:
+            rows = list(csv.reader(io.StringIO(text), delimiter=delim, strict=True))
+        except csv.Error:
+            continue
+        if len(rows) == 1 and len(rows[0]) == width:
+            return rows[0], k
+        if len(rows) > 1:
+            break
+    return None, 1
 
 
 def read_csv(
@@ -75,24 +133,27 @@ def read_csv(
 ) -> tuple[list[str], Iterator[pa.RecordBatch]]:
     """The file's canonical column names and a stream of batches (see module docstring).
 
-    Lines are split by the reader itself, so that one stray quote spoils one line, not the rest
-    of the file: a line with an odd number of quotes, or with another number of fields than
-    the header, is reported as bad. The lines of each 16 MB chunk are then parsed by Arrow's
-    CSV parser (fast, in C++).
+    Data rows are numbered as a spreadsheet shows them: 1 = the first record after the header,
+    blank lines not counted, a record over several lines counted once. The reader finds the
+    records itself, so one stray quote spoils one record, not the rest of the file: a line
+    whose quotes do not balance is parsed strictly on its own or joined with the next lines
+    (a quoted line break), else reported as bad, as is a record with another number of fields
+    than the header. The plain lines of each 16 MB chunk are parsed by Arrow (fast, in C++).
+    Files in encodings other than UTF-8 are first converted to a temporary UTF-8 copy.
     """
+    _check_text(path, encoding)
     enc = encoding or detect_encoding(path)
     try:
         codec = codecs.lookup(enc)
     except LookupError:
         raise InputError(f"{path}: unknown encoding {enc!r}") from None
-    if codec.name.startswith("utf-16"):
-        raise InputError(f"{path}: UTF-16 files are not supported; save the file as UTF-8 (or CP949) CSV")
-    raw = path.open("rb")
+    source = path if codec.name == "utf-8" else _to_utf8(path, enc)
+    raw = source.open("rb")
     head = raw.readline()
     if head.startswith(codecs.BOM_UTF8):
         head = head[len(codecs.BOM_UTF8) :]
     try:
-        header_line = head.decode(enc.replace("-sig", ""))
+        header_line = head.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(
             f"{path}: cannot decode the header as {enc} ({e.reason}); state the encoding with --encoding"
@@ -103,21 +164,21 @@ def read_csv(
     header = next(csv.reader([header_line.rstrip("\r\n")], delimiter=delim))
     columns = _canonical(header, mapping)
     _require(columns, required, path, header)
-    utf8 = codec.name == "utf-8"
-    decoder = codecs.getincrementaldecoder(enc.replace("-sig", ""))()
+    width = len(columns)
 
     def batches() -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
-        names = [f"c{k}" for k in range(len(columns))]
+        names = [f"c{k}" for k in range(width)]
         read_opts = pacsv.ReadOptions(column_names=names, use_threads=False, block_size=CHUNK_BYTES + (1 << 20))
         convert = pacsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
         )
-        row_base = 0
+        row_no = 0
         rest = b""
-        while True:
+        last = False
+        while not last:
             chunk = raw.read(CHUNK_BYTES)
             last = not chunk
             data = rest + chunk
@@ -129,36 +190,40 @@ def read_csv(
                 data, rest = data[: cut + 1], data[cut + 1 :]
             else:
                 rest = b""
-            if not data:
-                break
             lines = data.split(b"\n")
             if lines and lines[-1] == b"":
                 lines.pop()
-            if not utf8:
-                try:
-                    text = decoder.decode(b"\n".join(lines) + b"\n", final=last)
-                except UnicodeDecodeError as e:
-                    raise InputError(
-                        f"{path}: cannot decode the file as {enc} ({e.reason}); state the encoding with --encoding"
-                    ) from None
-                lines = [ln.encode("utf-8") for ln in text.split("\n")[: len(lines)]]
             quoted = b'"' in data
             good: list[bytes] = []
             nos: list[int] = []
-            for k, line in enumerate(lines):
+            special: list[tuple[int, list[str]]] = []
+            i = 0
+            while i < len(lines):
+                line = lines[i]
                 if not line.strip():
+                    i += 1
                     continue
                 if quoted and line.count(b'"') % 2:
-                    on_bad(row_base + k + 1, line.decode("utf-8", "replace").rstrip("\r"), "unbalanced quotes")
+                    fields, used = _slow_record(lines, i, delim, width, last)
+                    if used == 0:  # the record continues in the next chunk
+                        rest = b"\n".join(lines[i:]) + b"\n" + rest
+                        break
+                    row_no += 1
+                    if fields is None:
+                        on_bad(row_no, line.decode("utf-8", "replace").rstrip("\r"), "a quote is not closed")
+                    else:
+                        special.append((row_no, fields))
+                    i += used
                     continue
+                row_no += 1
                 good.append(line)
-                nos.append(row_base + k + 1)
-            row_base += len(lines)
+                nos.append(row_no)
+                i += 1
             if progress is not None:
                 progress(raw.tell())
+            if special:
+                yield _arrow_batch(columns, [f for _, f in special], [n for n, _ in special])
             if not good:
-                if last:
-                    break
                 continue
             invalid: list[int] = []
 
@@ -177,29 +242,29 @@ def read_csv(
                 )
             except pa.ArrowInvalid as e:
                 msg = str(e)
-                if "UTF8" in msg or "utf8" in msg.lower():
+                if "utf8" in msg.lower():
                     raise InputError(
                         f"{path}: cannot decode the file as {enc}; state the encoding with --encoding"
                     ) from None
                 raise InputError(f"{path}: cannot parse the file as CSV ({msg.splitlines()[0]})") from None
-            bad_idx = {i - 1 for i in invalid if i > 0}
             if -1 in invalid:
                 raise InputError(f"{path}: cannot locate a malformed line; check the field counts")
-            for i in sorted(bad_idx):
-                n_fields = good[i].count(delim.encode())
+            bad_idx = {k - 1 for k in invalid}
+            for k in sorted(bad_idx):
+                n_fields = len(next(csv.reader([good[k].decode("utf-8", "replace").rstrip("\r")], delimiter=delim)))
                 on_bad(
-                    nos[i],
-                    good[i].decode("utf-8", "replace").rstrip("\r"),
-                    f"{n_fields + 1} fields where the header has {len(columns)}",
+                    nos[k],
+                    good[k].decode("utf-8", "replace").rstrip("\r"),
+                    f"{n_fields} fields where the header has {width}",
                 )
-            kept = [n for i, n in enumerate(nos) if i not in bad_idx] if bad_idx else nos
+            kept = [n for k, n in enumerate(nos) if k not in bad_idx] if bad_idx else nos
             table = table.rename_columns(columns)
             for batch in table.to_batches(max_chunksize=BATCH_ROWS):
                 yield batch.add_column(0, "row_no", pa.array(kept[: batch.num_rows], pa.int64()))
                 kept = kept[batch.num_rows :]
-            if last:
-                break
         raw.close()
+        if source != path:
+            source.unlink(missing_ok=True)
 
     return columns, batches()
 
