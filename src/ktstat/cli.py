@@ -207,6 +207,32 @@ def show(
     show_table(store, domain, period, breakdown, lang)
 
 
+@app.command("bench-ingest")
+def bench_ingest(
+    rows: Annotated[list[int], typer.Option(help="Rows of the generated file; repeat for several sizes.")] = [  # noqa: B006
+        10_000_000
+    ],
+    out: Annotated[Path | None, typer.Option(help="Write the results here (JSON).")] = None,
+    workdir: Annotated[Path | None, typer.Option(help="Folder for the generated files (default: temporary).")] = None,
+) -> None:
+    """Benchmark ingest: CSV and Parquet next to a bare DuckDB read_csv, rows/s and peak memory."""
+    from rich.table import Table
+
+    from ktstat.benchmarks.ingest import run
+    from ktstat.ui import console
+
+    results = run(rows, out, workdir, say=lambda m: typer.echo(m, err=True))
+    table = Table(title="ingest benchmark (each approach a separate process, same run)")
+    for col in ("rows", "approach", "seconds", "rows/s", "peak MB", "x bare DuckDB"):
+        table.add_column(col, justify="left" if col == "approach" else "right")
+    for r in results:
+        table.add_row(f"{r['rows']:,}", r["approach"], f"{r['seconds']:.1f}", f"{r['rows_per_second']:,}",
+                      f"{r['peak_memory_mb']:,}", f"{r['ratio_to_bare_duckdb']:.2f}")
+    console().print(table)
+    if out is not None:
+        typer.echo(f"results written to {out}")
+
+
 @app.command("domains")
 def list_domains() -> None:
     """List the domains (programmes) ktstat knows."""

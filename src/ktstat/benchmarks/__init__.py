@@ -1,0 +1,1 @@
+"""Benchmarks, run by ``ktstat bench-*`` commands (never by the default test run)."""
