@@ -79,7 +79,8 @@ def test_each_rule_quarantines_its_row(loaded) -> None:  # type: ignore[no-untyp
     assert rep.quarantined == sum(1 for _, r in CASES if r)
     assert rep.accepted == sum(1 for _, r in CASES if not r)
     # the quarantine names file, field and value
-    f, field, value = con.execute("SELECT file, field, value FROM quarantine WHERE rule = 'item_code' ORDER BY row_no").fetchone()
+    sql = "SELECT file, field, value FROM quarantine WHERE rule = 'item_code' ORDER BY row_no"
+    f, field, value = con.execute(sql).fetchone()
     assert f == str(path) and field == "item" and value == "SH9"
 
 
@@ -121,3 +122,11 @@ def test_bad_size_class_in_register(tmp_path: Path) -> None:
     bad = _write(tmp_path, "r.csv", "reporter_id,name,industry,size_class,platform\nA,a,58211,huge,false\n")
     with pytest.raises(InputError, match="size_class 'huge'"):
         load_reference(con, domains.load("kst"), bad, _write(tmp_path, "x.csv", RATES))
+
+
+def test_header_names_match_regardless_of_case_and_spaces(loaded) -> None:  # type: ignore[no-untyped-def]
+    con, dom, tmp = loaded
+    path = _write(tmp, "h.csv", " Record ID ,Reporter_ID,PERIOD,Flow,Partner,Item,Amount,Currency\n"
+                                "a,A,2023-03,X,US,SH1,1.00,USD\n")
+    rep = ingest_files(con, dom, [path])
+    assert rep.accepted == 1

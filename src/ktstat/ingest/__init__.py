@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from ktstat.domain import SHARED_CODELISTS, Domain
 from ktstat.errors import InputError
-from ktstat.ingest.readers import load_mapping, read_csv, read_excel, read_parquet_schema
+from ktstat.ingest.readers import canonical_names, load_mapping, read_csv, read_excel, read_parquet_schema
 from ktstat.ingest.rules import load_rules
 from ktstat.periods import PER_YEAR
 from ktstat.store import count, one
@@ -246,7 +246,7 @@ def _stage(
     fields = [*RECORD_COLUMNS, *OPTIONAL_COLUMNS]
     if fmt == "parquet":
         cols = read_parquet_schema(con, path)
-        renamed = {mapping.get(c, c): c for c in cols}
+        renamed = dict(zip(canonical_names(cols, mapping), cols, strict=True))
         missing = [c for c in RECORD_COLUMNS if c not in renamed]
         if missing:
             raise InputError(

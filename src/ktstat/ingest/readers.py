@@ -46,11 +46,20 @@ def detect_encoding(path: Path) -> str:
     raise InputError(f"{path}: cannot decode the file as UTF-8 or CP949/EUC-KR; state its encoding with --encoding")
 
 
-def _canonical(names: list[str], mapping: dict[str, str]) -> list[str]:
+CONTRACT = ("record_id", "reporter_id", "period", "flow", "partner", "item", "amount", "currency", "note")
+
+
+def canonical_names(names: list[str], mapping: dict[str, str]) -> list[str]:
+    """Column names after the mapping file; contract names are matched regardless of case,
+    surrounding spaces and spaces for underscores (``Record ID`` -> ``record_id``)."""
     out = []
     for n in names:
-        key = (n or "").strip().lstrip("\ufeff")
-        out.append(mapping.get(key, key))
+        key = (n or "").strip().lstrip("\ufeff").strip()
+        if key in mapping:
+            out.append(mapping[key])
+            continue
+        norm = key.lower().replace(" ", "_").replace("-", "_")
+        out.append(norm if norm in CONTRACT else key)
     return out
 
 
@@ -162,7 +171,7 @@ def read_csv(
         raise InputError(f"{path}: the file is empty (no header row); send the file with its header and rows")
     delim = max([",", ";", "\t"], key=header_line.count)
     header = next(csv.reader([header_line.rstrip("\r\n")], delimiter=delim))
-    columns = _canonical(header, mapping)
+    columns = canonical_names(header, mapping)
     _require(columns, required, path, header)
     width = len(columns)
 
@@ -311,7 +320,7 @@ def read_excel(
     it = ws.iter_rows(values_only=True)
     header_at, columns, first_seen = None, [], None
     for i, values in enumerate(it, start=1):
-        names = _canonical([_cell_text(v) for v in values], mapping)
+        names = canonical_names([_cell_text(v) for v in values], mapping)
         if first_seen is None and any(names):
             first_seen = [_cell_text(v) for v in values]
         if all(c in names for c in required):
@@ -322,7 +331,7 @@ def read_excel(
     if header_at is None:
         if first_seen is None:
             raise InputError(f"{path}: the sheet is empty (no header row)")
-        _require(_canonical(first_seen, mapping), required, path, first_seen)
+        _require(canonical_names(first_seen, mapping), required, path, first_seen)
     width = len(columns)
 
     def batches() -> Iterator[pa.RecordBatch]:
