@@ -47,6 +47,18 @@ def measure_names(freq: str) -> list[str]:
     return out
 
 
+def split_measure(measure: str) -> tuple[str, str, bool]:
+    """``exports_growth_yoy`` -> (``exports``, ``growth``, True); ``ratio`` -> (``ratio``, ``level``, False)."""
+    yoy = measure.endswith("_yoy")
+    m = measure[:-4] if yoy else measure
+    if m == "balance_record_low":
+        return "balance", "record_low", yoy
+    for kind in ("growth", "change", "contribution", "share", "rank", "record"):
+        if m.endswith("_" + kind):
+            return m[: -len(kind) - 1], kind, yoy
+    return m, "level", yoy
+
+
 def _exprs(freq: str) -> dict[str, str]:
     """SQL for each measure over the wide table ``w`` (NULL = not meaningful)."""
     e: dict[str, str] = {

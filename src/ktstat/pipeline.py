@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
+    from ktstat.sdc import ProtectionResult
+
 Progress = Callable[[str], None]
 
 
@@ -32,6 +34,8 @@ class CompileResult:
     reporter_cells: int
     cube_rows: int
     indicator_rows: int
+    protection: ProtectionResult | None = None
+    withheld: int = 0
 
 
 def _paths(p: str | Path | Sequence[str | Path]) -> list[Path]:
@@ -57,8 +61,10 @@ def compile_domain(
     reporters: str | Path,
     rates: str | Path,
     progress: Progress | None = None,
+    protect: bool = False,
 ) -> CompileResult:
-    """Compile one domain's input files into the store's tables."""
+    """Compile one domain's input files into the store's tables. ``protect`` runs disclosure
+    control (work in progress for issue 5: off by default until its audit is fast enough)."""
     say = progress or (lambda _msg: None)
     dom = domains.load(domain_id)
     record_paths = _paths(records)
@@ -73,12 +79,14 @@ def compile_domain(
     reset_domain(con, dom)
     rep = ingest_files(con, dom, record_paths, submitter="ktstat compile", progress=say)
     say(f"{dom.id}: {rep.accepted:,} records accepted, {rep.quarantined:,} quarantined")
-    res = compile_store(con, domain_id, progress)
+    res = compile_store(con, domain_id, progress, protect=protect)
     res.ingest = rep
     return res
 
 
-def compile_store(con: duckdb.DuckDBPyConnection, domain_id: str, progress: Progress | None = None) -> CompileResult:
+def compile_store(
+    con: duckdb.DuckDBPyConnection, domain_id: str, progress: Progress | None = None, protect: bool = False
+) -> CompileResult:
     """Compile a domain from the records of its active batches already in the store."""
     say = progress or (lambda _msg: None)
     dom = domains.load(domain_id)
@@ -91,7 +99,15 @@ def compile_store(con: duckdb.DuckDBPyConnection, domain_id: str, progress: Prog
     n_cube = build_cube(con, dom)
     say(f"{dom.id}: computing indicators from {n_cube:,} cube cells")
     n_ind = build_indicators(con, dom)
-    return CompileResult(dom.id, IngestReport(dom.id), n_rc, n_cube, n_ind)
+    res = CompileResult(dom.id, IngestReport(dom.id), n_rc, n_cube, n_ind)
+    if protect:
+        from ktstat.sdc import apply_to_indicators
+        from ktstat.sdc import protect as run_protection
+
+        say(f"{dom.id}: disclosure control (primary and secondary suppression, audit)")
+        res.protection = run_protection(con, dom)
+        res.withheld = apply_to_indicators(con, dom)
+    return res
 
 
 def compile(

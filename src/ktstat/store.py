@@ -43,6 +43,10 @@ CREATE TABLE IF NOT EXISTS cube (domain VARCHAR, freq VARCHAR, period VARCHAR,
     period_index INTEGER, breakdown VARCHAR, item VARCHAR, flow VARCHAR,
     amount_usd_micro HUGEINT, reporters BIGINT, top1_micro HUGEINT, top2_micro HUGEINT,
     rank_group VARCHAR);
+CREATE TABLE IF NOT EXISTS disclosure (domain VARCHAR, freq VARCHAR, period VARCHAR, breakdown VARCHAR,
+    item VARCHAR, flow VARCHAR, reporters BIGINT, amount_usd_micro HUGEINT, rule VARCHAR);
+CREATE TABLE IF NOT EXISTS disclosure_audit (domain VARCHAR, freq VARCHAR, period VARCHAR, breakdown VARCHAR,
+    item VARCHAR, flow VARCHAR, value_usd DOUBLE, lower_usd DOUBLE, upper_usd DOUBLE, protected BOOLEAN);
 CREATE TABLE IF NOT EXISTS indicators (domain VARCHAR, period VARCHAR, breakdown VARCHAR,
     item VARCHAR, measure VARCHAR, value DOUBLE, status VARCHAR);
 """

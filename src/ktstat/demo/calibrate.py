@@ -31,6 +31,7 @@ import numpy as np
 
 from ktstat.demo.facts import Fact
 from ktstat.domain import Domain
+from ktstat.indicators import split_measure
 from ktstat.periods import PER_YEAR, Period, parse, span
 
 if TYPE_CHECKING:
@@ -291,18 +292,6 @@ def add(a: dict[int, float], b: dict[int, float], k: float) -> dict[int, float]:
 
 def scaled(a: dict[int, float], k: float) -> dict[int, float]:
     return {i: k * v for i, v in a.items()}
-
-
-def split_measure(measure: str) -> tuple[str, str, bool]:
-    """``exports_growth_yoy`` -> (``exports``, ``growth``, True); ``ratio`` -> (``ratio``, ``level``, False)."""
-    yoy = measure.endswith("_yoy")
-    m = measure[:-4] if yoy else measure
-    if m == "balance_record_low":
-        return "balance", "record_low", yoy
-    for kind in ("growth", "change", "contribution", "share", "rank", "record"):
-        if m.endswith("_" + kind):
-            return m[: -len(kind) - 1], kind, yoy
-    return m, "level", yoy
 
 
 def kind_of(f: Fact) -> str:

@@ -1,0 +1,132 @@
+"""The linear relations a reader can use to recompute cells: the table structure.
+
+Per flow, every published cell (frequency, period, breakdown, item) is a variable; the
+relations are additivity equations, each ``sum(coef * cell) = 0``:
+
+- a partitioning breakdown adds up to the total;
+- a hierarchy: a code equals the sum of its children in a finer breakdown over the same
+  code list (category = its subcategories, region = its partners, a special class = its
+  sub-classes);
+- a cross ``a+b``: for each code of ``a``, the sum over ``b`` (and for each code of ``b``, the
+  sum over ``a``);
+- time: a year equals the sum of its halves (when both are published).
+
+Every candidate relation is kept only if it holds exactly, in micro-dollars, in the data
+(a relation that does not hold gives a reader nothing), so the structure is the data's own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ktstat.domain import Domain
+from ktstat.periods import parse
+
+if TYPE_CHECKING:
+    import duckdb
+
+Key = tuple[str, str, str, str]  # freq, period, breakdown, item
+
+
+@dataclass
+class Table:
+    """Cells of one flow with their exact values, and the equations linking them."""
+
+    flow: str
+    keys: list[Key] = field(default_factory=list)
+    values: list[int] = field(default_factory=list)
+    index: dict[Key, int] = field(default_factory=dict)
+    equations: list[list[tuple[int, int]]] = field(default_factory=list)  # [(cell, coef)]
+
+    def cell(self, key: Key) -> int:
+        """Index of a cell; cells nobody reported are zeros."""
+        if key not in self.index:
+            self.index[key] = len(self.keys)
+            self.keys.append(key)
+            self.values.append(0)
+        return self.index[key]
+
+    def add(self, total: Key, parts: list[Key]) -> bool:
+        """Add ``total = sum(parts)`` if it holds exactly; returns whether it was added."""
+        if not parts or (len(parts) == 1 and parts[0] == total):
+            return False
+        t = self.cell(total)
+        ps = [self.cell(p) for p in parts]
+        if self.values[t] != sum(self.values[p] for p in ps):
+            return False
+        self.equations.append([(t, 1), *((p, -1) for p in ps)])
+        return True
+
+
+def build_tables(con: duckdb.DuckDBPyConnection, domain: Domain) -> dict[str, Table]:
+    """The X and M tables of a domain's published cells (reads ``cube``)."""
+    freqs = ", ".join(f"'{f}'" for f in domain.frequencies)
+    rows = con.execute(
+        f"SELECT flow, freq, period, breakdown, item, amount_usd_micro FROM cube WHERE domain = ? AND freq IN ({freqs})",
+        [domain.id],
+    ).fetchall()
+    tables = {f: Table(f) for f in ("X", "M")}
+    items: dict[tuple[str, str], set[str]] = defaultdict(set)  # (freq, breakdown) -> items
+    periods: dict[str, set[str]] = defaultdict(set)
+    for flow, freq, period, breakdown, item, amount in rows:
+        t = tables[flow]
+        t.values[t.cell((freq, period, breakdown, item))] = int(amount)
+        items[(freq, breakdown)].add(item)
+        periods[freq].add(period)
+    for t in tables.values():
+        _equations(t, domain, items, periods)
+    return tables
+
+
+def _equations(t: Table, domain: Domain, items: dict[tuple[str, str], set[str]], periods: dict[str, set[str]]) -> None:
+    singles = domain.breakdowns
+    for freq, plist in periods.items():
+        for period in sorted(plist):
+            total = (freq, period, "total", "all")
+            # partitions and hierarchies
+            for b in singles.values():
+                codes = sorted(items.get((freq, b.name), set()))
+                if b.partition:
+                    depths = {b.codelist.depth(c) for c in codes if c in b.codelist.by_code}
+                    for d in depths:
+                        t.add(total, [(freq, period, b.name, c) for c in codes if b.codelist.depth(c) == d])
+                # children of a code within the same breakdown (special classes)
+                for parent in codes:
+                    by = b.codelist.by_code
+                    kids = [c for c in codes if c in by and by[c].parent == parent]
+                    if kids:
+                        t.add((freq, period, b.name, parent), [(freq, period, b.name, c) for c in kids])
+            # a coarser breakdown over the same code list (category <- subcategory, region <- partner)
+            for b1 in singles.values():
+                for b2 in singles.values():
+                    if b1.name == b2.name or b1.source == "reporter" or b1.source != b2.source:
+                        continue
+                    if b1.codelist.name != b2.codelist.name or not b1.level < b2.level:
+                        continue
+                    fine = sorted(items.get((freq, b2.name), set()))
+                    for c in sorted(items.get((freq, b1.name), set())):
+                        kids = [d for d in fine if b2.codelist.ancestor(d, b1.level) == c]
+                        t.add((freq, period, b1.name, c), [(freq, period, b2.name, d) for d in kids])
+            # crosses: each margin is the sum of its row or column
+            for cross in domain.crosses:
+                name = "+".join(cross)
+                cells = sorted(items.get((freq, name), set()))
+                for pos, part in enumerate(cross):
+                    groups: dict[str, list[str]] = defaultdict(list)
+                    for it in cells:
+                        groups[it.split("+")[pos]].append(it)
+                    for code, members in groups.items():
+                        t.add((freq, period, part, code), [(freq, period, name, m) for m in members])
+    # time: a year is the sum of its halves
+    if "A" in periods and "H" in periods:
+        for (freq, breakdown), year_codes in items.items():
+            if freq != "A":
+                continue
+            for year in sorted(periods["A"]):
+                halves = [str(h) for h in parse(year).subperiods("H")]
+                if not all(h in periods["H"] for h in halves):
+                    continue
+                for c in sorted(year_codes | items.get(("H", breakdown), set())):
+                    t.add(("A", year, breakdown, c), [("H", h, breakdown, c) for h in halves])
