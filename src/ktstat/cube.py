@@ -27,11 +27,20 @@ def cube_frequencies(domain: Domain) -> list[str]:
 
 
 def build_period_map(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
-    """Temp table ``pmap(base_index, freq, period, period_index)``."""
+    """Temp table ``pmap(base_index, freq, period, period_index)``: the periods the data cover.
+
+    A base period exists when some record falls in it; a coarser period (half-year, year) only
+    when all its base periods exist, so a year is never formed from part of its quarters and a
+    period nobody reported is absent (its comparisons then have status N)."""
+    present = {int(r[0]) for r in con.execute(
+        "SELECT DISTINCT period_index FROM reporter_cells WHERE domain = ?", [domain.id]).fetchall()}
     rows = []
     for f in cube_frequencies(domain):
         for p in domain.periods(f):
-            for s in p.subperiods(domain.base_frequency):
+            subs = p.subperiods(domain.base_frequency)
+            if not all(s.index in present for s in subs):
+                continue
+            for s in subs:
                 rows.append((s.index, f, str(p), p.index))
     con.execute("CREATE OR REPLACE TEMP TABLE pmap (base_index INTEGER, freq VARCHAR, "
                 "period VARCHAR, period_index INTEGER)")

@@ -64,7 +64,8 @@ def build_tables(con: duckdb.DuckDBPyConnection, domain: Domain) -> dict[str, Ta
     """The X and M tables of a domain's published cells (reads ``cube``)."""
     freqs = ", ".join(f"'{f}'" for f in domain.frequencies)
     rows = con.execute(
-        f"SELECT flow, freq, period, breakdown, item, amount_usd_micro FROM cube WHERE domain = ? AND freq IN ({freqs})",
+        "SELECT flow, freq, period, breakdown, item, amount_usd_micro FROM cube "
+        f"WHERE domain = ? AND freq IN ({freqs})",
         [domain.id],
     ).fetchall()
     tables = {f: Table(f) for f in ("X", "M")}
