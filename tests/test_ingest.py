@@ -89,9 +89,13 @@ def test_accepted_amounts_are_exact(loaded) -> None:  # type: ignore[no-untyped-
     path = _write(tmp, "records.csv", HEADER + "a,A,2023-03,X,US,SH1,10.50,USD,\nb,B,2024-02,M,CN,SI21,1250,KRW,\n")
     ingest_files(con, dom, [path])
     rows = dict(con.execute("SELECT record_id, amount_minor FROM records").fetchall())
-    assert rows == {"a": 1050, "b": 125000}
-    # reporter B is an SME in 2023 and mid-sized from 2024: the 2024 record carries the 2024 version
-    assert con.execute("SELECT size_class FROM records WHERE record_id = 'b'").fetchone()[0] == "mid_sized"
+    assert rows == {"a": 105000, "b": 12500000}  # ten-thousandths of the currency unit
+    # reporter B is an SME in 2023 and mid-sized from 2024: its 2024 record is classified with the
+    # register version valid at the record's date, when the base aggregation joins the register
+    from ktstat.engine import base_aggregation
+
+    base_aggregation(con, dom)
+    assert con.execute("SELECT size_class FROM reporter_cells WHERE reporter_id = 'B'").fetchall() == [("mid_sized",)]
 
 
 def test_missing_column_is_a_file_error(loaded) -> None:  # type: ignore[no-untyped-def]
@@ -130,3 +134,13 @@ def test_header_names_match_regardless_of_case_and_spaces(loaded) -> None:  # ty
                                 "a,A,2023-03,X,US,SH1,1.00,USD\n")
     rep = ingest_files(con, dom, [path])
     assert rep.accepted == 1
+
+
+def test_amounts_are_never_rounded(loaded) -> None:  # type: ignore[no-untyped-def]
+    con, dom, tmp = loaded
+    path = _write(tmp, "p.csv", HEADER + "a,A,2023-03,X,US,SH1,100.456,USD,\nb,A,2023-03,X,US,SH1,130000.00,KRW,\n"
+                                "c,A,2023-03,X,US,SH1,1e5,USD,\n")
+    rep = ingest_files(con, dom, [path])
+    rules = dict(con.execute("SELECT record_id, rule FROM quarantine").fetchall())
+    assert rules == {"a": "amount_precision", "c": "amount_numeric"}  # USD has 2 decimals; no exponents
+    assert rep.accepted == 1  # KRW has 0 decimals, but trailing zeros say nothing more

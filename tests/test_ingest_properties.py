@@ -51,6 +51,8 @@ def _write(rows: list[tuple[dict[str, str], str | None]], path: Path) -> list[st
         w.writerow(["record_id", "reporter_id", "period", "flow", "partner", "item", "amount", "currency"])
         for n, (row, fault) in enumerate(rows, start=1):
             r = dict(row, record_id=f"r{n}")
+            if r["currency"] == "KRW":  # the won has no minor unit: whole amounts
+                r["amount"] = r["amount"].replace(".", "")
             if fault is not None:
                 field, value = FAULTS[fault]
                 r[field] = value
@@ -89,7 +91,7 @@ def test_nothing_lost_and_faults_caught(rows: list[tuple[dict[str, str], str | N
             assert a["in"] == a["accepted"] + a["quarantined"], cur
         stored = dict(con.execute("SELECT currency, sum(amount_minor) FROM records GROUP BY 1").fetchall())
         for cur, a in f.amounts.items():
-            assert Decimal(stored.get(cur, 0)) == a["accepted"] * 100
+            assert Decimal(stored.get(cur, 0)) == a["accepted"] * 10000
         # the same file again changes nothing
         snapshot = con.execute("SELECT count(*), sum(amount_minor) FROM records").fetchall()
         again = ingest_files(con, dom, [path])
@@ -123,6 +125,5 @@ def test_supersede_replaces_a_batch(tmp_path: Path) -> None:
     from ktstat.pipeline import compile_store
 
     compile_store(con, "kst")
-    total = con.execute("SELECT value FROM indicators WHERE period = '2023' AND breakdown = 'total' "
-                        "AND measure = 'exports'").fetchall()[0][0]
-    assert total == 117.0  # the corrected batch only: 110 + 7
+    total = con.execute("SELECT sum(amount_usd_micro) FROM reporter_cells WHERE flow = 'X'").fetchall()[0][0]
+    assert total == 117_000_000  # the corrected batch only: 110 + 7 US dollars

@@ -103,7 +103,7 @@ def ingest(
     from rich.table import Table
 
     from ktstat import domain as domains
-    from ktstat.ingest import ingest_files, load_reference
+    from ktstat.ingest import ingest_files
     from ktstat.store import open_store
     from ktstat.ui import console, progress_printer
 
@@ -111,11 +111,10 @@ def ingest(
     if (reporters is None) != (rates is None):
         _fail("give --reporters and --rates together")
     con = open_store(store)
-    if reporters is not None and rates is not None:
-        load_reference(con, dom, reporters, rates)
+    reference = (reporters, rates) if reporters is not None and rates is not None else None
     with progress_printer() as say:
         rep = ingest_files(con, dom, files, mapping=mapping, encoding=encoding, sheet=sheet, submitter=submitter,
-                           supersedes=supersedes, progress=say)
+                           supersedes=supersedes, progress=say, reference=reference)
     table = Table(title=f"ingest into {store} ({domain})")
     for col in ("file", "batch", "rows in", "accepted", "quarantined", "review", "by rule"):
         table.add_column(col, justify="left" if col in ("file", "by rule") else "right")

@@ -1,11 +1,12 @@
 """Engine: the base aggregation, the one pass over the full micro-data.
 
-``base_aggregation`` turns the accepted records of a domain's active batches into the
-reporter-cell table (``reporter_cells``): one row per reporter x base period x flow x item x
-partner (with the reporter's classification attributes for that period), the amount in
-micro-dollars. Amounts are summed per currency in hundredths (exact integers), then converted
-once with the period's average rate, rounding half away from zero to the micro-dollar, then
-summed across currencies: no floating point touches money.
+``base_aggregation`` turns the accepted records of a domain's active batches into
+the reporter-cell table (``reporter_cells``): one row per reporter x base period x flow x item x
+partner, with the reporter's classification attributes from the business register version
+valid at the record's reference date (so corrections to the register reach the statistics
+at the next compile), the amount in micro-dollars. Amounts are summed per currency in
+ten-thousandths (exact integers), then converted once with the period's average rate,
+rounding half away from zero to the micro-dollar, then summed across currencies: no floating point touches money.
 """
 
 from __future__ import annotations
@@ -19,17 +20,22 @@ if TYPE_CHECKING:
     import duckdb
 
 BASE_AGGREGATION = """
-WITH by_currency AS (
-    SELECT domain, reporter_id, period, period_index, flow, item, partner, industry, size_class,
-           platform, currency, per_usd, sum(amount_minor) AS minor, count(*) AS n
-    FROM records
+WITH active AS (
+    SELECT * FROM records
     WHERE domain = ? AND batch_id IN (SELECT batch_id FROM batches WHERE status = 'active')
+),
+by_currency AS (
+    SELECT a.domain, a.reporter_id, a.period, a.period_index, a.flow, a.item, a.partner, r.industry, r.size_class,
+           r.platform, a.currency, a.per_usd, sum(a.amount_minor) AS minor, count(*) AS n
+    FROM active a
+    JOIN reporters r ON r.domain = a.domain AND r.reporter_id = a.reporter_id
+         AND (r.valid_from IS NULL OR r.valid_from <= a.ref_date) AND (r.valid_to IS NULL OR r.valid_to >= a.ref_date)
     GROUP BY ALL
 )
 SELECT domain, reporter_id, period, period_index, flow, item, partner, industry, size_class,
        platform,
-       sum(CASE WHEN minor >= 0 THEN (minor * 10000000000 + per_usd // 2) // per_usd
-                ELSE -((-minor * 10000000000 + per_usd // 2) // per_usd) END) AS amount_usd_micro,
+       sum(CASE WHEN minor >= 0 THEN (minor * 100000000 + per_usd // 2) // per_usd
+                ELSE -((-minor * 100000000 + per_usd // 2) // per_usd) END) AS amount_usd_micro,
        sum(n) AS records
 FROM by_currency
 GROUP BY ALL

@@ -15,7 +15,7 @@ from ktstat.cube import build_cube
 from ktstat.engine import base_aggregation
 from ktstat.errors import InputError
 from ktstat.indicators import build_indicators
-from ktstat.ingest import IngestReport, ingest_files, load_reference, reset_domain
+from ktstat.ingest import IngestReport, ingest_files
 from ktstat.store import count, open_store
 
 if TYPE_CHECKING:
@@ -72,12 +72,10 @@ def compile_domain(
                        ("exchange rates", Path(rates))]:
         if not path.exists():
             raise InputError(f"{path}: file not found (the {role} file)")
-    say(f"{dom.id}: loading reporters and exchange rates")
-    load_reference(con, dom, Path(reporters), Path(rates))
     store_codelists(con, dom)
-    say(f"{dom.id}: validating and loading records")
-    reset_domain(con, dom)
-    rep = ingest_files(con, dom, record_paths, submitter="ktstat compile", progress=say)
+    say(f"{dom.id}: loading the register, rates and records (replacing the domain's batches)")
+    rep = ingest_files(con, dom, record_paths, submitter="ktstat compile", progress=say,
+                       reference=(reporters, rates), replace=True)
     say(f"{dom.id}: {rep.accepted:,} records accepted, {rep.quarantined:,} quarantined")
     res = compile_store(con, domain_id, progress, protect=protect)
     res.ingest = rep

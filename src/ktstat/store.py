@@ -1,7 +1,7 @@
 """The store: one DuckDB file holding inputs, code lists, the cube and the indicators.
 
 ``open_store(path)`` creates the schema when missing. Money columns are exact: record
-amounts in hundredths of the currency unit, everything in US dollars in micro-dollars
+amounts in ten-thousandths of the currency unit, everything in US dollars in micro-dollars
 (HUGEINT); the indicators table holds presentation-ready DOUBLE values.
 """
 
@@ -24,9 +24,8 @@ CREATE TABLE IF NOT EXISTS batches (batch_id INTEGER PRIMARY KEY, domain VARCHAR
     sha256 VARCHAR, submitter VARCHAR, received_at TIMESTAMPTZ, rows_in BIGINT, accepted BIGINT,
     quarantined BIGINT, supersedes INTEGER, status VARCHAR);
 CREATE TABLE IF NOT EXISTS records (domain VARCHAR, batch_id INTEGER, file VARCHAR, row_no BIGINT,
-    record_id VARCHAR, reporter_id VARCHAR, period VARCHAR, period_index INTEGER, flow VARCHAR,
-    partner VARCHAR, item VARCHAR, currency VARCHAR, amount_minor HUGEINT, per_usd HUGEINT,
-    industry VARCHAR, size_class VARCHAR, platform BOOLEAN);
+    record_id VARCHAR, reporter_id VARCHAR, period VARCHAR, period_index INTEGER, ref_date DATE, flow VARCHAR,
+    partner VARCHAR, item VARCHAR, currency VARCHAR, amount_minor HUGEINT, per_usd HUGEINT, note VARCHAR);
 CREATE TABLE IF NOT EXISTS quarantine (domain VARCHAR, batch_id INTEGER, file VARCHAR,
     row_no BIGINT, field VARCHAR, value VARCHAR, rule VARCHAR, message VARCHAR, record_id VARCHAR);
 CREATE TABLE IF NOT EXISTS quarantined_rows (domain VARCHAR, batch_id INTEGER, file VARCHAR,

@@ -15,7 +15,8 @@ Each file is a batch (content hash, submitter, time). Every data row ends either
 field and value; rows in = accepted + quarantined, and amounts reconcile per currency, or the
 ingest fails and the store is left as it was (one transaction per call). The same file sent
 again is recognised and not counted twice; a corrected file may supersede an earlier batch.
-Money is exact: ``amount_minor`` is the amount in hundredths (HUGEINT).
+Money is exact: ``amount_minor`` is the amount in ten-thousandths of the currency unit
+(HUGEINT); an amount with more decimals than its currency has is quarantined, never rounded.
 """
 
 from __future__ import annotations
@@ -192,24 +193,28 @@ def load_reference(con: duckdb.DuckDBPyConnection, domain: Domain, reporters: Pa
     )
 
 
-def _period_sql(domain: Domain) -> str:
-    """SQL for the base-period index of a text ``period`` (NULL when unreadable)."""
-    n = PER_YEAR[domain.base_frequency]
-    y = "TRY_CAST(substr(period, 1, 4) AS INTEGER)"
-    month = (
-        "CASE WHEN regexp_full_match(period, '\\d{4}-\\d{2}-\\d{2}') AND TRY_CAST(period AS DATE) IS NOT NULL "
-        "THEN month(TRY_CAST(period AS DATE)) "
-        "WHEN regexp_full_match(period, '\\d{4}-\\d{2}') THEN TRY_CAST(substr(period, 6, 2) AS INTEGER) "
-        "WHEN regexp_full_match(period, '\\d{4}Q[1-4]') THEN (CAST(substr(period, 6, 1) AS INTEGER) - 1) * 3 + 1 "
-        + ("WHEN regexp_full_match(period, '\\d{4}') THEN 1 " if domain.base_frequency == "A" else "")
+def _ref_date_sql(domain: Domain) -> str:
+    """SQL for the reference date of a text ``period`` (NULL when unreadable): the date itself
+    (a date or a timestamp), else the first day of the month, quarter or (annual programmes)
+    year."""
+    annual = domain.base_frequency == "A"
+    return (
+        "CASE WHEN regexp_full_match(period, '[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN TRY_CAST(period AS DATE) "
+        "WHEN regexp_full_match(period, '[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?') "
+        "THEN CAST(TRY_CAST(replace(period, 'T', ' ') AS TIMESTAMP) AS DATE) "
+        "WHEN regexp_full_match(period, '[0-9]{4}-[0-9]{2}') THEN TRY_CAST(period || '-01' AS DATE) "
+        "WHEN regexp_full_match(period, '[0-9]{4}Q[1-4]') THEN make_date(CAST(substr(period, 1, 4) AS INTEGER), "
+        "(CAST(substr(period, 6, 1) AS INTEGER) - 1) * 3 + 1, 1) "
+        + ("WHEN regexp_full_match(period, '[0-9]{4}') THEN make_date(TRY_CAST(period AS INTEGER), 1, 1) "
+           if annual else "")
         + "END"
     )
-    return f"CASE WHEN ({month}) BETWEEN 1 AND 12 THEN {y} * {n} + ((({month}) - 1) * {n} // 12) END"
 
 
-def _currencies() -> list[str]:
+def _currencies() -> list[tuple[str, int]]:
+    """ISO 4217 codes with their minor units (decimals)."""
     with (SHARED_CODELISTS / "currencies.csv").open(encoding="utf-8", newline="") as f:
-        return [r["code"] for r in csv.DictReader(f)]
+        return [(r["code"], int(r["minor_units"] or 4)) for r in csv.DictReader(f)]
 
 
 def _sha256(path: Path) -> str:
@@ -314,25 +319,25 @@ def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: 
         "CREATE OR REPLACE TEMP TABLE valid_partners AS SELECT unnest(?::VARCHAR[]) AS code",
         [domain.partner_codelist.leaves()],
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE valid_currencies AS SELECT unnest(?::VARCHAR[]) AS code", [_currencies()])
+    con.execute("CREATE OR REPLACE TEMP TABLE valid_currencies (code VARCHAR, minor_units INTEGER)")
+    con.executemany("INSERT INTO valid_currencies VALUES (?, ?)", _currencies())
     per = PER_YEAR[domain.base_frequency]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE chk AS
-        WITH s AS (
-            SELECT *, {_period_sql(domain)} AS base_index,
-                   TRY_CAST(amount AS DECIMAL(18, 2)) AS amt,
+        WITH s0 AS (SELECT *, {_ref_date_sql(domain)} AS ref_date FROM stg),
+        s AS (
+            SELECT *, year(ref_date) * {per} + (month(ref_date) - 1) * {per} // 12 AS base_index,
+                   CASE WHEN regexp_full_match(amount, '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)')
+                        THEN TRY_CAST(amount AS DECIMAL(24, 4)) END AS amt,
+                   length(rtrim(regexp_extract(amount, '[.]([0-9]*)$', 1), '0')) AS decimals,
                    row_number() OVER (PARTITION BY record_id ORDER BY row_no) AS dup_k
-            FROM stg),
-        keys AS (SELECT DISTINCT reporter_id, base_index FROM s WHERE base_index IS NOT NULL),
+            FROM s0),
+        keys AS (SELECT DISTINCT reporter_id, ref_date FROM s WHERE ref_date IS NOT NULL),
         versions AS (
-            SELECT k.reporter_id, k.base_index, count(r.reporter_id) AS reporter_n,
-                   any_value(r.industry) AS industry, any_value(r.size_class) AS size_class,
-                   any_value(r.platform) AS platform
+            SELECT k.reporter_id, k.ref_date, count(r.reporter_id) AS reporter_n
             FROM keys k LEFT JOIN reporters r ON r.domain = ? AND r.reporter_id = k.reporter_id
-                 AND (r.valid_from IS NULL OR r.valid_from <= make_date(CAST(k.base_index // {per} AS INTEGER),
-                      CAST((k.base_index % {per}) * {12 // per} + 1 AS INTEGER), 1))
-                 AND (r.valid_to IS NULL OR r.valid_to >= make_date(CAST(k.base_index // {per} AS INTEGER),
-                      CAST((k.base_index % {per}) * {12 // per} + 1 AS INTEGER), 1))
+                 AND (r.valid_from IS NULL OR r.valid_from <= k.ref_date)
+                 AND (r.valid_to IS NULL OR r.valid_to >= k.ref_date)
             GROUP BY 1, 2),
         known AS (SELECT reporter_id, count(*) AS n FROM reporters WHERE domain = ? GROUP BY 1),
         prior AS (SELECT DISTINCT r.record_id FROM records r JOIN batches b USING (batch_id)
@@ -345,16 +350,16 @@ def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: 
                 {domain.first_period.index} AS first_index, {domain.last_period.index} AS last_index,
                 {today_index} AS today_index,
                 vi.code IS NOT NULL AS item_ok, vp.code IS NOT NULL AS partner_ok, vc.code IS NOT NULL AS currency_ok,
+                coalesce(vc.minor_units, 4) AS minor_units,
                 pr.record_id IS NOT NULL AS seen_before,
-                coalesce(k.n, 0) AS reporter_known, coalesce(v.reporter_n, 0) AS reporter_n,
-                v.industry, v.size_class, v.platform
+                coalesce(k.n, 0) AS reporter_known, coalesce(v.reporter_n, 0) AS reporter_n
             FROM s
             LEFT JOIN valid_items vi ON vi.code = s.item
             LEFT JOIN valid_partners vp ON vp.code = upper(s.partner)
             LEFT JOIN valid_currencies vc ON vc.code = upper(s.currency)
             LEFT JOIN prior pr ON pr.record_id = s.record_id
             LEFT JOIN known k ON k.reporter_id = s.reporter_id
-            LEFT JOIN versions v ON v.reporter_id = s.reporter_id AND v.base_index = s.base_index),
+            LEFT JOIN versions v ON v.reporter_id = s.reporter_id AND v.ref_date = s.ref_date),
         w AS (
             SELECT u.*, coalesce(q.per_usd, y.per_usd, CASE WHEN upper(u.currency) = 'USD' THEN 1000000 END) AS per_usd
             FROM u
@@ -404,9 +409,9 @@ def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: 
     )
     con.execute(
         """INSERT INTO records
-        SELECT ?, ?, ?, c.row_no, c.record_id, c.reporter_id, c.base_period, c.base_index, upper(c.flow),
-               upper(c.partner), c.item, upper(c.currency), CAST(c.amt * 100 AS HUGEINT), c.per_usd,
-               c.industry, c.size_class, c.platform
+        SELECT ?, ?, ?, c.row_no, c.record_id, c.reporter_id, c.base_period, c.base_index, c.ref_date,
+               upper(c.flow), upper(c.partner), c.item, upper(c.currency), CAST(c.amt * 10000 AS HUGEINT), c.per_usd,
+               c.note
         FROM chk c ANTI JOIN (SELECT row_no FROM quarantine WHERE batch_id = ?) q ON c.row_no = q.row_no""",
         [domain.id, batch_id, str(path), batch_id],
     )
@@ -437,7 +442,7 @@ def _file_report(con: duckdb.DuckDBPyConnection, rep: FileReport, batch_id: int)
     rep.amounts = {cur: {"in": Decimal(a), "accepted": Decimal(b), "quarantined": Decimal(c)} for cur, a, b, c in rows}
     stored = count(con, "SELECT count(*) FROM records WHERE batch_id = ?", [batch_id])
     accepted_money = one(con, "SELECT coalesce(sum(amount_minor), 0) FROM records WHERE batch_id = ?", [batch_id])
-    want = sum((a["accepted"] for a in rep.amounts.values()), Decimal(0)) * 100
+    want = sum((a["accepted"] for a in rep.amounts.values()), Decimal(0)) * 10000
     if stored != rep.accepted or accepted_money is None or Decimal(accepted_money[0]) != want:
         raise InputError(f"{rep.file}: stored records do not match the accepted rows; nothing was ingested")
 
@@ -452,23 +457,33 @@ def ingest_files(
     submitter: str | None = None,
     supersedes: int | None = None,
     progress: Progress | None = None,
+    reference: tuple[Path | str, Path | str] | None = None,
+    replace: bool = False,
 ) -> IngestReport:
     """Ingest record files as batches, all or nothing (one transaction); see the module docstring.
 
-    Needs the domain's register and rates in the store (``load_reference``). Raises
-    ``InputError`` naming the file when a file cannot be processed at all.
+    ``reference``: (register, rates) files to load first, in the same transaction; otherwise the
+    store must already hold them. ``replace``: forget the domain's earlier batches (also in the
+    transaction). Raises ``InputError`` naming the file when a file cannot be processed at all;
+    the store is then left exactly as it was.
     """
     say = progress or (lambda _m: None)
     files = [Path(p) for p in paths]
     for p in files:
         if not p.exists():
             raise InputError(f"{p}: file not found")
-    if count(con, "SELECT count(*) FROM reporters WHERE domain = ?", [domain.id]) == 0:
-        raise InputError(f"the store has no business register for {domain.id}; load it with --reporters FILE")
     maps = load_mapping(Path(mapping) if mapping is not None else None)
     report = IngestReport(domain.id)
     con.execute("BEGIN TRANSACTION")
     try:
+        if reference is not None:
+            load_reference(con, domain, Path(reference[0]), Path(reference[1]))
+        if count(con, "SELECT count(*) FROM reporters WHERE domain = ?", [domain.id]) == 0:
+            raise InputError(
+                f"the store has no business register for {domain.id}; load it with --reporters FILE --rates FILE"
+            )
+        if replace:
+            reset_domain(con, domain)
         if supersedes is not None:
             row = one(con, "SELECT domain, status FROM batches WHERE batch_id = ?", [supersedes])
             if row is None or row[0] != domain.id:
@@ -487,6 +502,10 @@ def ingest_files(
                 [domain.id, digest],
             )
             if dup is not None:
+                if supersedes is not None:
+                    raise InputError(
+                        f"{path}: this file was already ingested as batch {int(dup[0])}; nothing was superseded"
+                    )
                 rep.duplicate_of = int(dup[0])
                 report.files.append(rep)
                 continue
