@@ -117,3 +117,16 @@ def test_a_third_programme_is_files_only(tmp_path: Path, monkeypatch: pytest.Mon
         assert got[("2022", "total", "all", "exports_growth")] == pytest.approx(50.0)
     finally:
         domains.load.cache_clear()
+
+
+def test_domain_ids_and_breakdown_names_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids end up in SQL: only a-z, 0-9 and _; the id must equal its folder's name."""
+    dst = tmp_path / "domains" / "kst2"
+    shutil.copytree(domains.BUILTIN_DOMAINS / "kst", dst)  # id inside is still "kst"
+    monkeypatch.setenv("KTSTAT_DOMAINS", str(tmp_path / "domains"))
+    domains.load.cache_clear()
+    try:
+        with pytest.raises(DomainError, match="id must equal the folder name"):
+            domains.load("kst2")
+    finally:
+        domains.load.cache_clear()

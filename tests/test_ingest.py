@@ -144,3 +144,25 @@ def test_amounts_are_never_rounded(loaded) -> None:  # type: ignore[no-untyped-d
     rules = dict(con.execute("SELECT record_id, rule FROM quarantine").fetchall())
     assert rules == {"a": "amount_precision", "c": "amount_numeric"}  # USD has 2 decimals; no exponents
     assert rep.accepted == 1  # KRW has 0 decimals, but trailing zeros say nothing more
+
+
+def test_duplicate_or_bad_rates_are_refused(tmp_path: Path) -> None:
+    con = open_store(None)
+    dom = domains.load("kst")
+    reg = _write(tmp_path, "r.csv", REPORTERS)
+    with pytest.raises(InputError, match="2 rates for EUR 2025Q1"):
+        rates = _write(tmp_path, "x.csv", "currency,period,per_usd\nEUR,2025Q1,0.9\neur,2025q1,0.91\n")
+        load_reference(con, dom, reg, rates)
+    with pytest.raises(InputError, match="the rate of JPY for 2024 is 'n/a'"):
+        load_reference(con, dom, reg, _write(tmp_path, "y.csv", "currency,period,per_usd\nJPY,2024,n/a\n"))
+
+
+def test_failed_ingest_leaves_register_and_batches(loaded) -> None:  # type: ignore[no-untyped-def]
+    con, dom, tmp = loaded
+    ingest_files(con, dom, [_write(tmp, "ok.csv", HEADER + "a,A,2023-03,X,US,SH1,1.00,USD,\n")])
+    bad_reg = _write(tmp, "bad.csv", "reporter_id,name,industry,size_class,platform\nA,a,58211,huge,false\n")
+    with pytest.raises(InputError, match="size_class 'huge'"):
+        ingest_files(con, dom, [_write(tmp, "more.csv", HEADER + "b,A,2023-03,X,US,SH1,1.00,USD,\n")],
+                     reference=(bad_reg, tmp / "x.csv"), replace=True)
+    assert con.execute("SELECT count(*) FROM batches").fetchall()[0][0] == 1
+    assert con.execute("SELECT count(*) FROM reporters WHERE size_class = 'huge'").fetchall()[0][0] == 0

@@ -76,12 +76,22 @@ class Reporter:
     platform: str  # as written in the register
     versions: list[tuple[str | None, str | None, str]]  # (valid_from, valid_to, size_class)
 
-    def size_at(self, y: int, q: int) -> str:
-        start = f"{y}-{(q - 1) * 3 + 1:02d}-01"
+    def size_at(self, ref_date: str) -> str:
+        """Size class of the register version valid on ``ref_date`` (ISO; bounds inclusive)."""
         for vf, vt, size in self.versions:
-            if (vf is None or vf <= start) and (vt is None or vt >= start):
+            if (vf is None or vf <= ref_date) and (vt is None or vt >= ref_date):
                 return size
         raise AssertionError("no version valid")
+
+
+def ref_date(period: str) -> str:
+    """A record's reference date: the date itself, else the first day of its month or quarter."""
+    if len(period) == 10:
+        return period
+    if "Q" in period:
+        y, q = period.split("Q")
+        return f"{y}-{(int(q) - 1) * 3 + 1:02d}-01"
+    return f"{period}-01"
 
 
 @dataclass
@@ -165,7 +175,7 @@ def _amount_text(cents: int) -> str:
 DEFECTS = [
     "item_code", "flow_code", "partner_code", "amount_nonzero", "amount_numeric", "amount_negative",
     "period_range", "period_format", "reporter_registered", "exchange_rate", "reporter_valid",
-    "unique", "required",
+    "unique", "required", "amount_precision",
 ]
 
 
@@ -179,11 +189,16 @@ def cases(draw, n_max: int = 40, bad_max: int = 4, platforms=None, amounts=None)
         rep = draw(st.sampled_from(reps))
         y, q = draw(st.sampled_from(QUARTERS))
         cents = draw(amount_st)
+        currency = draw(st.sampled_from(["USD", "KRW", "krw"]))
+        if currency.upper() == "KRW":  # the won has no minor unit: whole amounts (cents = hundredths)
+            text, cents = str(cents), cents * 100
+        else:
+            text = _amount_text(cents)
         case.rows.append(Row(
             record_id=f"r{k}", reporter_id=rep.rid, period=_period_label(draw, y, q),
             flow=draw(st.sampled_from(["X", "M", "x"])), partner=draw(st.sampled_from(PARTNERS)),
-            item=draw(st.sampled_from(LEAVES)), amount=_amount_text(cents),
-            currency=draw(st.sampled_from(["USD", "KRW", "krw"])), quarter=(y, q), cents=cents,
+            item=draw(st.sampled_from(LEAVES)), amount=text,
+            currency=currency, quarter=(y, q), cents=cents,
         ))
     # every quarter of 2023-2024 has a record, so halves and years are formed (a period
     # exists only when all its quarters have data)
@@ -230,6 +245,8 @@ def cases(draw, n_max: int = 40, bad_max: int = 4, platforms=None, amounts=None)
             r.record_id = base.record_id
         elif defect == "required":
             r.record_id = ""
+        elif defect == "amount_precision":  # more decimals than the currency has (USD 2, KRW 0)
+            r.amount = "1.005" if r.currency.upper() == "USD" else "1234.5"
         case.rows.append(r)
     return case
 
@@ -303,22 +320,25 @@ def round_half_away(num: int, den: int) -> int:
     return q if num >= 0 else -q
 
 
-def expected_cells(case: Case) -> dict[tuple[str, str, str, str], int]:
+def expected_cells(case: Case) -> dict[tuple[str, str, str, str, str, str], int]:
     """Model of ingest + base aggregation: micro-dollars per (reporter, quarter, flow, item,
-    partner) of the valid rows, each currency's hundredths summed, converted once (rounding half
-    away from zero), then summed across currencies."""
+    partner, size class of the register version valid on the record's reference date) of the
+    valid rows, each currency's hundredths summed, converted once (rounding half away from
+    zero), then summed across currencies."""
+    by_id = {r.rid: r for r in case.reporters}
     by_cur: dict[tuple, int] = defaultdict(int)
     for r in case.rows:
         if r.defect is not None:
             continue
         y, q = r.quarter
-        key = (r.reporter_id, f"{y}Q{q}", r.flow.upper(), r.item, r.partner, r.currency.upper())
+        size = by_id[r.reporter_id].size_at(ref_date(r.period))
+        key = (r.reporter_id, f"{y}Q{q}", r.flow.upper(), r.item, r.partner, size, r.currency.upper())
         by_cur[key] += r.cents
     out: dict[tuple, int] = defaultdict(int)
-    for (rid, quarter, flow, item, partner, cur), cents in by_cur.items():
+    for (rid, quarter, flow, item, partner, size, cur), cents in by_cur.items():
         y, q = int(quarter[:4]), int(quarter[-1])
         per = case.rate_micro(cur, y, q)
-        out[(rid, quarter, flow, item, partner)] += round_half_away(cents * 10**10, per)
+        out[(rid, quarter, flow, item, partner, size)] += round_half_away(cents * 10**10, per)
     return dict(out)
 
 
@@ -631,14 +651,10 @@ def test_nothing_lost(case):
             quarantined[int(row_no)].add(rule)
         cube = c.cube()
         rc_rows = c.con.execute(
-            "SELECT reporter_id, period, flow, item, partner, amount_usd_micro FROM reporter_cells"
+            "SELECT reporter_id, period, flow, item, partner, size_class, amount_usd_micro FROM reporter_cells"
         ).fetchall()
-        rc = {(rid, p, fl, it, pa): int(a) for rid, p, fl, it, pa, a in rc_rows}
+        rc = {(rid, p, fl, it, pa, sz): int(a) for rid, p, fl, it, pa, sz, a in rc_rows}
         assert len(rc) == len(rc_rows), "a reporter cell appears twice"
-        sizes = {
-            (rid, p): s
-            for rid, p, s in c.con.execute("SELECT DISTINCT reporter_id, period, size_class FROM records").fetchall()
-        }
         reporters_q = {
             (p, fl): int(n)
             for p, fl, n in c.con.execute(
@@ -654,18 +670,15 @@ def test_nothing_lost(case):
             assert k in accepted, (k, r, quarantined.get(k))
         else:
             assert r.defect in quarantined[k], (k, r.defect, quarantined[k])
-    # the reporter cells are the model's, exactly
+    # the reporter cells are the model's, exactly, each record classified with the register
+    # version valid on its reference date
     cells = expected_cells(case)
     assert rc == cells
-    # each record is classified with the register version valid at the start of its quarter
-    by_id = {r.rid: r for r in case.reporters}
-    for (rid, p), s in sizes.items():
-        assert s == by_id[rid].size_at(int(p[:4]), int(p[-1])), (rid, p)
     # cube totals per quarter and flow = sum of the model's converted amounts
     want: dict[tuple[str, str], int] = defaultdict(int)
     who: dict[tuple[str, str], set] = defaultdict(set)
     exact: dict[tuple[str, str], Fraction] = defaultdict(Fraction)
-    for (rid, p, fl, _it, _pa), a in cells.items():
+    for (rid, p, fl, _it, _pa, _sz), a in cells.items():
         want[(p, fl)] += a
         who[(p, fl)].add(rid)
     for r in case.rows:

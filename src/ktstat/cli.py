@@ -144,6 +144,7 @@ def quarantine(
     rule: Annotated[str | None, typer.Option(help="Only rows that broke this rule.")] = None,
     export: Annotated[Path | None, typer.Option(help="Write the rows as CSV, ready to fix and ingest again.")] = None,
     limit: Annotated[int, typer.Option(help="Rows to print.")] = 20,
+    review: Annotated[bool, typer.Option(help="List the accepted rows flagged for review instead.")] = False,
 ) -> None:
     """List quarantined rows with their reasons, or export them to fix and ingest again."""
     from rich.table import Table
@@ -155,6 +156,17 @@ def quarantine(
     if not store.exists():
         _fail(f"{store}: store not found")
     con = open_store(store)
+    if review:
+        from ktstat.ingest.listing import review_flags
+
+        cols, rows = review_flags(con, domain)
+        table = Table(title=f"{len(rows):,} rows flagged for review (accepted)")
+        for c in cols:
+            table.add_column(c)
+        for r in rows[:limit]:
+            table.add_row(*("" if v is None else str(v) for v in r))
+        console().print(table)
+        return
     if export is not None:
         n = export_quarantine(con, export, domain, batch, rule)
         typer.echo(f"wrote {n:,} quarantined rows to {export}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -201,8 +202,16 @@ def load(domain_id: str) -> Domain:
     raise DomainError(f"unknown domain {domain_id!r}; known domains: {', '.join(available())}")
 
 
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
 def _load_dir(path: Path) -> Domain:
     spec = tomllib.loads((path / "domain.toml").read_text(encoding="utf-8"))
+    if spec.get("id") != path.name or not NAME.match(path.name):
+        raise DomainError(f"{path}/domain.toml: id must equal the folder name and use a-z, 0-9 and _ only")
+    bad = [b for b in spec.get("breakdowns", {}) if not NAME.match(b)]
+    if bad:
+        raise DomainError(f"{path}/domain.toml: breakdown names use a-z, 0-9 and _ only ({', '.join(bad)})")
     lists: dict[str, CodeList] = {}
 
     def codelist(ref: str) -> CodeList:

@@ -35,6 +35,7 @@ ANNUAL_RATES: dict[str, list[float]] = {
             0.727, 0.811, 0.804, 0.783, 0.760],
 }
 FIRST_RATE_YEAR = 2010
+WHOLE_UNITS = {"KRW", "JPY"}
 NAMES = ["Hanbit", "Saerom", "Daon", "Nuri", "Gaon", "Haneul", "Bitna", "Arum", "Dasom",
          "Yeseul", "Sol", "Maru", "Onnuri", "Jinri", "Seum", "Baram"]
 
@@ -301,7 +302,8 @@ def synthesize(dom: Domain, cfg: dict[str, Any], cal: Calibration, rng: np.rando
                 cur = currencies[cu]
                 usd = a * 1e9
                 units = usd if cur == "USD" else usd * rates[(cur, rate_period)]
-                cents = max(1, int(round(units * 100)))
+                # currencies with no minor unit (ISO 4217) get whole amounts
+                cents = max(1, round(units)) * 100 if cur in WHOLE_UNITS else max(1, round(units * 100))
                 cols["record_id"].append(f"{dom.id.upper()}-{s}-{flow}-{n_ + 1:06d}")
                 cols["reporter_id"].append(reporters[ri].reporter_id)
                 cols["period"].append(f"{s.year}-{month0 + int(mo) + 1:02d}")

@@ -184,13 +184,19 @@ def load_reference(con: duckdb.DuckDBPyConnection, domain: Domain, reporters: Pa
     src = _reader_sql(rates)
     cols = _columns(con, src, rates)
     _require(cols, RATE_COLUMNS, rates, "exchange rates")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rates_in AS SELECT upper(trim(CAST(currency AS VARCHAR))) AS currency, "
+                f"upper(trim(CAST(period AS VARCHAR))) AS period, trim(CAST(per_usd AS VARCHAR)) AS per_usd FROM {src}")
+    bad = one(con, "SELECT currency, period, per_usd FROM rates_in WHERE TRY_CAST(per_usd AS DECIMAL(18, 6)) IS NULL "
+                   "OR TRY_CAST(per_usd AS DECIMAL(18, 6)) <= 0 LIMIT 1")
+    if bad:
+        raise InputError(f"{rates}: the rate of {bad[0]} for {bad[1]} is {bad[2]!r}; give a positive number of units "
+                         "per US dollar")
+    dup = one(con, "SELECT currency, period, count(*) FROM rates_in GROUP BY 1, 2 HAVING count(*) > 1 LIMIT 1")
+    if dup:
+        raise InputError(f"{rates}: {dup[2]} rates for {dup[0]} {dup[1]}; give one rate per currency and period")
     con.execute("DELETE FROM rates")
-    con.execute(
-        f"""INSERT INTO rates
-        SELECT upper(trim(CAST(currency AS VARCHAR))), trim(CAST(period AS VARCHAR)),
-               CAST(CAST(per_usd AS DECIMAL(18, 6)) * 1000000 AS HUGEINT)
-        FROM {src} WHERE TRY_CAST(per_usd AS DOUBLE) > 0"""
-    )
+    con.execute("INSERT INTO rates SELECT currency, period, CAST(CAST(per_usd AS DECIMAL(18, 6)) * 1000000 AS HUGEINT) "
+                "FROM rates_in")
 
 
 def _ref_date_sql(domain: Domain) -> str:

@@ -19,13 +19,18 @@ FROM quarantine q
 JOIN quarantined_rows r ON r.batch_id = q.batch_id AND r.row_no = q.row_no
 JOIN batches b ON b.batch_id = q.batch_id
 WHERE b.status = 'active' {where}
+  -- a row whose record was accepted in a later active batch (fixed and sent again) is resolved
+  AND NOT EXISTS (SELECT 1 FROM records a JOIN batches ab ON ab.batch_id = a.batch_id
+                  WHERE ab.status = 'active' AND a.domain = q.domain AND a.record_id = r.record_id
+                    AND a.batch_id > q.batch_id)
 GROUP BY ALL ORDER BY q.batch_id, q.row_no
 """
 
 
 def quarantined(con: duckdb.DuckDBPyConnection, domain: str | None = None, batch: int | None = None,
                 rule: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Quarantined rows of active batches, one per input row with all its reasons."""
+    """Quarantined rows of active batches not yet resolved (accepted in a later batch), one
+    per input row with all its reasons."""
     where: list[str] = []
     params: list[Any] = []
     if domain:
@@ -70,5 +75,14 @@ def batches(con: duckdb.DuckDBPyConnection, domain: str | None = None) -> tuple[
         "strftime(received_at, '%Y-%m-%d %H:%M:%S%z') AS received_at, rows_in, accepted, quarantined, supersedes, "
         "left(sha256, 12) AS sha256 FROM batches" + (" WHERE domain = ?" if domain else "") + " ORDER BY batch_id"
     )
+    res = con.execute(sql, [domain] if domain else [])
+    return [d[0] for d in res.description], res.fetchall()
+
+
+def review_flags(con: duckdb.DuckDBPyConnection, domain: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Accepted rows flagged for review (plausibility), of active batches."""
+    sql = ("SELECT v.batch_id, v.file, v.row_no, v.record_id, v.rule, v.message, v.value FROM review v "
+           "JOIN batches b ON b.batch_id = v.batch_id WHERE b.status = 'active'"
+           + (" AND v.domain = ?" if domain else "") + " ORDER BY v.batch_id, v.row_no")
     res = con.execute(sql, [domain] if domain else [])
     return [d[0] for d in res.description], res.fetchall()
