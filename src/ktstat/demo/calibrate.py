@@ -87,8 +87,9 @@ class Model:
     """The linear system of one domain: variables, cell expressions and fact constraints."""
 
     def __init__(self, dom: Domain, cfg: dict[str, Any], memberships: dict[str, dict[str, set[int]]],
-                 profiles: list[tuple[str, str, bool]], prior_profiles: np.ndarray) -> None:
+                 profiles: list[tuple[str, str, bool]], prior_profiles: np.ndarray, seed: int = 0) -> None:
         self.dom = dom
+        self.seed = seed
         self.freq = cfg["lp_frequency"]
         first = dom.first_period.to(self.freq)
         last = dom.last_period.to(self.freq)
@@ -112,14 +113,28 @@ class Model:
         return self.T * 2 * self.L + t * 2 + f
 
     def _prior(self, cfg: dict[str, Any], prior_profiles: np.ndarray) -> np.ndarray:
+        """Prior cell values [T, 2, L]: the interpolated totals split by the configured shares,
+        each share drifting on its own smooth path (a seeded random trend plus a smoothed random
+        walk), so that cells do not all move in step with the total."""
         totals = interpolate_totals(cfg["totals"], self.periods)           # [T, 2]
-        shares = np.zeros((2, self.L))
+        rng = np.random.default_rng(self.seed)
+        steps = 1.0 / PER_YEAR[self.freq]
+        t = np.arange(self.T)[:, None] * steps
+        out = np.zeros((self.T, 2, self.L))
+        spans = [(0, self.n_items), (self.n_items, self.n_items + self.n_partners),
+                 (self.n_items + self.n_partners, self.L)]
         for f in range(2):
             it = np.array([cfg["items"][c][f] for c in self.items])
             pa = np.array([cfg["partners"][c][f] for c in self.partners])
-            pr = prior_profiles[:, f]
-            shares[f] = np.concatenate([it / it.sum(), pa / pa.sum(), pr / pr.sum()])
-        return totals[:, :, None] * shares[None, :, :]                      # [T, 2, L]
+            base = np.concatenate([it / it.sum(), pa / pa.sum(), prior_profiles[:, f] / prior_profiles[:, f].sum()])
+            trend = rng.normal(0.0, 0.04, self.L)[None, :] * (t - t[-1])
+            walk = np.cumsum(rng.normal(0.0, 0.03 * np.sqrt(steps), (self.T, self.L)), axis=0)
+            walk = np.apply_along_axis(lambda w: np.convolve(w, np.ones(3) / 3, mode="same"), 0, walk)
+            share = base[None, :] * np.exp(trend + walk - walk[-1][None, :])
+            for a, b in spans:  # each margin still adds up to the total
+                share[:, a:b] /= share[:, a:b].sum(axis=1, keepdims=True)
+            out[:, f, :] = totals[:, f][:, None] * share
+        return out
 
     # cell expressions --------------------------------------------------------------------
     def _ts(self, period: str) -> list[int]:
@@ -409,10 +424,11 @@ def calibrate(
     dom: Domain, cfg: dict[str, Any], facts: list[Fact], memberships: dict[str, dict[str, set[int]]],
     profiles: list[tuple[str, str, bool]], prior_profiles: np.ndarray,
     progress: Any = None,
+    seed: int = 0,
 ) -> Calibration:
     """Solve the calibration of one domain; see the module docstring."""
     say = progress or (lambda _m: None)
-    model = Model(dom, cfg, memberships, profiles, prior_profiles)
+    model = Model(dom, cfg, memberships, profiles, prior_profiles, seed)
     cal = Calibration(dom.id, model.periods, model.items, model.partners, profiles, np.zeros(0))
     rows_of: dict[str, list[Row]] = {}
     mine = [f for f in facts if f.domain == dom.id]

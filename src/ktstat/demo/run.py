@@ -116,7 +116,7 @@ def run_demo(out: Path, scale: float = 1.0, seed: int = 20251, extra_facts: list
             rng = np.random.default_rng([seed, i])
             profiles, prior = build_profiles(cfg)
             members = profile_memberships(dom, cfg, profiles)
-            cals[dom_id] = calibrate(dom, cfg, facts, members, profiles, prior, progress=say)
+            cals[dom_id] = calibrate(dom, cfg, facts, members, profiles, prior, progress=say, seed=seed + i)
             say(f"{dom_id}: drawing synthetic reporters and records")
             cols, register = synthesize(dom, cfg, cals[dom_id], rng, scale, rates)
             _write_inputs(out, dom_id, cols, register)
