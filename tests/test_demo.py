@@ -41,7 +41,8 @@ def test_sample_is_first_rows_of_records(demo_dir: Path) -> None:
 def test_scale_of_synthetic_data(demo_dir: Path) -> None:
     con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
     for dom in ("tbp", "kst"):  # each programme on its own
-        reporters = con.execute("SELECT count(DISTINCT reporter_id) FROM reporters WHERE domain = ?", [dom]).fetchone()[0]
+        sql = "SELECT count(DISTINCT reporter_id) FROM reporters WHERE domain = ?"
+        reporters = con.execute(sql, [dom]).fetchone()[0]
         records = con.execute("SELECT count(*) FROM records WHERE domain = ?", [dom]).fetchone()[0]
         assert reporters >= 5000, dom
         assert records >= 200_000, dom
