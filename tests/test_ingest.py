@@ -166,3 +166,24 @@ def test_failed_ingest_leaves_register_and_batches(loaded) -> None:  # type: ign
                      reference=(bad_reg, tmp / "x.csv"), replace=True)
     assert con.execute("SELECT count(*) FROM batches").fetchall()[0][0] == 1
     assert con.execute("SELECT count(*) FROM reporters WHERE size_class = 'huge'").fetchall()[0][0] == 0
+
+
+def test_a_stray_quote_does_not_swallow_the_next_records(loaded) -> None:  # type: ignore[no-untyped-def]
+    con, dom, tmp = loaded
+    path = _write(tmp, "q.csv", HEADER + 'a,A,2023-03,X,US,SH1,1.00,USD,"oops\n'
+                                         "b,A,2023-03,X,US,SH1,2.00,USD,\nc,A,2023-03,X,US,SH1,3.00,USD,x\"\n")
+    rep = ingest_files(con, dom, [path])
+    # row 1 opens a quote that the next records would close: it alone is unparseable; row 3's
+    # quote inside an unquoted field is a literal character (as in 5" floppy)
+    assert (rep.rows_in, rep.accepted) == (3, 2)
+    rows = con.execute("SELECT row_no FROM quarantine WHERE rule = 'csv_syntax'").fetchall()
+    assert rows == [(1,)]
+    assert con.execute("SELECT note FROM records WHERE record_id = 'c'").fetchall() == [('x"',)]
+
+
+def test_duplicate_columns_are_refused(loaded) -> None:  # type: ignore[no-untyped-def]
+    con, dom, tmp = loaded
+    path = _write(tmp, "d.csv", "record_id,reporter_id,period,flow,partner,item,amount,currency,amount\n"
+                                "a,A,2023-03,X,US,SH1,1.00,USD,2.00\n")
+    with pytest.raises(InputError, match="amount appear more than once"):
+        ingest_files(con, dom, [path])

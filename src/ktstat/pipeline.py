@@ -91,7 +91,11 @@ def compile_store(
     n_batches = count(con, "SELECT count(*) FROM batches WHERE domain = ? AND status = 'active'", [dom.id])
     if n_batches == 0:
         raise InputError(f"the store has no records for {dom.id}; ingest some with `ktstat ingest` first")
-    say(f"{dom.id}: base aggregation of {n_batches} active batch(es)")
+    n_records = count(con, "SELECT count(*) FROM records r JOIN batches b USING (batch_id) WHERE r.domain = ? "
+                           "AND b.status = 'active'", [dom.id])
+    if n_records == 0:
+        raise InputError(f"no accepted records for {dom.id}: every row was quarantined; see `ktstat quarantine`")
+    say(f"{dom.id}: base aggregation of {n_records:,} records in {n_batches} active batch(es)")
     n_rc = base_aggregation(con, dom)
     say(f"{dom.id}: building the cube from {n_rc:,} reporter cells")
     n_cube = build_cube(con, dom)

@@ -37,6 +37,8 @@ def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: s
     from ktstat.ui import console as wide_console
 
     dom = domains.load(domain_id)
+    if lang not in ("en", "ko"):
+        raise QueryError(f"unknown language {lang!r}; choose en or ko")
     if breakdown not in dom.breakdown_names():
         known = ", ".join(dom.breakdown_names())
         raise QueryError(f"unknown breakdown {breakdown!r} for {domain_id}; choose from {known}")

@@ -256,6 +256,8 @@ def _stage(
     con.execute(STG)
     fields = [*RECORD_COLUMNS, *OPTIONAL_COLUMNS]
     if fmt == "parquet":
+        if any(ch in str(path) for ch in "*?[{"):
+            raise InputError(f"{path}: the Parquet reader takes * ? [ {{ in a file name as a pattern; rename the file")
         cols = read_parquet_schema(con, path)
         renamed = dict(zip(canonical_names(cols, mapping), cols, strict=True))
         missing = [c for c in RECORD_COLUMNS if c not in renamed]

@@ -112,6 +112,15 @@ def _to_utf8(path: Path, enc: str) -> Path:
     return out
 
 
+def _whole_record(line: bytes, delim: str, width: int) -> bool:
+    """Whether a line on its own is a complete record of the header's width."""
+    try:
+        rows = list(csv.reader([line.decode("utf-8", "replace").rstrip("\r")], delimiter=delim, strict=True))
+    except csv.Error:
+        return False
+    return len(rows) == 1 and len(rows[0]) == width
+
+
 def _slow_record(lines: list[bytes], i: int, delim: str, width: int, last: bool) -> tuple[list[str] | None, int]:
     """Parse the record starting at ``lines[i]``, whose quotes do not balance on its own line:
     a literal quote inside an unquoted field, or a quoted field running over several lines.
@@ -126,6 +135,9 @@ def _slow_record(lines: list[bytes], i: int, delim: str, width: int, last: bool)
         except csv.Error:
             continue
         if len(rows) == 1 and len(rows[0]) == width:
+            if k > 1 and any(_whole_record(ln, delim, width) for ln in lines[i + 1 : i + k]):
+                # the joined lines are records of their own: a stray quote, not a line break
+                return None, 1
             return rows[0], k
         if len(rows) > 1:
             break
@@ -173,6 +185,7 @@ def read_csv(
     header = next(csv.reader([header_line.rstrip("\r\n")], delimiter=delim))
     columns = canonical_names(header, mapping)
     _require(columns, required, path, header)
+    _unique(columns, path)
     width = len(columns)
 
     def batches() -> Iterator[pa.RecordBatch]:
@@ -278,6 +291,12 @@ def read_csv(
     return columns, batches()
 
 
+def _unique(columns: list[str], path: Path) -> None:
+    twice = sorted({c for c in columns if c in CONTRACT and columns.count(c) > 1})
+    if twice:
+        raise InputError(f"{path}: column(s) {', '.join(twice)} appear more than once; keep one of each")
+
+
 def _require(columns: list[str], required: tuple[str, ...], path: Path, found: list[str]) -> None:
     missing = [c for c in required if c not in columns]
     if missing:
@@ -328,6 +347,8 @@ def read_excel(
             break
         if i >= 10:
             break
+    if header_at is not None:
+        _unique(columns, path)
     if header_at is None:
         if first_seen is None:
             raise InputError(f"{path}: the sheet is empty (no header row)")
