@@ -187,3 +187,12 @@ def test_duplicate_columns_are_refused(loaded) -> None:  # type: ignore[no-untyp
                                 "a,A,2023-03,X,US,SH1,1.00,USD,2.00\n")
     with pytest.raises(InputError, match="amount appear more than once"):
         ingest_files(con, dom, [path])
+
+
+def test_register_in_cp949_is_read(tmp_path: Path) -> None:
+    con = open_store(None)
+    dom = domains.load("kst")
+    reg = tmp_path / "reg.csv"
+    reg.write_bytes("reporter_id,name,industry,size_class,platform\nA,한빛소프트,58211,large,false\n".encode("cp949"))
+    load_reference(con, dom, reg, _write(tmp_path, "x.csv", RATES))
+    assert con.execute("SELECT name FROM reporters").fetchall() == [("한빛소프트",)]

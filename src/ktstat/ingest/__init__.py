@@ -32,7 +32,15 @@ from typing import TYPE_CHECKING, Any
 
 from ktstat.domain import SHARED_CODELISTS, Domain
 from ktstat.errors import InputError
-from ktstat.ingest.readers import canonical_names, load_mapping, read_csv, read_excel, read_parquet_schema
+from ktstat.ingest.readers import (
+    canonical_names,
+    detect_encoding,
+    load_mapping,
+    read_csv,
+    read_excel,
+    read_parquet_schema,
+    to_utf8,
+)
 from ktstat.ingest.rules import load_rules
 from ktstat.periods import PER_YEAR
 from ktstat.store import count, one
@@ -154,8 +162,33 @@ def _require(cols: list[str], need: tuple[str, ...], path: Path, what: str) -> N
         )
 
 
+def _utf8_text(path: Path) -> Path:
+    """The file itself when it is Parquet or UTF-8 text, else a temporary UTF-8 copy."""
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.suffix.lower() == ".parquet":
+        return path
+    enc = detect_encoding(path)
+    return path if enc in ("utf-8", "utf-8-sig") else to_utf8(path, enc)
+
+
 def load_reference(con: duckdb.DuckDBPyConnection, domain: Domain, reporters: Path, rates: Path) -> None:
-    """Load (replace) the business register and the exchange rates (tables ``reporters``, ``rates``)."""
+    """Load (replace) the business register and the exchange rates (tables ``reporters``, ``rates``).
+    CSV files may be UTF-8 or CP949/EUC-KR (detected)."""
+    shown_reporters, shown_rates = reporters, rates
+    reporters, rates = _utf8_text(reporters), _utf8_text(rates)
+    try:
+        _load_reference(con, domain, reporters, rates)
+    except InputError as e:
+        raise InputError(str(e).replace(str(reporters), str(shown_reporters)).replace(str(rates), str(shown_rates))
+                         ) from None
+    finally:
+        for tmp, orig in ((reporters, shown_reporters), (rates, shown_rates)):
+            if tmp != orig:
+                tmp.unlink(missing_ok=True)
+
+
+def _load_reference(con: duckdb.DuckDBPyConnection, domain: Domain, reporters: Path, rates: Path) -> None:
     src = _reader_sql(reporters)
     cols = _columns(con, src, reporters)
     _require(cols, REPORTER_COLUMNS, reporters, "a business register")

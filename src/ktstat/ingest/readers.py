@@ -89,7 +89,7 @@ def _check_text(path: Path, enc: str | None) -> None:
         raise InputError(f"{path}: unsupported format: binary content, not CSV text")
 
 
-def _to_utf8(path: Path, enc: str) -> Path:
+def to_utf8(path: Path, enc: str) -> Path:
     """A temporary UTF-8 copy of a text file in another encoding (streamed)."""
     import tempfile
 
@@ -168,7 +168,7 @@ def read_csv(
         codec = codecs.lookup(enc)
     except LookupError:
         raise InputError(f"{path}: unknown encoding {enc!r}") from None
-    source = path if codec.name == "utf-8" else _to_utf8(path, enc)
+    source = path if codec.name == "utf-8" else to_utf8(path, enc)
     raw = source.open("rb")
     head = raw.readline()
     if head.startswith(codecs.BOM_UTF8):
