@@ -111,7 +111,7 @@ def test_a_third_programme_is_files_only(tmp_path: Path, monkeypatch: pytest.Mon
         rates.write_text("currency,period,per_usd\n", encoding="utf-8")
         import ktstat
 
-        table = ktstat.compile("ttx", rec, reg, rates).to_pylist()
+        table = ktstat.compile("ttx", rec, reg, rates, protect=False).to_pylist()
         got = {(r["period"], r["breakdown"], r["item"], r["measure"]): r["value"] for r in table}
         assert got[("2022", "industry", "electric_electronics", "exports")] == 150.0
         assert got[("2022", "total", "all", "exports_growth")] == pytest.approx(50.0)

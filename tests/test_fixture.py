@@ -103,7 +103,8 @@ M = 1_000_000  # micro-dollars per dollar
 @pytest.fixture(scope="module")
 def store():
     con = open_store(None)
-    res = compile_domain(con, "kst", RECORDS, REPORTERS, RATES)
+    # the arithmetic of the figures, before disclosure control (three reporters: every cell is confidential)
+    res = compile_domain(con, "kst", RECORDS, REPORTERS, RATES, protect=False)
     yield con, res
     con.close()
 
@@ -504,8 +505,28 @@ def test_periods_covered(ind):
     assert ("2024", "category+region", "culture_leisure+north_america", "exports") not in ind
 
 
+def test_compile_protects_by_default():
+    # three reporters in all: a cell shown must have all three (min_reporters = 3) and pass the
+    # dominance and p % rules; the 2023 total of exports (5,000 from each reporter) may be shown
+    con = open_store(None)
+    try:
+        compile_domain(con, "kst", RECORDS, REPORTERS, RATES)
+        shown = con.execute(
+            """SELECT d.period, d.breakdown, d.item, d.flow, d.reporters, d.rule FROM disclosure d
+            JOIN indicators i ON i.domain = d.domain AND i.period = d.period AND i.breakdown = d.breakdown
+                 AND i.item = d.item AND i.measure = CASE d.flow WHEN 'X' THEN 'exports' ELSE 'imports' END
+            WHERE i.status <> 'C'"""
+        ).fetchall()
+        hidden = con.execute("SELECT count(*) FROM indicators WHERE status = 'C' AND value IS NULL").fetchall()[0][0]
+    finally:
+        con.close()
+    assert ("2023", "total", "all", "X", 3, "") in shown
+    assert all(reporters >= 3 and rule == "" for *_, reporters, rule in shown)
+    assert hidden > 0
+
+
 def test_python_api_compile():
-    t = ktstat.compile("kst", RECORDS, REPORTERS, RATES)
+    t = ktstat.compile("kst", RECORDS, REPORTERS, RATES, protect=False)
     assert t.column_names == ["domain", "period", "breakdown", "item", "measure", "value", "status"]
     rows = {
         (r["period"], r["breakdown"], r["item"], r["measure"]): (r["value"], r["status"])

@@ -53,6 +53,9 @@ def compile_cmd(
     rates: Annotated[Path | None, typer.Option(help="Exchange rates (CSV or Parquet).")] = None,
     store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
     out: Annotated[Path | None, typer.Option(help="Write the indicators here (.csv or .parquet).")] = None,
+    protect: Annotated[
+        bool, typer.Option(help="Apply disclosure control (suppressed cells get status C). Off: for checking only.")
+    ] = True,
 ) -> None:
     """Compile a domain: from your files (replacing the domain's batches), or from the store's batches."""
     from ktstat.pipeline import compile_domain, compile_store
@@ -68,9 +71,9 @@ def compile_cmd(
     with progress_printer() as say:
         if records:
             assert reporters is not None and rates is not None
-            res = compile_domain(con, domain, records, reporters, rates, progress=say)
+            res = compile_domain(con, domain, records, reporters, rates, progress=say, protect=protect)
         else:
-            res = compile_store(con, domain, progress=say)
+            res = compile_store(con, domain, progress=say, protect=protect)
     rep = res.ingest
     if records:
         typer.echo(

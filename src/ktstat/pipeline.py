@@ -61,10 +61,10 @@ def compile_domain(
     reporters: str | Path,
     rates: str | Path,
     progress: Progress | None = None,
-    protect: bool = False,
+    protect: bool = True,
 ) -> CompileResult:
-    """Compile one domain's input files into the store's tables. ``protect`` runs disclosure
-    control (work in progress for issue 5: off by default until its audit is fast enough)."""
+    """Compile one domain's input files into the store's tables. ``protect``: apply disclosure
+    control (:mod:`ktstat.sdc`) to the indicators."""
     say = progress or (lambda _msg: None)
     dom = domains.load(domain_id)
     record_paths = _paths(records)
@@ -83,9 +83,11 @@ def compile_domain(
 
 
 def compile_store(
-    con: duckdb.DuckDBPyConnection, domain_id: str, progress: Progress | None = None, protect: bool = False
+    con: duckdb.DuckDBPyConnection, domain_id: str, progress: Progress | None = None, protect: bool = True
 ) -> CompileResult:
-    """Compile a domain from the records of its active batches already in the store."""
+    """Compile a domain from the records of its active batches already in the store; ``protect``:
+    apply disclosure control (without it, tables ``disclosure`` and ``disclosure_audit`` are
+    emptied for the domain, so no stale protection is left beside fresh figures)."""
     say = progress or (lambda _msg: None)
     dom = domains.load(domain_id)
     n_batches = count(con, "SELECT count(*) FROM batches WHERE domain = ? AND status = 'active'", [dom.id])
@@ -109,6 +111,12 @@ def compile_store(
         say(f"{dom.id}: disclosure control (primary and secondary suppression, audit)")
         res.protection = run_protection(con, dom)
         res.withheld = apply_to_indicators(con, dom)
+        p = res.protection
+        say(f"{dom.id}: {sum(p.primary.values()):,} cells suppressed by the primary rules, {p.secondary:,} secondary; "
+            f"audit: {'passed' if not p.audit_failures else f'{len(p.audit_failures)} cells FAIL'}")
+    else:
+        con.execute("DELETE FROM disclosure WHERE domain = ?", [dom.id])
+        con.execute("DELETE FROM disclosure_audit WHERE domain = ?", [dom.id])
     return res
 
 
@@ -118,14 +126,16 @@ def compile(
     reporters: str | Path,
     rates: str | Path,
     store: str | Path | None = None,
+    protect: bool = True,
 ) -> pa.Table:
     """Compile a domain from its input files; returns the indicators table (PyArrow).
 
-    ``store``: a DuckDB file to keep the inputs, cube and indicators in (in memory if None).
+    ``store``: a DuckDB file to keep the inputs, cube and indicators in (in memory if None);
+    ``protect``: apply disclosure control (suppressed values are empty with status ``C``).
     """
     con = open_store(store)
     try:
-        compile_domain(con, domain, records, reporters, rates)
+        compile_domain(con, domain, records, reporters, rates, protect=protect)
         dom = domains.load(domain)  # a known id: safe to quote into SQL
         table: pa.Table = con.sql(
             f"SELECT * FROM indicators WHERE domain = '{dom.id}' ORDER BY period, breakdown, item, measure"

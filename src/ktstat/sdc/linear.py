@@ -65,7 +65,7 @@ def build_tables(con: duckdb.DuckDBPyConnection, domain: Domain) -> dict[str, Ta
     freqs = ", ".join(f"'{f}'" for f in domain.frequencies)
     rows = con.execute(
         "SELECT flow, freq, period, breakdown, item, amount_usd_micro FROM cube "
-        f"WHERE domain = ? AND freq IN ({freqs})",
+        f"WHERE domain = ? AND freq IN ({freqs}) ORDER BY flow, freq, period, breakdown, item",
         [domain.id],
     ).fetchall()
     tables = {f: Table(f) for f in ("X", "M")}

@@ -1,29 +1,32 @@
-"""Secondary suppression and the audit loop.
+"""Secondary suppression: hide as little value as possible so that no primary cell can be
+recomputed, or narrowed below its protection interval, from the published cells.
 
-Heuristic in the spirit of tau-ARGUS's and sdcTable's simple methods, checked by the exact
-LP audit: (1) while an equation has exactly one suppressed cell (which it would reveal), hide
-one more of its cells: the smallest one whose value covers the protection the equation's
-suppressed cells need (else the largest available), so as little value as possible is hidden;
-(2) audit every primary cell by linear programming; for each that a reader could narrow below
-its protection interval, hide one more cell of an equation of its group the same way, and
-repeat. Deterministic: ties are broken by cell order.
+The table splits into blocks that no equation links (a year with its halves, say). In each
+block, primary cells are taken largest first; for each not yet protected, a linear program
+(:class:`~ktstat.sdc.lp.WitnessFinder`) finds the cheapest perturbation of the table that
+moves it by its protection and leaves every published equation intact; the cells it moves
+are suppressed. Each perturbation, scaled as far as the cells allow, also protects the other
+primary cells it moves by enough, which then need no program of their own. The audit
+(:mod:`ktstat.sdc.audit`) then checks the result independently. Deterministic: ties are
+broken by cell order.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ktstat.domain import Domain
 from ktstat.sdc.audit import Interval, components, intervals
 from ktstat.sdc.linear import Table, build_tables
+from ktstat.sdc.lp import WitnessFinder
 from ktstat.sdc.primary import primary_cells
 
 if TYPE_CHECKING:
     import duckdb
 
-MAX_ROUNDS = 200
+FIXED_COST = 1e-5  # per-cell part of the cost of hiding a cell, relative to the block's largest value
+MARGIN = 1e-4  # witnesses move a cell by its protection times (1 + MARGIN), against round-off
 
 
 @dataclass
@@ -32,60 +35,41 @@ class ProtectionResult:
     primary: dict[str, int] = field(default_factory=dict)  # rule -> cells
     secondary: int = 0
     audit_failures: list[Interval] = field(default_factory=list)
+    unprotectable: list[int] = field(default_factory=list)
     cells: int = 0
 
 
-def _partner(table: Table, eq: list[tuple[int, int]], suppressed: set[int], need: float) -> int | None:
-    """The published cell of an equation to hide: smallest value >= need, else the largest."""
-    open_cells = [(table.values[c], c) for c, _ in eq if c not in suppressed and table.values[c] > 0]
-    if not open_cells:
-        open_cells = [(table.values[c], c) for c, _ in eq if c not in suppressed]
-    if not open_cells:
-        return None
-    enough = sorted(x for x in open_cells if x[0] >= need)
-    return enough[0][1] if enough else max(open_cells)[1]
+def secondary(table: Table, primary: set[int], q: float, unprotectable: list[int] | None = None) -> set[int]:
+    """The suppressed cells (primary ones included) protecting every primary cell (see module doc).
 
-
-def secondary(table: Table, primary: set[int], q: float) -> set[int]:
-    """Cells to hide so that no primary cell can be recomputed or narrowed (see module doc)."""
+    Cells nobody reported (value 0, published as zero) are never chosen. Primary cells that no
+    perturbation can protect are appended to ``unprotectable``.
+    """
     suppressed = set(primary)
-    eqs_of: dict[int, list[int]] = defaultdict(list)
-    for e, eq in enumerate(table.equations):
-        for c, _ in eq:
-            eqs_of[c].append(e)
-    for _ in range(MAX_ROUNDS):
-        queue = sorted({e for c in suppressed for e in eqs_of[c]})
-        while queue:
-            e = queue.pop()
-            eq = table.equations[e]
-            hidden = [c for c, _ in eq if c in suppressed]
-            if len(hidden) != 1:
+    movable = {c for c, v in enumerate(table.values) if v != 0} | suppressed
+    for cells, eqs in components(table, movable):
+        prim = sorted((c for c in cells if c in primary and table.values[c] != 0),
+                      key=lambda c: (-abs(table.values[c]), c))
+        if not prim:
+            continue
+        scale = max(abs(table.values[c]) for c in cells)
+        finder = WitnessFinder(table, cells, eqs, suppressed, FIXED_COST * scale)
+        covered: dict[int, float] = {}
+        for p in prim:
+            need = q * abs(table.values[p]) * (1 + MARGIN)
+            if covered.get(p, 0.0) >= need:
                 continue
-            need = q * max(table.values[c] for c in hidden)
-            p = _partner(table, eq, suppressed, need)
-            if p is None:
+            d = finder.find(p, need)
+            if d is None:
+                if unprotectable is not None:
+                    unprotectable.append(p)
                 continue
-            suppressed.add(p)
-            queue.extend(eqs_of[p])
-        failing = [iv for iv in intervals(table, suppressed, primary, q) if not iv.protected]
-        if not failing:
-            return suppressed
-        groups = {c: cells for cells, _ in components(table, suppressed) for c in cells}
-        for iv in failing:
-            group = groups[iv.cell]
-            need = q * iv.value
-            options = sorted({e for c in group for e in eqs_of[c]})
-            best = None
-            for e in options:
-                p = _partner(table, table.equations[e], suppressed, need)
-                if (
-                    p is not None
-                    and (best is None or (table.values[p], p) < (table.values[best], best))
-                    and (table.values[p] >= need or best is None)
-                ):
-                    best = p
-            if best is not None:
-                suppressed.add(best)
+            new = set(d) - suppressed
+            suppressed |= new
+            finder.mark_suppressed(new)
+            stretch = min(abs(table.values[c]) / abs(dc) for c, dc in d.items())
+            for c, dc in d.items():
+                covered[c] = max(covered.get(c, 0.0), abs(dc) * stretch)
     return suppressed
 
 
@@ -102,7 +86,7 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
     audit_rows = []
     for flow, table in tables.items():
         prim = {table.index[(f, p, b, i)] for f, p, b, i, fl, rule in rows if fl == flow and rule}
-        hidden = secondary(table, prim, q)
+        hidden = secondary(table, prim, q, result.unprotectable)
         second += [(*table.keys[c], flow) for c in sorted(hidden - prim)]
         for iv in intervals(table, hidden, prim, q):
             f, p, b, i = table.keys[iv.cell]

@@ -1,0 +1,181 @@
+"""Linear programs of disclosure control, solved with HiGHS (highspy).
+
+Two models over a :class:`~ktstat.sdc.linear.Table` (values in micro-dollars, scaled to at
+most 1 inside the solver):
+
+- :class:`Attacker`: what a reader can deduce about a set of suppressed cells. The published
+  cells are constants; every equation touching a suppressed cell constrains the unknowns; a
+  cell is non-negative (when its true value is). ``bounds(cell)`` solves the two programs
+  ``min x_cell`` and ``max x_cell`` (warm-started from the previous solve).
+- :class:`WitnessFinder`: for a cell ``p`` that must be protected by ``need``, the cheapest
+  perturbation ``d`` with ``A d = 0``, ``|d_c| <= |x_c|`` and ``d_p = need``. If every cell
+  with ``d_c != 0`` is suppressed, both ``x + d`` and ``x - d`` are tables a reader cannot tell
+  from the true one, so ``p`` is protected in both directions. The cost of moving a published
+  cell is its value (plus a small fixed part), so the cells chosen hide as little value as
+  possible; moving an already suppressed cell costs nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ktstat.sdc.linear import Table
+
+INF = math.inf
+FEASIBILITY = 1e-9  # HiGHS primal and dual feasibility tolerances, in scaled units
+SPAN = 1e4  # the attacker's model is scaled so that the group's largest value is SPAN
+NOISE = 1e-7  # witness movements below NOISE times the protection needed are round-off
+
+
+def _highs(
+    cost: np.ndarray, lo: np.ndarray, hi: np.ndarray, rows: Sequence[Sequence[tuple[int, float]]], rhs: np.ndarray
+) -> Any:
+    """A HiGHS instance holding ``min cost.x, rows(x) = rhs, lo <= x <= hi`` (silent, tight tolerances)."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("primal_feasibility_tolerance", FEASIBILITY)
+    h.setOptionValue("dual_feasibility_tolerance", FEASIBILITY)
+    lp = highspy.HighsLp()
+    n = len(cost)
+    lp.num_col_ = n
+    lp.num_row_ = len(rows)
+    lp.col_cost_ = cost
+    lp.col_lower_ = np.where(np.isinf(lo), -highspy.kHighsInf, lo)
+    lp.col_upper_ = np.where(np.isinf(hi), highspy.kHighsInf, hi)
+    lp.row_lower_ = rhs
+    lp.row_upper_ = rhs
+    starts = [0]
+    index: list[int] = []
+    value: list[float] = []
+    for row in rows:
+        for c, coef in row:
+            index.append(c)
+            value.append(coef)
+        starts.append(len(index))
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value, dtype=np.float64)
+    h.passModel(lp)
+    return h
+
+
+def _optimal(h: Any) -> bool:
+    import highspy
+
+    return bool(h.getModelStatus() == highspy.HighsModelStatus.kOptimal)
+
+
+class Attacker:
+    """The reader's model of one group of suppressed cells (see module doc)."""
+
+    def __init__(self, table: Table, cells: Sequence[int], equations: Iterable[int]) -> None:
+        self.table = table
+        self.cells = list(cells)
+        self.pos = {c: k for k, c in enumerate(self.cells)}
+        values = [table.values[c] for c in self.cells]
+        self.scale = float(max(1, *(abs(v) for v in values))) / SPAN
+        rows: list[list[tuple[int, float]]] = []
+        rhs: list[float] = []
+        for e in equations:
+            row: list[tuple[int, float]] = []
+            const = 0
+            for c, coef in table.equations[e]:
+                if c in self.pos:
+                    row.append((self.pos[c], float(coef)))
+                else:
+                    const -= coef * table.values[c]
+            rows.append(row)
+            rhs.append(const / self.scale)
+        n = len(self.cells)
+        lo = np.array([0.0 if v >= 0 else -INF for v in values])
+        self.h = _highs(np.zeros(n), lo, np.full(n, INF), rows, np.array(rhs))
+        self._last: int | None = None
+
+    def _solve(self, k: int, sense: float) -> float:
+        if self._last is not None:
+            self.h.changeColCost(self._last, 0.0)
+        self.h.changeColCost(k, sense)
+        self._last = k
+        self.h.run()
+        if not _optimal(self.h):
+            return -INF if sense < 0 else INF  # unbounded in that direction
+        return float(self.h.getInfo().objective_function_value) * sense * self.scale
+
+    def bounds(self, cell: int) -> tuple[float, float]:
+        """``(lower, upper)`` a reader can deduce for a cell of the group (micro-dollars)."""
+        k = self.pos[cell]
+        lower = self._solve(k, 1.0)
+        upper = self._solve(k, -1.0)
+        if self.table.values[cell] >= 0:
+            lower = max(lower, 0.0)
+        return lower, upper
+
+
+class WitnessFinder:
+    """Cheapest protecting perturbations within a set of movable cells (see module doc).
+
+    ``cells``: the cells that may move (others stay at their value: ``d = 0``);
+    ``equations``: every equation touching them; ``fixed_cost``: added to each published
+    cell's per-unit cost, in micro-dollars, so that many tiny cells are not preferred to one.
+    """
+
+    def __init__(
+        self, table: Table, cells: Sequence[int], equations: Iterable[int], suppressed: set[int], fixed_cost: float
+    ) -> None:
+        self.table = table
+        self.cells = list(cells)
+        self.pos = {c: k for k, c in enumerate(self.cells)}
+        n = len(self.cells)
+        self.bound = np.array([abs(float(table.values[c])) for c in self.cells])  # |d_c| <= |x_c|
+        scale = float(max(1.0, self.bound.max(initial=0.0)))
+        cost = np.array(
+            [0.0 if c in suppressed else (self.bound[k] + fixed_cost) / scale for k, c in enumerate(self.cells)]
+        )
+        # columns: u_0..u_{n-1} (d up), l_0..l_{n-1} (d down)
+        rows = []
+        for e in equations:
+            row = []
+            for c, coef in table.equations[e]:
+                if c in self.pos:
+                    row += [(self.pos[c], float(coef)), (n + self.pos[c], -float(coef))]
+            rows.append(row)
+        self.n = n
+        self.h = _highs(
+            np.concatenate([cost, cost]), np.zeros(2 * n), np.concatenate([self.bound, self.bound]), rows,
+            np.zeros(len(rows)),
+        )
+
+    def mark_suppressed(self, cells: Iterable[int]) -> None:
+        """Moving these cells costs nothing from now on."""
+        for c in cells:
+            k = self.pos.get(c)
+            if k is not None:
+                self.h.changeColCost(k, 0.0)
+                self.h.changeColCost(self.n + k, 0.0)
+
+    def find(self, cell: int, need: float) -> dict[int, float] | None:
+        """The perturbation (cell -> d, micro-dollars) moving ``cell`` up by ``need``; None if none exists."""
+        k = self.pos[cell]
+        need = min(need, self.bound[k])
+        if need <= 0:
+            return {}
+        # solve in units of the movement wanted, so that small cells are not lost in round-off
+        upper = np.concatenate([self.bound, self.bound]) / need
+        upper[k] = upper[self.n + k] = 0.0
+        lower = np.zeros(2 * self.n)
+        lower[k] = upper[k] = 1.0
+        self.h.changeColsBounds(2 * self.n, np.arange(2 * self.n, dtype=np.int32), lower, upper)
+        self.h.run()
+        if not _optimal(self.h):
+            return None
+        x = np.asarray(self.h.getSolution().col_value)
+        net = x[: self.n] - x[self.n :]
+        return {self.cells[int(j)]: float(net[j]) * need for j in np.nonzero(np.abs(net) > NOISE)[0]}
