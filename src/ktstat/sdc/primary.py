@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ktstat.domain import Domain
+from ktstat.domain import Disclosure, Domain
 from ktstat.errors import DomainError
 
 if TYPE_CHECKING:
@@ -38,3 +38,15 @@ def primary_sql(domain: Domain) -> str:
 def primary_cells(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
     """(Re)create temp table ``sdc_cells`` with every published cube cell and its primary rule."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE sdc_cells AS {primary_sql(domain)}")
+
+
+def primary_rule(reporters: int, value: int, top1: int, top2: int, rules: Disclosure) -> str:
+    """The primary rule firing for one cell (the same tests, in the same order, as ``primary_sql``)."""
+    top = top1 if rules.dominance_n == 1 else top1 + top2
+    if reporters < rules.min_reporters:
+        return "threshold"
+    if value > 0 and top * 100 > rules.dominance_k * value:
+        return "dominance"
+    if value > 0 and (value - top1 - top2) * 100 < rules.p_percent * top1:
+        return "p_percent"
+    return ""

@@ -13,6 +13,7 @@ broken by cell order.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 FIXED_COST = 1e-5  # per-cell part of the cost of hiding a cell, relative to the block's largest value
 MARGIN = 1e-4  # witnesses move a cell by its protection times (1 + MARGIN), against round-off
+LOCAL_BLOCK = 5000  # larger blocks look for perturbations near the cell first
 
 
 @dataclass
@@ -39,34 +41,68 @@ class ProtectionResult:
     cells: int = 0
 
 
+def _ball(table: Table, eqs_of: dict[int, list[int]], cell: int, radius: int, within: set[int]) -> set[int]:
+    """Cells of ``within`` reachable from ``cell`` through at most ``radius`` shared equations."""
+    seen = {cell}
+    frontier = {cell}
+    for _ in range(radius):
+        nxt = set()
+        for c in frontier:
+            for e in eqs_of[c]:
+                nxt.update(x for x, _ in table.equations[e] if x in within and x not in seen)
+        seen |= nxt
+        frontier = nxt
+    return seen
+
+
 def secondary(table: Table, primary: set[int], q: float, unprotectable: list[int] | None = None) -> set[int]:
     """The suppressed cells (primary ones included) protecting every primary cell (see module doc).
 
     Cells nobody reported (value 0, published as zero) are never chosen. Primary cells that no
-    perturbation can protect are appended to ``unprotectable``.
+    perturbation can protect are appended to ``unprotectable``. In blocks of more than
+    ``LOCAL_BLOCK`` cells, a cell's perturbation is sought first among the cells within two
+    shared equations of it, then three, then in the whole block (a perturbation found in a
+    neighbourhood is one of the whole table: the cells outside stay put).
     """
     suppressed = set(primary)
     movable = {c for c, v in enumerate(table.values) if v != 0} | suppressed
+    eqs_of: dict[int, list[int]] = defaultdict(list)
+    for e, eq in enumerate(table.equations):
+        for c, _ in eq:
+            eqs_of[c].append(e)
     for cells, eqs in components(table, movable):
         prim = sorted((c for c in cells if c in primary and table.values[c] != 0),
                       key=lambda c: (-abs(table.values[c]), c))
         if not prim:
             continue
-        scale = max(abs(table.values[c]) for c in cells)
-        finder = WitnessFinder(table, cells, eqs, suppressed, FIXED_COST * scale)
+        fixed = FIXED_COST * max(abs(table.values[c]) for c in cells)
+        whole: WitnessFinder | None = None
+        block = set(cells)
         covered: dict[int, float] = {}
         for p in prim:
             need = q * abs(table.values[p]) * (1 + MARGIN)
             if covered.get(p, 0.0) >= need:
                 continue
-            d = finder.find(p, need)
+            d = None
+            if len(cells) > LOCAL_BLOCK:
+                for radius in (2, 3):
+                    near = sorted(_ball(table, eqs_of, p, radius, block))
+                    near_eqs = sorted({e for c in near for e in eqs_of[c]})
+                    d = WitnessFinder(table, near, near_eqs, suppressed, fixed).find(p, need)
+                    if d is not None:
+                        break
+            if d is None:
+                if whole is None:
+                    whole = WitnessFinder(table, cells, eqs, suppressed, fixed)
+                d = whole.find(p, need)
             if d is None:
                 if unprotectable is not None:
                     unprotectable.append(p)
                 continue
             new = set(d) - suppressed
             suppressed |= new
-            finder.mark_suppressed(new)
+            if whole is not None:
+                whole.mark_suppressed(new)
             stretch = min(abs(table.values[c]) / abs(dc) for c, dc in d.items())
             for c, dc in d.items():
                 covered[c] = max(covered.get(c, 0.0), abs(dc) * stretch)
