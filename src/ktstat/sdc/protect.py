@@ -46,7 +46,7 @@ def _ball(table: Table, eqs_of: dict[int, list[int]], cell: int, radius: int, wi
     seen = {cell}
     frontier = {cell}
     for _ in range(radius):
-        nxt = set()
+        nxt: set[int] = set()
         for c in frontier:
             for e in eqs_of[c]:
                 nxt.update(x for x, _ in table.equations[e] if x in within and x not in seen)
