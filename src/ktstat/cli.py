@@ -221,6 +221,56 @@ def show(
     show_table(store, domain, period, breakdown, lang)
 
 
+@app.command()
+def audit(
+    store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
+    domain: Annotated[
+        list[str] | None, typer.Option(help="Domain id; repeat for several (default: all in the store).")
+    ] = None,
+) -> None:
+    """Audit disclosure control: print the cells a reader could pin down; exit status 1 if any."""
+    from rich.table import Table
+
+    from ktstat import domain as domains
+    from ktstat.sdc.audit import audit_store
+    from ktstat.store import open_store
+    from ktstat.ui import console
+
+    if not store.exists():
+        _fail(f"{store}: store not found")
+    con = open_store(store)
+    ids = domain or [r[0] for r in con.execute("SELECT DISTINCT domain FROM cube ORDER BY 1").fetchall()]
+    if not ids:
+        _fail(f"{store}: nothing compiled yet; run `ktstat compile` first")
+    failed = False
+    for d in ids:
+        dom = domains.load(d)
+        if not con.execute("SELECT count(*) FROM disclosure WHERE domain = ?", [d]).fetchall()[0][0]:
+            typer.echo(f"{d}: FAIL: no disclosure control was applied (compiled with --no-protect?)")
+            failed = True
+            continue
+        res = audit_store(con, dom)
+        q = dom.disclosure.protection_percent
+        if res.passed:
+            typer.echo(f"{d}: passed: {res.checked:,} primary cells each protected by at least {q:g} % "
+                       f"({res.suppressed:,} cells suppressed in all)")
+            continue
+        failed = True
+        if res.failures:
+            t = Table(title=f"{d}: {len(res.failures)} cells a reader can narrow below {q:g} %")
+            for col in ("freq", "period", "breakdown", "item", "flow", "value USD", "lower USD", "upper USD"):
+                t.add_column(col)
+            for key, v, lo, hi in res.failures:
+                t.add_row(*key, f"{v:,.2f}", f"{lo:,.2f}", f"{hi:,.2f}")
+            console().print(t)
+        for key, rule, n in res.unsuppressed_primary:
+            typer.echo(f"{d}: FAIL: {' '.join(key)} ({n} reporters) breaks the {rule} rule but is published")
+        for p, b, i, m, v in res.shown:
+            typer.echo(f"{d}: FAIL: {p} {b} {i} {m} = {v} is shown although its cell is suppressed")
+    if failed:
+        raise typer.Exit(1)
+
+
 @app.command("bench-ingest")
 def bench_ingest(
     rows: Annotated[list[int], typer.Option(help="Rows of the generated file; repeat for several sizes.")] = [  # noqa: B006

@@ -2,8 +2,8 @@
 
 Writes to ``out``: ``inputs/`` (per domain ``records.parquet``, ``records-sample.csv``,
 ``reporters.csv``; shared ``exchange_rates.csv``), ``ktstat.duckdb``, ``indicators.csv``,
-``indicators.parquet`` and ``calibration.md``; prints the headline figures of each
-programme's latest period.
+``indicators.parquet``, ``calibration.md`` and ``disclosure/`` (cells.csv, report.md); prints
+the headline figures of each programme's latest period.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def run_demo(out: Path, scale: float = 1.0, seed: int = 20251, extra_facts: list
     from rich.console import Console
 
     from ktstat.pipeline import compile_domain
-    from ktstat.publish import write_indicators
+    from ktstat.publish import write_disclosure, write_indicators
     from ktstat.show import headline
     from ktstat.store import open_store
     from ktstat.ui import progress_printer
@@ -129,6 +129,8 @@ def run_demo(out: Path, scale: float = 1.0, seed: int = 20251, extra_facts: list
                            out / "inputs" / "exchange_rates.csv", progress=say)
         write_indicators(con, out / "indicators.csv")
         write_indicators(con, out / "indicators.parquet")
+        say("writing disclosure/cells.csv and disclosure/report.md")
+        write_disclosure(con, out / "disclosure")
         say("writing calibration.md")
         summary = write_calibration_report(con, out / "calibration.md", facts, cals)
     console = Console()
@@ -137,6 +139,13 @@ def run_demo(out: Path, scale: float = 1.0, seed: int = 20251, extra_facts: list
     console.print(
         f"facts reproduced within their rounding: {summary['held']}/{summary['checked']} "
         f"(set aside as conflicting: {summary['conflicting']}); see {out / 'calibration.md'}"
+    )
+    hidden = dict(con.execute("SELECT rule <> '', count(*) FROM disclosure GROUP BY 1").fetchall())
+    failures = con.execute("SELECT count(*) FILTER (WHERE NOT protected), count(*) FROM disclosure_audit").fetchall()[0]
+    console.print(
+        f"disclosure control: {hidden.get(True, 0):,} of {sum(hidden.values()):,} cells suppressed; audit "
+        + ("passed" if failures[0] == 0 else f"FAILED for {failures[0]} cells")
+        + f" ({failures[1]:,} primary cells); see {out / 'disclosure' / 'report.md'}"
     )
     console.print(f"demo written to {out} in {time.perf_counter() - started:.0f} s")
     con.close()

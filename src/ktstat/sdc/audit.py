@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from ktstat.domain import Domain
 from ktstat.sdc.linear import Table
 from ktstat.sdc.lp import SPAN, Attacker
+
+if TYPE_CHECKING:
+    import duckdb
 
 TOLERANCE = 1e-12
 
@@ -77,3 +82,73 @@ def intervals(table: Table, suppressed: set[int], targets: set[int], q: float) -
             ok = lower <= v - q * abs(v) + tol and upper >= v + q * abs(v) - tol
             out.append(Interval(c, v, lower, upper, ok))
     return out
+
+
+@dataclass
+class StoreAudit:
+    """What ``audit_store`` found for one domain (keys: freq, period, breakdown, item, flow)."""
+
+    domain: str
+    checked: int = 0  # primary cells whose interval was computed
+    suppressed: int = 0
+    failures: list[tuple[tuple[str, str, str, str, str], float, float, float]] = field(default_factory=list)
+    unsuppressed_primary: list[tuple[tuple[str, str, str, str, str], str, int]] = field(default_factory=list)
+    shown: list[tuple[str, str, str, str, float | None]] = field(default_factory=list)  # leaks in indicators
+
+    @property
+    def passed(self) -> bool:
+        return not (self.failures or self.unsuppressed_primary or self.shown)
+
+
+def audit_store(con: duckdb.DuckDBPyConnection, domain: Domain) -> StoreAudit:
+    """Audit a compiled and protected domain from the store alone, independently of the run
+    that protected it:
+
+    1. the primary rules, applied afresh to the cube, fire only on cells marked suppressed;
+    2. every primary cell's interval, deduced from the cells left published (table
+       ``disclosure``) through every equation of the table, covers its protection;
+    3. no indicator shows the level of a suppressed cell (``exports`` for X, ``imports`` for
+       M; ``balance``, ``volume`` and ``ratio`` for either).
+    """
+    from ktstat.sdc.linear import build_tables
+    from ktstat.sdc.primary import primary_cells
+
+    res = StoreAudit(domain.id)
+    q = domain.disclosure.protection_percent / 100
+    hidden = {
+        (f, p, b, i, fl): rule
+        for f, p, b, i, fl, rule in con.execute(
+            "SELECT freq, period, breakdown, item, flow, rule FROM disclosure WHERE domain = ? AND rule <> ''",
+            [domain.id],
+        ).fetchall()
+    }
+    res.suppressed = len(hidden)
+    primary_cells(con, domain)
+    for f, p, b, i, fl, rule, n in con.execute(
+        "SELECT freq, period, breakdown, item, flow, rule, reporters FROM sdc_cells WHERE rule <> '' "
+        "ORDER BY ALL"
+    ).fetchall():
+        if (f, p, b, i, fl) not in hidden:
+            res.unsuppressed_primary.append(((f, p, b, i, fl), rule, int(n)))
+    for flow, table in build_tables(con, domain).items():
+        sup = {table.index[k[:4]] for k in hidden if k[4] == flow and k[:4] in table.index}
+        prim = {table.index[k[:4]] for k, r in hidden.items() if k[4] == flow and r != "secondary"
+                and k[:4] in table.index}
+        for iv in intervals(table, sup, prim, q):
+            res.checked += 1
+            if not iv.protected:
+                res.failures.append(((*table.keys[iv.cell], flow), iv.value / 1e6, iv.lower / 1e6, iv.upper / 1e6))
+    res.shown = [
+        (p, b, i, m, v)
+        for p, b, i, m, v in con.execute(
+            """SELECT i.period, i.breakdown, i.item, i.measure, i.value FROM indicators i
+            JOIN disclosure d ON d.domain = i.domain AND d.period = i.period AND d.breakdown = i.breakdown
+                 AND d.item = i.item AND d.rule <> ''
+            WHERE i.domain = ? AND i.value IS NOT NULL AND (
+                  i.measure IN ('balance', 'volume', 'ratio')
+                  OR (i.measure = 'exports' AND d.flow = 'X') OR (i.measure = 'imports' AND d.flow = 'M'))
+            ORDER BY ALL""",
+            [domain.id],
+        ).fetchall()
+    ]
+    return res
