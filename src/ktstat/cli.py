@@ -260,13 +260,13 @@ def audit(
             t = Table(title=f"{d}: {len(res.failures)} cells a reader can narrow below {q:g} %")
             for col in ("freq", "period", "breakdown", "item", "flow", "value USD", "lower USD", "upper USD"):
                 t.add_column(col)
-            for key, v, lo, hi in res.failures:
-                t.add_row(*key, f"{v:,.2f}", f"{lo:,.2f}", f"{hi:,.2f}")
+            for key, value, lo, hi in res.failures:
+                t.add_row(*key, f"{value:,.2f}", f"{lo:,.2f}", f"{hi:,.2f}")
             console().print(t)
         for key, rule, n in res.unsuppressed_primary:
             typer.echo(f"{d}: FAIL: {' '.join(key)} ({n} reporters) breaks the {rule} rule but is published")
-        for p, b, i, m, v in res.shown:
-            typer.echo(f"{d}: FAIL: {p} {b} {i} {m} = {v} is shown although its cell is suppressed")
+        for p, b, i, m, shown in res.shown:
+            typer.echo(f"{d}: FAIL: {p} {b} {i} {m} = {shown} is shown although its cell is suppressed")
     if failed:
         raise typer.Exit(1)
 
