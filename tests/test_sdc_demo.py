@@ -1,0 +1,132 @@
+"""Attacking the demo's published output from the outside: only ``indicators.csv``, the
+compilers' ``disclosure/cells.csv`` (for which cells are confidential) and public knowledge of
+the tables' structure. Any confidential value shown, or given back by arithmetic on published
+figures, is a failure."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from ktstat import domain as domains
+
+LEVEL = {"X": "exports", "M": "imports"}
+
+
+def _indicators(demo_dir: Path) -> dict[tuple[str, str, str, str, str], tuple[float | None, str]]:
+    with (demo_dir / "indicators.csv").open(encoding="utf-8") as f:
+        return {
+            (r["domain"], r["period"], r["breakdown"], r["item"], r["measure"]): (
+                float(r["value"]) if r["value"] else None, r["status"])
+            for r in csv.DictReader(f)
+        }
+
+
+def _cells(demo_dir: Path) -> list[dict[str, str]]:
+    with (demo_dir / "disclosure" / "cells.csv").open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def published(demo_dir: Path) -> tuple[dict[tuple[str, str, str, str, str], tuple[float | None, str]],
+                                       list[dict[str, str]]]:
+    return _indicators(demo_dir), _cells(demo_dir)
+
+
+def test_report_and_cells_written(demo_dir: Path, published) -> None:
+    _, cells = published
+    report = (demo_dir / "disclosure" / "report.md").read_text(encoding="utf-8")
+    assert "**passed**" in report and "FAILED" not in report
+    rules = {c["rule"] for c in cells}
+    assert {"threshold", "dominance", "secondary", ""} <= rules
+    # the protection at work on small cells: partner countries and crosses lose cells
+    hidden_tables = {c["breakdown"] for c in cells if c["rule"]}
+    assert "partner" in hidden_tables and any("+" in b for b in hidden_tables)
+
+
+def test_no_confidential_level_is_shown(published) -> None:
+    ind, cells = published
+    for c in cells:
+        minimum = domains.load(c["domain"]).disclosure.min_reporters
+        value, status = ind[(c["domain"], c["period"], c["breakdown"], c["item"], LEVEL[c["flow"]])]
+        if int(c["reporters"]) < minimum or c["rule"]:
+            assert value is None and status == "C", c
+        else:
+            assert status != "C", c
+
+
+def test_no_derived_figure_gives_a_hidden_cell_back(published) -> None:
+    ind, cells = published
+    periods: dict[tuple[str, bool], set[str]] = defaultdict(set)
+    for d, p, *_ in ind:
+        periods[(d, "H" in p)].add(p)
+    # the periods whose figures compare with a period: the next one (and, for halves, the same half a year on)
+    later: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for (d, half), found in periods.items():
+        ps = sorted(found)
+        for k, p in enumerate(ps):
+            steps = [(1, ""), (2, "_yoy")] if half else [(1, "")]
+            later[(d, p)] = [(ps[k + j], s) for j, s in steps if k + j < len(ps)]
+
+    def shown(d: str, p: str, b: str, i: str, m: str) -> bool:
+        v = ind.get((d, p, b, i, m))
+        return v is not None and v[0] is not None
+
+    leaks = []
+    for c in cells:
+        if not c["rule"]:
+            continue
+        d, p, b, i = c["domain"], c["period"], c["breakdown"], c["item"]
+        lv = LEVEL[c["flow"]]
+        bases = (lv, "balance", "volume", "ratio")
+        moving = [f"{m}_{k}" for m in bases for k in ("change", "growth", "contribution")]
+        # in the same period: the other flow with balance, volume or ratio; shares with the total;
+        # changes, growth and contributions against any earlier period
+        same = ["balance", "volume", "ratio", f"{lv}_share", "volume_share"] + moving + [m + "_yoy" for m in moving]
+        leaks += [(d, p, b, i, c["flow"], m) for m in same if shown(d, p, b, i, m)]
+        # later periods compare with this one
+        for q, suffix in later[(d, p)]:
+            leaks += [(d, q, b, i, c["flow"], m + suffix) for m in moving if shown(d, q, b, i, m + suffix)]
+    assert not leaks, leaks[:10]
+
+
+def test_record_flags_do_not_compare_with_hidden_past(published) -> None:
+    ind, cells = published
+    first_hidden: dict[tuple[str, str, str, str], str] = {}
+    for c in cells:
+        if c["rule"]:
+            k = (c["domain"], c["breakdown"], c["item"], LEVEL[c["flow"]])
+            first_hidden[k] = min(first_hidden.get(k, c["period"]), c["period"])
+    for (d, p, b, i, m), (value, _) in ind.items():
+        if m in ("exports_record", "imports_record") and value is not None:
+            start = first_hidden.get((d, b, i, m.split("_")[0]))
+            same_freq = start is not None and ("H" in start) == ("H" in p)
+            assert not (same_freq and start <= p), (d, p, b, i, m)
+
+
+def test_ranks_are_counted_among_published_cells(published) -> None:
+    ind, _ = published
+    groups: dict[tuple[str, str, str, str], list[tuple[float, float]]] = defaultdict(list)
+    for (d, p, b, i, m), (value, _) in ind.items():
+        if m in ("exports_rank", "imports_rank", "balance_rank", "volume_rank") and value is not None and b != "special":
+            base = ind[(d, p, b, i, m[: -len("_rank")])][0]
+            assert base is not None
+            groups[(d, p, b, m)].append((base, value))
+    assert groups
+    for key, pairs in groups.items():
+        values = sorted((v for v, _ in pairs), reverse=True)
+        for v, r in pairs:
+            assert r == 1 + sum(1 for w in values if w > v), key  # competition ranking among the published
+
+
+def test_audit_command_passes_on_the_demo_store(demo_dir: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ktstat.cli import app
+
+    res = CliRunner().invoke(app, ["audit", "--store", str(demo_dir / "ktstat.duckdb")])
+    assert res.exit_code == 0, res.output
+    assert "tbp: passed" in res.output and "kst: passed" in res.output
