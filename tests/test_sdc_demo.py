@@ -111,7 +111,8 @@ def test_ranks_are_counted_among_published_cells(published) -> None:
     ind, _ = published
     groups: dict[tuple[str, str, str, str], list[tuple[float, float]]] = defaultdict(list)
     for (d, p, b, i, m), (value, _) in ind.items():
-        if m in ("exports_rank", "imports_rank", "balance_rank", "volume_rank") and value is not None and b != "special":
+        ranked = m in ("exports_rank", "imports_rank", "balance_rank", "volume_rank")
+        if ranked and value is not None and b != "special":  # special: several rank groups
             base = ind[(d, p, b, i, m[: -len("_rank")])][0]
             assert base is not None
             groups[(d, p, b, m)].append((base, value))
