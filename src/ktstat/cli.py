@@ -297,6 +297,57 @@ def bench_ingest(
         typer.echo(f"results written to {out}")
 
 
+@app.command("bench-sdc")
+def bench_sdc(
+    demo_dir: Annotated[Path, typer.Option(help="A demo folder (from `ktstat demo`) whose inputs to compile.")] = Path(
+        "ktstat-demo"
+    ),
+    repeat: Annotated[int, typer.Option(help="Runs of the demo part; medians are reported.")] = 3,
+    synthetic: Annotated[
+        list[str] | None, typer.Option(help="Synthetic hierarchical tables: 11k, 111k; repeat for several.")
+    ] = None,
+    whole_up_to: Annotated[
+        int, typer.Option(help="Also run the whole-table approach on synthetic tables up to this many cells.")
+    ] = 20_000,
+    out: Annotated[Path | None, typer.Option(help="Write the results here (JSON).")] = None,
+) -> None:
+    """Benchmark disclosure control: the demo release (compile vs protect and audit) and synthetic tables."""
+    import json
+
+    from rich.table import Table
+
+    from ktstat.benchmarks.sdc import demo_release
+    from ktstat.benchmarks.sdc import synthetic as run_synthetic
+    from ktstat.ui import console
+
+    def say(m: str) -> None:
+        typer.echo(m, err=True)
+
+    demo_rows = demo_release(demo_dir, repeat, say)
+    syn_rows = run_synthetic(synthetic if synthetic is not None else ["11k", "111k"], whole_up_to, say)
+    t = Table(title=f"disclosure control on the demo release (median of {repeat} runs, same process)")
+    for col in ("table", "cells", "primary", "secondary", "value hidden", "compile s", "protect+audit s",
+                "x compile", "store audit s", "audit failures"):
+        t.add_column(col, justify="left" if col == "table" else "right")
+    for r in demo_rows:
+        t.add_row(r["table"], f"{r['cells']:,}", f"{r['primary']:,}", f"{r['secondary']:,}",
+                  f"{100 * r['value_hidden_share']:.2f} %", f"{r['compile_s']:.2f}", f"{r['protect_and_audit_s']:.2f}",
+                  f"{r['ratio_to_compile']:.2f}", f"{r['store_audit_s']:.2f}", str(r["audit_failures"]))
+    console().print(t)
+    t = Table(title="synthetic two-way hierarchical tables (10 % protection)")
+    for col in ("table", "cells", "primary", "secondary", "value hidden", "secondary s", "audit s", "total s",
+                "audit failures"):
+        t.add_column(col, justify="left" if col == "table" else "right")
+    for r in syn_rows:
+        t.add_row(r["table"], f"{r['cells']:,}", f"{r['primary']:,}", f"{r['secondary']:,}",
+                  f"{100 * r['value_hidden_share']:.2f} %", f"{r['secondary_s']:.1f}", f"{r['audit_s']:.1f}",
+                  f"{r['total_s']:.1f}", str(r["audit_failures"]))
+    console().print(t)
+    if out is not None:
+        out.write_text(json.dumps({"demo": demo_rows, "synthetic": syn_rows}, indent=2), encoding="utf-8")
+        typer.echo(f"results written to {out}")
+
+
 @app.command("domains")
 def list_domains() -> None:
     """List the domains (programmes) ktstat knows."""

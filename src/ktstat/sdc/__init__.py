@@ -1,8 +1,11 @@
 """Statistical disclosure control: primary suppression, secondary suppression, audit.
 
-Work in progress (issue 5): correct on small tables, but the audit loop is too slow on the
-demo's full release (minutes) and may hide cells of published figures; the pipeline runs it
-only when asked (``compile_store(..., protect=True)``).
+Primary rules (threshold, (n, k) dominance, p %) come from the domain's ``[disclosure]``
+settings (:mod:`ktstat.sdc.primary`); the linear structure a reader can use is the table's
+own additivity, checked against the data (:mod:`ktstat.sdc.linear`); secondary suppression
+finds the cheapest protecting perturbations by linear programming (:mod:`ktstat.sdc.protect`,
+:mod:`ktstat.sdc.lp`); the audit computes every primary cell's deducible interval
+(:mod:`ktstat.sdc.audit`). The pipeline applies it by default.
 
 ``protect(con, domain)`` runs all three on a compiled domain's cube and writes table
 ``disclosure`` (one row per published cell and flow: reporters, the rule that suppressed it:

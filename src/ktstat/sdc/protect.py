@@ -55,12 +55,14 @@ def _ball(table: Table, eqs_of: dict[int, list[int]], cell: int, radius: int, wi
     return seen
 
 
-def secondary(table: Table, primary: set[int], q: float, unprotectable: list[int] | None = None) -> set[int]:
+def secondary(
+    table: Table, primary: set[int], q: float, unprotectable: list[int] | None = None, local_block: int = LOCAL_BLOCK
+) -> set[int]:
     """The suppressed cells (primary ones included) protecting every primary cell (see module doc).
 
     Cells nobody reported (value 0, published as zero) are never chosen. Primary cells that no
     perturbation can protect are appended to ``unprotectable``. In blocks of more than
-    ``LOCAL_BLOCK`` cells, a cell's perturbation is sought first among the cells within two
+    ``local_block`` cells, a cell's perturbation is sought first among the cells within two
     shared equations of it, then three, then in the whole block (a perturbation found in a
     neighbourhood is one of the whole table: the cells outside stay put).
     """
@@ -84,7 +86,7 @@ def secondary(table: Table, primary: set[int], q: float, unprotectable: list[int
             if covered.get(p, 0.0) >= need:
                 continue
             d = None
-            if len(cells) > LOCAL_BLOCK:
+            if len(cells) > local_block:
                 for radius in (2, 3):
                     near = sorted(_ball(table, eqs_of, p, radius, block))
                     near_eqs = sorted({e for c in near for e in eqs_of[c]})
