@@ -106,6 +106,32 @@ class Disclosure:
 
 
 @dataclass(frozen=True)
+class CalendarRule:
+    """A recurring release: periods ending in ``period_suffix`` (``A`` for years, ``H1``, ``H2``)
+    are released with ``status`` on ``month``/``day`` at ``time``, ``years_after`` the period's year."""
+
+    period: str
+    status: str
+    month: int
+    day: int
+    years_after: int
+    time: str = "12:00"
+
+
+@dataclass(frozen=True)
+class ReleaseSpec:
+    """What a release publishes: the standard tables (breakdowns, in order), how many items the
+    partner-like tables keep (largest by volume), how many periods the summary table shows, the
+    release calendar and its time zone."""
+
+    tables: tuple[str, ...] = ("total",)
+    top_n: int = 10
+    summary_periods: int = 5
+    timezone: str = "Asia/Seoul"
+    calendar: tuple[CalendarRule, ...] = ()
+
+
+@dataclass(frozen=True)
 class Domain:
     id: str
     version: str
@@ -124,6 +150,7 @@ class Domain:
     disclosure: Disclosure
     path: Path
     codelists: dict[str, CodeList] = field(default_factory=dict)
+    release: ReleaseSpec = field(default_factory=ReleaseSpec)
 
     def breakdown_names(self) -> list[str]:
         """``total``, every breakdown, then every cross (``a+b``), in declared order."""
@@ -170,6 +197,27 @@ def _read_codelist(path: Path, name: str) -> CodeList:
             raise DomainError(f"code list {path}: parent {c.parent!r} of {c.code!r} is not a code")
     version = hashlib.sha256(raw).hexdigest()[:12]
     return CodeList(name, codes, version)
+
+
+def _release_spec(r: dict[str, object], path: Path) -> ReleaseSpec:
+    rules = r.get("calendar", [])
+    assert isinstance(rules, list)
+    try:
+        cal = tuple(CalendarRule(**c) for c in rules)
+    except TypeError as e:
+        raise DomainError(f"{path}/domain.toml: [[release.calendar]]: {e}") from None
+    for c in cal:
+        if c.status not in ("provisional", "final"):
+            raise DomainError(f"{path}/domain.toml: release calendar status must be provisional or final")
+    tables = r.get("tables", ["total"])
+    assert isinstance(tables, list)
+    return ReleaseSpec(
+        tables=tuple(str(t) for t in tables),
+        top_n=int(str(r.get("top_n", 10))),
+        summary_periods=int(str(r.get("summary_periods", 5))),
+        timezone=str(r.get("timezone", "Asia/Seoul")),
+        calendar=cal,
+    )
 
 
 def _read_rules(path: Path) -> tuple[dict[str, str], ...]:
@@ -257,6 +305,7 @@ def _load_dir(path: Path) -> Domain:
             disclosure=Disclosure(**spec.get("disclosure", {})),
             path=path,
             codelists=lists,
+            release=_release_spec(spec.get("release", {}), path),
         )
     except KeyError as e:
         raise DomainError(f"{path}/domain.toml lacks the setting {e.args[0]!r}") from None

@@ -1,4 +1,4 @@
-"""Publication outputs built from the store (for now: the indicators table as files)."""
+"""Data files from the store: the indicators table (CSV, Parquet) and the disclosure report."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Releases: vintages, the calendar, revisions, and what a release publishes (tables, statements)."""
