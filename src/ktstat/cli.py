@@ -7,6 +7,7 @@ Heavy libraries are imported inside the commands so that ``ktstat --help`` stays
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -269,6 +270,172 @@ def audit(
             typer.echo(f"{d}: FAIL: {p} {b} {i} {m} = {shown} is shown although its cell is suppressed")
     if failed:
         raise typer.Exit(1)
+
+
+def _now() -> datetime:
+    """The clock: now, or ``KTSTAT_NOW`` (ISO 8601 with a time zone) for rehearsals and tests."""
+    import os
+    from datetime import UTC
+
+    raw = os.environ.get("KTSTAT_NOW")
+    if not raw:
+        return datetime.now(UTC)
+    t = _parse_time(raw, "KTSTAT_NOW")
+    return t
+
+
+def _parse_time(raw: str, what: str) -> datetime:
+    try:
+        t = datetime.fromisoformat(raw)
+    except ValueError:
+        _fail(f"{what}: {raw!r} is not a time (ISO 8601, e.g. 2025-09-17T12:00+09:00)")
+        raise
+    if t.tzinfo is None:
+        _fail(f"{what}: {raw!r} needs a time zone (e.g. +09:00)")
+    return t
+
+
+@app.command()
+def release(
+    domain: Annotated[str, typer.Option(help="Domain id.")],
+    period: Annotated[str, typer.Option(help="The period released, e.g. 2024 or 2025H1.")],
+    status: Annotated[str, typer.Option(help="provisional or final.")],
+    at: Annotated[
+        str | None, typer.Option(help="Release time, ISO 8601 with zone (default: the calendar's, else now).")
+    ] = None,
+    revises: Annotated[str | None, typer.Option(help="The vintage this one corrects.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why (needed with --revises).")] = None,
+    store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
+) -> None:
+    """Turn a compiled period into an immutable vintage (embargoed until its release time)."""
+    from ktstat import domain as domains
+    from ktstat.release.calendar import release_time
+    from ktstat.release.vintage import create_vintage
+    from ktstat.store import open_store
+
+    if not store.exists():
+        _fail(f"{store}: store not found")
+    dom = domains.load(domain)
+    now = _now()
+    when = _parse_time(at, "--at") if at else (release_time(dom, period, status) or now)
+    v = create_vintage(open_store(store), dom, period, status, when, now, revises, reason)
+    state = f"EMBARGOED until {v.release_at.isoformat()}" if v.embargoed(now) else "released"
+    typer.echo(f"{v.vintage_id}: {v.domain} {v.period} {v.status}, {v.rows:,} values, {state}; "
+               f"sha256 {v.content_hash[:16]}" + (f"; revises {v.revises} ({v.reason})" if v.revises else ""))
+
+
+@app.command()
+def vintages(
+    store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
+    domain: Annotated[str | None, typer.Option(help="Domain id.")] = None,
+) -> None:
+    """List the vintages in a store, with their embargo."""
+    from rich.table import Table
+
+    from ktstat.release.vintage import list_vintages
+    from ktstat.store import open_store
+    from ktstat.ui import console
+
+    if not store.exists():
+        _fail(f"{store}: store not found")
+    now = _now()
+    t = Table(title=f"vintages in {store}")
+    for col in ("vintage", "domain", "period", "status", "release time", "state", "values", "sha256", "revises"):
+        t.add_column(col)
+    for v in list_vintages(open_store(store), domain):
+        t.add_row(v.vintage_id, v.domain, v.period, v.status, v.release_at.isoformat(),
+                  "embargoed" if v.embargoed(now) else "released", f"{v.rows:,}", v.content_hash[:12],
+                  f"{v.revises} ({v.reason})" if v.revises else "")
+    console().print(t)
+
+
+@app.command("calendar")
+def calendar_cmd(
+    domain: Annotated[list[str] | None, typer.Option(help="Domain id; repeat for several (default: all).")] = None,
+    store: Annotated[Path | None, typer.Option(help="DuckDB store file (to mark what is released).")] = None,
+    days: Annotated[int, typer.Option(help="Days back and ahead of now to list.")] = 400,
+) -> None:
+    """The release calendar: what is due, what is overdue, what has been released."""
+    from rich.table import Table
+
+    from ktstat import domain as domains
+    from ktstat.release.calendar import calendar
+    from ktstat.release.vintage import list_vintages
+    from ktstat.store import open_store
+    from ktstat.ui import console
+
+    now = _now()
+    con = open_store(store) if store is not None and store.exists() else None
+    t = Table(title=f"release calendar around {now:%Y-%m-%d}")
+    for col in ("release time", "domain", "period", "status", "state", "vintage"):
+        t.add_column(col)
+    for d in domain or domains.available():
+        dom = domains.load(d)
+        for due in calendar(dom, list_vintages(con, d) if con else [], now, days, days):
+            t.add_row(due.release_at.isoformat(timespec="minutes"), due.domain, due.period, due.status, due.state,
+                      due.vintage or "")
+    console().print(t)
+
+
+@app.command()
+def revisions(
+    domain: Annotated[str, typer.Option(help="Domain id.")],
+    store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
+    period: Annotated[str | None, typer.Option(help="Compare the vintages of this period.")] = None,
+    measure: Annotated[str, typer.Option(help="The series' measure (for the triangle).")] = "exports",
+    breakdown: Annotated[str, typer.Option(help="The series' breakdown.")] = "total",
+    item: Annotated[str, typer.Option(help="The series' item.")] = "all",
+) -> None:
+    """Revisions: the vintages of a period compared, or a series' revision triangle (mean, mean absolute)."""
+    from rich.table import Table
+
+    from ktstat.release.revisions import compare, triangle
+    from ktstat.release.vintage import list_vintages, vintage_rows
+    from ktstat.store import open_store
+    from ktstat.ui import console
+
+    if not store.exists():
+        _fail(f"{store}: store not found")
+    con = open_store(store)
+    vs = list_vintages(con, domain, period)
+    if not vs:
+        _fail(f"no vintages of {domain}{' ' + period if period else ''} in {store}")
+    if period:
+        if len(vs) < 2:
+            _fail(f"{domain} {period} has one vintage ({vs[0].vintage_id}): nothing to compare")
+        a = {r[:4]: (r[4], r[5]) for r in vintage_rows(con, vs[0])}
+        b = {r[:4]: (r[4], r[5]) for r in vintage_rows(con, vs[-1])}
+        diffs = compare(a, b)
+        typer.echo(f"{vs[0].vintage_id} -> {vs[-1].vintage_id}: {len(diffs):,} of {len(b):,} values differ")
+        t = Table(title=f"{measure}, total, {vs[0].vintage_id} -> {vs[-1].vintage_id}")
+        for col in ("period", "breakdown", "item", "measure", vs[0].vintage_id, vs[-1].vintage_id, "revision"):
+            t.add_column(col)
+        for k, x, y, dxy in diffs:
+            if k[1] == breakdown and k[3] == measure:
+                t.add_row(*k, *("" if z is None else f"{z:,.2f}" for z in (x, y, dxy)))
+        console().print(t)
+        return
+    series = []
+    for v in vs:
+        vals = {r[0]: r[4] for r in vintage_rows(con, v) if r[1] == breakdown and r[2] == item and r[3] == measure}
+        series.append((v.vintage_id, vals))
+    tri = triangle(series)
+    t = Table(title=f"revision triangle: {domain} {breakdown} {item} {measure}")
+    t.add_column("period")
+    for vid in tri.vintages:
+        t.add_column(vid, justify="right")
+    t.add_column("revision", justify="right")
+    for p in tri.periods:
+        if len([x for x in tri.values[p].values() if x is not None]) == 0:
+            continue
+        cells = ["" if tri.values[p].get(x) is None else f"{tri.values[p][x]:,.0f}" for x in tri.vintages]
+        t.add_row(p, *cells, f"{tri.revisions[p]:,.0f}" if p in tri.revisions else "")
+    console().print(t)
+    if tri.mean_revision is None:
+        typer.echo("no period has two estimates yet: no revision to summarise")
+    else:
+        typer.echo(f"mean revision {tri.mean_revision:,.2f}; mean absolute revision {tri.mean_absolute_revision:,.2f} "
+                   f"(over {len(tri.revisions)} periods, latest minus first estimate)")
 
 
 @app.command("bench-ingest")

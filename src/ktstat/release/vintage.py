@@ -1,0 +1,201 @@
+"""Vintages: immutable, hashed snapshots of a compiled period, as released.
+
+A vintage of ``(domain, period)`` holds the domain's indicators for every period that ends no
+later than ``period`` (the series as known at the release), the release status (``provisional``
+or ``final``: the release period's own figures get status ``P`` or ``A``), the release time
+(time-zone aware), the code-list versions and the active input batches it was compiled from,
+and a SHA-256 content hash over all of it. Ids read ``<domain>-<period>-v<n>``.
+
+Vintages are never changed: a second vintage of a period must name the one it revises and
+why (a final release revises the provisional one by itself). Every read checks the hash, so
+a vintage altered in the store is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ktstat.domain import Domain
+from ktstat.errors import InputError, KtstatError
+from ktstat.periods import parse
+
+if TYPE_CHECKING:
+    import duckdb
+
+STATUSES = ("provisional", "final")
+
+
+class VintageError(KtstatError):
+    """A vintage cannot be made or read as asked."""
+
+
+@dataclass(frozen=True)
+class Vintage:
+    vintage_id: str
+    domain: str
+    period: str
+    status: str
+    release_at: datetime
+    created_at: datetime
+    codelists: dict[str, str]
+    batches: list[int]
+    rows: int
+    content_hash: str
+    revises: str | None
+    reason: str | None
+
+    def embargoed(self, now: datetime) -> bool:
+        """True before the release time."""
+        return now < self.release_at
+
+
+def _end_quarter(label: str) -> int:
+    p = parse(label)
+    return p.subperiods("Q")[-1].index if p.freq != "Q" else p.index
+
+
+def _digest(meta: dict[str, Any], rows: list[tuple[Any, ...]]) -> str:
+    h = hashlib.sha256(json.dumps(meta, sort_keys=True, default=str).encode())
+    for r in rows:
+        h.update(("\x1f".join("" if v is None else repr(v) for v in r) + "\n").encode())
+    return h.hexdigest()
+
+
+def _meta(v: Vintage) -> dict[str, Any]:
+    return {"domain": v.domain, "period": v.period, "status": v.status, "release_at": v.release_at.isoformat(),
+            "codelists": v.codelists, "batches": v.batches, "revises": v.revises, "reason": v.reason}
+
+
+_COLUMNS = ("vintage_id, domain, period, status, release_at, created_at, codelists, batches, rows, content_hash, "
+            "revises, reason")
+
+
+def _from_row(r: tuple[Any, ...]) -> Vintage:
+    return Vintage(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), datetime.fromisoformat(r[5]),
+                   json.loads(r[6]), json.loads(r[7]), int(r[8]), r[9], r[10], r[11])
+
+
+def list_vintages(
+    con: duckdb.DuckDBPyConnection, domain: str | None = None, period: str | None = None
+) -> list[Vintage]:
+    """Vintages in the store (optionally of one domain and period), oldest release first."""
+    where, params = [], []
+    if domain:
+        where.append("domain = ?")
+        params.append(domain)
+    if period:
+        where.append("period = ?")
+        params.append(period)
+    sql = f"SELECT {_COLUMNS} FROM vintages {'WHERE ' + ' AND '.join(where) if where else ''}"
+    found = [_from_row(r) for r in con.execute(sql, params).fetchall()]
+    return sorted(found, key=lambda v: (v.release_at, v.created_at, v.vintage_id))
+
+
+def get_vintage(con: duckdb.DuckDBPyConnection, vintage_id: str) -> Vintage:
+    rows = con.execute(f"SELECT {_COLUMNS} FROM vintages WHERE vintage_id = ?", [vintage_id]).fetchall()
+    if not rows:
+        known = [v.vintage_id for v in list_vintages(con)]
+        raise VintageError(f"no vintage {vintage_id!r} in the store"
+                           + (f"; known: {', '.join(known[-8:])}" if known else "; make one with `ktstat release`"))
+    return _from_row(rows[0])
+
+
+Row = tuple[str, str, str, str, float | None, str]
+
+
+def vintage_rows(con: duckdb.DuckDBPyConnection, vintage: Vintage) -> list[Row]:
+    """The vintage's indicator rows ``(period, breakdown, item, measure, value, status)``, after
+    checking its content hash (raises VintageError if the store's copy was altered)."""
+    rows = con.execute(
+        "SELECT period, breakdown, item, measure, value, status FROM vintage_indicators WHERE vintage_id = ? "
+        "ORDER BY period, breakdown, item, measure", [vintage.vintage_id]).fetchall()
+    if len(rows) != vintage.rows or _digest(_meta(vintage), rows) != vintage.content_hash:
+        raise VintageError(f"vintage {vintage.vintage_id} does not match its content hash: it was altered in the "
+                           "store after its release; vintages are immutable (make a correction with --revises)")
+    return rows
+
+
+def create_vintage(
+    con: duckdb.DuckDBPyConnection,
+    dom: Domain,
+    period: str,
+    status: str,
+    release_at: datetime,
+    now: datetime,
+    revises: str | None = None,
+    reason: str | None = None,
+) -> Vintage:
+    """Snapshot the compiled indicators of ``dom`` up to ``period`` as a new vintage (see module doc)."""
+    if status not in STATUSES:
+        raise InputError(f"release status must be provisional or final, not {status!r}")
+    if release_at.tzinfo is None:
+        raise InputError("the release time needs a time zone (e.g. 2025-09-17T12:00+09:00)")
+    try:
+        per = parse(period)
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    if per.freq not in dom.frequencies:
+        raise InputError(f"{dom.id} publishes {', '.join(dom.frequencies)} periods, not {period}")
+    if not con.execute("SELECT count(*) FROM indicators WHERE domain = ? AND period = ?",
+                       [dom.id, period]).fetchall()[0][0]:
+        raise InputError(f"{dom.id} {period} is not compiled in this store; run `ktstat compile` first")
+    earlier = list_vintages(con, dom.id, period)
+    if earlier:
+        latest = earlier[-1]
+        if revises is None and status == "final" and all(v.status == "provisional" for v in earlier):
+            revises, reason = latest.vintage_id, reason or "final figures"
+        if revises is None:
+            raise VintageError(
+                f"{dom.id} {period} was already released as {latest.vintage_id} ({latest.status}); vintages are "
+                f"immutable: a correction is a new vintage, e.g. --revises {latest.vintage_id} --reason '...'")
+        if revises not in {v.vintage_id for v in earlier}:
+            raise VintageError(f"--revises {revises}: not a vintage of {dom.id} {period} "
+                               f"(those are {', '.join(v.vintage_id for v in earlier)})")
+        if not reason:
+            raise VintageError("a correction needs --reason: what it corrects and why")
+    elif revises is not None:
+        raise VintageError(f"--revises {revises}: {dom.id} {period} has no earlier vintage")
+    end = _end_quarter(period)
+    periods = [p for (p,) in con.execute("SELECT DISTINCT period FROM indicators WHERE domain = ?",
+                                         [dom.id]).fetchall() if _end_quarter(p) <= end]
+    inside = {str(s) for f in dom.frequencies if _finer(f, per.freq) for s in per.subperiods(f)} | {period}
+    n = len(earlier) + 1
+    vid = f"{dom.id}-{period}-v{n}"
+    while con.execute("SELECT count(*) FROM vintages WHERE vintage_id = ?", [vid]).fetchall()[0][0]:
+        n += 1
+        vid = f"{dom.id}-{period}-v{n}"
+    own = "P" if status == "provisional" else "A"
+    con.execute("CREATE OR REPLACE TEMP TABLE v_periods (period VARCHAR)")
+    con.executemany("INSERT INTO v_periods VALUES (?)", [(p,) for p in periods])
+    con.execute("CREATE OR REPLACE TEMP TABLE v_inside (period VARCHAR)")
+    con.executemany("INSERT INTO v_inside VALUES (?)", [(p,) for p in sorted(inside)])
+    snapshot = f"""SELECT i.period, i.breakdown, i.item, i.measure, i.value,
+            CASE WHEN i.status IN ('A', 'P') AND i.period IN (SELECT period FROM v_inside) THEN '{own}'
+                 ELSE i.status END AS status
+        FROM indicators i WHERE i.domain = ? AND i.period IN (SELECT period FROM v_periods)"""
+    rows = con.execute(snapshot + " ORDER BY period, breakdown, item, measure", [dom.id]).fetchall()
+    codelists = {name: cl.version for name, cl in sorted(dom.codelists.items())}
+    batches = [b for (b,) in con.execute(
+        "SELECT batch_id FROM batches WHERE domain = ? AND status = 'active' ORDER BY 1", [dom.id]).fetchall()]
+    v = Vintage(vid, dom.id, period, status, release_at, now, codelists, batches, len(rows), "", revises, reason)
+    digest = _digest(_meta(v), rows)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"INSERT INTO vintages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [vid, dom.id, period, status, release_at.isoformat(), now.isoformat(), json.dumps(codelists),
+             json.dumps(batches), len(rows), digest, revises, reason])
+        con.execute(f"INSERT INTO vintage_indicators SELECT '{vid}', * FROM ({snapshot})", [dom.id])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return get_vintage(con, vid)
+
+
+def _finer(f: str, than: str) -> bool:
+    return {"A": 0, "H": 1, "Q": 2}[f] > {"A": 0, "H": 1, "Q": 2}[than]
