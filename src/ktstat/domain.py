@@ -129,6 +129,9 @@ class ReleaseSpec:
     summary_periods: int = 5
     timezone: str = "Asia/Seoul"
     calendar: tuple[CalendarRule, ...] = ()
+    short_en: str = "trade"  # what the programme measures, in running text
+    short_ko: str = "무역"
+    nouns: dict[str, tuple[str, str]] = field(default_factory=dict)  # breakdown -> (English, Korean) noun
 
 
 @dataclass(frozen=True)
@@ -211,12 +214,18 @@ def _release_spec(r: dict[str, object], path: Path) -> ReleaseSpec:
             raise DomainError(f"{path}/domain.toml: release calendar status must be provisional or final")
     tables = r.get("tables", ["total"])
     assert isinstance(tables, list)
+    nouns_raw = r.get("nouns", {})
+    assert isinstance(nouns_raw, dict)
+    nouns = {str(k): (str(v[0]), str(v[1])) for k, v in nouns_raw.items()}
     return ReleaseSpec(
         tables=tuple(str(t) for t in tables),
         top_n=int(str(r.get("top_n", 10))),
         summary_periods=int(str(r.get("summary_periods", 5))),
         timezone=str(r.get("timezone", "Asia/Seoul")),
         calendar=cal,
+        short_en=str(r.get("short_en", "trade")),
+        short_ko=str(r.get("short_ko", "무역")),
+        nouns=nouns,
     )
 
 
