@@ -3,6 +3,10 @@ worked out by hand."""
 
 from __future__ import annotations
 
+import math
+
+import pytest
+
 from ktstat.sdc.audit import intervals
 from ktstat.sdc.linear import Table
 from ktstat.sdc.protect import secondary
@@ -52,3 +56,230 @@ def test_a_2x3_table_with_margins_needs_a_rectangle() -> None:
     cols = {n[2:] for n in names if n.startswith("r") and "c" in n}
     assert len(rows) == 2 and len(cols) == 2  # a rectangle of interior cells
     assert all(iv.protected for iv in intervals(t, hidden, {p}, 0.10))
+
+
+# --- hierarchies, linked tables and true zeros, worked out by hand -------------------------------
+#
+# How ``secondary`` chooses (protect.py, lp.py): for a primary cell p of value v it looks for the
+# cheapest perturbation d of the table (every equation still holds, |d_c| <= x_c, d_p = n with
+# n = q v (1 + 1e-4)), where moving a published cell c by |d_c| costs about x_c |d_c|; the cells
+# that move are suppressed. So x + d and x - d are both tables a reader cannot tell from the true
+# one: p lies anywhere in [v - n, v + n] for the reader. Below q = 0.10, so n is 10 % of v and a
+# bit more, and "protected" means the reader's interval contains [0.9 v, 1.1 v].
+
+Q = 0.10
+
+
+def _ids(t: Table, *names: str) -> set[int]:
+    return {t.index[("A", "2023", "b", n)] for n in names}
+
+
+def _names(t: Table, cells: set[int]) -> set[str]:
+    return {t.keys[c][3] for c in cells}
+
+
+def _bounds(t: Table, hidden: set[int]) -> dict[str, tuple[float, float]]:
+    """The reader's interval of every hidden cell, by name."""
+    return {t.keys[iv.cell][3]: (iv.lower, iv.upper) for iv in intervals(t, hidden, hidden, Q)}
+
+
+def _alone(t: Table, hidden: set[int]) -> list[list[str]]:
+    """Equations with exactly one hidden cell (that cell is recomputable from the others)."""
+    return [[t.keys[c][3] for c, _ in eq] for eq in t.equations if sum(c in hidden for c, _ in eq) == 1]
+
+
+HIERARCHY = [("T", ["A", "B"]), ("A", ["a1", "a2", "a3"]), ("B", ["b1", "b2"])]
+
+
+def test_hierarchy_secondary_is_the_smallest_sibling_that_covers() -> None:
+    # T 300 = A 100 + B 200;  A = a1 10 + a2 30 + a3 60;  B = b1 50 + b2 150;  primary a1.
+    # a1 must move by n = 1.0001. Ways to balance A = a1 + a2 + a3 (cost per unit moved):
+    #   a2 down: 30;  a3 down: 60;  A up, then T up: 100 + 300, or B and b1 down: 100 + 200 + 50.
+    # a2 is cheapest (and 30 >= n). Nothing above A is touched: A, B, T, b1, b2 stay published.
+    # Reader: A = 100 and a3 = 60 published, so a1 + a2 = 40 with both >= 0: a1, a2 in [0, 40],
+    # which contains [9, 11]. (Also the pattern of least hidden value: checked by enumeration.)
+    t = _table({"T": 300, "A": 100, "B": 200, "a1": 10, "a2": 30, "a3": 60, "b1": 50, "b2": 150}, HIERARCHY)
+    hidden = secondary(t, _ids(t, "a1"), Q)
+    assert _names(t, hidden) == {"a1", "a2"}
+    assert _bounds(t, hidden) == {"a1": (0.0, 40.0), "a2": (0.0, 40.0)}
+    assert all(iv.protected for iv in intervals(t, hidden, _ids(t, "a1"), Q))
+
+
+def _small_sibling() -> Table:
+    # T 300 = A 100 + B 200;  A = a1 60 + a2 4 + a3 10 + a4 26;  B = b1 50 + b2 150;  primary a1.
+    return _table({"T": 300, "A": 100, "B": 200, "a1": 60, "a2": 4, "a3": 10, "a4": 26, "b1": 50, "b2": 150},
+                  [("T", ["A", "B"]), ("A", ["a1", "a2", "a3", "a4"]), ("B", ["b1", "b2"])])
+
+
+def test_hierarchy_a_sibling_too_small_to_protect_alone() -> None:
+    # a1 = 60 needs [54, 66]. With a2 (4) its only partner, a1 + a2 = 100 - 10 - 26 = 64 < 66: a2 alone
+    # does not protect a1 (checked below). a3 (10) is the smallest sibling that does on its own; going up
+    # (A with T, or A, B and b1) costs far more. So the pattern stays among A's children, includes a3 and
+    # not a4 (26), and hides nothing above; the reader's interval of a1 is [0, 100 - published siblings].
+    t = _small_sibling()
+    a1 = _ids(t, "a1")
+    (alone,) = intervals(t, _ids(t, "a1", "a2"), a1, Q)
+    assert (alone.lower, alone.upper) == _ap((0.0, 64.0))
+    hidden = secondary(t, a1, Q)
+    names = _names(t, hidden)
+    assert {"a1", "a3"} <= names <= {"a1", "a2", "a3"}
+    published_siblings = sum(t.values[c] for c in _ids(t, "a2", "a3", "a4") - hidden)
+    (iv,) = intervals(t, hidden, a1, Q)
+    assert (iv.lower, iv.upper) == _ap((0.0, 100.0 - published_siblings))
+    assert _alone(t, hidden) == []
+
+
+@pytest.mark.xfail(strict=True, reason="the LP's cost (value x movement) also hides a2, which only partly "
+                   "covers the protection: {a1, a2, a3} (74) instead of {a1, a3} (70)")
+def test_hierarchy_a_too_small_sibling_is_not_hidden() -> None:
+    # The least hidden value that protects a1: {a1, a3} (a1 in [0, 70] contains [54, 66]); adding a2
+    # hides 4 more for nothing. The LP minimises sum x_c |d_c|: moving a2 by its full 4 (cost 16) and
+    # a3 by 2 (cost 20) is cheaper than a3 by 6 (cost 60), so it returns {a1, a2, a3}.
+    t = _small_sibling()
+    assert _names(t, secondary(t, _ids(t, "a1"), Q)) == {"a1", "a3"}
+
+
+def test_an_only_sibling_is_forced() -> None:
+    # T 150 = A 50 + B 100;  A = a1 10 + a2 40;  B = b1 30 + b2 70;  primary a1.
+    # A = a1 + a2 with A published: hiding a1 forces a2 (cost 40 per unit, against A with T: 50 + 150,
+    # or A, B and b1: 50 + 100 + 30). Reader: a1 + a2 = 50, so a1, a2 in [0, 50], containing [9, 11].
+    t = _table({"T": 150, "A": 50, "B": 100, "a1": 10, "a2": 40, "b1": 30, "b2": 70},
+               [("T", ["A", "B"]), ("A", ["a1", "a2"]), ("B", ["b1", "b2"])])
+    hidden = secondary(t, _ids(t, "a1"), Q)
+    assert _names(t, hidden) == {"a1", "a2"}
+    assert _bounds(t, hidden) == {"a1": (0.0, 50.0), "a2": (0.0, 50.0)}
+
+
+def test_an_only_sibling_that_is_a_true_zero_sends_the_pattern_up() -> None:
+    # T 330 = A 100 + B 230;  A = a1 100 + a2 0;  B = b1 30 + b2 200;  primary a1 (needs [90, 110]).
+    # a2 is a true zero: it cannot be hidden, so A = a1 + 0 must be hidden with a1; then T = A + B needs a
+    # second hidden cell: T (cost 330 per unit) or B, which B = b1 + b2 then forces with b1 or b2
+    # (230 + 30 = 260, or 230 + 200). Pattern {a1, A, B, b1}.
+    # Reader: a2 = 0, b2 = 200, T = 330 published: A = a1, B = b1 + 200, A + B = 330, so a1 + b1 = 130:
+    # a1, A, b1 in [0, 130] and B in [200, 330]; [0, 130] contains [90, 110].
+    t = _table({"T": 330, "A": 100, "B": 230, "a1": 100, "a2": 0, "b1": 30, "b2": 200},
+               [("T", ["A", "B"]), ("A", ["a1", "a2"]), ("B", ["b1", "b2"])])
+    hidden = secondary(t, _ids(t, "a1"), Q)
+    assert _names(t, hidden) == {"a1", "A", "B", "b1"}
+    bounds = _bounds(t, hidden)
+    assert bounds == {"a1": (0.0, 130.0), "A": (0.0, 130.0), "b1": (0.0, 130.0), "B": (200.0, 330.0)}
+
+
+def test_an_only_sibling_too_small_sends_the_pattern_up() -> None:
+    # T 335 = A 105 + B 230;  A = a1 100 + a2 5;  B = b1 30 + b2 200.
+    # a1 needs [90, 110]; with a2 its only partner, a1 + a2 = 105 < 110 (checked below): the pattern
+    # must go up a level, hiding A and, for T = A + B, B (230 + b1 30 per unit, against T's 335), and
+    # for B = b1 + b2, b1 (the smaller child; 30 >= the 5 or 10 it must move).
+    # Whether a2 is hidden too depends on the cost: the LP moves it by its full 5 (cheap: 5 per unit)
+    # though {a1, A, B, b1} alone already protects a1 (see test_hierarchy_a_too_small_sibling_is_not_hidden).
+    # Reader, with a2 published: A = a1 + 5, B = b1 + 200, A + B = 335, so a1 + b1 = 130: a1 in [0, 130];
+    # with a2 hidden: a1 + a2 + b1 = 135: a1 in [0, 135]. Both contain [90, 110]. T and b2 stay published.
+    t = _table({"T": 335, "A": 105, "B": 230, "a1": 100, "a2": 5, "b1": 30, "b2": 200},
+               [("T", ["A", "B"]), ("A", ["a1", "a2"]), ("B", ["b1", "b2"])])
+    a1 = _ids(t, "a1")
+    (alone,) = intervals(t, _ids(t, "a1", "a2"), a1, Q)
+    assert (alone.lower, alone.upper) == _ap((0.0, 105.0))
+    hidden = secondary(t, a1, Q)
+    names = _names(t, hidden)
+    assert {"a1", "A", "B", "b1"} <= names <= {"a1", "a2", "A", "B", "b1"}
+    (iv,) = intervals(t, hidden, a1, Q)
+    assert (iv.lower, iv.upper) == _ap((0.0, 135.0 if "a2" in names else 130.0))
+    assert _bounds(t, hidden)["B"] == (200.0, 335.0 if "a2" in names else 330.0)
+    assert _alone(t, hidden) == []
+
+
+# Two tables sharing their row margins r1, r2 and grand total T (one Table, as build_tables makes it):
+#   table 1:  x11 10   x12 100 | r1 110        table 2:  y11 55  y12 55 | r1 110
+#             x21 60   x22   0 | r2  60                  y21 30  y22 30 | r2  60
+#             c1  70   c2  100 | T  170                  d1  85  d2  85 | T  170
+# x22 is a true zero, so no rectangle of interior cells exists around x11 in table 1.
+LINKED = {"x11": 10, "x12": 100, "x21": 60, "x22": 0, "r1": 110, "r2": 60, "c1": 70, "c2": 100, "T": 170}
+LINKED_EQS = [("r1", ["x11", "x12"]), ("r2", ["x21", "x22"]), ("c1", ["x11", "x21"]), ("c2", ["x12", "x22"]),
+              ("T", ["r1", "r2"]), ("T", ["c1", "c2"])]
+SECOND = {"y11": 55, "y12": 55, "y21": 30, "y22": 30, "d1": 85, "d2": 85}
+SECOND_EQS = [("r1", ["y11", "y12"]), ("r2", ["y21", "y22"]), ("d1", ["y11", "y21"]), ("d2", ["y12", "y22"]),
+              ("T", ["d1", "d2"])]
+
+
+def test_two_tables_sharing_margins_protect_against_both() -> None:
+    # Ways to move x11 by n (cost per unit moved) within table 1:
+    #   (i)   x12 down, c1 up, c2 down (T unchanged):           100 + 70 + 100 = 270
+    #   (ii)  r1 up, x21 down, r2 down (T unchanged):            110 + 60 + 60  = 230
+    #   (iii) r1 up, c1 up, T up:                                110 + 70 + 170 = 350
+    # Table 1 alone: (ii), {x11, r1, x21, r2}; reader: x12 = 100, x22 = 0, c1 = 70 published, so
+    # r1 = x11 + 100, r2 = x21, x11 + x21 = 70: x11 in [0, 70].
+    t1 = _table(LINKED, LINKED_EQS)
+    hidden1 = secondary(t1, _ids(t1, "x11"), Q)
+    assert _names(t1, hidden1) == {"x11", "r1", "x21", "r2"}
+    assert _bounds(t1, hidden1)["x11"] == (0.0, 70.0)
+
+    # With table 2, r1 = y11 + y12 = 110 is published there: that pattern gives x11 = 110 - 100 = 10.
+    t = _table(LINKED | SECOND, LINKED_EQS + SECOND_EQS)
+    x11 = _ids(t, "x11")
+    (broken,) = intervals(t, _ids(t, "x11", "r1", "x21", "r2"), x11, Q)
+    assert (broken.lower, broken.upper) == _ap((10.0, 10.0))
+    # (ii) now also needs a cell of each row of table 2 in one column: + y11 (or y12) 55 + y21 30 = 315;
+    # (iii) + y11 55 + d1 85 = 490; (i) touches no shared cell: 270, the cheapest (and the least hidden
+    # value, 280, by enumeration). Pattern {x11, x12, c1, c2}; reader: r1 = 110, x21 = 60, x22 = 0
+    # published: x11 + x12 = 110, c1 = x11 + 60, c2 = x12: x11, x12, c2 in [0, 110], c1 in [60, 170].
+    hidden = secondary(t, x11, Q)
+    assert _names(t, hidden) == {"x11", "x12", "c1", "c2"}
+    assert _bounds(t, hidden) == {"x11": (0.0, 110.0), "x12": (0.0, 110.0), "c1": (60.0, 170.0), "c2": (0.0, 110.0)}
+    assert all(iv.protected for iv in intervals(t, hidden, x11, Q))
+    assert _alone(t, hidden) == []  # neither table gives a hidden cell back through one equation
+
+
+def test_a_zero_cell_is_never_a_secondary() -> None:
+    # rows r1, r2; columns c1..c3; primary r1c1 = 10 (needs [9, 11]); r2c2 = 0 is a true zero.
+    #   r1c1  10   r1c2  20   r1c3 100 | r1 130
+    #   r2c1  30   r2c2   0   r2c3 200 | r2 230
+    #   c1    40   c2    20   c3   300 | T  360
+    # The rectangle r1c1, r1c2, r2c1, r2c2 would hide the least (60), but r2c2 cannot be chosen (and
+    # could not move down anyway). Costs per unit moved of the remaining ways:
+    #   rectangle via c3: r1c3 + r2c1 + r2c3 = 330;   row partner r1c2 with c1, c2: 20 + 40 + 20 = 80;
+    #   r1 with r2c1 and r2: 130 + 30 + 230 = 390;     r1, c1, T: 130 + 40 + 360 = 530.
+    # Pattern {r1c1, r1c2, c1, c2}. Reader: r1 = 130, r1c3 = 100, r2c1 = 30, r2c2 = 0 published:
+    # r1c1 + r1c2 = 30, c1 = r1c1 + 30, c2 = r1c2: r1c1, r1c2, c2 in [0, 30], c1 in [30, 60].
+    v = {"r1c1": 10, "r1c2": 20, "r1c3": 100, "r2c1": 30, "r2c2": 0, "r2c3": 200}
+    v |= {"r1": 130, "r2": 230, "c1": 40, "c2": 20, "c3": 300, "T": 360}
+    eqs = [("r1", ["r1c1", "r1c2", "r1c3"]), ("r2", ["r2c1", "r2c2", "r2c3"]), ("c1", ["r1c1", "r2c1"]),
+           ("c2", ["r1c2", "r2c2"]), ("c3", ["r1c3", "r2c3"]), ("T", ["r1", "r2"]), ("T", ["c1", "c2", "c3"])]
+    t = _table(v, eqs)
+    hidden = secondary(t, _ids(t, "r1c1"), Q)
+    assert "r2c2" not in _names(t, hidden)
+    assert _names(t, hidden) == {"r1c1", "r1c2", "c1", "c2"}
+    assert _bounds(t, hidden) == {"r1c1": (0.0, 30.0), "r1c2": (0.0, 30.0), "c1": (30.0, 60.0), "c2": (0.0, 30.0)}
+    # a second primary in the zero's row and column changes nothing for the zero
+    hidden2 = secondary(t, _ids(t, "r1c1", "r2c1"), Q)
+    assert "r2c2" not in _names(t, hidden2)
+    assert all(iv.protected for iv in intervals(t, hidden2, _ids(t, "r1c1", "r2c1"), Q))
+
+
+# --- known defects (strict xfail: they start failing, as XPASS, once fixed) ----------------------
+
+
+def test_a_zero_sibling_forces_the_total() -> None:
+    # T 10 = a 10 + b 0; primary a: b is a true zero, so the only partner is T; nothing bounds T above.
+    t = _table({"T": 10, "a": 10, "b": 0}, [("T", ["a", "b"])])
+    assert _names(t, secondary(t, _ids(t, "a"), Q)) == {"a", "T"}
+
+
+@pytest.mark.xfail(strict=True, reason="lp.Attacker._solve returns -inf, not +inf, for an unbounded maximum")
+def test_audit_an_unbounded_cell_is_protected() -> None:
+    # T 10 = a 10 + b 0 with a and T hidden: a = T, and nothing bounds T above: a in [0, inf), protected.
+    t = _table({"T": 10, "a": 10, "b": 0}, [("T", ["a", "b"])])
+    (iv,) = intervals(t, _ids(t, "a", "T"), _ids(t, "a"), Q)
+    assert (iv.lower, iv.upper) == _ap((0.0, math.inf))
+
+
+@pytest.mark.xfail(strict=True, reason="WitnessFinder.find drops movements below NOISE (1e-7) times the "
+                   "protection as round-off, though they are exact parts of the perturbation")
+def test_no_hidden_cell_is_alone_in_an_equation_across_magnitudes() -> None:
+    # T = a 10^8 + B 2;  B = b1 1 + b2 1;  primary a (moves by n = 1.0001e7). The LP moves b1, b2 by 1
+    # each and B by 2 (cheap) and T by n - 2; b1 and b2 move by less than 1e-7 n and are dropped, so B
+    # is hidden alone in B = b1 + b2: a reader recomputes B = 2 exactly. The witness was a true
+    # perturbation only with b1, b2 in it; hidden should be {a, T} or {a, T, B, b1, b2}.
+    t = _table({"T": 10**8 + 2, "a": 10**8, "B": 2, "b1": 1, "b2": 1}, [("T", ["a", "B"]), ("B", ["b1", "b2"])])
+    hidden = secondary(t, _ids(t, "a"), Q)
+    assert _alone(t, hidden) == []
+    assert _names(t, hidden) in ({"a", "T"}, {"a", "T", "B", "b1", "b2"})
