@@ -1,8 +1,9 @@
 """Numbers and periods as each language's readers expect them in a release (babel).
 
 English: money in billions of US dollars with two decimals (``$18.35 billion``; below a
-billion, millions with one decimal); Korean: 억 달러 with one decimal (``183.5억 달러``; below
-1억, 만 달러 without decimals). Percent with one decimal in both; the ratio with two decimals.
+billion, millions with one decimal, below a million whole dollars); Korean: 억 달러 with one
+decimal (``183.5억 달러``; below 1억, 만 달러, below 1만, 달러, without decimals). Percent with
+one decimal in both; the ratio with two decimals.
 Only presentation rounds: the value behind every number is an indicator cell.
 """
 
@@ -22,8 +23,12 @@ def money(value: float, lang: str) -> str:
     """A US-dollar amount (its absolute value) in words of the language."""
     v = abs(value)
     if lang == "ko":
-        return f"{_dec(v / 1e8, 1, lang)}억 달러" if v >= 1e8 else f"{_dec(v / 1e4, 0, lang)}만 달러"
-    return f"${_dec(v / 1e9, 2, lang)} billion" if v >= 1e9 else f"${_dec(v / 1e6, 1, lang)} million"
+        if v >= 1e8:
+            return f"{_dec(v / 1e8, 1, lang)}억 달러"
+        return f"{_dec(v / 1e4, 0, lang)}만 달러" if v >= 1e4 else f"{_dec(v, 0, lang)}달러"
+    if v >= 1e9:
+        return f"${_dec(v / 1e9, 2, lang)} billion"
+    return f"${_dec(v / 1e6, 1, lang)} million" if v >= 1e6 else f"${_dec(v, 0, lang)}"
 
 
 def percent(value: float, lang: str) -> str:
