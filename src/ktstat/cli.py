@@ -325,6 +325,26 @@ def release(
 
 
 @app.command()
+def publish(
+    vintage: Annotated[str, typer.Argument(help="The vintage to publish, e.g. kst-2025H1-v1.")],
+    out: Annotated[Path, typer.Option(help="Folder to write the release to.")],
+    store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
+) -> None:
+    """Write a vintage's release: press release (en/ko, HTML and PDF), statements.json, data files, SDMX."""
+    from ktstat.publish.release import write_release
+    from ktstat.store import open_store
+    from ktstat.ui import progress_printer
+
+    if not store.exists():
+        _fail(f"{store}: store not found")
+    now = _now()
+    with progress_printer() as say:
+        files = write_release(open_store(store), vintage, out, now, say)
+    typer.echo(f"{vintage}: wrote {len(files)} files to {out}"
+               + (" (EMBARGOED: see EMBARGOED.txt)" if "EMBARGOED.txt" in files else ""))
+
+
+@app.command()
 def vintages(
     store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
     domain: Annotated[str | None, typer.Option(help="Domain id.")] = None,
