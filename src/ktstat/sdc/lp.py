@@ -11,8 +11,10 @@ most 1 inside the solver):
   perturbation ``d`` with ``A d = 0``, ``|d_c| <= |x_c|`` and ``d_p = need``. If every cell
   with ``d_c != 0`` is suppressed, both ``x + d`` and ``x - d`` are tables a reader cannot tell
   from the true one, so ``p`` is protected in both directions. The cost of moving a published
-  cell is its value (plus a small fixed part), so the cells chosen hide as little value as
-  possible; moving an already suppressed cell costs nothing.
+  cell by one unit is its value (plus a small fixed part), a linear relaxation of the value it
+  hides: the cells chosen are cheap, though not always the cheapest set (a small cell that can
+  carry only part of the movement may be hidden beside one that could carry it all). Moving
+  an already suppressed cell costs nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 INF = math.inf
 FEASIBILITY = 1e-9  # HiGHS primal and dual feasibility tolerances, in scaled units
 SPAN = 1e4  # the attacker's model is scaled so that the group's largest value is SPAN
-NOISE = 1e-7  # witness movements below NOISE times the protection needed are round-off
+NOISE = 1e-10  # witness movements below NOISE times the protection needed (a tenth of FEASIBILITY) are round-off
 
 
 def _highs(
@@ -65,6 +67,19 @@ def _highs(
     lp.a_matrix_.value_ = np.array(value, dtype=np.float64)
     h.passModel(lp)
     return h
+
+
+def _run(h: Any) -> None:
+    """Solve; a status other than optimal, infeasible or unbounded (e.g. ``kUnknown`` after a warm
+    start went astray) is retried once from scratch."""
+    import highspy
+
+    h.run()
+    settled = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible,
+               highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible)
+    if h.getModelStatus() not in settled:
+        h.clearSolver()
+        h.run()
 
 
 def _optimal(h: Any) -> bool:
@@ -104,9 +119,10 @@ class Attacker:
             self.h.changeColCost(self._last, 0.0)
         self.h.changeColCost(k, sense)
         self._last = k
-        self.h.run()
+        _run(self.h)
         if not _optimal(self.h):
-            return -INF if sense < 0 else INF  # unbounded in that direction
+            # unbounded in that direction: no lower bound for a minimum, no upper bound for a maximum
+            return INF if sense < 0 else -INF
         return float(self.h.getInfo().objective_function_value) * sense * self.scale
 
     def bounds(self, cell: int) -> tuple[float, float]:
@@ -173,7 +189,7 @@ class WitnessFinder:
         lower = np.zeros(2 * self.n)
         lower[k] = upper[k] = 1.0
         self.h.changeColsBounds(2 * self.n, np.arange(2 * self.n, dtype=np.int32), lower, upper)
-        self.h.run()
+        _run(self.h)
         if not _optimal(self.h):
             return None
         x = np.asarray(self.h.getSolution().col_value)

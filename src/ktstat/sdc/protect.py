@@ -111,6 +111,30 @@ def secondary(
     return suppressed
 
 
+def repair(table: Table, hidden: set[int], primary: set[int], q: float, ivs: list[Interval],
+           rounds: int = 3) -> list[Interval]:
+    """A safety net behind ``secondary``: for each primary cell the audit finds unprotected, look
+    for a protecting perturbation over its whole block afresh and hide the cells it moves (into
+    ``hidden``); audit again. Returns the final intervals."""
+    for _ in range(rounds):
+        failing = [iv.cell for iv in ivs if not iv.protected]
+        if not failing:
+            break
+        movable = {c for c, v in enumerate(table.values) if v != 0} | hidden
+        for cells, eqs in components(table, movable):
+            here = [c for c in failing if c in set(cells)]
+            if not here:
+                continue
+            finder = WitnessFinder(table, cells, eqs, hidden, FIXED_COST * max(abs(table.values[c]) for c in cells))
+            for c in here:
+                d = finder.find(c, q * abs(table.values[c]) * (1 + MARGIN))
+                if d:
+                    hidden |= set(d)
+                    finder.mark_suppressed(set(d))
+        ivs = intervals(table, hidden, primary, q)
+    return ivs
+
+
 def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
     """Primary and secondary suppression and the audit for a compiled domain; writes table
     ``disclosure`` (domain, freq, period, breakdown, item, flow, reporters, amount, rule) and
@@ -125,8 +149,9 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
     for flow, table in tables.items():
         prim = {table.index[(f, p, b, i)] for f, p, b, i, fl, rule in rows if fl == flow and rule}
         hidden = secondary(table, prim, q, result.unprotectable)
+        ivs = repair(table, hidden, prim, q, intervals(table, hidden, prim, q))
         second += [(*table.keys[c], flow) for c in sorted(hidden - prim)]
-        for iv in intervals(table, hidden, prim, q):
+        for iv in ivs:
             f, p, b, i = table.keys[iv.cell]
             audit_rows.append(
                 (
