@@ -1,0 +1,264 @@
+"""The release workbook (ktstat.publish.xlsx), read back with openpyxl.
+
+Expected figures are computed here from the lookup (not with the module's own helpers): money
+is value / 1e9 in English and value / 1e8 in Korean, percent and ratio as they are, and the
+stored number must equal that scaled value exactly.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from ktstat import domain as domains
+from ktstat.publish.xlsx import sheet_names, write_workbook
+from ktstat.release.tables import CellRef, Column, ReleaseTable, TableCell, TableRow, standard_tables
+
+PERIOD = "2025H1"
+EMBARGO = "2025-09-17T12:00:00+09:00"
+DEMO_STORE = Path(__file__).resolve().parents[1] / "ktstat-demo" / "ktstat.duckdb"
+CONTENTS = {"en": "Contents", "ko": "목차"}
+NOTICE = {"en": f"EMBARGOED until {EMBARGO}", "ko": f"엠바고: {EMBARGO} 까지 보도 금지"}
+LEAKED = 777_777_777_777.123  # the value of a confidential cell, never to be written
+
+Lookup = dict[tuple[str, str, str, str], tuple[float | None, str]]
+
+
+def expected(value: float | None, status: str, unit: str, lang: str) -> float | str:
+    """What a cell must show, from the indicator's value and status."""
+    if status == "C":
+        return "C"
+    if status == "N" or value is None:
+        return "-"
+    if unit == "usd":
+        return value / (1e9 if lang == "en" else 1e8)
+    return value
+
+
+def small_lookup() -> Lookup:
+    """A hand-made vintage of kst: the summary over three half-years, four categories (one
+    confidential with a value, one not meaningful, one confidential), a hierarchical special
+    table, a few partners; the release period provisional."""
+    rng = random.Random(20250917)
+    lk: Lookup = {}
+
+    def money() -> float:
+        return rng.uniform(1e8, 3e10)
+
+    def put(period: str, breakdown: str, item: str, flows: tuple[float, float], status: str) -> None:
+        x, m = flows
+        for measure, v in (("exports", x), ("imports", m), ("balance", x - m), ("volume", x + m), ("ratio", x / m)):
+            lk[(period, breakdown, item, measure)] = (v, status)
+
+    for period in ("2024H1", "2024H2", PERIOD):
+        put(period, "total", "all", (money() * 3, money() * 3), "P" if period == PERIOD else "A")
+    for measure in ("exports_growth_yoy", "imports_growth_yoy", "volume_growth_yoy"):
+        lk[(PERIOD, "total", "all", measure)] = (rng.uniform(-30, 30), "P")
+    lk[(PERIOD, "total", "all", "balance_change_yoy")] = (-rng.uniform(1e8, 1e9), "P")
+    lk[(PERIOD, "total", "all", "ratio_change_yoy")] = (rng.uniform(-0.1, 0.1), "P")
+
+    def breakdown(name: str, items: list[str]) -> None:
+        for item in items:
+            put(PERIOD, name, item, (money(), money()), "P")
+            for measure in ("exports_growth_yoy", "imports_growth_yoy", "volume_share"):
+                lk[(PERIOD, name, item, measure)] = (rng.uniform(-50, 50), "P")
+
+    breakdown("category", ["ip_royalties", "ict_services", "professional_business", "culture_leisure"])
+    lk[(PERIOD, "category", "ict_services", "exports")] = (LEAKED, "C")  # defensive: C with a value
+    lk[(PERIOD, "category", "ict_services", "balance")] = (None, "C")
+    lk[(PERIOD, "category", "professional_business", "imports_growth_yoy")] = (None, "N")
+    for measure in ("exports", "imports", "balance", "volume", "ratio"):
+        lk[(PERIOD, "category", "culture_leisure", measure)] = (None, "C")
+    breakdown("special", ["ict_industry", "ict_game_software", "content_industry", "content_game"])
+    breakdown("partner", ["US", "CN", "JP"])
+    return lk
+
+
+@pytest.fixture(scope="module")
+def small() -> tuple[list[ReleaseTable], Lookup]:
+    lk = small_lookup()
+    return standard_tables(domains.load("kst"), lk, PERIOD, provisional=True), lk
+
+
+def header_row(ws: Any) -> int:
+    """The header row: the row above the frozen panes (which start in column B)."""
+    assert ws.freeze_panes is not None and ws.freeze_panes.startswith("B"), ws.freeze_panes
+    return int(ws.freeze_panes[1:]) - 1
+
+
+def check_workbook(path: Path, tables: list[ReleaseTable], lookup: Lookup, lang: str, embargo: str | None) -> int:
+    """Check every cell of every sheet of the workbook at ``path`` against ``tables`` and
+    ``lookup``; returns the number of figure cells checked."""
+    ko = lang == "ko"
+    wb = load_workbook(path)
+    names = [CONTENTS[lang], *sheet_names(tables, reserved=[CONTENTS[lang]])]
+    assert wb.sheetnames == names
+    assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in names)
+    assert len({n.casefold() for n in names}) == len(names)
+
+    # contents: title, embargo notice, a link per table, the notes on flags; no numbers
+    ws = wb[CONTENTS[lang]]
+    texts = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
+    assert all(isinstance(t, str) for t in texts)
+    assert (NOTICE[lang] in texts) == (embargo is not None)
+    links = {c.value: c.hyperlink.location for row in ws.iter_rows() for c in row if c.hyperlink is not None}
+    for table, name in zip(tables, names[1:], strict=True):
+        assert links[name] == f"'{name}'!A1"
+        assert links[table.title_ko if ko else table.title_en] == f"'{name}'!A1"
+    assert any(t.startswith("C: ") for t in texts) and any(t.startswith("p: ") for t in texts)
+    assert any(t.startswith("-: ") for t in texts)
+
+    figures = 0
+    for table, name in zip(tables, names[1:], strict=True):
+        ws = wb[name]
+        h = header_row(ws)
+        assert ws.cell(h - 2, 1).value == (table.title_ko if ko else table.title_en)
+        assert str(ws.cell(h - 1, 1).value).startswith("단위: " if ko else "Units: ")
+        assert (ws.cell(1, 1).value == NOTICE[lang]) == (embargo is not None)
+        assert h == (4 if embargo is not None else 3)
+        labels = [c.label_ko if ko else c.label_en for c in table.columns]
+        assert [ws.cell(h, j).value for j in range(2, len(labels) + 2)] == labels
+        assert ws.cell(h, 1).value == ("항목" if ko else "Item")
+        for j in range(1, len(labels) + 2):
+            hc = ws.cell(h, j)
+            assert hc.font.bold and hc.alignment.wrap_text and hc.fill.fgColor.rgb not in (None, "00000000")
+            assert ws.column_dimensions[hc.column_letter].width >= 10
+        region = set()
+        for i, trow in enumerate(table.rows, start=h + 1):
+            label = ws.cell(i, 1)
+            assert label.value == (trow.label_ko if ko else trow.label_en)
+            assert (label.alignment.indent or 0) == trow.level
+            for j, tcell in enumerate(trow.cells, start=2):
+                region.add((i, j))
+                ref = tcell.ref
+                value, status = lookup.get((ref.period, ref.breakdown, ref.item, ref.measure), (None, "N"))
+                want = expected(value, status, tcell.unit, lang)
+                got = ws.cell(i, j)
+                if isinstance(want, str):
+                    assert got.value == want and got.data_type == "s", (name, trow.code, ref.measure, got.value)
+                    assert got.alignment.horizontal == "right"
+                    continue
+                figures += 1
+                assert got.data_type == "n" and isinstance(got.value, float), (name, trow.code, ref.measure)
+                assert got.value == want, (name, trow.code, ref.measure, got.value, want)
+                decimals = {"usd": 1 if ko else 2, "percent": 1, "ratio": 2}[tcell.unit]
+                assert got.number_format.startswith("#,##0." + "0" * decimals)
+                assert got.number_format.endswith('"p"') == (status == "P"), got.number_format
+        # below the table: the footnotes, in order, then the source note; nothing else anywhere
+        below = [ws.cell(i, 1).value for i in range(h + len(table.rows) + 1, ws.max_row + 1)]
+        notes = [n for n in below if n is not None]
+        footnotes = table.footnotes_ko if ko else table.footnotes_en
+        assert notes[: len(footnotes)] == footnotes
+        assert notes[-1] == ("자료: " if ko else "Source: ") + "test source"
+        for row in ws.iter_rows():
+            for c in row:
+                if (c.row, c.column) not in region and c.value is not None:
+                    assert isinstance(c.value, str), (name, c.coordinate, c.value)
+                    assert c.column == 1 or c.row == h, (name, c.coordinate, c.value)
+    return figures
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_small_workbook(tmp_path: Path, small: tuple[list[ReleaseTable], Lookup], lang: str) -> None:
+    tables, lk = small
+    assert {c.status for t in tables for r in t.rows for c in r.cells} == {"P", "N", "C", "A"}
+    path = write_workbook(tables, tmp_path / f"tables.{lang}.xlsx", lang=lang, title="Test release",
+                          embargo=EMBARGO, source_note="test source")
+    assert path == tmp_path / f"tables.{lang}.xlsx"
+    figures = check_workbook(path, tables, lk, lang, EMBARGO)
+    assert figures > 50
+    wb = load_workbook(path)
+    assert wb[CONTENTS[lang]]["A1"].value == "Test release"
+    # a confidential cell is "C" even when the lookup carries its value; the value is nowhere
+    numbers = [c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, (int, float))]
+    assert not any(abs(v - LEAKED / s) < 1e-6 for v in numbers for s in (1e9, 1e8, 1.0))
+    cat = wb["category"]
+    h = header_row(cat)
+    codes = [r.code for r in tables[1].rows]
+    assert cat.cell(h + 1 + codes.index("ict_services"), 2).value == "C"
+    assert cat.freeze_panes == f"B{h + 1}" and h == 4  # embargo notice, title, unit line, header
+
+
+def test_no_embargo_and_flags(tmp_path: Path, small: tuple[list[ReleaseTable], Lookup]) -> None:
+    tables, lk = small
+    path = write_workbook(tables, tmp_path / "tables.xlsx", source_note="test source")
+    check_workbook(path, tables, lk, "en", None)
+    wb = load_workbook(path)
+    texts = [c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not any("EMBARGO" in t for t in texts)
+    assert wb["Contents"]["A1"].value == "Statistical tables"
+    assert wb["total"].freeze_panes == "B4"
+
+
+def test_exact_numbers(tmp_path: Path) -> None:
+    """Stored numbers read back as the very same doubles, also where 16 significant digits are not enough."""
+    values = [0.1 + 0.2, 1 / 3, 19705099999.590214, -4534900000.548199, 2.0**-30, 123456789012345.67]
+    assert any(float(f"{v / 1e9:.16g}") != v / 1e9 for v in values)  # a naive writer would fail here
+    ref = CellRef("kst", PERIOD, "total", "all", "exports")
+    table = ReleaseTable("t", "T", "표", [Column("a", "가"), Column("b", "나")],
+                         [TableRow(str(k), "r", "행", [TableCell(v, "A", "usd", ref), TableCell(v, "P", "ratio", ref)])
+                          for k, v in enumerate(values)])
+    for lang, s in (("en", 1e9), ("ko", 1e8)):
+        ws = load_workbook(write_workbook([table], tmp_path / f"{lang}.xlsx", lang=lang))["t"]
+        assert [ws.cell(4 + k, 2).value for k in range(len(values))] == [v / s for v in values]
+        assert [ws.cell(4 + k, 3).value for k in range(len(values))] == values
+        assert ws.cell(4, 3).number_format == '#,##0.00"p"'
+        assert ws.cell(4, 2).number_format == ("#,##0.00_p" if lang == "en" else "#,##0.0_p")
+
+
+def test_sheet_names() -> None:
+    def t(i: str) -> ReleaseTable:
+        return ReleaseTable(i, i, i, [], [])
+
+    long = "x" * 40
+    names = sheet_names([t("a/b"), t("A_B"), t(long), t(long), t("contents"), t("'q'"), t("History"), t("")],
+                        reserved=["Contents"])
+    assert names == ["a_b", "A_B~2", "x" * 31, "x" * 29 + "~2", "contents~2", "q", "History~2", "table"]
+
+
+def test_rejects_bad_input(tmp_path: Path) -> None:
+    ref = CellRef("kst", PERIOD, "total", "all", "exports")
+    ok = TableCell(1.0, "A", "usd", ref)
+    with pytest.raises(ValueError, match="language"):
+        write_workbook([], tmp_path / "x.xlsx", lang="fr")
+    bad_rows = [
+        TableRow("r", "r", "r", [ok, ok]),  # two cells, one column
+        TableRow("r", "r", "r", [TableCell(1.0, "A", "eur", ref)]),
+        TableRow("r", "r", "r", [TableCell(1.0, "X", "usd", ref)]),
+        TableRow("r", "r", "r", [TableCell(None, "C", "eur", ref)]),
+    ]
+    for row in bad_rows:
+        with pytest.raises(ValueError):
+            write_workbook([ReleaseTable("t", "t", "t", [Column("a", "a")], [row])], tmp_path / "x.xlsx")
+    assert not (tmp_path / "x.xlsx").exists()
+    assert not list(tmp_path.iterdir())  # no temporary file left behind
+
+
+def test_demo_store(tmp_path: Path) -> None:
+    """The demo release (kst, 2025H1, provisional): every cell of both workbooks against the indicators."""
+    if not DEMO_STORE.exists():
+        pytest.skip(f"no demo store at {DEMO_STORE} (run: ktstat demo)")
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(DEMO_STORE), read_only=True)
+    except duckdb.Error as e:  # e.g. locked by a running demo
+        pytest.skip(f"demo store not readable: {e}")
+    try:
+        rows = con.execute("SELECT period, breakdown, item, measure, value, status FROM indicators "
+                           "WHERE domain = 'kst'").fetchall()
+    finally:
+        con.close()
+    lookup: Lookup = {(p, b, i, m): (v, s) for p, b, i, m, v, s in rows}
+    tables = standard_tables(domains.load("kst"), lookup, PERIOD, provisional=True)
+    statuses = {lookup.get((c.ref.period, c.ref.breakdown, c.ref.item, c.ref.measure), (None, "N"))[1]
+                for t in tables for r in t.rows for c in r.cells}
+    assert {"A", "P"} <= statuses  # (the demo tables have no confidential cell; the small tables do)
+    for lang in ("en", "ko"):
+        path = write_workbook(tables, tmp_path / f"tables.{lang}.xlsx", lang=lang, title=f"kst {PERIOD}",
+                              embargo=EMBARGO, source_note="test source")
+        assert check_workbook(path, tables, lookup, lang, EMBARGO) > 100
