@@ -1,0 +1,550 @@
+"""SDMX output of a release: structure (SDMX-ML 2.1), data (SDMX-CSV 1.0 and SDMX-ML 2.1).
+
+``write_sdmx`` writes three files for one domain from rows of the indicators table
+(``period, breakdown, item, measure, value, status``):
+
+- ``structure.xml``: an SDMX-ML 2.1 Structure message with the dataflow (id: the domain id
+  upper-case, ``KST``), its data structure definition ``DSD_KST``, the code lists and the
+  concept scheme; names in English and Korean (``xml:lang="en"`` / ``"ko"``). Written with
+  ``sdmx1``'s information model and XML writer.
+- ``data.csv``: SDMX-CSV 1.0: ``DATAFLOW`` (``KTSTAT:KST(1.0)``), the dimensions, ``OBS_VALUE``,
+  then the attributes ``UNIT_MEASURE`` and ``OBS_STATUS``. Written with the standard library.
+- ``data.xml``: an SDMX-ML 2.1 StructureSpecificData message, one ``Series`` per
+  (FREQ, BREAKDOWN, ITEM, MEASURE) with its ``UNIT_MEASURE``, one ``Obs`` per period
+  (``dimensionAtObservation="TIME_PERIOD"``). Written with the standard library, streamed.
+
+The data structure
+------------------
+Dimensions ``FREQ``, ``BREAKDOWN``, ``ITEM``, ``MEASURE``, ``TIME_PERIOD``; primary measure
+``OBS_VALUE`` (double); attributes ``UNIT_MEASURE`` (series level: ``USD`` for money, ``PC`` for
+percentages, ``PURE_NUMB`` for ratios, ranks and 0/1 flags) and ``OBS_STATUS`` (observation level,
+mandatory). Code lists shared by every domain: ``CL_FREQ``, ``CL_UNIT_MEASURE``, ``CL_OBS_STATUS``
+and the concept scheme ``CS_KTSTAT``; per domain: ``CL_<ID>_BREAKDOWN``, ``CL_<ID>_ITEM``,
+``CL_<ID>_MEASURE``. All artefacts are maintained by ``agency`` with version ``version``.
+
+Identifier scheme (reversible; SDMX ids match ``[A-Za-z0-9_@$-]+``, so no ``+``):
+
+- ``FREQ``: ktstat ``A`` (year) -> ``A``, ``H`` (half-year) -> ``S``, ``Q`` -> ``Q``, the codes of
+  SDMX's CL_FREQ (where ``H`` means hourly, so ktstat's ``H`` is written ``S``, semester).
+- ``TIME_PERIOD``: ``2023`` -> ``2023``, ``2025H1`` -> ``2025-S1``, ``2025Q3`` -> ``2025-Q3``
+  (SDMX reporting periods).
+- ``BREAKDOWN``: the name upper-case, the parts of a cross joined by ``_X_``: ``total`` -> ``TOTAL``,
+  ``industry+institution`` -> ``INDUSTRY_X_INSTITUTION``. Breakdown names use ``a-z0-9_`` only, so
+  lower-casing and splitting at ``_X_`` gives the name back (a name containing ``_x_`` is refused).
+- ``ITEM``: the code as it is (case kept), the parts of a cross item joined by ``_X_``:
+  ``information_communications+sme`` -> ``information_communications_X_sme``. Codes must match the
+  SDMX id pattern and must not contain ``_X_`` (refused otherwise), so splitting at ``_X_`` gives the
+  code back. The ITEM code list is the union of the codes every breakdown can give (codes at the
+  breakdown's hierarchy level, or every code of a level-0 breakdown), ``all`` (the total) and
+  every combination of the codes of each cross; where two code lists use one code with
+  different labels (TBP's ``other``), its names join the distinct labels with `` / ``.
+- ``MEASURE``: the measure name as it is (``exports_growth_yoy``).
+- ``OBS_STATUS``: ktstat's statuses as its own code list: ``A`` normal, ``P`` provisional,
+  ``N`` not meaningful and ``C`` confidential, both without a value. (SDMX's global
+  CL_OBS_STATUS has ``A`` and ``P`` alike but ``N`` there means "not significant"; SDMX marks
+  confidentiality with CL_CONF_STATUS ``C``.)
+
+Confidential (``C``) and not-meaningful (``N``) observations carry no ``OBS_VALUE`` at all:
+the CSV cell is empty and the XML ``Obs`` has no ``OBS_VALUE`` attribute. Values are written
+with ``repr`` of the float (the shortest text that reads back to the same double).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from itertools import product
+from pathlib import Path
+from typing import IO, Any
+from xml.sax.saxutils import escape, quoteattr
+
+from ktstat.domain import Breakdown, Domain
+from ktstat.errors import DomainError, InputError
+from ktstat.indicators import measure_names, split_measure
+from ktstat.periods import Period, parse
+
+Row = tuple[str, str, str, str, float | int | None, str]
+"""One indicators row without its domain: ``period, breakdown, item, measure, value, status``."""
+
+SEP = "_X_"
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_@$\-]+$")
+AGENCY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*(\.[A-Za-z][A-Za-z0-9_\-]*)*$")
+VERSION_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+NS = "http://www.sdmx.org/resources/sdmxml/schemas/v2_1"
+
+FREQ_IDS = {"A": "A", "H": "S", "Q": "Q"}
+FREQ_NAMES = {"A": ("Annual", "연간"), "S": ("Half-yearly (semester)", "반기"), "Q": ("Quarterly", "분기")}
+STATUS_NAMES = {
+    "A": ("Normal value", "정상값"),
+    "P": ("Provisional value", "잠정치"),
+    "N": ("Not meaningful (no value)", "해당 없음(값 없음)"),
+    "C": ("Confidential (value withheld)", "비밀보호(값 비공개)"),
+}
+UNIT_NAMES = {
+    "USD": ("US dollars", "미 달러"),
+    "PC": ("Percent", "퍼센트"),
+    "PURE_NUMB": ("Pure number (ratio, rank or 0/1 flag)", "순수 숫자(비율, 순위, 0/1 표시)"),
+}
+DIMENSIONS = ("FREQ", "BREAKDOWN", "ITEM", "MEASURE", "TIME_PERIOD")
+ATTRIBUTES = ("UNIT_MEASURE", "OBS_STATUS")
+CONCEPT_NAMES = {
+    "FREQ": ("Frequency", "주기"),
+    "BREAKDOWN": ("Breakdown (table)", "분류 기준(표)"),
+    "ITEM": ("Item of the breakdown", "항목"),
+    "MEASURE": ("Measure", "지표"),
+    "TIME_PERIOD": ("Time period", "기간"),
+    "OBS_VALUE": ("Observation value", "관측값"),
+    "UNIT_MEASURE": ("Unit of measure", "단위"),
+    "OBS_STATUS": ("Observation status", "관측값 상태"),
+}
+BREAKDOWN_NAMES = {
+    "total": ("Total", "전체"),
+    "category": ("Category", "대분류"),
+    "subcategory": ("Subcategory", "세부 분류"),
+    "industry": ("Industry", "산업"),
+    "institution": ("Institution (firm type)", "기관 유형"),
+    "partner": ("Partner country", "거래 상대국"),
+    "region": ("Region", "지역"),
+    "technology": ("Technology type", "기술 유형"),
+    "special": ("Special classification", "특수 분류"),
+}
+ALL_ITEM = ("all", "All items", "전체")
+MEASURE_BASES = {
+    "exports": ("Exports", "수출"),
+    "imports": ("Imports", "수입"),
+    "balance": ("Balance (exports - imports)", "수지(수출-수입)"),
+    "volume": ("Volume (exports + imports)", "규모(수출+수입)"),
+    "ratio": ("Ratio (exports / imports)", "수출입비율"),
+}
+MEASURE_KINDS = {
+    "level": ("{}", "{}"),
+    "change": ("{}: change", "{} 증감액"),
+    "growth": ("{}: growth (%)", "{} 증감률(%)"),
+    "contribution": ("{}: contribution to the change of the total (%)", "{} 증감 기여율(%)"),
+    "share": ("{}: share of the breakdown total (%)", "{} 비중(%)"),
+    "rank": ("{}: rank", "{} 순위"),
+    "record": ("{}: record high (1 yes, 0 no)", "{} 사상 최고 여부(1 예, 0 아니오)"),
+    "record_low": ("{}: record low (1 yes, 0 no)", "{} 사상 최저 여부(1 예, 0 아니오)"),
+}
+COMPARED = ("change", "growth", "contribution")
+
+
+# The identifier scheme ------------------------------------------------------------------------
+
+
+def freq_id(freq: str) -> str:
+    """SDMX FREQ code of a ktstat frequency (``H`` -> ``S``)."""
+    return FREQ_IDS[freq]
+
+
+def time_period(period: str | Period) -> str:
+    """SDMX TIME_PERIOD of a ktstat period label: ``2025H1`` -> ``2025-S1``, ``2025Q3`` -> ``2025-Q3``."""
+    p = parse(period) if isinstance(period, str) else period
+    return str(p.year) if p.freq == "A" else f"{p.year}-{FREQ_IDS[p.freq]}{p.sub}"
+
+
+def period_label(time: str) -> str:
+    """The ktstat period label of an SDMX TIME_PERIOD (inverse of ``time_period``)."""
+    m = re.match(r"^(\d{4})(?:-([SQ])(\d))?$", time)
+    if not m:
+        raise ValueError(f"not a ktstat TIME_PERIOD: {time!r}")
+    year, f, sub = m.groups()
+    return year if f is None else f"{year}{'H' if f == 'S' else 'Q'}{sub}"
+
+
+def breakdown_id(name: str) -> str:
+    """SDMX BREAKDOWN code: ``industry+institution`` -> ``INDUSTRY_X_INSTITUTION``."""
+    return SEP.join(part.upper() for part in name.split("+"))
+
+
+def breakdown_name(code: str) -> str:
+    """The ktstat breakdown name of a BREAKDOWN code (inverse of ``breakdown_id``)."""
+    return "+".join(part.lower() for part in code.split(SEP))
+
+
+def item_id(item: str) -> str:
+    """SDMX ITEM code: ``information_communications+sme`` -> ``information_communications_X_sme``."""
+    return SEP.join(item.split("+"))
+
+
+def item_code(code: str) -> str:
+    """The ktstat item of an ITEM code (inverse of ``item_id``)."""
+    return "+".join(code.split(SEP))
+
+
+@cache
+def unit_measure(measure: str) -> str:
+    """UNIT_MEASURE of a measure: ``USD`` for money, ``PC`` for percentages, ``PURE_NUMB`` otherwise."""
+    base, kind, _ = split_measure(measure)
+    if kind in ("growth", "share", "contribution"):
+        return "PC"
+    if kind in ("level", "change") and base != "ratio":
+        return "USD"
+    return "PURE_NUMB"
+
+
+def measure_label(measure: str) -> tuple[str, str]:
+    """English and Korean names of a measure."""
+    base, kind, yoy = split_measure(measure)
+    b_en, b_ko = MEASURE_BASES.get(base, (base, base))
+    k_en, k_ko = MEASURE_KINDS.get(kind, ("{}: " + kind, "{} " + kind))
+    en, ko = k_en.format(b_en), k_ko.format(b_ko)
+    if yoy:
+        en, ko = en + ", against the same period a year earlier", ko + ", 전년 동기 대비"
+    elif kind in COMPARED:
+        en, ko = en + ", against the previous period", ko + ", 직전 기 대비"
+    return en, ko
+
+
+# Code lists of a domain ------------------------------------------------------------------------
+
+
+@dataclass
+class _Code:
+    id: str
+    en: str
+    ko: str
+    parent: str = ""
+
+
+@dataclass
+class _Lists:
+    """The domain-specific code lists, in output order, with the items each breakdown allows."""
+
+    breakdowns: dict[str, _Code]  # ktstat name -> code
+    items: dict[str, _Code]  # SDMX id -> code
+    allowed: dict[str, set[str]]  # ktstat breakdown name -> ktstat items
+    measures: dict[str, list[str]]  # ktstat frequency -> measures
+
+
+def _breakdown_codes(b: Breakdown) -> list[str]:
+    """The codes a breakdown can give: those at its hierarchy level, or all for level 0."""
+    if b.level <= 0:
+        return [c.code for c in b.codelist.codes]
+    return [c.code for c in b.codelist.codes if b.codelist.depth(c.code) == b.level]
+
+
+def _check_id(code: str, what: str) -> None:
+    if not ID_PATTERN.match(code) or SEP in code:
+        raise DomainError(f"{what} {code!r} cannot be an SDMX id: use A-Z, a-z, 0-9, _, @, $, - and no {SEP!r}")
+
+
+def _domain_lists(domain: Domain) -> _Lists:
+    names = domain.breakdown_names()
+    breakdowns: dict[str, _Code] = {}
+    for name in names:
+        for part in name.split("+"):
+            _check_id(part.upper(), f"{domain.id}: breakdown")
+        code = breakdown_id(name)
+        labels = [BREAKDOWN_NAMES.get(p, (p.replace("_", " ").capitalize(),) * 2) for p in name.split("+")]
+        breakdowns[name] = _Code(code, " × ".join(x[0] for x in labels), " × ".join(x[1] for x in labels))
+
+    # single codes: merge the labels and parents of one code across code lists
+    labels_en: dict[str, list[str]] = {ALL_ITEM[0]: [ALL_ITEM[1]]}
+    labels_ko: dict[str, list[str]] = {ALL_ITEM[0]: [ALL_ITEM[2]]}
+    parents: dict[str, set[str]] = {ALL_ITEM[0]: {""}}
+    allowed: dict[str, set[str]] = {"total": {ALL_ITEM[0]}}
+    per_breakdown: dict[str, list[str]] = {}
+    for name, b in domain.breakdowns.items():
+        codes = _breakdown_codes(b)
+        per_breakdown[name] = codes
+        allowed[name] = set(codes)
+        by = b.codelist.by_code
+        for code in codes:
+            _check_id(code, f"{domain.id}: code of {b.codelist.name}")
+            c = by[code]
+            for store, label in ((labels_en, c.label_en), (labels_ko, c.label_ko)):
+                seen = store.setdefault(code, [])
+                if label not in seen:
+                    seen.append(label)
+            parents.setdefault(code, set()).add(c.parent)
+    items: dict[str, _Code] = {}
+    for code in labels_en:
+        ps = parents[code]
+        parent = next(iter(ps)) if len(ps) == 1 else ""
+        items[code] = _Code(code, " / ".join(labels_en[code]), " / ".join(labels_ko[code]),
+                            parent if parent in labels_en else "")
+    for cross in domain.crosses:
+        name = "+".join(cross)
+        combos = ["+".join(p) for p in product(*(per_breakdown[part] for part in cross))]
+        allowed[name] = set(combos)
+        for combo in combos:
+            parts = combo.split("+")
+            cid = item_id(combo)
+            if cid not in items:
+                items[cid] = _Code(cid, " × ".join(items[p].en for p in parts), " × ".join(items[p].ko for p in parts))
+    measures = {f: measure_names(f) for f in domain.frequencies}
+    return _Lists(breakdowns, items, allowed, measures)
+
+
+# Rows ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Obs:
+    freq: str
+    breakdown: str
+    item: str
+    measure: str
+    time: str
+    value: str
+    status: str
+
+
+def _value_text(value: float | int | None, status: str, where: str) -> str:
+    if status in ("C", "N"):
+        if value is not None:
+            raise InputError(f"{where}: status {status} must come without a value (got {value!r})")
+        return ""
+    if status not in ("A", "P"):
+        raise InputError(f"{where}: status must be A, P, N or C (got {status!r})")
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{where}: status {status} needs a number (got {value!r})")
+    v = float(value)
+    if not math.isfinite(v):
+        raise InputError(f"{where}: value must be finite (got {value!r})")
+    return repr(v)
+
+
+def _observations(domain: Domain, lists: _Lists, rows: Iterable[Row]) -> list[_Obs]:
+    """Check every row against the domain and order them by series, then time."""
+    order_b = {name: i for i, name in enumerate(lists.breakdowns)}
+    order_i = {code: i for i, code in enumerate(lists.items)}
+    order_m = {m: i for ms in lists.measures.values() for i, m in enumerate(ms)}
+    measure_sets = {f: set(ms) for f, ms in lists.measures.items()}
+    keyed: dict[tuple[str, str, str, str], tuple[tuple[int, int, int, int, int], _Obs]] = {}
+    periods: dict[str, Period] = {}
+    for n, row in enumerate(rows, 1):
+        if len(row) != 6:
+            raise InputError(f"row {n}: expected (period, breakdown, item, measure, value, status), got {row!r}")
+        period, breakdown, item, measure, value, status = row
+        where = f"row {n} ({period}, {breakdown}, {item}, {measure})"
+        p = periods.get(period)
+        if p is None:
+            try:
+                p = periods[period] = parse(str(period))
+            except ValueError as e:
+                raise InputError(f"{where}: {e}") from None
+        if p.freq not in lists.measures:
+            raise InputError(f"{where}: {domain.id} publishes the frequencies {', '.join(domain.frequencies)}")
+        if breakdown not in lists.breakdowns:
+            raise InputError(f"{where}: unknown breakdown; {domain.id} has {', '.join(lists.breakdowns)}")
+        if item not in lists.allowed[breakdown]:
+            raise InputError(f"{where}: item is not a code of breakdown {breakdown}")
+        if measure not in measure_sets[p.freq]:
+            raise InputError(f"{where}: unknown measure for frequency {p.freq}")
+        key = (str(p), breakdown, item, measure)
+        if key in keyed:
+            raise InputError(f"{where}: duplicate row")
+        obs = _Obs(freq_id(p.freq), lists.breakdowns[breakdown].id, item_id(item), measure, time_period(p),
+                   _value_text(value, status, where), status)
+        sort = (order_b[breakdown], order_i[obs.item], order_m[measure], "ASQ".index(obs.freq), p.index)
+        keyed[key] = (sort, obs)
+    return [obs for _, obs in sorted(keyed.values(), key=lambda t: t[0])]
+
+
+# structure.xml (sdmx1) -------------------------------------------------------------------------
+
+
+def _structure_message(domain: Domain, lists: _Lists, agency: str, version: str, prepared: datetime) -> bytes:
+    import sdmx
+    from sdmx import message
+    from sdmx.model import common, v21
+    from sdmx.model.internationalstring import InternationalString
+
+    dom = domain.id.upper()
+    maintainer = common.Agency(id=agency)
+
+    def name(en: str, ko: str) -> InternationalString:
+        return InternationalString(en=en, ko=ko)
+
+    def maintainable(cls: Any, id_: str, en: str, ko: str, **kw: Any) -> Any:
+        return cls(id=id_, name=name(en, ko), maintainer=maintainer, version=version, is_final=True,
+                   is_external_reference=False, **kw)
+
+    def codelist(id_: str, en: str, ko: str, codes: Iterable[_Code], description: str = "") -> Any:
+        cl = maintainable(common.Codelist, id_, en, ko)
+        if description:
+            cl.description = InternationalString(en=description)
+        made: dict[str, Any] = {}
+        for c in codes:
+            code = common.Code(id=c.id, name=name(c.en, c.ko))
+            if c.parent:
+                code.parent = made[c.parent]
+                made[c.parent].child.append(code)
+            made[c.id] = code
+            cl.append(code)
+        return cl
+
+    cl_freq = codelist("CL_FREQ", "Frequency", "주기", [_Code(k, *v) for k, v in FREQ_NAMES.items()],
+                       "SDMX CL_FREQ codes; ktstat half-years (H) are S.")
+    cl_unit = codelist("CL_UNIT_MEASURE", "Unit of measure", "단위", [_Code(k, *v) for k, v in UNIT_NAMES.items()])
+    cl_status = codelist("CL_OBS_STATUS", "Observation status", "관측값 상태",
+                         [_Code(k, *v) for k, v in STATUS_NAMES.items()],
+                         "N and C observations have no value; C: withheld to protect reporting firms.")
+    cl_breakdown = codelist(f"CL_{dom}_BREAKDOWN", f"{domain.label_en}: breakdown", f"{domain.label_ko}: 분류 기준",
+                            lists.breakdowns.values(),
+                            "ktstat breakdown names upper-case; the parts of a cross joined by _X_.")
+    # parents must be made before their children: order the item codes so
+    ordered: list[_Code] = []
+    placed: set[str] = set()
+
+    def place(c: _Code) -> None:
+        if c.id in placed:
+            return
+        if c.parent:
+            place(lists.items[c.parent])
+        placed.add(c.id)
+        ordered.append(c)
+
+    for c in lists.items.values():
+        place(c)
+    cl_item = codelist(f"CL_{dom}_ITEM", f"{domain.label_en}: item", f"{domain.label_ko}: 항목", ordered,
+                       "ktstat item codes as they are; the parts of a cross item joined by _X_.")
+    measures: list[str] = []
+    for ms in lists.measures.values():
+        measures += [m for m in ms if m not in measures]
+    cl_measure = codelist(f"CL_{dom}_MEASURE", f"{domain.label_en}: measure", f"{domain.label_ko}: 지표",
+                          [_Code(m, *measure_label(m)) for m in measures])
+
+    cs = maintainable(common.ConceptScheme, "CS_KTSTAT", "ktstat concepts", "ktstat 개념")
+    for cid, (en, ko) in CONCEPT_NAMES.items():
+        cs.append(common.Concept(id=cid, name=name(en, ko)))
+
+    def rep(enumerated: Any = None, text: Any = None) -> Any:
+        if enumerated is not None:
+            return common.Representation(enumerated=enumerated)
+        return common.Representation(non_enumerated=[common.Facet(value_type=text)])
+
+    dsd = maintainable(v21.DataStructureDefinition, f"DSD_{dom}", domain.label_en, domain.label_ko)
+    dsd.dimensions.id = "DimensionDescriptor"
+    dsd.attributes.id = "AttributeDescriptor"
+    dsd.measures.id = "MeasureDescriptor"
+    enumerations = {"FREQ": cl_freq, "BREAKDOWN": cl_breakdown, "ITEM": cl_item, "MEASURE": cl_measure}
+    dims: list[common.DimensionComponent] = []
+    for pos, (cid, cl) in enumerate(enumerations.items(), 1):
+        dim = common.Dimension(id=cid, order=pos, concept_identity=cs[cid], local_representation=rep(cl))
+        dsd.dimensions.append(dim)
+        dims.append(dim)
+    dsd.dimensions.append(common.TimeDimension(
+        id="TIME_PERIOD", order=len(dims) + 1, concept_identity=cs["TIME_PERIOD"],
+        local_representation=rep(text=common.FacetValueType.observationalTimePeriod)))
+    dsd.attributes.append(common.DataAttribute(
+        id="UNIT_MEASURE", concept_identity=cs["UNIT_MEASURE"], local_representation=rep(cl_unit),
+        related_to=common.DimensionRelationship(dimensions=dims), usage_status=common.UsageStatus.mandatory))
+    dsd.attributes.append(common.DataAttribute(
+        id="OBS_STATUS", concept_identity=cs["OBS_STATUS"], local_representation=rep(cl_status),
+        related_to=v21.PrimaryMeasureRelationship(), usage_status=common.UsageStatus.mandatory))
+    dsd.measures.append(v21.PrimaryMeasure(
+        id="OBS_VALUE", concept_identity=cs["OBS_VALUE"], local_representation=rep(text=common.FacetValueType.double)))
+    dataflow = maintainable(v21.DataflowDefinition, dom, domain.label_en, domain.label_ko, structure=dsd)
+    dataflow.description = InternationalString(
+        en=f"{domain.label_en}, domain version {domain.version}", ko=f"{domain.label_ko}, 도메인 버전 {domain.version}")
+
+    msg = message.StructureMessage(header=message.Header(
+        id=f"{dom}_STRUCTURE_{prepared:%Y%m%dT%H%M%S}", prepared=prepared, sender=maintainer, test=False))
+    for obj in (dataflow, cl_freq, cl_breakdown, cl_item, cl_measure, cl_unit, cl_status, cs, dsd):
+        msg.add(obj)
+    return sdmx.to_xml(msg, pretty_print=True)
+
+
+# data.csv and data.xml (standard library) ------------------------------------------------------
+
+
+def _write_csv(path: Path, flow: str, observations: list[_Obs]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["DATAFLOW", *DIMENSIONS, "OBS_VALUE", *ATTRIBUTES])
+        for o in observations:
+            w.writerow([flow, o.freq, o.breakdown, o.item, o.measure, o.time, o.value, unit_measure(o.measure),
+                        o.status])
+
+
+def _write_xml(path: Path, dom: str, agency: str, version: str, prepared: datetime,
+               observations: list[_Obs]) -> None:
+    urn = f"urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow={agency}:{dom}({version})"
+    namespace = f"{urn}:ObsLevelDim:TIME_PERIOD"
+    structure_id = f"{agency}_{dom}_{version.replace('.', '_')}"
+    with path.open("w", encoding="utf-8", newline="\n") as f:
+        out: IO[str] = f
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        out.write(
+            f'<message:StructureSpecificData xmlns:message="{NS}/message" xmlns:common="{NS}/common" '
+            f'xmlns:ss="{NS}/data/structurespecific" xmlns:ns1={quoteattr(namespace)} '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+            "  <message:Header>\n"
+            f"    <message:ID>{escape(dom)}_DATA_{prepared:%Y%m%dT%H%M%S}</message:ID>\n"
+            "    <message:Test>false</message:Test>\n"
+            f"    <message:Prepared>{prepared.isoformat()}</message:Prepared>\n"
+            f"    <message:Sender id={quoteattr(agency)}/>\n"
+            f"    <message:Structure structureID={quoteattr(structure_id)} namespace={quoteattr(namespace)} "
+            'dimensionAtObservation="TIME_PERIOD">\n'
+            f"      <common:StructureUsage><Ref agencyID={quoteattr(agency)} id={quoteattr(dom)} "
+            f'version={quoteattr(version)} class="Dataflow" package="datastructure"/></common:StructureUsage>\n'
+            "    </message:Structure>\n"
+            "  </message:Header>\n"
+            f'  <message:DataSet ss:structureRef={quoteattr(structure_id)} ss:dataScope="DataStructure" '
+            'xsi:type="ns1:DataSetType">\n'
+        )
+        # every value below is an SDMX id, a period, a float repr or a status, checked before
+        # writing: none needs escaping
+        series: tuple[str, str, str, str] | None = None
+        for o in observations:
+            key = (o.freq, o.breakdown, o.item, o.measure)
+            if key != series:
+                if series is not None:
+                    out.write("    </Series>\n")
+                series = key
+                out.write(f'    <Series FREQ="{o.freq}" BREAKDOWN="{o.breakdown}" ITEM="{o.item}" '
+                          f'MEASURE="{o.measure}" UNIT_MEASURE="{unit_measure(o.measure)}">\n')
+            value = f' OBS_VALUE="{o.value}"' if o.value else ""
+            out.write(f'      <Obs TIME_PERIOD="{o.time}"{value} OBS_STATUS="{o.status}"/>\n')
+        if series is not None:
+            out.write("    </Series>\n")
+        out.write("  </message:DataSet>\n</message:StructureSpecificData>\n")
+
+
+def write_sdmx(
+    domain: Domain,
+    rows: Iterable[Row],
+    folder: Path,
+    agency: str = "KTSTAT",
+    version: str = "1.0",
+    prepared: datetime | None = None,
+) -> dict[str, Path]:
+    """Write ``structure.xml``, ``data.csv`` and ``data.xml`` for ``domain`` into ``folder``.
+
+    ``rows``: ``(period, breakdown, item, measure, value, status)`` tuples of the indicators
+    table for this domain (a ``period`` label such as ``2025H1``; ``value`` a number for
+    status ``A`` or ``P``, ``None`` for ``N`` and ``C``). Every row is checked before anything
+    is written: the period's frequency must be published by the domain, the breakdown and
+    item must be the domain's (the item a code of that breakdown), the measure one of
+    ``measure_names`` for the frequency, no row may repeat; otherwise ``InputError``.
+    ``DomainError`` when a breakdown name or code cannot become an SDMX id (see the module
+    docstring for the id scheme). ``agency`` must be an SDMX agency id and ``version`` a
+    dotted number (``ValueError`` otherwise). ``prepared`` (default: now, UTC) is the
+    messages' preparation time; with it fixed the output is byte-for-byte reproducible.
+
+    Returns ``{"structure": .../structure.xml, "csv": .../data.csv, "xml": .../data.xml}``.
+    Observations are ordered by breakdown (domain order), item (code-list order), measure,
+    frequency and period. Confidential and not-meaningful observations carry no value.
+    """
+    if not AGENCY_PATTERN.match(agency):
+        raise ValueError(f"agency {agency!r} is not an SDMX agency id")
+    if not VERSION_PATTERN.match(version):
+        raise ValueError(f"version {version!r} is not an SDMX version (such as 1.0)")
+    when = prepared or datetime.now(UTC).replace(microsecond=0)
+    lists = _domain_lists(domain)
+    observations = _observations(domain, lists, rows)
+    dom = domain.id.upper()
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"structure": folder / "structure.xml", "csv": folder / "data.csv", "xml": folder / "data.xml"}
+    paths["structure"].write_bytes(_structure_message(domain, lists, agency, version, when))
+    _write_csv(paths["csv"], f"{agency}:{dom}({version})", observations)
+    _write_xml(paths["xml"], dom, agency, version, when, observations)
+    return paths
