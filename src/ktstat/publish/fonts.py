@@ -1,0 +1,78 @@
+"""The typeface of the publications: Noto Sans CJK, installed by pip, for English and Korean alike.
+
+The font files come from two PyPI packages pinned in ``requirements.lock``:
+``noto-cjk-sans-jp-regular`` and ``noto-cjk-sans-jp-bold`` (Noto Sans CJK 2.004, SIL Open Font
+License 1.1; one OpenType/CFF file each, about 16.5 and 17 MB). Every regional variant of Noto Sans
+CJK carries the same complete Hangul (all 11,172 syllables and the compatibility jamo) and Latin;
+they differ only in the default forms of Han ideographs, and the fonts' ``locl`` feature gives the
+Korean forms to text tagged Korean (``lang="ko"`` in HTML, ``text.language`` in matplotlib).
+Nothing is looked up on the system or downloaded: a missing package is an error that says how to
+install it.
+
+Documents name the face :data:`FONT_FAMILY`; :func:`font_face_css` defines it for HTML and
+WeasyPrint, and the charts register the same files with matplotlib.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+
+from ktstat.errors import KtstatError
+
+FONT_FAMILY = "KtstatSans"
+"""The CSS family name that :func:`font_face_css` defines (HTML and PDF)."""
+
+WEIGHTS: dict[str, int] = {"regular": 400, "bold": 700}
+"""The weights shipped, by name, with their CSS ``font-weight``."""
+
+# weight -> (distribution, importable module, font file inside the module)
+_PACKAGES: dict[str, tuple[str, str, str]] = {
+    "regular": ("noto-cjk-sans-jp-regular", "noto_cjk_sans_jp_regular", "NotoSansCJKjp-Regular.otf"),
+    "bold": ("noto-cjk-sans-jp-bold", "noto_cjk_sans_jp_bold", "NotoSansCJKjp-Bold.otf"),
+}
+
+
+class FontMissingError(KtstatError):
+    """A font package the publications need is not installed (or not as plain files)."""
+
+
+def _locate(weight: str) -> Path:
+    dist, module, filename = _PACKAGES[weight]
+    hint = f"install it with ./run (requirements.lock) or: pip install {dist}==0.0.1"
+    try:
+        ref = resources.files(module).joinpath(filename)
+    except ModuleNotFoundError:
+        raise FontMissingError(f"the {weight} font is missing: package {dist} is not installed; {hint}") from None
+    if not isinstance(ref, Path) or not ref.is_file():
+        raise FontMissingError(f"the {weight} font is missing: {dist} has no file {filename}; {hint}")
+    return ref
+
+
+def korean_font_paths() -> dict[str, Path]:
+    """The installed font files by weight name (``"regular"``, ``"bold"``, the keys of :data:`WEIGHTS`).
+
+    Each value is an absolute path to an existing OpenType file covering Latin and all of Hangul.
+    Raises :class:`FontMissingError` naming the pip package when one is not installed."""
+    return {weight: _locate(weight) for weight in WEIGHTS}
+
+
+def font_face_css(paths: Mapping[str, Path] | None = None) -> str:
+    """``@font-face`` rules defining :data:`FONT_FAMILY` in each weight, with ``file://`` URLs.
+
+    ``paths`` maps weight names (keys of :data:`WEIGHTS`) to font files; by default the installed
+    files of :func:`korean_font_paths`. The rules are for WeasyPrint and for an HTML file opened on
+    the machine that wrote it (a copy moved elsewhere falls back to the reader's fonts). The text
+    is deterministic for the same paths."""
+    files = korean_font_paths() if paths is None else paths
+    rules = []
+    for weight, path in files.items():
+        if weight not in WEIGHTS:
+            raise ValueError(f"unknown font weight {weight!r}; expected one of {sorted(WEIGHTS)}")
+        fmt = "opentype" if path.suffix.lower() == ".otf" else "truetype"
+        rules.append(
+            f'@font-face {{ font-family: "{FONT_FAMILY}"; font-style: normal; font-weight: {WEIGHTS[weight]}; '
+            f'src: url("{path.resolve().as_uri()}") format("{fmt}"); }}'
+        )
+    return "\n".join(rules) + "\n"
