@@ -40,7 +40,7 @@ def demo(
     """Build synthetic inputs calibrated to the published figures, compile them, report."""
     from ktstat.demo.run import run_demo
 
-    run_demo(out, scale=scale, seed=seed, extra_facts=facts or [])
+    run_demo(out, scale=scale, seed=seed, extra_facts=facts or [], now=_now())
 
 
 @app.command("compile")

@@ -2,8 +2,10 @@
 
 Writes to ``out``: ``inputs/`` (per domain ``records.parquet``, ``records-sample.csv``,
 ``reporters.csv``; shared ``exchange_rates.csv``), ``ktstat.duckdb``, ``indicators.csv``,
-``indicators.parquet``, ``calibration.md`` and ``disclosure/`` (cells.csv, report.md); prints
-the headline figures of each programme's latest period.
+``indicators.parquet``, ``calibration.md``, ``disclosure/`` (cells.csv, report.md) and
+``releases/<domain>-<period>/`` (technology trade 2024 provisional and 2023 final, knowledge
+services 2025H1 provisional: press releases, statements, data files, SDMX); prints the
+headline figures of each programme's latest period.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import csv
 import time
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +86,30 @@ def _write_inputs(out: Path, dom_id: str, cols: dict[str, list[Any]], register: 
         w2.writerows(register)
 
 
-def run_demo(out: Path, scale: float = 1.0, seed: int = 20251, extra_facts: list[Path] | None = None) -> None:
+DEMO_RELEASES = (("tbp", "2023", "final"), ("tbp", "2024", "provisional"), ("kst", "2025H1", "provisional"))
+
+
+def publish_releases(con: Any, out: Path, now: datetime, say: Any) -> list[tuple[str, Path]]:
+    """Release the demo's vintages (at their calendar times) and publish each under
+    ``out/releases/<domain>-<period>/``."""
+    from ktstat.publish.release import write_release
+    from ktstat.release.calendar import release_time
+    from ktstat.release.vintage import create_vintage
+
+    done = []
+    for dom_id, period, status in DEMO_RELEASES:
+        dom = domains.load(dom_id)
+        at = release_time(dom, period, status) or now
+        v = create_vintage(con, dom, period, status, at, now)
+        folder = out / "releases" / f"{dom_id}-{period}"
+        say(f"publishing {v.vintage_id} ({status}) to {folder}")
+        write_release(con, v.vintage_id, folder, now, say)
+        done.append((v.vintage_id, folder))
+    return done
+
+
+def run_demo(out: Path, scale: float = 1.0, seed: int = 20251, extra_facts: list[Path] | None = None,
+             releases: bool = True, now: datetime | None = None) -> None:
     from rich.console import Console
 
     from ktstat.pipeline import compile_domain
@@ -131,6 +157,7 @@ def run_demo(out: Path, scale: float = 1.0, seed: int = 20251, extra_facts: list
         write_indicators(con, out / "indicators.parquet")
         say("writing disclosure/cells.csv and disclosure/report.md")
         write_disclosure(con, out / "disclosure")
+        published = publish_releases(con, out, now or datetime.now(UTC), say) if releases else []
         say("writing calibration.md")
         summary = write_calibration_report(con, out / "calibration.md", facts, cals)
     console = Console()
@@ -147,5 +174,7 @@ def run_demo(out: Path, scale: float = 1.0, seed: int = 20251, extra_facts: list
         + ("passed" if failures[0] == 0 else f"FAILED for {failures[0]} cells")
         + f" ({failures[1]:,} primary cells); see {out / 'disclosure' / 'report.md'}"
     )
+    for vid, folder in published:
+        console.print(f"release {vid}: {folder}")
     console.print(f"demo written to {out} in {time.perf_counter() - started:.0f} s")
     con.close()

@@ -62,6 +62,10 @@ def cell_text(c: TableCell, lang: str) -> str:
     if c.value is None or c.status == "N":
         return "-"
     v = c.value
+    digits = (2 if lang == "en" else 1) if c.unit == "usd" else (1 if c.unit == "percent" else 2)
+    scale = (1e9 if lang == "en" else 1e8) if c.unit == "usd" else 1.0
+    if round(v / scale, digits) == 0:
+        v = 0.0  # no "-0.0"
     if c.unit == "usd":
         text = f"{v / 1e9:,.2f}" if lang == "en" else f"{v / 1e8:,.1f}"
     elif c.unit == "percent":
@@ -149,7 +153,7 @@ def _keyfigs(lookup: Lookup, period: str, lang: str) -> list[dict[str, str]]:
             amount = "" if g is None else (("+" if g >= 0 else "-") + (ratio(abs(g), lang) if m == "ratio"
                                                                       else money(g, lang)))
             change = "" if g is None else w["vs"].format(x=amount, cmp=period_label(cmp, lang))
-        out.append({"label": w[m], "value": value + ("p" if st == "P" else ""), "change": change,
+        out.append({"label": w[m], "value": value, "change": change,
                     "cls": "" if g is None else ("up" if g >= 0 else "down")})
     return out
 

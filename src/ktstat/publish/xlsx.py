@@ -339,6 +339,7 @@ def write_workbook(tables: list[ReleaseTable], path: Path, lang: str = "en", tit
     os.close(fd)
     try:
         wb.save(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a published file is for everyone
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

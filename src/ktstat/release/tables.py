@@ -129,19 +129,20 @@ def summary_table(dom: Domain, lookup: Lookup, period: Period, provisional: bool
 def breakdown_table(dom: Domain, lookup: Lookup, period: Period, breakdown: str, provisional: bool) -> ReleaseTable:
     b = dom.breakdowns[breakdown]
     p = str(period)
+    noun_en, noun_ko = dom.release.nouns.get(breakdown, (breakdown, breakdown))
     present = {k[2] for k in lookup if k[0] == p and k[1] == breakdown}
     if b.source == "partner" and b.level >= 2 or len(present) > 2 * dom.release.top_n:
         def volume(item: str) -> float:
             v = lookup.get((p, breakdown, item, "volume"), (None, ""))[0]
             return -(v if v is not None else -1.0)
         items = sorted(present, key=lambda i: (volume(i), i))[: dom.release.top_n]
-        title_en = f"{dom.label_en}: the {dom.release.top_n} largest by {breakdown}, {p}"
-        title_ko = f"{dom.label_ko}: {breakdown}별 상위 {dom.release.top_n}, {p}"
+        title_en = f"{dom.label_en}: the {dom.release.top_n} largest by {noun_en}, {p}"
+        title_ko = f"{dom.label_ko}: {noun_ko}별 상위 {dom.release.top_n}, {p}"
     else:
         order = [c.code for c in b.codelist.codes]
         items = [c for c in order if c in present]
-        title_en = f"{dom.label_en} by {breakdown}, {p}"
-        title_ko = f"{dom.label_ko} {breakdown}별, {p}"
+        title_en = f"{dom.label_en} by {noun_en}, {p}"
+        title_ko = f"{dom.label_ko} {noun_ko}별, {p}"
     cols = [Column("Exports", "수출"), Column("Growth (%)", "증감률(%)"), Column("Imports", "수입"),
             Column("Growth (%)", "증감률(%)"), Column("Balance", "수지"), Column("Share of volume (%)", "규모 비중(%)")]
     rows = []
