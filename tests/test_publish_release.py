@@ -1,0 +1,121 @@
+"""The release folder of a vintage: every file the issue names, statements against the
+indicators, the manifest's hashes, the embargo marks, and no confidential value anywhere."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+KST = timezone(timedelta(hours=9))
+FILES = ["press-release.en.html", "press-release.en.pdf", "press-release.ko.html", "press-release.ko.pdf",
+         "statements.json", "indicators.csv", "indicators.parquet", "tables.xlsx", "sdmx/structure.xml",
+         "sdmx/data.csv", "sdmx/data.xml", "manifest.json"]
+
+
+def _indicators(path: Path) -> dict[tuple[str, str, str, str, str], tuple[float | None, str]]:
+    with path.open(encoding="utf-8") as f:
+        return {(r["domain"], r["period"], r["breakdown"], r["item"], r["measure"]):
+                (float(r["value"]) if r["value"] else None, r["status"]) for r in csv.DictReader(f)}
+
+
+@pytest.mark.parametrize("folder", ["tbp-2024", "tbp-2023", "kst-2025H1"])
+def test_demo_release_folders(demo_dir: Path, folder: str) -> None:
+    rel = demo_dir / "releases" / folder
+    for name in FILES:
+        assert (rel / name).is_file() and (rel / name).stat().st_size > 0, name
+    assert not (rel / "EMBARGOED.txt").exists()  # the demo's releases are past their release times
+    manifest = json.loads((rel / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["embargoed_until"] is None and manifest["period"] == folder.split("-", 1)[1]
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((rel / name).read_bytes()).hexdigest() == digest, name
+    ind = _indicators(rel / "indicators.csv")
+    main = _indicators(demo_dir / "indicators.csv")
+    statements = json.loads((rel / "statements.json").read_text(encoding="utf-8"))
+    assert statements["vintage"] == manifest["vintage"] and len(statements["statements"]) >= 10
+    for s in statements["statements"]:
+        assert s["text_en"] and s["text_ko"] and s["cells"]
+        for c in s["cells"]:
+            key = (c["domain"], c["period"], c["breakdown"], c["item"], c["measure"])
+            assert ind[key][0] == c["value"] and ind[key][1] not in ("C", "N"), key
+            assert main[key][0] == c["value"], key  # the compiled table itself
+        for f in s["figures"]:
+            assert f["en"] in s["text_en"] and f["ko"] in s["text_ko"]
+    # the vintage holds periods up to the release period, with its status on the release period
+    periods = {k[1] for k in ind}
+    assert folder.split("-", 1)[1] in periods and all(p <= folder.split("-", 1)[1] or "H" in p for p in periods)
+    own = {v[1] for k, v in ind.items() if k[1] == folder.split("-", 1)[1]}
+    assert ("P" in own) == (folder != "tbp-2023") and ("A" in own) == (folder == "tbp-2023")
+    # the headline of each language is in its PDF
+    from pypdf import PdfReader
+
+    for lang in ("en", "ko"):
+        text = "".join(p.extract_text() for p in PdfReader(rel / f"press-release.{lang}.pdf").pages)
+        head = statements["statements"][0][f"text_{lang}"]
+        assert head[:20].replace(" ", "") in text.replace(" ", "").replace("\n", ""), lang
+
+
+def test_confidential_values_stay_out_of_the_release(demo_dir: Path) -> None:
+    import openpyxl
+
+    rel = demo_dir / "releases" / "kst-2025H1"
+    ind = _indicators(rel / "indicators.csv")
+    hidden = [k for k, (v, s) in ind.items() if s == "C"]
+    assert hidden and all(ind[k][0] is None for k in hidden)
+    cited = {(c["period"], c["breakdown"], c["item"], c["measure"])
+             for s in json.loads((rel / "statements.json").read_text(encoding="utf-8"))["statements"]
+             for c in s["cells"]}
+    assert not cited & {k[1:] for k in hidden}
+    # no number in the workbooks is the true value of a suppressed cell
+    import duckdb
+
+    con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
+    try:
+        true = [float(x) / 1e6 for (x,) in con.execute(
+            "SELECT amount_usd_micro FROM disclosure WHERE domain = 'kst' AND period = '2025H1' AND rule <> ''"
+        ).fetchall()]
+    finally:
+        con.close()
+    assert true
+    for name, scale in (("tables.xlsx", 1e9), ("tables.ko.xlsx", 1e8)):
+        wb = openpyxl.load_workbook(rel / name)
+        numbers = {c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row
+                   if isinstance(c.value, float)}
+        assert numbers and not numbers & {v / scale for v in true}, name
+
+
+def test_embargo_marks_every_output_until_the_release_time(demo_dir: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    from ktstat import domain as domains
+    from ktstat.publish.release import write_release
+    from ktstat.release.vintage import create_vintage
+    from ktstat.store import open_store
+
+    shutil.copy(demo_dir / "ktstat.duckdb", tmp_path / "s.duckdb")
+    con = open_store(tmp_path / "s.duckdb")
+    try:
+        at = datetime(2027, 3, 19, 12, tzinfo=KST)
+        before, after = at - timedelta(minutes=1), at + timedelta(minutes=1)
+        v = create_vintage(con, domains.load("tbp"), "2024", "final", at, before)
+        out = tmp_path / "rel"
+        write_release(con, v.vintage_id, out, before)
+        assert "2027-03-19T12:00:00+09:00" in (out / "EMBARGOED.txt").read_text(encoding="utf-8")
+        assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["embargoed_until"] == at.isoformat()
+        assert json.loads((out / "statements.json").read_text(encoding="utf-8"))["embargoed_until"] == at.isoformat()
+        assert "EMBARGOED" in (out / "press-release.en.html").read_text(encoding="utf-8")
+        assert "엠바고" in (out / "press-release.ko.html").read_text(encoding="utf-8")
+        wb = openpyxl.load_workbook(out / "tables.xlsx")
+        assert any("EMBARGO" in str(c.value) for row in wb.worksheets[0].iter_rows() for c in row if c.value)
+        # once the clock passes the release time, the same vintage publishes without the marks
+        write_release(con, v.vintage_id, out, after)
+        assert not (out / "EMBARGOED.txt").exists()
+        assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["embargoed_until"] is None
+        assert "EMBARGOED" not in (out / "press-release.en.html").read_text(encoding="utf-8")
+    finally:
+        con.close()
