@@ -71,3 +71,36 @@ def test_compile_own_files(demo_dir: Path, tmp_path: Path) -> None:
     demo_lines = [ln for ln in (demo_dir / "indicators.csv").read_text(encoding="utf-8").splitlines()
                   if ln.startswith("tbp,")]
     assert lines[1:] == demo_lines  # same files, same path: same indicators
+
+
+def test_release_lifecycle_from_the_command_line(tmp_path: Path) -> None:
+    fix = Path(__file__).parent / "fixtures" / "kst_small"
+    store = str(tmp_path / "s.duckdb")
+    env_now = "2026-11-24T09:00+09:00"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        import os
+
+        return subprocess.run([sys.executable, "-m", "ktstat", *args], capture_output=True, text=True, check=False,
+                              env={**os.environ, "KTSTAT_NOW": env_now})
+
+    assert run("compile", "--domain", "kst", "--records", str(fix / "records.csv"), "--reporters",
+               str(fix / "reporters.csv"), "--rates", str(fix / "rates.csv"), "--store", store).returncode == 0
+    res = run("release", "--domain", "kst", "--period", "2024H2", "--status", "provisional", "--store", store)
+    assert res.returncode == 0 and "kst-2024H2-v1" in res.stdout and "released" in res.stdout, res.stderr
+    res = run("release", "--domain", "kst", "--period", "2024H2", "--status", "provisional", "--store", store)
+    assert res.returncode == 1 and "already released" in res.stderr and "Traceback" not in res.stderr
+    res = run("release", "--domain", "kst", "--period", "2024H2", "--status", "final", "--store", store,
+              "--at", "2027-01-05T12:00+09:00")
+    assert res.returncode == 0 and "EMBARGOED until 2027-01-05T12:00:00+09:00" in res.stdout
+    res = run("release", "--domain", "kst", "--period", "2024H1", "--status", "final", "--store", store,
+              "--at", "2025-09-17T12:00")
+    assert res.returncode == 1 and "needs a time zone" in res.stderr
+    res = run("vintages", "--store", store)
+    assert "kst-2024H2-v2" in res.stdout and "embargoed" in res.stdout
+    res = run("revisions", "--domain", "kst", "--store", store)
+    assert res.returncode == 0 and "mean revision" in res.stdout
+    res = run("calendar", "--domain", "kst", "--store", store)
+    assert res.returncode == 0 and "2025H1" in res.stdout
+    res = run("publish", "nope-v1", "--store", store, "--out", str(tmp_path / "rel"))
+    assert res.returncode == 1 and "no vintage 'nope-v1'" in res.stderr
