@@ -32,6 +32,7 @@ INF = math.inf
 FEASIBILITY = 1e-9  # HiGHS primal and dual feasibility tolerances, in scaled units
 SPAN = 1e4  # the attacker's model is scaled so that the group's largest value is SPAN
 NOISE = 1e-10  # witness movements below NOISE times the protection needed (a tenth of FEASIBILITY) are round-off
+UNCLEAR = 1e-6  # movements below this (times the protection) are re-solved with the cell held still
 
 
 def _highs(
@@ -194,4 +195,14 @@ class WitnessFinder:
             return None
         x = np.asarray(self.h.getSolution().col_value)
         net = x[: self.n] - x[self.n :]
+        # movements too small to tell from round-off: solve again with those cells held still, so
+        # the perturbation's support is unambiguous (else keep the first solution)
+        unclear = np.nonzero((np.abs(net) > 0) & (np.abs(net) <= UNCLEAR))[0]
+        if len(unclear):
+            idx = np.concatenate([unclear, unclear + self.n]).astype(np.int32)
+            self.h.changeColsBounds(len(idx), idx, np.zeros(len(idx)), np.zeros(len(idx)))
+            _run(self.h)
+            if _optimal(self.h):
+                x = np.asarray(self.h.getSolution().col_value)
+                net = x[: self.n] - x[self.n :]
         return {self.cells[int(j)]: float(net[j]) * need for j in np.nonzero(np.abs(net) > NOISE)[0]}

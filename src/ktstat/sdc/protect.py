@@ -108,7 +108,22 @@ def secondary(
             stretch = min(abs(table.values[c]) / abs(dc) for c, dc in d.items())
             for c, dc in d.items():
                 covered[c] = max(covered.get(c, 0.0), abs(dc) * stretch)
-    return suppressed
+    return drop_recomputable(table, suppressed, primary)
+
+
+def drop_recomputable(table: Table, hidden: set[int], primary: set[int]) -> set[int]:
+    """Publish again every secondary cell that is the only hidden cell of an equation: a reader
+    recomputes it exactly anyway, so hiding it protects nothing. Repeats until none is left."""
+    hidden = set(hidden)
+    changed = True
+    while changed:
+        changed = False
+        for eq in table.equations:
+            inside = [c for c, _ in eq if c in hidden]
+            if len(inside) == 1 and inside[0] not in primary:
+                hidden.discard(inside[0])
+                changed = True
+    return hidden
 
 
 def repair(table: Table, hidden: set[int], primary: set[int], q: float, ivs: list[Interval],
@@ -131,6 +146,7 @@ def repair(table: Table, hidden: set[int], primary: set[int], q: float, ivs: lis
                 if d:
                     hidden |= set(d)
                     finder.mark_suppressed(set(d))
+        hidden &= drop_recomputable(table, hidden, primary)
         ivs = intervals(table, hidden, primary, q)
     return ivs
 
