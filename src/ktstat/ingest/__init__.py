@@ -256,7 +256,8 @@ def _currencies() -> list[tuple[str, int]]:
         return [(r["code"], int(r["minor_units"] or 4)) for r in csv.DictReader(f)]
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex), read in chunks."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -536,7 +537,7 @@ def ingest_files(
         for path in files:
             say(f"{domain.id}: reading {path.name}")
             rep = FileReport(str(path))
-            digest = _sha256(path)
+            digest = file_sha256(path)
             dup = one(
                 con,
                 "SELECT batch_id FROM batches WHERE domain = ? AND sha256 = ? AND status = 'active'",

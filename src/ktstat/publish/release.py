@@ -17,7 +17,6 @@ Before the vintage's release time every output is marked embargoed with the time
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ktstat import domain as domains
+from ktstat.ingest import file_sha256
 from ktstat.release.statements import statements
 from ktstat.release.tables import standard_tables
 from ktstat.release.vintage import get_vintage, vintage_rows
@@ -33,14 +33,6 @@ if TYPE_CHECKING:
     import duckdb
 
 Say = Callable[[str], None]
-
-
-def _sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, now: datetime,
@@ -117,7 +109,7 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
         "release_at": v.release_at.isoformat(), "embargoed_until": v.release_at.isoformat() if embargoed else None,
         "produced_at": now.isoformat(), "codelists": v.codelists, "batches": v.batches,
         "content_hash": v.content_hash, "revises": v.revises, "reason": v.reason,
-        "files": {name: _sha(path) for name, path in sorted(files.items())},
+        "files": {name: file_sha256(path) for name, path in sorted(files.items())},
     }
     files["manifest.json"] = out / "manifest.json"
     files["manifest.json"].write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")

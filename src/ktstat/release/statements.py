@@ -128,7 +128,7 @@ def _total_statements(dom: Domain, lookup: Lookup, period: str) -> list[Statemen
     out: list[Statement | None] = []
 
     def headline(b: _Builder, st: Statement) -> float:
-        kx, x = b.get(p, "total", "all", "exports")
+        kx, _ = b.get(p, "total", "all", "exports")
         km, _ = b.get(p, "total", "all", "imports")
         kgx, gx = b.get(p, "total", "all", f"exports_growth{sfx}")
         kgm, gm = b.get(p, "total", "all", f"imports_growth{sfx}")
@@ -140,7 +140,7 @@ def _total_statements(dom: Domain, lookup: Lookup, period: str) -> list[Statemen
                       f"and imports {_up(gm, 'en')} {gme} to {me}.")
         st.text_ko = (f"{pk} {name_ko} 수출은 {xk}로 {ck} 대비 {gxk} {_up(gx, 'ko')}하였고, "
                       f"수입은 {mk}로 {gmk} {_up(gm, 'ko')}하였다.")
-        return 1.0 + x * 0
+        return 1.0
 
     def balance(b: _Builder, st: Statement) -> float:
         kb, bal = b.get(p, "total", "all", "balance")
