@@ -57,6 +57,10 @@ def compile_cmd(
     protect: Annotated[
         bool, typer.Option(help="Apply disclosure control (suppressed cells get status C). Off: for checking only.")
     ] = True,
+    engine: Annotated[
+        str, typer.Option(help="Base aggregation engine: duckdb, spark or spark:URL (local[N], spark://host:7077, "
+                          "sc://host:15002); plain spark uses $KTSTAT_SPARK, else local[2].")
+    ] = "duckdb",
 ) -> None:
     """Compile a domain: from your files (replacing the domain's batches), or from the store's batches."""
     from ktstat.pipeline import compile_domain, compile_store
@@ -72,9 +76,9 @@ def compile_cmd(
     with progress_printer() as say:
         if records:
             assert reporters is not None and rates is not None
-            res = compile_domain(con, domain, records, reporters, rates, progress=say, protect=protect)
+            res = compile_domain(con, domain, records, reporters, rates, progress=say, protect=protect, engine=engine)
         else:
-            res = compile_store(con, domain, progress=say, protect=protect)
+            res = compile_store(con, domain, progress=say, protect=protect, engine=engine)
     rep = res.ingest
     if records:
         typer.echo(

@@ -7,13 +7,19 @@ valid at the record's reference date (so corrections to the register reach the s
 at the next compile), the amount in micro-dollars. Amounts are summed per currency in
 ten-thousandths (exact integers), then converted once with the period's average rate,
 rounding half away from zero to the micro-dollar, then summed across currencies: no floating point touches money.
+
+The aggregation runs in DuckDB (engine ``duckdb``, the default) or on Spark (engine ``spark``
+or ``spark:URL``, see :mod:`ktstat.engine_spark`), with the same rows either way; everything
+after it (cube, indicators, disclosure control) runs in DuckDB.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ktstat.domain import Domain
+from ktstat.errors import InputError
 from ktstat.store import count
 
 if TYPE_CHECKING:
@@ -42,8 +48,37 @@ GROUP BY ALL
 """
 
 
-def base_aggregation(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
-    """Rebuild the domain's reporter-cell table; returns its row count."""
+ENGINES = ("duckdb", "spark")
+
+
+def parse_engine(engine: str) -> tuple[str, str | None]:
+    """Split an engine name into (engine, Spark URL): ``duckdb`` -> ("duckdb", None), ``spark`` ->
+    ("spark", None) (the URL then comes from ``$KTSTAT_SPARK``, else ``local[2]``), ``spark:URL``
+    -> ("spark", URL) with a master URL (``local[4]``, ``spark://host:7077``) or a Spark Connect
+    URL (``sc://host:15002``). Raises :class:`InputError` for anything else."""
+    name, sep, url = engine.strip().partition(":")
+    name = name.lower()
+    if name == "duckdb" and not sep:
+        return "duckdb", None
+    if name == "spark" and (not sep or url.strip()):
+        return "spark", url.strip() or None
+    raise InputError(f"unknown engine {engine!r}; use duckdb, spark or spark:URL (e.g. spark:local[4], "
+                     "spark:sc://host:15002)")
+
+
+def base_aggregation(
+    con: duckdb.DuckDBPyConnection,
+    domain: Domain,
+    engine: str = "duckdb",
+    progress: Callable[[str], None] | None = None,
+) -> int:
+    """Rebuild the domain's reporter-cell table; returns its row count. ``engine``: where the
+    aggregation runs (see :func:`parse_engine`); the rows are the same either way."""
+    name, url = parse_engine(engine)
+    if name == "spark":
+        from ktstat.engine_spark import base_aggregation_spark
+
+        return base_aggregation_spark(con, domain, url=url, progress=progress)
     con.execute("DELETE FROM reporter_cells WHERE domain = ?", [domain.id])
     con.execute(f"INSERT INTO reporter_cells {BASE_AGGREGATION}", [domain.id])
     return count(con, "SELECT count(*) FROM reporter_cells WHERE domain = ?", [domain.id])

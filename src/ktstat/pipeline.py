@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ktstat import domain as domains
 from ktstat.cube import build_cube
-from ktstat.engine import base_aggregation
+from ktstat.engine import base_aggregation, parse_engine
 from ktstat.errors import InputError
 from ktstat.indicators import build_indicators
 from ktstat.ingest import IngestReport, ingest_files
@@ -62,9 +62,13 @@ def compile_domain(
     rates: str | Path,
     progress: Progress | None = None,
     protect: bool = True,
+    engine: str = "duckdb",
 ) -> CompileResult:
     """Compile one domain's input files into the store's tables. ``protect``: apply disclosure
-    control (:mod:`ktstat.sdc`) to the indicators."""
+    control (:mod:`ktstat.sdc`) to the indicators; ``engine``: where the base aggregation runs,
+    ``duckdb`` or ``spark[:URL]`` (see :func:`ktstat.engine.parse_engine`; checked before anything
+    is loaded)."""
+    parse_engine(engine)
     say = progress or (lambda _msg: None)
     dom = domains.load(domain_id)
     record_paths = _paths(records)
@@ -77,17 +81,23 @@ def compile_domain(
     rep = ingest_files(con, dom, record_paths, submitter="ktstat compile", progress=say,
                        reference=(reporters, rates), replace=True)
     say(f"{dom.id}: {rep.accepted:,} records accepted, {rep.quarantined:,} quarantined")
-    res = compile_store(con, domain_id, progress, protect=protect)
+    res = compile_store(con, domain_id, progress, protect=protect, engine=engine)
     res.ingest = rep
     return res
 
 
 def compile_store(
-    con: duckdb.DuckDBPyConnection, domain_id: str, progress: Progress | None = None, protect: bool = True
+    con: duckdb.DuckDBPyConnection,
+    domain_id: str,
+    progress: Progress | None = None,
+    protect: bool = True,
+    engine: str = "duckdb",
 ) -> CompileResult:
     """Compile a domain from the records of its active batches already in the store; ``protect``:
     apply disclosure control (without it, tables ``disclosure`` and ``disclosure_audit`` are
-    emptied for the domain, so no stale protection is left beside fresh figures)."""
+    emptied for the domain, so no stale protection is left beside fresh figures); ``engine``:
+    where the base aggregation runs, ``duckdb`` or ``spark[:URL]`` (same rows either way)."""
+    parse_engine(engine)
     say = progress or (lambda _msg: None)
     dom = domains.load(domain_id)
     n_batches = count(con, "SELECT count(*) FROM batches WHERE domain = ? AND status = 'active'", [dom.id])
@@ -98,7 +108,7 @@ def compile_store(
     if n_records == 0:
         raise InputError(f"no accepted records for {dom.id}: every row was quarantined; see `ktstat quarantine`")
     say(f"{dom.id}: base aggregation of {n_records:,} records in {n_batches} active batch(es)")
-    n_rc = base_aggregation(con, dom)
+    n_rc = base_aggregation(con, dom, engine=engine, progress=say)
     say(f"{dom.id}: building the cube from {n_rc:,} reporter cells")
     n_cube = build_cube(con, dom)
     say(f"{dom.id}: computing indicators from {n_cube:,} cube cells")
@@ -127,15 +137,18 @@ def compile(
     rates: str | Path,
     store: str | Path | None = None,
     protect: bool = True,
+    engine: str = "duckdb",
 ) -> pa.Table:
     """Compile a domain from its input files; returns the indicators table (PyArrow).
 
     ``store``: a DuckDB file to keep the inputs, cube and indicators in (in memory if None);
-    ``protect``: apply disclosure control (suppressed values are empty with status ``C``).
+    ``protect``: apply disclosure control (suppressed values are empty with status ``C``);
+    ``engine``: where the base aggregation runs, ``duckdb`` or ``spark[:URL]``.
     """
+    parse_engine(engine)
     con = open_store(store)
     try:
-        compile_domain(con, domain, records, reporters, rates, protect=protect)
+        compile_domain(con, domain, records, reporters, rates, protect=protect, engine=engine)
         dom = domains.load(domain)  # a known id: safe to quote into SQL
         table: pa.Table = con.sql(
             f"SELECT * FROM indicators WHERE domain = '{dom.id}' ORDER BY period, breakdown, item, measure"
