@@ -462,6 +462,25 @@ def revisions(
                    f"(over {len(tri.revisions)} periods, latest minus first estimate)")
 
 
+@app.command()
+def serve(
+    store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat-demo/ktstat.duckdb"),
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    releases: Annotated[
+        Path | None, typer.Option(help="Release folders to serve (default: 'releases' beside the store, if any).")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve released vintages: the SDMX REST API (/data, /dataflow, ...), /releases and /api (see /docs)."""
+    from ktstat.api.serve import serve as run_server
+
+    if not store.exists():
+        _fail(f"{store}: store not found; run `ktstat demo` or give --store")
+    rel = releases if releases is not None else (store.parent / "releases")
+    run_server(store, host, port, rel if rel.is_dir() else None, workers=workers)
+
+
 @app.command("bench-ingest")
 def bench_ingest(
     rows: Annotated[list[int], typer.Option(help="Rows of the generated file; repeat for several sizes.")] = [  # noqa: B006

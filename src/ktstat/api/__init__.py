@@ -1,0 +1,16 @@
+"""The REST API: released vintages as SDMX (data and structures), release documents, and the JSON
+the web data explorer reads.
+
+- :mod:`ktstat.api.app` -- ``create_app(store, now=None, releases_dir=None)``, the endpoints
+  (listed in its module doc and in ``/openapi.json``), errors, the response cache;
+- :mod:`ktstat.api.serve` -- ``serve(store, host, port, releases_dir)`` with uvicorn (``ktstat serve``);
+- :mod:`ktstat.api.index` -- the store read into memory; what is released at a time;
+- :mod:`ktstat.api.query` -- dataflow, key, period range, selection;
+- :mod:`ktstat.api.formats` -- SDMX-JSON 2.0, SDMX-CSV 1.0, SDMX-ML 2.1, plain CSV, errors;
+- :mod:`ktstat.api.structure` -- SDMX-ML structure queries;
+- :mod:`ktstat.api.explorer` and :mod:`ktstat.api.models` -- ``/api/meta`` and ``/api/table``;
+- :mod:`ktstat.api.sdmxids` -- the bridge to :mod:`ktstat.publish.sdmx` (ids, code lists, writers);
+- :mod:`ktstat.api.loadtest` -- ``run_loadtest(store)``: the API against a bare FastAPI app.
+
+Needs ``fastapi``, ``uvicorn`` and ``orjson`` (``uvloop`` and ``httptools`` make uvicorn faster).
+"""

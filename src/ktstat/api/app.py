@@ -1,0 +1,704 @@
+"""The ktstat REST API: released vintages as SDMX, plus JSON for the web data explorer.
+
+``create_app(store, now=None, releases_dir=None)`` returns a FastAPI application that reads the
+store read-only (once at start, and again in the background when the store file changes) and
+serves **released vintages only**: a vintage whose ``release_at`` is after the clock does not
+exist for any endpoint, and appears, without a restart, on the first request after its time.
+The clock is ``now()`` (default: the real UTC time, or the fixed time of the environment
+variable ``KTSTAT_NOW``, ISO 8601 with a zone). Only GET and HEAD are answered; nothing is
+ever written to the store.
+
+Endpoints
+---------
+SDMX REST (2.1 conventions; see :mod:`ktstat.api.query` and :mod:`ktstat.api.formats`):
+
+- ``GET /data/{flow}[/{key}[/{provider}]]`` -- observations of the latest released vintage
+  of the dataflow (``?vintage=ID``: an earlier released one). ``flow`` ``KST``, ``TBP`` (or
+  ``KTSTAT,KST,1.0``); ``key`` ``FREQ.BREAKDOWN.ITEM.MEASURE`` with ``+`` and empty positions
+  (``S.CATEGORY..exports+imports``) or ``all``; ``startPeriod``, ``endPeriod``,
+  ``firstNObservations``, ``lastNObservations``; format by ``Accept`` or ``format=``
+  (``jsondata``: SDMX-JSON 2.0, ``csv``: SDMX-CSV 1.0, ``structurespecificdata``: SDMX-ML 2.1,
+  ``plaincsv``: the indicators table's columns with ktstat codes). Confidential cells come
+  with ``OBS_STATUS`` ``C`` and never a value. More than ``max_observations`` (500,000)
+  observations: 413.
+- ``GET /dataflow|datastructure|codelist|conceptscheme[/{agency}[/{id}[/{version}]]]`` --
+  SDMX-ML 2.1 Structure messages (``?references=``, see :mod:`ktstat.api.structure`).
+
+Releases:
+
+- ``GET /releases`` -- the released vintages per domain (id, period, status, release_at,
+  revises, reason, content_hash), oldest first, and the latest (the default) of each.
+- ``GET /releases/{vintage}`` -- one released vintage and the documents of its release folder.
+- ``GET /releases/{vintage}/{file}`` -- a file of the vintage's release folder (``releases_dir``,
+  the folder whose ``manifest.json`` names the vintage): only files the manifest lists, only
+  while their SHA-256 matches it, only once the vintage is released.
+
+Explorer JSON (see :mod:`ktstat.api.explorer` for the documents):
+
+- ``GET /api/meta[?dataflow=][&vintage=]`` -- dataflows, breakdowns and items, measures with
+  units, periods per frequency, released vintages; labels in English and Korean.
+- ``GET /api/table?dataflow=KST&breakdown=category&period=2025H1&period=2024H1&measure=exports
+  &measure=imports[&vintage=][&lang=en|ko]`` -> ``{columns, rows: [{item, label, values,
+  statuses}]}``; ``/api/table.csv`` and ``/api/table.xlsx``: the same table as a download.
+
+Errors are 4xx with an SDMX error body (SDMX-JSON ``{"meta", "errors": [{"code", "title",
+"detail"}]}``, or an SDMX-ML 2.1 ``Error`` message when XML was asked): 400 (code 140 syntax,
+150 semantic), 404 (100: unknown dataflow, code, vintage, file; no observations), 405, 406
+(unsupported format), 413 (510: response too large). An unforeseen failure is logged and
+answered 500 (code 500) with the same body.
+
+Performance: everything is indexed in memory (:mod:`ktstat.api.index`), and successful GET
+responses are kept in an LRU cache keyed by (store generation, number of released vintages,
+path, query, ``Accept``), answered by a thin ASGI layer in front of the routing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+from fastapi import FastAPI, Query, Request
+from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ktstat.api import explorer, formats, models
+from ktstat.api.index import LOG, Snapshot, View, load_snapshot
+from ktstat.api.query import ApiError, not_found, parse_key, period_filter, resolve_flow, resolve_vintage, select
+from ktstat.api.structure import DETAILS, REFERENCES, RESOURCES, Structures
+from ktstat.errors import KtstatError
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MAX_OBSERVATIONS = 500_000
+INLINE_OBSERVATIONS = 5_000  # data responses up to this size are made on the event loop, larger ones in a thread
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEDIA = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf", ".csv": "text/csv; charset=utf-8",
+         ".json": "application/json", ".xlsx": XLSX, ".parquet": "application/vnd.apache.parquet",
+         ".xml": "application/xml", ".txt": "text/plain; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml"}
+
+
+def env_clock() -> Callable[[], datetime]:
+    """The default clock: ``KTSTAT_NOW`` (ISO 8601 with a zone) when set, else the real UTC time.
+    ``KtstatError`` when ``KTSTAT_NOW`` is not such a time."""
+    raw = os.environ.get("KTSTAT_NOW")
+    if not raw:
+        return lambda: datetime.now(UTC)
+    try:
+        fixed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise KtstatError(f"KTSTAT_NOW: {raw!r} is not a time (ISO 8601, e.g. 2025-09-17T12:00+09:00)") from None
+    if fixed.tzinfo is None:
+        raise KtstatError(f"KTSTAT_NOW: {raw!r} needs a time zone (e.g. +09:00)")
+    return lambda: fixed
+
+
+# Response cache --------------------------------------------------------------------------------------------
+
+Entry = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+class ResponseCache:
+    """LRU of finished responses, bounded in entries and bytes; one body at most ``max_item`` bytes."""
+
+    def __init__(self, max_entries: int = 4096, max_bytes: int = 256 << 20, max_item: int = 32 << 20) -> None:
+        self.max_entries, self.max_bytes, self.max_item = max_entries, max_bytes, max_item
+        self._d: OrderedDict[Any, Entry] = OrderedDict()
+        self.bytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Any) -> Entry | None:
+        got = self._d.get(key)
+        if got is None:
+            self.misses += 1
+            return None
+        self._d.move_to_end(key)
+        self.hits += 1
+        return got
+
+    def put(self, key: Any, entry: Entry) -> None:
+        size = len(entry[2])
+        if size > self.max_item or self.max_entries <= 0:
+            return
+        old = self._d.pop(key, None)
+        if old is not None:
+            self.bytes -= len(old[2])
+        self._d[key] = entry
+        self.bytes += size
+        while len(self._d) > self.max_entries or self.bytes > self.max_bytes:
+            _, gone = self._d.popitem(last=False)
+            self.bytes -= len(gone[2])
+
+    def clear(self) -> None:
+        self._d.clear()
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+
+# State ---------------------------------------------------------------------------------------------------------
+
+
+class ApiState:
+    """What the app serves: the store's snapshot, the clock, the cache, and the refresh."""
+
+    def __init__(self, store: Path, clock: Callable[[], datetime], releases_dir: Path | None,
+                 max_observations: int, refresh_seconds: float, cache: ResponseCache) -> None:
+        self.store = store
+        self.clock = clock
+        self.releases_dir = releases_dir
+        self.max_observations = max_observations
+        self.refresh_seconds = refresh_seconds
+        self.cache = cache
+        self._lock = threading.Lock()
+        self._refreshing = False
+        self._signature = self._sign()
+        self.snapshot: Snapshot = load_snapshot(store, releases_dir)
+        self._next_check = time.monotonic() + refresh_seconds
+        self._structures: tuple[int, Structures] | None = None
+        self._verified: dict[tuple[str, int, int], bool] = {}
+        self._cache_generation = self.snapshot.generation
+
+    def _sign(self) -> tuple[Any, ...]:
+        """What changes when the store or the release folders change."""
+        sig: list[Any] = []
+        for p in (self.store, Path(str(self.store) + ".wal")):
+            try:
+                st = p.stat()
+                sig.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                sig.append(None)
+        if self.releases_dir is not None and self.releases_dir.is_dir():
+            for m in sorted(self.releases_dir.glob("*/manifest.json")):
+                with contextlib.suppress(OSError):
+                    sig.append((str(m), m.stat().st_mtime_ns))
+        return tuple(sig)
+
+    def refresh(self) -> Snapshot:
+        """Read the store again now (vintages already indexed and unchanged are kept)."""
+        sig = self._sign()
+        snap = load_snapshot(self.store, self.releases_dir, self.snapshot.generation + 1, self.snapshot)
+        self.snapshot = snap
+        self._signature = sig
+        return snap
+
+    def _refresh_in_background(self) -> None:
+        try:
+            self.refresh()
+        except Exception:  # keep serving what we have; try again at the next check
+            LOG.exception("reading the store again failed; still serving generation %d", self.snapshot.generation)
+        finally:
+            self._refreshing = False
+
+    def maybe_refresh(self) -> None:
+        """Every ``refresh_seconds``, if the store changed, read it again in a background thread."""
+        if self.refresh_seconds <= 0:
+            return
+        t = time.monotonic()
+        if t < self._next_check:
+            return
+        self._next_check = t + self.refresh_seconds
+        if self._refreshing or self._sign() == self._signature:
+            return
+        with self._lock:
+            if self._refreshing:
+                return
+            self._refreshing = True
+        threading.Thread(target=self._refresh_in_background, name="ktstat-api-refresh", daemon=True).start()
+
+    def current(self) -> tuple[Snapshot, View]:
+        """The snapshot and what of it is released by the clock now."""
+        snap = self.snapshot
+        if snap.generation != self._cache_generation:
+            self.cache.clear()
+            self._cache_generation = snap.generation
+        return snap, snap.view(self.clock())
+
+    def structures(self, snap: Snapshot) -> Structures:
+        got = self._structures
+        if got is None or got[0] != snap.generation:
+            got = self._structures = (snap.generation, Structures(snap.domains))
+        return got[1]
+
+    def verified(self, path: Path, sha256: str) -> bool:
+        """Whether the file's SHA-256 is ``sha256`` (remembered per path, mtime and size)."""
+        try:
+            st = path.stat()
+        except OSError:
+            return False
+        key = (str(path), st.st_mtime_ns, st.st_size)
+        ok = self._verified.get(key)
+        if ok is None:
+            h = hashlib.sha256()
+            with path.open("rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+            ok = self._verified[key] = h.hexdigest() == sha256
+        return ok
+
+
+# The front: clock, refresh, HEAD, methods, cache -------------------------------------------------------------
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for k, v in scope.get("headers", ()):
+        if k == name:
+            return bytes(v).decode("latin-1")
+    return None
+
+
+def _cacheable(path: str) -> bool:
+    if path.startswith("/releases/"):
+        return path.count("/") == 2
+    return not path.startswith(("/docs", "/redoc"))
+
+
+def error_body(path: str, accept: str | None, format_param: str | None, err: ApiError,
+               prepared: datetime) -> tuple[bytes, str]:
+    """Body and media type of an error for a request (XML for SDMX requests that asked for XML)."""
+    sdmx_path = path.startswith(("/data", *(f"/{r}" for r in RESOURCES)))
+    if sdmx_path and formats.wants_xml(accept, format_param if path.startswith("/data") else None):
+        return formats.error_xml(err.code, err.title, err.detail), "application/xml; charset=utf-8"
+    return formats.error_json(err.code, err.title, err.detail, prepared), "application/json"
+
+
+class Front:
+    """ASGI layer before the routing: only GET and HEAD; the clock and the refresh checked on every
+    request (the snapshot and view it sees go into ``scope["state"]["ktstat"]``); HEAD answered
+    as GET without a body; successful responses cached (see :class:`ResponseCache`)."""
+
+    def __init__(self, app: ASGIApp, state: ApiState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        path = scope["path"]
+        accept = _header(scope, b"accept")
+        st = self.state
+        if method not in ("GET", "HEAD"):
+            err = ApiError(405, 1405, f"{method} is not allowed: the API is read-only (GET and HEAD)")
+            body, media = error_body(path, accept, None, err, datetime.now(UTC))
+            await _send(send, 405, [(b"content-type", media.encode()), (b"allow", b"GET, HEAD")], body, False)
+            return
+        st.maybe_refresh()
+        snap, view = st.current()
+        scope.setdefault("state", {})["ktstat"] = (snap, view)
+        head = method == "HEAD"
+        key = None
+        if _cacheable(path):
+            key = (snap.generation, view.epoch, path, scope.get("query_string", b""), accept)
+            hit = st.cache.get(key)
+            if hit is not None:
+                await _send(send, hit[0], hit[1], hit[2], head)
+                return
+        if head:
+            scope = dict(scope, method="GET")
+        started: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started["status"] = message["status"]
+                started["headers"] = list(message.get("headers", []))
+                await send(message)
+                return
+            if message["type"] == "http.response.body":
+                more = message.get("more_body", False)
+                if key is not None and started.get("status") == 200:
+                    chunks.append(message.get("body", b""))
+                    if not more:
+                        st.cache.put(key, (200, started["headers"], b"".join(chunks)))
+                if head:
+                    if not more:
+                        await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    return
+            await send(message)
+
+        await self.app(scope, receive, capture)
+
+
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, head: bool) -> None:
+    if not any(k == b"content-length" for k, _ in headers):
+        headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else body, "more_body": False})
+
+
+# Query parameters ---------------------------------------------------------------------------------------------
+
+FlowP = Annotated[str, PathParam(description="KST, TBP, or AGENCY,FLOW[,VERSION]", examples=["KST", "KTSTAT,TBP,1.0"])]
+KeyP = Annotated[str, PathParam(description="FREQ.BREAKDOWN.ITEM.MEASURE (+ for several, empty for all) or all",
+                                examples=["S.CATEGORY..exports+imports", "A.TOTAL.all.exports", "all"])]
+ProviderP = Annotated[str, PathParam(description="all or KTSTAT", examples=["all"])]
+AgencyP = Annotated[str, PathParam(description="KTSTAT, all or *", examples=["KTSTAT"])]
+IdP = Annotated[str, PathParam(description="An artefact id, all or *", examples=["KST", "DSD_KST", "CL_FREQ", "all"])]
+VersionP = Annotated[str, PathParam(description="1.0, latest, all or *", examples=["latest", "1.0"])]
+VintageP = Annotated[str, PathParam(description="A released vintage id", examples=["kst-2025H1-v1"])]
+NameP = Annotated[str, PathParam(description="A file the release manifest lists", examples=["press-release.en.html"])]
+StartQ = Annotated[str | None, Query(alias="startPeriod", description="2024, 2024-S1, 2024H1, 2024-Q3, 2024-07",
+                                     examples=["2024-S1", "2024"])]
+EndQ = Annotated[str | None, Query(alias="endPeriod", description="Same forms as startPeriod; inclusive",
+                                   examples=["2025-S1", "2025H1"])]
+FirstQ = Annotated[int | None, Query(alias="firstNObservations", ge=1, description="At most N per series")]
+LastQ = Annotated[int | None, Query(alias="lastNObservations", ge=1, description="The last N per series")]
+DimQ = Annotated[str | None, Query(alias="dimensionAtObservation", description="TIME_PERIOD only")]
+DetailQ = Annotated[str | None, Query(description="full or dataonly")]
+VintageQ = Annotated[str | None, Query(description="A released vintage id (default: the latest)")]
+FormatQ = Annotated[str | None, Query(alias="format", description="jsondata, csv, structurespecificdata or plaincsv",
+                                      examples=["jsondata", "csv"])]
+RefQ = Annotated[str, Query(description=f"One of {', '.join(REFERENCES)}")]
+DetQ = Annotated[str, Query(description=f"One of {', '.join(DETAILS)} (artefacts are always complete)")]
+DataflowQ = Annotated[str, Query(description="KST or TBP", examples=["KST"])]
+BreakdownQ = Annotated[str | None, Query(description="category, industry+institution, ... (default total)",
+                                         examples=["category"])]
+PeriodQ = Annotated[list[str] | None, Query(description="2025H1, 2024, 2025-S1 (repeat; default the release's)")]
+MeasureQ = Annotated[list[str] | None, Query(description="exports, imports, ... (repeat)")]
+LangQ = Annotated[str, Query(description="en or ko")]
+
+
+# OpenAPI documentation helpers -------------------------------------------------------------------------------
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    text = {400: "Malformed request (SDMX 140 syntax, 150 semantic error)",
+            404: "Unknown dataflow, code, vintage or file, or no observations (SDMX 100)",
+            406: "Format not supported", 413: "Response too large (SDMX 510)"}
+    return {c: {"model": models.ErrorMessage, "description": text[c],
+                "content": {"application/json": {}, "application/xml": {}}} for c in codes}
+
+
+def _ok(*media: str, description: str = "Success") -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": description, "content": {m: {} for m in media}}}
+
+
+def _json(model: type[Any], description: str = "Success") -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": description, "model": model, "content": {"application/json": {}}}}
+
+
+def _section(text: str, start: str, end: str | None = None) -> str:
+    """The part of a docstring from the paragraph starting with ``start`` up to ``end``."""
+    body = text[text.index(start):] if start in text else text
+    return body[: body.index(end)] if end and end in body else body
+
+
+# The app -------------------------------------------------------------------------------------------------------
+
+
+def create_app(
+    store: Path,
+    now: Callable[[], datetime] | None = None,
+    releases_dir: Path | None = None,
+    *,
+    max_observations: int = MAX_OBSERVATIONS,
+    refresh_seconds: float = 10.0,
+    cache: ResponseCache | None = None,
+) -> FastAPI:
+    """The API over ``store`` (see the module doc). ``now``: the clock (default :func:`env_clock`);
+    ``releases_dir``: the folder holding release folders (``<domain>-<period>/manifest.json``);
+    ``max_observations``: the most observations one data response may hold (more: 413);
+    ``refresh_seconds``: how often to look whether the store changed (0: never); ``cache``: the
+    response cache (default 4,096 responses, 256 MB). Reads the store before returning
+    (``KtstatError`` when it cannot be opened read-only)."""
+    clock = now or env_clock()
+    state = ApiState(Path(store), clock, Path(releases_dir) if releases_dir else None, max_observations,
+                     refresh_seconds, cache if cache is not None else ResponseCache())
+    doc = (__doc__ or "").split("Endpoints\n---------\n", 1)[-1]
+    app = FastAPI(title="ktstat API", version="1.0", description=doc,
+                  summary="Technology and knowledge-services trade statistics: released vintages as SDMX and JSON")
+    app.state.api = state
+
+    def ctx(request: Request) -> tuple[Snapshot, View]:
+        got = request.scope.get("state", {}).get("ktstat")
+        if got is None:  # called without the front layer (should not happen)
+            got = state.current()
+        return got
+
+    def failure(request: Request, err: ApiError) -> Response:
+        body, media = error_body(request.url.path, request.headers.get("accept"),
+                                 request.query_params.get("format"), err, state.snapshot.loaded_at)
+        return Response(body, status_code=err.status, media_type=media)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        return failure(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        parts = []
+        for e in exc.errors():
+            loc = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path"))
+            parts.append(f"{loc}: {e.get('msg', 'invalid')}")
+        return failure(request, ApiError(400, 140, "; ".join(parts) or "invalid request"))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            err = ApiError(404, 100, f"no such resource: {request.url.path}")
+        elif exc.status_code == 405:
+            err = ApiError(405, 1405, "only GET and HEAD are allowed")
+        else:
+            err = ApiError(exc.status_code, exc.status_code, str(exc.detail))
+        return failure(request, err)
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> Response:
+        LOG.exception("internal error answering %s", request.url)
+        return failure(request, ApiError(500, 500, "internal error; it has been logged"))
+
+    # --- SDMX data ---------------------------------------------------------------------------------------------
+
+    data_media = (formats.JSONDATA.media_type, formats.SDMXCSV.media_type, formats.SSXML.media_type, "text/csv")
+
+    async def data(request: Request, flow: str, key: str | None, provider: str | None, start: str | None,
+                   end: str | None,
+             first_n: int | None, last_n: int | None, dim_at_obs: str | None, detail: str | None,
+             vintage: str | None, fmt_param: str | None) -> Response:
+        snap, view = ctx(request)
+        fmt = formats.data_format(fmt_param, request.headers.get("accept"))
+        dom = resolve_flow(view, flow)
+        vd = resolve_vintage(view, dom, vintage)
+        if provider not in (None, "all", "ALL", "*", "KTSTAT", "KTSTAT,KTSTAT"):
+            raise not_found(f"no data provider {provider!r}: the provider is KTSTAT")
+        if dim_at_obs not in (None, "", "TIME_PERIOD"):
+            raise ApiError(400, 150, f"dimensionAtObservation={dim_at_obs!r}: only TIME_PERIOD is supported")
+        if detail not in (None, "", "full", "dataonly"):
+            raise ApiError(400, 150, f"detail={detail!r}: only full and dataonly are supported")
+        k = parse_key(vd.info, key)
+        lo, hi = period_filter(start, end)
+        sel = select(vd, k, lo, hi, first_n, last_n)
+        if sel.observations == 0:
+            raise not_found(f"no observations of {vd.info.flow} ({vd.id}) match the query")
+        if sel.observations > state.max_observations:
+            raise ApiError(413, 510, f"{sel.observations:,} observations match; at most {state.max_observations:,} per "
+                           "request: narrow the key or the period")
+        if sel.observations <= INLINE_OBSERVATIONS:  # small: at once, on the event loop
+            body = formats.render(sel, fmt, snap.loaded_at)
+        else:  # large: in a worker thread, so that the loop goes on answering others
+            body = await run_in_threadpool(formats.render, sel, fmt, snap.loaded_at)
+        headers = {"X-Ktstat-Vintage": vd.id, "Vary": "Accept",
+                   "Cache-Control": "public, max-age=3600" if vintage else "no-cache"}
+        return Response(body, media_type=fmt.media_type, headers=headers)
+
+    data_doc = {"responses": {**_ok(*data_media), **_errors(400, 404, 406, 413)}, "response_class": Response,
+                "tags": ["SDMX data"]}
+
+    @app.get("/data/{flow}", summary="All observations of a dataflow", **data_doc)  # type: ignore[arg-type]
+    async def data_all(request: Request, flow: FlowP, startPeriod: StartQ = None, endPeriod: EndQ = None,  # noqa: N803
+                 firstNObservations: FirstQ = None, lastNObservations: LastQ = None,  # noqa: N803
+                 dimensionAtObservation: DimQ = None, detail: DetailQ = None,  # noqa: N803
+                 vintage: VintageQ = None, format: FormatQ = None) -> Response:
+        return await data(request, flow, None, None, startPeriod, endPeriod, firstNObservations, lastNObservations,
+                    dimensionAtObservation, detail, vintage, format)
+
+    @app.get("/data/{flow}/{key}", summary="Observations matching a key", **data_doc)  # type: ignore[arg-type]
+    async def data_key(request: Request, flow: FlowP, key: KeyP, startPeriod: StartQ = None, endPeriod: EndQ = None,  # noqa: N803
+                 firstNObservations: FirstQ = None, lastNObservations: LastQ = None,  # noqa: N803
+                 dimensionAtObservation: DimQ = None, detail: DetailQ = None,  # noqa: N803
+                 vintage: VintageQ = None, format: FormatQ = None) -> Response:
+        return await data(request, flow, key, None, startPeriod, endPeriod, firstNObservations, lastNObservations,
+                    dimensionAtObservation, detail, vintage, format)
+
+    @app.get("/data/{flow}/{key}/{provider}", summary="Observations matching a key, of a provider",
+             **data_doc)  # type: ignore[arg-type]
+    async def data_provider(request: Request, flow: FlowP, key: KeyP, provider: ProviderP, startPeriod: StartQ = None,  # noqa: N803
+                      endPeriod: EndQ = None, firstNObservations: FirstQ = None,  # noqa: N803
+                      lastNObservations: LastQ = None, dimensionAtObservation: DimQ = None,  # noqa: N803
+                      detail: DetailQ = None, vintage: VintageQ = None, format: FormatQ = None) -> Response:
+        return await data(request, flow, key, provider, startPeriod, endPeriod, firstNObservations, lastNObservations,
+                    dimensionAtObservation, detail, vintage, format)
+
+    # --- SDMX structures ---------------------------------------------------------------------------------------
+
+    structure_doc = {"responses": {**_ok(formats.STRUCTURE_TYPE, "application/xml"), **_errors(400, 404, 406)},
+                     "response_class": Response, "tags": ["SDMX structure"]}
+
+    def structure(request: Request, resource: str, agency: str, rid: str, version: str, references: str,
+                  detail: str) -> Response:
+        snap, view = ctx(request)
+        formats.structure_format(request.headers.get("accept"))
+        if detail not in DETAILS:
+            raise ApiError(400, 140, f"detail={detail!r}: use one of {', '.join(DETAILS)}")
+        body = state.structures(snap).message(set(view.by_domain), resource, agency, rid, version, references,
+                                              snap.loaded_at)
+        return Response(body, media_type=formats.STRUCTURE_TYPE)
+
+    def add_structure_routes(resource: str) -> None:
+        def r0(request: Request, references: RefQ = "none", detail: DetQ = "full") -> Response:
+            return structure(request, resource, "all", "all", "latest", references, detail)
+
+        def r1(request: Request, agency: AgencyP, references: RefQ = "none", detail: DetQ = "full") -> Response:
+            return structure(request, resource, agency, "all", "latest", references, detail)
+
+        def r2(request: Request, agency: AgencyP, resource_id: IdP, references: RefQ = "none",
+               detail: DetQ = "full") -> Response:
+            return structure(request, resource, agency, resource_id, "latest", references, detail)
+
+        def r3(request: Request, agency: AgencyP, resource_id: IdP, version: VersionP, references: RefQ = "none",
+               detail: DetQ = "full") -> Response:
+            return structure(request, resource, agency, resource_id, version, references, detail)
+
+        base = f"/{resource}"
+        for path, fn, what in ((base, r0, "every"), (base + "/{agency}", r1, "an agency's"),
+                               (base + "/{agency}/{resource_id}", r2, "one"),
+                               (base + "/{agency}/{resource_id}/{version}", r3, "one version of a")):
+            app.add_api_route(path, fn, methods=["GET"], summary=f"SDMX-ML structure: {what} {resource}",
+                              operation_id=f"{resource}_{fn.__name__}", **structure_doc)  # type: ignore[arg-type]
+
+    for resource in RESOURCES:
+        add_structure_routes(resource)
+
+    # --- releases ----------------------------------------------------------------------------------------------
+
+    def json_response(body: bytes, extra: dict[str, str] | None = None) -> Response:
+        return Response(body, media_type="application/json", headers=extra)
+
+    @app.get("/releases", summary="Released vintages per domain", tags=["Releases"], response_class=Response,
+             responses=_json(models.ReleasesDoc))
+    async def releases(request: Request) -> Response:
+        snap, view = ctx(request)
+        out = []
+        for dom, vds in sorted(view.by_domain.items()):
+            out.append({"domain": dom, "dataflow": vds[-1].info.flow, "latest": vds[-1].id,
+                        "vintages": [explorer.vintage_doc(v, documents=True) for v in vds]})
+        return json_response(orjson.dumps({"releases": out}))
+
+    def released(view: View, vintage: str) -> Any:
+        vd = view.released.get(vintage)
+        if vd is None:
+            raise not_found(f"no released vintage {vintage!r}")
+        return vd
+
+    @app.get("/releases/{vintage}", summary="One released vintage and its documents", tags=["Releases"],
+             response_class=Response, responses={**_json(models.ReleaseDoc), **_errors(404)})
+    async def release(request: Request, vintage: VintageP) -> Response:
+        snap, view = ctx(request)
+        vd = released(view, vintage)
+        folder = snap.releases.get(vintage)
+        files = []
+        if folder is not None:
+            for name, sha in sorted(folder.files.items()):
+                files.append({"name": name, "url": f"/releases/{vintage}/{name}", "sha256": sha})
+        doc = explorer.vintage_doc(vd)
+        doc["files"] = files
+        return json_response(orjson.dumps(doc))
+
+    @app.get("/releases/{vintage}/{name:path}", summary="A file of a released vintage's release folder",
+             tags=["Releases"], response_class=Response,
+             responses={**_ok(*sorted(set(MEDIA.values()))), **_errors(404)})
+    def release_file(request: Request, vintage: VintageP, name: NameP) -> Response:
+        snap, view = ctx(request)
+        released(view, vintage)
+        folder = snap.releases.get(vintage)
+        if folder is None:
+            raise not_found(f"vintage {vintage} has no release documents here")
+        sha = folder.files.get(name)
+        if sha is None and name != "manifest.json":
+            raise not_found(f"the release of {vintage} has no file {name!r}; files: {', '.join(sorted(folder.files))}")
+        path = folder.path / name
+        if sha is not None and not state.verified(path, sha):
+            raise not_found(f"{name} of {vintage} is missing or does not match the release manifest")
+        if not path.is_file():
+            raise not_found(f"{name} of {vintage} is missing")
+        return FileResponse(path, media_type=MEDIA.get(path.suffix.lower(), "application/octet-stream"),
+                            headers={"X-Ktstat-Vintage": vintage})
+
+    # --- explorer JSON -------------------------------------------------------------------------------------------
+
+
+    explorer_doc = explorer.__doc__ or ""
+
+    @app.get("/api/meta", summary="Everything the explorer needs to build its menus", tags=["Explorer"],
+             description=_section(explorer_doc, "``GET /api/meta", "``GET /api/table"),
+             response_class=Response, responses={**_json(models.MetaDoc), **_errors(400, 404)})
+    async def api_meta(request: Request, dataflow: Annotated[str | None, Query()] = None,
+                 vintage: VintageQ = None) -> Response:
+        _snap, view = ctx(request)
+        return json_response(explorer.meta(view, dataflow, vintage))
+
+    def get_table(request: Request, dataflow: str, breakdown: str | None, period: list[str] | None,
+                  measure: list[str] | None, vintage: str | None, lang: str) -> explorer.Table:
+        _snap, view = ctx(request)
+        return explorer.table(view, dataflow, breakdown, period, measure, vintage, lang)
+
+    table_errors = _errors(400, 404, 413)
+
+    @app.get("/api/table", summary="One breakdown's items by periods and measures", tags=["Explorer"],
+             description=_section(explorer_doc, "``GET /api/table"),
+             response_class=Response, responses={**_json(models.TableDoc), **table_errors})
+    async def api_table(request: Request, dataflow: DataflowQ, breakdown: BreakdownQ = None, period: PeriodQ = None,
+                  measure: MeasureQ = None, vintage: VintageQ = None, lang: LangQ = "en") -> Response:
+        t = get_table(request, dataflow, breakdown, period, measure, vintage, lang)
+        return json_response(explorer.table_json(t))
+
+    @app.get("/api/table.csv", summary="The table as CSV", tags=["Explorer"], response_class=Response,
+             responses={**_ok("text/csv"), **table_errors})
+    async def api_table_csv(request: Request, dataflow: DataflowQ, breakdown: BreakdownQ = None, period: PeriodQ = None,
+                      measure: MeasureQ = None, vintage: VintageQ = None, lang: LangQ = "en") -> Response:
+        t = get_table(request, dataflow, breakdown, period, measure, vintage, lang)
+        return Response(explorer.table_csv(t), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{t.filename("csv")}"'})
+
+    @app.get("/api/table.xlsx", summary="The table as an Excel workbook", tags=["Explorer"], response_class=Response,
+             responses={**_ok(XLSX), **table_errors})
+    def api_table_xlsx(request: Request, dataflow: DataflowQ, breakdown: BreakdownQ = None, period: PeriodQ = None,
+                       measure: MeasureQ = None, vintage: VintageQ = None, lang: LangQ = "en") -> Response:
+        t = get_table(request, dataflow, breakdown, period, measure, vintage, lang)
+        return Response(explorer.table_xlsx(t), media_type=XLSX,
+                        headers={"Content-Disposition": f'attachment; filename="{t.filename("xlsx")}"'})
+
+    @app.get("/", summary="What this API offers", tags=["About"], response_class=Response,
+             responses={**_ok("application/json")})
+    async def root(request: Request) -> Response:
+        _snap, view = ctx(request)
+        return json_response(orjson.dumps({
+            "name": "ktstat API", "agency": "KTSTAT", "dataflows": list(view.flows),
+            "endpoints": ["/data/{flow}/{key}", "/dataflow/KTSTAT/all/latest", "/datastructure/KTSTAT/all/latest",
+                          "/codelist/KTSTAT/all/latest", "/releases", "/api/meta", "/api/table", "/openapi.json",
+                          "/docs"]}))
+
+    def openapi() -> dict[str, Any]:
+        """The OpenAPI document without FastAPI's 422 answers: invalid parameters get a 400 SDMX error."""
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            doc = get_openapi(title=app.title, version=app.version, summary=app.summary, description=app.description,
+                              routes=app.routes)
+            for ops in doc.get("paths", {}).values():
+                for op in ops.values():
+                    responses = op.get("responses", {})
+                    if responses.pop("422", None) is not None and "400" not in responses:
+                        responses["400"] = _errors(400)[400] | {"content": {"application/json": {"schema": {
+                            "$ref": "#/components/schemas/ErrorMessage"}}}}
+                        responses["400"].pop("model", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                doc.get("components", {}).get("schemas", {}).pop(name, None)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(Front, state=state)
+    return app
+
+
+__all__ = ["ApiState", "Front", "ResponseCache", "create_app", "env_clock"]

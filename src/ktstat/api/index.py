@@ -1,0 +1,413 @@
+"""The API's in-memory index of a store's vintages, and which of them are released at a time.
+
+:func:`load_snapshot` reads a store read-only once (``vintages`` and ``vintage_indicators``,
+each vintage through :func:`ktstat.release.vintage.vintage_rows`, so its content hash is
+checked) and closes it again, so a compiler can go on writing to the store while the API
+serves. A :class:`Snapshot` holds:
+
+- per domain (:class:`DomainInfo`): the SDMX code lists and structure of
+  :mod:`ktstat.publish.sdmx`, with the valid codes of each key dimension;
+- per vintage (:class:`VintageData`): its observations as series, in the order of the release
+  files, indexed by series key and by (FREQ, BREAKDOWN);
+- the release folders found under ``releases_dir`` (``manifest.json`` naming the vintage).
+
+Every vintage of the store is indexed, embargoed ones too (so they appear without a reload at
+their release time), but nothing outside this module hands one out before its time:
+:meth:`Snapshot.view` gives the :class:`View` of what is released at ``now`` (vintages whose
+``release_at`` is not after ``now``): a bisection over the vintages sorted by release time,
+with one cached view per number of released vintages, so checking the clock on every request
+costs next to nothing. A vintage whose stored copy fails its hash check, or whose rows the SDMX
+writer refuses, is left out (logged, and listed in ``Snapshot.refused``).
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import logging
+import re
+import sys
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from ktstat import domain as domains
+from ktstat.api import sdmxids
+from ktstat.domain import Domain
+from ktstat.errors import KtstatError
+from ktstat.periods import PER_YEAR, parse
+from ktstat.publish.sdmx import (
+    FREQ_IDS,
+    FREQ_NAMES,
+    STATUS_NAMES,
+    UNIT_NAMES,
+    breakdown_name,
+    item_code,
+    measure_label,
+    period_label,
+    time_period,
+    unit_measure,
+)
+from ktstat.release.vintage import Vintage, list_vintages, vintage_rows
+
+LOG = logging.getLogger("ktstat.api")
+
+AGENCY = "KTSTAT"
+VERSION = "1.0"
+KEY_DIMENSIONS = ("FREQ", "BREAKDOWN", "ITEM", "MEASURE")
+FREQ_ORDER = "ASQ"
+STATUS_ORDER = "APNC"
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodInfo:
+    """A period: ktstat ``label`` (``2025H1``), SDMX ``time`` (``2025-S1``), SDMX ``freq`` (``S``),
+    ``index`` within the frequency, and the first and last day it covers."""
+
+    label: str
+    time: str
+    freq: str
+    index: int
+    start: date
+    end: date
+
+
+_PERIODS: dict[str, PeriodInfo] = {}
+
+
+def period_info(label: str) -> PeriodInfo:
+    """The :class:`PeriodInfo` of a ktstat period label (one shared object per label);
+    ``ValueError`` for a label that is not a period."""
+    got = _PERIODS.get(label)
+    if got is None:
+        p = parse(label)
+        months = 12 // PER_YEAR[p.freq]
+        first = (p.sub - 1) * months + 1
+        last = first + months - 1
+        got = PeriodInfo(str(p), time_period(p), FREQ_IDS[p.freq], p.index, date(p.year, first, 1),
+                         date(p.year, last, calendar.monthrange(p.year, last)[1]))
+        _PERIODS[label] = got
+    return got
+
+
+@dataclass(slots=True)
+class Series:
+    """One SDMX series of a vintage: its key (SDMX ids), unit, the ktstat breakdown and item it
+    stands for, and its observations in time order (``values[i]`` is ``None`` for status ``C``
+    and ``N``)."""
+
+    ordinal: int
+    freq: str
+    breakdown: str
+    item: str
+    measure: str
+    unit: str
+    kt_breakdown: str
+    kt_item: str
+    periods: tuple[PeriodInfo, ...]
+    values: tuple[float | None, ...]
+    statuses: str
+
+    def at(self, label: str) -> int:
+        """Position of the observation of period ``label``, -1 if the series has none."""
+        for i, p in enumerate(self.periods):
+            if p.label == label:
+                return i
+        return -1
+
+
+@dataclass
+class DomainInfo:
+    """A domain as the API publishes it: dataflow id, code lists, and the valid codes of each
+    key dimension (``codes``), with a case-insensitive lookup where that is unambiguous."""
+
+    domain: Domain
+    flow: str
+    lists: sdmxids.DomainLists
+    codes: dict[str, tuple[str, ...]]
+    rank: dict[str, dict[str, int]]
+    folded: dict[str, dict[str, str]]
+    structure: bytes
+    _labels: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    _values: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def canonical(self, dimension: str, code: str) -> str | None:
+        """The code of ``dimension`` that ``code`` names (exactly, or ignoring case when only
+        one code matches so), ``None`` when none does."""
+        if code in self.rank[dimension]:
+            return code
+        return self.folded[dimension].get(code.lower())
+
+    def code_label(self, dimension: str, code: str) -> tuple[str, str]:
+        """English and Korean names of a code of a key dimension (the code itself if unknown)."""
+        got = self._labels.get((dimension, code))
+        if got is None:
+            got = self._labels[(dimension, code)] = self._code_label(dimension, code)
+        return got
+
+    def code_value(self, dimension: str, code: str) -> dict[str, Any]:
+        """A code as an SDMX-JSON value: ``{"id", "name", "names": {"en", "ko"}}`` (one shared
+        object per code: do not change it)."""
+        got = self._values.get((dimension, code))
+        if got is None:
+            en, ko = self.code_label(dimension, code)
+            got = self._values[(dimension, code)] = {"id": code, "name": en, "names": {"en": en, "ko": ko}}
+        return got
+
+    def _code_label(self, dimension: str, code: str) -> tuple[str, str]:
+        if dimension == "FREQ":
+            en_ko = FREQ_NAMES.get(code)
+        elif dimension == "BREAKDOWN":
+            c = self.lists.breakdowns.get(breakdown_name(code))
+            en_ko = (c.en, c.ko) if c else None
+        elif dimension == "ITEM":
+            it = self.lists.items.get(code)
+            en_ko = (it.en, it.ko) if it else None
+        elif dimension == "MEASURE":
+            en_ko = measure_label(code)
+        elif dimension == "UNIT_MEASURE":
+            en_ko = UNIT_NAMES.get(code)
+        else:
+            en_ko = STATUS_NAMES.get(code)
+        return en_ko or (code, code)
+
+
+@dataclass
+class VintageData:
+    """A vintage's observations, indexed. ``series`` in the order of the release files."""
+
+    vintage: Vintage
+    info: DomainInfo
+    series: list[Series]
+    by_key: dict[tuple[str, str, str, str], Series]
+    by_freq_breakdown: dict[tuple[str, str], list[Series]]
+    periods: dict[str, list[PeriodInfo]]  # SDMX freq -> periods present, in time order
+    items: dict[str, list[str]]  # SDMX breakdown -> SDMX items present, in code-list order
+    observations: int
+
+    @property
+    def id(self) -> str:
+        return self.vintage.vintage_id
+
+
+@dataclass(frozen=True)
+class ReleaseFolder:
+    """A release folder: ``manifest.json`` names the vintage and each file's SHA-256."""
+
+    vintage_id: str
+    path: Path
+    files: dict[str, str]  # relative path -> sha256
+
+
+@dataclass
+class View:
+    """What is released at one time: ``epoch`` vintages, ``by_domain`` oldest release first,
+    ``default`` the latest per domain, ``flows`` dataflow id -> domain id (domains with at
+    least one released vintage)."""
+
+    epoch: int
+    released: dict[str, VintageData]
+    by_domain: dict[str, list[VintageData]]
+    default: dict[str, VintageData]
+    flows: dict[str, str]
+
+
+@dataclass
+class Snapshot:
+    """Everything the API serves, as read from the store at ``loaded_at`` (see module doc)."""
+
+    generation: int
+    loaded_at: datetime
+    domains: dict[str, DomainInfo]
+    vintages: list[VintageData]  # by release time, then vintage id (natural order)
+    releases: dict[str, ReleaseFolder]
+    refused: dict[str, str] = field(default_factory=dict)
+    _times: list[datetime] = field(default_factory=list)
+    _views: dict[int, View] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._times = [v.vintage.release_at for v in self.vintages]
+
+    def view(self, now: datetime) -> View:
+        """The vintages released at ``now`` (``release_at <= now``); a naive ``now`` is taken as UTC."""
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        epoch = bisect_right(self._times, now)
+        got = self._views.get(epoch)
+        if got is None:
+            released = self.vintages[:epoch]
+            by_domain: dict[str, list[VintageData]] = {}
+            for vd in released:
+                by_domain.setdefault(vd.vintage.domain, []).append(vd)
+            default = {d: vs[-1] for d, vs in by_domain.items()}
+            flows = {self.domains[d].flow: d for d in sorted(by_domain)}
+            got = self._views[epoch] = View(epoch, {vd.id: vd for vd in released}, by_domain, default, flows)
+        return got
+
+
+def natural_key(text: str) -> tuple[Any, ...]:
+    """Sort key that orders the numbers inside a text by value (``v9`` before ``v10``)."""
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
+
+
+_INFOS: dict[tuple[Any, ...], DomainInfo] = {}
+
+
+def domain_info(domain: Domain, prepared: datetime) -> DomainInfo:
+    """The :class:`DomainInfo` of a domain (code lists, structure message prepared at ``prepared``);
+    made once per process for a domain definition (id, folder, version and code-list versions)."""
+    key = (domain.id, str(domain.path), domain.version, tuple(sorted((k, c.version) for k, c in
+                                                                      domain.codelists.items())))
+    got = _INFOS.get(key)
+    if got is None:
+        got = _INFOS[key] = _domain_info(domain, prepared)
+    return got
+
+
+def _domain_info(domain: Domain, prepared: datetime) -> DomainInfo:
+    lists = sdmxids.domain_lists(domain)
+    measures: list[str] = []
+    for ms in lists.measures.values():
+        measures += [m for m in ms if m not in measures]
+    codes = {
+        "FREQ": tuple(sorted((FREQ_IDS[f] for f in domain.frequencies), key=FREQ_ORDER.index)),
+        "BREAKDOWN": tuple(c.id for c in lists.breakdowns.values()),
+        "ITEM": tuple(lists.items),
+        "MEASURE": tuple(measures),
+    }
+    rank = {dim: {c: i for i, c in enumerate(cs)} for dim, cs in codes.items()}
+    folded: dict[str, dict[str, str]] = {}
+    for dim, cs in codes.items():
+        seen: dict[str, list[str]] = {}
+        for c in cs:
+            seen.setdefault(c.lower(), []).append(c)
+        folded[dim] = {k: v[0] for k, v in seen.items() if len(v) == 1}
+    structure = sdmxids.structure_message(domain, lists, AGENCY, VERSION, prepared)
+    return DomainInfo(domain, domain.id.upper(), lists, codes, rank, folded, structure)
+
+
+def index_vintage(v: Vintage, info: DomainInfo, rows: list[Any]) -> VintageData:
+    """Index a vintage's rows (as :func:`vintage_rows` gives them) as series; ``InputError``
+    when the SDMX writer refuses a row."""
+    obs = sdmxids.observations(info.domain, info.lists, rows)
+    series: list[Series] = []
+    by_key: dict[tuple[str, str, str, str], Series] = {}
+    by_fb: dict[tuple[str, str], list[Series]] = {}
+    items: dict[str, set[str]] = {}
+    labels: dict[str, PeriodInfo] = {}
+    pers: list[PeriodInfo] = []
+    vals: list[float | None] = []
+    sts: list[str] = []
+    key: tuple[str, str, str, str] | None = None
+
+    def flush() -> None:
+        if key is None:
+            return
+        freq, bd, item, measure = (sys.intern(k) for k in key)
+        s = Series(len(series), freq, bd, item, measure, unit_measure(measure), sys.intern(breakdown_name(bd)),
+                   sys.intern(item_code(item)), tuple(pers), tuple(vals), "".join(sts))
+        series.append(s)
+        by_key[(freq, bd, item, measure)] = s
+        by_fb.setdefault((freq, bd), []).append(s)
+        items.setdefault(bd, set()).add(item)
+
+    for o in obs:
+        k = (o.freq, o.breakdown, o.item, o.measure)
+        if k != key:
+            flush()
+            key, pers, vals, sts = k, [], [], []
+        lab = labels.get(o.time)
+        if lab is None:
+            lab = labels[o.time] = period_info(period_label(o.time))
+        pers.append(lab)
+        vals.append(float(o.value) if o.value else None)
+        sts.append(o.status)
+    flush()
+    periods: dict[str, dict[str, PeriodInfo]] = {}
+    for lab in labels.values():
+        periods.setdefault(lab.freq, {})[lab.label] = lab
+    irank = info.rank["ITEM"]
+    return VintageData(
+        v, info, series, by_key, by_fb,
+        {f: sorted(ps.values(), key=lambda p: p.index) for f, ps in periods.items()},
+        {bd: sorted(its, key=lambda c: irank.get(c, len(irank))) for bd, its in items.items()},
+        len(obs))
+
+
+def scan_releases(folder: Path | None) -> dict[str, ReleaseFolder]:
+    """Release folders under ``folder`` (each a directory with ``manifest.json``), by vintage id."""
+    found: dict[str, ReleaseFolder] = {}
+    if folder is None or not folder.is_dir():
+        return found
+    for manifest in sorted(folder.glob("*/manifest.json")):
+        try:
+            doc = json.loads(manifest.read_text(encoding="utf-8"))
+            vid = str(doc["vintage"])
+            files = {str(k): str(v) for k, v in dict(doc.get("files", {})).items()}
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            LOG.warning("release folder %s: unreadable manifest.json (%s)", manifest.parent, e)
+            continue
+        found[vid] = ReleaseFolder(vid, manifest.parent, files)
+    return found
+
+
+def check_store(store: Path) -> int:
+    """Open the store read-only and count its vintages; ``KtstatError`` when that fails."""
+    import duckdb
+
+    if not store.exists():
+        raise KtstatError(f"{store}: no such store")
+    try:
+        con = duckdb.connect(str(store), read_only=True)
+    except duckdb.Error as e:
+        raise KtstatError(f"{store}: cannot open the store read-only ({e})") from None
+    try:
+        return len(list_vintages(con))
+    except duckdb.Error as e:
+        raise KtstatError(f"{store}: not a ktstat store with vintages ({e})") from None
+    finally:
+        con.close()
+
+
+def load_snapshot(store: Path, releases_dir: Path | None = None, generation: int = 1,
+                  previous: Snapshot | None = None) -> Snapshot:
+    """Read the store's vintages (read-only; see module doc). Vintages of ``previous`` with the
+    same id and content hash are reused as they are. Raises ``KtstatError`` when the store
+    cannot be opened or has no vintage table."""
+    import duckdb
+
+    if not store.exists():
+        raise KtstatError(f"{store}: no such store")
+    try:
+        con = duckdb.connect(str(store), read_only=True)
+    except duckdb.Error as e:
+        raise KtstatError(f"{store}: cannot open the store read-only ({e})") from None
+    loaded_at = datetime.now(UTC).replace(microsecond=0)
+    infos: dict[str, DomainInfo] = dict(previous.domains) if previous else {}
+    old = {vd.id: vd for vd in previous.vintages} if previous else {}
+    out: list[VintageData] = []
+    refused: dict[str, str] = {}
+    try:
+        try:
+            vintages = list_vintages(con)
+        except duckdb.Error as e:
+            raise KtstatError(f"{store}: not a ktstat store with vintages ({e})") from None
+        for v in vintages:
+            was = old.get(v.vintage_id)
+            if was is not None and was.vintage == v:
+                out.append(was)
+                continue
+            try:
+                info = infos.get(v.domain)
+                if info is None:
+                    info = infos[v.domain] = domain_info(domains.load(v.domain), loaded_at)
+                out.append(index_vintage(v, info, vintage_rows(con, v)))
+            except KtstatError as e:
+                LOG.error("vintage %s is not served: %s", v.vintage_id, e)
+                refused[v.vintage_id] = str(e)
+    finally:
+        con.close()
+    out.sort(key=lambda vd: (vd.vintage.release_at, natural_key(vd.id)))
+    return Snapshot(generation, loaded_at, infos, out, scan_releases(releases_dir), refused)
