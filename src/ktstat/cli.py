@@ -481,6 +481,29 @@ def serve(
     run_server(store, host, port, rel if rel.is_dir() else None, workers=workers)
 
 
+@app.command("bench")
+def bench(
+    rows: Annotated[list[int], typer.Option(help="Rows of generated records; repeat for several sizes.")] = [  # noqa: B006
+        1_000_000, 10_000_000
+    ],
+    out: Annotated[Path | None, typer.Option(help="Write the results here (JSON).")] = None,
+    workdir: Annotated[Path | None, typer.Option(help="Folder for the generated inputs (reused between runs).")] = None,
+    approach: Annotated[
+        list[str] | None, typer.Option(help="Approaches to run besides ktstat (default: all).")
+    ] = None,
+    memory_budget_gb: Annotated[float, typer.Option(help="Stop any process above this resident memory.")] = 16.0,
+) -> None:
+    """Benchmark the full compile against a bare DuckDB GROUP BY, a pandas script and a Polars script."""
+    from ktstat.benchmarks.compile import APPROACHES, run, table
+    from ktstat.ui import console
+
+    results = run(rows, out, workdir, say=lambda m: typer.echo(m, err=True),
+                  approaches=approach or list(APPROACHES), memory_budget_gb=memory_budget_gb)
+    console().print(table(results))
+    if out is not None:
+        typer.echo(f"results written to {out}")
+
+
 @app.command("bench-ingest")
 def bench_ingest(
     rows: Annotated[list[int], typer.Option(help="Rows of the generated file; repeat for several sizes.")] = [  # noqa: B006
