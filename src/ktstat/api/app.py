@@ -73,7 +73,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ktstat.api import explorer, formats, models
+from ktstat.api import explorer, formats, models, page
 from ktstat.api.index import LOG, Snapshot, View, load_snapshot
 from ktstat.api.query import ApiError, not_found, parse_key, period_filter, resolve_flow, resolve_vintage, select
 from ktstat.api.structure import DETAILS, REFERENCES, RESOURCES, Structures
@@ -667,15 +667,56 @@ def create_app(
         return Response(explorer.table_xlsx(t), media_type=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="{t.filename("xlsx")}"'})
 
-    @app.get("/", summary="What this API offers", tags=["About"], response_class=Response,
-             responses={**_ok("application/json")})
-    async def root(request: Request) -> Response:
-        _snap, view = ctx(request)
-        return json_response(orjson.dumps({
-            "name": "ktstat API", "agency": "KTSTAT", "dataflows": list(view.flows),
+    # --- the explorer page -----------------------------------------------------------------------------------
+
+    def about(view: View) -> bytes:
+        return orjson.dumps({
+            "name": "ktstat API", "agency": "KTSTAT", "dataflows": list(view.flows), "explorer": "/",
             "endpoints": ["/data/{flow}/{key}", "/dataflow/KTSTAT/all/latest", "/datastructure/KTSTAT/all/latest",
                           "/codelist/KTSTAT/all/latest", "/releases", "/api/meta", "/api/table", "/openapi.json",
-                          "/docs"]}))
+                          "/docs"]})
+
+    def asset_response(request: Request, asset: page.Asset, cache: str = "no-cache") -> Response:
+        headers = {"ETag": asset.etag, "Cache-Control": cache}
+        if request.headers.get("if-none-match") == asset.etag:
+            return Response(status_code=304, headers=headers)
+        return Response(asset.body, media_type=asset.media, headers=headers)
+
+    @app.get("/", summary="The web data explorer (HTML), or what this API offers (JSON)", tags=["About"],
+             response_class=Response, responses={**_ok("text/html", "application/json")})
+    async def root(request: Request) -> Response:
+        _snap, view = ctx(request)
+        accept = request.headers.get("accept", "")
+        if "application/json" in accept and "text/html" not in accept:
+            return json_response(about(view))
+        return asset_response(request, page.page())
+
+    @app.get("/api", summary="What this API offers", tags=["About"], response_class=Response,
+             responses={**_ok("application/json")})
+    async def api_about(request: Request) -> Response:
+        _snap, view = ctx(request)
+        return json_response(about(view))
+
+    @app.get("/static/{name}", summary="A file of the explorer page", tags=["Explorer"], response_class=Response,
+             responses={**_ok(*sorted(set(page.STATIC_MEDIA.values()))), **_errors(404)})
+    async def static(request: Request, name: Annotated[str, PathParam(max_length=64)]) -> Response:
+        return asset_response(request, page.static_file(name))
+
+    font_chars: dict[int, frozenset[str]] = {}
+
+    def label_texts(view: View) -> frozenset[str]:
+        got = font_chars.get(view.epoch)
+        if got is None:
+            texts = [explorer.meta(view).decode("utf-8")]
+            texts += [explorer.meta(view, vintage=v).decode("utf-8") for v in view.released]
+            got = font_chars[view.epoch] = page.font_chars(texts)
+        return got
+
+    @app.get("/static/fonts/{weight}.woff2", summary="The explorer's typeface, cut to the characters it shows",
+             tags=["Explorer"], response_class=Response, responses={**_ok(page.WOFF2), **_errors(404)})
+    def font(request: Request, weight: Annotated[str, PathParam(max_length=16)]) -> Response:
+        _snap, view = ctx(request)
+        return asset_response(request, page.web_font(weight, label_texts(view)))
 
     def openapi() -> dict[str, Any]:
         """The OpenAPI document without FastAPI's 422 answers: invalid parameters get a 400 SDMX error."""

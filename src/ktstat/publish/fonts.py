@@ -15,7 +15,8 @@ WeasyPrint, and the charts register the same files with matplotlib.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -76,3 +77,37 @@ def font_face_css(paths: Mapping[str, Path] | None = None) -> str:
             f'src: url("{path.resolve().as_uri()}") format("{fmt}"); }}'
         )
     return "\n".join(rules) + "\n"
+
+
+def visible(chars: Iterable[str]) -> set[str]:
+    """The characters that need a glyph: no whitespace, controls or format characters."""
+    return {c for c in chars if not c.isspace() and unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp")}
+
+
+def cut_font(src: Path, chars: set[str], flavor: str | None = None) -> tuple[bytes, set[str], set[str]]:
+    """The font file ``src`` reduced to ``chars``, with the layout features text shaping applies by
+    default (``locl``, so the Korean forms, ``kern``, ``liga``, ``ccmp``...), as OpenType bytes, or
+    WOFF2 with ``flavor="woff2"`` (needs ``brotli``). Returns (bytes, the characters kept, every
+    character ``src`` has). Deterministic for the same inputs (no timestamp is recalculated)."""
+    import io
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(src), lazy=True, recalcTimestamp=False)
+    has = {chr(c) for c in font.getBestCmap()}
+    keep = chars & has
+    options = subset.Options()
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    options.notdef_outline = True
+    options.hinting = True
+    options.desubroutinize = False
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(keep)))
+    subsetter.subset(font)
+    font.flavor = flavor
+    out = io.BytesIO()
+    font.save(out)
+    font.close()
+    return out.getvalue(), keep, has

@@ -21,13 +21,12 @@ from __future__ import annotations
 import html as htmllib
 import logging
 import tempfile
-import unicodedata
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ktstat.publish.fonts import FONT_FAMILY, WEIGHTS, font_face_css, korean_font_paths
+from ktstat.publish.fonts import FONT_FAMILY, WEIGHTS, cut_font, font_face_css, korean_font_paths, visible
 
 LOG = logging.getLogger(__name__)
 
@@ -50,32 +49,11 @@ _ALWAYS = frozenset(
 _DEFAULT_CSS = f'html {{ font-family: "{FONT_FAMILY}"; }}\n@page {{ font-family: "{FONT_FAMILY}"; }}\n'
 
 
-def _visible(chars: Iterable[str]) -> set[str]:
-    """The characters that need a glyph: no whitespace, controls or format characters."""
-    return {c for c in chars if not c.isspace() and unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp")}
-
-
 def _cut(src: Path, dst: Path, chars: set[str]) -> tuple[set[str], set[str]]:
-    """Write to ``dst`` the font ``src`` reduced to ``chars``, with the layout features that text
-    shaping applies by default (``locl``, so the Korean forms, ``kern``, ``liga``, ``ccmp``...);
+    """Write to ``dst`` the font ``src`` reduced to ``chars`` (:func:`~ktstat.publish.fonts.cut_font`);
     returns (the characters kept, every character ``src`` has)."""
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
-    font = TTFont(str(src), lazy=True, recalcTimestamp=False)
-    has = {chr(c) for c in font.getBestCmap()}
-    keep = chars & has
-    options = subset.Options()
-    options.name_IDs = ["*"]
-    options.name_languages = ["*"]
-    options.notdef_outline = True
-    options.hinting = True
-    options.desubroutinize = False
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text="".join(sorted(keep)))
-    subsetter.subset(font)
-    font.save(str(dst))
-    font.close()
+    data, keep, has = cut_font(src, chars)
+    dst.write_bytes(data)
     return keep, has
 
 
@@ -119,7 +97,7 @@ def html_to_pdf(html: str, out: Path, base_url: Path | None = None) -> Path:
         from weasyprint.urls import URLFetcher
 
     full = korean_font_paths()
-    wanted = _visible(htmllib.unescape(html)) | _ALWAYS
+    wanted = visible(htmllib.unescape(html)) | _ALWAYS
     fetcher = URLFetcher(allowed_protocols={"file", "data"})
     weasy_log = logging.getLogger("weasyprint")
     notice = _DropSubsetNotice()
@@ -143,7 +121,7 @@ def html_to_pdf(html: str, out: Path, base_url: Path | None = None) -> Path:
             return rendered, kept, has
 
         document, kept, has = render(wanted)
-        laid_out = _visible(_laid_out_text(document))
+        laid_out = visible(_laid_out_text(document))
         if missed := (laid_out - kept) & has:
             LOG.debug("second cut for characters found only after layout: %s", "".join(sorted(missed)))
             document, kept, has = render(wanted | missed)
