@@ -17,3 +17,11 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     run_demo(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def api_small(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The small API store (tests/apistore.py), built once per session."""
+    from apistore import build_small
+
+    return build_small(tmp_path_factory.mktemp("api"))

@@ -20,87 +20,29 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from apistore import AFTER, BEFORE, KST, V1, V2, V2_AT, Cells, Clock, Small, cells_of
 from ktstat import domain as domains
 from ktstat.api import models
 from ktstat.api.app import create_app
 from ktstat.publish.sdmx import breakdown_name, item_code, period_label
 from ktstat.release.vintage import create_vintage, get_vintage, vintage_rows
 
-KST = timezone(timedelta(hours=9))
-FIX = Path(__file__).parent / "fixtures" / "kst_small"
 ROOT = Path(__file__).resolve().parents[1]
-V1, V2 = "kst-2024H2-v1", "kst-2025H1-v1"
-V1_AT = datetime(2025, 3, 19, 12, tzinfo=KST)
-V2_AT = datetime(2025, 9, 17, 12, tzinfo=KST)
-BEFORE = datetime(2025, 6, 1, tzinfo=KST)  # V1 released, V2 embargoed
-AFTER = datetime(2025, 9, 17, 12, tzinfo=KST)  # the very moment V2 is released
 SDMX_JSON = "application/vnd.sdmx.data+json;version=2.0.0"
 SDMX_CSV = "application/vnd.sdmx.data+csv;version=1.0.0"
 SS_XML = "application/vnd.sdmx.structurespecificdata+xml;version=2.1"
 
-Cells = dict[tuple[str, str, str, str], tuple[float | None, str]]
-
-
-class Clock:
-    """An injected clock the tests move."""
-
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def __call__(self) -> datetime:
-        return self.t
-
-
-@dataclass
-class Small:
-    store: Path
-    releases: Path
-    rows: dict[str, Cells]  # vintage id -> cells as the vintage holds them
-    docs: dict[str, bytes]  # vintage id -> the press release bytes
-
-
-def _cells(rows: list[Any]) -> Cells:
-    return {(p, b, i, m): (v, s) for p, b, i, m, v, s in rows}
-
-
-def _release_folder(folder: Path, vintage: str, text: str) -> bytes:
-    folder.mkdir(parents=True)
-    body = f"<html><body>{text}</body></html>".encode()
-    (folder / "press-release.en.html").write_bytes(body)
-    (folder / "notes.txt").write_text("not in the manifest")
-    manifest = {"vintage": vintage, "files": {"press-release.en.html": hashlib.sha256(body).hexdigest()}}
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-    return body
-
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory: pytest.TempPathFactory) -> Small:
-    from ktstat.pipeline import compile_domain
-    from ktstat.store import open_store
-
-    tmp = tmp_path_factory.mktemp("api")
-    store = tmp / "small.duckdb"
-    con = open_store(store)
-    compile_domain(con, "kst", FIX / "records.csv", FIX / "reporters.csv", FIX / "rates.csv")  # protected: C cells
-    dom = domains.load("kst")
-    made = datetime(2025, 3, 1, tzinfo=KST)
-    rows = {}
-    for period, at in (("2024H2", V1_AT), ("2025H1", V2_AT)):
-        v = create_vintage(con, dom, period, "provisional", at, made)
-        rows[v.vintage_id] = _cells(vintage_rows(con, v))
-    con.close()
-    releases = tmp / "releases"
-    docs = {V1: _release_folder(releases / "kst-2024H2", V1, "second half of 2024"),
-            V2: _release_folder(releases / "kst-2025H1", V2, "first half of 2025")}
-    return Small(store, releases, rows, docs)
+def small(api_small: Small) -> Small:
+    return api_small
 
 
 @pytest.fixture()
@@ -480,6 +422,35 @@ def test_explorer_meta_and_table(client: TestClient, small: Small, clock: Clock)
     assert [r["item"] for r in d["rows"]] == ["all"]
 
 
+def test_explorer_page_static_files_and_font(client: TestClient, clock: Clock) -> None:
+    from fontTools.ttLib import TTFont
+
+    clock.t = AFTER
+    page = client.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<script src="/static/explorer.js"' in page.text and "https://" not in page.text
+    assert V1 not in page.text and V2 not in page.text  # the page is static: data come from /api/meta
+    about = client.get("/", headers={"Accept": "application/json"}).json()
+    assert about["dataflows"] == ["KST"] and about["explorer"] == "/"
+    assert client.get("/api").json() == about
+    js = client.get("/static/explorer.js")
+    assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
+    code = js.text.replace('"http://www.w3.org/2000/svg"', "")  # the SVG namespace is a name, not a fetch
+    assert "http://" not in code and "https://" not in code and "//" + "cdn" not in code  # nothing from elsewhere
+    assert client.get("/static/explorer.js", headers={"If-None-Match": js.headers["etag"]}).status_code == 304
+    assert_error(client.get("/static/secrets.txt"), 404, 100)
+    assert_error(client.get("/static/fonts/italic.woff2"), 404, 100)
+    meta = client.get("/api/meta").text + client.get(f"/api/meta?vintage={V1}").text
+    korean = {c for c in meta if "\uac00" <= c <= "\ud7a3"}
+    assert len(korean) > 50
+    for weight in ("regular", "bold"):
+        font = client.get(f"/static/fonts/{weight}.woff2")
+        assert font.status_code == 200 and font.headers["content-type"] == "font/woff2"
+        assert font.content[:4] == b"wOF2" and len(font.content) < 1_000_000
+        cmap = {chr(c) for c in TTFont(io.BytesIO(font.content)).getBestCmap()}
+        assert korean <= cmap and set("0123456789.,-x") <= cmap
+
+
 def test_release_documents(client: TestClient, small: Small, clock: Clock) -> None:
     models.ReleasesDoc.model_validate(client.get("/releases").json())
     r = client.get(f"/releases/{V1}")
@@ -511,7 +482,7 @@ def test_a_new_vintage_appears_without_a_restart(small: Small, tmp_path: Path) -
     con = open_store(store)  # a compiler releases the final figures while the API serves
     final = create_vintage(con, domains.load("kst"), "2024H2", "final", datetime(2025, 4, 1, 12, tzinfo=KST),
                            datetime(2025, 3, 30, tzinfo=KST))
-    want = published(_cells(vintage_rows(con, get_vintage(con, final.vintage_id))))
+    want = published(cells_of(vintage_rows(con, get_vintage(con, final.vintage_id))))
     con.close()
     deadline = time.monotonic() + 30
     ids: list[str] = []
@@ -671,8 +642,8 @@ def test_demo_store(demo: tuple[TestClient, Path, Path]) -> None:
     assert rel["TBP"]["latest"] == "tbp-2024-v1"  # same release time as tbp-2023-v1: the later id
     con = duckdb.connect(str(store), read_only=True)
     try:
-        tbp = published(_cells(vintage_rows(con, get_vintage(con, "tbp-2023-v1"))))
-        kst = published(_cells(vintage_rows(con, get_vintage(con, "kst-2025H1-v1"))))
+        tbp = published(cells_of(vintage_rows(con, get_vintage(con, "tbp-2023-v1"))))
+        kst = published(cells_of(vintage_rows(con, get_vintage(con, "kst-2025H1-v1"))))
     finally:
         con.close()
     got = decode_sdmx_csv(c.get("/data/TBP/all?vintage=tbp-2023-v1&format=csv").text)

@@ -306,7 +306,7 @@ class Front:
         scope.setdefault("state", {})["ktstat"] = (snap, view)
         head = method == "HEAD"
         key = None
-        if _cacheable(path):
+        if _cacheable(path) and _header(scope, b"if-none-match") is None:
             key = (snap.generation, view.epoch, path, scope.get("query_string", b""), accept)
             hit = st.cache.get(key)
             if hit is not None:

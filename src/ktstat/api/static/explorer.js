@@ -317,12 +317,14 @@ function niceTicks(lo, hi, count = 5) {
   const step = [1, 2, 2.5, 5, 10].map((s) => s * mag).find((s) => s >= raw);
   const ticks = [];
   const first = Math.floor(lo / step + 1e-9), last = Math.ceil(hi / step - 1e-9);
-  for (let k = first; k <= last; k++) ticks.push(k * step);
+  for (let k = first; k <= last; k++) ticks.push(Number((k * step).toPrecision(12)));
   return ticks;
 }
 
-function axisText(value, unit) {
-  return new Intl.NumberFormat(locale(), { maximumFractionDigits: unit === "PURE_NUMB" ? 2 : 0 }).format(value);
+function axisText(value, ticks) {
+  const step = ticks.length > 1 ? ticks[1] - ticks[0] : 1;
+  const digits = Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9)));
+  return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
 }
 
 function chartSeries(doc) {
@@ -360,7 +362,7 @@ function barChart(doc, col, unit) {
   const grid = svg("g", { class: "grid" });
   for (const tk of ticks) {
     grid.append(svg("line", { x1: x(tk), x2: x(tk), y1: top - 6, y2: H - 24 }));
-    grid.append(svg("text", { x: x(tk), y: H - 8, "text-anchor": "middle", "font-size": 11 }, axisText(tk, unit)));
+    grid.append(svg("text", { x: x(tk), y: H - 8, "text-anchor": "middle", "font-size": 11 }, axisText(tk, ticks)));
   }
   root.append(grid);
   rows.forEach((r, i) => {
@@ -414,7 +416,7 @@ function lineChart(doc, cols, unit) {
   const grid = svg("g", { class: "grid" });
   for (const tk of ticks) {
     grid.append(svg("line", { x1: left, x2: W - right, y1: y(tk), y2: y(tk) }));
-    grid.append(svg("text", { x: left - 6, y: y(tk) + 4, "text-anchor": "end", "font-size": 11 }, axisText(tk, unit)));
+    grid.append(svg("text", { x: left - 6, y: y(tk) + 4, "text-anchor": "end", "font-size": 11 }, axisText(tk, ticks)));
   }
   const every = Math.ceil(cols.length / 10);
   cols.forEach((c, i) => {
@@ -443,7 +445,12 @@ function lineChart(doc, cols, unit) {
     root.append(g);
     const ly = top + 8 + k * 18;
     root.append(svg("rect", { x: W - right + 14, y: ly - 8, width: 12, height: 4, fill: colour }));
-    root.append(svg("text", { x: W - right + 32, y: ly - 2, "font-size": 11 }, truncate(r.label, 24)));
+    if (path) {
+      root.append(svg("text", { x: W - right + 32, y: ly - 2, "font-size": 11 }, truncate(r.label, 24)));
+    } else {  // every value of the item withheld or absent: named in the legend, no line
+      root.append(svg("text", { x: W - right + 32, y: ly - 2, "font-size": 11, class: "withheld", "data-item": r.item },
+        `${truncate(r.label, 18)} (${t("chart_withheld")})`));
+    }
   });
   if (note) root.append(svg("text", { x: left, y: 14, "font-size": 11, class: "withheld" }, note));
   return root;
