@@ -97,6 +97,7 @@ class Page:
         self.context = browser.new_context(accept_downloads=True, locale="en-US",
                                            viewport={"width": 1280, "height": 1000})
         self.page = self.context.new_page()
+        self.breakdown = ""
         self.requests: list[str] = []
         self.errors: list[str] = []
         self.page.on("request", lambda r: self.requests.append(r.url))
@@ -126,6 +127,11 @@ class Page:
             cells: [...tr.querySelectorAll('td')].map(td => ({
                 column: td.dataset.column, status: td.dataset.status,
                 text: td.firstChild ? td.firstChild.textContent : ''}))}))"""))
+
+    def shown_keys(self) -> list[tuple[str, str, str, str]]:
+        """(period, breakdown, item, measure) of every shown cell (``breakdown`` as last set)."""
+        return [(c["column"].split(".", 1)[0], self.breakdown, r["item"], c["column"].split(".", 1)[1])
+                for r in self.table() for c in r["cells"]]
 
     def columns(self) -> list[str]:
         return list(self.page.evaluate("() => [...document.querySelectorAll('#table thead th[data-column]')]"
@@ -159,15 +165,18 @@ def tab(browser: Any, server: Server) -> Iterator[Page]:
 # expectations -------------------------------------------------------------------------------------------------
 
 
-def shown(value: float, unit: str) -> str:
-    """A value as the page states it shows it: US$ million and percentages with one decimal, other
-    numbers with up to three (en-US grouping)."""
+USD_UNITS = {1e6: "unit_usd_million", 1e3: "unit_usd_thousand", 1.0: "unit_usd"}
+
+
+def shown(value: float, unit: str, usd: float) -> str:
+    """A value as the page states it shows it: US dollars divided by ``usd`` (the table's scale:
+    millions, thousands or dollars) with one decimal (none for dollars), percentages with one
+    decimal, other numbers with up to three (en-US grouping)."""
     if unit == "USD":
-        return f"{value / 1e6:,.1f}"
+        return f"{value / usd:,.0f}" if usd == 1 else f"{value / usd:,.1f}"
     if unit == "PC":
         return f"{value:,.1f}"
-    text = f"{value:,.3f}".rstrip("0").rstrip(".")
-    return text
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
 
 
 def unit_of(measure: str) -> str:
@@ -176,7 +185,7 @@ def unit_of(measure: str) -> str:
     return unit_measure(measure)
 
 
-def expected_cell(small: Small, vintage: str, breakdown: str, item: str, column: str) -> tuple[str, str]:
+def expected_cell(small: Small, vintage: str, breakdown: str, item: str, column: str, usd: float) -> tuple[str, str]:
     """(status, text) the page must show for a cell of the vintage."""
     period, measure = column.split(".", 1)
     got = small.rows[vintage].get((period, breakdown, item, measure))
@@ -188,16 +197,33 @@ def expected_cell(small: Small, vintage: str, breakdown: str, item: str, column:
     if status == "N":
         return status, "\u2013"
     assert value is not None
-    return status, shown(value, unit_of(measure))
+    return status, shown(value, unit_of(measure), usd)
+
+
+def usd_scale(tab: Page, small: Small, vintage: str) -> float:
+    """The table's scale for US dollars, checked against its rule (the largest that keeps the
+    largest shown value at 10 or more) and against the unit the column headers state."""
+    usd = float(tab.page.get_attribute("#table", "data-usd-scale") or "nan")
+    values = [abs(small.rows[vintage][(p, b, i, m)][0] or 0.0)
+              for (p, b, i, m) in tab.shown_keys() if unit_of(m) == "USD" and (p, b, i, m) in small.rows[vintage]]
+    most = max(values, default=0.0)
+    assert usd == next((d for d in (1e6, 1e3) if most >= 10 * d), 1.0)
+    heads = tab.page.eval_on_selector_all("#table thead th[data-column] .unit", "us => us.map(u => u.textContent)")
+    lang = tab.page.get_attribute("html", "lang") or "en"
+    if any(unit_of(c.split(".", 1)[1]) == "USD" for c in tab.columns()):
+        assert f"({STRINGS[lang][USD_UNITS[usd]]})" in heads
+    return usd
 
 
 def assert_table_is_the_vintage(tab: Page, small: Small, vintage: str, breakdown: str) -> None:
+    tab.breakdown = breakdown
+    usd = usd_scale(tab, small, vintage)
     rows = tab.table()
     items = {i for (p, b, i, m) in small.rows[vintage] if b == breakdown}
     assert {r["item"] for r in rows} == items
     for r in rows:
         for c in r["cells"]:
-            assert (c["status"], c["text"]) == expected_cell(small, vintage, breakdown, r["item"], c["column"]), \
+            assert (c["status"], c["text"]) == expected_cell(small, vintage, breakdown, r["item"], c["column"], usd), \
                 (r["item"], c["column"])
 
 
@@ -270,6 +296,8 @@ def test_downloads_carry_the_values_shown(tab: Page, api_small: Small) -> None:
     page = tab.page
     rows = tab.table()
     shown_cells = {(r["item"], c["column"]): (c["status"], c["text"]) for r in rows for c in r["cells"]}
+    tab.breakdown = "category"
+    usd = usd_scale(tab, api_small, V2)
     assert len(shown_cells) == 3 * len(rows)
 
     with page.expect_download() as got:
@@ -288,7 +316,7 @@ def test_downloads_carry_the_values_shown(tab: Page, api_small: Small) -> None:
             want_status, want_text = shown_cells[(b[0], col)]
             assert status == want_status
             if status in ("A", "P"):
-                assert shown(float(raw), unit_of(col.split(".", 1)[1])) == want_text
+                assert shown(float(raw), unit_of(col.split(".", 1)[1]), usd) == want_text
             else:
                 assert raw == ""
 
@@ -305,7 +333,7 @@ def test_downloads_carry_the_values_shown(tab: Page, api_small: Small) -> None:
             want_status, want_text = shown_cells[(str(line[0]), col)]
             assert status == want_status
             if status in ("A", "P"):
-                assert isinstance(value, int | float) and shown(value, unit_of(col.split(".", 1)[1])) == want_text
+                assert isinstance(value, int | float) and shown(value, unit_of(col.split(".", 1)[1]), usd) == want_text
             else:
                 assert value is None
 

@@ -7,9 +7,10 @@ released vintages only, so the page itself can hold nothing embargoed. Nothing c
 
 The typeface is the publications' Noto Sans CJK (:mod:`ktstat.publish.fonts`) cut to the
 characters the page can show: printable ASCII and Latin-1, general punctuation, the interface
-strings (``i18n.json`` and the page's own text), and every label of the released vintages (programmes, breakdowns, items, periods,
-measures, statuses, units; all in :func:`ktstat.api.explorer.meta`), as WOFF2 (tens of kB instead
-of 16 MB), so Korean renders the same on a machine without Korean fonts.
+strings (``i18n.json`` and the page's own text), and every label of the released vintages
+(programmes, breakdowns, items, periods, measures, statuses, units; all in
+:func:`ktstat.api.explorer.meta`), as WOFF2 (tens of kB instead of 16 MB), so Korean renders the
+same on a machine without Korean fonts.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@
  * for those endpoints, so nothing embargoed can reach the page.
  *
  * The selection lives in the address (?dataflow=&vintage=&breakdown=&period=&measure=&lang=),
- * so a view can be bookmarked and shared. Values are shown rounded (US$ million, one decimal;
- * percentages one decimal); downloads carry the API's full values.
+ * so a view can be bookmarked and shared. Values are shown rounded (US$ million, or thousand or
+ * dollars for a table of small values: usdScale; one decimal; percentages one decimal); downloads
+ * carry the API's full values.
  */
 "use strict";
 
@@ -37,6 +38,7 @@ const state = {
   measures: [],
   chartMeasure: null,
   table: null,         // last /api/table answer
+  usd: { div: 1e6, key: "unit_usd_million" },  // how US dollars are shown (usdScale)
   seq: 0,
 };
 
@@ -247,16 +249,31 @@ function locale() {
   return state.lang === "ko" ? "ko-KR" : "en-US";
 }
 
+// US dollars are shown in millions, thousands or units: the largest that keeps the table's
+// largest value at 10 or more (official tables use millions; small tables would read 0.0).
+const USD_SCALES = [[1e6, "unit_usd_million"], [1e3, "unit_usd_thousand"], [1, "unit_usd"]];
+
+function usdScale(doc) {
+  let most = 0;
+  for (const r of doc.rows) for (const c of doc.columns) {
+    const v = r.values[c.id];
+    if (c.unit === "USD" && v !== null && v !== undefined) most = Math.max(most, Math.abs(v));
+  }
+  const [div, key] = USD_SCALES.find(([d]) => most >= 10 * d) || USD_SCALES[USD_SCALES.length - 1];
+  return { div, key };
+}
+
 function unitText(unit) {
-  return unit === "USD" ? t("unit_usd_million") : unit === "PC" ? t("unit_pc") : t("unit_pure");
+  return unit === "USD" ? t(state.usd.key) : unit === "PC" ? t("unit_pc") : t("unit_pure");
 }
 
 function scaled(value, unit) {
-  return unit === "USD" ? value / 1e6 : value;
+  return unit === "USD" ? value / state.usd.div : value;
 }
 
 function formatValue(value, unit) {
-  const digits = unit === "PURE_NUMB" ? { maximumFractionDigits: 3 } : { minimumFractionDigits: 1, maximumFractionDigits: 1 };
+  const digits = unit === "PURE_NUMB" || (unit === "USD" && state.usd.div === 1)
+    ? { maximumFractionDigits: unit === "USD" ? 0 : 3 } : { minimumFractionDigits: 1, maximumFractionDigits: 1 };
   return new Intl.NumberFormat(locale(), digits).format(scaled(value, unit));
 }
 
@@ -302,6 +319,7 @@ function renderTable(doc) {
     body.append(tr);
   }
   table.replaceChildren(el("caption", { class: "visually-hidden", text: doc.breakdown.label }), el("thead", {}, head), body);
+  table.dataset.usdScale = String(state.usd.div);
   table.dataset.state = "ready";
   table.dataset.query = tableQuery(doc.lang).toString();
   $("table-title").textContent = `${label(state.flow)}: ${doc.breakdown.label}`;
@@ -506,6 +524,7 @@ async function refresh() {
     if (seq !== state.seq) return;
     showMessage("");
     state.table = doc;
+    state.usd = usdScale(doc);
     renderTable(doc);
     renderChart(doc);
   } catch (err) {
