@@ -56,14 +56,52 @@ def _release_folder(folder: Path, vintage: str, text: str) -> bytes:
 
 def build_small(tmp: Path) -> Small:
     """Compile the fixture into ``tmp/small.duckdb`` and cut the two vintages (see module doc)."""
+    return _build(tmp / "small.duckdb", FIX / "records.csv", FIX / "reporters.csv", tmp)
+
+
+def build_rich(tmp: Path, seed: int = 7) -> Small:
+    """Like :func:`build_small`, over generated records with realistic amounts: 16 reporters
+    (the fixture's industries, every size class), six items and six partners of the fixture,
+    US dollars, every month from 2023-01 to 2025-06, amounts log-normal around US$ 1 million.
+    Big enough that most cells are published and a few are confidential."""
+    import csv
+    import random
+
+    rng = random.Random(seed)
+    industries = ["58211", "26110", "70113"]
+    sizes = ["sme", "mid_sized", "large"]
+    reporters = tmp / "reporters.csv"
+    with reporters.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["reporter_id", "name", "industry", "size_class", "platform", "valid_from", "valid_to"])
+        for k in range(16):
+            w.writerow([f"R{k:02d}", f"Firm {k}", industries[k % 3], sizes[k % 3], "false", "", ""])
+    items = ["SH1", "SH3", "SI21", "SJ1", "SJ21", "SK1"]
+    partners = ["US", "JP", "VN", "GB", "DE", "CN"]
+    records = tmp / "records.csv"
+    with records.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["record_id", "reporter_id", "period", "flow", "partner", "item", "amount", "currency", "note"])
+        n = 0
+        for year in (2023, 2024, 2025):
+            for month in range(1, 13 if year < 2025 else 7):
+                for k in range(16):
+                    for _ in range(rng.randint(1, 4)):
+                        n += 1
+                        amount = round(rng.lognormvariate(13.8, 1.3), 2)
+                        w.writerow([f"g{n:06d}", f"R{k:02d}", f"{year}-{month:02d}", rng.choice("XM"),
+                                    rng.choice(partners), rng.choice(items), f"{amount:.2f}", "USD", ""])
+    return _build(tmp / "rich.duckdb", records, reporters, tmp)
+
+
+def _build(store: Path, records: Path, reporters: Path, tmp: Path) -> Small:
     from ktstat import domain as domains
     from ktstat.pipeline import compile_domain
     from ktstat.release.vintage import create_vintage, vintage_rows
     from ktstat.store import open_store
 
-    store = tmp / "small.duckdb"
     con = open_store(store)
-    compile_domain(con, "kst", FIX / "records.csv", FIX / "reporters.csv", FIX / "rates.csv")  # protected: C cells
+    compile_domain(con, "kst", records, reporters, FIX / "rates.csv")  # protected: C cells
     dom = domains.load("kst")
     made = datetime(2025, 3, 1, tzinfo=KST)
     rows = {}

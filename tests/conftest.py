@@ -25,3 +25,11 @@ def api_small(tmp_path_factory: pytest.TempPathFactory) -> object:
     from apistore import build_small
 
     return build_small(tmp_path_factory.mktemp("api"))
+
+
+@pytest.fixture(scope="session")
+def api_rich(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """An API store over generated records with realistic amounts (tests/apistore.py)."""
+    from apistore import build_rich
+
+    return build_rich(tmp_path_factory.mktemp("api-rich"))
