@@ -15,7 +15,7 @@ import pytest
 KST = timezone(timedelta(hours=9))
 FILES = ["press-release.en.html", "press-release.en.pdf", "press-release.ko.html", "press-release.ko.pdf",
          "statements.json", "indicators.csv", "indicators.parquet", "tables.xlsx", "sdmx/structure.xml",
-         "sdmx/data.csv", "sdmx/data.xml", "manifest.json"]
+         "sdmx/data.csv", "sdmx/data.xml", "fonts/regular.woff2", "fonts/bold.woff2", "manifest.json"]
 
 
 def _indicators(path: Path) -> dict[tuple[str, str, str, str, str], tuple[float | None, str]]:
@@ -58,6 +58,32 @@ def test_demo_release_folders(demo_dir: Path, folder: str) -> None:
         text = "".join(p.extract_text() for p in PdfReader(rel / f"press-release.{lang}.pdf").pages)
         head = statements["statements"][0][f"text_{lang}"]
         assert head[:20].replace(" ", "") in text.replace(" ", "").replace("\n", ""), lang
+
+
+@pytest.mark.parametrize("folder", ["tbp-2024", "kst-2025H1"])
+def test_html_press_releases_carry_their_own_typeface(demo_dir: Path, folder: str) -> None:
+    """The HTML links the release's fonts/ relatively (no file:// link to the machine that wrote
+    it), the fonts are in the manifest, and they have a glyph for every character of the text."""
+    import html as htmllib
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    rel = demo_dir / "releases" / folder
+    manifest = json.loads((rel / "manifest.json").read_text(encoding="utf-8"))
+    for weight in ("regular", "bold"):
+        assert f"fonts/{weight}.woff2" in manifest["files"]
+    cmaps = {w: {chr(c) for c in TTFont(io.BytesIO((rel / "fonts" / f"{w}.woff2").read_bytes())).getBestCmap()}
+             for w in ("regular", "bold")}
+    for lang in ("en", "ko"):
+        page = (rel / f"press-release.{lang}.html").read_text(encoding="utf-8")
+        assert "file://" not in page
+        assert re.findall(r'url\("([^"]+\.woff2)"\)', page) == ["fonts/regular.woff2", "fonts/bold.woff2"]
+        text = htmllib.unescape(re.sub(r"<[^>]+>", " ", page))
+        needed = {c for c in text if not c.isspace() and c.isprintable()}
+        for w, cmap in cmaps.items():
+            assert needed <= cmap, (lang, w, sorted(needed - cmap)[:10])
 
 
 def test_confidential_values_stay_out_of_the_release(demo_dir: Path) -> None:

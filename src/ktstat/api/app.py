@@ -90,7 +90,8 @@ INLINE_OBSERVATIONS = 5_000  # data responses up to this size are made on the ev
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf", ".csv": "text/csv; charset=utf-8",
          ".json": "application/json", ".xlsx": XLSX, ".parquet": "application/vnd.apache.parquet",
-         ".xml": "application/xml", ".txt": "text/plain; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml"}
+         ".xml": "application/xml", ".txt": "text/plain; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml",
+         ".woff2": "font/woff2"}
 
 
 def env_clock() -> Callable[[], datetime]:

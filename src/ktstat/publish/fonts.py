@@ -59,6 +59,18 @@ def korean_font_paths() -> dict[str, Path]:
     return {weight: _locate(weight) for weight in WEIGHTS}
 
 
+def font_face_css_urls(urls: Mapping[str, str], fmt: str = "woff2") -> str:
+    """``@font-face`` rules defining :data:`FONT_FAMILY` in each weight (keys of :data:`WEIGHTS`)
+    from the given URLs, e.g. relative ones to font files written beside a document."""
+    rules = []
+    for weight, url in urls.items():
+        if weight not in WEIGHTS:
+            raise ValueError(f"unknown font weight {weight!r}; expected one of {sorted(WEIGHTS)}")
+        rules.append(f'@font-face {{ font-family: "{FONT_FAMILY}"; font-style: normal; font-weight: {WEIGHTS[weight]}; '
+                     f'src: url("{url}") format("{fmt}"); }}')
+    return "\n".join(rules) + "\n"
+
+
 def font_face_css(paths: Mapping[str, Path] | None = None) -> str:
     """``@font-face`` rules defining :data:`FONT_FAMILY` in each weight, with ``file://`` URLs.
 

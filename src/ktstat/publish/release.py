@@ -7,6 +7,9 @@
   indicators table, with ``domain``);
 - ``tables.xlsx`` (English) and ``tables.ko.xlsx`` (Korean): the standard tables for people;
 - ``sdmx/``: the data structure with its code lists, and the data as SDMX-CSV and SDMX-ML;
+- ``fonts/regular.woff2``, ``fonts/bold.woff2``: the typeface of the HTML press releases, cut to
+  their characters and linked relatively, so the folder renders the same wherever it is copied
+  or served (the PDFs embed their own cut of it);
 - ``manifest.json``: the vintage (id, status, release time, code lists, batches, content
   hash), the embargo and every file with its SHA-256.
 
@@ -17,6 +20,7 @@ Before the vintage's release time every output is marked embargoed with the time
 
 from __future__ import annotations
 
+import html as htmllib
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -42,7 +46,7 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    from ktstat.publish.fonts import font_face_css
+    from ktstat.publish.fonts import WEIGHTS, font_face_css, font_face_css_urls
     from ktstat.publish.pdf import html_to_pdf
     from ktstat.publish.press import render_press_release
     from ktstat.publish.sdmx import write_sdmx
@@ -90,12 +94,20 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
         files[f"sdmx/{path.name}"] = path
 
     css = font_face_css()
+    web_css = font_face_css_urls({w: f"{FONTS_DIR}/{w}.woff2" for w in WEIGHTS})
+    pages: dict[str, str] = {}
     for lang in ("en", "ko"):
         say(f"{vintage_id}: press release ({lang})")
         html = render_press_release(dom, v, lookup, stmts, tables, lang, now, css)
+        if css not in html:
+            raise AssertionError("the press release template no longer carries the font CSS it was given")
+        pages[lang] = html.replace(css, web_css)
+        files[f"press-release.{lang}.pdf"] = html_to_pdf(html, out / f"press-release.{lang}.pdf", base_url=out)
+    say(f"{vintage_id}: fonts for the HTML press releases")
+    files.update(_write_fonts(out, set().union(*(htmllib.unescape(h) for h in pages.values()))))
+    for lang, html in pages.items():
         files[f"press-release.{lang}.html"] = out / f"press-release.{lang}.html"
         files[f"press-release.{lang}.html"].write_text(html, encoding="utf-8")
-        files[f"press-release.{lang}.pdf"] = html_to_pdf(html, out / f"press-release.{lang}.pdf", base_url=out)
 
     embargo_file = out / "EMBARGOED.txt"
     if embargoed:
@@ -114,3 +126,33 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
     files["manifest.json"] = out / "manifest.json"
     files["manifest.json"].write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return files
+
+
+FONTS_DIR = "fonts"
+"""Folder of a release holding the HTML press releases' typeface (WOFF2, one file per weight)."""
+
+# Characters kept in the release's fonts beyond the documents' own: printable ASCII, Latin-1 and
+# general punctuation, so a reader's copy-and-edit of the HTML still renders.
+_FONT_BASE = frozenset([chr(c) for c in range(0x20, 0x7F)] + [chr(c) for c in range(0xA0, 0x100)]
+                       + [chr(c) for c in range(0x2010, 0x2027)] + ["\u2212"])
+
+
+def _write_fonts(out: Path, text: set[str]) -> dict[str, Path]:
+    """Write ``out/fonts/<weight>.woff2``: the publications' typeface cut to the characters of
+    ``text`` (and :data:`_FONT_BASE`), so the HTML press releases render the same wherever the
+    release folder is copied or served (no ``file://`` links, no system fonts); returns the files
+    by release-relative name."""
+    from ktstat.publish.fonts import WEIGHTS, cut_font, korean_font_paths, visible
+
+    chars = visible(text | _FONT_BASE)
+    folder = out / FONTS_DIR
+    folder.mkdir(exist_ok=True)
+    written = {}
+    for weight, path in korean_font_paths().items():
+        if weight not in WEIGHTS:
+            continue
+        data, _kept, _has = cut_font(path, chars, flavor="woff2")
+        target = folder / f"{weight}.woff2"
+        target.write_bytes(data)
+        written[f"{FONTS_DIR}/{weight}.woff2"] = target
+    return written
