@@ -472,12 +472,16 @@ def serve(
     ] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
-    """Serve released vintages: the SDMX REST API (/data, /dataflow, ...), /releases and /api (see /docs)."""
+    """Serve released vintages: the web data explorer at /, the SDMX REST API (/data, /dataflow, ...),
+    /releases and /api (see /docs)."""
     from ktstat.api.serve import serve as run_server
 
     if not store.exists():
         _fail(f"{store}: store not found; run `ktstat demo` or give --store")
     rel = releases if releases is not None else (store.parent / "releases")
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"ktstat: serving {store}; explorer http://{shown}:{port}/ , API docs http://{shown}:{port}/docs",
+               err=True)
     run_server(store, host, port, rel if rel.is_dir() else None, workers=workers)
 
 
