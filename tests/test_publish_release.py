@@ -143,5 +143,11 @@ def test_embargo_marks_every_output_until_the_release_time(demo_dir: Path, tmp_p
         assert not (out / "EMBARGOED.txt").exists()
         assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["embargoed_until"] is None
         assert "EMBARGOED" not in (out / "press-release.en.html").read_text(encoding="utf-8")
+        # published again a month later: the same bytes, file for file (documents carry the release time)
+        again = tmp_path / "again"
+        write_release(con, v.vintage_id, again, after + timedelta(days=30))
+        first = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        second = json.loads((again / "manifest.json").read_text(encoding="utf-8"))
+        assert second["produced_at"] != first["produced_at"] and second["files"] == first["files"]
     finally:
         con.close()

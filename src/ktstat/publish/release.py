@@ -13,6 +13,10 @@
 - ``manifest.json``: the vintage (id, status, release time, code lists, batches, content
   hash), the embargo and every file with its SHA-256.
 
+Documents are dated with the vintage's release time (workbooks' creation time, SDMX messages'
+preparation time), so publishing a vintage again gives the same bytes (and the same hashes in
+the manifest) as long as it is on the same side of the release time.
+
 Before the vintage's release time every output is marked embargoed with the time it lifts
 (the HTML and PDF carry a banner, the workbooks a notice, ``statements.json`` and
 ``manifest.json`` an ``embargoed_until`` field, and the folder an ``EMBARGOED.txt``).
@@ -87,10 +91,11 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
         title = (f"{dom.label_en}, {v.period} ({v.status})" if lang == "en"
                  else f"{dom.label_ko} {v.period}({'잠정' if provisional else '확정'})")
         files[name] = write_workbook(tables, out / name, lang=lang, title=title, embargo=embargo_text,
-                                     source_note=f"vintage {v.vintage_id}, sha256 {v.content_hash}")
+                                     source_note=f"vintage {v.vintage_id}, sha256 {v.content_hash}",
+                                     created=v.release_at)
 
     say(f"{vintage_id}: SDMX")
-    for path in write_sdmx(dom, rows, out / "sdmx").values():
+    for path in write_sdmx(dom, rows, out / "sdmx", prepared=v.release_at).values():
         files[f"sdmx/{path.name}"] = path
 
     css = font_face_css()

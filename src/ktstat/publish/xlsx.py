@@ -29,6 +29,7 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -310,13 +311,15 @@ def _contents_sheet(ws: Worksheet, tables: Sequence[ReleaseTable], names: Sequen
 
 
 def write_workbook(tables: list[ReleaseTable], path: Path, lang: str = "en", title: str = "",
-                   embargo: str | None = None, source_note: str = "") -> Path:
+                   embargo: str | None = None, source_note: str = "", created: datetime | None = None) -> Path:
     """Write the release workbook of ``tables`` in ``lang`` (``en`` or ``ko``) to ``path``; returns ``path``.
 
     Layout, scaling, number formats and flags: see the module doc. ``title`` heads the contents
     sheet (a generic title when empty); ``embargo``, when given, is shown as the embargo notice
     (:func:`embargo_notice`) at the top of every sheet and in its print header; ``source_note``
-    follows the footnotes of every table and the notes on flags. The file is written to a
+    follows the footnotes of every table and the notes on flags. ``created`` (with a zone), when
+    given, is the workbook's creation and modification time and the time of every part of the
+    file, so the same tables give the same bytes (default: the time of writing). The file is written to a
     temporary file next to ``path`` and renamed, so ``path`` is either the old file or the
     complete new one. Raises ValueError for an unknown language, unit or status, or a row whose
     cells do not match the table's columns (nothing is written then)."""
@@ -332,6 +335,9 @@ def write_workbook(tables: list[ReleaseTable], path: Path, lang: str = "en", tit
     wb.properties.title = title or DEFAULT_TITLE[lang]
     wb.properties.creator = "ktstat"
     wb.properties.language = "ko-KR" if lang == "ko" else "en"
+    if created is not None:
+        utc = created.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+        wb.properties.created = wb.properties.modified = utc
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -339,9 +345,31 @@ def write_workbook(tables: list[ReleaseTable], path: Path, lang: str = "en", tit
     os.close(fd)
     try:
         wb.save(tmp)
+        if created is not None:
+            _stamp_parts(Path(tmp), created)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a published file is for everyone
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _stamp_parts(path: Path, when: datetime) -> None:
+    """Rewrite the workbook (a zip file) with every part dated ``when`` (UTC), in the same order,
+    and ``when`` as its modification time (openpyxl writes the time of saving there)."""
+    import zipfile
+
+    utc = when.astimezone(UTC)
+    stamp = utc.timetuple()[:6]
+    with zipfile.ZipFile(path) as z:
+        parts = [(info, z.read(info.filename)) for info in z.infolist()]
+    iso = utc.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    parts = [(info, re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + iso + rb"\g<2>", data)
+              if info.filename == "docProps/core.xml" else data) for info, data in parts]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts:
+            part = zipfile.ZipInfo(info.filename, date_time=stamp)
+            part.compress_type = zipfile.ZIP_DEFLATED
+            part.external_attr = info.external_attr
+            z.writestr(part, data)
