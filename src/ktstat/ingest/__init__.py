@@ -304,8 +304,8 @@ def _typed_amount(type_name: str) -> tuple[str, str] | None:
     scale = int(m.group(2))
     if scale == 0:
         return "TRY_CAST(amount_raw AS DECIMAL(24, 4))", "CASE WHEN amount_raw IS NOT NULL THEN 0 END"
-    units = f"(CAST(amount_raw * {10 ** scale} AS HUGEINT))"
-    tests = " ".join(f"WHEN {units} % {10 ** (scale - k)} = 0 THEN {k}" for k in range(scale))
+    # k significant decimals at most: the value equals itself rounded to k decimals (exact decimal rounding)
+    tests = " ".join(f"WHEN amount_raw = round(amount_raw, {k}) THEN {k}" for k in range(scale))
     return "TRY_CAST(amount_raw AS DECIMAL(24, 4))", f"CASE WHEN amount_raw IS NULL THEN NULL {tests} ELSE {scale} END"
 
 
@@ -423,31 +423,34 @@ def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: 
         [[c for c, _ in currencies], [m for _, m in currencies]],
     )
     per = PER_YEAR[domain.base_frequency]
-    # each distinct (reporter, period) once: the periods' reference dates, and the register
-    # versions valid for each reporter at each date
-    con.execute("CREATE OR REPLACE TEMP TABLE chk_keys AS SELECT DISTINCT reporter_id, period FROM stg")
+    # one pass for the distinct keys the lookups need: (period, currency), (reporter, period), (item, partner)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE chk_periods AS
-        WITH p0 AS (SELECT period, {_ref_date_sql(domain)} AS ref_date FROM (SELECT DISTINCT period FROM chk_keys)),
-        p1 AS (SELECT *, year(ref_date) * {per} + (month(ref_date) - 1) * {per} // 12 AS base_index FROM p0)
-        SELECT *, CASE WHEN base_index IS NULL THEN NULL WHEN {per} = 1 THEN CAST(base_index AS VARCHAR)
-                       ELSE CAST(base_index // {per} AS VARCHAR) || '{domain.base_frequency}'
-                            || CAST(base_index % {per} + 1 AS VARCHAR) END AS base_period
-        FROM p1 WHERE period IS NOT NULL"""
+        """CREATE OR REPLACE TEMP TABLE chk_keys AS
+        SELECT reporter_id, period, currency, item, partner, GROUPING(reporter_id, period, currency, item, partner) AS g
+        FROM stg GROUP BY GROUPING SETS ((period, currency), (reporter_id, period), (item, partner))"""
+    )
+    pc, rp, ip = 0b10011, 0b00111, 0b11100  # GROUPING() of each set: a bit per column left out, first highest
+    # per (period, currency): the reference date, base period and index, the rate, the currency's minor units
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE chk_pc AS
+        WITH p0 AS (SELECT period, currency, {_ref_date_sql(domain)} AS ref_date FROM chk_keys WHERE g = {pc}),
+        p1 AS (SELECT *, year(ref_date) * {per} + (month(ref_date) - 1) * {per} // 12 AS base_index FROM p0),
+        p2 AS (SELECT *, CASE WHEN base_index IS NULL THEN NULL WHEN {per} = 1 THEN CAST(base_index AS VARCHAR)
+                              ELSE CAST(base_index // {per} AS VARCHAR) || '{domain.base_frequency}'
+                                   || CAST(base_index % {per} + 1 AS VARCHAR) END AS base_period FROM p1)
+        SELECT p2.*, coalesce(q.per_usd, y.per_usd, CASE WHEN upper(p2.currency) = 'USD' THEN 1000000 END) AS per_usd,
+               vc.code IS NOT NULL AS currency_ok, coalesce(vc.minor_units, 4) AS minor_units
+        FROM p2
+        LEFT JOIN rates q ON q.currency = upper(p2.currency) AND q.period = p2.base_period
+        LEFT JOIN rates y ON y.currency = upper(p2.currency) AND y.period = substr(p2.base_period, 1, 4)
+        LEFT JOIN valid_currencies vc ON vc.code = upper(p2.currency)"""
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE chk_versions AS
-        WITH keys AS (SELECT DISTINCT k.reporter_id, p.ref_date FROM chk_keys k
-                      JOIN chk_periods p ON p.period = k.period WHERE p.ref_date IS NOT NULL)
-        SELECT k.reporter_id, k.ref_date, count(r.reporter_id) AS reporter_n
-        FROM keys k LEFT JOIN reporters r ON r.domain = ? AND r.reporter_id = k.reporter_id
-             AND (r.valid_from IS NULL OR r.valid_from <= k.ref_date)
-             AND (r.valid_to IS NULL OR r.valid_to >= k.ref_date)
-        GROUP BY 1, 2""",
-        [domain.id],
+        f"""CREATE OR REPLACE TEMP TABLE chk_ip AS
+        SELECT item, partner, item IN (SELECT code FROM valid_items) AS item_ok,
+               upper(partner) IN (SELECT code FROM valid_partners) AS partner_ok
+        FROM chk_keys WHERE g = {ip}"""
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE chk_known AS "
-                "SELECT reporter_id, count(*) AS n FROM reporters WHERE domain = ? GROUP BY 1", [domain.id])
     con.execute("CREATE OR REPLACE TEMP TABLE chk_prior AS SELECT DISTINCT r.record_id FROM records r "
                 "JOIN batches b USING (batch_id) WHERE r.domain = ? AND b.status = 'active'", [domain.id])
     # occurrence of each row's record id within the file (dup_k), kept for repeated ids only
@@ -460,13 +463,11 @@ def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: 
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW chk_base AS
         SELECT st.*, p.ref_date, p.base_index, p.base_period, {amt.replace("amount", "st.amount")} AS amt,
-               {decimals.replace("amount", "st.amount")} AS decimals,
-               coalesce(q.per_usd, y.per_usd, CASE WHEN upper(st.currency) = 'USD' THEN 1000000 END) AS per_usd
+               {decimals.replace("amount", "st.amount")} AS decimals, p.per_usd, p.currency_ok, p.minor_units
         FROM stg st
-        LEFT JOIN chk_periods p ON p.period = st.period
-        LEFT JOIN rates q ON q.currency = upper(st.currency) AND q.period = p.base_period
-        LEFT JOIN rates y ON y.currency = upper(st.currency) AND y.period = substr(p.base_period, 1, 4)"""
+        LEFT JOIN chk_pc p ON p.period IS NOT DISTINCT FROM st.period AND p.currency IS NOT DISTINCT FROM st.currency"""
     )
+    # per (reporter, period): register versions known and valid at the reference date, the median amount
     con.execute(
         """CREATE OR REPLACE TEMP TABLE chk_median AS
         SELECT reporter_id, median(usd_abs) AS reporter_median
@@ -474,24 +475,39 @@ def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: 
         WHERE usd_abs IS NOT NULL GROUP BY 1"""
     )
     con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE chk_rp AS
+        WITH keys AS (SELECT k.reporter_id, k.period, p.ref_date
+                      FROM (SELECT reporter_id, period FROM chk_keys WHERE g = {rp}) k
+                      LEFT JOIN (SELECT DISTINCT period, ref_date FROM chk_pc) p ON p.period = k.period),
+        versions AS (
+            SELECT k.reporter_id, k.ref_date, count(r.reporter_id) AS reporter_n
+            FROM (SELECT DISTINCT reporter_id, ref_date FROM keys WHERE ref_date IS NOT NULL) k
+            LEFT JOIN reporters r ON r.domain = ? AND r.reporter_id = k.reporter_id
+                 AND (r.valid_from IS NULL OR r.valid_from <= k.ref_date)
+                 AND (r.valid_to IS NULL OR r.valid_to >= k.ref_date)
+            GROUP BY 1, 2),
+        known AS (SELECT reporter_id, count(*) AS n FROM reporters WHERE domain = ? GROUP BY 1)
+        SELECT k.reporter_id, k.period, coalesce(kn.n, 0) AS reporter_known, coalesce(v.reporter_n, 0) AS reporter_n,
+               md.reporter_median
+        FROM keys k
+        LEFT JOIN versions v ON v.reporter_id = k.reporter_id AND v.ref_date = k.ref_date
+        LEFT JOIN known kn ON kn.reporter_id = k.reporter_id
+        LEFT JOIN chk_median md ON md.reporter_id = k.reporter_id""",
+        [domain.id, domain.id],
+    )
+    con.execute(
         f"""CREATE OR REPLACE TEMP VIEW chk AS
         SELECT b.*, coalesce(d.dup_k, 1) AS dup_k,
                {domain.first_period.index} AS first_index, {domain.last_period.index} AS last_index,
-               {today_index} AS today_index,
-               vi.code IS NOT NULL AS item_ok, vp.code IS NOT NULL AS partner_ok, vc.code IS NOT NULL AS currency_ok,
-               coalesce(vc.minor_units, 4) AS minor_units,
-               pr.record_id IS NOT NULL AS seen_before,
-               coalesce(k.n, 0) AS reporter_known, coalesce(v.reporter_n, 0) AS reporter_n,
-               abs(b.amt) * 1e6 / b.per_usd AS usd_abs, md.reporter_median
+               {today_index} AS today_index, i.item_ok, i.partner_ok,
+               pr.record_id IS NOT NULL AS seen_before, r.reporter_known, r.reporter_n,
+               abs(b.amt) * 1e6 / b.per_usd AS usd_abs, r.reporter_median
         FROM chk_base b
+        LEFT JOIN chk_rp r ON r.reporter_id IS NOT DISTINCT FROM b.reporter_id
+             AND r.period IS NOT DISTINCT FROM b.period
+        LEFT JOIN chk_ip i ON i.item IS NOT DISTINCT FROM b.item AND i.partner IS NOT DISTINCT FROM b.partner
         LEFT JOIN chk_dups d ON d.row_no = b.row_no
-        LEFT JOIN valid_items vi ON vi.code = b.item
-        LEFT JOIN valid_partners vp ON vp.code = upper(b.partner)
-        LEFT JOIN valid_currencies vc ON vc.code = upper(b.currency)
-        LEFT JOIN chk_prior pr ON pr.record_id = b.record_id
-        LEFT JOIN chk_known k ON k.reporter_id = b.reporter_id
-        LEFT JOIN chk_versions v ON v.reporter_id = b.reporter_id AND v.ref_date = b.ref_date
-        LEFT JOIN chk_median md ON md.reporter_id = b.reporter_id"""
+        LEFT JOIN chk_prior pr ON pr.record_id = b.record_id"""
     )
     checks = []
     params: list[Any] = []
