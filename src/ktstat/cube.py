@@ -10,7 +10,8 @@ cross are joined with ``+`` in the order the cross is declared.
 How (the same rows as summing each reporter's cells per period of every frequency directly,
 in fewer and smaller passes): reporters are numbered once; the reporter cells are summed per
 reporter x base period x flow x the columns a breakdown's codes depend on (one temp table per
-set of columns, shared by the breakdowns that need it); a breakdown's codes are joined to that
+set of columns, shared by the breakdowns that need it, each made from a wider one when there
+is one); a breakdown's codes are joined to that
 and summed per reporter, base period, flow and item; each coarser frequency is then summed
 from the next finer one (quarters to half-years to years), so no row is repeated per
 frequency; the cells of each level come from its per-reporter sums.
@@ -63,19 +64,27 @@ def _sources(domain: Domain, name: str) -> tuple[str, ...]:
     return tuple(sorted(cols))
 
 
-def _source_table(con: duckdb.DuckDBPyConnection, domain: Domain, cols: tuple[str, ...],
-                  made: dict[tuple[str, ...], str]) -> str:
-    """Temp table of the reporter cells summed per reporter number x base period x flow x
-    ``cols``, made once per set of columns."""
-    if cols not in made:
+def _source_tables(con: duckdb.DuckDBPyConnection, domain: Domain,
+                   needed: set[tuple[str, ...]]) -> dict[tuple[str, ...], str]:
+    """Temp tables of the reporter cells summed per reporter number x base period x flow x each
+    set of columns in ``needed``: the widest sets first, each from the narrowest table already
+    made whose columns include its own (exact integer sums in any order), else from
+    ``reporter_cells``."""
+    made: dict[tuple[str, ...], str] = {}
+    for cols in sorted(needed, key=lambda c: (-len(c), c)):
         name = f"cube_src_{len(made)}"
-        dims = "".join(f", rc.{c}" for c in cols)
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE {name} AS
-            SELECT r.rid, rc.period_index, rc.flow{dims}, sum(rc.amount_usd_micro) AS amt
-            FROM reporter_cells rc JOIN cube_rid r ON r.reporter_id = rc.reporter_id
-            WHERE rc.domain = '{domain.id}' GROUP BY ALL""")
+        supersets = [k for k in made if set(cols) <= set(k)]
+        dims = "".join(f", {c}" for c in cols)
+        if supersets:
+            src = made[min(supersets, key=len)]
+            sql = f"SELECT rid, period_index, flow{dims}, sum(amt) AS amt FROM {src} GROUP BY ALL"
+        else:
+            sql = f"""SELECT r.rid, rc.period_index, rc.flow{dims}, sum(rc.amount_usd_micro) AS amt
+                FROM reporter_cells rc JOIN cube_rid r ON r.reporter_id = rc.reporter_id
+                WHERE rc.domain = '{domain.id}' GROUP BY ALL"""
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
         made[cols] = name
-    return made[cols]
+    return made
 
 
 def _base_sql(domain: Domain, name: str, source: str) -> str:
@@ -153,10 +162,9 @@ def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
             con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_map_{finer}_{freq} AS
                 SELECT DISTINCT a.period_index AS i1, b.period_index AS i2 FROM pmap a
                 JOIN pmap b ON b.base_index = a.base_index AND b.freq = '{freq}' WHERE a.freq = '{finer}'""")
-    made: dict[tuple[str, ...], str] = {}
+    made = _source_tables(con, domain, {_sources(domain, name) for name in domain.breakdown_names()})
     for name in domain.breakdown_names():
-        source = _source_table(con, domain, _sources(domain, name), made)
-        con.execute(f"INSERT INTO cube {_breakdown_sql(domain, name, source)}")
+        con.execute(f"INSERT INTO cube {_breakdown_sql(domain, name, made[_sources(domain, name)])}")
     temps = ["cube_rid", *(f"cube_map_{g}_{f}" for f, g in levels if g is not None), *made.values()]
     for table in temps:
         con.execute(f"DROP TABLE IF EXISTS {table}")
