@@ -249,3 +249,27 @@ def test_parquet_amount_types_read_like_text(loaded, amount_type: str) -> None: 
         assert [r[:3] + r[4:] for r in a[t]] == [r[:3] + r[4:] for r in b[t]]
         assert [r[3] for r in a[t] if r[2] != "amount"] == [r[3] for r in b[t] if r[2] != "amount"]
     assert rules_a == rules_b and amounts_a == amounts_b
+
+
+def test_parquet_changed_during_ingest_is_refused(loaded, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A Parquet file is read in several passes: one that changes meanwhile is not ingested."""
+    import duckdb
+
+    import ktstat.ingest as ingest
+
+    con, dom, tmp = loaded
+    path = tmp / "r.parquet"
+    src = duckdb.connect()
+    src.execute(f"COPY (SELECT 'a' AS record_id, 'A' AS reporter_id, '2023-03' AS period, 'X' AS flow, "
+                f"'US' AS partner, 'SH1' AS item, '10.50' AS amount, 'USD' AS currency) TO '{path}' (FORMAT parquet)")
+    src.close()
+    real = ingest._file_report
+
+    def touch_then_report(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real(*args, **kwargs)
+        path.write_bytes(path.read_bytes() + b"\0")
+
+    monkeypatch.setattr(ingest, "_file_report", touch_then_report)
+    with pytest.raises(InputError, match="changed while it was being ingested"):
+        ingest_files(con, dom, [path])
+    assert con.execute("SELECT count(*) FROM records").fetchone() == (0,)

@@ -690,6 +690,8 @@ def ingest_files(
             _file_report(con, rep, batch_id, amount_sql[0])
             if not rep.reconciles:
                 raise InputError(f"{path}: rows or amounts do not reconcile; nothing was ingested")
+            if path.suffix.lower() == ".parquet" and file_sha256(path) != digest:  # read in several passes
+                raise InputError(f"{path}: the file changed while it was being ingested; nothing was ingested")
             con.execute(
                 "INSERT INTO batches VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, 'active')",
                 [
