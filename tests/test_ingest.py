@@ -196,3 +196,80 @@ def test_register_in_cp949_is_read(tmp_path: Path) -> None:
     reg.write_bytes("reporter_id,name,industry,size_class,platform\nA,한빛소프트,58211,large,false\n".encode("cp949"))
     load_reference(con, dom, reg, _write(tmp_path, "x.csv", RATES))
     assert con.execute("SELECT name FROM reporters").fetchall() == [("한빛소프트",)]
+
+
+TYPED = [  # (record_id, reporter_id, period, flow, partner, item, amount, currency, note)
+    ("t1", "A", "2023-03", "X", "US", "SH1", "10.50", "USD", None),
+    ("t2", "B", "2024-02-10", "M", "CN", "SI21", "1250", "KRW", None),
+    ("t3", "A", "2023-03", "X", "US", "SH1", "12.345", "USD", None),  # more decimals than USD has
+    ("t4", "A", "2023-03", "X", "US", "SH1", "12.345", "KWD", None),  # KWD has 3
+    ("t5", "A", "2023-03", "X", "US", "SH1", "0", "USD", None),
+    ("t6", "A", "2023-03", "X", "US", "SH1", "-7.10", "USD", "reversal"),
+    ("t7", "A", "2023-03", "X", "US", "SH1", "-7.10", "USD", None),
+    ("t1", "A", "2023-06", "X", "US", "SH1", "3.00", "USD", None),  # a repeated id
+    ("t1", "A", "2023-09", "X", "US", "SH1", "4.20", "USD", None),  # ... twice
+    (None, "A", "2023-03", "X", "US", "SH1", "5", "USD", None),
+    (None, "A", "2023-03", "X", "US", "SH1", "6", "USD", None),
+    ("t8", "A", "2023-03", "X", "US", "SH1", None, "USD", None),
+    ("t9", "A", "2023-03", "X", "US", "SH1", "99999999999.999", "KRW", None),
+]
+
+
+@pytest.mark.parametrize("amount_type", ["VARCHAR", "DECIMAL(18, 3)", "DECIMAL(20, 4)", "DOUBLE", "BIGINT"])
+def test_parquet_amount_types_read_like_text(loaded, amount_type: str) -> None:  # type: ignore[no-untyped-def]
+    """A Parquet amount column of a decimal or integer type is read by arithmetic, not from its
+    text: the records, quarantine, review flags and amounts are those of the same values as text."""
+    import duckdb
+
+    con, dom, tmp = loaded
+    rows = [r for r in TYPED if amount_type != "BIGINT" or r[6] is None or "." not in r[6]]
+    src = duckdb.connect()
+    src.execute("CREATE TABLE t (record_id VARCHAR, reporter_id VARCHAR, period VARCHAR, flow VARCHAR, "
+                "partner VARCHAR, item VARCHAR, amount VARCHAR, currency VARCHAR, note VARCHAR)")
+    src.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    text, typed = tmp / "text.parquet", tmp / "typed.parquet"
+    src.execute(f"COPY t TO '{text}' (FORMAT parquet)")
+    src.execute(f"COPY (SELECT * REPLACE (CAST(amount AS {amount_type}) AS amount) FROM t) TO '{typed}' "
+                "(FORMAT parquet)")
+    src.close()
+    results = []
+    for path in (text, typed):
+        rep = ingest_files(con, dom, [path])
+        assert rep.reconciles and rep.rows_in == len(rows)
+        batch = rep.files[0].batch_id
+        q = "SELECT * EXCLUDE (batch_id, file) FROM {} WHERE batch_id = ? ORDER BY ALL"
+        got = {t: con.execute(q.format(t), [batch]).fetchall() for t in ("records", "quarantine", "review")}
+        results.append((got, rep.files[0].amounts, rep.by_rule))
+        con.execute("UPDATE batches SET status = 'superseded' WHERE batch_id = ?", [batch])
+    (a, amounts_a, rules_a), (b, amounts_b, rules_b) = results
+    # the same rows accepted, flagged and quarantined by the same rules; the quarantine shows an
+    # amount as the typed column's text (10.500 for 10.50 in a DECIMAL(18, 3) column)
+    assert a["records"] == b["records"]
+    for t in ("quarantine", "review"):
+        assert [r[:3] + r[4:] for r in a[t]] == [r[:3] + r[4:] for r in b[t]]
+        assert [r[3] for r in a[t] if r[2] != "amount"] == [r[3] for r in b[t] if r[2] != "amount"]
+    assert rules_a == rules_b and amounts_a == amounts_b
+
+
+def test_parquet_changed_during_ingest_is_refused(loaded, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A Parquet file is read in several passes: one that changes meanwhile is not ingested."""
+    import duckdb
+
+    import ktstat.ingest as ingest
+
+    con, dom, tmp = loaded
+    path = tmp / "r.parquet"
+    src = duckdb.connect()
+    src.execute(f"COPY (SELECT 'a' AS record_id, 'A' AS reporter_id, '2023-03' AS period, 'X' AS flow, "
+                f"'US' AS partner, 'SH1' AS item, '10.50' AS amount, 'USD' AS currency) TO '{path}' (FORMAT parquet)")
+    src.close()
+    real = ingest._file_report
+
+    def touch_then_report(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real(*args, **kwargs)
+        path.write_bytes(path.read_bytes() + b"\0")
+
+    monkeypatch.setattr(ingest, "_file_report", touch_then_report)
+    with pytest.raises(InputError, match="changed while it was being ingested"):
+        ingest_files(con, dom, [path])
+    assert con.execute("SELECT count(*) FROM records").fetchone() == (0,)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ktstat.domain import Breakdown, CodeList, Domain
 from ktstat.errors import DomainError
+from ktstat.store import insert_rows
 
 if TYPE_CHECKING:
     import duckdb
@@ -53,7 +54,7 @@ def build_memberships(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
                 raise DomainError(f"{domain.id}: breakdown {b.name} must use the records' code list {base.name}")
             rows = _code_rows(b.codelist, base.leaves(), b.level)
             con.execute(f"CREATE OR REPLACE TEMP TABLE m_{b.name} (key1 VARCHAR, code VARCHAR, grp INTEGER)")
-            con.executemany(f"INSERT INTO m_{b.name} VALUES (?, ?, ?)", rows)
+            insert_rows(con, f"m_{b.name}", rows)
 
 
 def _reporter_membership(con: duckdb.DuckDBPyConnection, domain: Domain, b: Breakdown) -> None:
@@ -65,11 +66,11 @@ def _reporter_membership(con: duckdb.DuckDBPyConnection, domain: Domain, b: Brea
         rules.append((n, _pattern(r.get("industry")), _pattern(r.get("size_class")),
                       _pattern(r.get("platform")), r["code"]))
     con.execute("CREATE OR REPLACE TEMP TABLE rules_tmp (n INTEGER, ind VARCHAR, sz VARCHAR, pf VARCHAR, code VARCHAR)")
-    con.executemany("INSERT INTO rules_tmp VALUES (?, ?, ?, ?, ?)", rules)
+    insert_rows(con, "rules_tmp", rules)
     anc = [(c.code, a, b.codelist.depth(a)) for c in b.codelist.codes
            for a in _ancestors(b.codelist, c.code)]
     con.execute("CREATE OR REPLACE TEMP TABLE anc_tmp (code VARCHAR, anc VARCHAR, grp INTEGER)")
-    con.executemany("INSERT INTO anc_tmp VALUES (?, ?, ?)", anc)
+    insert_rows(con, "anc_tmp", anc)
     matched = f"""
         SELECT p.industry AS key1, p.size_class AS key2, p.platform AS key3, r.n, r.code
         FROM (SELECT DISTINCT industry, size_class, platform FROM reporter_cells WHERE domain = '{domain.id}') p

@@ -15,7 +15,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from ktstat.errors import DomainError
@@ -43,8 +43,9 @@ class CodeList:
     codes: tuple[Code, ...]
     version: str
 
-    @property
+    @cached_property
     def by_code(self) -> dict[str, Code]:
+        """The codes by code (made once; do not modify)."""
         return {c.code: c for c in self.codes}
 
     def depth(self, code: str) -> int:

@@ -25,7 +25,30 @@ from ktstat.store import count
 if TYPE_CHECKING:
     import duckdb
 
-BASE_AGGREGATION = """
+
+def _to_micro_usd(m: str, p: str) -> str:
+    """SQL: ``round(m * 10**8 / p)`` half away from zero, exactly, for integers m >= 0 and p > 0
+    (ten-thousandths of a currency unit and micro-units per US dollar give micro-dollars)."""
+    return f"({m} * 100000000 + {p} // 2) // {p}"
+
+
+def _to_micro_usd_bigint(m: str, p: str) -> str:
+    """The same as :func:`_to_micro_usd` in 64-bit integers for 0 <= m <= 9e18 and
+    1 <= p <= 9e10: with m = q * p + r, round(m * 10**8 / p) = q * 10**8 + round(r * 10**8 / p),
+    and r * 10**8 + p // 2 < p * 10**8 <= 9e18 fits (HUGEINT division is ten times slower)."""
+    mb, pb = f"CAST({m} AS BIGINT)", f"CAST({p} AS BIGINT)"
+    return f"(CAST({mb} // {pb} AS HUGEINT) * 100000000 + ({mb} % {pb} * 100000000 + {pb} // 2) // {pb})"
+
+
+# the conversion of a per-currency sum (``minor``) at its rate (``per_usd``), sign-symmetric
+TO_MICRO_USD = f"""CASE WHEN minor BETWEEN -9000000000000000000 AND 9000000000000000000
+         AND per_usd BETWEEN 1 AND 90000000000
+    THEN (CASE WHEN minor >= 0 THEN {_to_micro_usd_bigint("minor", "per_usd")}
+               ELSE -{_to_micro_usd_bigint("-minor", "per_usd")} END)
+    ELSE (CASE WHEN minor >= 0 THEN {_to_micro_usd("minor", "per_usd")}
+               ELSE -({_to_micro_usd("-minor", "per_usd")}) END) END"""
+
+BASE_AGGREGATION = f"""
 WITH active AS (
     SELECT * FROM records
     WHERE domain = ? AND batch_id IN (SELECT batch_id FROM batches WHERE status = 'active')
@@ -39,10 +62,7 @@ by_currency AS (
     GROUP BY ALL
 )
 SELECT domain, reporter_id, period, period_index, flow, item, partner, industry, size_class,
-       platform,
-       sum(CASE WHEN minor >= 0 THEN (minor * 100000000 + per_usd // 2) // per_usd
-                ELSE -((-minor * 100000000 + per_usd // 2) // per_usd) END) AS amount_usd_micro,
-       sum(n) AS records
+       platform, sum({TO_MICRO_USD}) AS amount_usd_micro, sum(n) AS records
 FROM by_currency
 GROUP BY ALL
 """

@@ -16,7 +16,7 @@ from ktstat.engine import base_aggregation, parse_engine
 from ktstat.errors import InputError
 from ktstat.indicators import build_indicators
 from ktstat.ingest import IngestReport, ingest_files
-from ktstat.store import count, open_store
+from ktstat.store import count, insert_rows, open_store
 
 if TYPE_CHECKING:
     import duckdb
@@ -51,7 +51,7 @@ def store_codelists(con: duckdb.DuckDBPyConnection, dom: domains.Domain) -> None
         for cl in dom.codelists.values()
         for c in cl.codes
     ]
-    con.executemany("INSERT INTO codelists VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    insert_rows(con, "codelists", rows)
 
 
 def compile_domain(

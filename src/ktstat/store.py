@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,22 @@ def open_store(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
     con.execute("SET preserve_insertion_order = false")
     con.execute(SCHEMA)
     return con
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Insert Python rows into ``table`` (all its columns, in order) in one statement, through
+    an Arrow table: far faster than ``executemany`` for more than a few rows."""
+    if not rows:
+        return
+    import pyarrow as pa
+
+    cols = list(zip(*rows, strict=True))
+    data = pa.table({f"c{k}": pa.array(list(c)) for k, c in enumerate(cols)})
+    con.register("ktstat_rows", data)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM ktstat_rows")
+    finally:
+        con.unregister("ktstat_rows")
 
 
 def one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> tuple[Any, ...] | None:

@@ -43,7 +43,7 @@ from ktstat.ingest.readers import (
 )
 from ktstat.ingest.rules import load_rules
 from ktstat.periods import PER_YEAR
-from ktstat.store import count, one
+from ktstat.store import count, insert_rows, one
 
 if TYPE_CHECKING:
     import duckdb
@@ -269,6 +269,44 @@ STG = (
     "CREATE OR REPLACE TEMP TABLE stg (row_no BIGINT, record_id VARCHAR, reporter_id VARCHAR, period VARCHAR, "
     "flow VARCHAR, partner VARCHAR, item VARCHAR, amount VARCHAR, currency VARCHAR, note VARCHAR)"
 )
+# The amount as DECIMAL(24, 4) (NULL unless a plain decimal number) and its significant decimals,
+# from the text; for a Parquet column of a decimal type with at most 4 decimals or of an integer
+# type (``amount_raw``), the same values by arithmetic (its text is always a plain number).
+AMT_TEXT = ("CASE WHEN regexp_full_match(amount, '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)') "
+            "THEN TRY_CAST(amount AS DECIMAL(24, 4)) END")
+DECIMALS_TEXT = "length(rtrim(regexp_extract(amount, '[.]([0-9]*)$', 1), '0'))"
+INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                 "UBIGINT", "UHUGEINT")
+
+
+def _drop_stg(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop ``stg`` (and the views over it), a temp table or view of an earlier file."""
+    for view in ("chk", "chk_base"):
+        con.execute(f"DROP VIEW IF EXISTS {view}")
+    kinds = {r[0] for r in con.execute(
+        "SELECT 'table' FROM duckdb_tables() WHERE temporary AND table_name = 'stg' "
+        "UNION ALL SELECT 'view' FROM duckdb_views() WHERE temporary AND view_name = 'stg'").fetchall()}
+    for kind in kinds:
+        con.execute(f"DROP {kind.upper()} stg")
+
+
+def _typed_amount(type_name: str) -> tuple[str, str] | None:
+    """(amt, decimals) SQL over ``amount_raw`` for a Parquet amount column of this DuckDB type
+    when its text is always a plain number with at most 4 decimals, else None."""
+    import re
+
+    t = type_name.upper()
+    if t in INTEGER_TYPES:
+        return "TRY_CAST(amount_raw AS DECIMAL(24, 4))", "CASE WHEN amount_raw IS NOT NULL THEN 0 END"
+    m = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", t)
+    if m is None or int(m.group(2)) > 4:
+        return None
+    scale = int(m.group(2))
+    if scale == 0:
+        return "TRY_CAST(amount_raw AS DECIMAL(24, 4))", "CASE WHEN amount_raw IS NOT NULL THEN 0 END"
+    # k significant decimals at most: the value equals itself rounded to k decimals (exact decimal rounding)
+    tests = " ".join(f"WHEN amount_raw = round(amount_raw, {k}) THEN {k}" for k in range(scale))
+    return "TRY_CAST(amount_raw AS DECIMAL(24, 4))", f"CASE WHEN amount_raw IS NULL THEN NULL {tests} ELSE {scale} END"
 
 
 def _stage(
@@ -280,14 +318,16 @@ def _stage(
     sheet: str | None,
     domain: Domain,
     say: Progress,
-) -> None:
-    """Fill temp table ``stg`` with the file's rows; unparseable lines go to the quarantine."""
+) -> tuple[str, str]:
+    """Make ``stg`` the file's rows (``row_no`` and the fields as trimmed text): a view over a
+    Parquet file (read where needed, never copied), else a temp table filled from the CSV or
+    Excel reader, whose unparseable lines go to the quarantine. Returns the SQL of ``amt`` and
+    ``decimals`` over ``stg`` (see :data:`AMT_TEXT`)."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(f"{path}: unsupported format {path.suffix!r}; send CSV, Parquet or Excel (.xlsx)")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty (0 bytes); send the file with its header and rows")
-    con.execute(STG)
     fields = [*RECORD_COLUMNS, *OPTIONAL_COLUMNS]
     if fmt == "parquet":
         if any(ch in str(path) for ch in "*?[{"):
@@ -300,15 +340,19 @@ def _stage(
                 f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(cols)}); "
                 "rename them or give a mapping file (--mapping, CSV 'source,target')"
             )
-        sel = ", ".join(f'trim(CAST("{renamed[c]}" AS VARCHAR))' if c in renamed else "NULL" for c in fields)
         p = str(path).replace("'", "''")
-        try:
-            con.execute(
-                f"INSERT INTO stg SELECT file_row_number + 1, {sel} FROM read_parquet('{p}', file_row_number=true)"
-            )
-        except Exception as e:  # noqa: BLE001 - a corrupt file is the user's to fix
-            raise InputError(f"{path}: cannot be read as Parquet ({str(e).splitlines()[0]}); send it again") from None
-        return
+        types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('{p}'))"
+                                 ).fetchall())
+        typed = _typed_amount(str(types.get(renamed["amount"], "")))
+        sel = ", ".join(f'trim(CAST("{renamed[c]}" AS VARCHAR)) AS {c}' if c in renamed else f"NULL::VARCHAR AS {c}"
+                        for c in fields)
+        raw = f', "{renamed["amount"]}" AS amount_raw' if typed else ""
+        _drop_stg(con)
+        con.execute(f"CREATE TEMP VIEW stg AS SELECT file_row_number + 1 AS row_no, {sel}{raw} "
+                    f"FROM read_parquet('{p}', file_row_number=true)")
+        return typed or (AMT_TEXT, DECIMALS_TEXT)
+    _drop_stg(con)
+    con.execute(STG)
     bad: list[tuple[Any, ...]] = []
 
     def on_bad(row_no: int, text: str, reason: str) -> None:
@@ -344,15 +388,26 @@ def _stage(
         con.execute(f"INSERT INTO stg SELECT row_no, {sel} FROM incoming")
         con.unregister("incoming")
     if bad:
-        con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", bad)
+        insert_rows(con, "quarantine", bad)
+    return AMT_TEXT, DECIMALS_TEXT
 
 
-def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: Path) -> None:
-    """Apply the domain's rules to ``stg``: quarantine, review flags, accepted records."""
+def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: Path, amount_sql: tuple[str, str],
+           say: Progress) -> None:
+    """Apply the domain's rules to ``stg``: quarantine, review flags, accepted records.
+
+    Set-based, in a few passes over ``stg`` and no copy of it: small lookup tables first (each
+    distinct period's reference date and base period, the register versions valid for each
+    reporter and date, the rows of duplicated record ids with their occurrence, the record ids
+    of active batches, each reporter's median amount), then view ``chk`` (every row with the
+    columns the rules read, see ``rules/records.toml``) gives the rules' failures in one pass
+    (table ``fails``, the failing rows only), and the rows without a quarantining failure go to
+    ``records`` in one ``INSERT ... SELECT``."""
     _, rules = load_rules(domain)
     now = dt.date.today()
     n = PER_YEAR[domain.base_frequency]
     today_index = now.year * n + (now.month - 1) * n // 12
+    amt, decimals = amount_sql
     con.execute(
         "CREATE OR REPLACE TEMP TABLE valid_items AS SELECT unnest(?::VARCHAR[]) AS code",
         [domain.item_codelist.leaves()],
@@ -361,58 +416,98 @@ def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: 
         "CREATE OR REPLACE TEMP TABLE valid_partners AS SELECT unnest(?::VARCHAR[]) AS code",
         [domain.partner_codelist.leaves()],
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE valid_currencies (code VARCHAR, minor_units INTEGER)")
-    con.executemany("INSERT INTO valid_currencies VALUES (?, ?)", _currencies())
-    per = PER_YEAR[domain.base_frequency]
+    currencies = _currencies()
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE chk AS
-        WITH s0 AS (SELECT *, {_ref_date_sql(domain)} AS ref_date FROM stg),
-        s AS (
-            SELECT *, year(ref_date) * {per} + (month(ref_date) - 1) * {per} // 12 AS base_index,
-                   CASE WHEN regexp_full_match(amount, '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)')
-                        THEN TRY_CAST(amount AS DECIMAL(24, 4)) END AS amt,
-                   length(rtrim(regexp_extract(amount, '[.]([0-9]*)$', 1), '0')) AS decimals,
-                   row_number() OVER (PARTITION BY record_id ORDER BY row_no) AS dup_k
-            FROM s0),
-        keys AS (SELECT DISTINCT reporter_id, ref_date FROM s WHERE ref_date IS NOT NULL),
+        "CREATE OR REPLACE TEMP TABLE valid_currencies AS SELECT unnest(?::VARCHAR[]) AS code, "
+        "unnest(?::INTEGER[]) AS minor_units",
+        [[c for c, _ in currencies], [m for _, m in currencies]],
+    )
+    per = PER_YEAR[domain.base_frequency]
+    # one pass for the distinct keys the lookups need: (period, currency), (reporter, period), (item, partner)
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE chk_keys AS
+        SELECT reporter_id, period, currency, item, partner, GROUPING(reporter_id, period, currency, item, partner) AS g
+        FROM stg GROUP BY GROUPING SETS ((period, currency), (reporter_id, period), (item, partner))"""
+    )
+    pc, rp, ip = 0b10011, 0b00111, 0b11100  # GROUPING() of each set: a bit per column left out, first highest
+    # per (period, currency): the reference date, base period and index, the rate, the currency's minor units
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE chk_pc AS
+        WITH p0 AS (SELECT period, currency, {_ref_date_sql(domain)} AS ref_date FROM chk_keys WHERE g = {pc}),
+        p1 AS (SELECT *, year(ref_date) * {per} + (month(ref_date) - 1) * {per} // 12 AS base_index FROM p0),
+        p2 AS (SELECT *, CASE WHEN base_index IS NULL THEN NULL WHEN {per} = 1 THEN CAST(base_index AS VARCHAR)
+                              ELSE CAST(base_index // {per} AS VARCHAR) || '{domain.base_frequency}'
+                                   || CAST(base_index % {per} + 1 AS VARCHAR) END AS base_period FROM p1)
+        SELECT p2.*, coalesce(q.per_usd, y.per_usd, CASE WHEN upper(p2.currency) = 'USD' THEN 1000000 END) AS per_usd,
+               vc.code IS NOT NULL AS currency_ok, coalesce(vc.minor_units, 4) AS minor_units
+        FROM p2
+        LEFT JOIN rates q ON q.currency = upper(p2.currency) AND q.period = p2.base_period
+        LEFT JOIN rates y ON y.currency = upper(p2.currency) AND y.period = substr(p2.base_period, 1, 4)
+        LEFT JOIN valid_currencies vc ON vc.code = upper(p2.currency)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE chk_ip AS
+        SELECT item, partner, item IN (SELECT code FROM valid_items) AS item_ok,
+               upper(partner) IN (SELECT code FROM valid_partners) AS partner_ok
+        FROM chk_keys WHERE g = {ip}"""
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE chk_prior AS SELECT DISTINCT r.record_id FROM records r "
+                "JOIN batches b USING (batch_id) WHERE r.domain = ? AND b.status = 'active'", [domain.id])
+    # occurrence of each row's record id within the file (dup_k), kept for repeated ids only
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE chk_dups AS
+        SELECT s.row_no, row_number() OVER (PARTITION BY s.record_id ORDER BY s.row_no) AS dup_k
+        FROM stg s SEMI JOIN (SELECT record_id FROM stg GROUP BY record_id HAVING count(*) > 1) d
+             ON s.record_id IS NOT DISTINCT FROM d.record_id"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW chk_base AS
+        SELECT st.*, p.ref_date, p.base_index, p.base_period, {amt.replace("amount", "st.amount")} AS amt,
+               {decimals.replace("amount", "st.amount")} AS decimals, p.per_usd, p.currency_ok, p.minor_units
+        FROM stg st
+        LEFT JOIN chk_pc p ON p.period IS NOT DISTINCT FROM st.period AND p.currency IS NOT DISTINCT FROM st.currency"""
+    )
+    # per (reporter, period): register versions known and valid at the reference date, the median amount
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE chk_median AS
+        SELECT reporter_id, median(usd_abs) AS reporter_median
+        FROM (SELECT reporter_id, abs(amt) * 1e6 / per_usd AS usd_abs FROM chk_base)
+        WHERE usd_abs IS NOT NULL GROUP BY 1"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE chk_rp AS
+        WITH keys AS (SELECT k.reporter_id, k.period, p.ref_date
+                      FROM (SELECT reporter_id, period FROM chk_keys WHERE g = {rp}) k
+                      LEFT JOIN (SELECT DISTINCT period, ref_date FROM chk_pc) p ON p.period = k.period),
         versions AS (
             SELECT k.reporter_id, k.ref_date, count(r.reporter_id) AS reporter_n
-            FROM keys k LEFT JOIN reporters r ON r.domain = ? AND r.reporter_id = k.reporter_id
+            FROM (SELECT DISTINCT reporter_id, ref_date FROM keys WHERE ref_date IS NOT NULL) k
+            LEFT JOIN reporters r ON r.domain = ? AND r.reporter_id = k.reporter_id
                  AND (r.valid_from IS NULL OR r.valid_from <= k.ref_date)
                  AND (r.valid_to IS NULL OR r.valid_to >= k.ref_date)
             GROUP BY 1, 2),
-        known AS (SELECT reporter_id, count(*) AS n FROM reporters WHERE domain = ? GROUP BY 1),
-        prior AS (SELECT DISTINCT r.record_id FROM records r JOIN batches b USING (batch_id)
-                  WHERE r.domain = ? AND b.status = 'active'),
-        u AS (
-            SELECT s.*,
-                CASE WHEN s.base_index IS NULL THEN NULL WHEN {per} = 1 THEN CAST(s.base_index AS VARCHAR)
-                     ELSE CAST(s.base_index // {per} AS VARCHAR) || '{domain.base_frequency}'
-                          || CAST(s.base_index % {per} + 1 AS VARCHAR) END AS base_period,
-                {domain.first_period.index} AS first_index, {domain.last_period.index} AS last_index,
-                {today_index} AS today_index,
-                vi.code IS NOT NULL AS item_ok, vp.code IS NOT NULL AS partner_ok, vc.code IS NOT NULL AS currency_ok,
-                coalesce(vc.minor_units, 4) AS minor_units,
-                pr.record_id IS NOT NULL AS seen_before,
-                coalesce(k.n, 0) AS reporter_known, coalesce(v.reporter_n, 0) AS reporter_n
-            FROM s
-            LEFT JOIN valid_items vi ON vi.code = s.item
-            LEFT JOIN valid_partners vp ON vp.code = upper(s.partner)
-            LEFT JOIN valid_currencies vc ON vc.code = upper(s.currency)
-            LEFT JOIN prior pr ON pr.record_id = s.record_id
-            LEFT JOIN known k ON k.reporter_id = s.reporter_id
-            LEFT JOIN versions v ON v.reporter_id = s.reporter_id AND v.ref_date = s.ref_date),
-        w AS (
-            SELECT u.*, coalesce(q.per_usd, y.per_usd, CASE WHEN upper(u.currency) = 'USD' THEN 1000000 END) AS per_usd
-            FROM u
-            LEFT JOIN rates q ON q.currency = upper(u.currency) AND q.period = u.base_period
-            LEFT JOIN rates y ON y.currency = upper(u.currency) AND y.period = substr(u.base_period, 1, 4))
-        SELECT *, abs(amt) * 1e6 / per_usd AS usd_abs FROM w""",
-        [domain.id, domain.id, domain.id],
+        known AS (SELECT reporter_id, count(*) AS n FROM reporters WHERE domain = ? GROUP BY 1)
+        SELECT k.reporter_id, k.period, coalesce(kn.n, 0) AS reporter_known, coalesce(v.reporter_n, 0) AS reporter_n,
+               md.reporter_median
+        FROM keys k
+        LEFT JOIN versions v ON v.reporter_id = k.reporter_id AND v.ref_date = k.ref_date
+        LEFT JOIN known kn ON kn.reporter_id = k.reporter_id
+        LEFT JOIN chk_median md ON md.reporter_id = k.reporter_id""",
+        [domain.id, domain.id],
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE chk_median AS
-        SELECT reporter_id, median(usd_abs) AS reporter_median FROM chk WHERE usd_abs IS NOT NULL GROUP BY 1"""
+        f"""CREATE OR REPLACE TEMP VIEW chk AS
+        SELECT b.*, coalesce(d.dup_k, 1) AS dup_k,
+               {domain.first_period.index} AS first_index, {domain.last_period.index} AS last_index,
+               {today_index} AS today_index, i.item_ok, i.partner_ok,
+               pr.record_id IS NOT NULL AS seen_before, r.reporter_known, r.reporter_n,
+               abs(b.amt) * 1e6 / b.per_usd AS usd_abs, r.reporter_median
+        FROM chk_base b
+        LEFT JOIN chk_rp r ON r.reporter_id IS NOT DISTINCT FROM b.reporter_id
+             AND r.period IS NOT DISTINCT FROM b.period
+        LEFT JOIN chk_ip i ON i.item IS NOT DISTINCT FROM b.item AND i.partner IS NOT DISTINCT FROM b.partner
+        LEFT JOIN chk_dups d ON d.row_no = b.row_no
+        LEFT JOIN chk_prior pr ON pr.record_id = b.record_id"""
     )
     checks = []
     params: list[Any] = []
@@ -423,11 +518,14 @@ def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: 
             "rule := ?::VARCHAR, message := ?::VARCHAR, severity := ?::VARCHAR) END"
         )
         params += [r.field, r.name, r.message, r.severity]
+    # the rows breaking some rule are found first (plain conditions); only they get their list
+    broken = " OR ".join(f"coalesce(({r.when}), false)" for r in rules) or "false"
     try:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE fails AS
-            SELECT row_no, record_id, unnest(list_filter([{", ".join(checks)}], lambda x: x IS NOT NULL)) AS f
-            FROM chk LEFT JOIN chk_median USING (reporter_id)""",
+            SELECT row_no, record_id, reporter_id, period, flow, partner, item, amount, currency, note, amt,
+                   unnest(list_filter([{", ".join(checks)}], lambda x: x IS NOT NULL)) AS f
+            FROM (SELECT * FROM chk WHERE {broken})""",
             params,
         )
     except Exception as e:  # noqa: BLE001 - a broken rule is the rules file's fault
@@ -440,26 +538,53 @@ def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: 
         )
     con.execute(
         """INSERT INTO quarantined_rows
-        SELECT ?, ?, ?, row_no, record_id, reporter_id, period, flow, partner, item, amount, currency, note, NULL
-        FROM stg WHERE row_no IN (SELECT row_no FROM quarantine WHERE batch_id = ?)""",
-        [domain.id, batch_id, str(path), batch_id],
+        SELECT DISTINCT ?, ?, ?, row_no, record_id, reporter_id, period, flow, partner, item, amount, currency, note,
+               NULL
+        FROM fails WHERE f.severity = 'quarantine'""",
+        [domain.id, batch_id, str(path)],
     )
     con.execute(
         """INSERT INTO quarantined_rows (domain, batch_id, file, row_no, line)
         SELECT domain, batch_id, file, row_no, value FROM quarantine WHERE batch_id = ? AND rule = 'csv_syntax'""",
         [batch_id],
     )
+    say(f"{domain.id}: storing the accepted records of {path.name}")
     con.execute(
         """INSERT INTO records
         SELECT ?, ?, ?, c.row_no, c.record_id, c.reporter_id, c.base_period, c.base_index, c.ref_date,
                upper(c.flow), upper(c.partner), c.item, upper(c.currency), CAST(c.amt * 10000 AS HUGEINT), c.per_usd,
                c.note
-        FROM chk c ANTI JOIN (SELECT row_no FROM quarantine WHERE batch_id = ?) q ON c.row_no = q.row_no""",
+        FROM chk_base c ANTI JOIN (SELECT row_no FROM quarantine WHERE batch_id = ?) q ON c.row_no = q.row_no""",
         [domain.id, batch_id, str(path), batch_id],
     )
 
 
-def _file_report(con: duckdb.DuckDBPyConnection, rep: FileReport, batch_id: int) -> None:
+def _check_file(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: Path,
+                amount_sql: tuple[str, str], say: Progress) -> None:
+    """:func:`_check`; a Parquet file is read during it, so a file whose data (not only its
+    header) cannot be read is reported as such."""
+    import duckdb
+
+    if path.suffix.lower() != ".parquet":
+        _check(con, domain, batch_id, path, amount_sql, say)
+        return
+    try:
+        _check(con, domain, batch_id, path, amount_sql, say)
+    except duckdb.Error as e:
+        raise InputError(f"{path}: cannot be read as Parquet ({str(e).splitlines()[0]}); send it again") from None
+
+
+def _units(minor: int) -> Decimal:
+    """Ten-thousandths of a currency unit as an exact Decimal with 4 decimals (as DuckDB gives a
+    DECIMAL(38, 4))."""
+    sign = "-" if minor < 0 else ""
+    whole, frac = divmod(abs(minor), 10000)
+    return Decimal(f"{sign}{whole}.{frac:04d}")
+
+
+def _file_report(con: duckdb.DuckDBPyConnection, rep: FileReport, batch_id: int, amt: str) -> None:
+    """Count the file's rows and amounts three ways, each from its own source: all rows read
+    (``stg``), the accepted rows as stored (``records``) and the quarantined rows (``fails``)."""
     bad_lines = count(
         con, "SELECT count(DISTINCT row_no) FROM quarantine WHERE batch_id = ? AND rule = 'csv_syntax'", [batch_id]
     )
@@ -473,20 +598,26 @@ def _file_report(con: duckdb.DuckDBPyConnection, rep: FileReport, batch_id: int)
             [batch_id],
         ).fetchall()
     )
-    rows = con.execute(
-        """SELECT upper(c.currency) AS cur, sum(c.amt) AS amount_in,
-                  coalesce(sum(c.amt) FILTER (WHERE q.row_no IS NULL), 0) AS amount_accepted,
-                  coalesce(sum(c.amt) FILTER (WHERE q.row_no IS NOT NULL), 0) AS amount_quarantined
-        FROM chk c LEFT JOIN (SELECT DISTINCT row_no FROM quarantine WHERE batch_id = ?) q ON q.row_no = c.row_no
-        WHERE c.amt IS NOT NULL GROUP BY 1 ORDER BY 1""",
+    amounts_in = dict(con.execute(
+        f"SELECT upper(currency), sum(a) FROM (SELECT currency, {amt} AS a FROM stg) WHERE a IS NOT NULL GROUP BY 1"
+    ).fetchall())
+    accepted = dict(con.execute(
+        "SELECT currency, sum(amount_minor) FROM records WHERE batch_id = ? AND amount_minor IS NOT NULL GROUP BY 1",
         [batch_id],
-    ).fetchall()
-    rep.amounts = {cur: {"in": Decimal(a), "accepted": Decimal(b), "quarantined": Decimal(c)} for cur, a, b, c in rows}
-    stored = count(con, "SELECT count(*) FROM records WHERE batch_id = ?", [batch_id])
-    accepted_money = one(con, "SELECT coalesce(sum(amount_minor), 0) FROM records WHERE batch_id = ?", [batch_id])
-    want = sum((a["accepted"] for a in rep.amounts.values()), Decimal(0)) * 10000
-    if stored != rep.accepted or accepted_money is None or Decimal(accepted_money[0]) != want:
-        raise InputError(f"{rep.file}: stored records do not match the accepted rows; nothing was ingested")
+    ).fetchall())
+    quarantined = dict(con.execute(
+        """SELECT upper(currency), sum(amt) FROM (SELECT DISTINCT row_no, currency, amt FROM fails
+                                                  WHERE f.severity = 'quarantine')
+        WHERE amt IS NOT NULL GROUP BY 1"""
+    ).fetchall())
+    zero = Decimal("0.0000")
+    keys = sorted({*amounts_in, *accepted, *quarantined}, key=lambda k: (k is None, k or ""))
+    rep.amounts = {
+        cur: {"in": Decimal(amounts_in.get(cur, zero)),
+              "accepted": _units(int(accepted[cur])) if cur in accepted else zero,
+              "quarantined": Decimal(quarantined.get(cur, zero))}
+        for cur in keys
+    }
 
 
 def ingest_files(
@@ -553,12 +684,14 @@ def ingest_files(
                 continue
             batch_id = int(one(con, "SELECT nextval('batch_ids')")[0])  # type: ignore[index]
             rep.batch_id = batch_id
-            _stage(con, path, batch_id, maps, encoding, sheet, domain, say)
+            amount_sql = _stage(con, path, batch_id, maps, encoding, sheet, domain, say)
             say(f"{domain.id}: validating {path.name}")
-            _check(con, domain, batch_id, path)
-            _file_report(con, rep, batch_id)
+            _check_file(con, domain, batch_id, path, amount_sql, say)
+            _file_report(con, rep, batch_id, amount_sql[0])
             if not rep.reconciles:
                 raise InputError(f"{path}: rows or amounts do not reconcile; nothing was ingested")
+            if path.suffix.lower() == ".parquet" and file_sha256(path) != digest:  # read in several passes
+                raise InputError(f"{path}: the file changed while it was being ingested; nothing was ingested")
             con.execute(
                 "INSERT INTO batches VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, 'active')",
                 [

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from ktstat.domain import Domain
 from ktstat.indicators import RANK, measure_names, split_measure
 from ktstat.periods import PER_YEAR
+from ktstat.store import insert_rows
 
 if TYPE_CHECKING:
     import duckdb
@@ -28,10 +29,10 @@ def apply_to_indicators(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
     """Withhold indicators of suppressed cells (table ``disclosure``); returns rows withheld."""
     periods = [(str(p), p.freq, p.index) for f in domain.frequencies for p in domain.periods(f)]
     con.execute("CREATE OR REPLACE TEMP TABLE sdc_per (period VARCHAR, freq VARCHAR, pidx INTEGER)")
-    con.executemany("INSERT INTO sdc_per VALUES (?, ?, ?)", periods)
+    insert_rows(con, "sdc_per", periods)
     mdefs = {(m, *split_measure(m)) for f in domain.frequencies for m in measure_names(f)}
     con.execute("CREATE OR REPLACE TEMP TABLE sdc_mdef (measure VARCHAR, base VARCHAR, kind VARCHAR, yoy BOOLEAN)")
-    con.executemany("INSERT INTO sdc_mdef VALUES (?, ?, ?, ?)", sorted(mdefs))
+    insert_rows(con, "sdc_mdef", sorted(mdefs))
     con.execute(
         """CREATE OR REPLACE TEMP TABLE sdc_flag AS
         SELECT p.freq, p.pidx, d.breakdown, d.item, bool_or(d.flow = 'X') AS xc, bool_or(d.flow = 'M') AS mc

@@ -22,6 +22,7 @@ from ktstat.sdc.audit import Interval, components, intervals
 from ktstat.sdc.linear import Table, build_tables
 from ktstat.sdc.lp import WitnessFinder
 from ktstat.sdc.primary import primary_cells
+from ktstat.store import insert_rows
 
 if TYPE_CHECKING:
     import duckdb
@@ -189,8 +190,7 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
         "CREATE OR REPLACE TEMP TABLE sdc_secondary (freq VARCHAR, period VARCHAR, breakdown VARCHAR, "
         "item VARCHAR, flow VARCHAR)"
     )
-    if second:
-        con.executemany("INSERT INTO sdc_secondary VALUES (?, ?, ?, ?, ?)", second)
+    insert_rows(con, "sdc_secondary", second)
     con.execute("DELETE FROM disclosure WHERE domain = ?", [domain.id])
     con.execute(
         """INSERT INTO disclosure
@@ -199,8 +199,7 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
         FROM sdc_cells c LEFT JOIN sdc_secondary s USING (freq, period, breakdown, item, flow)"""
     )
     con.execute("DELETE FROM disclosure_audit WHERE domain = ?", [domain.id])
-    if audit_rows:
-        con.executemany("INSERT INTO disclosure_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", audit_rows)
+    insert_rows(con, "disclosure_audit", audit_rows)
     result.primary = dict(
         con.execute(
             "SELECT rule, count(*) FROM disclosure WHERE domain = ? AND rule NOT IN ('', 'secondary') GROUP BY 1",
