@@ -132,6 +132,17 @@ def test_korean_trend_chart_draws_every_label_with_the_project_font() -> None:
         assert im.size == (1050, 510)
 
 
+def test_balance_key_has_the_colour_of_the_bars() -> None:
+    from ktstat.publish.charts import COLOURS, balance_keys
+
+    nan = float("nan")
+    assert balance_keys([-3.0, -1.0, nan], "ko") == [(COLOURS["negative"], "수지")]
+    assert balance_keys([2.0, 0.0], "en") == [(COLOURS["positive"], "Balance")]
+    assert balance_keys([2.0, -1.0], "en") == [(COLOURS["positive"], "Balance (surplus)"),
+                                              (COLOURS["negative"], "Balance (deficit)")]
+    assert COLOURS["positive"] != COLOURS["negative"]
+
+
 def test_missing_glyph_check_can_fail() -> None:
     """The check above catches tofu: a character our font lacks makes matplotlib warn."""
     with pytest.raises(AssertionError, match="missing"):

@@ -32,9 +32,10 @@ if TYPE_CHECKING:
 LANGS = ("en", "ko")
 
 WORDS: dict[str, dict[str, str]] = {
-    "en": {"exports": "Exports", "imports": "Imports", "balance": "Balance",
-           "c_note": "C: confidential, not published"},
-    "ko": {"exports": "수출", "imports": "수입", "balance": "수지", "c_note": "C: 비밀보호 (공표 제외)"},
+    "en": {"exports": "Exports", "imports": "Imports", "balance": "Balance", "surplus": "Balance (surplus)",
+           "deficit": "Balance (deficit)", "c_note": "C: confidential, not published"},
+    "ko": {"exports": "수출", "imports": "수입", "balance": "수지", "surplus": "수지(흑자)", "deficit": "수지(적자)",
+           "c_note": "C: 비밀보호 (공표 제외)"},
 }
 
 COLOURS = {
@@ -187,6 +188,17 @@ def _note_confidential(fig: Figure, lang: str) -> None:
     fig.supxlabel(WORDS[lang]["c_note"], x=0.01, ha="left", fontsize=7, color=COLOURS["axis"])
 
 
+def balance_keys(balance: list[float], lang: str) -> list[tuple[str, str]]:
+    """The legend keys of the balance bars, (colour, label): one key in the bars' colour when every
+    shown bar has one sign, else a key for surplus and one for deficit (NaN: hidden, not drawn)."""
+    w = WORDS[lang]
+    shown = [b for b in balance if not math.isnan(b)]
+    if any(b >= 0 for b in shown) and any(b < 0 for b in shown):
+        return [(COLOURS["positive"], w["surplus"]), (COLOURS["negative"], w["deficit"])]
+    sign = "negative" if shown and shown[0] < 0 else "positive"
+    return [(COLOURS[sign], w["balance"])]
+
+
 def trend_chart(periods: list[str], exports: list[float | None], imports: list[float | None],
                 balance: list[float | None], lang: str, unit_label: str, title: str,
                 png: Path | None = None, dpi: int = 150) -> str:
@@ -230,9 +242,11 @@ def trend_chart(periods: list[str], exports: list[float | None], imports: list[f
         _style(ax, unit_label, "y")
         # the legend sits in a row of its own between the title and the plot, over no data
         ax.set_title(title, loc="left", fontweight="bold", fontsize=10.5, pad=20)
-        handles = [ax.lines[0], ax.lines[1], Patch(facecolor=COLOURS["positive"])]
-        ax.legend(handles, [w["exports"], w["imports"], w["balance"]], loc="lower left", bbox_to_anchor=(0.0, 1.0),
-                  ncols=3, frameon=False, fontsize=8, borderaxespad=0.1, borderpad=0.1)
+        keys = balance_keys(bal, lang)
+        handles: list[Any] = [ax.lines[0], ax.lines[1], *(Patch(facecolor=colour) for colour, _ in keys)]
+        labels = [w["exports"], w["imports"], *(label for _, label in keys)]
+        ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.0),
+                  ncols=len(labels), frameon=False, fontsize=8, borderaxespad=0.1, borderpad=0.1)
         if any(math.isnan(v) for v in ex + im + bal):
             _note_confidential(fig, lang)
         return _render(fig, png, dpi)
