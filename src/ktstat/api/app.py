@@ -703,21 +703,25 @@ def create_app(
     async def static(request: Request, name: Annotated[str, PathParam(max_length=64)]) -> Response:
         return asset_response(request, page.static_file(name))
 
-    font_chars: dict[int, frozenset[str]] = {}
+    font_chars: dict[tuple[int, int], frozenset[str]] = {}
 
-    def label_texts(view: View) -> frozenset[str]:
-        got = font_chars.get(view.epoch)
+    def label_texts(snap: Snapshot, view: View) -> frozenset[str]:
+        """The characters of every label of what is released (one entry per store generation and epoch)."""
+        key = (snap.generation, view.epoch)
+        got = font_chars.get(key)
         if got is None:
             texts = [explorer.meta(view).decode("utf-8")]
             texts += [explorer.meta(view, vintage=v).decode("utf-8") for v in view.released]
-            got = font_chars[view.epoch] = page.font_chars(texts)
+            got = page.font_chars(texts)
+            font_chars.clear()
+            font_chars[key] = got
         return got
 
     @app.get("/static/fonts/{weight}.woff2", summary="The explorer's typeface, cut to the characters it shows",
              tags=["Explorer"], response_class=Response, responses={**_ok(page.WOFF2), **_errors(404)})
     def font(request: Request, weight: Annotated[str, PathParam(max_length=16)]) -> Response:
-        _snap, view = ctx(request)
-        return asset_response(request, page.web_font(weight, label_texts(view)))
+        snap, view = ctx(request)
+        return asset_response(request, page.web_font(weight, label_texts(snap, view)))
 
     def openapi() -> dict[str, Any]:
         """The OpenAPI document without FastAPI's 422 answers: invalid parameters get a 400 SDMX error."""
