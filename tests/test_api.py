@@ -437,7 +437,11 @@ def test_explorer_page_static_files_and_font(client: TestClient, clock: Clock) -
     assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
     code = js.text.replace('"http://www.w3.org/2000/svg"', "")  # the SVG namespace is a name, not a fetch
     assert "http://" not in code and "https://" not in code and "//" + "cdn" not in code  # nothing from elsewhere
-    assert client.get("/static/explorer.js", headers={"If-None-Match": js.headers["etag"]}).status_code == 304
+    etag = js.headers["etag"]
+    for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        assert client.get("/static/explorer.js", headers={"If-None-Match": header}).status_code == 304, header
+    assert client.get("/static/explorer.js", headers={"If-None-Match": '"other"'}).status_code == 200
+    assert page.headers["vary"] == "Accept"
     assert_error(client.get("/static/secrets.txt"), 404, 100)
     assert_error(client.get("/static/fonts/italic.woff2"), 404, 100)
     meta = client.get("/api/meta").text + client.get(f"/api/meta?vintage={V1}").text

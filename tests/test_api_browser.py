@@ -243,7 +243,7 @@ def test_page_loads_offline_with_the_latest_release(tab: Page, api_rich: Small, 
     assert_table_is_the_vintage(tab, api_rich, V2, "category")
     assert {"A", "P"} <= {c["status"] for r in tab.table() for c in r["cells"]}  # earlier periods final
     chart = tab.chart()
-    assert chart["kind"] == "lines" and chart["measure"] == "exports"
+    assert chart["kind"] == "lines" and chart["measure"] == "exports" and chart["marks"]
     for mark in chart["marks"]:
         value, status = api_rich.rows[V2][(mark["period"], "category", mark["item"], "exports")]
         assert status in ("A", "P") and mark["value"] == value
@@ -266,7 +266,7 @@ def test_a_selection_changes_the_table_and_the_chart(tab: Page, api_rich: Small)
     tab.changed(lambda: page.uncheck("#periods input[value='2024H1']"))
     assert tab.columns() == ["2025H1.exports", "2025H1.imports", "2025H1.balance"]
     chart = tab.chart()
-    assert chart["kind"] == "bars"
+    assert chart["kind"] == "bars" and chart["marks"]
     for mark in chart["marks"]:
         assert mark["value"] == api_rich.rows[V2][("2025H1", "region", mark["item"], "exports")][0]
     for item in chart["withheld"]:
@@ -286,7 +286,11 @@ def test_a_selection_changes_the_table_and_the_chart(tab: Page, api_rich: Small)
     assert "x" in {c["text"] for r in tab.table() for c in r["cells"] if c["status"] == "C"}  # confidential: x
     tab.changed(lambda: page.check("#frequency input[value='A']"))
     assert [c.split(".")[0] for c in tab.columns()] == ["2023"] * 4 + ["2024"] * 4  # the last two years
-    assert "breakdown=category%2Bregion" in page.url and "period=2024" in page.url
+    from urllib.parse import parse_qs, urlsplit
+
+    address = parse_qs(urlsplit(page.url).query)
+    assert address["breakdown"] == ["category+region"] and address["period"] == ["2023", "2024"]
+    assert address["freq"] == ["A"]
     tab.shot("03-cross-annual")
 
 
@@ -375,6 +379,21 @@ def test_an_address_restores_its_view_and_an_earlier_vintage(tab: Page, api_rich
     # an earlier vintage offers only its own periods
     periods = page.eval_on_selector_all("#periods input", "is => is.map(i => i.value)")
     assert "2025H1" not in periods and "2024H2" in periods
+
+
+def test_an_address_of_annual_periods_restores_the_annual_view(tab: Page, api_rich: Small) -> None:
+    """The release is half-yearly; an address with years (and no freq) still means years."""
+    tab.open("?dataflow=KST&breakdown=category&period=2023&period=2024&measure=exports")
+    page = tab.page
+    assert page.is_checked("#frequency input[value='A']")
+    assert tab.columns() == ["2023.exports", "2024.exports"]
+    assert_table_is_the_vintage(tab, api_rich, V2, "category")
+    # the address it writes back says so, and opens the same view
+    assert "freq=A" in page.url
+    url = page.url
+    tab.page.goto(url)
+    tab.ready()
+    assert tab.columns() == ["2023.exports", "2024.exports"]
 
 
 def test_the_press_release_is_linked(tab: Page, api_rich: Small, server: Server) -> None:

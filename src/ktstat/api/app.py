@@ -677,9 +677,12 @@ def create_app(
                           "/codelist/KTSTAT/all/latest", "/releases", "/api/meta", "/api/table", "/openapi.json",
                           "/docs"]})
 
-    def asset_response(request: Request, asset: page.Asset, cache: str = "no-cache") -> Response:
+    def asset_response(request: Request, asset: page.Asset, cache: str = "no-cache",
+                       vary: str | None = None) -> Response:
         headers = {"ETag": asset.etag, "Cache-Control": cache}
-        if request.headers.get("if-none-match") == asset.etag:
+        if vary:
+            headers["Vary"] = vary
+        if page.etag_matches(request.headers.get("if-none-match"), asset.etag):
             return Response(status_code=304, headers=headers)
         return Response(asset.body, media_type=asset.media, headers=headers)
 
@@ -689,8 +692,8 @@ def create_app(
         _snap, view = ctx(request)
         accept = request.headers.get("accept", "")
         if "application/json" in accept and "text/html" not in accept:
-            return json_response(about(view))
-        return asset_response(request, page.page())
+            return json_response(about(view), {"Vary": "Accept"})
+        return asset_response(request, page.page(), vary="Accept")
 
     @app.get("/api", summary="What this API offers", tags=["About"], response_class=Response,
              responses={**_ok("application/json")})

@@ -67,6 +67,16 @@ def static_file(name: str) -> Asset:
     return got
 
 
+def etag_matches(header: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header matches ``etag``: ``*``, or any entry of its list,
+    weak (``W/``) or strong, compared by the quoted tag (the weak comparison of RFC 9110)."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    return any(part.strip().removeprefix("W/") == etag for part in header.split(","))
+
+
 def page() -> Asset:
     """The explorer page (``static/explorer.html``)."""
     return static_file("explorer.html")
@@ -103,4 +113,5 @@ def web_font(weight: str, chars: frozenset[str]) -> Asset:
         return got
 
 
-__all__ = ["FONT_WEIGHTS", "STATIC_MEDIA", "Asset", "font_chars", "page", "static_file", "web_font"]
+__all__ = ["FONT_WEIGHTS", "STATIC_MEDIA", "Asset", "etag_matches", "font_chars", "page", "static_file",
+           "web_font"]

@@ -39,7 +39,8 @@ const state = {
   chartMeasure: null,
   table: null,         // last /api/table answer
   usd: { div: 1e6, key: "unit_usd_million" },  // how US dollars are shown (usdScale)
-  seq: 0,
+  seq: 0,             // refresh() calls: only the latest one's table is drawn
+  flowCalls: 0,       // useFlow() calls: only the latest one's programme and release apply
 };
 
 const $ = (id) => document.getElementById(id);
@@ -157,6 +158,8 @@ function applyDefaults(keep) {
     state.breakdown = names.find((n) => n !== "total" && !n.includes("+")) || names[0];
   }
   const freqs = flow.frequencies.map((f) => f.id);
+  const asked = keep.freq || (keep.periods && keep.periods.length ? freqOf(keep.periods[0]) : null);
+  if (asked && freqs.includes(asked)) state.freq = asked;
   if (!freqs.includes(state.freq)) {
     const own = freqOf(flow.vintage.period);
     state.freq = freqs.includes(own) ? own : freqs[0];
@@ -240,6 +243,7 @@ function renderStrings() {
 
 function writeAddress() {
   const q = tableQuery();
+  q.set("freq", state.freq);
   history.replaceState(null, "", `${location.pathname}?${q}`);
 }
 
@@ -340,8 +344,9 @@ function niceTicks(lo, hi, count = 5) {
 }
 
 function axisText(value, ticks) {
-  const step = ticks.length > 1 ? ticks[1] - ticks[0] : 1;
-  const digits = Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9)));
+  const step = ticks.length > 1 ? Number((ticks[1] - ticks[0]).toPrecision(12)) : 1;
+  const frac = String(step).split(".")[1] || "";
+  const digits = Math.min(6, frac.length);
   return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
 }
 
@@ -373,7 +378,7 @@ function barChart(doc, col, unit) {
   const W = 760, left = 210, right = 70, top = 26, rowH = 22;
   const H = top + rows.length * rowH + 30;
   const vals = rows.filter((r) => r.value !== null && r.value !== undefined).map((r) => scaled(r.value, unit));
-  const ticks = niceTicks(Math.min(0, ...vals), Math.max(0, ...vals));
+  const ticks = vals.length ? niceTicks(Math.min(0, ...vals), Math.max(0, ...vals)) : [0, 1];
   const lo = ticks[0], hi = ticks[ticks.length - 1];
   const x = (v) => left + ((v - lo) / (hi - lo)) * (W - left - right);
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${col.label}` });
@@ -475,7 +480,15 @@ function lineChart(doc, cols, unit) {
 }
 
 function truncate(text, n) {
-  return text.length > n ? `${text.slice(0, n - 1)}…` : text;
+  // n is a width in Latin characters; wide characters (Hangul, CJK, full-width forms) count twice
+  const wide = (ch) => /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch);
+  let width = 0;
+  const chars = [...text];
+  for (let i = 0; i < chars.length; i++) {
+    width += wide(chars[i]) ? 2 : 1;
+    if (width > n) return `${chars.slice(0, Math.max(1, i - 1)).join("")}…`;
+  }
+  return text;
 }
 
 // --- the release bar ----------------------------------------------------------------------------------
@@ -502,6 +515,8 @@ async function renderRelease() {
 // --- putting it together ----------------------------------------------------------------------------------
 
 async function refresh() {
+  if (!state.flow) return;  // the first programme is still loading
+  const seq = ++state.seq;  // any answer to an earlier refresh is stale from here on
   writeAddress();
   renderControls();
   renderRelease().catch((err) => showMessage(`${t("error")}: ${err.message}`));
@@ -514,9 +529,9 @@ async function refresh() {
     table.replaceChildren();
     table.dataset.state = "empty";
     $("chart").replaceChildren();
+    $("app").removeAttribute("aria-busy");
     return;
   }
-  const seq = ++state.seq;
   table.dataset.state = "loading";
   $("app").setAttribute("aria-busy", "true");
   try {
@@ -537,10 +552,17 @@ async function refresh() {
 }
 
 async function useFlow(flowId, vintage, keep = {}) {
-  state.flow = await flowMeta(flowId, vintage);
+  const call = ++state.flowCalls;
+  const meta = await flowMeta(flowId, vintage);
+  if (call !== state.flowCalls) return;  // the reader has picked another programme or release since
+  state.flow = meta;
   state.vintage = state.flow.vintage.id;
   applyDefaults(keep);
   await refresh();
+}
+
+function update() {
+  refresh().catch((err) => showMessage(`${t("error")}: ${err.message}`));
 }
 
 function checked(name) {
@@ -557,24 +579,24 @@ function wire() {
     useFlow(state.flow.id, e.target.value, { periods: state.periods, measures: state.measures })
       .catch((err) => showMessage(err.message));
   });
-  $("breakdown").addEventListener("change", (e) => { state.breakdown = e.target.value; refresh(); });
+  $("breakdown").addEventListener("change", (e) => { state.breakdown = e.target.value; update(); });
   $("frequency").addEventListener("change", () => {
     state.freq = checked("freq")[0];
-    applyDefaults({ measures: state.measures });
-    refresh();
+    applyDefaults({ measures: state.measures, freq: state.freq });
+    update();
   });
   $("periods").addEventListener("change", () => {
     const order = periodOrder();
     state.periods = checked("period").sort((a, b) => order.indexOf(a) - order.indexOf(b));
-    refresh();
+    update();
   });
-  $("periods-all").addEventListener("click", () => { state.periods = periodOrder(); refresh(); });
-  $("periods-none").addEventListener("click", () => { state.periods = []; refresh(); });
+  $("periods-all").addEventListener("click", () => { state.periods = periodOrder(); update(); });
+  $("periods-none").addEventListener("click", () => { state.periods = []; update(); });
   $("measures").addEventListener("change", () => {
     const order = state.flow.measures.map((m) => m.id);
     state.measures = checked("measure").sort((a, b) => order.indexOf(a) - order.indexOf(b));
     if (!state.measures.includes(state.chartMeasure)) state.chartMeasure = state.measures[0] || null;
-    refresh();
+    update();
   });
   $("chart-measure").addEventListener("change", (e) => {
     state.chartMeasure = e.target.value;
@@ -584,7 +606,7 @@ function wire() {
     b.addEventListener("click", () => {
       state.lang = b.dataset.lang;
       renderStrings();
-      refresh();
+      update();
     });
   }
   $("controls").addEventListener("submit", (e) => e.preventDefault());
@@ -617,7 +639,8 @@ async function start() {
   const vintage = flow.vintages.some((v) => v.id === params.get("vintage")) ? params.get("vintage") : null;
   state.breakdown = params.get("breakdown");
   try {
-    await useFlow(flow.id, vintage, { periods: params.getAll("period"), measures: params.getAll("measure") });
+    await useFlow(flow.id, vintage, { periods: params.getAll("period"), measures: params.getAll("measure"),
+                                      freq: params.get("freq") });
   } catch (err) {
     showMessage(err.message);
   }
