@@ -396,6 +396,29 @@ def test_an_address_of_annual_periods_restores_the_annual_view(tab: Page, api_ri
     assert tab.columns() == ["2023.exports", "2024.exports"]
 
 
+def test_a_late_answer_never_overwrites_a_later_choice(tab: Page) -> None:
+    """A table asked for, then made moot (all periods cleared) before its answer arrives: the
+    answer, once it comes, is not drawn."""
+    tab.open()
+    page = tab.page
+    held: list[Any] = []
+    page.route("**/api/table?*", lambda route: held.append(route))
+    page.click("#periods-all")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(25)
+    assert len(held) == 1
+    page.click("#periods-none")
+    assert page.get_attribute("#table", "data-state") == "empty"
+    held[0].continue_()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)
+    assert page.get_attribute("#table", "data-state") == "empty"
+    assert page.text_content("#message") == STRINGS["en"]["pick_period"]
+    assert page.eval_on_selector_all("#periods input:checked", "is => is.length") == 0
+
+
 def test_the_press_release_is_linked(tab: Page, api_rich: Small, server: Server) -> None:
     import urllib.request
 
