@@ -31,7 +31,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ktstat import domain as domains
 from ktstat.api import sdmxids
@@ -51,6 +51,9 @@ from ktstat.publish.sdmx import (
     unit_measure,
 )
 from ktstat.release.vintage import Vintage, list_vintages, vintage_rows
+
+if TYPE_CHECKING:
+    import duckdb
 
 LOG = logging.getLogger("ktstat.api")
 
@@ -353,16 +356,23 @@ def scan_releases(folder: Path | None) -> dict[str, ReleaseFolder]:
     return found
 
 
-def check_store(store: Path) -> int:
-    """Open the store read-only and count its vintages; ``KtstatError`` when that fails."""
+def _open_read_only(store: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to ``store``; ``KtstatError`` when it is missing or cannot be opened."""
     import duckdb
 
     if not store.exists():
         raise KtstatError(f"{store}: no such store")
     try:
-        con = duckdb.connect(str(store), read_only=True)
+        return duckdb.connect(str(store), read_only=True)
     except duckdb.Error as e:
         raise KtstatError(f"{store}: cannot open the store read-only ({e})") from None
+
+
+def check_store(store: Path) -> int:
+    """Open the store read-only and count its vintages; ``KtstatError`` when that fails."""
+    import duckdb
+
+    con = _open_read_only(store)
     try:
         return len(list_vintages(con))
     except duckdb.Error as e:
@@ -378,12 +388,7 @@ def load_snapshot(store: Path, releases_dir: Path | None = None, generation: int
     cannot be opened or has no vintage table."""
     import duckdb
 
-    if not store.exists():
-        raise KtstatError(f"{store}: no such store")
-    try:
-        con = duckdb.connect(str(store), read_only=True)
-    except duckdb.Error as e:
-        raise KtstatError(f"{store}: cannot open the store read-only ({e})") from None
+    con = _open_read_only(store)
     loaded_at = datetime.now(UTC).replace(microsecond=0)
     infos: dict[str, DomainInfo] = dict(previous.domains) if previous else {}
     old = {vd.id: vd for vd in previous.vintages} if previous else {}
