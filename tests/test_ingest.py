@@ -273,3 +273,27 @@ def test_parquet_changed_during_ingest_is_refused(loaded, monkeypatch) -> None: 
     with pytest.raises(InputError, match="changed while it was being ingested"):
         ingest_files(con, dom, [path])
     assert con.execute("SELECT count(*) FROM records").fetchone() == (0,)
+
+
+def test_out_of_memory_on_parquet_is_not_blamed_on_the_file(loaded, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Running out of memory while validating a Parquet file says what to change here, not "send it again"."""
+    import duckdb
+
+    import ktstat.ingest as ingest
+    from ktstat.errors import KtstatError
+
+    con, dom, tmp = loaded
+    path = tmp / "m.parquet"
+    src = duckdb.connect()
+    src.execute(f"COPY (SELECT 'a' AS record_id, 'A' AS reporter_id, '2023-03' AS period, 'X' AS flow, "
+                f"'US' AS partner, 'SH1' AS item, '10.50' AS amount, 'USD' AS currency) TO '{path}' (FORMAT parquet)")
+    src.close()
+
+    def out_of_memory(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate")
+
+    monkeypatch.setattr(ingest, "_check", out_of_memory)
+    with pytest.raises(KtstatError, match="m.parquet: out of memory while validating.*KTSTAT_MEMORY_LIMIT") as got:
+        ingest_files(con, dom, [path])
+    assert not isinstance(got.value, InputError)
+    assert con.execute("SELECT count(*) FROM records").fetchone() == (0,)

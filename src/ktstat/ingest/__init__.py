@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ktstat.domain import SHARED_CODELISTS, Domain
-from ktstat.errors import InputError
+from ktstat.errors import InputError, KtstatError
 from ktstat.ingest.readers import (
     canonical_names,
     detect_encoding,
@@ -570,6 +570,9 @@ def _check_file(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, p
         return
     try:
         _check(con, domain, batch_id, path, amount_sql, say)
+    except duckdb.OutOfMemoryException as e:  # not the file's fault: say what to change here
+        raise KtstatError(f"{path}: out of memory while validating ({str(e).splitlines()[0]}); raise "
+                          "KTSTAT_MEMORY_LIMIT or free disk space for DuckDB to spill to") from None
     except duckdb.Error as e:
         raise InputError(f"{path}: cannot be read as Parquet ({str(e).splitlines()[0]}); send it again") from None
 
