@@ -33,6 +33,7 @@ FEASIBILITY = 1e-9  # HiGHS primal and dual feasibility tolerances, in scaled un
 SPAN = 1e4  # the attacker's model is scaled so that the group's largest value is SPAN
 NOISE = 1e-10  # witness movements below NOISE times the protection needed (a tenth of FEASIBILITY) are round-off
 UNCLEAR = 1e-6  # movements below this (times the protection) are re-solved with the cell held still
+CAP = 1e4  # after numerical trouble, movements are bounded by CAP times the protection needed
 
 
 def _highs(
@@ -81,6 +82,15 @@ def _run(h: Any) -> None:
     if h.getModelStatus() not in settled:
         h.clearSolver()
         h.run()
+
+
+def _unsettled(h: Any) -> bool:
+    """Whether the last solve ended neither optimal, infeasible nor unbounded (numerical trouble)."""
+    import highspy
+
+    return h.getModelStatus() not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible,
+                                      highspy.HighsModelStatus.kUnbounded,
+                                      highspy.HighsModelStatus.kUnboundedOrInfeasible)
 
 
 def _optimal(h: Any) -> bool:
@@ -191,6 +201,13 @@ class WitnessFinder:
         lower[k] = upper[k] = 1.0
         self.h.changeColsBounds(2 * self.n, np.arange(2 * self.n, dtype=np.int32), lower, upper)
         _run(self.h)
+        if _unsettled(self.h):
+            # numerical trouble, typically a need many orders of magnitude below the block's largest
+            # values: bound every movement by CAP times the one wanted (a protecting perturbation
+            # moves each cell by a few times it at most) and solve again
+            self.h.changeColsBounds(2 * self.n, np.arange(2 * self.n, dtype=np.int32), lower,
+                                    np.minimum(upper, np.maximum(lower, CAP)))
+            _run(self.h)
         if not _optimal(self.h):
             return None
         x = np.asarray(self.h.getSolution().col_value)
