@@ -133,6 +133,12 @@ class ReleaseSpec:
     short_en: str = "trade"  # what the programme measures, in running text
     short_ko: str = "무역"
     nouns: dict[str, tuple[str, str]] = field(default_factory=dict)  # breakdown -> (English, Korean) noun
+    # what the release compares with, in order: "previous" (the previous period of the same
+    # frequency) and/or "yoy" (the same period a year earlier); the first leads the headline
+    comparisons: tuple[str, ...] = ("previous",)
+    # what the release says about itself, by language (``about.toml``): agency, compiler,
+    # contact, coverage, methodology (list), revision_policy, definitions (list of [term, text])
+    about: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -203,6 +209,22 @@ def _read_codelist(path: Path, name: str) -> CodeList:
     return CodeList(name, codes, version)
 
 
+COMPARISONS = ("previous", "yoy")
+ABOUT_KEYS = ("agency", "compiler", "contact", "coverage", "methodology", "revision_policy", "definitions")
+
+
+def _about(path: Path) -> dict[str, dict[str, object]]:
+    file = path / "about.toml"
+    if not file.exists():
+        return {}
+    data = tomllib.loads(file.read_text(encoding="utf-8"))
+    for lang, entries in data.items():
+        missing = [k for k in ABOUT_KEYS if k not in entries]
+        if missing:
+            raise DomainError(f"{file}: [{lang}] lacks {', '.join(missing)}")
+    return data
+
+
 def _release_spec(r: dict[str, object], path: Path) -> ReleaseSpec:
     rules = r.get("calendar", [])
     assert isinstance(rules, list)
@@ -218,6 +240,11 @@ def _release_spec(r: dict[str, object], path: Path) -> ReleaseSpec:
     nouns_raw = r.get("nouns", {})
     assert isinstance(nouns_raw, dict)
     nouns = {str(k): (str(v[0]), str(v[1])) for k, v in nouns_raw.items()}
+    cmp_raw = r.get("comparisons", ["previous"])
+    assert isinstance(cmp_raw, list)
+    comparisons = tuple(str(c) for c in cmp_raw)
+    if not comparisons or any(c not in COMPARISONS for c in comparisons):
+        raise DomainError(f"{path}/domain.toml: [release] comparisons must be among {', '.join(COMPARISONS)}")
     return ReleaseSpec(
         tables=tuple(str(t) for t in tables),
         top_n=int(str(r.get("top_n", 10))),
@@ -227,6 +254,8 @@ def _release_spec(r: dict[str, object], path: Path) -> ReleaseSpec:
         short_en=str(r.get("short_en", "trade")),
         short_ko=str(r.get("short_ko", "무역")),
         nouns=nouns,
+        comparisons=comparisons,
+        about=_about(path),
     )
 
 

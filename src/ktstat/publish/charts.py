@@ -31,12 +31,12 @@ if TYPE_CHECKING:
 
 LANGS = ("en", "ko")
 
-WORDS: dict[str, dict[str, str]] = {
-    "en": {"exports": "Exports", "imports": "Imports", "balance": "Balance", "surplus": "Balance (surplus)",
-           "deficit": "Balance (deficit)", "c_note": "C: confidential, not published"},
-    "ko": {"exports": "수출", "imports": "수입", "balance": "수지", "surplus": "수지(흑자)", "deficit": "수지(적자)",
-           "c_note": "C: 비밀보호 (공표 제외)"},
-}
+def _words(lang: str) -> dict[str, str]:
+    """The chart's words in ``lang`` (the terms catalogue's [chart] section)."""
+    from ktstat.terms import terms
+
+    return terms(lang).section("chart")
+
 
 COLOURS = {
     "exports": "#003a70",
@@ -185,13 +185,13 @@ def _render(fig: Figure, png: Path | None, dpi: int) -> str:
 
 
 def _note_confidential(fig: Figure, lang: str) -> None:
-    fig.supxlabel(WORDS[lang]["c_note"], x=0.01, ha="left", fontsize=7, color=COLOURS["axis"])
+    fig.supxlabel(_words(lang)["c_note"], x=0.01, ha="left", fontsize=7, color=COLOURS["axis"])
 
 
 def balance_keys(balance: list[float], lang: str) -> list[tuple[str, str]]:
     """The legend keys of the balance bars, (colour, label): one key in the bars' colour when every
     shown bar has one sign, else a key for surplus and one for deficit (NaN: hidden, not drawn)."""
-    w = WORDS[lang]
+    w = _words(lang)
     shown = [b for b in balance if not math.isnan(b)]
     if any(b >= 0 for b in shown) and any(b < 0 for b in shown):
         return [(COLOURS["positive"], w["surplus"]), (COLOURS["negative"], w["deficit"])]
@@ -201,13 +201,15 @@ def balance_keys(balance: list[float], lang: str) -> list[tuple[str, str]]:
 
 def trend_chart(periods: list[str], exports: list[float | None], imports: list[float | None],
                 balance: list[float | None], lang: str, unit_label: str, title: str,
-                png: Path | None = None, dpi: int = 150) -> str:
+                png: Path | None = None, dpi: int = 150, provisional: int = 0) -> str:
     """A whole series over ``periods`` (oldest first): exports and imports as lines, the balance as
     bars (positive and negative in different colours), legend in ``lang`` (``"en"`` or ``"ko"``),
     ``unit_label`` on the value axis and ``title`` above.
 
     The three series are in the unit of ``unit_label`` and as long as ``periods``; ``None`` is not
-    published (the line breaks, the bar shows ``C``). At most about 12 period labels are shown,
+    published (the line breaks, the bar shows ``C``). The last ``provisional`` periods are
+    provisional: their points are drawn hollow, their bars hatched, and the legend says so. At
+    most about 12 period labels are shown,
     always including the last. Returns the chart as an ``<svg>`` element for inline HTML; when
     ``png`` is given also writes a PNG there at ``dpi``. Raises ``ValueError`` for an unknown
     language, no periods, a series of the wrong length or an infinite value."""
@@ -220,16 +222,24 @@ def trend_chart(periods: list[str], exports: list[float | None], imports: list[f
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    w = WORDS[lang]
+    w = _words(lang)
+    first_p = n - max(0, min(provisional, n))
     with matplotlib.rc_context(_rc(lang)):
         fig = Figure(figsize=(7.0, 3.4), layout="constrained")
         ax = fig.add_subplot()
         xs = list(range(n))
         heights = [0.0 if math.isnan(b) else b for b in bal]
         colours = [COLOURS["positive"] if b >= 0 else COLOURS["negative"] for b in heights]
-        ax.bar(xs, heights, width=0.7, color=colours, zorder=2)
+        bars = ax.bar(xs, heights, width=0.7, color=colours, zorder=2)
+        for i in range(first_p, n):  # provisional: hatched bars, hollow points
+            bars[i].set_hatch("////")
+            bars[i].set_edgecolor("white")
         ax.plot(xs, ex, color=COLOURS["exports"], linewidth=1.8, marker="o", markersize=2.5, zorder=3)
         ax.plot(xs, im, color=COLOURS["imports"], linewidth=1.8, marker="o", markersize=2.5, zorder=3)
+        if first_p < n:
+            for series, colour in ((ex, COLOURS["exports"]), (im, COLOURS["imports"])):
+                ax.plot(xs[first_p:], series[first_p:], linestyle="none", marker="o", markersize=5,
+                        markerfacecolor="white", markeredgecolor=colour, markeredgewidth=1.4, zorder=4)
         ax.axhline(0, color=COLOURS["axis"], linewidth=0.8, zorder=2)
         hidden = [i for i, b in enumerate(bal) if math.isnan(b)]
         for i in hidden:
@@ -245,6 +255,12 @@ def trend_chart(periods: list[str], exports: list[float | None], imports: list[f
         keys = balance_keys(bal, lang)
         handles: list[Any] = [ax.lines[0], ax.lines[1], *(Patch(facecolor=colour) for colour, _ in keys)]
         labels = [w["exports"], w["imports"], *(label for _, label in keys)]
+        if first_p < n:
+            from matplotlib.lines import Line2D
+
+            handles.append(Line2D([], [], linestyle="none", marker="o", markersize=5, markerfacecolor="white",
+                                  markeredgecolor=COLOURS["axis"], markeredgewidth=1.4))
+            labels.append(w["provisional"])
         ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.0),
                   ncols=len(labels), frameon=False, fontsize=8, borderaxespad=0.1, borderpad=0.1)
         if any(math.isnan(v) for v in ex + im + bal):

@@ -9,79 +9,73 @@ in their ``title`` attribute.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup, escape
+
 from ktstat.domain import Domain
 from ktstat.periods import parse
-from ktstat.release.numbers import money, percent, period_label, ratio
+from ktstat.release.basis import bases
+from ktstat.release.numbers import money, percent, ratio
 from ktstat.release.statements import Statement
-from ktstat.release.tables import ReleaseTable, TableCell, comparison, growth_measure
+from ktstat.release.tables import ReleaseTable, TableCell
 from ktstat.release.vintage import Vintage
+from ktstat.terms import noun, terms
 
 Lookup = Mapping[tuple[str, str, str, str], tuple[float | None, str]]
 TEMPLATES = Path(__file__).parent / "templates"
 
-WORDS = {
-    "en": {"kind": "Press release", "provisional": "provisional", "final": "final", "overview": "Overview",
-           "by": "By {noun}", "tables": "Tables", "unit_usd": "Money: billions of US dollars",
-           "released": "Released {at} · vintage {vid}",
-           "embargo": "EMBARGOED: not for publication or broadcast before {at}",
-           "exports": "Exports", "imports": "Imports", "balance": "Balance", "volume": "Volume", "ratio": "Ratio",
-           "vs": "{x} on {cmp}", "trend": "Exports, imports and balance, {first} to {last}",
-           "balance_by": "Balance by {noun}, {period}", "corner": ""},
-    "ko": {"kind": "보도자료", "provisional": "잠정", "final": "확정", "overview": "개요",
-           "by": "{noun}별 동향", "tables": "통계표", "unit_usd": "금액 단위: 억 달러",
-           "released": "공표 {at} · 빈티지 {vid}",
-           "embargo": "엠바고: {at} 이전 보도 금지",
-           "exports": "수출", "imports": "수입", "balance": "수지", "volume": "규모", "ratio": "수출입비율",
-           "vs": "{cmp} 대비 {x}", "trend": "수출·수입·수지 추이({first}~{last})",
-           "balance_by": "{noun}별 수지, {period}", "corner": ""},
-}
+MINUS = "\N{MINUS SIGN}"
 
-ABOUT = {
-    "en": ["Source: ktstat compilation of firm-level records; {programme}.",
-           "Vintage {vid}, content hash (SHA-256) {hash}. Every figure is an indicator cell of this vintage; "
-           "statements.json lists each statement with the cells it cites.",
-           "Cells that could reveal a firm are withheld (C) under the programme's disclosure rules."],
-    "ko": ["자료: 기업 보고 자료를 ktstat으로 편제; {programme}.",
-           "빈티지 {vid}, 내용 해시(SHA-256) {hash}. 모든 수치는 이 빈티지의 지표 셀이며, statements.json에 "
-           "문장별 인용 셀이 수록되어 있음.",
-           "개별 기업이 드러날 수 있는 셀은 공표 기준에 따라 비공개(C) 처리함."],
-}
+
+_HANGUL_WORD = re.compile(r"\S*[\uac00-\ud7a3]\S*")
+
+
+def keep_words(text: object, lang: str) -> Markup:
+    """``text`` escaped for HTML; in Korean every word holding Hangul kept on one line (a
+    ``nowrap`` span), so lines break between words, never inside one (``word-break: keep-all``
+    for renderers that lack it, WeasyPrint among them)."""
+    escaped = str(escape(str(text)))
+    if lang != "ko":
+        return Markup(escaped)
+    return Markup(_HANGUL_WORD.sub(lambda m: f'<span class="w">{m.group(0)}</span>', escaped))
+
+
+def _signed(text: str, negative: bool) -> str:
+    return (MINUS + text) if negative else text
 
 
 def cell_text(c: TableCell, lang: str) -> str:
-    """A table cell as shown: US dollars in billions (English) or 억 (Korean); flags for C and N;
-    ``p`` after a provisional figure."""
+    """A table cell as shown: US dollars in billions (English) or 억 (Korean), one unit for the
+    whole table; ``C`` for a confidential cell, an en dash for one not meaningful; negative
+    numbers with a true minus sign. Provisional figures are marked in their column's heading,
+    not here."""
     if c.status == "C":
         return "C"
     if c.value is None or c.status == "N":
-        return "-"
+        return "\N{EN DASH}"
     v = c.value
     digits = (2 if lang == "en" else 1) if c.unit == "usd" else (1 if c.unit == "percent" else 2)
     scale = (1e9 if lang == "en" else 1e8) if c.unit == "usd" else 1.0
     if round(v / scale, digits) == 0:
         v = 0.0  # no "-0.0"
-    if c.unit == "usd":
-        text = f"{v / 1e9:,.2f}" if lang == "en" else f"{v / 1e8:,.1f}"
-    elif c.unit == "percent":
-        text = f"{v:,.1f}"
-    else:
-        text = f"{v:,.2f}"
-    return text + ("p" if c.status == "P" else "")
+    text = f"{abs(v) / scale:,.{digits}f}"
+    return _signed(text, v < 0)
 
 
 def _table_view(t: ReleaseTable, lang: str) -> dict[str, Any]:
     en = lang == "en"
+    mark = terms(lang).get("column", "provisional_mark")
     return {
         "title": t.title_en if en else t.title_ko,
-        "unit": WORDS[lang]["unit_usd"],
-        "corner": "",
-        "columns": [c.label_en if en else c.label_ko for c in t.columns],
+        "unit": terms(lang).get("note", "money_table"),
+        "corner": terms(lang).get("word", "item"),
+        "columns": [{"text": c.label_en if en else c.label_ko, "p": mark if c.provisional else ""} for c in t.columns],
         "rows": [{"label": r.label_en if en else r.label_ko, "level": r.level,
                   "cells": [{"text": cell_text(c, lang), "flag": c.value is None,
                              "ref": f"{c.ref.period} {c.ref.breakdown} {c.ref.item} {c.ref.measure}"} for c in r.cells]}
@@ -103,19 +97,22 @@ def _series(lookup: Lookup, dom: Domain, period: str, breakdown: str, item: str)
 
 
 def _charts(dom: Domain, lookup: Lookup, period: str, lang: str) -> tuple[str, list[tuple[str, str]]]:
-    """The trend chart (whole series) and the balance charts (the first item breakdown and regions)."""
+    """The trend chart (whole series, provisional points marked) and the balance charts (the
+    first item breakdown and regions)."""
     from ktstat.publish.charts import bar_chart, trend_chart
 
-    w = WORDS[lang]
-    scale, unit = (1e9, "US$ bn") if lang == "en" else (1e8, "억 달러")
+    t = terms(lang)
+    scale, unit = (1e9, t.get("chart", "unit")) if lang == "en" else (1e8, t.get("chart", "unit"))
     periods, s = _series(lookup, dom, period, "total", "all")
 
     def scaled(xs: list[float | None]) -> list[float | None]:
         return [None if x is None else x / scale for x in xs]
 
-    trend = trend_chart([str(p) for p in periods], scaled(s["exports"]), scaled(s["imports"]),
+    provisional = sum(1 for p in periods if lookup.get((p, "total", "all", "exports"), (None, ""))[1] == "P")
+    trend = trend_chart([_axis_label(p, lang) for p in periods], scaled(s["exports"]), scaled(s["imports"]),
                         scaled(s["balance"]), lang, unit,
-                        w["trend"].format(first=period_label(periods[0], lang), last=period_label(period, lang)))
+                        t.fill("press", "trend", first=t.period_short(periods[0]), last=t.period_short(period)),
+                        provisional=provisional)
     bars = []
     item_breakdowns = [b for b in dom.release.tables if b in dom.breakdowns and dom.breakdowns[b].source == "item"]
     regions = [b for b in dom.release.tables if b in dom.breakdowns and dom.breakdowns[b].source == "partner"
@@ -125,37 +122,79 @@ def _charts(dom: Domain, lookup: Lookup, period: str, lang: str) -> tuple[str, l
         codes = [c.code for c in bd.codelist.codes if (period, b, c.code, "balance") in lookup]
         labels = [bd.codelist.label(c, lang) for c in codes]
         values = [lookup[(period, b, c, "balance")][0] for c in codes]
-        noun = dom.release.nouns.get(b, (b, b))[1 if lang == "ko" else 0]
         bars.append((b, bar_chart(labels, scaled(values), lang, unit,
-                                  w["balance_by"].format(noun=noun, period=period_label(period, lang)))))
+                                  t.fill("press", "balance_by", noun=noun(dom, b, lang),
+                                         period=t.period_short(period)))))
     return trend, bars
 
 
-def _keyfigs(lookup: Lookup, period: str, lang: str) -> list[dict[str, str]]:
-    p = parse(period)
-    cmp = str(comparison(p))
-    w = WORDS[lang]
+def _axis_label(period: str, lang: str) -> str:
+    """A period on a chart's axis: the heading form on two lines (``H1`` over ``2025``;
+    ``2025년`` over ``상반기``), a year alone."""
+    text = terms(lang).period_short(period)
+    return text.replace(" ", "\n", 1) if " " in text else text
+
+
+def _keyfigs(dom: Domain, lookup: Lookup, period: str, lang: str) -> list[dict[str, str]]:
+    """The key figures: each level with its change on every comparison basis of the domain."""
+    t = terms(lang, dom.id)
+    freq = parse(period).freq
     out = []
     for m in ("exports", "imports", "balance", "volume", "ratio"):
-        v, st = lookup.get((period, "total", "all", m), (None, "N"))
+        v, _st = lookup.get((period, "total", "all", m), (None, "N"))
         if v is None:
             continue
-        value = ratio(v, lang) if m == "ratio" else money(v, lang)
-        if m == "balance":
-            value = ("-" if v < 0 else "") + value
-        if m in ("exports", "imports", "volume"):
-            g = lookup.get((period, "total", "all", growth_measure(m, p)), (None, ""))[0]
-            change = "" if g is None else w["vs"].format(x=("+" if g >= 0 else "-") + percent(g, lang),
-                                                         cmp=period_label(cmp, lang))
-        else:
-            suffix = "" if p.freq == "A" else "_yoy"
-            g = lookup.get((period, "total", "all", f"{m}_change{suffix}"), (None, ""))[0]
-            amount = "" if g is None else (("+" if g >= 0 else "-") + (ratio(abs(g), lang) if m == "ratio"
-                                                                      else money(g, lang)))
-            change = "" if g is None else w["vs"].format(x=amount, cmp=period_label(cmp, lang))
-        out.append({"label": w[m], "value": value, "change": change,
-                    "cls": "" if g is None else ("up" if g >= 0 else "down")})
+        value = ratio(v, lang) if m == "ratio" else _signed(money(v, lang), m == "balance" and v < 0)
+        changes = []
+        for b in bases(dom, period):
+            basis = t.basis(b.name, freq)
+            if m in ("exports", "imports", "volume"):
+                g = lookup.get((period, "total", "all", b.measure(f"{m}_growth")), (None, ""))[0]
+                amount = None if g is None else ("+" if g >= 0 else MINUS) + percent(g, lang)
+            else:
+                g = lookup.get((period, "total", "all", b.measure(f"{m}_change")), (None, ""))[0]
+                amount = None if g is None else ("+" if g >= 0 else MINUS) + (
+                    ratio(abs(g), lang) if m == "ratio" else money(g, lang))
+            if amount is not None and g is not None:
+                changes.append({"text": t.fill("press", "vs", x=amount, basis=basis),
+                                "cls": "up" if g >= 0 else "down"})
+        out.append({"label": t.get("measure", m), "value": value, "changes": changes})
     return out
+
+
+def _about(dom: Domain, vintage: Vintage, lang: str, now: datetime, coverage: dict[str, int] | None
+           ) -> dict[str, Any]:
+    """What the release says about itself (the domain's ``about.toml``), the next release from the
+    calendar and, for a vintage that revises another, the revision notice."""
+    from ktstat.release.calendar import scheduled
+
+    t = terms(lang, dom.id)
+    about = dict(dom.release.about.get(lang, {}))
+    tz = ZoneInfo(dom.release.timezone)
+    year = vintage.release_at.year
+    nxt = next(((p, st, at) for p, st, at in scheduled(dom, year - 3, year + 2)
+                if at > vintage.release_at and not (p == vintage.period and st == vintage.status)), None)
+    next_text = ""
+    if nxt is not None:
+        next_text = t.fill("press", "next_release_text", period=t.period_short(nxt[0]),
+                           status=t.get("word", nxt[1]), at=nxt[2].astimezone(tz).strftime("%Y-%m-%d %H:%M"))
+    revision = ""
+    if vintage.revises:
+        was = vintage.revises.rsplit("-v", 1)
+        revision = (t.fill("press", "revision_notice", vid=vintage.revises, was=was[0], reason=vintage.reason)
+                    if vintage.reason else t.fill("press", "revision_notice_no_reason", vid=vintage.revises,
+                                                  was=was[0]))
+    cov = ""
+    if coverage:
+        from ktstat.release.numbers import _dec
+
+        cov = t.fill("press", "coverage_text", reporters=_dec(coverage["reporters"], 0, lang),
+                     records=_dec(coverage["records"], 0, lang))
+    return {"agency": about.get("agency", ""), "compiler": about.get("compiler", ""),
+            "contact": about.get("contact", ""), "coverage": about.get("coverage", ""), "coverage_count": cov,
+            "methodology": about.get("methodology", []), "revision_policy": about.get("revision_policy", ""),
+            "definitions": about.get("definitions", []), "next_release": next_text, "revision": revision,
+            "labels": t.section("press")}
 
 
 def render_press_release(
@@ -167,41 +206,45 @@ def render_press_release(
     lang: str,
     now: datetime,
     font_css: str = "",
+    coverage: dict[str, int] | None = None,
 ) -> str:
-    """The press release as a standalone HTML page (see module doc)."""
+    """The press release as a standalone HTML page (see module doc). ``coverage``: the number of
+    ``reporters`` and ``records`` behind the release period, when known."""
     import jinja2
 
-    w = WORDS[lang]
+    t = terms(lang, dom.id)
     tz = ZoneInfo(dom.release.timezone)
     at = vintage.release_at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
     period = vintage.period
-    status = w[vintage.status]
+    status = t.get("word", vintage.status)
     programme = dom.label_ko if lang == "ko" else dom.label_en
     if lang == "ko":
-        title = f"{period_label(period, 'ko')} {programme}({status})"
+        title = f"{t.period(period)} {programme}({status})"
     else:
-        title = f"{programme}, {period_label(period, 'en')} ({status})"
+        title = f"{programme}, {t.period_short(period)} ({status})"
     text = (lambda s: s.text_ko) if lang == "ko" else (lambda s: s.text_en)
     trend, bars = _charts(dom, lookup, period, lang)
     bar_of = dict(bars)
     headline = next((text(s) for s in stmts if s.kind == "headline"), "")
-    sections = [{"title": w["overview"], "statements": [text(s) for s in stmts if s.section == "total"
-                                                         and s.kind != "headline"], "charts": [trend]}]
+    sections = [{"title": t.get("press", "overview"), "statements": [text(s) for s in stmts if s.section == "total"
+                                                                      and s.kind != "headline"], "charts": [trend]}]
     for b in dom.release.tables:
         if b == "total" or b not in dom.breakdowns:
             continue
-        noun = dom.release.nouns.get(b, (b, b))[1 if lang == "ko" else 0]
-        sections.append({"title": w["by"].format(noun=noun[:1].upper() + noun[1:] if lang == "en" else noun),
+        word = noun(dom, b, lang)
+        sections.append({"title": t.fill("press", "by", noun=word[:1].upper() + word[1:] if lang == "en" else word),
                          "statements": [text(s) for s in stmts if s.section == b],
                          "charts": [bar_of[b]] if b in bar_of else []})
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    env.filters["kw"] = lambda x: keep_words(x, lang)
     return env.get_template("press_release.html.j2").render(
-        lang=lang, title=title, kind=w["kind"], font_css=font_css,
-        footer=f"{programme} · {period_label(period, lang)}",
-        release_line=w["released"].format(at=at, vid=vintage.vintage_id),
-        embargo=w["embargo"].format(at=at) if vintage.embargoed(now) else "",
-        headline=headline, keyfigs=_keyfigs(lookup, period, lang), sections=sections,
-        tables_title=w["tables"], tables=[_table_view(t, lang) for t in tables],
-        about=[line.format(programme=programme, vid=vintage.vintage_id, hash=vintage.content_hash)
-               for line in ABOUT[lang]],
+        lang=lang, title=title, kind=t.get("press", "kind"), font_css=font_css,
+        footer=f"{programme} · {t.period_short(period)}",
+        release_line=t.fill("press", "released", at=at),
+        vintage_line=t.fill("press", "vintage", vid=vintage.vintage_id, hash=vintage.content_hash[:16]),
+        embargo=t.fill("press", "embargo", at=at) if vintage.embargoed(now) else "",
+        headline=headline, keyfigs=_keyfigs(dom, lookup, period, lang), sections=sections,
+        tables_title=t.get("press", "tables"), tables=[_table_view(tb, lang) for tb in tables],
+        about=_about(dom, vintage, lang, now, coverage),
+        notes=[t.get("press", "lineage"), t.get("press", "confidential")],
     )

@@ -36,6 +36,7 @@ from ktstat.ingest import file_sha256
 from ktstat.release.statements import statements
 from ktstat.release.tables import standard_tables
 from ktstat.release.vintage import get_vintage, vintage_rows
+from ktstat.terms import terms
 
 if TYPE_CHECKING:
     import duckdb
@@ -88,8 +89,9 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
     say(f"{vintage_id}: workbooks")
     embargo_text = v.release_at.isoformat() if embargoed else None
     for lang, name in (("en", "tables.xlsx"), ("ko", "tables.ko.xlsx")):
-        title = (f"{dom.label_en}, {v.period} ({v.status})" if lang == "en"
-                 else f"{dom.label_ko} {v.period}({'잠정' if provisional else '확정'})")
+        t = terms(lang, dom.id)
+        title = (f"{dom.label_en}, {t.period_short(v.period)} ({t.get('word', v.status)})" if lang == "en"
+                 else f"{t.period(v.period)} {dom.label_ko}({t.get('word', v.status)})")
         files[name] = write_workbook(tables, out / name, lang=lang, title=title, embargo=embargo_text,
                                      source_note=f"vintage {v.vintage_id}, sha256 {v.content_hash}",
                                      created=v.release_at)
@@ -98,12 +100,13 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
     for path in write_sdmx(dom, rows, out / "sdmx", prepared=v.release_at).values():
         files[f"sdmx/{path.name}"] = path
 
+    coverage = _coverage(con, v.domain, v.period, [int(b) for b in v.batches], dom.base_frequency)
     css = font_face_css()
     web_css = font_face_css_urls({w: f"{FONTS_DIR}/{w}.woff2" for w in WEIGHTS})
     pages: dict[str, str] = {}
     for lang in ("en", "ko"):
         say(f"{vintage_id}: press release ({lang})")
-        html = render_press_release(dom, v, lookup, stmts, tables, lang, now, css)
+        html = render_press_release(dom, v, lookup, stmts, tables, lang, now, css, coverage=coverage)
         if css not in html:
             raise AssertionError("the press release template no longer carries the font CSS it was given")
         pages[lang] = html.replace(css, web_css)
@@ -131,6 +134,24 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
     files["manifest.json"] = out / "manifest.json"
     files["manifest.json"].write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return files
+
+
+def _coverage(con: duckdb.DuckDBPyConnection, domain: str, period: str, batches: list[int], base: str
+              ) -> dict[str, int] | None:
+    """The reporters and records behind a release period: those of the vintage's batches whose
+    period falls in it (None when the store no longer holds them)."""
+    from ktstat.periods import parse
+
+    if not batches:
+        return None
+    subs = [str(p) for p in parse(period).subperiods(base)]
+    row = con.execute(
+        f"SELECT count(DISTINCT reporter_id), count(*) FROM records WHERE domain = ? AND period IN "
+        f"({', '.join('?' * len(subs))}) AND batch_id IN ({', '.join('?' * len(batches))})",
+        [domain, *subs, *batches]).fetchone()
+    if row is None or not row[1]:
+        return None
+    return {"reporters": int(row[0]), "records": int(row[1])}
 
 
 FONTS_DIR = "fonts"

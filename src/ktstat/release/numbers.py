@@ -9,7 +9,10 @@ Only presentation rounds: the value behind every number is an indicator cell.
 
 from __future__ import annotations
 
-from ktstat.periods import parse
+from ktstat.terms import has_batchim, josa
+
+__all__ = ["has_batchim", "josa", "money", "money_in", "ordinal", "percent", "period_heading", "period_label",
+           "ratio", "unit_for"]
 
 
 def _dec(x: float, digits: int, lang: str) -> str:
@@ -50,34 +53,48 @@ def ordinal(n: int, lang: str) -> str:
 
 
 def period_label(label: str, lang: str) -> str:
-    """``2024`` -> 2024 / 2024년; ``2025H1`` -> the first half of 2025 / 2025년 상반기."""
-    p = parse(label)
-    if p.freq == "A":
-        return f"{p.year}년" if lang == "ko" else str(p.year)
-    if p.freq == "H":
-        if lang == "ko":
-            return f"{p.year}년 {'상' if p.sub == 1 else '하'}반기"
-        return f"the {'first' if p.sub == 1 else 'second'} half of {p.year}"
-    return f"{p.year}년 {p.sub}분기" if lang == "ko" else f"Q{p.sub} {p.year}"
+    """``2024`` -> 2024 / 2024년; ``2025H1`` -> the first half of 2025 / 2025년 상반기 (the terms catalogue)."""
+    from ktstat.terms import terms
+
+    return terms(lang).period(label)
 
 
-def has_batchim(word: str) -> bool:
-    """Whether a Korean word ends in a final consonant (for choosing particles: 은/는, 이/가, 을/를, 과/와)."""
-    if not word:
-        return False
-    ch = word.rstrip(")）]").rstrip()[-1:] or word[-1]
-    if "가" <= ch <= "힣":
-        return (ord(ch) - 0xAC00) % 28 != 0
-    if ch.isdigit():
-        return ch in "013678"
-    if ch.isalpha() and ch.isascii():
-        return ch.lower() in "lmnr"  # read as 엘, 엠, 엔, 알
-    return False
+def period_heading(label: str, lang: str) -> str:
+    """A period in a table heading or on an axis: ``H1 2025`` / ``2025년 상반기``."""
+    from ktstat.terms import terms
+
+    return terms(lang).period_short(label)
 
 
-def josa(word: str, pair: str) -> str:
-    """``word`` with the right particle of ``pair`` (``은/는``, ``이/가``, ``을/를``, ``과/와``, ``으로/로``)."""
-    with_b, without = pair.split("/")
-    if pair == "으로/로" and word and "가" <= word[-1] <= "힣" and (ord(word[-1]) - 0xAC00) % 28 == 8:
-        return word + "로"  # a final ㄹ takes 로
-    return word + (with_b if has_batchim(word) else without)
+# -- one unit per statement ---------------------------------------------------------------------
+
+UNITS = {"en": ((1e9, "bn"), (1e6, "mn"), (1.0, "usd")), "ko": ((1e8, "eok"), (1e4, "man"), (1.0, "usd"))}
+
+
+def unit_for(largest: float, lang: str) -> str:
+    """The unit every amount of one statement is shown in, chosen by its largest amount:
+    billions (English) or 억 (Korean) when it reaches one, else millions or 만, else dollars."""
+    for size, name in UNITS[lang]:
+        if abs(largest) >= size:
+            return name
+    return "usd"
+
+
+def money_in(value: float, unit: str, lang: str, floor: bool = False) -> str:
+    """A US-dollar amount (its absolute value) in ``unit`` (:func:`unit_for`): ``$0.95 billion``
+    beside ``$4.25 billion``. ``floor``: a round threshold the value passed, shown without
+    decimals (``$40 billion`` for 40.5 billion), never more than the value."""
+    import math
+
+    v = abs(value)
+    size = dict((n, s) for s, n in UNITS[lang])[unit]
+    digits = {"bn": 2, "mn": 1, "usd": 0, "eok": 1, "man": 0}[unit]
+    if floor:
+        step = 10.0 ** math.floor(math.log10(v / size)) if v >= size else 1.0
+        shown = math.floor(v / size / step) * step
+        text = _dec(shown, 0, lang)
+    else:
+        text = _dec(v / size, digits, lang)
+    if lang == "ko":
+        return {"eok": f"{text}억 달러", "man": f"{text}만 달러", "usd": f"{text}달러"}[unit]
+    return {"bn": f"${text} billion", "mn": f"${text} million", "usd": f"${text}"}[unit]

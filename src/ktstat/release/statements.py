@@ -1,41 +1,49 @@
-"""The statements of a press release, generated from a vintage's indicators.
+"""The statements of a press release, chosen from a vintage's indicators as a statistician
+would choose them.
 
 Input: the domain, a lookup ``(period, breakdown, item, measure) -> (value, status)`` of the
-vintage, the release period. Output: :class:`Statement` objects, each with its text in
-English and in Korean (written for Korean readers, not word for word), the indicator cells it
-cites (exactly as in the indicators table) and, for every number in the text, the cell it
-shows. A statement is never made from a confidential (``C``) or empty cell.
+vintage, the release period. Output: :class:`Statement` objects, each with its text in English
+and Korean (from the sentence templates of :mod:`ktstat.terms`, in the programme's own words),
+the indicator cells it cites (exactly as in the indicators table) and, for every number in the
+text, the cell it shows. A statement is never made from a confidential (``C``) or empty cell.
+Amounts within one statement share one unit (billions, or millions when all are small).
 
-Candidates are generated for every section (the total, then each breakdown of the release's
-tables) and scored by significance; a section keeps its best ``PER_SECTION`` candidates
-of different kinds whose score passes ``MIN_SCORE``:
+Comparisons follow the domain's ``[release] comparisons`` (:mod:`ktstat.release.basis`): the
+leading basis in the headline and every breakdown, a further basis (year on year for
+half-years) as its own overview statement.
 
-- the headline (exports and imports with their growth), the balance and its change, the
-  volume and ratio, and records (all-time highs, the largest surplus or deficit on record) for
-  the total;
-- per breakdown: the largest item by share of volume (score: the share), the largest surplus
-  and the largest deficit (score: their size relative to the total volume), the fastest mover
-  among items of at least 5 % of the volume (score: growth x share), the item contributing most
-  to the change in total exports and imports (score: half the contribution, capped at 100 %), and items overtaking
-  another in the exports or imports ranking (score: higher for higher ranks; not for overlapping
-  classes, which rank in groups).
+Candidates are generated for the total and for each breakdown of the release's tables and
+ranked by significance. What changed in kind ranks first: a new largest item (an overtaking),
+a new holder of the largest surplus, a balance turning from deficit to surplus, a record, a
+threshold passed for the first time. Then what drove the total's change (an item giving about
+half, most, or more than the whole of it), contrasts between large items moving in opposite
+directions, the long view (the change since ten years earlier), the highest ratio, the signs of
+the balances across a small breakdown, and for overlapping classifications each parent with its
+largest child. A section keeps its best :data:`PER_SECTION` candidates of different kinds
+scoring at least :data:`MIN_SCORE`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ktstat.domain import Domain
 from ktstat.periods import parse
-from ktstat.release.numbers import has_batchim, josa, money, ordinal, percent, period_label, ratio
-from ktstat.release.tables import CellRef, comparison
+from ktstat.release.basis import Basis, bases
+from ktstat.release.numbers import money_in, percent, ratio, unit_for
+from ktstat.release.tables import CellRef
+from ktstat.terms import LANGS, Terms, noun, terms
 
 Lookup = Mapping[tuple[str, str, str, str], tuple[float | None, str]]
 
-PER_SECTION = 4
-MIN_SCORE = 0.02
-SHARE_FLOOR = 5.0  # items below this share of volume (%) are not called fastest movers
+PER_SECTION = 6
+REPEAT_PENALTY = 0.15  # a further statement about an item already stated in the section scores this much less
+MIN_SCORE = 0.1
+SHARE_FLOOR = 5.0  # items below this share of volume (%) are not movers, contrasts or turns
+CONTRAST_FLOOR = 10.0  # both items of a contrast hold at least this share of volume (%)
+SIGNS_MAX_ITEMS = 8  # breakdowns with more items are not listed by the sign of their balance
 
 
 @dataclass
@@ -48,23 +56,73 @@ class Statement:
     text_ko: str = ""
     cells: list[tuple[CellRef, float]] = field(default_factory=list)
     figures: list[tuple[int, str, str]] = field(default_factory=list)  # (cell index, English, Korean)
+    bounds: list[tuple[int, str, str]] = field(default_factory=list)  # (cell index, English, Korean): at least
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "id": self.id, "section": self.section, "kind": self.kind, "score": round(self.score, 6),
             "text_en": self.text_en, "text_ko": self.text_ko,
             "cells": [{"domain": r.domain, "period": r.period, "breakdown": r.breakdown, "item": r.item,
                        "measure": r.measure, "value": v} for r, v in self.cells],
             "figures": [{"cell": i, "en": en, "ko": ko} for i, en, ko in self.figures],
         }
+        if self.bounds:  # thresholds a cited cell passed ("passed $40 billion"): the cell is at least this
+            out["bounds"] = [{"cell": i, "en": en, "ko": ko, "relation": ">="} for i, en, ko in self.bounds]
+        return out
 
 
 class _Missing(Exception):
     """A cell the statement needs is confidential or empty: no statement."""
 
 
+# -- the values a template is filled with ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fig:
+    """A number shown from a cited cell: ``money`` (absolute value, the statement's unit),
+    ``percent`` (absolute value), ``ratio``; ``floor`` a threshold the cell passed (money)."""
+
+    k: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class Word:
+    """A term of the catalogue (``section``/``key``)."""
+
+    section: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Label:
+    """An item's label in its code list."""
+
+    breakdown: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Per:
+    """A period in running text."""
+
+    label: str
+
+
+@dataclass(frozen=True)
+class Seq:
+    """Parts, each a template of [sentence] filled with its values, joined as a list."""
+
+    key: str
+    parts: tuple[dict[str, object], ...]
+
+
+Values = dict[str, object]
+
+
 class _Builder:
-    """Reads cells for one statement and formats the numbers it shows, recording both."""
+    """Reads the cells of one statement, recording each once."""
 
     def __init__(self, dom: Domain, lookup: Lookup, st: Statement) -> None:
         self.dom, self.lookup, self.st = dom, lookup, st
@@ -80,262 +138,487 @@ class _Builder:
         self.st.cells.append((ref, value))
         return len(self.st.cells) - 1, value
 
-    def show(self, k: int, fmt: Callable[[float, str], str]) -> tuple[str, str]:
-        v = self.st.cells[k][1]
-        en, ko = fmt(v, "en"), fmt(v, "ko")
-        self.st.figures.append((k, en, ko))
-        return en, ko
+    def fig(self, period: str, breakdown: str, item: str, measure: str, kind: str) -> tuple[Fig, float]:
+        k, v = self.get(period, breakdown, item, measure)
+        return Fig(k, kind), v
 
 
-def _label(dom: Domain, breakdown: str, item: str, lang: str) -> str:
-    b = dom.breakdowns.get(breakdown)
-    if b is None:
-        return item
-    code = b.codelist.by_code.get(item)
-    if code is None:
-        return item
-    return code.label_ko if lang == "ko" else code.label_en
+Generator = Callable[[_Builder], tuple[str, Values, float]]
 
 
-def _noun(dom: Domain, breakdown: str, lang: str) -> str:
-    en, ko = dom.release.nouns.get(breakdown, (breakdown, breakdown))
-    return ko if lang == "ko" else en
+def _money_figs(values: Mapping[str, object]) -> list[Fig]:
+    out: list[Fig] = []
+    for v in values.values():
+        if isinstance(v, Fig) and v.kind in ("money", "floor"):
+            out.append(v)
+        elif isinstance(v, Seq):
+            for part in v.parts:
+                out += _money_figs(part)
+    return out
 
 
-def _suffix(period: str) -> str:
-    return "" if parse(period).freq == "A" else "_yoy"
+def _render(st: Statement, dom: Domain, key: str, values: Values) -> None:
+    """Fill ``key`` in both languages; every figure is recorded with its text."""
+    amounts = [abs(st.cells[f.k][1]) for f in _money_figs(values)]
+    for lang in LANGS:
+        t = terms(lang, dom.id)
+        unit = unit_for(max(amounts, default=0.0), lang)
+
+        def show(f: Fig, lang: str = lang, unit: str = unit) -> str:
+            v = st.cells[f.k][1]
+            if f.kind == "money":
+                return money_in(v, unit, lang)
+            if f.kind == "floor":
+                return money_in(v, unit, lang, floor=True)
+            return percent(v, lang) if f.kind == "percent" else ratio(v, lang)
+
+        def value(v: object, t: Terms = t, show: Callable[[Fig], str] = show) -> str:
+            if isinstance(v, Fig):
+                text = show(v)
+                (st.bounds if v.kind == "floor" else st.figures).append((v.k, text, text))
+                return text
+            if isinstance(v, Word):
+                return noun(dom, v.key, t.lang) if v.section == "noun" else t.get(v.section, v.key)
+            if isinstance(v, Label):
+                return dom.breakdowns[v.breakdown].codelist.label(v.code, t.lang) if v.breakdown in \
+                    dom.breakdowns else v.code
+            if isinstance(v, Per):
+                return t.period(v.label)
+            if isinstance(v, Seq):
+                return t.join([t.fill("sentence", v.key, **{n: value(x) for n, x in part.items()})
+                               for part in v.parts])
+            return str(v)
+
+        text = t.fill("sentence", key, **{n: value(v) for n, v in values.items()})
+        if lang == "en":
+            st.text_en = text[:1].upper() + text[1:]
+        else:
+            st.text_ko = text
+    # one entry per shown figure, with both languages (figures were appended language by language)
+    for attr in ("figures", "bounds"):
+        seen = getattr(st, attr)
+        half = len(seen) // 2
+        setattr(st, attr, [(k, en, ko) for (k, en, _), (_, _, ko) in zip(seen[:half], seen[half:], strict=True)])
 
 
-def _up(x: float, lang: str) -> str:
-    return ("증가" if x >= 0 else "감소") if lang == "ko" else ("rose" if x >= 0 else "fell")
-
-
-def _make(dom: Domain, lookup: Lookup, sid: str, section: str, kind: str,
-          fn: Callable[[_Builder, Statement], float]) -> Statement | None:
+def _make(dom: Domain, lookup: Lookup, sid: str, section: str, kind: str, gen: Generator) -> Statement | None:
     st = Statement(sid, section, kind, 0.0)
     try:
-        st.score = fn(_Builder(dom, lookup, st), st)
+        key, values, st.score = gen(_Builder(dom, lookup, st))
     except _Missing:
         return None
+    _render(st, dom, key, values)
     return st
 
 
+def _w(key: str) -> Word:
+    return Word("word", key)
+
+
+def _dir(x: float) -> Word:
+    return _w("rose" if x >= 0 else "fell")
+
+
+def _kind(x: float) -> Word:
+    return _w("surplus" if x >= 0 else "deficit")
+
+
+def _flow_words() -> dict[str, Word]:
+    return {f"{m}_w": _w(m) for m in ("exports", "imports", "balance", "volume", "ratio")}
+
+
+def _series_start(lookup: Lookup, period: str) -> str | None:
+    freq = parse(period).freq
+    labels = [k[0] for k in lookup if k[1] == "total" and k[3] == "volume" and parse(k[0]).freq == freq]
+    return min(labels, key=lambda p: parse(p).index) if labels else None
+
+
+# -- the total ----------------------------------------------------------------------------------
+
+
 def _total_statements(dom: Domain, lookup: Lookup, period: str) -> list[Statement]:
-    p, cmp, sfx = period, str(comparison(parse(period))), _suffix(period)
-    pe, pk = period_label(p, "en"), period_label(p, "ko")
-    ce, ck = period_label(cmp, "en"), period_label(cmp, "ko")
-    name_en, name_ko = dom.release.short_en, dom.release.short_ko
+    p = period
+    lead, *more = bases(dom, p)
     out: list[Statement | None] = []
+    T = "total"
 
-    def headline(b: _Builder, st: Statement) -> float:
-        kx, _ = b.get(p, "total", "all", "exports")
-        km, _ = b.get(p, "total", "all", "imports")
-        kgx, gx = b.get(p, "total", "all", f"exports_growth{sfx}")
-        kgm, gm = b.get(p, "total", "all", f"imports_growth{sfx}")
-        xe, xk = b.show(kx, money)
-        me, mk = b.show(km, money)
-        gxe, gxk = b.show(kgx, percent)
-        gme, gmk = b.show(kgm, percent)
-        st.text_en = (f"In {pe}, Korea's {name_en} exports {_up(gx, 'en')} {gxe} on {ce} to {xe}, "
-                      f"and imports {_up(gm, 'en')} {gme} to {me}.")
-        st.text_ko = (f"{pk} {name_ko} 수출은 {xk}로 {ck} 대비 {gxk} {_up(gx, 'ko')}하였고, "
-                      f"수입은 {mk}로 {gmk} {_up(gm, 'ko')}하였다.")
-        return 1.0
+    def headline(b: _Builder) -> tuple[str, Values, float]:
+        x, _ = b.fig(p, T, "all", "exports", "money")
+        m, _ = b.fig(p, T, "all", "imports", "money")
+        gx, vgx = b.fig(p, T, "all", lead.measure("exports_growth"), "percent")
+        gm, vgm = b.fig(p, T, "all", lead.measure("imports_growth"), "percent")
+        return "headline", {"period": Per(p), "cmp": Per(lead.period), "exports": x, "imports": m,
+                            "x_growth": gx, "m_growth": gm, "x_dir": _dir(vgx), "m_dir": _dir(vgm),
+                            **_flow_words()}, 1.0
 
-    def balance(b: _Builder, st: Statement) -> float:
-        kb, bal = b.get(p, "total", "all", "balance")
-        kp, prev = b.get(cmp, "total", "all", "balance")
-        be, bk = b.show(kb, money)
-        kind_en = "surplus" if bal >= 0 else "deficit"
-        kind_ko = "흑자" if bal >= 0 else "적자"
-        word_ko = f"{name_ko}수지"
-        if (bal >= 0) == (prev >= 0):
-            kc, change = b.get(p, "total", "all", f"balance_change{sfx}")
-            ce2, ck2 = b.show(kc, money)
-            wider = (change >= 0) == (bal >= 0)
-            verb_en = ("grew" if wider else "shrank") if bal >= 0 else ("widened" if wider else "narrowed")
-            st.text_en = (f"The {name_en} balance was a {kind_en} of {be}, which {verb_en} by {ce2} "
-                          f"from {ce}.")
-            st.text_ko = (f"{josa(word_ko, '은/는')} {bk} {josa(kind_ko, '으로/로')} {ck} 대비 {kind_ko} 폭이 "
-                          f"{ck2} {'확대' if wider else '축소'}되었다.")
-        else:
-            pe2, pk2 = b.show(kp, money)
-            prev_en, prev_ko = ("surplus", "흑자") if prev >= 0 else ("deficit", "적자")
-            st.text_en = (f"The {name_en} balance turned from a {prev_en} of {pe2} in {ce} "
-                          f"to a {kind_en} of {be}.")
-            st.text_ko = (f"{josa(word_ko, '은/는')} {ck} {pk2} {prev_ko}에서 {pk} {bk} "
-                          f"{josa(kind_ko, '으로/로')} 전환되었다.")
-        return 0.9
+    def balance(b: _Builder) -> tuple[str, Values, float]:
+        fb, bal = b.fig(p, T, "all", "balance", "money")
+        fp, prev = b.fig(lead.period, T, "all", "balance", "money")
+        common: Values = {"balance": fb, "prev": fp, "cmp": Per(lead.period), "kind": _kind(bal), **_flow_words()}
+        if (bal >= 0) != (prev >= 0):
+            return "balance_turned", {**common, "prev_kind": _kind(prev)}, 0.95
+        fc, change = b.fig(p, T, "all", lead.measure("balance_change"), "money")
+        return "balance_same", {**common, "change": fc, "verb": _balance_verb(bal, change)}, 0.9
 
-    def volume(b: _Builder, st: Statement) -> float:
-        kv, _ = b.get(p, "total", "all", "volume")
-        kr, _ = b.get(p, "total", "all", "ratio")
-        ve, vk = b.show(kv, money)
-        re_, rk = b.show(kr, ratio)
-        st.text_en = (f"Trade volume (exports plus imports) reached {ve}; the ratio of exports to imports "
-                      f"was {re_}.")
-        st.text_ko = f"{name_ko} 규모(수출+수입)는 {vk}, 수출입비율(수출/수입)은 {rk}배였다."
-        return 0.5
+    out += [_make(dom, lookup, "total.headline", T, "headline", headline),
+            _make(dom, lookup, "total.balance", T, "balance", balance)]
 
-    out += [_make(dom, lookup, "total.headline", "total", "headline", headline),
-            _make(dom, lookup, "total.balance", "total", "balance", balance),
-            _make(dom, lookup, "total.volume", "total", "volume", volume)]
+    for basis in more:
+        def other(b: _Builder, basis: Basis = basis) -> tuple[str, Values, float]:
+            gx, vgx = b.fig(p, T, "all", basis.measure("exports_growth"), "percent")
+            gm, vgm = b.fig(p, T, "all", basis.measure("imports_growth"), "percent")
+            _, bal = b.get(p, T, "all", "balance")
+            _, prev = b.get(basis.period, T, "all", "balance")
+            values: Values = {"cmp": Per(basis.period), "x_growth": gx, "m_growth": gm, "x_dir": _dir(vgx),
+                              "m_dir": _dir(vgm), **_flow_words()}
+            if (bal >= 0) != (prev >= 0):
+                return "yoy_growth", values, 0.7
+            fc, change = b.fig(p, T, "all", basis.measure("balance_change"), "money")
+            return "yoy_view", {**values, "kind": _kind(bal), "change": fc,
+                                "verb": _balance_verb(bal, change)}, 0.7
+        out.append(_make(dom, lookup, f"total.{basis.name}", T, "comparison", other))
 
-    records = [("exports", "exports_record", 1, "Exports were the highest on record.",
-                "수출은 통계 작성 이래 최대 규모이다."),
-               ("imports", "imports_record", 1, "Imports were the highest on record.",
-                "수입은 통계 작성 이래 최대 규모이다."),
-               ("balance", "balance_record", 1, "The surplus was the largest on record.",
-                f"{name_ko}수지 흑자는 통계 작성 이래 최대이다."),
-               ("balance", "balance_record_low", -1, "The deficit was the largest on record.",
-                f"{name_ko}수지 적자는 통계 작성 이래 최대이다.")]
-    first = min((k[0] for k in lookup if k[1] == "total" and parse(k[0]).freq == parse(p).freq), default=p)
-    for level, flag, sign, en, ko in records:
-        def record(b: _Builder, st: Statement, level: str = level, flag: str = flag, sign: int = sign,
-                   en: str = en, ko: str = ko) -> float:
-            kf, f = b.get(p, "total", "all", flag)
-            _, v = b.get(p, "total", "all", level)
-            if f != 1 or v * sign < 0 or first == p:
+    def volume(b: _Builder) -> tuple[str, Values, float]:
+        fv, _ = b.fig(p, T, "all", "volume", "money")
+        fg, g = b.fig(p, T, "all", lead.measure("volume_growth"), "percent")
+        fr, _ = b.fig(p, T, "all", "ratio", "ratio")
+        fq, q = b.fig(lead.period, T, "all", "ratio", "ratio")
+        r = b.st.cells[fr.k][1]
+        return "volume_ratio", {"volume": fv, "v_growth": fg, "v_dir": _w("up" if g >= 0 else "down"), "ratio": fr,
+                                "prev_ratio": fq,
+                                "r_dir": Word("verb", "ratio_up" if r >= q else "ratio_down"),
+                                "cmp": Per(lead.period), **_flow_words()}, 0.5
+    out.append(_make(dom, lookup, "total.volume", T, "volume", volume))
+
+    start = _series_start(lookup, p)
+    has_history = start is not None and start != p
+
+    def records(b: _Builder) -> tuple[str, Values, float]:
+        if not has_history:
+            raise _Missing
+        _, fx = b.get(p, T, "all", "exports_record")
+        _, fm = b.get(p, T, "all", "imports_record")
+        if fx == 1 and fm == 1:
+            return "records_both", _flow_words(), 0.8
+        if fx == 1 or fm == 1:
+            return ("record_exports" if fx == 1 else "record_imports"), _flow_words(), 0.75
+        raise _Missing
+    out.append(_make(dom, lookup, "total.records", T, "record", records))
+
+    for flag, sign, key in (("balance_record", 1, "record_surplus"), ("balance_record_low", -1, "record_deficit")):
+        def balance_record(b: _Builder, flag: str = flag, sign: int = sign, key: str = key
+                           ) -> tuple[str, Values, float]:
+            _, f = b.get(p, T, "all", flag)
+            _, v = b.get(p, T, "all", "balance")
+            if not has_history or f != 1 or v * sign <= 0:
                 raise _Missing
-            del kf
-            st.text_en, st.text_ko = en, ko
-            return 0.8
-        out.append(_make(dom, lookup, f"total.{flag}", "total", "record", record))
+            return key, _flow_words(), 0.8
+        out.append(_make(dom, lookup, f"total.{flag}", T, "balance_record", balance_record))
+
+    def crossed(b: _Builder) -> tuple[str, Values, float]:
+        fv, v = b.fig(p, T, "all", "volume", "money")
+        earlier = [val for (per, bd, it, m), (val, st) in lookup.items()
+                   if bd == T and it == "all" and m == "volume" and val is not None and st not in ("C", "N")
+                   and parse(per).freq == parse(p).freq and parse(per).index < parse(p).index]
+        if not earlier:
+            raise _Missing
+        step = _round_step(v)
+        threshold = math.floor(v / step) * step
+        if max(earlier) >= threshold or threshold <= 0:
+            raise _Missing
+        # the threshold is shown as a bound on the cited volume (the cell is at least this much)
+        return "crossed", {"threshold": Fig(fv.k, "floor"), "volume": fv, **_flow_words()}, 0.85
+    out.append(_make(dom, lookup, "total.crossed", T, "threshold", crossed))
+
+    def long_view(b: _Builder) -> tuple[str, Values, float]:
+        pp = parse(p)
+        then_p = str(pp.shift(-10 * {"A": 1, "H": 2, "Q": 4}[pp.freq]))
+        ft, then = b.fig(then_p, T, "all", "volume", "money")
+        fn, now = b.fig(p, T, "all", "volume", "money")
+        if then <= 0:
+            raise _Missing
+        grew = _growth_phrase(now / then)
+        return "long_view", {"first": Per(then_p), "then": ft, "now": fn, "grew": Word("growth_phrase", grew),
+                             **_flow_words()}, 0.6
+    out.append(_make(dom, lookup, "total.long_view", T, "long_view", long_view))
     return [s for s in out if s is not None]
 
 
+def _balance_verb(bal: float, change: float) -> Word:
+    wider = (change >= 0) == (bal >= 0)
+    if bal >= 0:
+        return Word("verb", "grew" if wider else "shrank")
+    return Word("verb", "widened" if wider else "narrowed")
+
+
+def _round_step(v: float) -> float:
+    """The round numbers a level is said to pass: 10 billion above 10 billion, 1 billion above
+    1 billion, and so on by powers of ten."""
+    return 10.0 ** math.floor(math.log10(v)) if v > 0 else 1.0
+
+
+def _growth_phrase(factor: float) -> str:
+    """A growth factor in words: ``nearly_doubled`` for 1.8 to 2, and so on (see [growth_phrase])."""
+    for limit, key in ((0.95, "fell"), (1.05, "flat"), (1.4, "grew"), (1.6, "half"), (1.8, "grew"),
+                       (2.0, "nearly_doubled"), (2.2, "doubled"), (2.8, "more_than_doubled"), (3.2, "tripled")):
+        if factor < limit:
+            return key
+    return "more_than_tripled"
+
+
+# -- a breakdown --------------------------------------------------------------------------------
+
+
 def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: str) -> list[Statement]:
-    p, cmp, sfx = period, str(comparison(parse(period))), _suffix(period)
-    items = sorted({k[2] for k in lookup if k[0] == p and k[1] == breakdown})
-    noun_en, noun_ko = _noun(dom, breakdown, "en"), _noun(dom, breakdown, "ko")
-    ce, ck = period_label(cmp, "en"), period_label(cmp, "ko")
+    p, bd = period, breakdown
+    lead = bases(dom, p)[0]
+    cmp = lead.period
+    spec = dom.breakdowns[bd]
+    noun = Word("noun", bd)
+    items = sorted({k[2] for k in lookup if k[0] == p and k[1] == bd})
     tv = lookup.get((p, "total", "all", "volume"), (None, ""))[0] or 0.0
     out: list[Statement | None] = []
 
     def val(item: str, measure: str, per: str = p) -> float | None:
-        v, s = lookup.get((per, breakdown, item, measure), (None, "N"))
+        v, s = lookup.get((per, bd, item, measure), (None, "N"))
         return None if s in ("C", "N") else v
 
-    def lab(item: str, lang: str) -> str:
-        return _label(dom, breakdown, item, lang)
+    def holder(measure: str, per: str, rank: int = 1) -> str | None:
+        hits = [i for i in items if val(i, measure, per) == rank]
+        return hits[0] if len(hits) == 1 else None
 
-    shares = {i: v for i in items if (v := val(i, "volume_share")) is not None}
-    if shares:
-        top = max(shares, key=lambda i: (shares[i], i))
+    shares = {i: s for i in items if (s := val(i, "volume_share")) is not None}
 
-        def largest(b: _Builder, st: Statement) -> float:
-            ks, s = b.get(p, breakdown, top, "volume_share")
-            kx, _ = b.get(p, breakdown, top, "exports")
-            km, _ = b.get(p, breakdown, top, "imports")
-            se, sk = b.show(ks, percent)
-            xe, xk = b.show(kx, money)
-            me, mk = b.show(km, money)
-            st.text_en = (f"By {noun_en}, {lab(top, 'en')} was the largest, with {se} of the volume "
-                          f"(exports {xe}, imports {me}).")
-            st.text_ko = (f"{noun_ko}별로는 {josa(lab(top, 'ko'), '이/가')} 전체 규모의 {sk}를 차지하여 가장 컸다"
-                          f"(수출 {xk}, 수입 {mk}).")
-            return s / 100
-        out.append(_make(dom, lookup, f"{breakdown}.largest", breakdown, "largest", largest))
+    def add(name: str, kind: str, gen: Generator) -> None:
+        out.append(_make(dom, lookup, f"{bd}.{name}", bd, kind, gen))
 
-    balances = {i: v for i in items if (v := val(i, "balance")) is not None}
-    for sign, kind_en, kind_ko in ((1, "surplus", "흑자"), (-1, "deficit", "적자")):
-        cands = [i for i, v in balances.items() if v * sign > 0]
-        if not cands or tv <= 0:
-            continue
-        it = max(cands, key=lambda i: (balances[i] * sign, i))
+    if spec.partition:
+        leader = holder("volume_rank", p)
+        if leader is not None:
+            def lead_gen(b: _Builder, it: str = leader) -> tuple[str, Values, float]:
+                fs, s = b.fig(p, bd, it, "volume_share", "percent")
+                fv, _ = b.fig(p, bd, it, "volume", "money")
+                b.get(p, bd, it, "volume_rank")
+                before = holder("volume_rank", cmp)
+                values: Values = {"item": Label(bd, it), "noun": noun, "share": fs, "volume": fv, "cmp": Per(cmp)}
+                if before is not None and before != it:
+                    b.get(cmp, bd, before, "volume_rank")
+                    b.get(cmp, bd, it, "volume_rank")
+                    return "leader_overtook", {**values, "other": Label(bd, before)}, 0.85
+                if before == it:
+                    b.get(cmp, bd, it, "volume_rank")
+                    return "leader_kept", values, 0.2 + 0.3 * s / 100
+                return "leader", values, 0.2 + 0.3 * s / 100
+            add("leader", "leader", lead_gen)
 
-        def extreme(b: _Builder, st: Statement, it: str = it, kind_en: str = kind_en, kind_ko: str = kind_ko) -> float:
-            kb, bal = b.get(p, breakdown, it, "balance")
-            be, bk = b.show(kb, money)
-            st.text_en = f"{lab(it, 'en')} ran the largest {kind_en} of any {noun_en}: {be}."
-            copula = "이었다" if has_batchim(lab(it, "ko")) else "였다"
-            st.text_ko = f"{noun_ko} 중 {kind_ko} 규모가 가장 큰 것은 {lab(it, 'ko')}({bk}){copula}."
-            return abs(bal) / tv
-        out.append(_make(dom, lookup, f"{breakdown}.largest_{kind_en}", breakdown, kind_en, extreme))
+        both = holder("exports_rank", p)
+        if both is not None and both == holder("imports_rank", p):
+            def both_gen(b: _Builder, it: str = both) -> tuple[str, Values, float]:
+                b.get(p, bd, it, "exports_rank")
+                b.get(p, bd, it, "imports_rank")
+                values: Values = {"item": Label(bd, it), "noun": noun, **_flow_words()}
+                if holder("exports_rank", cmp) == it and holder("imports_rank", cmp) == it:
+                    b.get(cmp, bd, it, "exports_rank")
+                    b.get(cmp, bd, it, "imports_rank")
+                    return "leader_both", values, 0.55
+                return "leader_both_now", values, 0.5
+            add("leader_both", "leader_both", both_gen)
 
-    movers = []
-    for i, s in shares.items():
-        if s < SHARE_FLOOR:
-            continue
+        top = holder("balance_rank", p)
+        if top is not None and (val(top, "balance") or 0) > 0:
+            def surplus_gen(b: _Builder, it: str = top) -> tuple[str, Values, float]:
+                fb, bal = b.fig(p, bd, it, "balance", "money")
+                b.get(p, bd, it, "balance_rank")
+                before = holder("balance_rank", cmp)
+                values: Values = {"item": Label(bd, it), "noun": noun, "balance": fb, "cmp": Per(cmp)}
+                if before is not None and before != it and (val(before, "balance", cmp) or 0) > 0:
+                    b.get(cmp, bd, before, "balance_rank")
+                    b.get(cmp, bd, before, "balance")
+                    return "surplus_overtook", {**values, "other": Label(bd, before)}, 0.8
+                if val(it, "balance_record") == 1 and _series_start(lookup, p) not in (None, p):
+                    b.get(p, bd, it, "balance_record")
+                    return "surplus_top_record", values, 0.6
+                return "surplus_top", values, 0.55
+            add("largest_surplus", "surplus", surplus_gen)
+
+        deficits = {i: v for i in items if (v := val(i, "balance")) is not None and v < 0}
+        if deficits:
+            worst = min(deficits, key=lambda i: (deficits[i], i))
+
+            def deficit_gen(b: _Builder, it: str = worst) -> tuple[str, Values, float]:
+                fb, bal = b.fig(p, bd, it, "balance", "money")
+                del bal
+                return "deficit_top", {"item": Label(bd, it), "noun": noun, "balance": fb}, 0.4
+            add("largest_deficit", "deficit", deficit_gen)
+
+        best = holder("ratio_rank", p)
+        if best is not None:
+            def ratio_gen(b: _Builder, it: str = best) -> tuple[str, Values, float]:
+                fr, r = b.fig(p, bd, it, "ratio", "ratio")
+                b.get(p, bd, it, "ratio_rank")
+                _, s = b.get(p, bd, it, "volume_share")
+                if r <= 1:
+                    raise _Missing
+                small = s < SHARE_FLOOR
+                return ("ratio_top_small" if small else "ratio_top"), {"item": Label(bd, it), "noun": noun,
+                                                                       "ratio": fr, **_flow_words()}, \
+                    0.55 if small else 0.4
+            add("highest_ratio", "ratio", ratio_gen)
+
         for flow in ("exports", "imports"):
-            g = val(i, f"{flow}_growth{sfx}")
-            if g is not None:
-                movers.append((abs(g) * s / 100, i, flow))
-    if movers:
-        _, it, flow = max(movers)
-
-        def fastest(b: _Builder, st: Statement, it: str = it, flow: str = flow) -> float:
-            kg, g = b.get(p, breakdown, it, f"{flow}_growth{sfx}")
-            ks, s = b.get(p, breakdown, it, "volume_share")
-            ge, gk = b.show(kg, percent)
-            flow_ko = "수출" if flow == "exports" else "수입"
-            st.text_en = (f"Among the larger {noun_en} items, {lab(it, 'en')} {flow} moved most: "
-                          f"they {_up(g, 'en')} {ge} on {ce}.")
-            st.text_ko = (f"규모가 큰 {noun_ko} 중에서는 {lab(it, 'ko')} {flow_ko}의 변동이 가장 컸다"
-                          f"({ck} 대비 {gk} {_up(g, 'ko')}).")
-            return 3 * abs(g) / 100 * s / 100
-        out.append(_make(dom, lookup, f"{breakdown}.fastest", breakdown, "fastest", fastest))
-
-    if dom.breakdowns[breakdown].partition:
-        for flow, flow_ko in (("exports", "수출"), ("imports", "수입")):
-            contrib = {i: v for i in items if (v := val(i, f"{flow}_contribution{sfx}")) is not None}
+            contrib = {i: c for i in items if (c := val(i, lead.measure(f"{flow}_contribution"))) is not None}
             if not contrib:
                 continue
-            it = max(contrib, key=lambda i: (abs(contrib[i]), i))
+            it = max(contrib, key=lambda i: (contrib[i], i))
+            against = sorted((i for i in contrib if contrib[i] < 0), key=lambda i: (contrib[i], i))[:2]
 
-            def contribution(b: _Builder, st: Statement, it: str = it, flow: str = flow, flow_ko: str = flow_ko
-                             ) -> float:
-                kc, c = b.get(p, breakdown, it, f"{flow}_contribution{sfx}")
-                kt, t = b.get(p, "total", "all", f"{flow}_change{sfx}")
-                cce, cck = b.show(kc, percent)
-                te, tk = b.show(kt, money)
-                dir_en = "increase" if t >= 0 else "decrease"
-                st.text_en = (f"{lab(it, 'en')} accounted for {cce} of the {te} {dir_en} in total {flow}"
-                              + (" (moving against it)." if c < 0 else "."))
-                st.text_ko = (f"전체 {flow_ko} {'증가' if t >= 0 else '감소'}분({tk}) 중 "
-                              f"{josa(lab(it, 'ko'), '이/가')} 차지하는 비중(기여율)은 {cck}"
-                              + ("로 반대 방향이었다." if c < 0 else "로 가장 컸다."))
-                return 0.5 * min(abs(c), 100.0) / 100
-            out.append(_make(dom, lookup, f"{breakdown}.{flow}_contribution", breakdown, "contribution",
-                             contribution))
+            def driver(b: _Builder, it: str = it, flow: str = flow, against: list[str] = against
+                       ) -> tuple[str, Values, float]:
+                fc, c = b.fig(p, bd, it, lead.measure(f"{flow}_contribution"), "percent")
+                ft, change = b.fig(p, "total", "all", lead.measure(f"{flow}_change"), "money")
+                fg, g = b.fig(p, bd, it, lead.measure(f"{flow}_growth"), "percent")
+                values: Values = {"item": Label(bd, it), "contribution": fc, "change": ft, "flow": _w(flow),
+                                  "direction": _w("increase" if change >= 0 else "decrease"), "growth": fg,
+                                  "dir": _dir(g)}
+                if c > 100:
+                    if against:
+                        for o in against:
+                            b.get(p, bd, o, lead.measure(f"{flow}_contribution"))
+                        return "driver_whole", {**values, "others": Seq("name", tuple(
+                            {"item": Label(bd, o)} for o in against))}, 0.55
+                    return "driver_whole_alone", values, 0.5
+                for lo, key, score in ((60, "driver_most", 0.65), (40, "driver_half", 0.75),
+                                       (28, "driver_third", 0.45)):
+                    if c >= lo:
+                        return key, values, score
+                raise _Missing
+            add(f"{flow}_driver", f"driver_{flow}", driver)
 
-    for flow, flow_ko in (("exports", "수출"), ("imports", "수입")) if dom.breakdowns[breakdown].partition else ():
-        now = {i: int(v) for i in items if (v := val(i, f"{flow}_rank")) is not None}
-        then = {i: int(v) for i in items if (v := val(i, f"{flow}_rank", cmp)) is not None}
-        passes = [(now[a], a, b2) for a in now for b2 in now
-                  if a in then and b2 in then and now[a] < now[b2] and then[a] > then[b2] and now[a] <= 5]
-        if not passes:
+        turns = [(shares[i], i) for i in items if i in shares and shares[i] >= SHARE_FLOOR
+                 and (now := val(i, "balance")) is not None and (then := val(i, "balance", cmp)) is not None
+                 and (now >= 0) != (then >= 0)]
+        if turns:
+            _, it = max(turns)
+
+            def turn_gen(b: _Builder, it: str = it) -> tuple[str, Values, float]:
+                fb, bal = b.fig(p, bd, it, "balance", "money")
+                fp, prev = b.fig(cmp, bd, it, "balance", "money")
+                return "turned", {"item": Label(bd, it), "balance": fb, "prev": fp, "kind": _kind(bal),
+                                  "prev_kind": _kind(prev), "cmp": Per(cmp)}, 0.7
+            add("turned", "turned", turn_gen)
+
+        start = _series_start(lookup, p)
+        recs = [(shares[i], i) for i in items if i in shares and shares[i] >= SHARE_FLOOR and start not in (None, p)
+                and val(i, "balance_record") == 1 and (val(i, "balance") or 0) > 0 and i != top]
+        if recs:
+            _, it = max(recs)
+
+            def record_gen(b: _Builder, it: str = it) -> tuple[str, Values, float]:
+                b.get(p, bd, it, "balance_record")
+                fb, bal = b.fig(p, bd, it, "balance", "money")
+                return "record_item", {"item": Label(bd, it), "balance": fb, "kind": _kind(bal),
+                                       "freq": Word("frequency_adj", parse(p).freq)}, 0.5
+            add("record", "record", record_gen)
+
+        big = sorted(((s, i) for i, s in shares.items() if s >= CONTRAST_FLOOR), reverse=True)
+        pairs = []
+        for flow in ("exports", "imports"):
+            g = {i: x for _, i in big if (x := val(i, lead.measure(f"{flow}_growth"))) is not None}
+            for a in g:
+                for c in g:
+                    if a < c and (g[a] >= 0) != (g[c] >= 0):
+                        # the larger items first, then the clearer contrast (both moving clearly)
+                        key = (min(shares[a], shares[c]), min(abs(g[a]), abs(g[c])))
+                        pairs.append((*key, flow, a, c) if g[a] >= 0 else (*key, flow, c, a))
+        if pairs:
+            *_, flow, up, down = max(pairs)
+
+            def contrast_gen(b: _Builder, up: str = up, down: str = down, flow: str = flow
+                             ) -> tuple[str, Values, float]:
+                fu, gu = b.fig(p, bd, up, lead.measure(f"{flow}_growth"), "percent")
+                fd, gd = b.fig(p, bd, down, lead.measure(f"{flow}_growth"), "percent")
+                return "contrast", {"item": Label(bd, up), "other": Label(bd, down), "flow": _w(flow),
+                                    "growth": fu, "other_growth": fd, "dir": _dir(gu), "other_dir": _dir(gd),
+                                    "cmp": Per(cmp)}, 0.6
+            add("contrast", "contrast", contrast_gen)
+
+        movers = [(abs(g) * s / 100, i, flow) for i, s in shares.items() if s >= SHARE_FLOOR
+                  for flow in ("exports", "imports") if (g := val(i, lead.measure(f"{flow}_growth"))) is not None]
+        if movers:
+            _, it, flow = max(movers)
+
+            def mover_gen(b: _Builder, it: str = it, flow: str = flow) -> tuple[str, Values, float]:
+                fg, g = b.fig(p, bd, it, lead.measure(f"{flow}_growth"), "percent")
+                fl, _ = b.fig(p, bd, it, flow, "money")
+                _, s = b.get(p, bd, it, "volume_share")
+                return "mover", {"item": Label(bd, it), "flow": _w(flow), "growth": fg, "dir": _dir(g),
+                                 "level": fl, "cmp": Per(cmp)}, min(0.55, 2 * abs(g) / 100 * s / 100 + 0.1)
+            add("mover", "mover", mover_gen)
+
+        balances = {i: v for i in items if (v := val(i, "balance")) is not None}
+        if 2 <= len(items) <= SIGNS_MAX_ITEMS and len(balances) == len(items):
+            plus = sorted((i for i in balances if balances[i] >= 0), key=lambda i: (-balances[i], i))[:3]
+            minus = sorted((i for i in balances if balances[i] < 0), key=lambda i: (balances[i], i))[:3]
+
+            def signs_gen(b: _Builder) -> tuple[str, Values, float]:
+                def parts(its: list[str]) -> Seq:
+                    return Seq("part", tuple({"item": Label(bd, i), "balance": b.fig(p, bd, i, "balance", "money")[0]}
+                                             for i in its))
+                verbs = {"s_verb": Word("word", "recorded_surplus" if len(plus) == 1 else "recorded_surpluses"),
+                         "d_verb": Word("word", "recorded_deficit" if len(minus) == 1 else "recorded_deficits")}
+                if plus and minus:
+                    return "signs", {"surpluses": parts(plus), "deficits": parts(minus), **verbs}, 0.5
+                return ("signs_all_surplus", {"surpluses": parts(plus), **verbs}, 0.3) if plus else \
+                    ("signs_all_deficit", {"deficits": parts(minus), **verbs}, 0.3)
+            add("signs", "signs", signs_gen)
+
+    for code in spec.codelist.codes:
+        if spec.partition or code.parent or code.code not in items:
             continue
-        _, a, b2 = min(passes, key=lambda x: (x[0], -then[x[2]] if x[2] in then else 0, x[1], x[2]))
+        kids = {c.code: v for c in spec.codelist.codes if c.parent == code.code
+                and (v := val(c.code, "balance")) is not None}
+        if not kids:
+            continue
+        child = max(kids, key=lambda c: (abs(kids[c]), c))
 
-        def overtake(b: _Builder, st: Statement, a: str = a, b2: str = b2, flow: str = flow, flow_ko: str = flow_ko
-                     ) -> float:
-            kr, r = b.get(p, breakdown, a, f"{flow}_rank")
-            b.get(p, breakdown, b2, f"{flow}_rank")
-            b.get(cmp, breakdown, a, f"{flow}_rank")
-            b.get(cmp, breakdown, b2, f"{flow}_rank")
-            b.show(kr, lambda v, lang: ordinal(int(v), lang))
-            st.text_en = (f"{lab(a, 'en')} overtook {lab(b2, 'en')} to become the {ordinal(int(r), 'en')} "
-                          f"{noun_en} for {flow}.")
-            st.text_ko = (f"{flow_ko}에서는 {josa(lab(a, 'ko'), '이/가')} {josa(lab(b2, 'ko'), '을/를')} 제치고 "
-                          f"{ordinal(int(r), 'ko')}로 올라섰다.")
-            return 0.3 / r
-        out.append(_make(dom, lookup, f"{breakdown}.{flow}_overtake", breakdown, "overtake", overtake))
+        def parent_gen(b: _Builder, it: str = code.code, child: str = child) -> tuple[str, Values, float]:
+            fx, _ = b.fig(p, bd, it, "exports", "money")
+            fm, _ = b.fig(p, bd, it, "imports", "money")
+            fb, bal = b.fig(p, bd, it, "balance", "money")
+            fc, cb = b.fig(p, bd, child, "balance", "money")
+            _, vol = b.get(p, bd, it, "volume")
+            return "parent", {"item": Label(bd, it), "exports": fx, "imports": fm, "balance": fb, "kind": _kind(bal),
+                              "child": Label(bd, child), "child_balance": fc, "child_kind": _kind(cb)}, \
+                0.4 + (0.3 * vol / tv if tv > 0 else 0.0)
+        add(f"parent_{code.code}", f"parent_{code.code}", parent_gen)
     return [s for s in out if s is not None]
 
 
 def statements(dom: Domain, lookup: Lookup, period: str) -> list[Statement]:
     """The release's statements, section by section (see module doc)."""
-    chosen = sorted(_total_statements(dom, lookup, period), key=lambda s: -s.score)
+    chosen = sorted(_total_statements(dom, lookup, period), key=lambda s: (-s.score, s.id))
     for name in dom.release.tables:
         if name == "total" or name not in dom.breakdowns:
             continue
-        cands = sorted(_breakdown_statements(dom, lookup, period, name), key=lambda s: (-s.score, s.id))
-        kinds: set[str] = set()
-        best = []
-        for st in cands:  # the best statement of each kind, then the best kinds
-            if st.kind not in kinds and st.score >= MIN_SCORE:
-                kinds.add(st.kind)
-                best.append(st)
-        chosen += best[:PER_SECTION]
+        chosen += _choose(_breakdown_statements(dom, lookup, period, name), name)
     return chosen
+
+
+def _choose(cands: list[Statement], breakdown: str) -> list[Statement]:
+    """A section's statements: greedily the best-scoring candidate of a kind not yet chosen,
+    each earlier statement about the same item lowering a candidate by :data:`REPEAT_PENALTY`,
+    up to :data:`PER_SECTION`, none below :data:`MIN_SCORE`."""
+    def subject(st: Statement) -> str:
+        return next((r.item for r, _ in st.cells if r.breakdown == breakdown), "")
+
+    best: list[Statement] = []
+    pool = list(cands)
+    while pool and len(best) < PER_SECTION:
+        told = [subject(s) for s in best]
+        st = max(pool, key=lambda s: (s.score - REPEAT_PENALTY * told.count(subject(s)), s.id))
+        pool.remove(st)
+        if st.score - REPEAT_PENALTY * told.count(subject(st)) < MIN_SCORE:
+            break
+        if st.kind not in {s.kind for s in best}:
+            best.append(st)
+    return best

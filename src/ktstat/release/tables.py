@@ -4,17 +4,23 @@ Built from a vintage's indicators (a lookup ``(period, breakdown, item, measure)
 status)``); every cell keeps the indicator it shows (:class:`CellRef`), so a figure in any
 output traces back to the indicators table. Values are raw: US dollars for money, percent for
 growth and shares, a plain number for the ratio; renderers scale and round (billions of
-dollars in English, 억 달러 in Korean).
+dollars in English, 억 달러 in Korean: one unit per table). Headings and notes come from the
+terms catalogue (:mod:`ktstat.terms`), in the programme's own words.
 
 Tables, per the domain's ``[release] tables``:
 
 - ``total``: the summary, one row per level measure (exports, imports, balance, volume, ratio)
-  over the last ``summary_periods`` periods of the release's frequency, then the growth of the
-  release period against its comparison period (the previous year; for half-years the same
-  half a year earlier).
-- any breakdown: one row per item (code-list order; for partner-like breakdowns, the
-  ``top_n`` largest by volume), columns exports, its growth, imports, its growth, balance and
-  the share of the total volume, in the release period.
+  over the last ``summary_periods`` periods of the release's frequency, then for each
+  comparison basis of the domain (:mod:`ktstat.release.basis`) the change (in the measure's own
+  unit) and the growth in percent (exports, imports, volume only: a balance or a ratio has no
+  growth rate).
+- any breakdown: one row per item (code-list order with each parent followed by its children;
+  for partner-like breakdowns the ``top_n`` largest by volume), columns exports and its growth
+  on each basis, imports and its growth on each basis, balance, and the share of the volume,
+  in the release period.
+
+Provisional figures are marked once, in the heading of their column (:attr:`Column.provisional`)
+or in the table's title, with a footnote; never cell by cell.
 """
 
 from __future__ import annotations
@@ -22,16 +28,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ktstat.domain import Domain
+from ktstat.domain import CodeList, Domain
 from ktstat.periods import Period, parse
+from ktstat.release.basis import Basis, bases
+from ktstat.terms import noun, terms
 
 Lookup = Mapping[tuple[str, str, str, str], tuple[float | None, str]]
 
 UNITS = ("usd", "percent", "ratio")
-LEVEL_LABELS = {
-    "exports": ("Exports", "수출"), "imports": ("Imports", "수입"), "balance": ("Balance", "수지"),
-    "volume": ("Volume (exports + imports)", "규모(수출+수입)"), "ratio": ("Ratio (exports / imports)", "수출입비율"),
-}
+LEVELS = ("exports", "imports", "balance", "volume", "ratio")
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class TableCell:
 class Column:
     label_en: str
     label_ko: str
+    provisional: bool = False  # every figure of the column is provisional: the heading carries the mark
 
 
 @dataclass
@@ -79,89 +85,137 @@ class ReleaseTable:
     footnotes_ko: list[str] = field(default_factory=list)
 
 
-def comparison(period: Period) -> Period:
-    """The period a release compares with: the previous year, or the same half a year earlier."""
-    return period.shift(-{"A": 1, "H": 2, "Q": 4}[period.freq])
-
-
-def growth_measure(base: str, period: Period) -> str:
-    return f"{base}_growth" if period.freq == "A" else f"{base}_growth_yoy"
-
-
 def _cell(dom: Domain, lookup: Lookup, period: str, breakdown: str, item: str, measure: str, unit: str) -> TableCell:
     value, status = lookup.get((period, breakdown, item, measure), (None, "N"))
     return TableCell(value, status, unit, CellRef(dom.id, period, breakdown, item, measure))
 
 
-def _footnotes(dom: Domain, period: Period, provisional: bool) -> tuple[list[str], list[str]]:
-    en = ["Money in US dollars; growth against the same period a year earlier, in percent.",
-          "C: confidential (withheld to protect reporting firms); -: not meaningful."]
-    ko = ["금액은 미 달러 기준, 증감률은 전년 동기 대비(%).",
-          "C: 비밀보호(보고 기업 보호를 위해 공표하지 않음), -: 해당 없음."]
-    if provisional:
-        en.append(f"{period} figures are provisional and may be revised.")
-        ko.append(f"{period} 수치는 잠정치로 수정될 수 있음.")
-    return en, ko
+def _both(key: str, section: str = "column", **values: object) -> tuple[str, str]:
+    return terms("en").fill(section, key, **values), terms("ko").fill(section, key, **values)
+
+
+def _basis_words(b: Basis, freq: str) -> tuple[str, str]:
+    return terms("en").basis(b.name, freq), terms("ko").basis(b.name, freq)
+
+
+def _footnotes(dom: Domain, period: Period, provisional: list[str], extra: list[str]) -> tuple[list[str], list[str]]:
+    out: tuple[list[str], list[str]] = ([], [])
+    for lang, notes in zip(("en", "ko"), out, strict=True):
+        t = terms(lang, dom.id)
+        notes.append(t.get("note", "money"))
+        for b in bases(dom, str(period)):
+            notes.append(t.fill("note", "comparison", basis=t.basis(b.name, period.freq), period=t.period(b.period)))
+        notes.append(t.get("note", "flags"))
+        if provisional:
+            notes.append(t.fill("note", "provisional", periods=", ".join(t.period_short(p) for p in provisional)))
+        notes += [t.get("note", k) for k in extra]
+    return out
 
 
 def summary_table(dom: Domain, lookup: Lookup, period: Period, provisional: bool) -> ReleaseTable:
     periods = [period.shift(-k) for k in range(dom.release.summary_periods - 1, -1, -1)]
     periods = [p for p in periods if (str(p), "total", "all", "exports") in lookup]
-    cols = [Column(str(p), str(p)) for p in periods] + [Column(f"Growth vs {comparison(period)} (%)",
-                                                               f"{comparison(period)} 대비 증감률(%)")]
+    marked = [str(p) for p in periods if _is_provisional(lookup, str(p))] if provisional else []
+    cols = [Column(terms("en").period_short(str(p)), terms("ko").period_short(str(p)), str(p) in marked)
+            for p in periods]
+    basis_list = bases(dom, str(period))
+    for b in basis_list:
+        en, ko = _basis_words(b, period.freq)
+        cols.append(Column(*(terms(lang).fill("column", "change", basis=w) for lang, w in (("en", en), ("ko", ko))),
+                           provisional))
+        cols.append(Column(*(terms(lang).fill("column", "growth", basis=w) for lang, w in (("en", en), ("ko", ko))),
+                           provisional))
     rows = []
-    for m, (en, ko) in LEVEL_LABELS.items():
+    en_t, ko_t = terms("en", dom.id), terms("ko", dom.id)
+    for m in LEVELS:
         unit = "ratio" if m == "ratio" else "usd"
         cells = [_cell(dom, lookup, str(p), "total", "all", m, unit) for p in periods]
-        growth = growth_measure(m, period) if m in ("exports", "imports", "volume") else None
-        if growth:
+        for b in basis_list:
+            cells.append(_cell(dom, lookup, str(period), "total", "all", b.measure(f"{m}_change"), unit))
+            # a balance or a ratio has no growth rate: its cell is "not meaningful"
+            growth = b.measure(f"{m}_growth") if m in ("exports", "imports", "volume") else f"{m}_growth_none"
             cells.append(_cell(dom, lookup, str(period), "total", "all", growth, "percent"))
-        else:  # balance and ratio: the change, in their own unit
-            change = f"{m}_change" if period.freq == "A" else f"{m}_change_yoy"
-            cells.append(_cell(dom, lookup, str(period), "total", "all", change, unit))
-        rows.append(TableRow(m, en, ko, cells))
-    fn_en, fn_ko = _footnotes(dom, period, provisional)
-    fn_en.append("Balance and ratio: change against the comparison period instead of growth.")
-    fn_ko.append("수지와 수출입비율은 증감률 대신 증감액(차)을 표시.")
-    return ReleaseTable("total", f"{dom.label_en}: summary", f"{dom.label_ko} 개요", cols, rows, fn_en, fn_ko)
+        rows.append(TableRow(m, en_t.get("measure_long", m), ko_t.get("measure_long", m), cells))
+    fn_en, fn_ko = _footnotes(dom, period, marked, ["balance_ratio"])
+    title_en = f"{dom.label_en}: summary"
+    title_ko = f"{dom.label_ko} 총괄"
+    return ReleaseTable("total", title_en, title_ko, cols, rows, fn_en, fn_ko)
+
+
+def _is_provisional(lookup: Lookup, period: str) -> bool:
+    return lookup.get((period, "total", "all", "exports"), (None, ""))[1] == "P"
+
+
+def tree_order(codelist: CodeList, present: set[str]) -> list[str]:
+    """The codes of ``present`` in code-list order with every parent followed by its children
+    (depth first), so a hierarchy reads parent, children, next parent."""
+    kids: dict[str, list[str]] = {}
+    for c in codelist.codes:
+        kids.setdefault(c.parent, []).append(c.code)
+    out: list[str] = []
+
+    def walk(code: str) -> None:
+        if code in present:
+            out.append(code)
+        for k in kids.get(code, []):
+            walk(k)
+
+    for root in kids.get("", []):
+        walk(root)
+    return out
 
 
 def breakdown_table(dom: Domain, lookup: Lookup, period: Period, breakdown: str, provisional: bool) -> ReleaseTable:
     b = dom.breakdowns[breakdown]
     p = str(period)
-    noun_en, noun_ko = dom.release.nouns.get(breakdown, (breakdown, breakdown))
+    noun_en, noun_ko = noun(dom, breakdown, "en"), noun(dom, breakdown, "ko")
+    pe, pk = terms("en").period_short(p), terms("ko").period_short(p)
+    mark_en = f" ({terms('en').get('word', 'provisional')})" if provisional else ""
+    mark_ko = f"({terms('ko').get('word', 'provisional')})" if provisional else ""
     present = {k[2] for k in lookup if k[0] == p and k[1] == breakdown}
+    extra = []
     if b.source == "partner" and b.level >= 2 or len(present) > 2 * dom.release.top_n:
         def volume(item: str) -> float:
             v = lookup.get((p, breakdown, item, "volume"), (None, ""))[0]
             return -(v if v is not None else -1.0)
         items = sorted(present, key=lambda i: (volume(i), i))[: dom.release.top_n]
-        title_en = f"{dom.label_en}: the {dom.release.top_n} largest by {noun_en}, {p}"
-        title_ko = f"{dom.label_ko}: {noun_ko}별 상위 {dom.release.top_n}, {p}"
+        title_en = f"{dom.label_en} by {noun_en}: the {dom.release.top_n} largest, {pe}{mark_en}"
+        title_ko = f"{dom.label_ko} {noun_ko}별 상위 {dom.release.top_n}개, {pk}{mark_ko}"
     else:
-        order = [c.code for c in b.codelist.codes]
-        items = [c for c in order if c in present]
-        title_en = f"{dom.label_en} by {noun_en}, {p}"
-        title_ko = f"{dom.label_ko} {noun_ko}별, {p}"
-    cols = [Column("Exports", "수출"), Column("Growth (%)", "증감률(%)"), Column("Imports", "수입"),
-            Column("Growth (%)", "증감률(%)"), Column("Balance", "수지"), Column("Share of volume (%)", "규모 비중(%)")]
+        items = tree_order(b.codelist, present)
+        title_en = f"{dom.label_en} by {noun_en}, {pe}{mark_en}"
+        title_ko = f"{dom.label_ko} {noun_ko}별 현황, {pk}{mark_ko}"
+    basis_list = bases(dom, p)
+    en_t, ko_t = terms("en", dom.id), terms("ko", dom.id)
+    cols: list[Column] = []
+    for flow in ("exports", "imports"):
+        cols.append(Column(en_t.get("measure", flow), ko_t.get("measure", flow)))
+        for bs in basis_list:
+            en, ko = _basis_words(bs, period.freq)
+            cols.append(Column(terms("en").fill("column", "growth", basis=en), terms("ko").fill("column", "growth",
+                                                                                                  basis=ko)))
+    cols += [Column(en_t.get("measure", "balance"), ko_t.get("measure", "balance")),
+             Column(*_both("share"))]
     rows = []
     for item in items:
-        cells = [
-            _cell(dom, lookup, p, breakdown, item, "exports", "usd"),
-            _cell(dom, lookup, p, breakdown, item, growth_measure("exports", period), "percent"),
-            _cell(dom, lookup, p, breakdown, item, "imports", "usd"),
-            _cell(dom, lookup, p, breakdown, item, growth_measure("imports", period), "percent"),
-            _cell(dom, lookup, p, breakdown, item, "balance", "usd"),
-            _cell(dom, lookup, p, breakdown, item, "volume_share", "percent"),
-        ]
+        cells = []
+        for flow in ("exports", "imports"):
+            cells.append(_cell(dom, lookup, p, breakdown, item, flow, "usd"))
+            cells += [_cell(dom, lookup, p, breakdown, item, bs.measure(f"{flow}_growth"), "percent")
+                      for bs in basis_list]
+        cells += [_cell(dom, lookup, p, breakdown, item, "balance", "usd"),
+                  _cell(dom, lookup, p, breakdown, item, "volume_share", "percent")]
         code = b.codelist.by_code.get(item)
         level = max(0, b.codelist.depth(item) - 1) if code and not b.partition else 0
         rows.append(TableRow(item, code.label_en if code else item, code.label_ko if code else item, cells, level))
-    fn_en, fn_ko = _footnotes(dom, period, provisional)
+    if len(items) < len(present):
+        extra.append("top")
     if not b.partition:
-        fn_en.append("Classes overlap: they do not add up to the total.")
-        fn_ko.append("분류 간 중복이 있어 합계와 일치하지 않음.")
+        extra.append("overlap")
+    fn_en, fn_ko = _footnotes(dom, period, [p] if provisional else [], [])
+    for k in extra:
+        fn_en.append(terms("en").fill("note", k, n=dom.release.top_n))
+        fn_ko.append(terms("ko").fill("note", k, n=dom.release.top_n))
     return ReleaseTable(breakdown, title_en, title_ko, cols, rows, fn_en, fn_ko)
 
 
