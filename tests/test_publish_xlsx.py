@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from ktstat import domain as domains
-from ktstat.publish.xlsx import sheet_names, write_workbook
+from ktstat.publish.xlsx import FONTS, sheet_names, write_workbook
 from ktstat.release.tables import CellRef, Column, ReleaseTable, TableCell, TableRow, standard_tables
 
 PERIOD = "2025H1"
@@ -95,7 +95,7 @@ def check_workbook(path: Path, tables: list[ReleaseTable], lookup: Lookup, lang:
     ``lookup``; returns the number of figure cells checked."""
     ko = lang == "ko"
     wb = load_workbook(path)
-    names = [CONTENTS[lang], *sheet_names(tables, reserved=[CONTENTS[lang]])]
+    names = [CONTENTS[lang], *sheet_names(tables, reserved=[CONTENTS[lang]], lang=lang)]
     assert wb.sheetnames == names
     assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in names)
     assert len({n.casefold() for n in names}) == len(names)
@@ -120,7 +120,8 @@ def check_workbook(path: Path, tables: list[ReleaseTable], lookup: Lookup, lang:
         assert str(ws.cell(h - 1, 1).value).startswith("단위: " if ko else "Units: ")
         assert (ws.cell(1, 1).value == NOTICE[lang]) == (embargo is not None)
         assert h == (4 if embargo is not None else 3)
-        labels = [c.label_ko if ko else c.label_en for c in table.columns]
+        # the provisional mark once, in the heading of a provisional column
+        labels = [(c.label_ko if ko else c.label_en) + (" p" if c.provisional else "") for c in table.columns]
         assert [ws.cell(h, j).value for j in range(2, len(labels) + 2)] == labels
         assert ws.cell(h, 1).value == ("항목" if ko else "Item")
         for j in range(1, len(labels) + 2):
@@ -147,7 +148,8 @@ def check_workbook(path: Path, tables: list[ReleaseTable], lookup: Lookup, lang:
                 assert got.value == want, (name, trow.code, ref.measure, got.value, want)
                 decimals = {"usd": 1 if ko else 2, "percent": 1, "ratio": 2}[tcell.unit]
                 assert got.number_format.startswith("#,##0." + "0" * decimals)
-                assert got.number_format.endswith('"p"') == (status == "P"), got.number_format
+                assert "p" not in got.number_format, got.number_format  # never cell by cell
+                assert got.font.name == FONTS[lang], (name, got.coordinate, got.font.name)
         # below the table: the footnotes, in order, then the source note; nothing else anywhere
         below = [ws.cell(i, 1).value for i in range(h + len(table.rows) + 1, ws.max_row + 1)]
         notes = [n for n in below if n is not None]
@@ -176,7 +178,7 @@ def test_small_workbook(tmp_path: Path, small: tuple[list[ReleaseTable], Lookup]
     # a confidential cell is "C" even when the lookup carries its value; the value is nowhere
     numbers = [c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, (int, float))]
     assert not any(abs(v - LEAKED / s) < 1e-6 for v in numbers for s in (1e9, 1e8, 1.0))
-    cat = wb["category"]
+    cat = wb[{"en": "Category", "ko": "유형"}[lang]]
     h = header_row(cat)
     codes = [r.code for r in tables[1].rows]
     assert cat.cell(h + 1 + codes.index("ict_services"), 2).value == "C"
@@ -191,7 +193,7 @@ def test_no_embargo_and_flags(tmp_path: Path, small: tuple[list[ReleaseTable], L
     texts = [c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert not any("EMBARGO" in t for t in texts)
     assert wb["Contents"]["A1"].value == "Statistical tables"
-    assert wb["total"].freeze_panes == "B4"
+    assert wb["Summary"].freeze_panes == "B4"
 
 
 def test_exact_numbers(tmp_path: Path) -> None:
@@ -206,8 +208,9 @@ def test_exact_numbers(tmp_path: Path) -> None:
         ws = load_workbook(write_workbook([table], tmp_path / f"{lang}.xlsx", lang=lang))["t"]
         assert [ws.cell(4 + k, 2).value for k in range(len(values))] == [v / s for v in values]
         assert [ws.cell(4 + k, 3).value for k in range(len(values))] == values
-        assert ws.cell(4, 3).number_format == '#,##0.00"p"'
-        assert ws.cell(4, 2).number_format == ("#,##0.00_p" if lang == "en" else "#,##0.0_p")
+        assert ws.cell(4, 3).number_format == '#,##0.00;"\N{MINUS SIGN}"#,##0.00'
+        assert ws.cell(4, 2).number_format == ('#,##0.00;"\N{MINUS SIGN}"#,##0.00' if lang == "en"
+                                               else '#,##0.0;"\N{MINUS SIGN}"#,##0.0')
 
 
 def test_sheet_names() -> None:
@@ -262,3 +265,29 @@ def test_demo_store(tmp_path: Path) -> None:
         path = write_workbook(tables, tmp_path / f"tables.{lang}.xlsx", lang=lang, title=f"kst {PERIOD}",
                               embargo=EMBARGO, source_note="test source")
         assert check_workbook(path, tables, lookup, lang, EMBARGO) > 100
+
+
+def test_korean_workbook_names_its_font_and_prints(small: tuple[list[ReleaseTable], Lookup], tmp_path: Path) -> None:
+    """The Korean workbook: every cell in a font with Hangul, sheets named in Korean, every table
+    fitted to the page width with its header row and labels repeated, the contents on one page."""
+    tables, _ = small
+    path = write_workbook(tables, tmp_path / "tables.ko.xlsx", lang="ko", title="지식서비스무역통계",
+                          source_note="빈티지 kst-2025H1-v1, sha256 " + "0" * 64)
+    wb = load_workbook(path)
+    assert wb.sheetnames[:3] == ["목차", "총괄", "유형"], wb.sheetnames
+    assert all(not n.isascii() for n in wb.sheetnames if n not in ("ICT",)), wb.sheetnames
+    fonts = {c.font.name for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None}
+    assert fonts == {"Noto Sans CJK KR"}, fonts
+    for ws in wb.worksheets:
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+        if ws.title == "목차":
+            assert ws.page_setup.fitToHeight == 1 and ws.print_area
+            long = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and "sha256" in c.value]
+            assert long and long[0].alignment.wrap_text
+            assert any(str(r).startswith(long[0].coordinate) for r in ws.merged_cells.ranges)
+        else:
+            assert ws.print_title_rows and ws.print_title_cols == "$A:$A", (ws.title, ws.print_title_cols)
+    english = load_workbook(write_workbook(tables, tmp_path / "tables.xlsx", lang="en"))
+    assert english.sheetnames[:3] == ["Contents", "Summary", "Category"]
+    assert {c.font.name for ws in english.worksheets for row in ws.iter_rows() for c in row
+            if c.value is not None} == {"Calibri"}

@@ -15,7 +15,7 @@ from ktstat.release.calendar import calendar, release_time
 from ktstat.release.numbers import has_batchim, josa, money, percent, period_label
 from ktstat.release.revisions import compare, triangle
 from ktstat.release.statements import statements
-from ktstat.release.tables import comparison
+from ktstat.release.basis import bases
 from ktstat.release.vintage import VintageError, create_vintage, get_vintage, list_vintages, vintage_rows
 
 KST = timezone(timedelta(hours=9))
@@ -153,14 +153,17 @@ def _check_statements(dom_id: str, lookup, period: str) -> int:
             assert ref.domain == dom_id
             assert lookup[(ref.period, ref.breakdown, ref.item, ref.measure)][0] == value, (s.id, ref)
             assert lookup[(ref.period, ref.breakdown, ref.item, ref.measure)][1] not in ("C", "N")
+        for k, en, _ko in s.bounds:  # a threshold the cited cell passed: never above its value
+            bound = float(re.sub(r"[^\d.]", "", en)) * (1e9 if "billion" in en else 1e6 if "million" in en else 1)
+            assert s.cells[k][1] >= bound, (s.id, en, s.cells[k])
         for lang, text in (("en", s.text_en), ("ko", s.text_ko)):
-            shown = [en if lang == "en" else ko for _, en, ko in s.figures]
+            shown = [en if lang == "en" else ko for _, en, ko in s.figures + s.bounds]
             assert all(f in text for f in shown), (s.id, lang, shown, text)
             # every number in the text is a figure from a cited cell or part of a period label
             rest = text
             for f in sorted(shown, key=len, reverse=True):
                 rest = rest.replace(f, " ")
-            for p in {r.period for r, _ in s.cells} | {period, str(comparison(parse(period)))}:
+            for p in {r.period for r, _ in s.cells} | {period} | {b.period for b in bases(dom, period)}:
                 rest = rest.replace(period_label(p, lang), " ")
             assert not NUMBER.findall(rest), (s.id, lang, text, NUMBER.findall(rest))
     return len(stmts)

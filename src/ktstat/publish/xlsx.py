@@ -15,10 +15,16 @@ Figures are stored as numbers, scaled, never rounded: money (``usd``) in billion
 they are. The rounding is the cell's number format only (money 2 decimals in English, 1 in
 Korean; percent 1; ratio 2), so a stored number equals the indicator's scaled value exactly
 (written with the shortest representation that reads back as the same double). Flags:
-``p`` after a provisional figure (status ``P``; in the number format, so the cell stays
-numeric), ``C`` for a confidential cell (status ``C``: text, right-aligned, and no number is
-ever written, whatever the cell's value), ``-`` for a cell that is not meaningful (status
-``N``) or has no value.
+``p`` once, after the heading of a column of provisional figures (:attr:`Column.provisional`;
+never cell by cell), ``C`` for a confidential cell (status ``C``: text, right-aligned, and no
+number is ever written, whatever the cell's value), ``-`` for a cell that is not meaningful
+(status ``N``) or has no value.
+
+Fonts, names and print: every cell is set in :data:`FONTS` of the language (Calibri in
+English; Noto Sans CJK KR in Korean, which has Hangul and which LibreOffice finds through
+fontconfig, Excel by font linking), sheets are named in the workbook's language (the table's
+``sheet_en``/``sheet_ko``), every sheet prints fitted to the page width with its header row and
+label column repeated, and the Contents sheet fits on one page.
 """
 
 from __future__ import annotations
@@ -39,12 +45,18 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ktstat.release.tables import ReleaseTable, TableCell
+from ktstat.release.tables import Column, ReleaseTable, TableCell
+from ktstat.terms import terms
 
 LANGS = ("en", "ko")
-CONTENTS = {"en": "Contents", "ko": "목차"}
-ITEM_HEADER = {"en": "Item", "ko": "항목"}
-DEFAULT_TITLE = {"en": "Statistical tables", "ko": "통계표"}
+def _terms(key: str) -> dict[str, str]:
+    return {lang: terms(lang).get("workbook", key) for lang in LANGS}
+
+
+CONTENTS = _terms("contents")
+FONTS = _terms("font")
+ITEM_HEADER = _terms("item")
+DEFAULT_TITLE = _terms("title")
 SCALE = {("usd", "en"): 1e9, ("usd", "ko"): 1e8, ("percent", "en"): 1.0, ("percent", "ko"): 1.0,
          ("ratio", "en"): 1.0, ("ratio", "ko"): 1.0}
 DECIMALS = {("usd", "en"): 2, ("usd", "ko"): 1, ("percent", "en"): 1, ("percent", "ko"): 1,
@@ -56,26 +68,20 @@ PROVISIONAL_MARK = "p"
 MAX_SHEET_NAME = 31
 RESERVED_SHEET_NAMES = ("history",)  # Excel reserves "History" (case-insensitive)
 
-_UNIT_TEXT = {
-    "en": {"usd": "money in billions of US dollars", "percent": "growth and shares in percent",
-           "ratio": "ratio: exports / imports"},
-    "ko": {"usd": "금액 억 달러", "percent": "증감률·비중 %", "ratio": "수출입비율: 수출/수입"},
-}
-_UNIT_PREFIX = {"en": "Units: ", "ko": "단위: "}
-_SOURCE_PREFIX = {"en": "Source: ", "ko": "자료: "}
-_FLAG_NOTES = {
-    "en": ["p: provisional (may be revised)", "C: confidential (withheld to protect reporting firms)",
-           "-: not meaningful or not available"],
-    "ko": ["p: 잠정치(수정될 수 있음)", "C: 비밀보호(보고 기업 보호를 위해 공표하지 않음)", "-: 해당 없음"],
-}
-_FLAG_HEADING = {"en": "Notes on flags", "ko": "기호 설명"}
-_PROVISIONAL_NOTE = {"en": "p: provisional (may be revised).", "ko": "p: 잠정치(수정될 수 있음)."}
-_CONTENTS_HEADER = {"en": ("Sheet", "Table"), "ko": ("시트", "표")}
+_UNIT_TEXT = {lang: {u: terms(lang).get("workbook", f"unit_{u}") for u in ("usd", "percent", "ratio")}
+              for lang in LANGS}
+_UNIT_PREFIX = _terms("unit_prefix")
+_SOURCE_PREFIX = _terms("source_prefix")
+_FLAG_NOTES = {lang: [terms(lang).get("workbook", f"flag_{k}") for k in ("p", "c", "n")] for lang in LANGS}
+_FLAG_HEADING = _terms("flag_heading")
+_PROVISIONAL_NOTE = _terms("provisional_note")
+_CONTENTS_HEADER = {lang: (terms(lang).get("workbook", "sheet"), terms(lang).get("workbook", "table"))
+                    for lang in LANGS}
 
 
 def embargo_notice(embargo: str, lang: str) -> str:
     """The embargo notice in ``lang``: ``EMBARGOED until <embargo>`` / ``엠바고: <embargo> 까지 보도 금지``."""
-    return f"EMBARGOED until {embargo}" if lang == "en" else f"엠바고: {embargo} 까지 보도 금지"
+    return terms(lang).fill("workbook", "embargo", at=embargo)
 
 
 def scale(unit: str, lang: str) -> float:
@@ -88,14 +94,14 @@ def scale(unit: str, lang: str) -> float:
         raise ValueError(f"no scale for unit {unit!r} in language {lang!r}") from None
 
 
-def number_format(unit: str, lang: str, provisional: bool) -> str:
-    """The Excel number format of a figure: thousands separators, the unit's decimals, and a ``p``
-    after a provisional figure (other figures keep the room of the ``p`` so that decimals align)."""
+def number_format(unit: str, lang: str) -> str:
+    """The Excel number format of a figure: thousands separators, the unit's decimals, a true
+    minus sign for negative numbers."""
     if (unit, lang) not in DECIMALS:
         raise ValueError(f"no number format for unit {unit!r} in language {lang!r}")
     d = DECIMALS[(unit, lang)]
     base = "#,##0" + ("." + "0" * d if d else "")
-    return base + (f'"{PROVISIONAL_MARK}"' if provisional else f"_{PROVISIONAL_MARK}")
+    return f'{base};"\N{MINUS SIGN}"{base}'
 
 
 def shown(cell: TableCell, lang: str) -> float | str:
@@ -112,14 +118,16 @@ def shown(cell: TableCell, lang: str) -> float | str:
     return float(cell.value) / divisor
 
 
-def sheet_names(tables: Sequence[ReleaseTable], reserved: Iterable[str] = ()) -> list[str]:
+def sheet_names(tables: Sequence[ReleaseTable], reserved: Iterable[str] = (), lang: str = "en") -> list[str]:
     """One valid, unique (case-insensitively, also against ``reserved``) Excel sheet name per table,
-    from its id: characters ``[]:*?/\\`` replaced by ``_``, no leading or trailing apostrophe, at
-    most 31 characters, ``~2``, ``~3``... appended to repeats."""
+    from its sheet name in ``lang`` (``sheet_en``/``sheet_ko``, else its id): characters
+    ``[]:*?/\\`` replaced by ``_``, no leading or trailing apostrophe, at most 31 characters,
+    ``~2``, ``~3``... appended to repeats."""
     taken = {r.casefold() for r in (*reserved, *RESERVED_SHEET_NAMES)}
     out = []
     for t in tables:
-        base = re.sub(r"[\[\]:*?/\\]", "_", t.id).strip().strip("'")[:MAX_SHEET_NAME] or "table"
+        wanted = (t.sheet_ko if lang == "ko" else t.sheet_en) or t.id
+        base = re.sub(r"[\[\]:*?/\\]", "_", wanted).strip().strip("'")[:MAX_SHEET_NAME] or "table"
         name, k = base, 1
         while name.casefold() in taken:
             k += 1
@@ -195,7 +203,13 @@ def _wrapped_lines(text: str, width: int) -> int:
 
 
 def _display(x: float, unit: str, lang: str) -> str:
-    return f"{x:,.{DECIMALS[(unit, lang)]}f}p"
+    return f"{x:,.{DECIMALS[(unit, lang)]}f}"
+
+
+def column_label(column: Column, lang: str) -> str:
+    """A column's heading in ``lang``, with the provisional mark when its figures are provisional."""
+    text = column.label_ko if lang == "ko" else column.label_en
+    return f"{text} {PROVISIONAL_MARK}" if column.provisional else text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,7 +227,7 @@ def _table_sheet(ws: Worksheet, table: ReleaseTable, lang: str, embargo: str | N
     header = row + 2
     ncol = len(table.columns)
 
-    labels = [ITEM_HEADER[lang]] + [c.label_ko if ko else c.label_en for c in table.columns]
+    labels = [ITEM_HEADER[lang]] + [column_label(c, lang) for c in table.columns]
     for j, label in enumerate(labels, start=1):
         cell = _put_text(ws, header, j, label, _BOLD)
         cell.fill, cell.alignment, cell.border = _HEADER_FILL, _HEADER_ALIGN, _HEADER_BORDER
@@ -221,7 +235,7 @@ def _table_sheet(ws: Worksheet, table: ReleaseTable, lang: str, embargo: str | N
     label_width = _width(labels[0])
     col_widths = [max(10, max((_width(w) for w in label.split()), default=0) + 2, math.ceil(_width(label) / 3) + 2)
                   for label in labels[1:]]
-    any_provisional = False
+    any_provisional = any(c.provisional for c in table.columns)
     r = header
     for r, trow in enumerate(table.rows, start=header + 1):
         if len(trow.cells) != ncol:
@@ -237,9 +251,7 @@ def _table_sheet(ws: Worksheet, table: ReleaseTable, lang: str, embargo: str | N
                 c = _put_text(ws, r, j + 2, content)
                 c.alignment = _RIGHT
                 continue
-            provisional = tcell.status == "P"
-            any_provisional |= provisional
-            _put_number(ws, r, j + 2, content, number_format(tcell.unit, lang, provisional))
+            _put_number(ws, r, j + 2, content, number_format(tcell.unit, lang))
             col_widths[j] = max(col_widths[j], len(_display(content, tcell.unit, lang)) + 2)
     if table.rows:
         for j in range(1, ncol + 2):
@@ -275,6 +287,23 @@ def _table_sheet(ws: Worksheet, table: ReleaseTable, lang: str, embargo: str | N
         ws.oddHeader.center.text = embargo_notice(embargo, lang)
 
 
+def _set_font(wb: Workbook, name: str) -> None:
+    """Every written cell, and the workbook's Normal style, in the font ``name`` (sizes, weights
+    and colours kept)."""
+    from copy import copy
+
+    for style in wb._named_styles:
+        if style.name in ("Normal", "Hyperlink"):
+            style.font = copy(style.font)
+            style.font.name = name
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                f = copy(cell.font)
+                f.name = name
+                cell.font = f
+
+
 def _contents_sheet(ws: Worksheet, tables: Sequence[ReleaseTable], names: Sequence[str], lang: str, title: str,
                     embargo: str | None, source_note: str) -> None:
     ko = lang == "ko"
@@ -305,9 +334,19 @@ def _contents_sheet(ws: Worksheet, tables: Sequence[ReleaseTable], names: Sequen
         _put_text(ws, row, 1, note)
     if source_note:
         row += 2
-        _put_text(ws, row, 1, _SOURCE_PREFIX[lang] + source_note, _NOTE_FONT)
+        cell = _put_text(ws, row, 1, _SOURCE_PREFIX[lang] + source_note, _NOTE_FONT)
+        # a long note wraps across both columns instead of running off the printed page
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        total = widths[0] + min(widths[1], 90)
+        ws.row_dimensions[row].height = 13 * _wrapped_lines(cell.value, int(total) - 2) + 3
     ws.column_dimensions["A"].width = widths[0]
     ws.column_dimensions["B"].width = min(widths[1], 90)
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_area = f"A1:B{row}"
 
 
 def write_workbook(tables: list[ReleaseTable], path: Path, lang: str = "en", title: str = "",
@@ -328,10 +367,11 @@ def write_workbook(tables: list[ReleaseTable], path: Path, lang: str = "en", tit
     wb = Workbook()
     contents = wb.active
     contents.title = CONTENTS[lang]
-    names = sheet_names(tables, reserved=[CONTENTS[lang]])
+    names = sheet_names(tables, reserved=[CONTENTS[lang]], lang=lang)
     for table, name in zip(tables, names, strict=True):
         _table_sheet(wb.create_sheet(name), table, lang, embargo, source_note)
     _contents_sheet(contents, tables, names, lang, title, embargo, source_note)
+    _set_font(wb, FONTS[lang])
     wb.properties.title = title or DEFAULT_TITLE[lang]
     wb.properties.creator = "ktstat"
     wb.properties.language = "ko-KR" if lang == "ko" else "en"

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from ktstat.domain import Domain
 from ktstat.periods import parse
 from ktstat.release.basis import Basis, bases
-from ktstat.release.numbers import money_in, percent, ratio, unit_for
+from ktstat.release.numbers import money_in, ordinal, percent, ratio, unit_for
 from ktstat.release.tables import CellRef
 from ktstat.terms import LANGS, Terms, noun, terms
 
@@ -158,8 +158,10 @@ def _money_figs(values: Mapping[str, object]) -> list[Fig]:
 
 
 def _render(st: Statement, dom: Domain, key: str, values: Values) -> None:
-    """Fill ``key`` in both languages; every figure is recorded with its text."""
+    """Fill ``key`` in both languages; every figure is recorded with its text in each language
+    (empty where a language's sentence does not show it)."""
     amounts = [abs(st.cells[f.k][1]) for f in _money_figs(values)]
+    shown: dict[tuple[int, str], dict[str, str]] = {}
     for lang in LANGS:
         t = terms(lang, dom.id)
         unit = unit_for(max(amounts, default=0.0), lang)
@@ -170,12 +172,14 @@ def _render(st: Statement, dom: Domain, key: str, values: Values) -> None:
                 return money_in(v, unit, lang)
             if f.kind == "floor":
                 return money_in(v, unit, lang, floor=True)
+            if f.kind == "rank":
+                return ordinal(int(v), lang)
             return percent(v, lang) if f.kind == "percent" else ratio(v, lang)
 
-        def value(v: object, t: Terms = t, show: Callable[[Fig], str] = show) -> str:
+        def value(v: object, t: Terms = t, show: Callable[[Fig], str] = show, lang: str = lang) -> str:
             if isinstance(v, Fig):
                 text = show(v)
-                (st.bounds if v.kind == "floor" else st.figures).append((v.k, text, text))
+                shown.setdefault((v.k, v.kind), {}).setdefault(lang, text)
                 return text
             if isinstance(v, Word):
                 return noun(dom, v.key, t.lang) if v.section == "noun" else t.get(v.section, v.key)
@@ -194,11 +198,9 @@ def _render(st: Statement, dom: Domain, key: str, values: Values) -> None:
             st.text_en = text[:1].upper() + text[1:]
         else:
             st.text_ko = text
-    # one entry per shown figure, with both languages (figures were appended language by language)
-    for attr in ("figures", "bounds"):
-        seen = getattr(st, attr)
-        half = len(seen) // 2
-        setattr(st, attr, [(k, en, ko) for (k, en, _), (_, _, ko) in zip(seen[:half], seen[half:], strict=True)])
+    for (k, kind), texts in shown.items():
+        entry = (k, texts.get("en", ""), texts.get("ko", ""))
+        (st.bounds if kind == "floor" else st.figures).append(entry)
 
 
 def _make(dom: Domain, lookup: Lookup, sid: str, section: str, kind: str, gen: Generator) -> Statement | None:
@@ -402,9 +404,9 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                 before = holder("volume_rank", cmp)
                 values: Values = {"item": Label(bd, it), "noun": noun, "share": fs, "volume": fv, "cmp": Per(cmp)}
                 if before is not None and before != it:
-                    b.get(cmp, bd, before, "volume_rank")
+                    fr, _ = b.fig(cmp, bd, before, "volume_rank", "rank")
                     b.get(cmp, bd, it, "volume_rank")
-                    return "leader_overtook", {**values, "other": Label(bd, before)}, 0.85
+                    return "leader_overtook", {**values, "other": Label(bd, before), "other_rank": fr}, 0.85
                 if before == it:
                     b.get(cmp, bd, it, "volume_rank")
                     return "leader_kept", values, 0.2 + 0.3 * s / 100
@@ -414,9 +416,9 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
         both = holder("exports_rank", p)
         if both is not None and both == holder("imports_rank", p):
             def both_gen(b: _Builder, it: str = both) -> tuple[str, Values, float]:
-                b.get(p, bd, it, "exports_rank")
+                fr, _ = b.fig(p, bd, it, "exports_rank", "rank")
                 b.get(p, bd, it, "imports_rank")
-                values: Values = {"item": Label(bd, it), "noun": noun, **_flow_words()}
+                values: Values = {"item": Label(bd, it), "noun": noun, "rank": fr, **_flow_words()}
                 if holder("exports_rank", cmp) == it and holder("imports_rank", cmp) == it:
                     b.get(cmp, bd, it, "exports_rank")
                     b.get(cmp, bd, it, "imports_rank")
@@ -432,9 +434,9 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                 before = holder("balance_rank", cmp)
                 values: Values = {"item": Label(bd, it), "noun": noun, "balance": fb, "cmp": Per(cmp)}
                 if before is not None and before != it and (val(before, "balance", cmp) or 0) > 0:
-                    b.get(cmp, bd, before, "balance_rank")
+                    fr, _ = b.fig(cmp, bd, before, "balance_rank", "rank")
                     b.get(cmp, bd, before, "balance")
-                    return "surplus_overtook", {**values, "other": Label(bd, before)}, 0.8
+                    return "surplus_overtook", {**values, "other": Label(bd, before), "other_rank": fr}, 0.8
                 if val(it, "balance_record") == 1 and _series_start(lookup, p) not in (None, p):
                     b.get(p, bd, it, "balance_record")
                     return "surplus_top_record", values, 0.6

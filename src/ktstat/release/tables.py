@@ -83,6 +83,8 @@ class ReleaseTable:
     rows: list[TableRow]
     footnotes_en: list[str] = field(default_factory=list)
     footnotes_ko: list[str] = field(default_factory=list)
+    sheet_en: str = ""  # a short name (a workbook's sheet), by language
+    sheet_ko: str = ""
 
 
 def _cell(dom: Domain, lookup: Lookup, period: str, breakdown: str, item: str, measure: str, unit: str) -> TableCell:
@@ -139,7 +141,8 @@ def summary_table(dom: Domain, lookup: Lookup, period: Period, provisional: bool
     fn_en, fn_ko = _footnotes(dom, period, marked, ["balance_ratio"])
     title_en = f"{dom.label_en}: summary"
     title_ko = f"{dom.label_ko} 총괄"
-    return ReleaseTable("total", title_en, title_ko, cols, rows, fn_en, fn_ko)
+    return ReleaseTable("total", title_en, title_ko, cols, rows, fn_en, fn_ko,
+                        terms("en").get("press", "summary"), terms("ko").get("press", "summary"))
 
 
 def _is_provisional(lookup: Lookup, period: str) -> bool:
@@ -216,7 +219,8 @@ def breakdown_table(dom: Domain, lookup: Lookup, period: Period, breakdown: str,
     for k in extra:
         fn_en.append(terms("en").fill("note", k, n=dom.release.top_n))
         fn_ko.append(terms("ko").fill("note", k, n=dom.release.top_n))
-    return ReleaseTable(breakdown, title_en, title_ko, cols, rows, fn_en, fn_ko)
+    return ReleaseTable(breakdown, title_en, title_ko, cols, rows, fn_en, fn_ko, noun_en[:1].upper() + noun_en[1:],
+                        noun_ko)
 
 
 def standard_tables(dom: Domain, lookup: Lookup, period: str, provisional: bool) -> list[ReleaseTable]:
