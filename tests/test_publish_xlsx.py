@@ -291,3 +291,34 @@ def test_korean_workbook_names_its_font_and_prints(small: tuple[list[ReleaseTabl
     assert english.sheetnames[:3] == ["Contents", "Summary", "Category"]
     assert {c.font.name for ws in english.worksheets for row in ws.iter_rows() for c in row
             if c.value is not None} == {"Calibri"}
+
+
+def test_korean_workbook_in_libreoffice(small: tuple[list[ReleaseTable], Lookup], tmp_path: Path) -> None:
+    """LibreOffice (Debian's libreoffice-calc, installed by ``./run test`` when it can) opens the
+    Korean workbook and prints it with Hangul glyphs: the PDF's text reads back in Korean, its
+    fonts are the named CJK font, and the contents sheet is one page."""
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed (Debian: apt-get install libreoffice-calc fonts-noto-cjk)")
+    from pypdf import PdfReader
+
+    tables, _ = small
+    path = write_workbook(tables[:2], tmp_path / "tables.ko.xlsx", lang="ko", title="지식서비스무역통계 2025년 상반기",
+                          source_note="빈티지 kst-2025H1-v1, sha256 " + "0" * 64)
+    profile = tmp_path / "lo-profile"
+    subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(path)], check=True, capture_output=True, timeout=180)
+    reader = PdfReader(str(tmp_path / "tables.ko.pdf"))
+    first = reader.pages[0].extract_text()
+    assert "지식서비스무역통계" in first and "기호 설명" in first, first[:300]
+    text = "".join(p.extract_text() for p in reader.pages)
+    assert "지식재산권 사용료" in text and "직전 반기 대비" in text, text[:500]
+    assert "\ufffd" not in text and "□" not in text
+    fonts = {str(f.get_object().get("/BaseFont")) for p in reader.pages
+             for f in (p.get("/Resources", {}).get("/Font", {}) or {}).values()}
+    assert any("CJK" in f for f in fonts), fonts
+    # the contents sheet prints on one page: its last line (the source note) is on page one
+    assert "sha256" in first

@@ -232,7 +232,7 @@ def render_press_release(
         if b == "total" or b not in dom.breakdowns:
             continue
         word = noun(dom, b, lang)
-        sections.append({"title": t.fill("press", "by", noun=word[:1].upper() + word[1:] if lang == "en" else word),
+        sections.append({"title": t.fill("press", "by", noun=word),
                          "statements": [text(s) for s in stmts if s.section == b],
                          "charts": [bar_of[b]] if b in bar_of else []})
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)

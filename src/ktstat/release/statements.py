@@ -43,7 +43,8 @@ REPEAT_PENALTY = 0.15  # a further statement about an item already stated in the
 MIN_SCORE = 0.1
 SHARE_FLOOR = 5.0  # items below this share of volume (%) are not movers, contrasts or turns
 CONTRAST_FLOOR = 10.0  # both items of a contrast hold at least this share of volume (%)
-SIGNS_MAX_ITEMS = 8  # breakdowns with more items are not listed by the sign of their balance
+SIGNS_MAX_ITEMS = 8
+SURVEYS = ("signs",)  # kinds that state the whole breakdown, not one item  # breakdowns with more items are not listed by the sign of their balance
 
 
 @dataclass
@@ -259,6 +260,10 @@ def _total_statements(dom: Domain, lookup: Lookup, period: str) -> list[Statemen
         common: Values = {"balance": fb, "prev": fp, "cmp": Per(lead.period), "kind": _kind(bal), **_flow_words()}
         if (bal >= 0) != (prev >= 0):
             return "balance_turned", {**common, "prev_kind": _kind(prev)}, 0.95
+        change0 = lookup.get((p, T, "all", lead.measure("balance_change")), (None, "N"))[0]
+        if change0 is not None and abs(change0) < 0.0005 * max(abs(bal), abs(prev)):  # no change worth a number
+            b.get(p, T, "all", lead.measure("balance_change"))
+            return "balance_unchanged", common, 0.9
         fc, change = b.fig(p, T, "all", lead.measure("balance_change"), "money")
         return "balance_same", {**common, "change": fc, "verb": _balance_verb(bal, change)}, 0.9
 
@@ -489,6 +494,8 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                         return "driver_whole", {**values, "others": Seq("name", tuple(
                             {"item": Label(bd, o)} for o in against))}, 0.55
                     return "driver_whole_alone", values, 0.5
+                if c >= 99.95:
+                    return "driver_all", values, 0.4  # the only mover: little to say
                 for lo, key, score in ((60, "driver_most", 0.65), (40, "driver_half", 0.75),
                                        (28, "driver_third", 0.45)):
                     if c >= lo:
@@ -569,7 +576,7 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                 verbs = {"s_verb": Word("word", "recorded_surplus" if len(plus) == 1 else "recorded_surpluses"),
                          "d_verb": Word("word", "recorded_deficit" if len(minus) == 1 else "recorded_deficits")}
                 if plus and minus:
-                    return "signs", {"surpluses": parts(plus), "deficits": parts(minus), **verbs}, 0.5
+                    return "signs", {"surpluses": parts(plus), "deficits": parts(minus), **verbs}, 0.58
                 return ("signs_all_surplus", {"surpluses": parts(plus), **verbs}, 0.3) if plus else \
                     ("signs_all_deficit", {"deficits": parts(minus), **verbs}, 0.3)
             add("signs", "signs", signs_gen)
@@ -611,6 +618,8 @@ def _choose(cands: list[Statement], breakdown: str) -> list[Statement]:
     each earlier statement about the same item lowering a candidate by :data:`REPEAT_PENALTY`,
     up to :data:`PER_SECTION`, none below :data:`MIN_SCORE`."""
     def subject(st: Statement) -> str:
+        if st.kind in SURVEYS:
+            return ""  # a statement about the whole breakdown repeats no item
         return next((r.item for r, _ in st.cells if r.breakdown == breakdown), "")
 
     best: list[Statement] = []

@@ -71,8 +71,8 @@ def josa(word: str, pair: str) -> str:
     ``으로/로``, ``이었다/였다``) that fits it."""
     with_b, without = pair.split("/")
     last = trailing_word(word)[-1:]
-    if pair == "으로/로" and last and "가" <= last <= "힣" and (ord(last) - 0xAC00) % 28 == 8:
-        return word + "로"  # a final ㄹ takes 로
+    if pair == "으로/로" and last and ("가" <= last <= "힣" and (ord(last) - 0xAC00) % 28 == 8 or last in "178"):
+        return word + "로"  # a final ㄹ (also 일, 칠, 팔) takes 로
     return word + (with_b if has_batchim(word) else without)
 
 
