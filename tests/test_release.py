@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from ktstat import domain as domains
-from ktstat.periods import parse
+from ktstat.release.basis import bases
 from ktstat.release.calendar import calendar, release_time
 from ktstat.release.numbers import has_batchim, josa, money, percent, period_label
 from ktstat.release.revisions import compare, triangle
 from ktstat.release.statements import statements
-from ktstat.release.basis import bases
 from ktstat.release.vintage import VintageError, create_vintage, get_vintage, list_vintages, vintage_rows
 
 KST = timezone(timedelta(hours=9))

@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 from ktstat.domain import Domain
 from ktstat.periods import parse
 from ktstat.release.basis import bases
-from ktstat.release.numbers import money, percent, ratio
+from ktstat.release.numbers import money, money_in, percent, ratio, unit_for
 from ktstat.release.statements import Statement
 from ktstat.release.tables import ReleaseTable, TableCell
 from ktstat.release.vintage import Vintage
@@ -135,7 +135,7 @@ def _axis_label(period: str, lang: str) -> str:
     return text.replace(" ", "\n", 1) if " " in text else text
 
 
-def _keyfigs(dom: Domain, lookup: Lookup, period: str, lang: str) -> list[dict[str, str]]:
+def _keyfigs(dom: Domain, lookup: Lookup, period: str, lang: str) -> list[dict[str, Any]]:
     """The key figures: each level with its change on every comparison basis of the domain."""
     t = terms(lang, dom.id)
     freq = parse(period).freq
@@ -154,7 +154,7 @@ def _keyfigs(dom: Domain, lookup: Lookup, period: str, lang: str) -> list[dict[s
             else:
                 g = lookup.get((period, "total", "all", b.measure(f"{m}_change")), (None, ""))[0]
                 amount = None if g is None else ("+" if g >= 0 else MINUS) + (
-                    ratio(abs(g), lang) if m == "ratio" else money(g, lang))
+                    ratio(abs(g), lang) if m == "ratio" else money_in(g, unit_for(v, lang), lang))
             if amount is not None and g is not None:
                 changes.append({"text": t.fill("press", "vs", x=amount, basis=basis),
                                 "cls": "up" if g >= 0 else "down"})
@@ -172,8 +172,11 @@ def _about(dom: Domain, vintage: Vintage, lang: str, now: datetime, coverage: di
     about = dict(dom.release.about.get(lang, {}))
     tz = ZoneInfo(dom.release.timezone)
     year = vintage.release_at.year
-    nxt = next(((p, st, at) for p, st, at in scheduled(dom, year - 3, year + 2)
-                if at > vintage.release_at and not (p == vintage.period and st == vintage.status)), None)
+    due = [(p, st, at) for p, st, at in scheduled(dom, year - 3, year + 2) if at > vintage.release_at]
+    # the next release date; of what is due that day, the newest period (a new half-year's
+    # provisional figures rather than the final figures of an older one released with them)
+    soonest = min((at for _, _, at in due), default=None)
+    nxt = max(((p, st, at) for p, st, at in due if at == soonest), key=lambda x: parse(x[0]).index, default=None)
     next_text = ""
     if nxt is not None:
         next_text = t.fill("press", "next_release_text", period=t.period_short(nxt[0]),

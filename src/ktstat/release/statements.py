@@ -43,8 +43,8 @@ REPEAT_PENALTY = 0.15  # a further statement about an item already stated in the
 MIN_SCORE = 0.1
 SHARE_FLOOR = 5.0  # items below this share of volume (%) are not movers, contrasts or turns
 CONTRAST_FLOOR = 10.0  # both items of a contrast hold at least this share of volume (%)
-SIGNS_MAX_ITEMS = 8
-SURVEYS = ("signs",)  # kinds that state the whole breakdown, not one item  # breakdowns with more items are not listed by the sign of their balance
+SIGNS_MAX_ITEMS = 8  # breakdowns with more items are not listed by the sign of their balance
+SURVEYS = ("signs",)  # kinds about the whole breakdown, not one item
 
 
 @dataclass
@@ -226,7 +226,7 @@ def _kind(x: float) -> Word:
     return _w("surplus" if x >= 0 else "deficit")
 
 
-def _flow_words() -> dict[str, Word]:
+def _flow_words() -> Values:
     return {f"{m}_w": _w(m) for m in ("exports", "imports", "balance", "volume", "ratio")}
 
 
@@ -530,17 +530,18 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
             add("record", "record", record_gen)
 
         big = sorted(((s, i) for i, s in shares.items() if s >= CONTRAST_FLOOR), reverse=True)
-        pairs = []
+        pairs: list[tuple[float, float, str, str, str]] = []
         for flow in ("exports", "imports"):
-            g = {i: x for _, i in big if (x := val(i, lead.measure(f"{flow}_growth"))) is not None}
-            for a in g:
-                for c in g:
-                    if a < c and (g[a] >= 0) != (g[c] >= 0):
+            gr = {i: x for _, i in big if (x := val(i, lead.measure(f"{flow}_growth"))) is not None}
+            for one in gr:
+                for two in gr:
+                    if one < two and (gr[one] >= 0) != (gr[two] >= 0):
                         # the larger items first, then the clearer contrast (both moving clearly)
-                        key = (min(shares[a], shares[c]), min(abs(g[a]), abs(g[c])))
-                        pairs.append((*key, flow, a, c) if g[a] >= 0 else (*key, flow, c, a))
+                        lo_share, lo_move = min(shares[one], shares[two]), min(abs(gr[one]), abs(gr[two]))
+                        rising, falling = (one, two) if gr[one] >= 0 else (two, one)
+                        pairs.append((lo_share, lo_move, flow, rising, falling))
         if pairs:
-            *_, flow, up, down = max(pairs)
+            _, _, flow, up, down = max(pairs)
 
             def contrast_gen(b: _Builder, up: str = up, down: str = down, flow: str = flow
                              ) -> tuple[str, Values, float]:
@@ -551,8 +552,8 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                                     "cmp": Per(cmp)}, 0.6
             add("contrast", "contrast", contrast_gen)
 
-        movers = [(abs(g) * s / 100, i, flow) for i, s in shares.items() if s >= SHARE_FLOOR
-                  for flow in ("exports", "imports") if (g := val(i, lead.measure(f"{flow}_growth"))) is not None]
+        movers = [(abs(mg) * s / 100, i, flow) for i, s in shares.items() if s >= SHARE_FLOOR
+                  for flow in ("exports", "imports") if (mg := val(i, lead.measure(f"{flow}_growth"))) is not None]
         if movers:
             _, it, flow = max(movers)
 

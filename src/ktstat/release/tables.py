@@ -123,10 +123,9 @@ def summary_table(dom: Domain, lookup: Lookup, period: Period, provisional: bool
     basis_list = bases(dom, str(period))
     for b in basis_list:
         en, ko = _basis_words(b, period.freq)
-        cols.append(Column(*(terms(lang).fill("column", "change", basis=w) for lang, w in (("en", en), ("ko", ko))),
-                           provisional))
-        cols.append(Column(*(terms(lang).fill("column", "growth", basis=w) for lang, w in (("en", en), ("ko", ko))),
-                           provisional))
+        for kind in ("change", "growth"):
+            cols.append(Column(terms("en").fill("column", kind, basis=en), terms("ko").fill("column", kind, basis=ko),
+                               provisional))
     rows = []
     en_t, ko_t = terms("en", dom.id), terms("ko", dom.id)
     for m in LEVELS:
