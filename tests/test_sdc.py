@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from ktstat import domain as domains
 from ktstat.sdc.audit import intervals
 from ktstat.sdc.linear import Table
 from ktstat.sdc.protect import secondary
@@ -325,3 +326,36 @@ def test_a_protectable_cell_is_not_reported_unprotectable() -> None:
     assert _names(t, set(unprotectable)) == set()
     (iv,) = intervals(t, hidden, _ids(t, "x1_0"), Q)
     assert iv.protected
+
+
+def test_time_equations_follow_the_period_hierarchy() -> None:
+    """kst publishes years, halves and quarters: a reader can add quarters to halves and to
+    years, so the table carries those equations (and disclosure control and the audit see them)."""
+    from pathlib import Path
+
+    from ktstat.pipeline import compile_domain
+    from ktstat.sdc.linear import build_tables
+    from ktstat.store import open_store
+
+    fix = Path(__file__).parent / "fixtures" / "kst_small"
+    con = open_store(None)
+    try:
+        compile_domain(con, "kst", fix / "records.csv", fix / "reporters.csv", fix / "rates.csv", protect=False)
+        dom = domains.load("kst")
+        assert "Q" in dom.frequencies
+        t = build_tables(con, dom)["X"]
+    finally:
+        con.close()
+
+    def linked(total: tuple[str, str, str, str], parts: list[tuple[str, str, str, str]]) -> bool:
+        want = {(t.index[total], 1), *((t.index[p], -1) for p in parts)}
+        return any(set(eq) == want for eq in t.equations)
+
+    half = ("H", "2024H1", "total", "all")
+    assert linked(half, [("Q", "2024Q1", "total", "all"), ("Q", "2024Q2", "total", "all")])
+    year = ("A", "2024", "total", "all")
+    assert linked(year, [("Q", f"2024Q{q}", "total", "all") for q in (1, 2, 3, 4)])
+    assert linked(year, [("H", "2024H1", "total", "all"), ("H", "2024H2", "total", "all")])
+    # every equation holds exactly
+    for eq in t.equations:
+        assert sum(coef * t.values[k] for k, coef in eq) == 0

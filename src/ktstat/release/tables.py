@@ -10,7 +10,8 @@ terms catalogue (:mod:`ktstat.terms`), in the programme's own words.
 Tables, per the domain's ``[release] tables``:
 
 - ``total``: the summary, one row per level measure (exports, imports, balance, volume, ratio)
-  over the last ``summary_periods`` periods of the release's frequency, then for each
+  over the last ``summary_periods`` periods of the release's frequency and the release period's
+  subperiods of any finer published frequency (its quarters), then for each
   comparison basis of the domain (:mod:`ktstat.release.basis`) the change (in the measure's own
   unit) and the growth in percent (exports, imports, volume only: a balance or a ratio has no
   growth rate).
@@ -29,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ktstat.domain import CodeList, Domain
-from ktstat.periods import Period, parse
+from ktstat.periods import ORDER, Period, parse
 from ktstat.release.basis import Basis, bases
 from ktstat.terms import noun, terms
 
@@ -116,6 +117,10 @@ def _footnotes(dom: Domain, period: Period, provisional: list[str], extra: list[
 
 def summary_table(dom: Domain, lookup: Lookup, period: Period, provisional: bool) -> ReleaseTable:
     periods = [period.shift(-k) for k in range(dom.release.summary_periods - 1, -1, -1)]
+    # beside the release period, its subperiods of every finer published frequency (the two
+    # quarters of a half-year)
+    finer = [f for f in dom.frequencies if ORDER[f] > ORDER[period.freq]]
+    periods += [q for f in finer for q in period.subperiods(f)]
     periods = [p for p in periods if (str(p), "total", "all", "exports") in lookup]
     marked = [str(p) for p in periods if _is_provisional(lookup, str(p))] if provisional else []
     cols = [Column(terms("en").period_short(str(p)), terms("ko").period_short(str(p)), str(p) in marked)

@@ -9,7 +9,8 @@ relations are additivity equations, each ``sum(coef * cell) = 0``:
   sub-classes);
 - a cross ``a+b``: for each code of ``a``, the sum over ``b`` (and for each code of ``b``, the
   sum over ``a``);
-- time: a year equals the sum of its halves (when both are published).
+- time: a period equals the sum of its subperiods in every finer published frequency (a year
+  its halves or quarters, a half its quarters), from the period hierarchy of :mod:`ktstat.periods`.
 
 Every candidate relation is kept only if it holds exactly, in micro-dollars, in the data
 (a relation that does not hold gives a reader nothing), so the structure is the data's own.
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ktstat.domain import Domain
-from ktstat.periods import parse
+from ktstat.periods import ORDER, parse
 
 if TYPE_CHECKING:
     import duckdb
@@ -120,14 +121,18 @@ def _equations(t: Table, domain: Domain, items: dict[tuple[str, str], set[str]],
                         groups[it.split("+")[pos]].append(it)
                     for code, members in groups.items():
                         t.add((freq, period, part, code), [(freq, period, name, m) for m in members])
-    # time: a year is the sum of its halves
-    if "A" in periods and "H" in periods:
-        for (freq, breakdown), year_codes in items.items():
-            if freq != "A":
+    # time: a period is the sum of its subperiods of every finer published frequency
+    # (a year of its halves and of its quarters, a half of its quarters), from the period hierarchy
+    for coarse in periods:
+        for fine in periods:
+            if ORDER[fine] <= ORDER[coarse]:
                 continue
-            for year in sorted(periods["A"]):
-                halves = [str(h) for h in parse(year).subperiods("H")]
-                if not all(h in periods["H"] for h in halves):
+            for (freq, breakdown), codes in items.items():
+                if freq != coarse:
                     continue
-                for c in sorted(year_codes | items.get(("H", breakdown), set())):
-                    t.add(("A", year, breakdown, c), [("H", h, breakdown, c) for h in halves])
+                for label in sorted(periods[coarse]):
+                    subs = [str(p) for p in parse(label).subperiods(fine)]
+                    if not all(p in periods[fine] for p in subs):
+                        continue
+                    for c in sorted(codes | items.get((fine, breakdown), set())):
+                        t.add((coarse, label, breakdown, c), [(fine, p, breakdown, c) for p in subs])
