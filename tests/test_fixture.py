@@ -481,12 +481,9 @@ def test_provisional_period(ind):
     assert status(ind, "2025H1", "total", "all", "exports_growth") == "P"
     # not meaningful stays N even in a provisional period: no imports in 2025H1
     assert status(ind, "2025H1", "total", "all", "ratio") == "N"
-    # the provisional half's quarters are provisional with it; everything else is final
-    provisional = ("2025H1", "2025Q1", "2025Q2")
-    statuses = {s for (p, *_), (v, s) in ind.items() if p in provisional}
+    statuses = {s for (p, *_), (v, s) in ind.items() if p == "2025H1"}
     assert statuses == {"P", "N"}
-    assert {s for (p, *_), (v, s) in ind.items() if p == "2025Q1"} == {"P", "N"}
-    others = {s for (p, *_), (v, s) in ind.items() if p not in provisional}
+    others = {s for (p, *_), (v, s) in ind.items() if p != "2025H1"}
     assert others == {"A", "N"}
     # every status agrees with the value being empty
     assert all((v is None) == (s == "N") for v, s in ind.values())
@@ -496,10 +493,9 @@ def test_periods_covered(ind):
     periods = {p for (p, *_) in ind}
     years = {"2023", "2024"}  # 2025 is incomplete (2025Q3, Q4 outside the domain)
     halves = {"2023H1", "2023H2", "2024H1", "2024H2", "2025H1"}
-    quarters = {f"{y}Q{q}" for y in (2023, 2024) for q in (1, 2, 3, 4)} | {"2025Q1", "2025Q2"}
-    assert periods == years | halves | quarters
+    assert periods == years | halves
     # every item seen in a frequency is present in every period of that frequency
-    for freq_periods in (years, halves, quarters):
+    for freq_periods in (years, halves):
         cells = {(b, i) for (p, b, i, _) in ind if p in freq_periods}
         for b, i in cells:
             for p in freq_periods:
