@@ -101,7 +101,10 @@ def _basis_words(b: Basis, freq: str) -> tuple[str, str]:
     return terms("en").basis(b.name, freq), terms("ko").basis(b.name, freq)
 
 
-def _footnotes(dom: Domain, period: Period, provisional: list[str], extra: list[str]) -> tuple[list[str], list[str]]:
+def _footnotes(dom: Domain, period: Period, provisional: list[str], extra: list[str], marked: bool = True
+               ) -> tuple[list[str], list[str]]:
+    """The notes under a table; ``provisional`` periods are explained as marked ``p`` in their
+    headings (``marked``) or as stated in the title."""
     out: tuple[list[str], list[str]] = ([], [])
     for lang, notes in zip(("en", "ko"), out, strict=True):
         t = terms(lang, dom.id)
@@ -110,7 +113,8 @@ def _footnotes(dom: Domain, period: Period, provisional: list[str], extra: list[
             notes.append(t.fill("note", "comparison", basis=t.basis(b.name, period.freq), period=t.period(b.period)))
         notes.append(t.get("note", "flags"))
         if provisional:
-            notes.append(t.fill("note", "provisional", periods=", ".join(t.period_short(p) for p in provisional)))
+            notes.append(t.fill("note", "provisional" if marked else "provisional_title",
+                                periods=", ".join(t.period_short(p) for p in provisional)))
         notes += [t.get("note", k) for k in extra]
     return out
 
@@ -219,7 +223,7 @@ def breakdown_table(dom: Domain, lookup: Lookup, period: Period, breakdown: str,
         extra.append("top")
     if not b.partition:
         extra.append("overlap")
-    fn_en, fn_ko = _footnotes(dom, period, [p] if provisional else [], [])
+    fn_en, fn_ko = _footnotes(dom, period, [p] if provisional else [], [], marked=False)
     for k in extra:
         fn_en.append(terms("en").fill("note", k, n=dom.release.top_n))
         fn_ko.append(terms("ko").fill("note", k, n=dom.release.top_n))

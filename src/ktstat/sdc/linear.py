@@ -123,16 +123,16 @@ def _equations(t: Table, domain: Domain, items: dict[tuple[str, str], set[str]],
                         t.add((freq, period, part, code), [(freq, period, name, m) for m in members])
     # time: a period is the sum of its subperiods of every finer published frequency
     # (a year of its halves and of its quarters, a half of its quarters), from the period hierarchy
-    for coarse in periods:
-        for fine in periods:
-            if ORDER[fine] <= ORDER[coarse]:
+    for coarse_f in periods:
+        for fine_f in periods:
+            if ORDER[fine_f] <= ORDER[coarse_f]:
                 continue
-            for (freq, breakdown), codes in items.items():
-                if freq != coarse:
+            for (freq, breakdown), coarse_codes in items.items():
+                if freq != coarse_f:
                     continue
-                for label in sorted(periods[coarse]):
-                    subs = [str(p) for p in parse(label).subperiods(fine)]
-                    if not all(p in periods[fine] for p in subs):
+                for label in sorted(periods[coarse_f]):
+                    subs = [str(p) for p in parse(label).subperiods(fine_f)]
+                    if not all(p in periods[fine_f] for p in subs):
                         continue
-                    for c in sorted(codes | items.get((fine, breakdown), set())):
-                        t.add((coarse, label, breakdown, c), [(fine, p, breakdown, c) for p in subs])
+                    for c in sorted(coarse_codes | items.get((fine_f, breakdown), set())):
+                        t.add((coarse_f, label, breakdown, c), [(fine_f, p, breakdown, c) for p in subs])
