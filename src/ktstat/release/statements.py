@@ -19,8 +19,10 @@ threshold passed for the first time. Then what drove the total's change (an item
 half, most, or more than the whole of it), contrasts between large items moving in opposite
 directions, the long view (the change since ten years earlier), the highest ratio, the signs of
 the balances across a small breakdown, and for overlapping classifications each parent with its
-largest child. A section keeps its best :data:`PER_SECTION` candidates of different kinds
-scoring at least :data:`MIN_SCORE`.
+largest child, and an item's change explained by a cross-classification (within electrical and
+electronics, large corporations gave most of the increase). A section keeps its best
+:data:`PER_SECTION` candidates of different kinds scoring at least :data:`MIN_SCORE`, each further
+statement about an item already stated scoring :data:`REPEAT_PENALTY` less.
 """
 
 from __future__ import annotations
@@ -38,13 +40,14 @@ from ktstat.terms import LANGS, Terms, noun, terms
 
 Lookup = Mapping[tuple[str, str, str, str], tuple[float | None, str]]
 
-PER_SECTION = 6
+PER_SECTION = 7
 REPEAT_PENALTY = 0.15  # a further statement about an item already stated in the section scores this much less
 MIN_SCORE = 0.1
 SHARE_FLOOR = 5.0  # items below this share of volume (%) are not movers, contrasts or turns
 CONTRAST_FLOOR = 10.0  # both items of a contrast hold at least this share of volume (%)
 SIGNS_MAX_ITEMS = 8  # breakdowns with more items are not listed by the sign of their balance
-SURVEYS = ("signs",)  # kinds about the whole breakdown, not one item
+# kinds exempt from the repeat penalty: about the whole breakdown, or explaining an item's change
+UNPENALISED = ("signs", "within_exports", "within_imports")
 
 
 @dataclass
@@ -582,6 +585,45 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                     ("signs_all_deficit", {"deficits": parts(minus), **verbs}, 0.3)
             add("signs", "signs", signs_gen)
 
+    if spec.partition:
+        for cross in dom.crosses:
+            if bd not in cross:
+                continue
+            pos = cross.index(bd)
+            other = cross[1 - pos] if len(cross) == 2 else None
+            if other is None or other not in dom.breakdowns:
+                continue
+            name = "+".join(cross)
+            for flow in ("exports", "imports"):
+                changes = {i: c for i in items if (c := val(i, lead.measure(f"{flow}_change"))) is not None}
+                if not changes:
+                    continue
+                it = max(changes, key=lambda i: (abs(changes[i]), i))
+                whole = changes[it]
+                parts = {}
+                for k in lookup:
+                    if k[0] == p and k[1] == name and k[3] == lead.measure(f"{flow}_change") \
+                            and k[2].split("+")[pos] == it:
+                        v, st = lookup[k]
+                        if v is not None and st not in ("C", "N"):
+                            parts[k[2]] = v
+                if sum(1 for v in parts.values() if v != 0) < 2 or whole == 0:
+                    continue  # one part only: it is the item's change itself, nothing explained
+                sub = max(parts, key=lambda c: (parts[c] * (1 if whole > 0 else -1), c))
+                if parts[sub] / whole < 0.5:
+                    continue
+
+                def within_gen(b: _Builder, it: str = it, sub: str = sub, flow: str = flow, name: str = name,
+                               other: str = other, pos: int = pos) -> tuple[str, Values, float]:
+                    fw, whole = b.fig(p, bd, it, lead.measure(f"{flow}_change"), "money")
+                    fs, _ = b.fig(p, name, sub, lead.measure(f"{flow}_change"), "money")
+                    share = b.st.cells[fs.k][1] / whole
+                    return ("within_whole" if share > 1 else "within"), {
+                        "item": Label(bd, it), "sub": Label(other, sub.split("+")[1 - pos]), "flow": _w(flow),
+                        "change": fw, "sub_change": fs, "direction": _w("increase" if whole >= 0 else "decrease"),
+                    }, 0.45 + 0.2 * min(share, 1.0)
+                add(f"{flow}_within_{other}", f"within_{flow}", within_gen)
+
     for code in spec.codelist.codes:
         if spec.partition or code.parent or code.code not in items:
             continue
@@ -619,8 +661,8 @@ def _choose(cands: list[Statement], breakdown: str) -> list[Statement]:
     each earlier statement about the same item lowering a candidate by :data:`REPEAT_PENALTY`,
     up to :data:`PER_SECTION`, none below :data:`MIN_SCORE`."""
     def subject(st: Statement) -> str:
-        if st.kind in SURVEYS:
-            return ""  # a statement about the whole breakdown repeats no item
+        if st.kind in UNPENALISED:
+            return ""  # a statement about the whole breakdown, or one explaining an item's change
         return next((r.item for r, _ in st.cells if r.breakdown == breakdown), "")
 
     best: list[Statement] = []
