@@ -621,7 +621,7 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                     return ("within_whole" if share > 1 else "within"), {
                         "item": Label(bd, it), "sub": Label(other, sub.split("+")[1 - pos]), "flow": _w(flow),
                         "change": fw, "sub_change": fs, "direction": _w("increase" if whole >= 0 else "decrease"),
-                    }, 0.45 + 0.2 * min(share, 1.0)
+                    }, 0.4 + 0.15 * min(share, 1.0)
                 add(f"{flow}_within_{other}", f"within_{flow}", within_gen)
 
     for code in spec.codelist.codes:
