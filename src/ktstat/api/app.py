@@ -1,7 +1,9 @@
 """The ktstat REST API: released vintages as SDMX, plus JSON for the web data explorer.
 
-``create_app(store, now=None, releases_dir=None)`` returns a FastAPI application that reads the
-store read-only (once at start, and again in the background when the store file changes) and
+``create_app(store, now=None, releases_dir=None)`` returns a FastAPI application that serves the
+vintages' immutable snapshot files (``<store>.vintages/``, written by ``ktstat release`` and
+``ktstat publish``; read again by a watcher within ``refresh_seconds`` of a new one appearing;
+the store itself is opened only once at start, read-only, to write missing snapshots) and
 serves **released vintages only**: a vintage whose ``release_at`` is after the clock does not
 exist for any endpoint, and appears, without a restart, on the first request after its time.
 The clock is ``now()`` (default: the real UTC time, or the fixed time of the environment
@@ -58,7 +60,7 @@ import contextlib
 import hashlib
 import os
 import threading
-import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
@@ -158,34 +160,55 @@ class ResponseCache:
 
 
 class ApiState:
-    """What the app serves: the store's snapshot, the clock, the cache, and the refresh."""
+    """What the app serves: the snapshot of the vintage files, the clock, the cache, and the watcher.
+
+    The app reads the vintages' snapshot files (:mod:`ktstat.release.snapshot`) in ``snapshots``
+    (default: the store's snapshot folder), never the store itself while it serves. Once, at
+    start, the store is opened read-only to write the snapshots a store made before snapshots
+    existed lacks (:func:`ktstat.release.snapshot.export_store`); when that fails (a compiler
+    holds the store) the files already there are served. A watcher thread looks at the snapshot
+    folder and the release manifests every ``refresh_seconds`` and reads what changed, so a new
+    vintage is served within about that time of its file appearing."""
 
     def __init__(self, store: Path, clock: Callable[[], datetime], releases_dir: Path | None,
-                 max_observations: int, refresh_seconds: float, cache: ResponseCache) -> None:
+                 max_observations: int, refresh_seconds: float, cache: ResponseCache,
+                 snapshots: Path | None = None) -> None:
+        from ktstat.release.snapshot import export_store, list_snapshots, snapshot_dir
+
         self.store = store
+        self.snapshots = snapshots if snapshots is not None else snapshot_dir(store)
         self.clock = clock
         self.releases_dir = releases_dir
         self.max_observations = max_observations
         self.refresh_seconds = refresh_seconds
         self.cache = cache
         self._lock = threading.Lock()
-        self._refreshing = False
+        if snapshots is None:
+            try:
+                written = export_store(store, self.snapshots)
+                if written:
+                    LOG.info("wrote %d vintage snapshot(s) of %s to %s", len(written), store, self.snapshots)
+            except KtstatError as e:
+                if not list_snapshots(self.snapshots):
+                    raise
+                LOG.warning("%s; serving the snapshots in %s", e, self.snapshots)
+        elif not self.snapshots.is_dir():
+            raise KtstatError(f"{self.snapshots}: no such snapshot folder")
         self._signature = self._sign()
-        self.snapshot: Snapshot = load_snapshot(store, releases_dir)
-        self._next_check = time.monotonic() + refresh_seconds
+        self.snapshot: Snapshot = load_snapshot(self.snapshots, releases_dir)
         self._structures: tuple[int, Structures] | None = None
         self._verified: dict[tuple[str, int, int], bool] = {}
         self._cache_generation = self.snapshot.generation
+        self._stop = threading.Event()
+        if refresh_seconds > 0:
+            threading.Thread(target=_watch, args=(weakref.ref(self), refresh_seconds, self._stop),
+                             name="ktstat-api-watch", daemon=True).start()
 
     def _sign(self) -> tuple[Any, ...]:
-        """What changes when the store or the release folders change."""
-        sig: list[Any] = []
-        for p in (self.store, Path(str(self.store) + ".wal")):
-            try:
-                st = p.stat()
-                sig.append((st.st_mtime_ns, st.st_size))
-            except OSError:
-                sig.append(None)
+        """What changes when a snapshot file or a release folder changes."""
+        from ktstat.release.snapshot import list_snapshots
+
+        sig: list[Any] = [(s.path.name, s.size, s.mtime_ns) for s in list_snapshots(self.snapshots)]
         if self.releases_dir is not None and self.releases_dir.is_dir():
             for m in sorted(self.releases_dir.glob("*/manifest.json")):
                 with contextlib.suppress(OSError):
@@ -193,36 +216,24 @@ class ApiState:
         return tuple(sig)
 
     def refresh(self) -> Snapshot:
-        """Read the store again now (vintages already indexed and unchanged are kept)."""
-        sig = self._sign()
-        snap = load_snapshot(self.store, self.releases_dir, self.snapshot.generation + 1, self.snapshot)
-        self.snapshot = snap
-        self._signature = sig
-        return snap
-
-    def _refresh_in_background(self) -> None:
-        try:
-            self.refresh()
-        except Exception:  # keep serving what we have; try again at the next check
-            LOG.exception("reading the store again failed; still serving generation %d", self.snapshot.generation)
-        finally:
-            self._refreshing = False
-
-    def maybe_refresh(self) -> None:
-        """Every ``refresh_seconds``, if the store changed, read it again in a background thread."""
-        if self.refresh_seconds <= 0:
-            return
-        t = time.monotonic()
-        if t < self._next_check:
-            return
-        self._next_check = t + self.refresh_seconds
-        if self._refreshing or self._sign() == self._signature:
-            return
+        """Read the snapshot folder again now (files already indexed and unchanged are kept)."""
         with self._lock:
-            if self._refreshing:
-                return
-            self._refreshing = True
-        threading.Thread(target=self._refresh_in_background, name="ktstat-api-refresh", daemon=True).start()
+            sig = self._sign()
+            snap = load_snapshot(self.snapshots, self.releases_dir, self.snapshot.generation + 1, self.snapshot)
+            self.snapshot = snap
+            self._signature = sig
+            return snap
+
+    def check(self) -> bool:
+        """Read the folder again if it changed since the last reading; whether it did."""
+        if self._sign() == self._signature:
+            return False
+        self.refresh()
+        return True
+
+    def stop(self) -> None:
+        """Stop the watcher thread."""
+        self._stop.set()
 
     def current(self) -> tuple[Snapshot, View]:
         """The snapshot and what of it is released by the clock now."""
@@ -253,6 +264,20 @@ class ApiState:
                     h.update(chunk)
             ok = self._verified[key] = h.hexdigest() == sha256
         return ok
+
+
+def _watch(ref: weakref.ref[ApiState], interval: float, stop: threading.Event) -> None:
+    """The watcher thread: :meth:`ApiState.check` every ``interval`` seconds until stopped or
+    until the state is gone."""
+    while not stop.wait(interval):
+        st = ref()
+        if st is None:
+            return
+        try:
+            st.check()
+        except Exception:  # keep serving what we have; try again at the next check
+            LOG.exception("reading the snapshots again failed; still serving generation %d", st.snapshot.generation)
+        del st
 
 
 # The front: clock, refresh, HEAD, methods, cache -------------------------------------------------------------
@@ -302,7 +327,6 @@ class Front:
             body, media = error_body(path, accept, None, err, datetime.now(UTC))
             await _send(send, 405, [(b"content-type", media.encode()), (b"allow", b"GET, HEAD")], body, False)
             return
-        st.maybe_refresh()
         snap, view = st.current()
         scope.setdefault("state", {})["ktstat"] = (snap, view)
         head = method == "HEAD"
@@ -412,18 +436,22 @@ def create_app(
     releases_dir: Path | None = None,
     *,
     max_observations: int = MAX_OBSERVATIONS,
-    refresh_seconds: float = 10.0,
+    refresh_seconds: float = 0.5,
     cache: ResponseCache | None = None,
+    snapshots: Path | None = None,
 ) -> FastAPI:
     """The API over ``store`` (see the module doc). ``now``: the clock (default :func:`env_clock`);
     ``releases_dir``: the folder holding release folders (``<domain>-<period>/manifest.json``);
     ``max_observations``: the most observations one data response may hold (more: 413);
-    ``refresh_seconds``: how often to look whether the store changed (0: never); ``cache``: the
-    response cache (default 4,096 responses, 256 MB). Reads the store before returning
-    (``KtstatError`` when it cannot be opened read-only)."""
+    ``refresh_seconds``: how often the watcher looks for new snapshot files (0: never); ``cache``:
+    the response cache (default 4,096 responses, 256 MB); ``snapshots``: the folder of vintage
+    snapshots to serve (default: the store's, ``<store>.vintages``, completed from the store
+    once at start; given, the store is never opened). See :class:`ApiState`. ``KtstatError``
+    when there is neither a usable store nor a snapshot to serve."""
     clock = now or env_clock()
     state = ApiState(Path(store), clock, Path(releases_dir) if releases_dir else None, max_observations,
-                     refresh_seconds, cache if cache is not None else ResponseCache())
+                     refresh_seconds, cache if cache is not None else ResponseCache(),
+                     Path(snapshots) if snapshots is not None else None)
     doc = (__doc__ or "").split("Endpoints\n---------\n", 1)[-1]
     app = FastAPI(title="ktstat API", version="1.0", description=doc,
                   summary="Technology and knowledge-services trade statistics: released vintages as SDMX and JSON")
@@ -580,7 +608,7 @@ def create_app(
         snap, view = ctx(request)
         out = []
         for dom, vds in sorted(view.by_domain.items()):
-            out.append({"domain": dom, "dataflow": vds[-1].info.flow, "latest": vds[-1].id,
+            out.append({"domain": dom, "dataflow": vds[-1].info.flow, "latest": view.default[dom].id,
                         "vintages": [explorer.vintage_doc(v, documents=True) for v in vds]})
         return json_response(orjson.dumps({"releases": out}))
 
