@@ -70,15 +70,18 @@ from typing import Annotated, Any
 import orjson
 from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParam
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ktstat.api import explorer, formats, models, page
 from ktstat.api.index import LOG, Snapshot, View, load_snapshot
-from ktstat.api.query import ApiError, not_found, parse_key, period_filter, resolve_flow, resolve_vintage, select
-from ktstat.api.structure import DETAILS, REFERENCES, RESOURCES, Structures
+from ktstat.api.query import ApiError, not_found
+from ktstat.api.structure import RESOURCES, Structures
+from ktstat.api.views import docs
+from ktstat.api.views import sdmx as sdmx_views
 from ktstat.errors import KtstatError
 
 Scope = MutableMapping[str, Any]
@@ -299,7 +302,7 @@ def _cacheable(path: str) -> bool:
 def error_body(path: str, accept: str | None, format_param: str | None, err: ApiError,
                prepared: datetime) -> tuple[bytes, str]:
     """Body and media type of an error for a request (XML for SDMX requests that asked for XML)."""
-    sdmx_path = path.startswith(("/data", *(f"/{r}" for r in RESOURCES)))
+    sdmx_path = path.startswith(("/data", "/structure", "/availab", *(f"/{r}" for r in RESOURCES)))
     if sdmx_path and formats.wants_xml(accept, format_param if path.startswith("/data") else None):
         return formats.error_xml(err.code, err.title, err.detail), "application/xml; charset=utf-8"
     return formats.error_json(err.code, err.title, err.detail, prepared), "application/json"
@@ -332,7 +335,8 @@ class Front:
         head = method == "HEAD"
         key = None
         if _cacheable(path) and _header(scope, b"if-none-match") is None:
-            key = (snap.generation, view.epoch, path, scope.get("query_string", b""), accept)
+            gzip = "gzip" in (_header(scope, b"accept-encoding") or "")
+            key = (snap.generation, view.epoch, path, scope.get("query_string", b""), accept, gzip)
             hit = st.cache.get(key)
             if hit is not None:
                 await _send(send, hit[0], hit[1], hit[2], head)
@@ -372,28 +376,9 @@ async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], bod
 
 # Query parameters ---------------------------------------------------------------------------------------------
 
-FlowP = Annotated[str, PathParam(description="KST, TBP, or AGENCY,FLOW[,VERSION]", examples=["KST", "KTSTAT,TBP,1.0"])]
-KeyP = Annotated[str, PathParam(description="FREQ.BREAKDOWN.ITEM.MEASURE (+ for several, empty for all) or all",
-                                examples=["S.CATEGORY..exports+imports", "A.TOTAL.all.exports", "all"])]
-ProviderP = Annotated[str, PathParam(description="all or KTSTAT", examples=["all"])]
-AgencyP = Annotated[str, PathParam(description="KTSTAT, all or *", examples=["KTSTAT"])]
-IdP = Annotated[str, PathParam(description="An artefact id, all or *", examples=["KST", "DSD_KST", "CL_FREQ", "all"])]
-VersionP = Annotated[str, PathParam(description="1.0, latest, all or *", examples=["latest", "1.0"])]
 VintageP = Annotated[str, PathParam(description="A released vintage id", examples=["kst-2025H1-v1"])]
 NameP = Annotated[str, PathParam(description="A file the release manifest lists", examples=["press-release.en.html"])]
-StartQ = Annotated[str | None, Query(alias="startPeriod", description="2024, 2024-S1, 2024H1, 2024-Q3, 2024-07",
-                                     examples=["2024-S1", "2024"])]
-EndQ = Annotated[str | None, Query(alias="endPeriod", description="Same forms as startPeriod; inclusive",
-                                   examples=["2025-S1", "2025H1"])]
-FirstQ = Annotated[int | None, Query(alias="firstNObservations", ge=1, description="At most N per series")]
-LastQ = Annotated[int | None, Query(alias="lastNObservations", ge=1, description="The last N per series")]
-DimQ = Annotated[str | None, Query(alias="dimensionAtObservation", description="TIME_PERIOD only")]
-DetailQ = Annotated[str | None, Query(description="full or dataonly")]
 VintageQ = Annotated[str | None, Query(description="A released vintage id (default: the latest)")]
-FormatQ = Annotated[str | None, Query(alias="format", description="jsondata, csv, structurespecificdata or plaincsv",
-                                      examples=["jsondata", "csv"])]
-RefQ = Annotated[str, Query(description=f"One of {', '.join(REFERENCES)}")]
-DetQ = Annotated[str, Query(description=f"One of {', '.join(DETAILS)} (artefacts are always complete)")]
 DataflowQ = Annotated[str, Query(description="KST or TBP", examples=["KST"])]
 BreakdownQ = Annotated[str | None, Query(description="category, industry+institution, ... (default total)",
                                          examples=["category"])]
@@ -453,7 +438,7 @@ def create_app(
                      refresh_seconds, cache if cache is not None else ResponseCache(),
                      Path(snapshots) if snapshots is not None else None)
     doc = (__doc__ or "").split("Endpoints\n---------\n", 1)[-1]
-    app = FastAPI(title="ktstat API", version="1.0", description=doc,
+    app = FastAPI(title="ktstat API", version="1.0", description=doc, docs_url=None, redoc_url=None,
                   summary="Technology and knowledge-services trade statistics: released vintages as SDMX and JSON")
     app.state.api = state
 
@@ -495,107 +480,9 @@ def create_app(
         LOG.exception("internal error answering %s", request.url)
         return failure(request, ApiError(500, 500, "internal error; it has been logged"))
 
-    # --- SDMX data ---------------------------------------------------------------------------------------------
+    # --- SDMX data, structures, availability (REST 2.1 and 2.0) ------------------------------------------------
 
-    data_media = (formats.JSONDATA.media_type, formats.SDMXCSV.media_type, formats.SSXML.media_type, "text/csv")
-
-    async def data(request: Request, flow: str, key: str | None, provider: str | None, start: str | None,
-                   end: str | None,
-             first_n: int | None, last_n: int | None, dim_at_obs: str | None, detail: str | None,
-             vintage: str | None, fmt_param: str | None) -> Response:
-        snap, view = ctx(request)
-        fmt = formats.data_format(fmt_param, request.headers.get("accept"))
-        dom = resolve_flow(view, flow)
-        vd = resolve_vintage(view, dom, vintage)
-        if provider not in (None, "all", "ALL", "*", "KTSTAT", "KTSTAT,KTSTAT"):
-            raise not_found(f"no data provider {provider!r}: the provider is KTSTAT")
-        if dim_at_obs not in (None, "", "TIME_PERIOD"):
-            raise ApiError(400, 150, f"dimensionAtObservation={dim_at_obs!r}: only TIME_PERIOD is supported")
-        if detail not in (None, "", "full", "dataonly"):
-            raise ApiError(400, 150, f"detail={detail!r}: only full and dataonly are supported")
-        k = parse_key(vd.info, key)
-        lo, hi = period_filter(start, end)
-        sel = select(vd, k, lo, hi, first_n, last_n)
-        if sel.observations == 0:
-            raise not_found(f"no observations of {vd.info.flow} ({vd.id}) match the query")
-        if sel.observations > state.max_observations:
-            raise ApiError(413, 510, f"{sel.observations:,} observations match; at most {state.max_observations:,} per "
-                           "request: narrow the key or the period")
-        if sel.observations <= INLINE_OBSERVATIONS:  # small: at once, on the event loop
-            body = formats.render(sel, fmt, snap.loaded_at)
-        else:  # large: in a worker thread, so that the loop goes on answering others
-            body = await run_in_threadpool(formats.render, sel, fmt, snap.loaded_at)
-        headers = {"X-Ktstat-Vintage": vd.id, "Vary": "Accept",
-                   "Cache-Control": "public, max-age=3600" if vintage else "no-cache"}
-        return Response(body, media_type=fmt.media_type, headers=headers)
-
-    data_doc = {"responses": {**_ok(*data_media), **_errors(400, 404, 406, 413)}, "response_class": Response,
-                "tags": ["SDMX data"]}
-
-    @app.get("/data/{flow}", summary="All observations of a dataflow", **data_doc)  # type: ignore[arg-type]
-    async def data_all(request: Request, flow: FlowP, startPeriod: StartQ = None, endPeriod: EndQ = None,  # noqa: N803
-                 firstNObservations: FirstQ = None, lastNObservations: LastQ = None,  # noqa: N803
-                 dimensionAtObservation: DimQ = None, detail: DetailQ = None,  # noqa: N803
-                 vintage: VintageQ = None, format: FormatQ = None) -> Response:
-        return await data(request, flow, None, None, startPeriod, endPeriod, firstNObservations, lastNObservations,
-                    dimensionAtObservation, detail, vintage, format)
-
-    @app.get("/data/{flow}/{key}", summary="Observations matching a key", **data_doc)  # type: ignore[arg-type]
-    async def data_key(request: Request, flow: FlowP, key: KeyP, startPeriod: StartQ = None, endPeriod: EndQ = None,  # noqa: N803
-                 firstNObservations: FirstQ = None, lastNObservations: LastQ = None,  # noqa: N803
-                 dimensionAtObservation: DimQ = None, detail: DetailQ = None,  # noqa: N803
-                 vintage: VintageQ = None, format: FormatQ = None) -> Response:
-        return await data(request, flow, key, None, startPeriod, endPeriod, firstNObservations, lastNObservations,
-                    dimensionAtObservation, detail, vintage, format)
-
-    @app.get("/data/{flow}/{key}/{provider}", summary="Observations matching a key, of a provider",
-             **data_doc)  # type: ignore[arg-type]
-    async def data_provider(request: Request, flow: FlowP, key: KeyP, provider: ProviderP, startPeriod: StartQ = None,  # noqa: N803
-                      endPeriod: EndQ = None, firstNObservations: FirstQ = None,  # noqa: N803
-                      lastNObservations: LastQ = None, dimensionAtObservation: DimQ = None,  # noqa: N803
-                      detail: DetailQ = None, vintage: VintageQ = None, format: FormatQ = None) -> Response:
-        return await data(request, flow, key, provider, startPeriod, endPeriod, firstNObservations, lastNObservations,
-                    dimensionAtObservation, detail, vintage, format)
-
-    # --- SDMX structures ---------------------------------------------------------------------------------------
-
-    structure_doc = {"responses": {**_ok(formats.STRUCTURE_TYPE, "application/xml"), **_errors(400, 404, 406)},
-                     "response_class": Response, "tags": ["SDMX structure"]}
-
-    def structure(request: Request, resource: str, agency: str, rid: str, version: str, references: str,
-                  detail: str) -> Response:
-        snap, view = ctx(request)
-        formats.structure_format(request.headers.get("accept"))
-        if detail not in DETAILS:
-            raise ApiError(400, 140, f"detail={detail!r}: use one of {', '.join(DETAILS)}")
-        body = state.structures(snap).message(set(view.by_domain), resource, agency, rid, version, references,
-                                              snap.loaded_at)
-        return Response(body, media_type=formats.STRUCTURE_TYPE)
-
-    def add_structure_routes(resource: str) -> None:
-        def r0(request: Request, references: RefQ = "none", detail: DetQ = "full") -> Response:
-            return structure(request, resource, "all", "all", "latest", references, detail)
-
-        def r1(request: Request, agency: AgencyP, references: RefQ = "none", detail: DetQ = "full") -> Response:
-            return structure(request, resource, agency, "all", "latest", references, detail)
-
-        def r2(request: Request, agency: AgencyP, resource_id: IdP, references: RefQ = "none",
-               detail: DetQ = "full") -> Response:
-            return structure(request, resource, agency, resource_id, "latest", references, detail)
-
-        def r3(request: Request, agency: AgencyP, resource_id: IdP, version: VersionP, references: RefQ = "none",
-               detail: DetQ = "full") -> Response:
-            return structure(request, resource, agency, resource_id, version, references, detail)
-
-        base = f"/{resource}"
-        for path, fn, what in ((base, r0, "every"), (base + "/{agency}", r1, "an agency's"),
-                               (base + "/{agency}/{resource_id}", r2, "one"),
-                               (base + "/{agency}/{resource_id}/{version}", r3, "one version of a")):
-            app.add_api_route(path, fn, methods=["GET"], summary=f"SDMX-ML structure: {what} {resource}",
-                              operation_id=f"{resource}_{fn.__name__}", **structure_doc)  # type: ignore[arg-type]
-
-    for resource in RESOURCES:
-        add_structure_routes(resource)
+    sdmx_views.add_routes(app, state, ctx, _errors, _ok)
 
     # --- releases ----------------------------------------------------------------------------------------------
 
@@ -774,7 +661,12 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    docs.add_routes(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # inside the front: the cache keeps both forms
     app.add_middleware(Front, state=state)
+    # outermost: browsers' preflight requests (OPTIONS) are answered here, before the read-only front
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"], allow_headers=["*"],
+                       expose_headers=["X-Ktstat-Vintage", "Content-Disposition"], max_age=86400)
     return app
 
 

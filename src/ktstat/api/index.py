@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from ktstat import domain as domains
-from ktstat.api import sdmxids
 from ktstat.domain import Domain
 from ktstat.errors import KtstatError
 from ktstat.periods import PER_YEAR, parse
+from ktstat.publish import sdmx as sdmxids
 from ktstat.publish.sdmx import (
     FREQ_IDS,
     FREQ_NAMES,

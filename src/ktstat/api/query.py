@@ -38,6 +38,7 @@ TITLES = {
     140: "Syntax error",
     150: "Semantic error",
     500: "Internal server error",
+    501: "Not implemented",
     510: "Response size exceeds service limit",
     1405: "Method not allowed",
     1406: "Not acceptable",
