@@ -203,6 +203,8 @@ class ApiState:
         self._verified: dict[tuple[str, int, int], bool] = {}
         self._cache_generation = self.snapshot.generation
         self._stop = threading.Event()
+        # the SDMX data handler's fast path (set by ktstat.api.views.sdmx.add_routes)
+        self.fast_data: Callable[[Scope], Awaitable[Entry | None]] | None = None
         if refresh_seconds > 0:
             threading.Thread(target=_watch, args=(weakref.ref(self), refresh_seconds, self._stop),
                              name="ktstat-api-watch", daemon=True).start()
@@ -341,6 +343,13 @@ class Front:
             hit = st.cache.get(key)
             if hit is not None:
                 await _send(send, hit[0], hit[1], hit[2], head)
+                return
+        if path.startswith("/data/") and st.fast_data is not None:
+            got = await st.fast_data(scope)
+            if got is not None:
+                if key is not None and got[0] == 200:
+                    st.cache.put(key, got)
+                await _send(send, got[0], got[1], got[2], head)
                 return
         if head:
             scope = dict(scope, method="GET")

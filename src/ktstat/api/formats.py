@@ -372,22 +372,20 @@ def sdmx_json(sel: Selection, prepared: datetime, detail: str = "full", dim_at_o
     with_obs = detail in ("full", "dataonly")
     with_attrs = detail in ("full", "nodata")
     # the codes present, in code-list order, per key dimension
-    present: list[set[str]] = [set(), set(), set(), set()]
-    units: set[str] = set()
+    parts = sel.parts
+    present: list[set[str]] = [{s.freq for s, _ in parts}, {s.breakdown for s, _ in parts},
+                               {s.item for s, _ in parts}, {s.measure for s, _ in parts}]
+    units = {s.unit for s, _ in parts}
     times: dict[str, PeriodInfo] = {}
     statuses: set[str] = set()
-    for s, idx in sel.parts:
-        present[0].add(s.freq)
-        present[1].add(s.breakdown)
-        present[2].add(s.item)
-        present[3].add(s.measure)
-        units.add(s.unit)
+    for s, idx in parts:
+        pers, sts = s.periods, s.statuses
         for i in idx:
-            p = s.periods[i]
+            p = pers[i]
             times[p.time] = p
-            statuses.add(s.statuses[i])
+            statuses.add(sts[i])
     values = [sorted(codes, key=info.rank[d].__getitem__) for codes, d in zip(present, KEY_DIMENSIONS, strict=True)]
-    pos = [{c: n for n, c in enumerate(vs)} for vs in values]
+    p0, p1, p2, p3 = ({c: str(n) for n, c in enumerate(vs)} for vs in values)
     time_list = sorted(times.values(), key=lambda p: (p.start, p.end)) if with_obs else []
     tkey = {p.time: str(n) for n, p in enumerate(time_list)}
     unit_list = sorted(units)
@@ -395,27 +393,29 @@ def sdmx_json(sel: Selection, prepared: datetime, detail: str = "full", dim_at_o
     status_list = [s for s in STATUS_ORDER if s in statuses]
     spos = {s: n for n, s in enumerate(status_list)}
     obs_attrs = detail == "full"
-
-    def obs_value(s: Any, i: int) -> list[Any]:
-        st = s.statuses[i]
-        v = None if st in ("C", "N") else s.values[i]
-        if flat:
-            return [v, spos[st], upos[s.unit]] if obs_attrs else [v]
-        return [v, spos[st]] if obs_attrs else [v]
+    hidden = ("C", "N")
 
     series: dict[str, Any] = {}
     flat_obs: dict[str, list[Any]] = {}
-    for s, idx in sel.parts:
-        k = f"{pos[0][s.freq]}:{pos[1][s.breakdown]}:{pos[2][s.item]}:{pos[3][s.measure]}"
+    for s, idx in parts:
+        k = f"{p0[s.freq]}:{p1[s.breakdown]}:{p2[s.item]}:{p3[s.measure]}"
+        pers, vals, sts = s.periods, s.values, s.statuses
         if flat:
+            u = upos[s.unit]
             for i in idx:
-                flat_obs[f"{k}:{tkey[s.periods[i].time]}"] = obs_value(s, i)
+                st = sts[i]
+                v = None if st in hidden else vals[i]
+                flat_obs[f"{k}:{tkey[pers[i].time]}"] = [v, spos[st], u] if obs_attrs else [v]
             continue
         entry: dict[str, Any] = {}
         if with_attrs:
             entry["attributes"] = [upos[s.unit]]
         if with_obs:
-            entry["observations"] = {tkey[s.periods[i].time]: obs_value(s, i) for i in idx}
+            if obs_attrs:
+                entry["observations"] = {tkey[pers[i].time]: [None if sts[i] in hidden else vals[i], spos[sts[i]]]
+                                         for i in idx}
+            else:
+                entry["observations"] = {tkey[pers[i].time]: [None if sts[i] in hidden else vals[i]] for i in idx}
         series[k] = entry
 
     def named(en: str, ko: str) -> dict[str, Any]:

@@ -306,13 +306,16 @@ def index_vintage(v: Vintage, info: DomainInfo, rows: list[Any]) -> VintageData:
     vals: list[float | None] = []
     sts: list[str] = []
     key: tuple[str, str, str, str] | None = None
+    shared: dict[tuple[PeriodInfo, ...], tuple[PeriodInfo, ...]] = {}
 
     def flush() -> None:
         if key is None:
             return
         freq, bd, item, measure = (sys.intern(k) for k in key)
+        per = tuple(pers)
+        per = shared.setdefault(per, per)  # one tuple object per distinct period list (select() memoizes by it)
         s = Series(len(series), freq, bd, item, measure, unit_measure(measure), sys.intern(breakdown_name(bd)),
-                   sys.intern(item_code(item)), tuple(pers), tuple(vals), "".join(sts))
+                   sys.intern(item_code(item)), per, tuple(vals), "".join(sts))
         series.append(s)
         by_key[(freq, bd, item, measure)] = s
         by_fb.setdefault((freq, bd), []).append(s)

@@ -27,10 +27,12 @@ of observations as an annotation (``obs_count``).
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
@@ -220,6 +222,50 @@ def add_routes(app: FastAPI, state: Any, ctx: Callable[[Request], tuple[Snapshot
         headers = {"X-Ktstat-Vintage": served, "Vary": "Accept, Accept-Encoding",
                    "Cache-Control": "public, max-age=3600" if p.vintage else "no-cache"}
         return Response(body, media_type=fmt.media_type, headers=headers)
+
+    fast_names = {"startPeriod", "endPeriod", "firstNObservations", "lastNObservations", "dimensionAtObservation",
+                  "detail", "updatedAfter", "includeHistory", "vintage", "format", "attributes", "measures"}
+
+    async def fast(scope: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        """A 2.1 data request answered without FastAPI's routing and parameter parsing (the same
+        handler): ``(status, headers, body)``, or ``None`` for anything else (other paths, parameters
+        that are unknown, repeated or malformed, errors), which then goes through the routes."""
+        parts = scope["path"].split("/")[2:]
+        if not 1 <= len(parts) <= 3 or not all(parts):
+            return None
+        raw = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        q = dict(raw)
+        if len(q) != len(raw) or not q.keys() <= fast_names:
+            return None
+        ints: dict[str, int | None] = {}
+        for name in ("firstNObservations", "lastNObservations"):
+            v = q.get(name)
+            if v is not None and not (v.isdigit() and int(v) >= 1):
+                return None
+            ints[name] = int(v) if v is not None else None
+        hist = q.get("includeHistory", "false").lower()
+        if hist not in ("true", "false"):
+            return None
+        p = DataParams(q.get("startPeriod"), q.get("endPeriod"), ints["firstNObservations"],
+                       ints["lastNObservations"], q.get("dimensionAtObservation"), q.get("detail"),
+                       q.get("updatedAfter"), hist == "true", q.get("vintage"), q.get("format"), q.get("attributes"),
+                       q.get("measures"))
+        try:
+            resp = await data(Request(scope), parts[0], parts[1] if len(parts) > 1 else None,
+                              parts[2] if len(parts) > 2 else None, p)
+        except ApiError:
+            return None
+        body = bytes(resp.body)
+        headers = [(k, v) for k, v in resp.raw_headers if k != b"content-length"]
+        encodings = next((bytes(v).decode("latin-1") for k, v in scope.get("headers", ()) if k == b"accept-encoding"),
+                         "")
+        if "gzip" in encodings and len(body) >= 1024:
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+            headers.append((b"content-encoding", b"gzip"))
+        headers.append((b"content-length", str(len(body)).encode()))
+        return resp.status_code, headers, body
+
+    state.fast_data = fast
 
     data_media = tuple(f.media_type for f in formats.DATA_FORMATS.values())
     data_doc: dict[str, Any] = {"responses": {**ok(*data_media), **errors(400, 404, 406, 413)},
