@@ -282,3 +282,27 @@ def test_docs_need_no_outside_script(client: TestClient) -> None:
     for s in srcs:
         assert client.get(s).status_code == 200, s
     assert client.get("/redoc", follow_redirects=False).status_code in (302, 307)
+
+
+# streaming ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "csv2", "genericdata", "structurespecificdata"])
+def test_large_dumps_are_streamed_with_the_same_bytes(api_small: Small, monkeypatch: pytest.MonkeyPatch,
+                                                      fmt: str) -> None:
+    from ktstat.api.app import ResponseCache
+    from ktstat.api.views import sdmx as views
+
+    client = TestClient(create_app(api_small.store, now=lambda: AFTER, refresh_seconds=0,
+                                   cache=ResponseCache(max_entries=0)))
+    url = f"/data/KST/all?format={fmt}&vintage={V2}"
+    whole = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert "content-length" in whole.headers
+    monkeypatch.setattr(views, "STREAM_OBSERVATIONS", 10)
+    monkeypatch.setattr(views, "CHUNK", 4096)
+    for enc in ("identity", "gzip"):  # (gzip: through GZipMiddleware)
+        r = client.get(url, headers={"Accept-Encoding": enc})
+        assert r.status_code == 200 and "content-length" not in r.headers, (enc, r.headers)
+        assert r.content == whole.content, enc
+    head = client.head(url, headers={"Accept-Encoding": "identity"})
+    assert head.status_code == 200 and head.content == b""

@@ -204,7 +204,7 @@ class ApiState:
         self._cache_generation = self.snapshot.generation
         self._stop = threading.Event()
         # the SDMX data handler's fast path (set by ktstat.api.views.sdmx.add_routes)
-        self.fast_data: Callable[[Scope], Awaitable[Entry | None]] | None = None
+        self.fast_data: Callable[[Scope], Awaitable[Entry | Response | None]] | None = None
         if refresh_seconds > 0:
             threading.Thread(target=_watch, args=(weakref.ref(self), refresh_seconds, self._stop),
                              name="ktstat-api-watch", daemon=True).start()
@@ -346,6 +346,17 @@ class Front:
                 return
         if path.startswith("/data/") and st.fast_data is not None:
             got = await st.fast_data(scope)
+            if isinstance(got, Response):  # a streamed dump: not cached
+
+                async def head_send(message: Message) -> None:
+                    if message["type"] == "http.response.body":
+                        if not message.get("more_body", False):
+                            await send({"type": "http.response.body", "body": b"", "more_body": False})
+                        return
+                    await send(message)
+
+                await got(scope, receive, head_send if head else send)
+                return
             if got is not None:
                 if key is not None and got[0] == 200:
                     st.cache.put(key, got)
@@ -364,9 +375,13 @@ class Front:
                 return
             if message["type"] == "http.response.body":
                 more = message.get("more_body", False)
-                if key is not None and started.get("status") == 200:
+                if key is not None and started.get("status") == 200 and not started.get("big"):
                     chunks.append(message.get("body", b""))
-                    if not more:
+                    started["size"] = started.get("size", 0) + len(chunks[-1])
+                    if started["size"] > st.cache.max_item:  # too big to keep: stop collecting
+                        started["big"] = True
+                        chunks.clear()
+                    elif not more:
                         st.cache.put(key, (200, started["headers"], b"".join(chunks)))
                 if head:
                     if not more:

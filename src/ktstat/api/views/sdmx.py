@@ -28,7 +28,9 @@ of observations as an annotation (``obs_count``).
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -37,7 +39,7 @@ from urllib.parse import parse_qsl
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from ktstat.api import formats
 from ktstat.api.index import AGENCY, KEY_DIMENSIONS, VERSION, Snapshot, View, VintageData
@@ -53,8 +55,70 @@ from ktstat.api.query import (
     syntax,
 )
 from ktstat.api.structure import DETAILS, REFERENCES, RESOURCES
+from ktstat.publish.sdmx.data import DataHeader, DataWriter
 
 INLINE_OBSERVATIONS = 5_000  # data responses up to this size are made on the event loop, larger ones in a thread
+STREAM_OBSERVATIONS = 20_000  # SDMX-ML and SDMX-CSV responses larger than this are streamed
+CHUNK = 1 << 16
+
+
+def stream(writer: DataWriter, header: DataHeader, observations: Iterator[Any]) -> Iterator[bytes]:
+    """The bytes of ``writer``'s message in chunks of about 64 kB, written by a thread into a queue of
+    at most 8 chunks: memory stays bounded whatever the size and the number of concurrent dumps. A
+    client that goes away stops the writer at its next chunk."""
+    chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
+    stop = threading.Event()
+
+    class Out:
+        def __init__(self) -> None:
+            self.buf: list[str] = []
+            self.size = 0
+
+        def write(self, text: str) -> int:
+            self.buf.append(text)
+            self.size += len(text)
+            if self.size >= CHUNK:
+                self.flush()
+            return len(text)
+
+        def flush(self) -> None:
+            if self.buf:
+                data = "".join(self.buf).encode()
+                self.buf, self.size = [], 0
+                while not stop.is_set():
+                    try:
+                        chunks.put(data, timeout=1)
+                        return
+                    except queue.Full:
+                        continue
+                raise _Stopped
+
+    def run() -> None:
+        out = Out()
+        try:
+            writer.write(out, header, observations)  # type: ignore[arg-type]
+            out.flush()
+            chunks.put(None)
+        except _Stopped:
+            return
+        except BaseException as e:  # handed to the reader, which raises it
+            chunks.put(e)
+
+    threading.Thread(target=run, name="ktstat-api-stream", daemon=True).start()
+    try:
+        while True:
+            item = chunks.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+class _Stopped(Exception):
+    """The reader of a stream went away."""
 
 # resources of SDMX REST 2.1 and 2.0 that ktstat does not serve: 501
 UNIMPLEMENTED = ("categoryscheme", "categorisation", "contentconstraint", "actualconstraint", "allowedconstraint",
@@ -214,22 +278,28 @@ def add_routes(app: FastAPI, state: Any, ctx: Callable[[Request], tuple[Snapshot
             raise ApiError(413, 510, f"{total:,} observations match; at most {state.max_observations:,} per "
                            "request: narrow the key or the period")
         args = (sels, fmt, snap.loaded_at, detail, dim)
+        served = ",".join(s.vintage.id for s in sels) if p.include_history else vd.id
+        headers = {"X-Ktstat-Vintage": served, "Vary": "Accept, Accept-Encoding",
+                   "Cache-Control": "public, max-age=3600" if p.vintage else "no-cache"}
+        if total > STREAM_OBSERVATIONS and fmt.writer is not None and len(sels) == 1:
+            # a large dump in SDMX-ML or SDMX-CSV: streamed, written in a thread into a bounded queue
+            return StreamingResponse(stream(fmt.writer, formats.header(sels[0], snap.loaded_at, detail, dim),
+                                            formats.iter_observations(sels[0])),
+                                     media_type=fmt.media_type, headers=headers)
         if total <= INLINE_OBSERVATIONS:  # small: at once, on the event loop
             body = formats.render_many(*args)
         else:  # large: in a worker thread, so that the loop goes on answering others
             body = await run_in_threadpool(formats.render_many, *args)
-        served = ",".join(s.vintage.id for s in sels) if p.include_history else vd.id
-        headers = {"X-Ktstat-Vintage": served, "Vary": "Accept, Accept-Encoding",
-                   "Cache-Control": "public, max-age=3600" if p.vintage else "no-cache"}
         return Response(body, media_type=fmt.media_type, headers=headers)
 
     fast_names = {"startPeriod", "endPeriod", "firstNObservations", "lastNObservations", "dimensionAtObservation",
                   "detail", "updatedAfter", "includeHistory", "vintage", "format", "attributes", "measures"}
 
-    async def fast(scope: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    async def fast(scope: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes] | Response | None:
         """A 2.1 data request answered without FastAPI's routing and parameter parsing (the same
-        handler): ``(status, headers, body)``, or ``None`` for anything else (other paths, parameters
-        that are unknown, repeated or malformed, errors), which then goes through the routes."""
+        handler): ``(status, headers, body)``, a streaming response to run, or ``None`` for anything
+        else (other paths, parameters unknown, repeated or malformed, errors), which then goes
+        through the routes."""
         parts = scope["path"].split("/")[2:]
         if not 1 <= len(parts) <= 3 or not all(parts):
             return None
@@ -255,10 +325,12 @@ def add_routes(app: FastAPI, state: Any, ctx: Callable[[Request], tuple[Snapshot
                               parts[2] if len(parts) > 2 else None, p)
         except ApiError:
             return None
-        body = bytes(resp.body)
-        headers = [(k, v) for k, v in resp.raw_headers if k != b"content-length"]
         encodings = next((bytes(v).decode("latin-1") for k, v in scope.get("headers", ()) if k == b"accept-encoding"),
                          "")
+        if isinstance(resp, StreamingResponse):  # gzip of a stream: through the routes and GZipMiddleware
+            return None if "gzip" in encodings else resp
+        body = bytes(resp.body)
+        headers = [(k, v) for k, v in resp.raw_headers if k != b"content-length"]
         if "gzip" in encodings and len(body) >= 1024:
             body = gzip.compress(body, compresslevel=6, mtime=0)
             headers.append((b"content-encoding", b"gzip"))
