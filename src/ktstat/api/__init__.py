@@ -3,8 +3,9 @@ the web data explorer reads.
 
 - :mod:`ktstat.api.app` -- ``create_app(store, now=None, releases_dir=None)``, the endpoints
   (listed in its module doc and in ``/openapi.json``), errors, the response cache;
+- :mod:`ktstat.api.front` -- the ASGI front (methods, clock, HEAD, response cache, data fast path);
 - :mod:`ktstat.api.serve` -- ``serve(store, host, port, releases_dir)`` with uvicorn (``ktstat serve``);
-- :mod:`ktstat.api.index` -- the store read into memory; what is released at a time;
+- :mod:`ktstat.api.index` -- the vintage snapshots read into memory; what is released at a time;
 - :mod:`ktstat.api.query` -- dataflow, key, period range, selection;
 - :mod:`ktstat.api.formats` -- content negotiation, SDMX-JSON 1.0/2.0, availability, errors;
 - :mod:`ktstat.api.structure` -- SDMX-ML structure queries;
