@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SDMX_JSON = "application/vnd.sdmx.data+json;version=2.0.0"
 SDMX_CSV = "application/vnd.sdmx.data+csv;version=1.0.0"
 SS_XML = "application/vnd.sdmx.structurespecificdata+xml;version=2.1"
+GENERIC_XML = "application/vnd.sdmx.genericdata+xml;version=2.1"
 
 
 @pytest.fixture(scope="module")
@@ -248,8 +249,11 @@ def test_format_negotiation_and_head(client: TestClient) -> None:
     assert client.get(url, headers={"Accept": SDMX_CSV}).headers["content-type"] == SDMX_CSV
     assert client.get(url, headers={"Accept": "text/csv"}).headers["content-type"] == SDMX_CSV
     assert client.get(url, headers={"Accept": SS_XML}).headers["content-type"] == SS_XML
-    assert client.get(url, headers={"Accept": "*/*"}).headers["content-type"] == SS_XML
-    q = "application/vnd.sdmx.genericdata+xml;version=2.1, application/json;q=0.5, text/csv;q=0.9"
+    # GenericData 2.1 is the XML default (issue 14)
+    assert client.get(url, headers={"Accept": "*/*"}).headers["content-type"] == GENERIC_XML
+    assert client.get(url, headers={"Accept": "application/xml"}).headers["content-type"] == GENERIC_XML
+    assert client.get(url).headers["content-type"] == GENERIC_XML
+    q = "application/vnd.sdmx.genericdata+xml;version=3.0.0, application/json;q=0.5, text/csv;q=0.9"
     assert client.get(url, headers={"Accept": q}).headers["content-type"] == SDMX_CSV
     assert client.get(url + "?format=jsondata", headers={"Accept": SS_XML}).headers["content-type"] == SDMX_JSON
     get = client.get(url + "?format=csv")
@@ -289,12 +293,23 @@ BAD = [
     ("/data/KST/all?vintage=tbp-2023-v1&format=jsondata", None, 404, 100),
     ("/data/KST/all?lastNObservations=0&format=jsondata", None, 400, 140),
     ("/data/KST/all?firstNObservations=abc&format=jsondata", None, 400, 140),
-    ("/data/KST/all?dimensionAtObservation=FREQ&format=jsondata", None, 400, 150),
-    ("/data/KST/all?detail=serieskeysonly&format=jsondata", None, 400, 150),
+    ("/data/KST/all?dimensionAtObservation=NOPE&format=jsondata", None, 400, 150),  # not a dimension
+    ("/data/KST/all?dimensionAtObservation=FREQ&format=jsondata", None, 400, 150),  # SDMX-JSON: TIME_PERIOD/All
+    ("/data/KST/all?detail=bogus&format=jsondata", None, 400, 150),
+    ("/data/KST/all?updatedAfter=yesterday&format=jsondata", None, 400, 140),
+    ("/data/KST/all?includeHistory=true&format=csv", None, 400, 150),  # SDMX-CSV has one data set
+    ("/data/KST/all?includeHistory=true&vintage=" + V1 + "&format=jsondata", None, 400, 150),
+    ("/data/KST/all?updatedAfter=2030-01-01T00:00:00Z&format=jsondata", None, 404, 100),  # nothing changed since
+    ("/categoryscheme/KTSTAT", None, 501, 501),  # SDMX resources not served
+    ("/structure/hierarchy/KTSTAT/all/latest", None, 501, 501),
+    ("/metadata/dataflow/KTSTAT/KST", None, 501, 501),
+    ("/data/datastructure/KTSTAT/DSD_KST/1.0/all", None, 501, 501),
+    ("/availableconstraint/KST/S.NOPE..", None, 404, 100),
+    ("/availableconstraint/KST/all/all/NOPE", None, 404, 100),
     ("/data/KST/S.TOTAL.all.exports/OTHER?format=jsondata", None, 404, 100),  # unknown provider
     ("/data/KST/all?format=xlsx", None, 406, 1406),  # unsupported format
-    ("/data/KST/all", "application/vnd.sdmx.genericdata+xml;version=2.1", 406, 1406),
-    ("/data/KST/all", "application/vnd.sdmx.data+json;version=1.0.0", 406, 1406),
+    ("/data/KST/all", "application/vnd.sdmx.genericdata+xml;version=3.0.0", 406, 1406),
+    ("/data/KST/all", "application/vnd.sdmx.data+json;version=3.0.0", 406, 1406),
     ("/data/KST/all", "image/png", 406, 1406),
     ("/data/KST/S.NOPE..", SS_XML, 404, 100),  # errors in SDMX-ML when XML was asked
     ("/data/KST/S.TOTAL", None, 400, 140),
@@ -441,7 +456,7 @@ def test_explorer_page_static_files_and_font(client: TestClient, clock: Clock) -
     for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
         assert client.get("/static/explorer.js", headers={"If-None-Match": header}).status_code == 304, header
     assert client.get("/static/explorer.js", headers={"If-None-Match": '"other"'}).status_code == 200
-    assert page.headers["vary"] == "Accept"
+    assert "Accept" in [v.strip() for v in page.headers["vary"].split(",")]  # (also Accept-Encoding: gzip)
     assert_error(client.get("/static/secrets.txt"), 404, 100)
     assert_error(client.get("/static/fonts/italic.woff2"), 404, 100)
     meta = client.get("/api/meta").text + client.get(f"/api/meta?vintage={V1}").text

@@ -218,7 +218,7 @@ def test_small_pysdmx_xml(small: tuple[list[Row], dict[str, Path]]) -> None:
     got, ds = read_pysdmx(paths["xml"], paths["structure"])
     assert_same(expected_cells(rows), got, "pysdmx data.xml")
     check_codes_pysdmx(ds)
-    assert ds.structure.short_urn == "Dataflow=KTSTAT:KST(1.0)"
+    assert ds.structure.short_urn == "DataStructure=KTSTAT:DSD_KST(1.0)"  # the header names the DSD (issue 14)
 
 
 def test_small_pysdmx_csv(small: tuple[list[Row], dict[str, Path]]) -> None:

@@ -1,7 +1,9 @@
 """The ktstat REST API: released vintages as SDMX, plus JSON for the web data explorer.
 
-``create_app(store, now=None, releases_dir=None)`` returns a FastAPI application that reads the
-store read-only (once at start, and again in the background when the store file changes) and
+``create_app(store, now=None, releases_dir=None)`` returns a FastAPI application that serves the
+vintages' immutable snapshot files (``<store>.vintages/``, written by ``ktstat release`` and
+``ktstat publish``; read again by a watcher within ``refresh_seconds`` of a new one appearing;
+the store itself is opened only once at start, read-only, to write missing snapshots) and
 serves **released vintages only**: a vintage whose ``release_at`` is after the clock does not
 exist for any endpoint, and appears, without a restart, on the first request after its time.
 The clock is ``now()`` (default: the real UTC time, or the fixed time of the environment
@@ -58,9 +60,8 @@ import contextlib
 import hashlib
 import os
 import threading
-import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, MutableMapping
+import weakref
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -68,22 +69,26 @@ from typing import Annotated, Any
 import orjson
 from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParam
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ktstat.api import explorer, formats, models, page
+from ktstat.api import explorer, models, page
+from ktstat.api.front import (
+    Entry,
+    Front,
+    ResponseCache,
+    Scope,
+    error_body,
+)
 from ktstat.api.index import LOG, Snapshot, View, load_snapshot
-from ktstat.api.query import ApiError, not_found, parse_key, period_filter, resolve_flow, resolve_vintage, select
-from ktstat.api.structure import DETAILS, REFERENCES, RESOURCES, Structures
+from ktstat.api.query import ApiError, not_found
+from ktstat.api.structure import Structures
+from ktstat.api.views import docs
+from ktstat.api.views import sdmx as sdmx_views
 from ktstat.errors import KtstatError
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_OBSERVATIONS = 500_000
 INLINE_OBSERVATIONS = 5_000  # data responses up to this size are made on the event loop, larger ones in a thread
@@ -109,83 +114,61 @@ def env_clock() -> Callable[[], datetime]:
     return lambda: fixed
 
 
-# Response cache --------------------------------------------------------------------------------------------
-
-Entry = tuple[int, list[tuple[bytes, bytes]], bytes]
-
-
-class ResponseCache:
-    """LRU of finished responses, bounded in entries and bytes; one body at most ``max_item`` bytes."""
-
-    def __init__(self, max_entries: int = 4096, max_bytes: int = 256 << 20, max_item: int = 32 << 20) -> None:
-        self.max_entries, self.max_bytes, self.max_item = max_entries, max_bytes, max_item
-        self._d: OrderedDict[Any, Entry] = OrderedDict()
-        self.bytes = 0
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Any) -> Entry | None:
-        got = self._d.get(key)
-        if got is None:
-            self.misses += 1
-            return None
-        self._d.move_to_end(key)
-        self.hits += 1
-        return got
-
-    def put(self, key: Any, entry: Entry) -> None:
-        size = len(entry[2])
-        if size > self.max_item or self.max_entries <= 0:
-            return
-        old = self._d.pop(key, None)
-        if old is not None:
-            self.bytes -= len(old[2])
-        self._d[key] = entry
-        self.bytes += size
-        while len(self._d) > self.max_entries or self.bytes > self.max_bytes:
-            _, gone = self._d.popitem(last=False)
-            self.bytes -= len(gone[2])
-
-    def clear(self) -> None:
-        self._d.clear()
-        self.bytes = 0
-
-    def __len__(self) -> int:
-        return len(self._d)
-
-
 # State ---------------------------------------------------------------------------------------------------------
 
 
 class ApiState:
-    """What the app serves: the store's snapshot, the clock, the cache, and the refresh."""
+    """What the app serves: the snapshot of the vintage files, the clock, the cache, and the watcher.
+
+    The app reads the vintages' snapshot files (:mod:`ktstat.release.snapshot`) in ``snapshots``
+    (default: the store's snapshot folder), never the store itself while it serves. Once, at
+    start, the store is opened read-only to write the snapshots a store made before snapshots
+    existed lacks (:func:`ktstat.release.snapshot.export_store`); when that fails (a compiler
+    holds the store) the files already there are served. A watcher thread looks at the snapshot
+    folder and the release manifests every ``refresh_seconds`` and reads what changed, so a new
+    vintage is served within about that time of its file appearing."""
 
     def __init__(self, store: Path, clock: Callable[[], datetime], releases_dir: Path | None,
-                 max_observations: int, refresh_seconds: float, cache: ResponseCache) -> None:
+                 max_observations: int, refresh_seconds: float, cache: ResponseCache,
+                 snapshots: Path | None = None) -> None:
+        from ktstat.release.snapshot import export_store, list_snapshots, snapshot_dir
+
         self.store = store
+        self.snapshots = snapshots if snapshots is not None else snapshot_dir(store)
         self.clock = clock
         self.releases_dir = releases_dir
         self.max_observations = max_observations
         self.refresh_seconds = refresh_seconds
         self.cache = cache
         self._lock = threading.Lock()
-        self._refreshing = False
+        if snapshots is None:
+            try:
+                written = export_store(store, self.snapshots)
+                if written:
+                    LOG.info("wrote %d vintage snapshot(s) of %s to %s", len(written), store, self.snapshots)
+            except KtstatError as e:
+                if not list_snapshots(self.snapshots):
+                    raise
+                LOG.warning("%s; serving the snapshots in %s", e, self.snapshots)
+        elif not self.snapshots.is_dir():
+            raise KtstatError(f"{self.snapshots}: no such snapshot folder")
         self._signature = self._sign()
-        self.snapshot: Snapshot = load_snapshot(store, releases_dir)
-        self._next_check = time.monotonic() + refresh_seconds
+        self.snapshot: Snapshot = load_snapshot(self.snapshots, releases_dir)
         self._structures: tuple[int, Structures] | None = None
         self._verified: dict[tuple[str, int, int], bool] = {}
         self._cache_generation = self.snapshot.generation
+        self._stop = threading.Event()
+        # the SDMX data handler's fast path (set by ktstat.api.views.sdmx.add_routes)
+        self.fast_data: Callable[[Scope], Awaitable[Entry | Response | None]] | None = None
+        if refresh_seconds > 0:
+            threading.Thread(target=_watch, args=(weakref.ref(self), refresh_seconds, self._stop),
+                             name="ktstat-api-watch", daemon=True).start()
 
     def _sign(self) -> tuple[Any, ...]:
-        """What changes when the store or the release folders change."""
-        sig: list[Any] = []
-        for p in (self.store, Path(str(self.store) + ".wal")):
-            try:
-                st = p.stat()
-                sig.append((st.st_mtime_ns, st.st_size))
-            except OSError:
-                sig.append(None)
+        """What changes when a snapshot file or a release folder changes."""
+        from ktstat.release.snapshot import list_snapshots
+
+        sig: list[Any] = [(s.path.name, s.size, s.mtime_ns) for s in list_snapshots(self.snapshots)]
         if self.releases_dir is not None and self.releases_dir.is_dir():
             for m in sorted(self.releases_dir.glob("*/manifest.json")):
                 with contextlib.suppress(OSError):
@@ -193,36 +176,24 @@ class ApiState:
         return tuple(sig)
 
     def refresh(self) -> Snapshot:
-        """Read the store again now (vintages already indexed and unchanged are kept)."""
-        sig = self._sign()
-        snap = load_snapshot(self.store, self.releases_dir, self.snapshot.generation + 1, self.snapshot)
-        self.snapshot = snap
-        self._signature = sig
-        return snap
-
-    def _refresh_in_background(self) -> None:
-        try:
-            self.refresh()
-        except Exception:  # keep serving what we have; try again at the next check
-            LOG.exception("reading the store again failed; still serving generation %d", self.snapshot.generation)
-        finally:
-            self._refreshing = False
-
-    def maybe_refresh(self) -> None:
-        """Every ``refresh_seconds``, if the store changed, read it again in a background thread."""
-        if self.refresh_seconds <= 0:
-            return
-        t = time.monotonic()
-        if t < self._next_check:
-            return
-        self._next_check = t + self.refresh_seconds
-        if self._refreshing or self._sign() == self._signature:
-            return
+        """Read the snapshot folder again now (files already indexed and unchanged are kept)."""
         with self._lock:
-            if self._refreshing:
-                return
-            self._refreshing = True
-        threading.Thread(target=self._refresh_in_background, name="ktstat-api-refresh", daemon=True).start()
+            sig = self._sign()
+            snap = load_snapshot(self.snapshots, self.releases_dir, self.snapshot.generation + 1, self.snapshot)
+            self.snapshot = snap
+            self._signature = sig
+            return snap
+
+    def check(self) -> bool:
+        """Read the folder again if it changed since the last reading; whether it did."""
+        if self._sign() == self._signature:
+            return False
+        self.refresh()
+        return True
+
+    def stop(self) -> None:
+        """Stop the watcher thread."""
+        self._stop.set()
 
     def current(self) -> tuple[Snapshot, View]:
         """The snapshot and what of it is released by the clock now."""
@@ -255,121 +226,25 @@ class ApiState:
         return ok
 
 
-# The front: clock, refresh, HEAD, methods, cache -------------------------------------------------------------
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for k, v in scope.get("headers", ()):
-        if k == name:
-            return bytes(v).decode("latin-1")
-    return None
-
-
-def _cacheable(path: str) -> bool:
-    if path.startswith("/releases/"):
-        return path.count("/") == 2
-    return not path.startswith(("/docs", "/redoc"))
-
-
-def error_body(path: str, accept: str | None, format_param: str | None, err: ApiError,
-               prepared: datetime) -> tuple[bytes, str]:
-    """Body and media type of an error for a request (XML for SDMX requests that asked for XML)."""
-    sdmx_path = path.startswith(("/data", *(f"/{r}" for r in RESOURCES)))
-    if sdmx_path and formats.wants_xml(accept, format_param if path.startswith("/data") else None):
-        return formats.error_xml(err.code, err.title, err.detail), "application/xml; charset=utf-8"
-    return formats.error_json(err.code, err.title, err.detail, prepared), "application/json"
-
-
-class Front:
-    """ASGI layer before the routing: only GET and HEAD; the clock and the refresh checked on every
-    request (the snapshot and view it sees go into ``scope["state"]["ktstat"]``); HEAD answered
-    as GET without a body; successful responses cached (see :class:`ResponseCache`)."""
-
-    def __init__(self, app: ASGIApp, state: ApiState) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+def _watch(ref: weakref.ref[ApiState], interval: float, stop: threading.Event) -> None:
+    """The watcher thread: :meth:`ApiState.check` every ``interval`` seconds until stopped or
+    until the state is gone."""
+    while not stop.wait(interval):
+        st = ref()
+        if st is None:
             return
-        method = scope["method"]
-        path = scope["path"]
-        accept = _header(scope, b"accept")
-        st = self.state
-        if method not in ("GET", "HEAD"):
-            err = ApiError(405, 1405, f"{method} is not allowed: the API is read-only (GET and HEAD)")
-            body, media = error_body(path, accept, None, err, datetime.now(UTC))
-            await _send(send, 405, [(b"content-type", media.encode()), (b"allow", b"GET, HEAD")], body, False)
-            return
-        st.maybe_refresh()
-        snap, view = st.current()
-        scope.setdefault("state", {})["ktstat"] = (snap, view)
-        head = method == "HEAD"
-        key = None
-        if _cacheable(path) and _header(scope, b"if-none-match") is None:
-            key = (snap.generation, view.epoch, path, scope.get("query_string", b""), accept)
-            hit = st.cache.get(key)
-            if hit is not None:
-                await _send(send, hit[0], hit[1], hit[2], head)
-                return
-        if head:
-            scope = dict(scope, method="GET")
-        started: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                started["status"] = message["status"]
-                started["headers"] = list(message.get("headers", []))
-                await send(message)
-                return
-            if message["type"] == "http.response.body":
-                more = message.get("more_body", False)
-                if key is not None and started.get("status") == 200:
-                    chunks.append(message.get("body", b""))
-                    if not more:
-                        st.cache.put(key, (200, started["headers"], b"".join(chunks)))
-                if head:
-                    if not more:
-                        await send({"type": "http.response.body", "body": b"", "more_body": False})
-                    return
-            await send(message)
-
-        await self.app(scope, receive, capture)
-
-
-async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, head: bool) -> None:
-    if not any(k == b"content-length" for k, _ in headers):
-        headers = [*headers, (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": b"" if head else body, "more_body": False})
+        try:
+            st.check()
+        except Exception:  # keep serving what we have; try again at the next check
+            LOG.exception("reading the snapshots again failed; still serving generation %d", st.snapshot.generation)
+        del st
 
 
 # Query parameters ---------------------------------------------------------------------------------------------
 
-FlowP = Annotated[str, PathParam(description="KST, TBP, or AGENCY,FLOW[,VERSION]", examples=["KST", "KTSTAT,TBP,1.0"])]
-KeyP = Annotated[str, PathParam(description="FREQ.BREAKDOWN.ITEM.MEASURE (+ for several, empty for all) or all",
-                                examples=["S.CATEGORY..exports+imports", "A.TOTAL.all.exports", "all"])]
-ProviderP = Annotated[str, PathParam(description="all or KTSTAT", examples=["all"])]
-AgencyP = Annotated[str, PathParam(description="KTSTAT, all or *", examples=["KTSTAT"])]
-IdP = Annotated[str, PathParam(description="An artefact id, all or *", examples=["KST", "DSD_KST", "CL_FREQ", "all"])]
-VersionP = Annotated[str, PathParam(description="1.0, latest, all or *", examples=["latest", "1.0"])]
 VintageP = Annotated[str, PathParam(description="A released vintage id", examples=["kst-2025H1-v1"])]
 NameP = Annotated[str, PathParam(description="A file the release manifest lists", examples=["press-release.en.html"])]
-StartQ = Annotated[str | None, Query(alias="startPeriod", description="2024, 2024-S1, 2024H1, 2024-Q3, 2024-07",
-                                     examples=["2024-S1", "2024"])]
-EndQ = Annotated[str | None, Query(alias="endPeriod", description="Same forms as startPeriod; inclusive",
-                                   examples=["2025-S1", "2025H1"])]
-FirstQ = Annotated[int | None, Query(alias="firstNObservations", ge=1, description="At most N per series")]
-LastQ = Annotated[int | None, Query(alias="lastNObservations", ge=1, description="The last N per series")]
-DimQ = Annotated[str | None, Query(alias="dimensionAtObservation", description="TIME_PERIOD only")]
-DetailQ = Annotated[str | None, Query(description="full or dataonly")]
 VintageQ = Annotated[str | None, Query(description="A released vintage id (default: the latest)")]
-FormatQ = Annotated[str | None, Query(alias="format", description="jsondata, csv, structurespecificdata or plaincsv",
-                                      examples=["jsondata", "csv"])]
-RefQ = Annotated[str, Query(description=f"One of {', '.join(REFERENCES)}")]
-DetQ = Annotated[str, Query(description=f"One of {', '.join(DETAILS)} (artefacts are always complete)")]
 DataflowQ = Annotated[str, Query(description="KST or TBP", examples=["KST"])]
 BreakdownQ = Annotated[str | None, Query(description="category, industry+institution, ... (default total)",
                                          examples=["category"])]
@@ -412,20 +287,24 @@ def create_app(
     releases_dir: Path | None = None,
     *,
     max_observations: int = MAX_OBSERVATIONS,
-    refresh_seconds: float = 10.0,
+    refresh_seconds: float = 0.5,
     cache: ResponseCache | None = None,
+    snapshots: Path | None = None,
 ) -> FastAPI:
     """The API over ``store`` (see the module doc). ``now``: the clock (default :func:`env_clock`);
     ``releases_dir``: the folder holding release folders (``<domain>-<period>/manifest.json``);
     ``max_observations``: the most observations one data response may hold (more: 413);
-    ``refresh_seconds``: how often to look whether the store changed (0: never); ``cache``: the
-    response cache (default 4,096 responses, 256 MB). Reads the store before returning
-    (``KtstatError`` when it cannot be opened read-only)."""
+    ``refresh_seconds``: how often the watcher looks for new snapshot files (0: never); ``cache``:
+    the response cache (default 4,096 responses, 256 MB); ``snapshots``: the folder of vintage
+    snapshots to serve (default: the store's, ``<store>.vintages``, completed from the store
+    once at start; given, the store is never opened). See :class:`ApiState`. ``KtstatError``
+    when there is neither a usable store nor a snapshot to serve."""
     clock = now or env_clock()
     state = ApiState(Path(store), clock, Path(releases_dir) if releases_dir else None, max_observations,
-                     refresh_seconds, cache if cache is not None else ResponseCache())
+                     refresh_seconds, cache if cache is not None else ResponseCache(),
+                     Path(snapshots) if snapshots is not None else None)
     doc = (__doc__ or "").split("Endpoints\n---------\n", 1)[-1]
-    app = FastAPI(title="ktstat API", version="1.0", description=doc,
+    app = FastAPI(title="ktstat API", version="1.0", description=doc, docs_url=None, redoc_url=None,
                   summary="Technology and knowledge-services trade statistics: released vintages as SDMX and JSON")
     app.state.api = state
 
@@ -467,107 +346,9 @@ def create_app(
         LOG.exception("internal error answering %s", request.url)
         return failure(request, ApiError(500, 500, "internal error; it has been logged"))
 
-    # --- SDMX data ---------------------------------------------------------------------------------------------
+    # --- SDMX data, structures, availability (REST 2.1 and 2.0) ------------------------------------------------
 
-    data_media = (formats.JSONDATA.media_type, formats.SDMXCSV.media_type, formats.SSXML.media_type, "text/csv")
-
-    async def data(request: Request, flow: str, key: str | None, provider: str | None, start: str | None,
-                   end: str | None,
-             first_n: int | None, last_n: int | None, dim_at_obs: str | None, detail: str | None,
-             vintage: str | None, fmt_param: str | None) -> Response:
-        snap, view = ctx(request)
-        fmt = formats.data_format(fmt_param, request.headers.get("accept"))
-        dom = resolve_flow(view, flow)
-        vd = resolve_vintage(view, dom, vintage)
-        if provider not in (None, "all", "ALL", "*", "KTSTAT", "KTSTAT,KTSTAT"):
-            raise not_found(f"no data provider {provider!r}: the provider is KTSTAT")
-        if dim_at_obs not in (None, "", "TIME_PERIOD"):
-            raise ApiError(400, 150, f"dimensionAtObservation={dim_at_obs!r}: only TIME_PERIOD is supported")
-        if detail not in (None, "", "full", "dataonly"):
-            raise ApiError(400, 150, f"detail={detail!r}: only full and dataonly are supported")
-        k = parse_key(vd.info, key)
-        lo, hi = period_filter(start, end)
-        sel = select(vd, k, lo, hi, first_n, last_n)
-        if sel.observations == 0:
-            raise not_found(f"no observations of {vd.info.flow} ({vd.id}) match the query")
-        if sel.observations > state.max_observations:
-            raise ApiError(413, 510, f"{sel.observations:,} observations match; at most {state.max_observations:,} per "
-                           "request: narrow the key or the period")
-        if sel.observations <= INLINE_OBSERVATIONS:  # small: at once, on the event loop
-            body = formats.render(sel, fmt, snap.loaded_at)
-        else:  # large: in a worker thread, so that the loop goes on answering others
-            body = await run_in_threadpool(formats.render, sel, fmt, snap.loaded_at)
-        headers = {"X-Ktstat-Vintage": vd.id, "Vary": "Accept",
-                   "Cache-Control": "public, max-age=3600" if vintage else "no-cache"}
-        return Response(body, media_type=fmt.media_type, headers=headers)
-
-    data_doc = {"responses": {**_ok(*data_media), **_errors(400, 404, 406, 413)}, "response_class": Response,
-                "tags": ["SDMX data"]}
-
-    @app.get("/data/{flow}", summary="All observations of a dataflow", **data_doc)  # type: ignore[arg-type]
-    async def data_all(request: Request, flow: FlowP, startPeriod: StartQ = None, endPeriod: EndQ = None,  # noqa: N803
-                 firstNObservations: FirstQ = None, lastNObservations: LastQ = None,  # noqa: N803
-                 dimensionAtObservation: DimQ = None, detail: DetailQ = None,  # noqa: N803
-                 vintage: VintageQ = None, format: FormatQ = None) -> Response:
-        return await data(request, flow, None, None, startPeriod, endPeriod, firstNObservations, lastNObservations,
-                    dimensionAtObservation, detail, vintage, format)
-
-    @app.get("/data/{flow}/{key}", summary="Observations matching a key", **data_doc)  # type: ignore[arg-type]
-    async def data_key(request: Request, flow: FlowP, key: KeyP, startPeriod: StartQ = None, endPeriod: EndQ = None,  # noqa: N803
-                 firstNObservations: FirstQ = None, lastNObservations: LastQ = None,  # noqa: N803
-                 dimensionAtObservation: DimQ = None, detail: DetailQ = None,  # noqa: N803
-                 vintage: VintageQ = None, format: FormatQ = None) -> Response:
-        return await data(request, flow, key, None, startPeriod, endPeriod, firstNObservations, lastNObservations,
-                    dimensionAtObservation, detail, vintage, format)
-
-    @app.get("/data/{flow}/{key}/{provider}", summary="Observations matching a key, of a provider",
-             **data_doc)  # type: ignore[arg-type]
-    async def data_provider(request: Request, flow: FlowP, key: KeyP, provider: ProviderP, startPeriod: StartQ = None,  # noqa: N803
-                      endPeriod: EndQ = None, firstNObservations: FirstQ = None,  # noqa: N803
-                      lastNObservations: LastQ = None, dimensionAtObservation: DimQ = None,  # noqa: N803
-                      detail: DetailQ = None, vintage: VintageQ = None, format: FormatQ = None) -> Response:
-        return await data(request, flow, key, provider, startPeriod, endPeriod, firstNObservations, lastNObservations,
-                    dimensionAtObservation, detail, vintage, format)
-
-    # --- SDMX structures ---------------------------------------------------------------------------------------
-
-    structure_doc = {"responses": {**_ok(formats.STRUCTURE_TYPE, "application/xml"), **_errors(400, 404, 406)},
-                     "response_class": Response, "tags": ["SDMX structure"]}
-
-    def structure(request: Request, resource: str, agency: str, rid: str, version: str, references: str,
-                  detail: str) -> Response:
-        snap, view = ctx(request)
-        formats.structure_format(request.headers.get("accept"))
-        if detail not in DETAILS:
-            raise ApiError(400, 140, f"detail={detail!r}: use one of {', '.join(DETAILS)}")
-        body = state.structures(snap).message(set(view.by_domain), resource, agency, rid, version, references,
-                                              snap.loaded_at)
-        return Response(body, media_type=formats.STRUCTURE_TYPE)
-
-    def add_structure_routes(resource: str) -> None:
-        def r0(request: Request, references: RefQ = "none", detail: DetQ = "full") -> Response:
-            return structure(request, resource, "all", "all", "latest", references, detail)
-
-        def r1(request: Request, agency: AgencyP, references: RefQ = "none", detail: DetQ = "full") -> Response:
-            return structure(request, resource, agency, "all", "latest", references, detail)
-
-        def r2(request: Request, agency: AgencyP, resource_id: IdP, references: RefQ = "none",
-               detail: DetQ = "full") -> Response:
-            return structure(request, resource, agency, resource_id, "latest", references, detail)
-
-        def r3(request: Request, agency: AgencyP, resource_id: IdP, version: VersionP, references: RefQ = "none",
-               detail: DetQ = "full") -> Response:
-            return structure(request, resource, agency, resource_id, version, references, detail)
-
-        base = f"/{resource}"
-        for path, fn, what in ((base, r0, "every"), (base + "/{agency}", r1, "an agency's"),
-                               (base + "/{agency}/{resource_id}", r2, "one"),
-                               (base + "/{agency}/{resource_id}/{version}", r3, "one version of a")):
-            app.add_api_route(path, fn, methods=["GET"], summary=f"SDMX-ML structure: {what} {resource}",
-                              operation_id=f"{resource}_{fn.__name__}", **structure_doc)  # type: ignore[arg-type]
-
-    for resource in RESOURCES:
-        add_structure_routes(resource)
+    sdmx_views.add_routes(app, state, ctx, _errors, _ok)
 
     # --- releases ----------------------------------------------------------------------------------------------
 
@@ -580,7 +361,7 @@ def create_app(
         snap, view = ctx(request)
         out = []
         for dom, vds in sorted(view.by_domain.items()):
-            out.append({"domain": dom, "dataflow": vds[-1].info.flow, "latest": vds[-1].id,
+            out.append({"domain": dom, "dataflow": vds[-1].info.flow, "latest": view.default[dom].id,
                         "vintages": [explorer.vintage_doc(v, documents=True) for v in vds]})
         return json_response(orjson.dumps({"releases": out}))
 
@@ -746,7 +527,12 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    docs.add_routes(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # inside the front: the cache keeps both forms
     app.add_middleware(Front, state=state)
+    # outermost: browsers' preflight requests (OPTIONS) are answered here, before the read-only front
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"], allow_headers=["*"],
+                       expose_headers=["X-Ktstat-Vintage", "Content-Disposition"], max_age=86400)
     return app
 
 

@@ -1,9 +1,9 @@
 """The API's in-memory index of a store's vintages, and which of them are released at a time.
 
-:func:`load_snapshot` reads a store read-only once (``vintages`` and ``vintage_indicators``,
-each vintage through :func:`ktstat.release.vintage.vintage_rows`, so its content hash is
-checked) and closes it again, so a compiler can go on writing to the store while the API
-serves. A :class:`Snapshot` holds:
+:func:`load_snapshot` reads the vintages' snapshot files (:mod:`ktstat.release.snapshot`:
+one immutable, content-addressed Parquet file per vintage, its hash checked when first read),
+never the compiler's store, so a compiler can go on writing to the store while the API serves.
+A :class:`Snapshot` holds:
 
 - per domain (:class:`DomainInfo`): the SDMX code lists and structure of
   :mod:`ktstat.publish.sdmx`, with the valid codes of each key dimension;
@@ -31,13 +31,13 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ktstat import domain as domains
-from ktstat.api import sdmxids
 from ktstat.domain import Domain
 from ktstat.errors import KtstatError
 from ktstat.periods import PER_YEAR, parse
+from ktstat.publish import sdmx as sdmxids
 from ktstat.publish.sdmx import (
     FREQ_IDS,
     FREQ_NAMES,
@@ -50,10 +50,7 @@ from ktstat.publish.sdmx import (
     time_period,
     unit_measure,
 )
-from ktstat.release.vintage import Vintage, list_vintages, vintage_rows
-
-if TYPE_CHECKING:
-    import duckdb
+from ktstat.release.vintage import Vintage, latest
 
 LOG = logging.getLogger("ktstat.api")
 
@@ -207,7 +204,8 @@ class ReleaseFolder:
 @dataclass
 class View:
     """What is released at one time: ``epoch`` vintages, ``by_domain`` oldest release first,
-    ``default`` the latest per domain, ``flows`` dataflow id -> domain id (domains with at
+    ``default`` the latest per domain (the current vintage of the newest period, see
+:func:`ktstat.release.vintage.latest`), ``flows`` dataflow id -> domain id (domains with at
     least one released vintage)."""
 
     epoch: int
@@ -227,6 +225,7 @@ class Snapshot:
     vintages: list[VintageData]  # by release time, then vintage id (natural order)
     releases: dict[str, ReleaseFolder]
     refused: dict[str, str] = field(default_factory=dict)
+    files: dict[str, tuple[Any, VintageData]] = field(default_factory=dict)  # snapshot file name -> (file, data)
     _times: list[datetime] = field(default_factory=list)
     _views: dict[int, View] = field(default_factory=dict)
 
@@ -244,7 +243,10 @@ class Snapshot:
             by_domain: dict[str, list[VintageData]] = {}
             for vd in released:
                 by_domain.setdefault(vd.vintage.domain, []).append(vd)
-            default = {d: vs[-1] for d, vs in by_domain.items()}
+            default = {}
+            for d, vs in by_domain.items():
+                best = latest([vd.vintage for vd in vs], d)
+                default[d] = next(vd for vd in vs if vd.vintage is best)
             flows = {self.domains[d].flow: d for d in sorted(by_domain)}
             got = self._views[epoch] = View(epoch, {vd.id: vd for vd in released}, by_domain, default, flows)
         return got
@@ -304,13 +306,16 @@ def index_vintage(v: Vintage, info: DomainInfo, rows: list[Any]) -> VintageData:
     vals: list[float | None] = []
     sts: list[str] = []
     key: tuple[str, str, str, str] | None = None
+    shared: dict[tuple[PeriodInfo, ...], tuple[PeriodInfo, ...]] = {}
 
     def flush() -> None:
         if key is None:
             return
         freq, bd, item, measure = (sys.intern(k) for k in key)
+        per = tuple(pers)
+        per = shared.setdefault(per, per)  # one tuple object per distinct period list (select() memoizes by it)
         s = Series(len(series), freq, bd, item, measure, unit_measure(measure), sys.intern(breakdown_name(bd)),
-                   sys.intern(item_code(item)), tuple(pers), tuple(vals), "".join(sts))
+                   sys.intern(item_code(item)), per, tuple(vals), "".join(sts))
         series.append(s)
         by_key[(freq, bd, item, measure)] = s
         by_fb.setdefault((freq, bd), []).append(s)
@@ -356,63 +361,45 @@ def scan_releases(folder: Path | None) -> dict[str, ReleaseFolder]:
     return found
 
 
-def _open_read_only(store: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to ``store``; ``KtstatError`` when it is missing or cannot be opened."""
-    import duckdb
-
-    if not store.exists():
-        raise KtstatError(f"{store}: no such store")
-    try:
-        return duckdb.connect(str(store), read_only=True)
-    except duckdb.Error as e:
-        raise KtstatError(f"{store}: cannot open the store read-only ({e})") from None
-
-
-def check_store(store: Path) -> int:
-    """Open the store read-only and count its vintages; ``KtstatError`` when that fails."""
-    import duckdb
-
-    con = _open_read_only(store)
-    try:
-        return len(list_vintages(con))
-    except duckdb.Error as e:
-        raise KtstatError(f"{store}: not a ktstat store with vintages ({e})") from None
-    finally:
-        con.close()
-
-
-def load_snapshot(store: Path, releases_dir: Path | None = None, generation: int = 1,
+def load_snapshot(folder: Path, releases_dir: Path | None = None, generation: int = 1,
                   previous: Snapshot | None = None) -> Snapshot:
-    """Read the store's vintages (read-only; see module doc). Vintages of ``previous`` with the
-    same id and content hash are reused as they are. Raises ``KtstatError`` when the store
-    cannot be opened or has no vintage table."""
-    import duckdb
+    """Read the vintage snapshot files of ``folder`` (see :mod:`ktstat.release.snapshot`; each
+    hash-checked on its first reading). Files of ``previous`` with the same name, size and
+    modification time are reused as they are (their names carry the content hash). A file that
+    fails its check is left out (logged, listed in ``refused``); of two files of one vintage id
+    (a store rebuilt), the newer file is served and the other refused. Never opens a store."""
+    from ktstat.release.snapshot import list_snapshots, read_snapshot
 
-    con = _open_read_only(store)
     loaded_at = datetime.now(UTC).replace(microsecond=0)
     infos: dict[str, DomainInfo] = dict(previous.domains) if previous else {}
-    old = {vd.id: vd for vd in previous.vintages} if previous else {}
-    out: list[VintageData] = []
+    old = dict(previous.files) if previous else {}
+    files: dict[str, tuple[Any, VintageData]] = {}
     refused: dict[str, str] = {}
-    try:
-        try:
-            vintages = list_vintages(con)
-        except duckdb.Error as e:
-            raise KtstatError(f"{store}: not a ktstat store with vintages ({e})") from None
-        for v in vintages:
-            was = old.get(v.vintage_id)
-            if was is not None and was.vintage == v:
-                out.append(was)
-                continue
+    by_id: dict[str, tuple[Any, VintageData]] = {}
+    for sf in list_snapshots(folder):
+        was = old.get(sf.path.name)
+        if was is not None and (was[0].size, was[0].mtime_ns) == (sf.size, sf.mtime_ns):
+            vd = was[1]
+        else:
             try:
+                v, rows = read_snapshot(sf.path)
                 info = infos.get(v.domain)
                 if info is None:
                     info = infos[v.domain] = domain_info(domains.load(v.domain), loaded_at)
-                out.append(index_vintage(v, info, vintage_rows(con, v)))
+                vd = index_vintage(v, info, rows)
             except KtstatError as e:
-                LOG.error("vintage %s is not served: %s", v.vintage_id, e)
-                refused[v.vintage_id] = str(e)
-    finally:
-        con.close()
+                LOG.error("snapshot %s is not served: %s", sf.path.name, e)
+                refused[sf.vintage_id] = str(e)
+                continue
+        files[sf.path.name] = (sf, vd)
+        other = by_id.get(vd.id)
+        if other is not None:
+            keep, drop = (other, (sf, vd)) if other[0].mtime_ns >= sf.mtime_ns else ((sf, vd), other)
+            LOG.error("two snapshots of vintage %s: serving %s, not %s", vd.id, keep[0].path.name, drop[0].path.name)
+            refused[vd.id] = f"another snapshot of {vd.id} ({drop[0].path.name}) is older"
+            by_id[vd.id] = keep
+        else:
+            by_id[vd.id] = (sf, vd)
+    out = [vd for _sf, vd in by_id.values()]
     out.sort(key=lambda vd: (vd.vintage.release_at, natural_key(vd.id)))
-    return Snapshot(generation, loaded_at, infos, out, scan_releases(releases_dir), refused)
+    return Snapshot(generation, loaded_at, infos, out, scan_releases(releases_dir), refused, files)

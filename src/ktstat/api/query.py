@@ -38,6 +38,7 @@ TITLES = {
     140: "Syntax error",
     150: "Semantic error",
     500: "Internal server error",
+    501: "Not implemented",
     510: "Response size exceeds service limit",
     1405: "Method not allowed",
     1406: "Not acceptable",
@@ -232,9 +233,13 @@ def select(vd: VintageData, key: Key, start: date | None = None, end: date | Non
         candidates.sort(key=lambda s: s.ordinal)
     parts: list[tuple[Series, list[int]]] = []
     total = 0
+    bounds: dict[int, tuple[int, int]] = {}  # by id of the (shared) periods tuple
     for s in candidates:
-        lo = 0 if start is None else bisect_left(s.periods, start, key=_start)
-        hi = len(s.periods) if end is None else bisect_right(s.periods, end, key=_end)
+        got = bounds.get(id(s.periods))
+        if got is None:
+            got = bounds[id(s.periods)] = (0 if start is None else bisect_left(s.periods, start, key=_start),
+                                           len(s.periods) if end is None else bisect_right(s.periods, end, key=_end))
+        lo, hi = got
         if first_n is not None:
             hi = min(hi, lo + first_n)
         if last_n is not None:

@@ -41,8 +41,10 @@ def serve(store: Path, host: str = "127.0.0.1", port: int = 8000, releases_dir: 
     """Serve the API over ``store`` on ``host:port`` until interrupted (blocks).
 
     ``releases_dir``: the release folders to serve under ``/releases/{vintage}/``; ``workers``:
-    uvicorn worker processes (each holds its own copy of the index). Raises ``KtstatError`` when
-    the store cannot be opened read-only (checked before uvicorn starts)."""
+    uvicorn worker processes (each holds its own copy of the index). What is served are the
+    vintages' snapshot files beside the store (see :class:`ktstat.api.app.ApiState`); the store is
+    opened only at start, read-only, to write missing ones. Raises ``KtstatError`` when there is
+    neither a usable store nor a snapshot (checked before uvicorn starts)."""
     import uvicorn
 
     store = Path(store).resolve()
@@ -56,8 +58,8 @@ def serve(store: Path, host: str = "127.0.0.1", port: int = 8000, releases_dir: 
         app = app_from_env()  # fails here, before binding the port, if the store is unusable
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
         return
-    from ktstat.api.index import check_store
+    from ktstat.release.snapshot import export_store
 
-    check_store(store)  # fail before the workers start
+    export_store(store)  # write missing snapshots once, and fail before the workers start
     uvicorn.run("ktstat.api.serve:app_from_env", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level, access_log=access_log)

@@ -1,7 +1,7 @@
 """SDMX structure queries: ``/{resource}/{agency}/{id}/{version}`` as SDMX-ML 2.1 Structure messages.
 
 Resources: ``dataflow``, ``datastructure``, ``codelist``, ``conceptscheme``. The artefacts are those
-of the release files' ``structure.xml`` (:func:`ktstat.api.sdmxids.structure_message`, read back
+of the release files' ``structure.xml`` (:func:`ktstat.publish.sdmx.structure_message`, read back
 with ``sdmx1`` once per domain), of the domains with at least one released vintage. The code
 lists ``CL_FREQ``, ``CL_UNIT_MEASURE``, ``CL_OBS_STATUS`` and the concept scheme ``CS_KTSTAT``
 are shared by every domain.

@@ -135,6 +135,12 @@ def run_demo(out: Path, scale: float = 1.0, seed: int = 20251, extra_facts: list
     store_path = out / "ktstat.duckdb"
     if store_path.exists():
         store_path.unlink()
+    from ktstat.release.snapshot import snapshot_dir
+
+    if snapshot_dir(store_path).is_dir():  # the vintages of the store being replaced
+        import shutil
+
+        shutil.rmtree(snapshot_dir(store_path))
     with progress_printer() as say:
         for i, dom_id in enumerate(DOMAINS):
             dom = domains.load(dom_id)

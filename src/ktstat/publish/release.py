@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from ktstat import domain as domains
 from ktstat.ingest import file_sha256
+from ktstat.release.snapshot import snapshot_dir, store_path, write_snapshot
 from ktstat.release.statements import statements
 from ktstat.release.tables import standard_tables
 from ktstat.release.vintage import get_vintage, vintage_rows
@@ -60,6 +61,9 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
     say = say or (lambda _m: None)
     v = get_vintage(con, vintage_id)
     rows = vintage_rows(con, v)  # checks the content hash
+    store = store_path(con)
+    if store is not None:  # the snapshot the API serves, if the release did not write it
+        write_snapshot(snapshot_dir(store), v, rows)
     dom = domains.load(v.domain)
     lookup = {(p, b, i, m): (val, st) for p, b, i, m, val, st in rows}
     provisional = v.status == "provisional"

@@ -7,8 +7,18 @@ or ``final``: the release period's own figures get status ``P`` or ``A``), the r
 and a SHA-256 content hash over all of it. Ids read ``<domain>-<period>-v<n>``.
 
 Vintages are never changed: a second vintage of a period must name the one it revises and
-why (a final release revises the provisional one by itself). Every read checks the hash, so
-a vintage altered in the store is refused.
+why (a final release revises the provisional one by itself). A provisional vintage of a period
+that already has a final one is refused: once final, a period is corrected only by another
+final vintage (``--status final --revises ...``). Every read checks the hash, so a vintage
+altered in the store is refused.
+
+Which vintage is current (:func:`current_by_period`, :func:`latest`): of a period, its newest
+final vintage if it has one, else its newest provisional one (newest: latest release time);
+the latest of a domain is the current vintage of its newest period (the one that ends last),
+so a period released late never becomes the default.
+
+Each vintage made is also written as an immutable snapshot file beside the store
+(:mod:`ktstat.release.snapshot`), which is what the API serves.
 """
 
 from __future__ import annotations
@@ -27,6 +37,9 @@ if TYPE_CHECKING:
     import duckdb
 
 STATUSES = ("provisional", "final")
+
+Row = tuple[str, str, str, str, float | None, str]
+"""A vintage's indicator row: ``(period, breakdown, item, measure, value, status)``."""
 
 
 class VintageError(KtstatError):
@@ -63,6 +76,11 @@ def _digest(meta: dict[str, Any], rows: list[tuple[Any, ...]]) -> str:
     for r in rows:
         h.update(("\x1f".join("" if v is None else repr(v) for v in r) + "\n").encode())
     return h.hexdigest()
+
+
+def digest_of(v: Vintage, rows: list[Row] | list[tuple[Any, ...]]) -> str:
+    """The content hash of a vintage's metadata with these rows (what ``content_hash`` must equal)."""
+    return _digest(_meta(v), list(rows))
 
 
 def _meta(v: Vintage) -> dict[str, Any]:
@@ -104,9 +122,6 @@ def get_vintage(con: duckdb.DuckDBPyConnection, vintage_id: str) -> Vintage:
     return _from_row(rows[0])
 
 
-Row = tuple[str, str, str, str, float | None, str]
-
-
 def vintage_rows(con: duckdb.DuckDBPyConnection, vintage: Vintage) -> list[Row]:
     """The vintage's indicator rows ``(period, breakdown, item, measure, value, status)``, after
     checking its content hash (raises VintageError if the store's copy was altered)."""
@@ -146,6 +161,12 @@ def create_vintage(
     earlier = list_vintages(con, dom.id, period)
     if earlier:
         latest = earlier[-1]
+        finals = [v for v in earlier if v.status == "final"]
+        if status == "provisional" and finals:
+            raise VintageError(
+                f"{dom.id} {period} already has a final release ({finals[-1].vintage_id}); a provisional vintage "
+                f"cannot follow it. Correct the final figures with a new final vintage: --status final "
+                f"--revises {finals[-1].vintage_id} --reason '...'")
         if revises is None and status == "final" and all(v.status == "provisional" for v in earlier):
             revises, reason = latest.vintage_id, reason or "final figures"
         if revises is None:
@@ -194,7 +215,60 @@ def create_vintage(
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return get_vintage(con, vid)
+    made = get_vintage(con, vid)
+    store = _store_file(con)
+    if store is not None:
+        from ktstat.release.snapshot import snapshot_dir, write_snapshot
+
+        write_snapshot(snapshot_dir(store), made, vintage_rows(con, made))
+    return made
+
+
+def _store_file(con: duckdb.DuckDBPyConnection) -> Any:
+    from ktstat.release.snapshot import store_path
+
+    return store_path(con)
+
+
+def _period_end(label: str) -> tuple[int, int]:
+    """Sort key of a period by the quarter it ends in (then coarser periods first)."""
+    p = parse(label)
+    return _end_quarter(label), {"A": 0, "H": 1, "Q": 2}[p.freq]
+
+
+def current_by_period(vintages: list[Vintage]) -> dict[tuple[str, str], Vintage]:
+    """The current vintage of each ``(domain, period)`` among ``vintages``: the newest final one
+    (latest release time, then creation, then id) if the period has a final vintage, else the
+    newest provisional one."""
+    out: dict[tuple[str, str], Vintage] = {}
+    for v in vintages:
+        k = (v.domain, v.period)
+        have = out.get(k)
+        if have is None or _better(v, have):
+            out[k] = v
+    return out
+
+
+def _better(v: Vintage, than: Vintage) -> bool:
+    rank = {"provisional": 0, "final": 1}
+    return (rank.get(v.status, 0), v.release_at, v.created_at, _natural(v.vintage_id)) > (
+        rank.get(than.status, 0), than.release_at, than.created_at, _natural(than.vintage_id))
+
+
+def _natural(text: str) -> tuple[Any, ...]:
+    import re
+
+    return tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", text))
+
+
+def latest(vintages: list[Vintage], domain: str) -> Vintage | None:
+    """The latest vintage of ``domain`` among ``vintages`` (e.g. the released ones): the current
+    vintage (:func:`current_by_period`) of the newest period, the one that ends last; ``None``
+    when the domain has none."""
+    cur = [v for (d, _p), v in current_by_period(vintages).items() if d == domain]
+    if not cur:
+        return None
+    return max(cur, key=lambda v: (_period_end(v.period), v.release_at))
 
 
 def _finer(f: str, than: str) -> bool:

@@ -11,7 +11,11 @@
   then the attributes ``UNIT_MEASURE`` and ``OBS_STATUS``. Written with the standard library.
 - ``data.xml``: an SDMX-ML 2.1 StructureSpecificData message, one ``Series`` per
   (FREQ, BREAKDOWN, ITEM, MEASURE) with its ``UNIT_MEASURE``, one ``Obs`` per period
-  (``dimensionAtObservation="TIME_PERIOD"``). Written with the standard library, streamed.
+  (``dimensionAtObservation="TIME_PERIOD"``), the header naming the data structure ``DSD_KST``.
+  Written with the standard library, streamed.
+
+The data writers (SDMX-ML generic and structure-specific, SDMX-CSV 1.0 and 2.0) live in
+:mod:`ktstat.publish.sdmx.data`, registered by media type; the API uses the same ones.
 
 The data structure
 ------------------
@@ -51,7 +55,6 @@ with ``repr`` of the float (the shortest text that reads back to the same double
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 from collections.abc import Iterable
@@ -60,8 +63,7 @@ from datetime import UTC, datetime
 from functools import cache
 from itertools import product
 from pathlib import Path
-from typing import IO, Any
-from xml.sax.saxutils import escape, quoteattr
+from typing import Any
 
 from ktstat.domain import Breakdown, Domain
 from ktstat.errors import DomainError, InputError
@@ -457,56 +459,46 @@ def _structure_message(domain: Domain, lists: _Lists, agency: str, version: str,
 
 
 def _write_csv(path: Path, flow: str, observations: list[_Obs]) -> None:
+    """``data.csv``: SDMX-CSV 1.0 (:func:`ktstat.publish.sdmx.data.write_csv1`)."""
+    from ktstat.publish.sdmx.data import DataHeader, write_csv1
+
+    agency, _, rest = flow.partition(":")
+    dom, _, version = rest.partition("(")
     with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["DATAFLOW", *DIMENSIONS, "OBS_VALUE", *ATTRIBUTES])
-        for o in observations:
-            w.writerow([flow, o.freq, o.breakdown, o.item, o.measure, o.time, o.value, unit_measure(o.measure),
-                        o.status])
+        write_csv1(f, DataHeader(dom, agency, version.rstrip(")")), observations)
 
 
 def _write_xml(path: Path, dom: str, agency: str, version: str, prepared: datetime,
                observations: list[_Obs]) -> None:
-    urn = f"urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow={agency}:{dom}({version})"
-    namespace = f"{urn}:ObsLevelDim:TIME_PERIOD"
-    structure_id = f"{agency}_{dom}_{version.replace('.', '_')}"
+    """``data.xml``: SDMX-ML 2.1 StructureSpecificData (:func:`ktstat.publish.sdmx.data.write_structure_specific`)."""
+    from ktstat.publish.sdmx.data import DataHeader, write_structure_specific
+
     with path.open("w", encoding="utf-8", newline="\n") as f:
-        out: IO[str] = f
-        out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-        out.write(
-            f'<message:StructureSpecificData xmlns:message="{NS}/message" xmlns:common="{NS}/common" '
-            f'xmlns:ss="{NS}/data/structurespecific" xmlns:ns1={quoteattr(namespace)} '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
-            "  <message:Header>\n"
-            f"    <message:ID>{escape(dom)}_DATA_{prepared:%Y%m%dT%H%M%S}</message:ID>\n"
-            "    <message:Test>false</message:Test>\n"
-            f"    <message:Prepared>{prepared.isoformat()}</message:Prepared>\n"
-            f"    <message:Sender id={quoteattr(agency)}/>\n"
-            f"    <message:Structure structureID={quoteattr(structure_id)} namespace={quoteattr(namespace)} "
-            'dimensionAtObservation="TIME_PERIOD">\n'
-            f"      <common:StructureUsage><Ref agencyID={quoteattr(agency)} id={quoteattr(dom)} "
-            f'version={quoteattr(version)} class="Dataflow" package="datastructure"/></common:StructureUsage>\n'
-            "    </message:Structure>\n"
-            "  </message:Header>\n"
-            f'  <message:DataSet ss:structureRef={quoteattr(structure_id)} ss:dataScope="DataStructure" '
-            'xsi:type="ns1:DataSetType">\n'
-        )
-        # every value below is an SDMX id, a period, a float repr or a status, checked before
-        # writing: none needs escaping
-        series: tuple[str, str, str, str] | None = None
-        for o in observations:
-            key = (o.freq, o.breakdown, o.item, o.measure)
-            if key != series:
-                if series is not None:
-                    out.write("    </Series>\n")
-                series = key
-                out.write(f'    <Series FREQ="{o.freq}" BREAKDOWN="{o.breakdown}" ITEM="{o.item}" '
-                          f'MEASURE="{o.measure}" UNIT_MEASURE="{unit_measure(o.measure)}">\n')
-            value = f' OBS_VALUE="{o.value}"' if o.value else ""
-            out.write(f'      <Obs TIME_PERIOD="{o.time}"{value} OBS_STATUS="{o.status}"/>\n')
-        if series is not None:
-            out.write("    </Series>\n")
-        out.write("  </message:DataSet>\n</message:StructureSpecificData>\n")
+        write_structure_specific(f, DataHeader(dom, agency, version, prepared), observations)
+
+
+Observation = _Obs
+"""One SDMX observation: ``freq, breakdown, item, measure, time`` (SDMX ids), ``value`` (the text
+written, empty for ``C`` and ``N``) and ``status``."""
+
+DomainLists = _Lists
+
+
+def domain_lists(domain: Domain) -> _Lists:
+    """The code lists of ``domain`` exactly as ``structure.xml`` declares them (``DomainError`` when a
+    breakdown or code cannot become an SDMX id)."""
+    return _domain_lists(domain)
+
+
+def observations(domain: Domain, lists: _Lists, rows: Iterable[Row]) -> list[_Obs]:
+    """Indicator rows of ``domain`` checked (``InputError``) and ordered as SDMX observations (series,
+    then time)."""
+    return _observations(domain, lists, rows)
+
+
+def structure_message(domain: Domain, lists: _Lists, agency: str, version: str, prepared: datetime) -> bytes:
+    """The SDMX-ML 2.1 Structure message of ``domain`` (the bytes of ``structure.xml``)."""
+    return _structure_message(domain, lists, agency, version, prepared)
 
 
 def write_sdmx(
