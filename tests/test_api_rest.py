@@ -316,6 +316,7 @@ def test_large_dumps_are_streamed_with_the_same_bytes(api_small: Small, monkeypa
     client = TestClient(create_app(api_small.store, now=lambda: AFTER, refresh_seconds=0,
                                    cache=ResponseCache(max_entries=0)))
     url = f"/data/KST/all?format={fmt}&vintage={V2}"
+    monkeypatch.setattr(views, "STREAM_OBSERVATIONS", 10**9)  # the whole message in one piece, to compare with
     whole = client.get(url, headers={"Accept-Encoding": "identity"})
     assert "content-length" in whole.headers
     monkeypatch.setattr(views, "STREAM_OBSERVATIONS", 10)
