@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,6 +26,20 @@ app = typer.Typer(
 def _fail(msg: str) -> None:
     typer.echo(f"ktstat: error: {msg}", err=True)
     raise typer.Exit(1)
+
+
+# a command that finds its store busy (another ktstat writing it) waits this long, saying for whom
+Wait = Annotated[
+    float, typer.Option(help="Seconds to wait while another process holds the store (0: fail at once).")
+]
+WAIT_DEFAULT = 300.0
+
+
+def _open(store: Path, wait: float, read_only: bool = False) -> Any:
+    """The store, waiting for it when busy (a progress line names the holder)."""
+    from ktstat.store import open_store
+
+    return open_store(store, read_only=read_only, wait=wait)
 
 
 @app.command()
@@ -61,18 +75,18 @@ def compile_cmd(
         str, typer.Option(help="Base aggregation engine: duckdb, spark or spark:URL (local[N], spark://host:7077, "
                           "sc://host:15002); plain spark uses $KTSTAT_SPARK, else local[2].")
     ] = "duckdb",
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """Compile a domain: from your files (replacing the domain's batches), or from the store's batches."""
     from ktstat.pipeline import compile_domain, compile_store
     from ktstat.publish import write_indicators
-    from ktstat.store import open_store
     from ktstat.ui import progress_printer
 
     if records and (reporters is None or rates is None):
         _fail("compiling from files needs --reporters and --rates too")
     if not records and not store.exists():
         _fail(f"{store}: store not found; give --records, --reporters and --rates to compile from files")
-    con = open_store(store)
+    con = _open(store, wait)
     with progress_printer() as say:
         if records:
             assert reporters is not None and rates is not None
@@ -104,6 +118,7 @@ def ingest(
     submitter: Annotated[str | None, typer.Option(help="Who sent the files (kept with the batch).")] = None,
     reporters: Annotated[Path | None, typer.Option(help="Load (replace) the business register first.")] = None,
     rates: Annotated[Path | None, typer.Option(help="Load (replace) the exchange rates first.")] = None,
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """Validate record files and add them to the store as batches; bad rows are quarantined, never lost."""
     import json
@@ -112,13 +127,12 @@ def ingest(
 
     from ktstat import domain as domains
     from ktstat.ingest import ingest_files
-    from ktstat.store import open_store
     from ktstat.ui import console, progress_printer
 
     dom = domains.load(domain)
     if (reporters is None) != (rates is None):
         _fail("give --reporters and --rates together")
-    con = open_store(store)
+    con = _open(store, wait)
     reference = (reporters, rates) if reporters is not None and rates is not None else None
     with progress_printer() as say:
         rep = ingest_files(con, dom, files, mapping=mapping, encoding=encoding, sheet=sheet, submitter=submitter,
@@ -153,17 +167,17 @@ def quarantine(
     export: Annotated[Path | None, typer.Option(help="Write the rows as CSV, ready to fix and ingest again.")] = None,
     limit: Annotated[int, typer.Option(help="Rows to print.")] = 20,
     review: Annotated[bool, typer.Option(help="List the accepted rows flagged for review instead.")] = False,
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """List quarantined rows with their reasons, or export them to fix and ingest again."""
     from rich.table import Table
 
     from ktstat.ingest.listing import export_quarantine, quarantined
-    from ktstat.store import open_store
     from ktstat.ui import console
 
     if not store.exists():
         _fail(f"{store}: store not found")
-    con = open_store(store)
+    con = _open(store, wait, read_only=True)
     if review:
         from ktstat.ingest.listing import review_flags
 
@@ -193,17 +207,17 @@ def quarantine(
 def list_batches(
     store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
     domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """List the batches in a store: active, superseded, with counts and content hashes."""
     from rich.table import Table
 
     from ktstat.ingest.listing import batches
-    from ktstat.store import open_store
     from ktstat.ui import console
 
     if not store.exists():
         _fail(f"{store}: store not found")
-    cols, rows = batches(open_store(store), domain)
+    cols, rows = batches(_open(store, wait, read_only=True), domain)
     table = Table(title=f"batches in {store}")
     for c in cols:
         table.add_column(c)
@@ -219,11 +233,12 @@ def show(
     breakdown: Annotated[str, typer.Option(help="Breakdown, e.g. total, industry, industry+institution.")] = "total",
     store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat-demo/ktstat.duckdb"),
     lang: Annotated[str, typer.Option(help="Labels in en or ko.")] = "en",
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """Print one breakdown of one period as a table (billions of US dollars)."""
     from ktstat.show import show_table
 
-    show_table(store, domain, period, breakdown, lang)
+    show_table(store, domain, period, breakdown, lang, wait=wait)
 
 
 @app.command()
@@ -232,18 +247,18 @@ def audit(
     domain: Annotated[
         list[str] | None, typer.Option(help="Domain id; repeat for several (default: all in the store).")
     ] = None,
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """Audit disclosure control: print the cells a reader could pin down; exit status 1 if any."""
     from rich.table import Table
 
     from ktstat import domain as domains
     from ktstat.sdc.audit import audit_store
-    from ktstat.store import open_store
     from ktstat.ui import console
 
     if not store.exists():
         _fail(f"{store}: store not found")
-    con = open_store(store)
+    con = _open(store, wait, read_only=True)
     ids = domain or [r[0] for r in con.execute("SELECT DISTINCT domain FROM cube ORDER BY 1").fetchall()]
     if not ids:
         _fail(f"{store}: nothing compiled yet; run `ktstat compile` first")
@@ -310,19 +325,19 @@ def release(
     revises: Annotated[str | None, typer.Option(help="The vintage this one corrects.")] = None,
     reason: Annotated[str | None, typer.Option(help="Why (needed with --revises).")] = None,
     store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """Turn a compiled period into an immutable vintage (embargoed until its release time)."""
     from ktstat import domain as domains
     from ktstat.release.calendar import release_time
     from ktstat.release.vintage import create_vintage
-    from ktstat.store import open_store
 
     if not store.exists():
         _fail(f"{store}: store not found")
     dom = domains.load(domain)
     now = _now()
     when = _parse_time(at, "--at") if at else (release_time(dom, period, status) or now)
-    v = create_vintage(open_store(store), dom, period, status, when, now, revises, reason)
+    v = create_vintage(_open(store, wait), dom, period, status, when, now, revises, reason)
     state = f"EMBARGOED until {v.release_at.isoformat()}" if v.embargoed(now) else "released"
     typer.echo(f"{v.vintage_id}: {v.domain} {v.period} {v.status}, {v.rows:,} values, {state}; "
                f"sha256 {v.content_hash[:16]}" + (f"; revises {v.revises} ({v.reason})" if v.revises else ""))
@@ -333,17 +348,17 @@ def publish(
     vintage: Annotated[str, typer.Argument(help="The vintage to publish, e.g. kst-2025H1-v1.")],
     out: Annotated[Path, typer.Option(help="Folder to write the release to.")],
     store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """Write a vintage's release: press release (en/ko, HTML and PDF), statements.json, data files, SDMX."""
     from ktstat.publish.release import write_release
-    from ktstat.store import open_store
     from ktstat.ui import progress_printer
 
     if not store.exists():
         _fail(f"{store}: store not found")
     now = _now()
     with progress_printer() as say:
-        files = write_release(open_store(store), vintage, out, now, say)
+        files = write_release(_open(store, wait, read_only=True), vintage, out, now, say)
     typer.echo(f"{vintage}: wrote {len(files)} files to {out}"
                + (" (EMBARGOED: see EMBARGOED.txt)" if "EMBARGOED.txt" in files else ""))
 
@@ -352,12 +367,12 @@ def publish(
 def vintages(
     store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
     domain: Annotated[str | None, typer.Option(help="Domain id.")] = None,
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """List the vintages in a store, with their embargo."""
     from rich.table import Table
 
     from ktstat.release.vintage import list_vintages
-    from ktstat.store import open_store
     from ktstat.ui import console
 
     if not store.exists():
@@ -366,7 +381,7 @@ def vintages(
     t = Table(title=f"vintages in {store}")
     for col in ("vintage", "domain", "period", "status", "release time", "state", "values", "sha256", "revises"):
         t.add_column(col)
-    for v in list_vintages(open_store(store), domain):
+    for v in list_vintages(_open(store, wait, read_only=True), domain):
         t.add_row(v.vintage_id, v.domain, v.period, v.status, v.release_at.isoformat(),
                   "embargoed" if v.embargoed(now) else "released", f"{v.rows:,}", v.content_hash[:12],
                   f"{v.revises} ({v.reason})" if v.revises else "")
@@ -378,6 +393,7 @@ def calendar_cmd(
     domain: Annotated[list[str] | None, typer.Option(help="Domain id; repeat for several (default: all).")] = None,
     store: Annotated[Path | None, typer.Option(help="DuckDB store file (to mark what is released).")] = None,
     days: Annotated[int, typer.Option(help="Days back and ahead of now to list.")] = 400,
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """The release calendar: what is due, what is overdue, what has been released."""
     from rich.table import Table
@@ -385,11 +401,10 @@ def calendar_cmd(
     from ktstat import domain as domains
     from ktstat.release.calendar import calendar
     from ktstat.release.vintage import list_vintages
-    from ktstat.store import open_store
     from ktstat.ui import console
 
     now = _now()
-    con = open_store(store) if store is not None and store.exists() else None
+    con = _open(store, wait, read_only=True) if store is not None and store.exists() else None
     t = Table(title=f"release calendar around {now:%Y-%m-%d}")
     for col in ("release time", "domain", "period", "status", "state", "vintage"):
         t.add_column(col)
@@ -409,18 +424,18 @@ def revisions(
     measure: Annotated[str, typer.Option(help="The series' measure (for the triangle).")] = "exports",
     breakdown: Annotated[str, typer.Option(help="The series' breakdown.")] = "total",
     item: Annotated[str, typer.Option(help="The series' item.")] = "all",
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """Revisions: the vintages of a period compared, or a series' revision triangle (mean, mean absolute)."""
     from rich.table import Table
 
     from ktstat.release.revisions import compare, triangle
     from ktstat.release.vintage import list_vintages, vintage_rows
-    from ktstat.store import open_store
     from ktstat.ui import console
 
     if not store.exists():
         _fail(f"{store}: store not found")
-    con = open_store(store)
+    con = _open(store, wait, read_only=True)
     vs = list_vintages(con, domain, period)
     if not vs:
         _fail(f"no vintages of {domain}{' ' + period if period else ''} in {store}")
@@ -596,22 +611,47 @@ def list_domains() -> None:
                    f"breakdowns: {', '.join(dom.breakdown_names())}")
 
 
+def _subcommand(argv: list[str]) -> str:
+    """``ktstat ingest`` for the lock-info file: the first word of the command line that is no option."""
+    words = [a for a in argv if not a.startswith("-")]
+    return f"ktstat {words[0]}" if words else "ktstat"
+
+
 def main() -> None:
-    """Entry point: user errors as one line; anything else as one line too, with the traceback
-    only when ``KTSTAT_DEBUG`` is set."""
+    """Entry point: user errors as one line; an interrupt (Ctrl-C, SIGTERM) as one line saying what
+    was kept, exit status 130 or 143; anything else as one line too, with the traceback only when
+    ``KTSTAT_DEBUG`` is set."""
     import os
 
+    from ktstat import signals, store
+
+    store.COMMAND = _subcommand(sys.argv[1:])
+    signals.install()
     try:
         app()
     except KtstatError as e:
+        if signals.received():
+            _interrupted()
         typer.echo(f"ktstat: error: {e}", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:
-        typer.echo("ktstat: interrupted; the store is left as it was before the interrupted step", err=True)
-        sys.exit(130)
+    except (KeyboardInterrupt, signals.Interrupted):
+        _interrupted()
     except Exception as e:
+        if signals.received():  # the query DuckDB stopped for the signal, or what followed from it
+            _interrupted()
         if os.environ.get("KTSTAT_DEBUG"):
             raise
         first = (str(e).splitlines() or [type(e).__name__])[0]
         typer.echo(f"ktstat: internal error: {first} (set KTSTAT_DEBUG=1 for details and report it)", err=True)
         sys.exit(2)
+
+
+def _interrupted() -> None:
+    import signal
+
+    from ktstat import signals
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the message and exit are not to be interrupted again
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    typer.echo(f"ktstat: {signals.message()}", err=True)
+    signals.leave(signals.exit_status() if signals.received() else 130)

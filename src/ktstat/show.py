@@ -30,8 +30,7 @@ def _label(dom: domains.Domain, breakdown: str, item: str, lang: str) -> str:
     return " × ".join(dom.breakdowns[b].codelist.label(c, lang) for b, c in zip(parts, codes, strict=True))
 
 
-def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: str = "en") -> None:
-    import duckdb
+def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: str = "en", wait: float = 0.0) -> None:
     from rich.table import Table
 
     from ktstat.ui import console as wide_console
@@ -48,7 +47,9 @@ def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: s
         raise QueryError(str(e)) from None
     if not store.exists():
         raise InputError(f"{store}: store not found; run `ktstat demo` or `ktstat compile` first")
-    con = duckdb.connect(str(store), read_only=True)
+    from ktstat.store import open_store
+
+    con = open_store(store, read_only=True, wait=wait)
     rows = con.execute(
         "SELECT item, measure, value, status FROM indicators WHERE domain = ? AND period = ? AND breakdown = ?",
         [domain_id, period, breakdown],
