@@ -160,6 +160,9 @@ def ingest(
 
 @app.command()
 def quarantine(
+    rows: Annotated[
+        list[str] | None, typer.Argument(help="With --resolve: the rows to mark resolved, BATCH:ROW as listed.")
+    ] = None,
     store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
     domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
     batch: Annotated[int | None, typer.Option(help="Only this batch.")] = None,
@@ -167,40 +170,75 @@ def quarantine(
     export: Annotated[Path | None, typer.Option(help="Write the rows as CSV, ready to fix and ingest again.")] = None,
     limit: Annotated[int, typer.Option(help="Rows to print.")] = 20,
     review: Annotated[bool, typer.Option(help="List the accepted rows flagged for review instead.")] = False,
+    all_rows: Annotated[
+        bool, typer.Option("--all", help="Every quarantined row, with how each resolved one was resolved.")
+    ] = False,
+    resolve: Annotated[
+        bool, typer.Option(help="Mark the ROWs given resolved by hand (e.g. a true duplicate); needs --reason.")
+    ] = False,
+    reason: Annotated[str | None, typer.Option(help="Why the rows are resolved (kept with them).")] = None,
     wait: Wait = WAIT_DEFAULT,
 ) -> None:
-    """List quarantined rows with their reasons, or export them to fix and ingest again."""
+    """List the open quarantined rows (bad values, reasons, the raw line of a syntax error), export
+    them to fix and ingest again, or mark rows resolved. A row is resolved by itself when a later
+    accepted record of the same reporter carries its record id."""
     from rich.table import Table
 
-    from ktstat.ingest.listing import export_quarantine, quarantined
+    from ktstat.ingest.listing import export_quarantine, quarantined, resolution, summary
     from ktstat.ui import console
 
     if not store.exists():
         _fail(f"{store}: store not found")
+    if rows and not resolve:
+        _fail("rows given without --resolve; to mark them resolved: ktstat quarantine --resolve BATCH:ROW ... --reason")
+    if resolve:
+        from ktstat.ingest.listing import resolve as resolve_rows
+
+        if not rows:
+            _fail("--resolve needs the rows, BATCH:ROW as `ktstat quarantine` lists them")
+        if not reason:
+            _fail("--resolve needs --reason (why the rows need no correction)")
+        assert rows is not None and reason is not None
+        n = resolve_rows(_open(store, wait), rows, reason)
+        typer.echo(f"{n:,} quarantined row(s) marked resolved: {reason}")
+        return
     con = _open(store, wait, read_only=True)
     if review:
         from ktstat.ingest.listing import review_flags
 
-        cols, rows = review_flags(con, domain)
-        table = Table(title=f"{len(rows):,} rows flagged for review (accepted)")
+        cols, found = review_flags(con, domain)
+        table = Table(title=f"{len(found):,} rows flagged for review (accepted)")
         for c in cols:
             table.add_column(c)
-        for r in rows[:limit]:
+        for r in found[:limit]:
             table.add_row(*("" if v is None else str(v) for v in r))
         console().print(table)
         return
     if export is not None:
         n = export_quarantine(con, export, domain, batch, rule)
-        typer.echo(f"wrote {n:,} quarantined rows to {export}")
+        typer.echo(f"wrote {n:,} open quarantined rows to {export}")
         return
-    cols, rows = quarantined(con, domain, batch, rule)
-    table = Table(title=f"{len(rows):,} quarantined rows" + (f" (first {limit})" if len(rows) > limit else ""))
-    show = ["batch_id", "source_file", "source_row", "record_id", "reasons"]
+    cols, found = quarantined(con, domain, batch, rule, include_resolved=all_rows)
+    what = "quarantined rows" if all_rows else "open quarantined rows"
+    table = Table(title=f"{len(found):,} {what}" + (f" (first {limit})" if len(found) > limit else ""))
+    show = ["row", "source_file", "record_id", "reasons", "bad value / line"]
+    if all_rows:
+        show.append("resolved")
     for c in show:
-        table.add_column(c)
-    for r in rows[:limit]:
-        table.add_row(*(str(r[cols.index(c)]) if c != "source_file" else Path(r[cols.index(c)]).name for c in show))
+        table.add_column(c, overflow="fold")
+    for r in found[:limit]:
+        d = dict(zip(cols, r, strict=True))
+        bad = d["bad_values"] or ("line: " + d["unparsed_line"] if d["unparsed_line"] is not None else "")
+        cells = [d["row"], Path(d["source_file"]).name, "" if d["record_id"] is None else d["record_id"],
+                 d["reasons"], bad]
+        if all_rows:
+            cells.append(resolution(d) or "open")
+        table.add_row(*cells)
     console().print(table)
+    s = summary(con, domain)
+    typer.echo(f"active batches: {s['rows_in']:,} rows in = {s['accepted']:,} accepted + {s['quarantined']:,} "
+               f"quarantined; quarantined = {s['open']:,} open + {s['corrected']:,} corrected by a later record + "
+               f"{s['by_hand']:,} resolved by hand")
 
 
 @app.command("batches")

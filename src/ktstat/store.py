@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS quarantine (domain VARCHAR, batch_id INTEGER, file VA
 CREATE TABLE IF NOT EXISTS quarantined_rows (domain VARCHAR, batch_id INTEGER, file VARCHAR,
     row_no BIGINT, record_id VARCHAR, reporter_id VARCHAR, period VARCHAR, flow VARCHAR, partner VARCHAR,
     item VARCHAR, amount VARCHAR, currency VARCHAR, note VARCHAR, line VARCHAR);
+CREATE TABLE IF NOT EXISTS quarantine_resolved (domain VARCHAR, batch_id INTEGER, row_no BIGINT,
+    resolved_at TIMESTAMPTZ, how VARCHAR, by_batch INTEGER, by_row BIGINT, reason VARCHAR);
 CREATE TABLE IF NOT EXISTS review (domain VARCHAR, batch_id INTEGER, file VARCHAR,
     row_no BIGINT, field VARCHAR, value VARCHAR, rule VARCHAR, message VARCHAR, record_id VARCHAR);
 CREATE TABLE IF NOT EXISTS codelists (domain VARCHAR, codelist VARCHAR, version VARCHAR,
