@@ -133,16 +133,31 @@ def _wide_sql(domain: Domain, freq: str) -> str:
         p.period IS NOT NULL AS has_p, coalesce(p.x, 0) AS px, coalesce(p.m, 0) AS pm,
         coalesce(p.tx, 0) AS tpx, coalesce(p.tm, 0) AS tpm,
         y.period IS NOT NULL AS has_y, coalesce(y.x, 0) AS yx, coalesce(y.m, 0) AS ym,
-        coalesce(y.tx, 0) AS tyx, coalesce(y.tm, 0) AS tym
+        coalesce(y.tx, 0) AS tyx, coalesce(y.tm, 0) AS tym,
+        coalesce(p.xi, 0) AS pxi, coalesce(p.mi, 0) AS pmi, coalesce(y.xi, 0) AS yxi, coalesce(y.mi, 0) AS ymi
     FROM lv3 a
     LEFT JOIN lv2 p ON p.breakdown = a.breakdown AND p.item = a.item AND p.period_index = a.period_index - 1
     LEFT JOIN lv2 y ON y.breakdown = a.breakdown AND y.item = a.item AND y.period_index = a.period_index - {per_year}
     """
 
 
+def _micro_selects(domain: Domain, freq: str) -> list[str]:
+    """SELECTs over ``w`` of each money measure as an exact HUGEINT of micro-dollars (NULL when
+    not meaningful, as the DOUBLE value)."""
+    lv = {"exports": "xi", "imports": "mi", "balance": "(xi - mi)", "volume": "(xi + mi)"}
+    out = [f"SELECT '{domain.id}', period, breakdown, item, '{m}', CAST({e} AS HUGEINT) FROM w" for m, e in lv.items()]
+    for s, p in ([("", "p")] if freq == "A" else [("", "p"), ("_yoy", "y")]):
+        prev = {"exports": f"{p}xi", "imports": f"{p}mi", "balance": f"({p}xi - {p}mi)", "volume": f"({p}xi + {p}mi)"}
+        for m, e in lv.items():
+            out.append(f"SELECT '{domain.id}', period, breakdown, item, '{m}_change{s}', "
+                       f"CAST(CASE WHEN has_{p} THEN {e} - {prev[m]} END AS HUGEINT) FROM w")
+    return out
+
+
 def build_indicators(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
     """Rebuild the domain's indicators from ``cube`` (needs ``pmap``); returns the row count."""
     con.execute("DELETE FROM indicators WHERE domain = ?", [domain.id])
+    con.execute("DELETE FROM indicator_micro WHERE domain = ?", [domain.id])
     provisional = sorted(domain.provisional_periods()) or [""]
     plist = ", ".join(f"'{p}'" for p in provisional)
     for freq in domain.frequencies:
@@ -159,4 +174,6 @@ def build_indicators(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
                    CASE WHEN value IS NULL THEN 'N' WHEN period IN ({plist}) THEN 'P' ELSE 'A' END
             FROM ({' UNION ALL '.join(selects)}) u"""
         )
+        # the money measures in exact micro-dollars, for the published files (ktstat.publish.exact)
+        con.execute(f"INSERT INTO indicator_micro SELECT * FROM ({' UNION ALL '.join(_micro_selects(domain, freq))})")
     return count(con, "SELECT count(*) FROM indicators WHERE domain = ?", [domain.id])

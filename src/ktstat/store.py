@@ -2,7 +2,9 @@
 
 ``open_store(path)`` creates the schema when missing. Money columns are exact: record
 amounts in ten-thousandths of the currency unit, everything in US dollars in micro-dollars
-(HUGEINT); the indicators table holds presentation-ready DOUBLE values.
+(HUGEINT); the indicators table holds presentation-ready DOUBLE values, and beside it
+``indicator_micro`` (``vintage_micro`` for vintages) the money measures in exact integer
+micro-dollars, from which published files write their decimals.
 
 A store is one process's to write at a time (DuckDB locks the file; readers share it). A
 writer leaves ``<store>.lock-info`` beside the store (command, PID, start time) while it holds
@@ -71,6 +73,10 @@ CREATE TABLE IF NOT EXISTS vintages (vintage_id VARCHAR PRIMARY KEY, domain VARC
     rows BIGINT, content_hash VARCHAR, revises VARCHAR, reason VARCHAR);
 CREATE TABLE IF NOT EXISTS vintage_indicators (vintage_id VARCHAR, period VARCHAR, breakdown VARCHAR,
     item VARCHAR, measure VARCHAR, value DOUBLE, status VARCHAR);
+CREATE TABLE IF NOT EXISTS indicator_micro (domain VARCHAR, period VARCHAR, breakdown VARCHAR,
+    item VARCHAR, measure VARCHAR, micro HUGEINT);
+CREATE TABLE IF NOT EXISTS vintage_micro (vintage_id VARCHAR, period VARCHAR, breakdown VARCHAR,
+    item VARCHAR, measure VARCHAR, micro HUGEINT);
 CREATE TABLE IF NOT EXISTS indicators (domain VARCHAR, period VARCHAR, breakdown VARCHAR,
     item VARCHAR, measure VARCHAR, value DOUBLE, status VARCHAR);
 """

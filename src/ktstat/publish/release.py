@@ -81,7 +81,16 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
         "item": [r[2] for r in rows], "measure": [r[3] for r in rows],
         "value": pa.array([r[4] for r in rows], type=pa.float64()), "status": [r[5] for r in rows]})
     files["indicators.csv"] = out / "indicators.csv"
-    pcsv.write_csv(table, files["indicators.csv"])
+    # the CSV's values as exact decimals (money from its micro-dollars, ranks and flags integers)
+    from ktstat.publish.exact import number_text
+    from ktstat.store import has_table
+
+    micro = dict(((p, b, i, m), x) for p, b, i, m, x in con.execute(
+        "SELECT period, breakdown, item, measure, micro FROM vintage_micro WHERE vintage_id = ?",
+        [vintage_id]).fetchall()) if has_table(con, "vintage_micro") else {}
+    texts = [number_text(r[3], r[4], micro.get(r[:4])) or None for r in rows]
+    pcsv.write_csv(table.set_column(5, "value", pa.array(texts, type=pa.string())), files["indicators.csv"],
+                   pcsv.WriteOptions(quoting_style="none"))
     files["indicators.parquet"] = out / "indicators.parquet"
     pq.write_table(table, files["indicators.parquet"])
 
