@@ -638,6 +638,33 @@ def bench_sdc(
         typer.echo(f"results written to {out}")
 
 
+@app.command("check")
+def check_cmd(
+    indicators: Annotated[
+        Path, typer.Argument(help="An indicators file (.csv or .parquet), e.g. ktstat-demo/indicators.csv.")
+    ],
+    facts: Annotated[
+        list[Path] | None, typer.Option(help="More facts to check (columns of published_figures.csv).")
+    ] = None,
+    set_aside: Annotated[
+        list[str] | None, typer.Option(help="A fact id not to count (conflicting); repeat for several.")
+    ] = None,
+) -> None:
+    """Check an indicators file against the published figures (to their rounding) and its own sums;
+    exit status 1 if anything fails."""
+    from ktstat.check import check
+
+    res = check(indicators, facts or [], set_aside or [])
+    for line in res.failures[:60] + res.inconsistent[:60]:
+        typer.echo(line)
+    if res.set_aside:
+        typer.echo(f"set aside as conflicting (see calibration.md): {', '.join(res.set_aside)}")
+    typer.echo(f"facts: {res.held}/{res.checked} reproduced within their rounding; consistency failures: "
+               f"{len(res.inconsistent)}; cells: {res.cells:,}")
+    if not res.passed:
+        raise typer.Exit(1)
+
+
 @app.command("domains")
 def list_domains() -> None:
     """List the domains (programmes) ktstat knows."""
