@@ -59,7 +59,7 @@ RULE_FIELD = {
 FILE_ERRORS = {"empty", "missing column", "decode", "parquet", "unsupported format", "not found"}
 
 
-def _load(domain: str):  # type: ignore[no-untyped-def]
+def _load(domain: str):
     from ktstat.ingest import load_reference
 
     con = open_store(None)
@@ -68,7 +68,7 @@ def _load(domain: str):  # type: ignore[no-untyped-def]
     return con, dom
 
 
-def _ingest(con, dom, path: Path, case: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _ingest(con, dom, path: Path, case: dict[str, Any]):
     from ktstat.ingest import ingest_files  # imported here: the module must collect before it exists
 
     return ingest_files(

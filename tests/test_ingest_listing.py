@@ -29,7 +29,7 @@ Q1 = HEADER + (
 
 
 @pytest.fixture()
-def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+def store(tmp_path: Path):
     con = open_store(tmp_path / "s.duckdb")
     (tmp_path / "q1.csv").write_text(Q1, encoding="utf-8")
     ingest_files(con, domains.load("kst"), [tmp_path / "q1.csv"], reference=(FIX / "reporters.csv",
@@ -38,12 +38,12 @@ def store(tmp_path: Path):  # type: ignore[no-untyped-def]
     con.close()
 
 
-def _open_rows(con) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def]
+def _open_rows(con) -> dict[str, dict[str, object]]:
     cols, rows = quarantined(con)
     return {str(r[cols.index("row")]): dict(zip(cols, r, strict=True)) for r in rows}
 
 
-def test_listing_shows_bad_values_and_the_raw_line(store) -> None:  # type: ignore[no-untyped-def]
+def test_listing_shows_bad_values_and_the_raw_line(store) -> None:
     rows = _open_rows(store)
     assert sorted(rows) == ["1:3", "1:4", "1:5", "1:6"]
     assert rows["1:4"]["bad_values"] == "item = 'NOPE'"
@@ -57,7 +57,7 @@ def test_listing_shows_bad_values_and_the_raw_line(store) -> None:  # type: igno
                               "by_hand": 0}
 
 
-def test_corrections_resolve_their_rows(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_corrections_resolve_their_rows(store, tmp_path: Path) -> None:
     assert export_quarantine(store, tmp_path / "fix.csv", "kst") == 4
     with (tmp_path / "fix.csv").open(encoding="utf-8", newline="") as f:
         exported = {r["record_id"]: r for r in csv.DictReader(f)}
@@ -84,7 +84,7 @@ def test_corrections_resolve_their_rows(store, tmp_path: Path) -> None:  # type:
     assert sorted(_open_rows(store)) == ["1:3", "1:4", "1:5", "1:6"]
 
 
-def test_resolve_by_hand(store) -> None:  # type: ignore[no-untyped-def]
+def test_resolve_by_hand(store) -> None:
     with pytest.raises(KtstatError, match="--reason"):
         resolve(store, ["1:3"], " ")
     with pytest.raises(KtstatError, match="BATCH:ROW"):

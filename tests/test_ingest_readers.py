@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ GOOD = ["R1", "2023-01", "X", "US", "SH3", 1000, "USD"]
 BAD = ["R1", "2023-01", "X", "US", "NOPE", 1000, "USD"]  # unknown item: quarantined
 
 
-def _sheet(path: Path, layout: list[list[object] | None], col: int = 1, sheet_title: str | None = None) -> None:
+def _sheet(path: Path, layout: Sequence[Sequence[object] | None], col: int = 1, sheet_title: str | None = None) -> None:
     """Write ``layout`` from row 1 (None: a row left untouched, no cells at all), from column ``col``."""
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -32,7 +33,7 @@ def _sheet(path: Path, layout: list[list[object] | None], col: int = 1, sheet_ti
     wb.save(path)
 
 
-def _rows(tmp_path: Path, layout: list[list[object] | None], col: int = 1) -> tuple[list[int], list[int]]:
+def _rows(tmp_path: Path, layout: Sequence[Sequence[object] | None], col: int = 1) -> tuple[list[int], list[int]]:
     path = tmp_path / "sheet.xlsx"
     _sheet(path, layout, col)
     con = open_store(None)
@@ -49,19 +50,19 @@ def test_header_in_the_first_row(tmp_path: Path) -> None:
 
 def test_title_and_blank_rows_above_the_header(tmp_path: Path) -> None:
     """The issue's case: a title row and a blank row above the header; the record in Excel's row 6."""
-    layout: list[list[object] | None] = [["Knowledge services, 2023 Q1 (USD)"], [None], HEADER,
+    layout: list[Sequence[object] | None] = [["Knowledge services, 2023 Q1 (USD)"], [None], HEADER,
                                          ["a", *GOOD], ["b", *GOOD], ["c", *BAD]]
     assert _rows(tmp_path, layout) == ([4, 5], [6])
 
 
 def test_blank_rows_between_records_keep_their_numbers(tmp_path: Path) -> None:
-    layout: list[list[object] | None] = [["Report"], ["prepared by: finance"], None, HEADER, ["a", *GOOD], None,
+    layout: list[Sequence[object] | None] = [["Report"], ["prepared by: finance"], None, HEADER, ["a", *GOOD], None,
                                          ["", "", ""], ["b", *BAD], ["c", *GOOD]]
     assert _rows(tmp_path, layout) == ([5, 9], [8])
 
 
 def test_rows_without_cells_above_and_a_sheet_starting_in_column_c(tmp_path: Path) -> None:
-    layout: list[list[object] | None] = [None, None, HEADER, ["a", *BAD], ["b", *GOOD]]
+    layout: list[Sequence[object] | None] = [None, None, HEADER, ["a", *BAD], ["b", *GOOD]]
     assert _rows(tmp_path, layout, col=3) == ([5], [4])
 
 
