@@ -118,7 +118,7 @@ def _wide_sql(domain: Domain, freq: str) -> str:
         LEFT JOIN cube k ON k.domain = '{domain.id}' AND k.freq = '{freq}' AND k.breakdown = c.breakdown
              AND k.item = c.item AND k.period = p.period
         GROUP BY ALL),
-    lv1 AS (SELECT *, xi / 1e6 AS x, mi / 1e6 AS m FROM lv),
+    lv1 AS (SELECT *, {micro_double_sql("xi")} AS x, {micro_double_sql("mi")} AS m FROM lv),
     lv2 AS (
         SELECT l.*, t.x AS tx, t.m AS tm FROM lv1 l
         JOIN lv1 t ON t.breakdown = 'total' AND t.period_index = l.period_index),
@@ -141,17 +141,23 @@ def _wide_sql(domain: Domain, freq: str) -> str:
     """
 
 
-def _micro_selects(domain: Domain, freq: str) -> list[str]:
-    """SELECTs over ``w`` of each money measure as an exact HUGEINT of micro-dollars (NULL when
-    not meaningful, as the DOUBLE value)."""
+def _money_ints(freq: str) -> dict[str, str]:
+    """SQL over ``w`` of each money measure as an exact HUGEINT of micro-dollars (NULL when not
+    meaningful, as its DOUBLE value)."""
     lv = {"exports": "xi", "imports": "mi", "balance": "(xi - mi)", "volume": "(xi + mi)"}
-    out = [f"SELECT '{domain.id}', period, breakdown, item, '{m}', CAST({e} AS HUGEINT) FROM w" for m, e in lv.items()]
+    out = {m: f"CAST({e} AS HUGEINT)" for m, e in lv.items()}
     for s, p in ([("", "p")] if freq == "A" else [("", "p"), ("_yoy", "y")]):
         prev = {"exports": f"{p}xi", "imports": f"{p}mi", "balance": f"({p}xi - {p}mi)", "volume": f"({p}xi + {p}mi)"}
         for m, e in lv.items():
-            out.append(f"SELECT '{domain.id}', period, breakdown, item, '{m}_change{s}', "
-                       f"CAST(CASE WHEN has_{p} THEN {e} - {prev[m]} END AS HUGEINT) FROM w")
+            out[f"{m}_change{s}"] = f"CAST(CASE WHEN has_{p} THEN {e} - {prev[m]} END AS HUGEINT)"
     return out
+
+
+def micro_double_sql(e: str) -> str:
+    """SQL: the DOUBLE nearest to the exact dollars of micro-dollars ``e`` (a HUGEINT), through
+    the decimal text (one correct rounding; dividing a double by 1e6 would round twice)."""
+    return (f"CAST(CASE WHEN {e} < 0 THEN '-' ELSE '' END || CAST(abs({e}) // 1000000 AS VARCHAR) || '.' "
+            f"|| lpad(CAST(abs({e}) % 1000000 AS VARCHAR), 6, '0') AS DOUBLE)")
 
 
 def build_indicators(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
@@ -163,6 +169,9 @@ def build_indicators(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
     for freq in domain.frequencies:
         con.execute(f"CREATE OR REPLACE TEMP TABLE w AS {_wide_sql(domain, freq)}")
         exprs = _exprs(freq)
+        money = _money_ints(freq)
+        # money values: the doubles nearest to their exact micro-dollars (kept too, in indicator_micro)
+        exprs.update({name: micro_double_sql(e) for name, e in money.items()})
         selects = [
             f"SELECT '{domain.id}', period, breakdown, item, '{name}' AS measure, "
             f"CAST({exprs[name]} AS DOUBLE) AS value, period_index FROM w"
@@ -175,5 +184,6 @@ def build_indicators(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
             FROM ({' UNION ALL '.join(selects)}) u"""
         )
         # the money measures in exact micro-dollars, for the published files (ktstat.publish.exact)
-        con.execute(f"INSERT INTO indicator_micro SELECT * FROM ({' UNION ALL '.join(_micro_selects(domain, freq))})")
+        con.execute("INSERT INTO indicator_micro " + " UNION ALL ".join(
+            f"SELECT '{domain.id}', period, breakdown, item, '{name}', {e} FROM w" for name, e in money.items()))
     return count(con, "SELECT count(*) FROM indicators WHERE domain = ?", [domain.id])

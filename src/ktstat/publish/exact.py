@@ -2,8 +2,10 @@
 
 - Money (``exports``, ``imports``, ``balance``, ``volume`` and their ``_change``): US dollars
   with up to 6 decimals, written from the integer micro-dollars the store keeps beside the
-  indicators (``indicator_micro``, ``vintage_micro``): ``17647509999.799247``, ``1000``. Without
-  them (a value from elsewhere) the nearest micro-dollar of the value.
+  indicators (``indicator_micro``, ``vintage_micro``): ``17647509999.799247``, ``1000``. The
+  indicators hold each money value as the double nearest to that decimal, so the text reads back
+  as the very value the API and the workbooks carry. A value that is no such double (made
+  elsewhere) is written in its shortest exact form: nothing is ever rounded away.
 - Ranks and record flags: integers (``1``, not ``1.0``).
 - Growth, share, contribution (percent) and the ratio: unrounded, in the shortest decimal that
   reads back as the same value (rounded only where shown: press release, workbook display).
@@ -33,20 +35,28 @@ def micro_text(micro: int) -> str:
 
 
 def number_text(measure: str, value: float | int | None, micro: int | None = None) -> str:
-    """The text of one indicator value in a published file ("" for no value)."""
+    """The text of one indicator value in a published file ("" for no value). Always reads back
+    as exactly ``value``: money is written as the exact decimal of its micro-dollars when the value
+    is that decimal's nearest double (as the indicators hold it), else in the shortest exact form."""
     if value is None:
         return ""
     v = float(value)
     if not math.isfinite(v):
         raise ValueError(f"{measure}: value must be finite (got {value!r})")
-    if is_integer_measure(measure):
-        return str(int(round(v)))
+    if is_integer_measure(measure) and v == int(v):
+        return str(int(v))
     if is_money(measure):
-        if micro is not None and abs(micro / 1e6 - v) <= max(1e-6, abs(v) * 1e-12):
-            return micro_text(micro)
-        return micro_text(round(v * 1e6))
+        for m in (micro, round(v * 1e6) if abs(v) < 1e15 else None):
+            if m is not None and float(micro_text(m)) == v:
+                return micro_text(m)
     text = repr(v)
     return text[:-2] if text.endswith(".0") else text
+
+
+def _micro_text_sql(m: str) -> str:
+    return (f"(CASE WHEN {m} < 0 THEN '-' ELSE '' END || CAST(abs({m}) // 1000000 AS VARCHAR) || "
+            f"CASE WHEN abs({m}) % 1000000 = 0 THEN '' "
+            f"ELSE '.' || rtrim(lpad(CAST(abs({m}) % 1000000 AS VARCHAR), 6, '0'), '0') END)")
 
 
 def number_text_sql(measure: str = "measure", value: str = "value", micro: str = "micro") -> str:
@@ -55,12 +65,11 @@ def number_text_sql(measure: str = "measure", value: str = "value", micro: str =
                f"OR {measure} = 'balance_record_low')")
     money_names = [*MONEY_LEVELS, *(f"{m}_change" for m in MONEY_LEVELS)]
     money = f"(regexp_replace({measure}, '_yoy$', '') IN ({', '.join(repr(m) for m in money_names)}))"
-    exact = (f"({micro} IS NOT NULL AND abs(CAST({micro} AS DOUBLE) / 1e6 - {value}) "
-             f"<= greatest(1e-6, abs({value}) * 1e-12))")
-    m = f"(CASE WHEN {exact} THEN {micro} ELSE CAST(round({value} * 1e6) AS HUGEINT) END)"
-    frac = f"CAST(abs({m}) % 1000000 AS VARCHAR)"
-    money_text = (f"(CASE WHEN {m} < 0 THEN '-' ELSE '' END || CAST(abs({m}) // 1000000 AS VARCHAR) || "
-                  f"CASE WHEN abs({m}) % 1000000 = 0 THEN '' ELSE '.' || rtrim(lpad({frac}, 6, '0'), '0') END)")
+    exact = _micro_text_sql(micro)
+    rounded = _micro_text_sql(f"CAST(round({value} * 1e6) AS HUGEINT)")
     plain = f"regexp_replace(CAST({value} AS VARCHAR), '\\.0$', '')"
-    return (f"CASE WHEN {value} IS NULL THEN NULL WHEN {integer} THEN CAST(CAST(round({value}) AS BIGINT) AS VARCHAR) "
-            f"WHEN {money} THEN {money_text} ELSE {plain} END")
+    return (f"CASE WHEN {value} IS NULL THEN NULL "
+            f"WHEN {integer} AND {value} = round({value}) THEN CAST(CAST({value} AS BIGINT) AS VARCHAR) "
+            f"WHEN {money} AND {micro} IS NOT NULL AND TRY_CAST({exact} AS DOUBLE) = {value} THEN {exact} "
+            f"WHEN {money} AND abs({value}) < 1e15 AND TRY_CAST({rounded} AS DOUBLE) = {value} THEN {rounded} "
+            f"ELSE {plain} END")

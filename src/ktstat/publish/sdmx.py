@@ -296,7 +296,7 @@ class _Obs:
     status: str
 
 
-def _value_text(value: float | int | None, status: str, where: str, measure: str | None = None) -> str:
+def _value_text(value: float | int | None, status: str, where: str) -> str:
     if status in ("C", "N"):
         if value is not None:
             raise InputError(f"{where}: status {status} must come without a value (got {value!r})")
@@ -308,11 +308,7 @@ def _value_text(value: float | int | None, status: str, where: str, measure: str
     v = float(value)
     if not math.isfinite(v):
         raise InputError(f"{where}: value must be finite (got {value!r})")
-    if measure is None:
-        return repr(v)
-    from ktstat.publish.exact import number_text  # ranks and flags integers, money to the micro-dollar
-
-    return number_text(measure, v)
+    return repr(v)
 
 
 def _observations(domain: Domain, lists: _Lists, rows: Iterable[Row]) -> list[_Obs]:
@@ -346,7 +342,7 @@ def _observations(domain: Domain, lists: _Lists, rows: Iterable[Row]) -> list[_O
         if key in keyed:
             raise InputError(f"{where}: duplicate row")
         obs = _Obs(freq_id(p.freq), lists.breakdowns[breakdown].id, item_id(item), measure, time_period(p),
-                   _value_text(value, status, where, measure), status)
+                   _value_text(value, status, where), status)
         sort = (order_b[breakdown], order_i[obs.item], order_m[measure], "ASQ".index(obs.freq), p.index)
         keyed[key] = (sort, obs)
     return [obs for _, obs in sorted(keyed.values(), key=lambda t: t[0])]
