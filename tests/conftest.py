@@ -76,6 +76,22 @@ _config: list[pytest.Config] = []
 
 def pytest_configure(config: pytest.Config) -> None:
     _config.append(config)
+    for name, what in (("demo", "uses the session's demo (demo_dir: about 3 minutes to build, once)"),
+                       ("spark", "runs Spark (tests/test_engine_spark.py)"),
+                       ("browser", "drives chromium (tests/test_api_browser.py)")):
+        config.addinivalue_line("markers", f"{name}: {what}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks for a fast subset: ./run test -m "not slow and not demo and not spark and not browser"."""
+    for item in items:
+        if "demo_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker("demo")
+        path = item.nodeid.split("::")[0]
+        if path.endswith("test_engine_spark.py"):
+            item.add_marker("spark")
+        if path.endswith("test_api_browser.py"):
+            item.add_marker("browser")
 
 
 def _reporter() -> pytest.TerminalReporter | None:
