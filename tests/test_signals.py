@@ -145,3 +145,7 @@ def test_message_names_committed_steps() -> None:
     signals.committed("the ingest of a.csv")
     assert signals.message() == "interrupted: kept the ingest of a.csv; nothing after it was changed"
     signals._steps.clear()
+    signals.note("rel/ may hold part of the release: publish it again")
+    assert signals.message() == ("interrupted: nothing was changed in the store; rel/ may hold part of the release: "
+                                 "publish it again")
+    signals._notes.clear()

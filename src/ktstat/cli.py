@@ -395,6 +395,9 @@ def publish(
     if not store.exists():
         _fail(f"{store}: store not found")
     now = _now()
+    from ktstat import signals
+
+    signals.note(f"{out} may hold part of the release: publish it again")
     with progress_printer() as say:
         files = write_release(_open(store, wait, read_only=True), vintage, out, now, say)
     typer.echo(f"{vintage}: wrote {len(files)} files to {out}"

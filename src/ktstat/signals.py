@@ -23,6 +23,7 @@ from types import FrameType
 
 _received: list[int] = []
 _steps: list[str] = []
+_notes: list[str] = []
 
 
 class Interrupted(BaseException):  # noqa: N818 - like KeyboardInterrupt: not an error
@@ -43,6 +44,11 @@ def committed(step: str) -> None:
     _steps.append(step)
 
 
+def note(text: str) -> None:
+    """Something besides the store an interrupt leaves behind (e.g. "the folder rel/ is incomplete")."""
+    _notes.append(text)
+
+
 def steps() -> list[str]:
     return list(_steps)
 
@@ -50,8 +56,10 @@ def steps() -> list[str]:
 def message() -> str:
     """What to print on an interrupt."""
     if not _steps:
-        return "interrupted: nothing was changed"
-    return f"interrupted: kept {'; '.join(_steps)}; nothing after it was changed"
+        text = "interrupted: nothing was changed" + (" in the store" if _notes else "")
+    else:
+        text = f"interrupted: kept {'; '.join(_steps)}; nothing after it was changed"
+    return "; ".join([text, *_notes])
 
 
 def exit_status() -> int:
@@ -105,6 +113,7 @@ def install() -> None:
         return
     _received.clear()
     _steps.clear()
+    _notes.clear()
     r, w = socket.socketpair()
     r.setblocking(True)
     w.setblocking(False)
