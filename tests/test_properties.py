@@ -572,7 +572,7 @@ def _status(p: str, v: float | None) -> str:
 def test_derived_measures_recomputed(case):
     """(f) growth, change, ratio, ranks and record flags recomputed in Python from the level
     indicators (exports and imports of the same item in the comparison period) equal the
-    compiled ones; statuses are N exactly where DESIGN.md says (no comparison period, growth on
+    compiled ones; statuses are N exactly where the README says (no comparison period, growth on
     a previous value that is not positive, ratio without imports), P in 2025H1, A otherwise."""
     with compiled(case) as c:
         ind = c.indicators()

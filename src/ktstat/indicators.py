@@ -1,4 +1,4 @@
-"""Indicators: every measure of DESIGN.md for every cube cell, as a tidy table.
+"""Indicators: every measure (README.md, "The indicators table") for every cube cell, as a tidy table.
 
 Input: table ``cube`` of a domain. Output rows ``domain, period, breakdown, item, measure,
 value, status`` in table ``indicators``. Units: US dollars for money (``exports``,

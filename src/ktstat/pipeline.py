@@ -1,4 +1,4 @@
-"""The pipeline of DESIGN.md for one domain: ingest, classify, aggregate, cube, indicators.
+"""The pipeline for one domain: ingest, classify, aggregate, cube, indicators.
 
 ``compile_domain`` runs it against an open store; ``compile`` is the Python API.
 """

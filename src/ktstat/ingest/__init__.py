@@ -1,6 +1,6 @@
 """Ingest: read submitted files into the store as batches, validate, quarantine, reconcile.
 
-Inputs (contracts of DESIGN.md):
+Inputs (the contracts of README.md, "Your own data"):
 
 - records (CSV, Parquet or Excel): ``record_id, reporter_id, period, flow, partner, item,
   amount, currency`` and optionally ``note``; ``period`` is a date, ``YYYY-MM``, ``YYYYQn``
