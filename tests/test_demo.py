@@ -156,6 +156,7 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow  # two more demo runs (about 1.5 minutes): in the slow set (./run test -m slow)
 def test_deterministic_for_a_seed(tmp_path: Path) -> None:
     from ktstat.demo.run import run_demo
 
