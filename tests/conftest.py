@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,64 @@ def api_rich(tmp_path_factory: pytest.TempPathFactory) -> object:
     from apistore import build_rich
 
     return build_rich(tmp_path_factory.mktemp("api-rich"))
+
+
+# ---- a progress line per test file (besides pytest's dots): "tests/test_x.py: 12 passed in 3.4 s"
+_left: Counter[str] = Counter()
+_outcomes: dict[str, Counter[str]] = defaultdict(Counter)
+_started: dict[str, float] = {}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    for item in session.items:  # after deselection (-k, -m)
+        _left[item.nodeid.split("::")[0]] += 1
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    path = report.nodeid.split("::")[0]
+    _started.setdefault(path, time.perf_counter())
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        _outcomes[path]["xfailed" if hasattr(report, "wasxfail") else report.outcome] += 1
+    elif report.when == "teardown" and report.outcome == "failed":
+        _outcomes[path]["error"] += 1
+    if report.when != "teardown":
+        return
+    _left[path] -= 1
+    if _left[path] == 0:
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(_outcomes[path].items()))
+        line = f"{path}: {counts or 'nothing run'} in {time.perf_counter() - _started[path]:.1f} s"
+        import sys
+
+        tr = _reporter()
+        if tr is not None:
+            tr.write("\n")
+            tr.write_line(line)
+        else:  # pragma: no cover - no terminal reporter (e.g. -p no:terminal)
+            print(line, file=sys.stderr)
+
+
+_config: list[pytest.Config] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _config.append(config)
+    for name, what in (("demo", "uses the session's demo (demo_dir: about 3 minutes to build, once)"),
+                       ("spark", "runs Spark (tests/test_engine_spark.py)"),
+                       ("browser", "drives chromium (tests/test_api_browser.py)")):
+        config.addinivalue_line("markers", f"{name}: {what}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks for a fast subset: ./run test -m "not slow and not demo and not spark and not browser"."""
+    for item in items:
+        if "demo_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker("demo")
+        path = item.nodeid.split("::")[0]
+        if path.endswith("test_engine_spark.py"):
+            item.add_marker("spark")
+        if path.endswith("test_api_browser.py"):
+            item.add_marker("browser")
+
+
+def _reporter() -> pytest.TerminalReporter | None:
+    return _config[-1].pluginmanager.get_plugin("terminalreporter") if _config else None

@@ -4,7 +4,7 @@ explorer JSON, release documents, a real SDMX client (sdmx1), and a schema fuzz 
 
 A small store is compiled from tests/fixtures/kst_small with two vintages: kst-2024H2-v1
 (released 2025-03-19) and kst-2025H1-v1 (2025-09-17, embargoed at the injected clock's start).
-The demo store is used too when /work/main/ktstat-demo (or $KTSTAT_DEMO_STORE) has one.
+The session's demo (tests/conftest.py, demo_dir) is served too (test_demo_store).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import shutil
 import socket
 import threading
@@ -630,23 +629,14 @@ def test_loadtest_runs(small: Small) -> None:
 # the demo store ------------------------------------------------------------------------------------------------------
 
 
-def _demo_store() -> Path | None:
-    p = Path(os.environ.get("KTSTAT_DEMO_STORE", ROOT / "ktstat-demo" / "ktstat.duckdb"))
-    return p if p.exists() else None
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[TestClient, Path, Path]:
-    src = _demo_store()
-    if src is None:
-        pytest.skip("no demo store (run `./run demo`)")
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> tuple[TestClient, Path, Path]:
+    """The session's demo (tests/conftest.py): its store and releases behind the API."""
+    src = demo_dir / "ktstat.duckdb"
     store = tmp_path_factory.mktemp("demo-api") / "ktstat.duckdb"
-    shutil.copy(src, store)  # the demo may be rewritten by another run meanwhile
+    shutil.copy(src, store)
     releases = src.parent / "releases"
-    try:
-        app = create_app(store, releases_dir=releases if releases.is_dir() else None, refresh_seconds=0)
-    except Exception as e:  # a copy taken while the demo was writing it
-        pytest.skip(f"demo store not usable: {e}")
+    app = create_app(store, releases_dir=releases if releases.is_dir() else None, refresh_seconds=0)
     return TestClient(app), store, releases
 
 
@@ -655,8 +645,7 @@ def test_demo_store(demo: tuple[TestClient, Path, Path]) -> None:
 
     c, store, releases = demo
     rel = {d["dataflow"]: d for d in c.get("/releases").json()["releases"]}
-    if set(rel) != {"KST", "TBP"}:
-        pytest.skip("the demo store does not hold the demo's releases")
+    assert set(rel) == {"KST", "TBP"}  # the demo's releases
     assert rel["KST"]["latest"] == "kst-2025H1-v1"
     assert rel["TBP"]["latest"] == "tbp-2024-v1"  # same release time as tbp-2023-v1: the later id
     con = duckdb.connect(str(store), read_only=True)
@@ -676,7 +665,7 @@ def test_demo_store(demo: tuple[TestClient, Path, Path]) -> None:
     assert round(total[("2025H1", "total", "all", "exports")][0] / 1e9, 2) == 19.71  # type: ignore[operator]
     t = c.get("/api/table?dataflow=TBP&breakdown=total&period=2023&measure=exports&vintage=tbp-2023-v1").json()
     assert t["rows"][0]["values"]["2023.exports"] == tbp[("2023", "total", "all", "exports")][0]
-    if (releases / "kst-2025H1" / "manifest.json").exists():
-        doc = c.get("/releases/kst-2025H1-v1/press-release.en.html")
-        assert doc.status_code == 200
-        assert doc.content == (releases / "kst-2025H1" / "press-release.en.html").read_bytes()
+    assert (releases / "kst-2025H1" / "manifest.json").exists()
+    doc = c.get("/releases/kst-2025H1-v1/press-release.en.html")
+    assert doc.status_code == 200
+    assert doc.content == (releases / "kst-2025H1" / "press-release.en.html").read_bytes()

@@ -101,6 +101,7 @@ def test_fixture_both_ways() -> None:
     assert_same(a, b, "kst", ("reporter_cells", "cube", "indicators"))
 
 
+@pytest.mark.slow  # about 2 minutes on 2 cores: in the slow set (./run test -m slow); the fixture and edge cases stay
 @needs_java
 def test_demo_inputs_both_ways(tmp_path: Path) -> None:
     """The demo's store (DuckDB engine, disclosure control on) against its inputs compiled again

@@ -31,7 +31,7 @@ def _write(tmp: Path, name: str, text: str) -> Path:
 
 
 @pytest.fixture()
-def loaded(tmp_path: Path):  # type: ignore[no-untyped-def]
+def loaded(tmp_path: Path):
     con = open_store(None)
     dom = domains.load("kst")
     load_reference(con, dom, _write(tmp_path, "r.csv", REPORTERS), _write(tmp_path, "x.csv", RATES))
@@ -64,7 +64,7 @@ CASES = [
 ]
 
 
-def test_each_rule_quarantines_its_row(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_each_rule_quarantines_its_row(loaded) -> None:
     con, dom, tmp = loaded
     path = _write(tmp, "records.csv", HEADER + "\n".join(c for c, _ in CASES) + "\n")
     rep = ingest_files(con, dom, [path])
@@ -84,7 +84,7 @@ def test_each_rule_quarantines_its_row(loaded) -> None:  # type: ignore[no-untyp
     assert f == str(path) and field == "item" and value == "SH9"
 
 
-def test_accepted_amounts_are_exact(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_accepted_amounts_are_exact(loaded) -> None:
     con, dom, tmp = loaded
     path = _write(tmp, "records.csv", HEADER + "a,A,2023-03,X,US,SH1,10.50,USD,\nb,B,2024-02,M,CN,SI21,1250,KRW,\n")
     ingest_files(con, dom, [path])
@@ -98,14 +98,14 @@ def test_accepted_amounts_are_exact(loaded) -> None:  # type: ignore[no-untyped-
     assert con.execute("SELECT size_class FROM reporter_cells WHERE reporter_id = 'B'").fetchall() == [("mid_sized",)]
 
 
-def test_missing_column_is_a_file_error(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_missing_column_is_a_file_error(loaded) -> None:
     con, dom, tmp = loaded
     path = _write(tmp, "bad.csv", "record_id,reporter_id,period\n1,A,2023-01\n")
     with pytest.raises(InputError, match=r"bad\.csv: missing column\(s\) flow, partner, item, amount, currency"):
         ingest_files(con, dom, [path])
 
 
-def test_missing_and_unsupported_files(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_missing_and_unsupported_files(loaded) -> None:
     con, dom, tmp = loaded
     with pytest.raises(InputError, match="nope.csv: file not found"):
         ingest_files(con, dom, [tmp / "nope.csv"])
@@ -113,7 +113,7 @@ def test_missing_and_unsupported_files(loaded) -> None:  # type: ignore[no-untyp
         ingest_files(con, dom, [_write(tmp, "x.json", "{}")])
 
 
-def test_truncated_parquet_is_a_file_error(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_truncated_parquet_is_a_file_error(loaded) -> None:
     con, dom, tmp = loaded
     p = tmp / "broken.parquet"
     p.write_bytes(b"PAR1" + b"\x00" * 20)
@@ -128,7 +128,7 @@ def test_bad_size_class_in_register(tmp_path: Path) -> None:
         load_reference(con, domains.load("kst"), bad, _write(tmp_path, "x.csv", RATES))
 
 
-def test_header_names_match_regardless_of_case_and_spaces(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_header_names_match_regardless_of_case_and_spaces(loaded) -> None:
     con, dom, tmp = loaded
     path = _write(tmp, "h.csv", " Record ID ,Reporter_ID,PERIOD,Flow,Partner,Item,Amount,Currency\n"
                                 "a,A,2023-03,X,US,SH1,1.00,USD\n")
@@ -136,7 +136,7 @@ def test_header_names_match_regardless_of_case_and_spaces(loaded) -> None:  # ty
     assert rep.accepted == 1
 
 
-def test_amounts_are_never_rounded(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_amounts_are_never_rounded(loaded) -> None:
     con, dom, tmp = loaded
     path = _write(tmp, "p.csv", HEADER + "a,A,2023-03,X,US,SH1,100.456,USD,\nb,A,2023-03,X,US,SH1,130000.00,KRW,\n"
                                 "c,A,2023-03,X,US,SH1,1e5,USD,\n")
@@ -157,7 +157,7 @@ def test_duplicate_or_bad_rates_are_refused(tmp_path: Path) -> None:
         load_reference(con, dom, reg, _write(tmp_path, "y.csv", "currency,period,per_usd\nJPY,2024,n/a\n"))
 
 
-def test_failed_ingest_leaves_register_and_batches(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_failed_ingest_leaves_register_and_batches(loaded) -> None:
     con, dom, tmp = loaded
     ingest_files(con, dom, [_write(tmp, "ok.csv", HEADER + "a,A,2023-03,X,US,SH1,1.00,USD,\n")])
     bad_reg = _write(tmp, "bad.csv", "reporter_id,name,industry,size_class,platform\nA,a,58211,huge,false\n")
@@ -168,7 +168,7 @@ def test_failed_ingest_leaves_register_and_batches(loaded) -> None:  # type: ign
     assert con.execute("SELECT count(*) FROM reporters WHERE size_class = 'huge'").fetchall()[0][0] == 0
 
 
-def test_a_stray_quote_does_not_swallow_the_next_records(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_a_stray_quote_does_not_swallow_the_next_records(loaded) -> None:
     con, dom, tmp = loaded
     path = _write(tmp, "q.csv", HEADER + 'a,A,2023-03,X,US,SH1,1.00,USD,"oops\n'
                                          "b,A,2023-03,X,US,SH1,2.00,USD,\nc,A,2023-03,X,US,SH1,3.00,USD,x\"\n")
@@ -181,7 +181,7 @@ def test_a_stray_quote_does_not_swallow_the_next_records(loaded) -> None:  # typ
     assert con.execute("SELECT note FROM records WHERE record_id = 'c'").fetchall() == [('x"',)]
 
 
-def test_duplicate_columns_are_refused(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_columns_are_refused(loaded) -> None:
     con, dom, tmp = loaded
     path = _write(tmp, "d.csv", "record_id,reporter_id,period,flow,partner,item,amount,currency,amount\n"
                                 "a,A,2023-03,X,US,SH1,1.00,USD,2.00\n")
@@ -216,7 +216,7 @@ TYPED = [  # (record_id, reporter_id, period, flow, partner, item, amount, curre
 
 
 @pytest.mark.parametrize("amount_type", ["VARCHAR", "DECIMAL(18, 3)", "DECIMAL(20, 4)", "DOUBLE", "BIGINT"])
-def test_parquet_amount_types_read_like_text(loaded, amount_type: str) -> None:  # type: ignore[no-untyped-def]
+def test_parquet_amount_types_read_like_text(loaded, amount_type: str) -> None:
     """A Parquet amount column of a decimal or integer type is read by arithmetic, not from its
     text: the records, quarantine, review flags and amounts are those of the same values as text."""
     import duckdb
@@ -251,7 +251,7 @@ def test_parquet_amount_types_read_like_text(loaded, amount_type: str) -> None: 
     assert rules_a == rules_b and amounts_a == amounts_b
 
 
-def test_parquet_changed_during_ingest_is_refused(loaded, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_parquet_changed_during_ingest_is_refused(loaded, monkeypatch) -> None:
     """A Parquet file is read in several passes: one that changes meanwhile is not ingested."""
     import duckdb
 
@@ -265,7 +265,7 @@ def test_parquet_changed_during_ingest_is_refused(loaded, monkeypatch) -> None: 
     src.close()
     real = ingest._file_report
 
-    def touch_then_report(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def touch_then_report(*args, **kwargs):
         real(*args, **kwargs)
         path.write_bytes(path.read_bytes() + b"\0")
 
@@ -275,7 +275,7 @@ def test_parquet_changed_during_ingest_is_refused(loaded, monkeypatch) -> None: 
     assert con.execute("SELECT count(*) FROM records").fetchone() == (0,)
 
 
-def test_out_of_memory_on_parquet_is_not_blamed_on_the_file(loaded, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_out_of_memory_on_parquet_is_not_blamed_on_the_file(loaded, monkeypatch) -> None:
     """Running out of memory while validating a Parquet file says what to change here, not "send it again"."""
     import duckdb
 
@@ -289,7 +289,7 @@ def test_out_of_memory_on_parquet_is_not_blamed_on_the_file(loaded, monkeypatch)
                 f"'US' AS partner, 'SH1' AS item, '10.50' AS amount, 'USD' AS currency) TO '{path}' (FORMAT parquet)")
     src.close()
 
-    def out_of_memory(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def out_of_memory(*args, **kwargs):
         raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate")
 
     monkeypatch.setattr(ingest, "_check", out_of_memory)

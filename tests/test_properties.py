@@ -18,6 +18,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+import duckdb
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -262,7 +263,7 @@ def cases(draw, n_max: int = 40, bad_max: int = 4, platforms=None, amounts=None)
 
 @dataclass
 class Compiled:
-    con: object
+    con: duckdb.DuckDBPyConnection
     result: object
     case: Case
     files: Path
@@ -337,6 +338,7 @@ def expected_cells(case: Case) -> dict[tuple[str, str, str, str, str, str], int]
     for r in case.rows:
         if r.defect is not None:
             continue
+        assert r.quarter is not None  # a valid row has its quarter
         y, q = r.quarter
         size = by_id[r.reporter_id].size_at(ref_date(r.period))
         key = (r.reporter_id, f"{y}Q{q}", r.flow.upper(), r.item, r.partner, size, r.currency.upper())
@@ -577,7 +579,7 @@ def _status(p: str, v: float | None) -> str:
 def test_derived_measures_recomputed(case):
     """(f) growth, change, ratio, ranks and record flags recomputed in Python from the level
     indicators (exports and imports of the same item in the comparison period) equal the
-    compiled ones; statuses are N exactly where DESIGN.md says (no comparison period, growth on
+    compiled ones; statuses are N exactly where the README says (no comparison period, growth on
     a previous value that is not positive, ratio without imports), P in 2025H1, A otherwise."""
     with compiled(case) as c:
         ind = c.indicators()

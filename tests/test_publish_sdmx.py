@@ -41,7 +41,6 @@ sdmx = pytest.importorskip("sdmx")
 pysdmx_io = pytest.importorskip("pysdmx.io")
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO_STORE = ROOT / "ktstat-demo" / "ktstat.duckdb"
 PREPARED = datetime(2025, 9, 17, 3, 0, tzinfo=UTC)
 TIME = re.compile(r"^\d{4}(-S[12]|-Q[1-4])?$")
 
@@ -419,15 +418,13 @@ def test_bad_agency_and_version(tmp_path: Path) -> None:
 DEMO_PERIODS = {"kst": ("2025H1",), "tbp": ("2024",)}
 
 
-@pytest.mark.skipif(not DEMO_STORE.exists(), reason=f"no demo store at {DEMO_STORE}")
 @pytest.mark.parametrize("domain_id", ["kst", "tbp"])
-def test_demo_store(domain_id: str, tmp_path: Path) -> None:
-    """The latest periods of the demo store, every breakdown and measure, through both libraries."""
-    duckdb = pytest.importorskip("duckdb")
-    try:
-        con = duckdb.connect(str(DEMO_STORE), read_only=True)
-    except duckdb.IOException as e:  # being rebuilt by another process
-        pytest.skip(f"demo store not readable: {e}")
+def test_demo_store(domain_id: str, tmp_path: Path, demo_dir: Path) -> None:
+    """The latest periods of the demo store (the session's demo), every breakdown and measure,
+    through both libraries."""
+    import duckdb
+
+    con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
     periods = DEMO_PERIODS[domain_id]
     try:
         rows = con.execute(
@@ -436,8 +433,7 @@ def test_demo_store(domain_id: str, tmp_path: Path) -> None:
             [domain_id, *periods]).fetchall()
     finally:
         con.close()
-    if not rows:
-        pytest.skip(f"no {domain_id} indicators for {periods} in the demo store")
+    assert rows, f"no {domain_id} indicators for {periods} in the demo store"
     statuses = {r[5] for r in rows}
     assert "C" in statuses and statuses & {"A", "P"}
     dom = domains.load(domain_id)

@@ -20,7 +20,6 @@ from ktstat.release.tables import CellRef, Column, ReleaseTable, TableCell, Tabl
 
 PERIOD = "2025H1"
 EMBARGO = "2025-09-17T12:00:00+09:00"
-DEMO_STORE = Path(__file__).resolve().parents[1] / "ktstat-demo" / "ktstat.duckdb"
 CONTENTS = {"en": "Contents", "ko": "목차"}
 NOTICE = {"en": f"EMBARGOED until {EMBARGO}", "ko": f"엠바고: {EMBARGO} 까지 보도 금지"}
 LEAKED = 777_777_777_777.123  # the value of a confidential cell, never to be written
@@ -241,16 +240,12 @@ def test_rejects_bad_input(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())  # no temporary file left behind
 
 
-def test_demo_store(tmp_path: Path) -> None:
-    """The demo release (kst, 2025H1, provisional): every cell of both workbooks against the indicators."""
-    if not DEMO_STORE.exists():
-        pytest.skip(f"no demo store at {DEMO_STORE} (run: ktstat demo)")
+def test_demo_store(tmp_path: Path, demo_dir: Path) -> None:
+    """The demo release (kst, 2025H1, provisional; the session's demo): every cell of both
+    workbooks against the indicators."""
     import duckdb
 
-    try:
-        con = duckdb.connect(str(DEMO_STORE), read_only=True)
-    except duckdb.Error as e:  # e.g. locked by a running demo
-        pytest.skip(f"demo store not readable: {e}")
+    con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
     try:
         rows = con.execute("SELECT period, breakdown, item, measure, value, status FROM indicators "
                            "WHERE domain = 'kst'").fetchall()

@@ -1,6 +1,6 @@
 """ktstat: compile, check and publish statistics on trade in technology and knowledge services.
 
-The public Python API is :func:`ktstat.compile`, which runs the pipeline of DESIGN.md on a
+The public Python API is :func:`ktstat.compile`, which runs the pipeline (README.md, Layout) on a
 domain's input files and returns the indicators table as a PyArrow table. Heavy libraries are
 imported lazily so that ``import ktstat`` and ``ktstat --help`` stay fast.
 """

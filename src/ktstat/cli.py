@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,6 +26,20 @@ app = typer.Typer(
 def _fail(msg: str) -> None:
     typer.echo(f"ktstat: error: {msg}", err=True)
     raise typer.Exit(1)
+
+
+# a command that finds its store busy (another ktstat writing it) waits this long, saying for whom
+Wait = Annotated[
+    float, typer.Option(help="Seconds to wait while another process holds the store (0: fail at once).")
+]
+WAIT_DEFAULT = 300.0
+
+
+def _open(store: Path, wait: float, read_only: bool = False) -> Any:
+    """The store, waiting for it when busy (a progress line names the holder)."""
+    from ktstat.store import open_store
+
+    return open_store(store, read_only=read_only, wait=wait)
 
 
 @app.command()
@@ -61,18 +75,18 @@ def compile_cmd(
         str, typer.Option(help="Base aggregation engine: duckdb, spark or spark:URL (local[N], spark://host:7077, "
                           "sc://host:15002); plain spark uses $KTSTAT_SPARK, else local[2].")
     ] = "duckdb",
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """Compile a domain: from your files (replacing the domain's batches), or from the store's batches."""
     from ktstat.pipeline import compile_domain, compile_store
     from ktstat.publish import write_indicators
-    from ktstat.store import open_store
     from ktstat.ui import progress_printer
 
     if records and (reporters is None or rates is None):
         _fail("compiling from files needs --reporters and --rates too")
     if not records and not store.exists():
         _fail(f"{store}: store not found; give --records, --reporters and --rates to compile from files")
-    con = open_store(store)
+    con = _open(store, wait)
     with progress_printer() as say:
         if records:
             assert reporters is not None and rates is not None
@@ -104,6 +118,7 @@ def ingest(
     submitter: Annotated[str | None, typer.Option(help="Who sent the files (kept with the batch).")] = None,
     reporters: Annotated[Path | None, typer.Option(help="Load (replace) the business register first.")] = None,
     rates: Annotated[Path | None, typer.Option(help="Load (replace) the exchange rates first.")] = None,
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """Validate record files and add them to the store as batches; bad rows are quarantined, never lost."""
     import json
@@ -112,13 +127,12 @@ def ingest(
 
     from ktstat import domain as domains
     from ktstat.ingest import ingest_files
-    from ktstat.store import open_store
     from ktstat.ui import console, progress_printer
 
     dom = domains.load(domain)
     if (reporters is None) != (rates is None):
         _fail("give --reporters and --rates together")
-    con = open_store(store)
+    con = _open(store, wait)
     reference = (reporters, rates) if reporters is not None and rates is not None else None
     with progress_printer() as say:
         rep = ingest_files(con, dom, files, mapping=mapping, encoding=encoding, sheet=sheet, submitter=submitter,
@@ -146,6 +160,9 @@ def ingest(
 
 @app.command()
 def quarantine(
+    rows: Annotated[
+        list[str] | None, typer.Argument(help="With --resolve: the rows to mark resolved, BATCH:ROW as listed.")
+    ] = None,
     store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
     domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
     batch: Annotated[int | None, typer.Option(help="Only this batch.")] = None,
@@ -153,57 +170,92 @@ def quarantine(
     export: Annotated[Path | None, typer.Option(help="Write the rows as CSV, ready to fix and ingest again.")] = None,
     limit: Annotated[int, typer.Option(help="Rows to print.")] = 20,
     review: Annotated[bool, typer.Option(help="List the accepted rows flagged for review instead.")] = False,
+    all_rows: Annotated[
+        bool, typer.Option("--all", help="Every quarantined row, with how each resolved one was resolved.")
+    ] = False,
+    resolve: Annotated[
+        bool, typer.Option(help="Mark the ROWs given resolved by hand (e.g. a true duplicate); needs --reason.")
+    ] = False,
+    reason: Annotated[str | None, typer.Option(help="Why the rows are resolved (kept with them).")] = None,
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
-    """List quarantined rows with their reasons, or export them to fix and ingest again."""
+    """List the open quarantined rows (bad values, reasons, the raw line of a syntax error), export
+    them to fix and ingest again, or mark rows resolved. A row is resolved by itself when a later
+    accepted record of the same reporter carries its record id."""
     from rich.table import Table
 
-    from ktstat.ingest.listing import export_quarantine, quarantined
-    from ktstat.store import open_store
+    from ktstat.ingest.listing import export_quarantine, quarantined, resolution, summary
     from ktstat.ui import console
 
     if not store.exists():
         _fail(f"{store}: store not found")
-    con = open_store(store)
+    if rows and not resolve:
+        _fail("rows given without --resolve; to mark them resolved: ktstat quarantine --resolve BATCH:ROW ... --reason")
+    if resolve:
+        from ktstat.ingest.listing import resolve as resolve_rows
+
+        if not rows:
+            _fail("--resolve needs the rows, BATCH:ROW as `ktstat quarantine` lists them")
+        if not reason:
+            _fail("--resolve needs --reason (why the rows need no correction)")
+        assert rows is not None and reason is not None
+        n = resolve_rows(_open(store, wait), rows, reason)
+        typer.echo(f"{n:,} quarantined row(s) marked resolved: {reason}")
+        return
+    con = _open(store, wait, read_only=True)
     if review:
         from ktstat.ingest.listing import review_flags
 
-        cols, rows = review_flags(con, domain)
-        table = Table(title=f"{len(rows):,} rows flagged for review (accepted)")
+        cols, found = review_flags(con, domain)
+        table = Table(title=f"{len(found):,} rows flagged for review (accepted)")
         for c in cols:
             table.add_column(c)
-        for r in rows[:limit]:
+        for r in found[:limit]:
             table.add_row(*("" if v is None else str(v) for v in r))
         console().print(table)
         return
     if export is not None:
         n = export_quarantine(con, export, domain, batch, rule)
-        typer.echo(f"wrote {n:,} quarantined rows to {export}")
+        typer.echo(f"wrote {n:,} open quarantined rows to {export}")
         return
-    cols, rows = quarantined(con, domain, batch, rule)
-    table = Table(title=f"{len(rows):,} quarantined rows" + (f" (first {limit})" if len(rows) > limit else ""))
-    show = ["batch_id", "source_file", "source_row", "record_id", "reasons"]
+    cols, found = quarantined(con, domain, batch, rule, include_resolved=all_rows)
+    what = "quarantined rows" if all_rows else "open quarantined rows"
+    table = Table(title=f"{len(found):,} {what}" + (f" (first {limit})" if len(found) > limit else ""))
+    show = ["row", "source_file", "record_id", "reasons", "bad value / line"]
+    if all_rows:
+        show.append("resolved")
     for c in show:
-        table.add_column(c)
-    for r in rows[:limit]:
-        table.add_row(*(str(r[cols.index(c)]) if c != "source_file" else Path(r[cols.index(c)]).name for c in show))
+        table.add_column(c, overflow="fold")
+    for r in found[:limit]:
+        d = dict(zip(cols, r, strict=True))
+        bad = d["bad_values"] or ("line: " + d["unparsed_line"] if d["unparsed_line"] is not None else "")
+        cells = [d["row"], Path(d["source_file"]).name, "" if d["record_id"] is None else d["record_id"],
+                 d["reasons"], bad]
+        if all_rows:
+            cells.append(resolution(d) or "open")
+        table.add_row(*cells)
     console().print(table)
+    s = summary(con, domain)
+    typer.echo(f"active batches: {s['rows_in']:,} rows in = {s['accepted']:,} accepted + {s['quarantined']:,} "
+               f"quarantined; quarantined = {s['open']:,} open + {s['corrected']:,} corrected by a later record + "
+               f"{s['by_hand']:,} resolved by hand")
 
 
 @app.command("batches")
 def list_batches(
     store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
     domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """List the batches in a store: active, superseded, with counts and content hashes."""
     from rich.table import Table
 
     from ktstat.ingest.listing import batches
-    from ktstat.store import open_store
     from ktstat.ui import console
 
     if not store.exists():
         _fail(f"{store}: store not found")
-    cols, rows = batches(open_store(store), domain)
+    cols, rows = batches(_open(store, wait, read_only=True), domain)
     table = Table(title=f"batches in {store}")
     for c in cols:
         table.add_column(c)
@@ -219,11 +271,12 @@ def show(
     breakdown: Annotated[str, typer.Option(help="Breakdown, e.g. total, industry, industry+institution.")] = "total",
     store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat-demo/ktstat.duckdb"),
     lang: Annotated[str, typer.Option(help="Labels in en or ko.")] = "en",
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """Print one breakdown of one period as a table (billions of US dollars)."""
     from ktstat.show import show_table
 
-    show_table(store, domain, period, breakdown, lang)
+    show_table(store, domain, period, breakdown, lang, wait=wait)
 
 
 @app.command()
@@ -232,18 +285,18 @@ def audit(
     domain: Annotated[
         list[str] | None, typer.Option(help="Domain id; repeat for several (default: all in the store).")
     ] = None,
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """Audit disclosure control: print the cells a reader could pin down; exit status 1 if any."""
     from rich.table import Table
 
     from ktstat import domain as domains
     from ktstat.sdc.audit import audit_store
-    from ktstat.store import open_store
     from ktstat.ui import console
 
     if not store.exists():
         _fail(f"{store}: store not found")
-    con = open_store(store)
+    con = _open(store, wait, read_only=True)
     ids = domain or [r[0] for r in con.execute("SELECT DISTINCT domain FROM cube ORDER BY 1").fetchall()]
     if not ids:
         _fail(f"{store}: nothing compiled yet; run `ktstat compile` first")
@@ -310,19 +363,19 @@ def release(
     revises: Annotated[str | None, typer.Option(help="The vintage this one corrects.")] = None,
     reason: Annotated[str | None, typer.Option(help="Why (needed with --revises).")] = None,
     store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """Turn a compiled period into an immutable vintage (embargoed until its release time)."""
     from ktstat import domain as domains
     from ktstat.release.calendar import release_time
     from ktstat.release.vintage import create_vintage
-    from ktstat.store import open_store
 
     if not store.exists():
         _fail(f"{store}: store not found")
     dom = domains.load(domain)
     now = _now()
     when = _parse_time(at, "--at") if at else (release_time(dom, period, status) or now)
-    v = create_vintage(open_store(store), dom, period, status, when, now, revises, reason)
+    v = create_vintage(_open(store, wait), dom, period, status, when, now, revises, reason)
     state = f"EMBARGOED until {v.release_at.isoformat()}" if v.embargoed(now) else "released"
     typer.echo(f"{v.vintage_id}: {v.domain} {v.period} {v.status}, {v.rows:,} values, {state}; "
                f"sha256 {v.content_hash[:16]}" + (f"; revises {v.revises} ({v.reason})" if v.revises else ""))
@@ -333,17 +386,20 @@ def publish(
     vintage: Annotated[str, typer.Argument(help="The vintage to publish, e.g. kst-2025H1-v1.")],
     out: Annotated[Path, typer.Option(help="Folder to write the release to.")],
     store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """Write a vintage's release: press release (en/ko, HTML and PDF), statements.json, data files, SDMX."""
     from ktstat.publish.release import write_release
-    from ktstat.store import open_store
     from ktstat.ui import progress_printer
 
     if not store.exists():
         _fail(f"{store}: store not found")
     now = _now()
+    from ktstat import signals
+
+    signals.note(f"{out} may hold part of the release: publish it again")
     with progress_printer() as say:
-        files = write_release(open_store(store), vintage, out, now, say)
+        files = write_release(_open(store, wait, read_only=True), vintage, out, now, say)
     typer.echo(f"{vintage}: wrote {len(files)} files to {out}"
                + (" (EMBARGOED: see EMBARGOED.txt)" if "EMBARGOED.txt" in files else ""))
 
@@ -352,12 +408,12 @@ def publish(
 def vintages(
     store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
     domain: Annotated[str | None, typer.Option(help="Domain id.")] = None,
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """List the vintages in a store, with their embargo."""
     from rich.table import Table
 
     from ktstat.release.vintage import list_vintages
-    from ktstat.store import open_store
     from ktstat.ui import console
 
     if not store.exists():
@@ -366,7 +422,7 @@ def vintages(
     t = Table(title=f"vintages in {store}")
     for col in ("vintage", "domain", "period", "status", "release time", "state", "values", "sha256", "revises"):
         t.add_column(col)
-    for v in list_vintages(open_store(store), domain):
+    for v in list_vintages(_open(store, wait, read_only=True), domain):
         t.add_row(v.vintage_id, v.domain, v.period, v.status, v.release_at.isoformat(),
                   "embargoed" if v.embargoed(now) else "released", f"{v.rows:,}", v.content_hash[:12],
                   f"{v.revises} ({v.reason})" if v.revises else "")
@@ -378,6 +434,7 @@ def calendar_cmd(
     domain: Annotated[list[str] | None, typer.Option(help="Domain id; repeat for several (default: all).")] = None,
     store: Annotated[Path | None, typer.Option(help="DuckDB store file (to mark what is released).")] = None,
     days: Annotated[int, typer.Option(help="Days back and ahead of now to list.")] = 400,
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """The release calendar: what is due, what is overdue, what has been released."""
     from rich.table import Table
@@ -385,11 +442,10 @@ def calendar_cmd(
     from ktstat import domain as domains
     from ktstat.release.calendar import calendar
     from ktstat.release.vintage import list_vintages
-    from ktstat.store import open_store
     from ktstat.ui import console
 
     now = _now()
-    con = open_store(store) if store is not None and store.exists() else None
+    con = _open(store, wait, read_only=True) if store is not None and store.exists() else None
     t = Table(title=f"release calendar around {now:%Y-%m-%d}")
     for col in ("release time", "domain", "period", "status", "state", "vintage"):
         t.add_column(col)
@@ -409,18 +465,18 @@ def revisions(
     measure: Annotated[str, typer.Option(help="The series' measure (for the triangle).")] = "exports",
     breakdown: Annotated[str, typer.Option(help="The series' breakdown.")] = "total",
     item: Annotated[str, typer.Option(help="The series' item.")] = "all",
+    wait: Wait = WAIT_DEFAULT,
 ) -> None:
     """Revisions: the vintages of a period compared, or a series' revision triangle (mean, mean absolute)."""
     from rich.table import Table
 
     from ktstat.release.revisions import compare, triangle
     from ktstat.release.vintage import list_vintages, vintage_rows
-    from ktstat.store import open_store
     from ktstat.ui import console
 
     if not store.exists():
         _fail(f"{store}: store not found")
-    con = open_store(store)
+    con = _open(store, wait, read_only=True)
     vs = list_vintages(con, domain, period)
     if not vs:
         _fail(f"no vintages of {domain}{' ' + period if period else ''} in {store}")
@@ -585,6 +641,33 @@ def bench_sdc(
         typer.echo(f"results written to {out}")
 
 
+@app.command("check")
+def check_cmd(
+    indicators: Annotated[
+        Path, typer.Argument(help="An indicators file (.csv or .parquet), e.g. ktstat-demo/indicators.csv.")
+    ],
+    facts: Annotated[
+        list[Path] | None, typer.Option(help="More facts to check (columns of published_figures.csv).")
+    ] = None,
+    set_aside: Annotated[
+        list[str] | None, typer.Option(help="A fact id not to count (conflicting); repeat for several.")
+    ] = None,
+) -> None:
+    """Check an indicators file against the published figures (to their rounding) and its own sums;
+    exit status 1 if anything fails."""
+    from ktstat.check import check
+
+    res = check(indicators, facts or [], set_aside or [])
+    for line in res.failures[:60] + res.inconsistent[:60]:
+        typer.echo(line)
+    if res.set_aside:
+        typer.echo(f"set aside as conflicting (see calibration.md): {', '.join(res.set_aside)}")
+    typer.echo(f"facts: {res.held}/{res.checked} reproduced within their rounding; consistency failures: "
+               f"{len(res.inconsistent)}; cells: {res.cells:,}")
+    if not res.passed:
+        raise typer.Exit(1)
+
+
 @app.command("domains")
 def list_domains() -> None:
     """List the domains (programmes) ktstat knows."""
@@ -596,22 +679,47 @@ def list_domains() -> None:
                    f"breakdowns: {', '.join(dom.breakdown_names())}")
 
 
+def _subcommand(argv: list[str]) -> str:
+    """``ktstat ingest`` for the lock-info file: the first word of the command line that is no option."""
+    words = [a for a in argv if not a.startswith("-")]
+    return f"ktstat {words[0]}" if words else "ktstat"
+
+
 def main() -> None:
-    """Entry point: user errors as one line; anything else as one line too, with the traceback
-    only when ``KTSTAT_DEBUG`` is set."""
+    """Entry point: user errors as one line; an interrupt (Ctrl-C, SIGTERM) as one line saying what
+    was kept, exit status 130 or 143; anything else as one line too, with the traceback only when
+    ``KTSTAT_DEBUG`` is set."""
     import os
 
+    from ktstat import signals, store
+
+    store.COMMAND = _subcommand(sys.argv[1:])
+    signals.install()
     try:
         app()
     except KtstatError as e:
+        if signals.received():
+            _interrupted()
         typer.echo(f"ktstat: error: {e}", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:
-        typer.echo("ktstat: interrupted; the store is left as it was before the interrupted step", err=True)
-        sys.exit(130)
+    except (KeyboardInterrupt, signals.Interrupted):
+        _interrupted()
     except Exception as e:
+        if signals.received():  # the query DuckDB stopped for the signal, or what followed from it
+            _interrupted()
         if os.environ.get("KTSTAT_DEBUG"):
             raise
         first = (str(e).splitlines() or [type(e).__name__])[0]
         typer.echo(f"ktstat: internal error: {first} (set KTSTAT_DEBUG=1 for details and report it)", err=True)
         sys.exit(2)
+
+
+def _interrupted() -> None:
+    import signal
+
+    from ktstat import signals
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the message and exit are not to be interrupted again
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    typer.echo(f"ktstat: {signals.message()}", err=True)
+    signals.leave(signals.exit_status() if signals.received() else 130)

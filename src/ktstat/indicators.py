@@ -1,4 +1,4 @@
-"""Indicators: every measure of DESIGN.md for every cube cell, as a tidy table.
+"""Indicators: every measure (README.md, "The indicators table") for every cube cell, as a tidy table.
 
 Input: table ``cube`` of a domain. Output rows ``domain, period, breakdown, item, measure,
 value, status`` in table ``indicators``. Units: US dollars for money (``exports``,
@@ -118,7 +118,7 @@ def _wide_sql(domain: Domain, freq: str) -> str:
         LEFT JOIN cube k ON k.domain = '{domain.id}' AND k.freq = '{freq}' AND k.breakdown = c.breakdown
              AND k.item = c.item AND k.period = p.period
         GROUP BY ALL),
-    lv1 AS (SELECT *, xi / 1e6 AS x, mi / 1e6 AS m FROM lv),
+    lv1 AS (SELECT *, {micro_double_sql("xi")} AS x, {micro_double_sql("mi")} AS m FROM lv),
     lv2 AS (
         SELECT l.*, t.x AS tx, t.m AS tm FROM lv1 l
         JOIN lv1 t ON t.breakdown = 'total' AND t.period_index = l.period_index),
@@ -133,21 +133,45 @@ def _wide_sql(domain: Domain, freq: str) -> str:
         p.period IS NOT NULL AS has_p, coalesce(p.x, 0) AS px, coalesce(p.m, 0) AS pm,
         coalesce(p.tx, 0) AS tpx, coalesce(p.tm, 0) AS tpm,
         y.period IS NOT NULL AS has_y, coalesce(y.x, 0) AS yx, coalesce(y.m, 0) AS ym,
-        coalesce(y.tx, 0) AS tyx, coalesce(y.tm, 0) AS tym
+        coalesce(y.tx, 0) AS tyx, coalesce(y.tm, 0) AS tym,
+        coalesce(p.xi, 0) AS pxi, coalesce(p.mi, 0) AS pmi, coalesce(y.xi, 0) AS yxi, coalesce(y.mi, 0) AS ymi
     FROM lv3 a
     LEFT JOIN lv2 p ON p.breakdown = a.breakdown AND p.item = a.item AND p.period_index = a.period_index - 1
     LEFT JOIN lv2 y ON y.breakdown = a.breakdown AND y.item = a.item AND y.period_index = a.period_index - {per_year}
     """
 
 
+def _money_ints(freq: str) -> dict[str, str]:
+    """SQL over ``w`` of each money measure as an exact HUGEINT of micro-dollars (NULL when not
+    meaningful, as its DOUBLE value)."""
+    lv = {"exports": "xi", "imports": "mi", "balance": "(xi - mi)", "volume": "(xi + mi)"}
+    out = {m: f"CAST({e} AS HUGEINT)" for m, e in lv.items()}
+    for s, p in ([("", "p")] if freq == "A" else [("", "p"), ("_yoy", "y")]):
+        prev = {"exports": f"{p}xi", "imports": f"{p}mi", "balance": f"({p}xi - {p}mi)", "volume": f"({p}xi + {p}mi)"}
+        for m, e in lv.items():
+            out[f"{m}_change{s}"] = f"CAST(CASE WHEN has_{p} THEN {e} - {prev[m]} END AS HUGEINT)"
+    return out
+
+
+def micro_double_sql(e: str) -> str:
+    """SQL: the DOUBLE nearest to the exact dollars of micro-dollars ``e`` (a HUGEINT), through
+    the decimal text (one correct rounding; dividing a double by 1e6 would round twice)."""
+    return (f"CAST(CASE WHEN {e} < 0 THEN '-' ELSE '' END || CAST(abs({e}) // 1000000 AS VARCHAR) || '.' "
+            f"|| lpad(CAST(abs({e}) % 1000000 AS VARCHAR), 6, '0') AS DOUBLE)")
+
+
 def build_indicators(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
     """Rebuild the domain's indicators from ``cube`` (needs ``pmap``); returns the row count."""
     con.execute("DELETE FROM indicators WHERE domain = ?", [domain.id])
+    con.execute("DELETE FROM indicator_micro WHERE domain = ?", [domain.id])
     provisional = sorted(domain.provisional_periods()) or [""]
     plist = ", ".join(f"'{p}'" for p in provisional)
     for freq in domain.frequencies:
         con.execute(f"CREATE OR REPLACE TEMP TABLE w AS {_wide_sql(domain, freq)}")
         exprs = _exprs(freq)
+        money = _money_ints(freq)
+        # money values: the doubles nearest to their exact micro-dollars (kept too, in indicator_micro)
+        exprs.update({name: micro_double_sql(e) for name, e in money.items()})
         selects = [
             f"SELECT '{domain.id}', period, breakdown, item, '{name}' AS measure, "
             f"CAST({exprs[name]} AS DOUBLE) AS value, period_index FROM w"
@@ -159,4 +183,7 @@ def build_indicators(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
                    CASE WHEN value IS NULL THEN 'N' WHEN period IN ({plist}) THEN 'P' ELSE 'A' END
             FROM ({' UNION ALL '.join(selects)}) u"""
         )
+        # the money measures in exact micro-dollars, for the published files (ktstat.publish.exact)
+        con.execute("INSERT INTO indicator_micro " + " UNION ALL ".join(
+            f"SELECT '{domain.id}', period, breakdown, item, '{name}', {e} FROM w" for name, e in money.items()))
     return count(con, "SELECT count(*) FROM indicators WHERE domain = ?", [domain.id])

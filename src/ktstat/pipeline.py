@@ -1,4 +1,4 @@
-"""The pipeline of DESIGN.md for one domain: ingest, classify, aggregate, cube, indicators.
+"""The pipeline for one domain: ingest, classify, aggregate, cube, indicators.
 
 ``compile_domain`` runs it against an open store; ``compile`` is the Python API.
 """
@@ -81,6 +81,10 @@ def compile_domain(
     rep = ingest_files(con, dom, record_paths, submitter="ktstat compile", progress=say,
                        reference=(reporters, rates), replace=True)
     say(f"{dom.id}: {rep.accepted:,} records accepted, {rep.quarantined:,} quarantined")
+    from ktstat import signals
+
+    signals.committed(f"the ingest of {len(record_paths)} file(s) for {dom.id} (the domain's new batches; "
+                      f"its cube and indicators are from before: run `ktstat compile --domain {dom.id}` again)")
     res = compile_store(con, domain_id, progress, protect=protect, engine=engine)
     res.ingest = rep
     return res
@@ -98,6 +102,19 @@ def compile_store(
     emptied for the domain, so no stale protection is left beside fresh figures); ``engine``:
     where the base aggregation runs, ``duckdb`` or ``spark[:URL]`` (same rows either way)."""
     parse_engine(engine)
+    # one transaction: interrupted or failing half-way, the store keeps its earlier cube and indicators
+    con.execute("BEGIN TRANSACTION")
+    try:
+        res = _compile_store(con, domain_id, progress, protect, engine)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return res
+
+
+def _compile_store(con: duckdb.DuckDBPyConnection, domain_id: str, progress: Progress | None, protect: bool,
+                   engine: str) -> CompileResult:
     say = progress or (lambda _msg: None)
     dom = domains.load(domain_id)
     n_batches = count(con, "SELECT count(*) FROM batches WHERE domain = ? AND status = 'active'", [dom.id])

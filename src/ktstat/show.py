@@ -30,8 +30,7 @@ def _label(dom: domains.Domain, breakdown: str, item: str, lang: str) -> str:
     return " × ".join(dom.breakdowns[b].codelist.label(c, lang) for b, c in zip(parts, codes, strict=True))
 
 
-def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: str = "en") -> None:
-    import duckdb
+def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: str = "en", wait: float = 0.0) -> None:
     from rich.table import Table
 
     from ktstat.ui import console as wide_console
@@ -48,7 +47,9 @@ def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: s
         raise QueryError(str(e)) from None
     if not store.exists():
         raise InputError(f"{store}: store not found; run `ktstat demo` or `ktstat compile` first")
-    con = duckdb.connect(str(store), read_only=True)
+    from ktstat.store import open_store
+
+    con = open_store(store, read_only=True, wait=wait)
     rows = con.execute(
         "SELECT item, measure, value, status FROM indicators WHERE domain = ? AND period = ? AND breakdown = ?",
         [domain_id, period, breakdown],
@@ -64,14 +65,16 @@ def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: s
     cols = [("exports", fmt_bn), ("imports", fmt_bn), ("balance", fmt_bn), ("volume", fmt_bn),
             ("ratio", lambda v, s: "-" if v is None else f"{v:.2f}"),
             ("exports_growth", fmt_pct), ("imports_growth", fmt_pct)]
+    prev = str(parse(period).shift(-1))  # what *_growth compares with: the previous period of the frequency
     ko = {"exports": "수출", "imports": "수입", "balance": "수지", "volume": "규모", "ratio": "수지비",
-          "exports_growth": "수출 증감률", "imports_growth": "수입 증감률"}
+          "exports_growth": f"수출 증감률 ({prev} 대비)", "imports_growth": f"수입 증감률 ({prev} 대비)"}
+    en = {"exports_growth": f"exports growth vs {prev}", "imports_growth": f"imports growth vs {prev}"}
     unit = "십억 달러" if lang == "ko" else "billions of US dollars"
     title = f"{dom.label_ko if lang == 'ko' else dom.label_en} {period}: {breakdown} ({unit})"
     table = Table(title=title)
     table.add_column("항목" if lang == "ko" else "item", no_wrap=True)
     for name, _ in cols:
-        table.add_column(ko[name] if lang == "ko" else name.replace("_", " "), justify="right")
+        table.add_column(ko[name] if lang == "ko" else en.get(name, name.replace("_", " ")), justify="right")
     order = sorted(cells, key=lambda i: -(cells[i].get("volume", (0, ""))[0] or 0))
     for item in order:
         ms = cells[item]
@@ -82,6 +85,17 @@ def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: s
     console.print(table)
     if "P" in status:
         console.print("Figures are provisional." if lang != "ko" else "잠정치입니다 (provisional).")
+    console.print(legend(lang, prev), highlight=False)
+
+
+def legend(lang: str, prev: str) -> str:
+    """What the table's marks and columns mean (printed under it)."""
+    if lang == "ko":
+        return (f"(confidential): 비밀보호로 공표하지 않음; -: 해당 없음 (비교 기간 없음 또는 기준값이 0 이하); "
+                f"증감률: {prev} 대비 %; 수지비 = 수출 / 수입")
+    return (f"(confidential): withheld by disclosure control; -: not meaningful (no comparison period, or a base "
+            f"that is not positive); growth: percent change against {prev}, the previous period; "
+            "ratio = exports / imports")
 
 
 def headline(con: Any, domain_id: str, console: Any) -> None:
@@ -98,7 +112,8 @@ def headline(con: Any, domain_id: str, console: Any) -> None:
     for m in ("exports", "imports", "balance", "volume"):
         v, s = rows.get(m, (None, "N"))
         g = rows.get(f"{m}_growth", (None, "N"))
-        parts.append(f"{m} {fmt_bn(v, s)} bn" + (f" ({fmt_pct(*g)})" if m in ("exports", "imports") else ""))
+        vs = f" on {parse(latest).shift(-1)}" if g[0] is not None and g[1] not in ("N", "C") else ""
+        parts.append(f"{m} {fmt_bn(v, s)} bn" + (f" ({fmt_pct(*g)}{vs})" if m in ("exports", "imports") else ""))
     r = rows.get("ratio", (None, "N"))
     parts.append(f"ratio {r[0]:.2f}" if r[0] is not None else "ratio -")
     console.print(f"[bold]{dom.label_en} {latest}{flag}[/bold]: " + ", ".join(parts))

@@ -11,9 +11,12 @@ from typing import Any
 @contextmanager
 def progress_printer() -> Iterator[Callable[[str], None]]:
     """Yields ``say(msg)`` that shows a spinner with the current step and logs finished steps."""
+    import sys
+
     from rich.console import Console
 
-    console = Console(stderr=True)
+    # a log file or pipe: no wrapping at 80 columns (one line per step), no spinner
+    console = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=10_000, soft_wrap=True)
     start = time.perf_counter()
     with console.status("starting") as status:
 
@@ -25,9 +28,10 @@ def progress_printer() -> Iterator[Callable[[str], None]]:
 
 
 def console() -> Any:
-    """A Rich console for tables: the terminal's width, or 200 columns when piped."""
+    """A Rich console for tables and lines: the terminal's real width; when not a terminal (a pipe,
+    a log file) no width limit, so that nothing is wrapped or cut."""
     import sys
 
     from rich.console import Console
 
-    return Console() if sys.stdout.isatty() else Console(width=200)
+    return Console() if sys.stdout.isatty() else Console(width=10_000, soft_wrap=True)

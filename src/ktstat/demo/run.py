@@ -110,7 +110,6 @@ def publish_releases(con: Any, out: Path, now: datetime, say: Any) -> list[tuple
 
 def run_demo(out: Path, scale: float = 1.0, seed: int = 20251, extra_facts: list[Path] | None = None,
              releases: bool = True, now: datetime | None = None) -> None:
-    from rich.console import Console
 
     from ktstat.pipeline import compile_domain
     from ktstat.publish import write_disclosure, write_indicators
@@ -166,7 +165,9 @@ def run_demo(out: Path, scale: float = 1.0, seed: int = 20251, extra_facts: list
         published = publish_releases(con, out, now or datetime.now(UTC), say) if releases else []
         say("writing calibration.md")
         summary = write_calibration_report(con, out / "calibration.md", facts, cals)
-    console = Console()
+    from ktstat.ui import console as ui_console
+
+    console = ui_console()
     for dom_id in DOMAINS:
         headline(con, dom_id, console)
     console.print(

@@ -1,6 +1,6 @@
 """Ingest: read submitted files into the store as batches, validate, quarantine, reconcile.
 
-Inputs (contracts of DESIGN.md):
+Inputs (the contracts of README.md, "Your own data"):
 
 - records (CSV, Parquet or Excel): ``record_id, reporter_id, period, flow, partner, item,
   amount, currency`` and optionally ``note``; ``period`` is a date, ``YYYY-MM``, ``YYYYQn``
@@ -68,6 +68,7 @@ class FileReport:
     accepted: int = 0
     quarantined: int = 0
     review: int = 0
+    resolved: int = 0  # quarantined rows of earlier batches this file's accepted records correct
     by_rule: dict[str, int] = field(default_factory=dict)
     amounts: dict[str, dict[str, Decimal]] = field(default_factory=dict)
 
@@ -85,6 +86,7 @@ class FileReport:
             "accepted": self.accepted,
             "quarantined": self.quarantined,
             "flagged_for_review": self.review,
+            "resolved_earlier_quarantined": self.resolved,
             "quarantined_by_rule": self.by_rule,
             "amounts": {c: {k: str(v) for k, v in a.items()} for c, a in self.amounts.items()},
             "reconciles": self.reconciles,
@@ -329,6 +331,7 @@ def _stage(
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty (0 bytes); send the file with its header and rows")
     fields = [*RECORD_COLUMNS, *OPTIONAL_COLUMNS]
+    con.execute("DROP TABLE IF EXISTS temp.syntax_ids")
     if fmt == "parquet":
         if any(ch in str(path) for ch in "*?[{"):
             raise InputError(f"{path}: the Parquet reader takes * ? [ {{ in a file name as a pattern; rename the file")
@@ -354,8 +357,11 @@ def _stage(
     _drop_stg(con)
     con.execute(STG)
     bad: list[tuple[Any, ...]] = []
+    ids: list[tuple[int, str | None, str | None]] = []
+    header: list[str] = []
 
     def on_bad(row_no: int, text: str, reason: str) -> None:
+        ids.append((row_no, *_ids_from_line(text, header)))
         bad.append(
             (
                 domain.id,
@@ -382,6 +388,7 @@ def _stage(
         columns, batches = read_csv(path, mapping, RECORD_COLUMNS, encoding, on_bad, progress)
     else:
         columns, batches = read_excel(path, mapping, RECORD_COLUMNS, sheet, on_bad)
+    header.extend(columns)
     sel = ", ".join(f'trim("{c}")' if c in columns else "NULL" for c in fields)
     for b in batches:
         con.register("incoming", b)
@@ -389,7 +396,28 @@ def _stage(
         con.unregister("incoming")
     if bad:
         insert_rows(con, "quarantine", bad)
+    con.execute("CREATE OR REPLACE TEMP TABLE syntax_ids (row_no BIGINT, record_id VARCHAR, reporter_id VARCHAR)")
+    insert_rows(con, "syntax_ids", ids)
     return AMT_TEXT, DECIMALS_TEXT
+
+
+def _ids_from_line(text: str, header: list[str]) -> tuple[str | None, str | None]:
+    """The record id and reporter id of a line that cannot be parsed as a whole, read leniently
+    (so that a corrected row sent later resolves it); None where the line gives none."""
+    if not header:
+        return None, None
+    delim = max([",", ";", "\t"], key=text.count)
+    try:
+        fields = next(csv.reader([text], delimiter=delim))
+    except (csv.Error, StopIteration):
+        return None, None
+
+    def get(name: str) -> str | None:
+        k = header.index(name) if name in header else -1
+        v = fields[k].strip() if 0 <= k < len(fields) else ""
+        return v or None
+
+    return get("record_id"), get("reporter_id")
 
 
 def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: Path, amount_sql: tuple[str, str],
@@ -543,9 +571,14 @@ def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: 
         FROM fails WHERE f.severity = 'quarantine'""",
         [domain.id, batch_id, str(path)],
     )
+    syntax_ids = ("(SELECT * FROM syntax_ids)" if con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = 'syntax_ids'").fetchall()
+        else "(SELECT NULL::BIGINT AS row_no, NULL AS record_id, NULL AS reporter_id LIMIT 0)")
     con.execute(
-        """INSERT INTO quarantined_rows (domain, batch_id, file, row_no, line)
-        SELECT domain, batch_id, file, row_no, value FROM quarantine WHERE batch_id = ? AND rule = 'csv_syntax'""",
+        f"""INSERT INTO quarantined_rows (domain, batch_id, file, row_no, record_id, reporter_id, line)
+        SELECT q.domain, q.batch_id, q.file, q.row_no, s.record_id, s.reporter_id, q.value
+        FROM quarantine q LEFT JOIN {syntax_ids} s ON s.row_no = q.row_no
+        WHERE q.batch_id = ? AND q.rule = 'csv_syntax'""",
         [batch_id],
     )
     say(f"{domain.id}: storing the accepted records of {path.name}")
@@ -691,6 +724,7 @@ def ingest_files(
             say(f"{domain.id}: validating {path.name}")
             _check_file(con, domain, batch_id, path, amount_sql, say)
             _file_report(con, rep, batch_id, amount_sql[0])
+            rep.resolved = _resolve_corrected(con, domain, batch_id)
             if not rep.reconciles:
                 raise InputError(f"{path}: rows or amounts do not reconcile; nothing was ingested")
             if path.suffix.lower() == ".parquet" and file_sha256(path) != digest:  # read in several passes
@@ -717,7 +751,30 @@ def ingest_files(
     return report
 
 
+OPEN_SQL = """NOT EXISTS (SELECT 1 FROM quarantine_resolved x LEFT JOIN batches xb ON xb.batch_id = x.by_batch
+                WHERE x.batch_id = {q}.batch_id AND x.row_no = {q}.row_no
+                  AND (x.by_batch IS NULL OR xb.status = 'active'))"""
+"""SQL: quarantined row ``{q}`` is open (no resolution by hand, none by a record of an active batch)."""
+
+
+def _resolve_corrected(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int) -> int:
+    """Mark resolved the open quarantined rows of earlier active batches whose record id, with
+    the same reporter, batch ``batch_id`` accepted (a corrected row sent again); their number."""
+    before = count(con, "SELECT count(*) FROM quarantine_resolved")
+    con.execute(
+        f"""INSERT INTO quarantine_resolved
+        SELECT qr.domain, qr.batch_id, qr.row_no, now(), 'corrected', r.batch_id, min(r.row_no), NULL
+        FROM quarantined_rows qr
+        JOIN batches b ON b.batch_id = qr.batch_id AND b.status = 'active'
+        JOIN records r ON r.batch_id = ? AND r.record_id = qr.record_id AND r.reporter_id = qr.reporter_id
+        WHERE qr.domain = ? AND qr.batch_id < ? AND {OPEN_SQL.format(q="qr")}
+        GROUP BY qr.domain, qr.batch_id, qr.row_no, r.batch_id""",
+        [batch_id, domain.id, batch_id],
+    )
+    return count(con, "SELECT count(*) FROM quarantine_resolved") - before
+
+
 def reset_domain(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
     """Forget a domain's batches, records, quarantine and review flags."""
-    for table in ("records", "quarantine", "quarantined_rows", "review", "batches"):
+    for table in ("records", "quarantine", "quarantined_rows", "quarantine_resolved", "review", "batches"):
         con.execute(f"DELETE FROM {table} WHERE domain = ?", [domain.id])

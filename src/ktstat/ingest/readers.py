@@ -2,8 +2,9 @@
 
 Every reader yields Arrow record batches with the columns ``row_no`` and the file's columns renamed
 through the mapping, all as strings; lines that cannot be parsed are reported through
-``on_bad(row_no, text, reason)`` instead of being dropped. Row numbers count records as a
-spreadsheet shows them (1 = the first record after the header, blank lines not counted). Formats: CSV (UTF-8, UTF-8 with
+``on_bad(row_no, text, reason)`` instead of being dropped. Row numbers: for CSV the record's
+number (1 = the first record after the header, blank lines not counted); for Excel the row
+number Excel shows (the sheet's own row, title and blank rows above counted). Formats: CSV (UTF-8, UTF-8 with
 BOM, CP949/EUC-KR; detected, or stated; delimiter ``,`` ``;`` or tab detected from the
 header), Parquet, Excel ``.xlsx`` (first sheet or a named
 one; the header is the first of the first 10 rows that holds every required column).
@@ -324,7 +325,7 @@ def read_excel(
     path: Path, mapping: dict[str, str], required: tuple[str, ...], sheet: str | None, on_bad: OnBad
 ) -> tuple[list[str], Iterator[pa.RecordBatch]]:
     """An .xlsx sheet as batches; the header is the first of the first 10 rows with all
-    required columns."""
+    required columns; rows numbered as Excel shows them (the sheet's row numbers)."""
     try:
         import openpyxl
     except ImportError:  # pragma: no cover - installed with ktstat
@@ -358,7 +359,9 @@ def read_excel(
     def batches() -> Iterator[pa.RecordBatch]:
         rows: list[list[str]] = []
         nos: list[int] = []
-        for n, values in enumerate(it, start=1):
+        # numbered as Excel shows them: the sheet's own row numbers (title rows, the header and
+        # blank rows counted), so a compiler finds the row where the submitter's sheet has it
+        for n, values in enumerate(it, start=header_at + 1 if header_at is not None else 1):
             cells = [_cell_text(v) for v in values][:width]
             if not any(c.strip() for c in cells):
                 continue

@@ -20,6 +20,15 @@ def write_indicators(con: duckdb.DuckDBPyConnection, path: Path, domain: str | N
     params = [domain] if domain else []
     sql = f"SELECT domain, period, breakdown, item, measure, value, status FROM indicators {where} ORDER BY {ORDER}"
     suffix = path.suffix.lower()
+    if suffix == ".csv":  # values as exact decimals: money from its micro-dollars, ranks and flags integers
+        from ktstat.publish.exact import number_text_sql
+
+        w = where.replace("domain", "i.domain")
+        sql = (f"SELECT i.domain, i.period, i.breakdown, i.item, i.measure, "
+               f"{number_text_sql('i.measure', 'i.value', 'm.micro')} AS value, i.status FROM indicators i "
+               "LEFT JOIN indicator_micro m ON m.domain = i.domain AND m.period = i.period "
+               f"AND m.breakdown = i.breakdown AND m.item = i.item AND m.measure = i.measure {w} "
+               f"ORDER BY {', '.join('i.' + c.strip() for c in ORDER.split(','))}")
     path.parent.mkdir(parents=True, exist_ok=True)
     target = str(path).replace("'", "''")
     if suffix == ".csv":

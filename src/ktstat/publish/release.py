@@ -29,7 +29,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ktstat import domain as domains
 from ktstat.ingest import file_sha256
@@ -78,7 +78,7 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
            "release_at": v.release_at.isoformat(), "embargoed_until": v.release_at.isoformat() if embargoed else None,
            "statements": [s.as_dict() for s in stmts]}
     files["statements.json"] = out / "statements.json"
-    files["statements.json"].write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    files["statements.json"].write_text(_exact_json(doc, _micro(con, vintage_id)), encoding="utf-8")
 
     say(f"{vintage_id}: indicators")
     table = pa.table({
@@ -86,7 +86,13 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
         "item": [r[2] for r in rows], "measure": [r[3] for r in rows],
         "value": pa.array([r[4] for r in rows], type=pa.float64()), "status": [r[5] for r in rows]})
     files["indicators.csv"] = out / "indicators.csv"
-    pcsv.write_csv(table, files["indicators.csv"])
+    # the CSV's values as exact decimals (money from its micro-dollars, ranks and flags integers)
+    from ktstat.publish.exact import number_text
+
+    micro = _micro(con, vintage_id)
+    texts = [number_text(r[3], r[4], micro.get(r[:4])) or None for r in rows]
+    pcsv.write_csv(table.set_column(5, "value", pa.array(texts, type=pa.string())), files["indicators.csv"],
+                   pcsv.WriteOptions(quoting_style="none"))
     files["indicators.parquet"] = out / "indicators.parquet"
     pq.write_table(table, files["indicators.parquet"])
 
@@ -165,6 +171,37 @@ FONTS_DIR = "fonts"
 # general punctuation, so a reader's copy-and-edit of the HTML still renders.
 _FONT_BASE = frozenset([chr(c) for c in range(0x20, 0x7F)] + [chr(c) for c in range(0xA0, 0x100)]
                        + [chr(c) for c in range(0x2010, 0x2027)] + ["\u2212"])
+
+
+def _micro(con: duckdb.DuckDBPyConnection, vintage_id: str) -> dict[tuple[str, str, str, str], int]:
+    """The vintage's money values in exact micro-dollars (none for a vintage made before they were kept)."""
+    from ktstat.store import has_table
+
+    if not has_table(con, "vintage_micro"):
+        return {}
+    return {(p, b, i, m): int(x) for p, b, i, m, x in con.execute(
+        "SELECT period, breakdown, item, measure, micro FROM vintage_micro WHERE vintage_id = ?",
+        [vintage_id]).fetchall()}
+
+
+def _exact_json(doc: dict[str, Any], micro: dict[tuple[str, str, str, str], int]) -> str:
+    """``statements.json`` with each cited value written as :func:`ktstat.publish.exact.number_text`
+    gives it (money as the exact decimal of its micro-dollars, ranks and flags integers): a JSON
+    number that reads back as the same value, without a float artefact."""
+    import re
+
+    from ktstat.publish.exact import number_text
+
+    texts: list[str] = []
+    for st in doc.get("statements", []):
+        for cell in st.get("cells", []):
+            v = cell.get("value")
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                key = (cell["period"], cell["breakdown"], cell["item"], cell["measure"])
+                texts.append(number_text(cell["measure"], v, micro.get(key)))
+                cell["value"] = f"\u0000{len(texts) - 1}\u0000"
+    text = json.dumps(doc, ensure_ascii=False, indent=1)
+    return re.sub(r'"\\u0000(\d+)\\u0000"', lambda m: texts[int(m.group(1))], text)
 
 
 def _write_fonts(out: Path, text: set[str]) -> dict[str, Path]:

@@ -211,6 +211,11 @@ def create_vintage(
             [vid, dom.id, period, status, release_at.isoformat(), now.isoformat(), json.dumps(codelists),
              json.dumps(batches), len(rows), digest, revises, reason])
         con.execute(f"INSERT INTO vintage_indicators SELECT '{vid}', * FROM ({snapshot})", [dom.id])
+        # the money values' exact micro-dollars, for the published files (ktstat.publish.exact)
+        con.execute(f"""INSERT INTO vintage_micro SELECT '{vid}', m.period, m.breakdown, m.item, m.measure, m.micro
+            FROM indicator_micro m JOIN vintage_indicators v ON v.vintage_id = '{vid}' AND v.period = m.period
+                 AND v.breakdown = m.breakdown AND v.item = m.item AND v.measure = m.measure
+            WHERE m.domain = ? AND v.value IS NOT NULL AND m.micro IS NOT NULL""", [dom.id])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

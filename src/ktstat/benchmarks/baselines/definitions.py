@@ -2,7 +2,7 @@
 would: its base frequency, published frequencies, range of periods and single breakdowns,
 and the small lookup tables the scripts join to their data (leaf code -> breakdown code,
 reporter profile -> breakdown codes). No ktstat code is used, so the baselines stay what a
-user would write; the meaning follows ``domain.toml`` (see ktstat's DESIGN.md): a code-list
+user would write; the meaning follows ``domain.toml`` (see ktstat's README.md): a code-list
 breakdown takes a record's code at depth ``level`` (0: the code itself); a reporter breakdown
 gives a profile (industry, size class, platform flag) the code of the first rule it matches,
 or with ``match = "all"`` the codes of every rule it matches and their ancestors; ``*`` in a

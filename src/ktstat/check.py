@@ -1,0 +1,131 @@
+"""``ktstat check``: an indicators file against the published figures, to their stated rounding.
+
+Each fact (``src/ktstat/demo/published_figures.csv`` and any ``--facts`` files, same columns)
+is looked up in the indicators file and compared within its rounding (``decimals``, or a
+``tolerance`` column in the fact's unit). Facts the demo's calibration set aside as conflicting
+with other facts (read from ``calibration.md`` beside the indicators file, if there is one) and
+any given with ``--set-aside`` are reported but not counted. Then the internal consistency of the
+file: balance = exports - imports and volume = exports + imports in every cell, a year the sum
+of its halves. Reads the exact decimals the files carry (``Decimal``), so the sums are exact.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from ktstat.demo.facts import Fact, default_facts_path, load_facts
+from ktstat.errors import InputError
+
+Key = tuple[str, str, str, str, str]
+
+
+@dataclass
+class CheckResult:
+    checked: int = 0
+    held: int = 0
+    set_aside: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    inconsistent: list[str] = field(default_factory=list)
+    cells: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures and not self.inconsistent
+
+
+def load_indicators(path: Path) -> tuple[dict[Key, Decimal | None], dict[Key, str]]:
+    if not path.exists():
+        raise InputError(f"{path}: indicators file not found")
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        rows = pq.read_table(path).to_pylist()
+    else:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.DictReader(f))
+    need = {"domain", "period", "breakdown", "item", "measure", "value", "status"}
+    if rows and not need <= set(rows[0]):
+        raise InputError(f"{path}: not an indicators table (columns {', '.join(sorted(need))})")
+    values: dict[Key, Decimal | None] = {}
+    status: dict[Key, str] = {}
+    for r in rows:
+        key = (r["domain"], r["period"], r["breakdown"], r["item"], r["measure"])
+        raw = r["value"]
+        try:
+            values[key] = None if raw in (None, "") else Decimal(str(raw))
+        except InvalidOperation:
+            raise InputError(f"{path}: {'/'.join(key)}: value {raw!r} is not a number") from None
+        status[key] = r.get("status") or ""
+    return values, status
+
+
+def calibration_set_aside(indicators: Path) -> list[str]:
+    """Fact ids the demo's ``calibration.md`` (beside the file) set aside as conflicting."""
+    report = indicators.parent / "calibration.md"
+    if not report.exists():
+        return []
+    return re.findall(r"^\| (\S+) \|.*\| set aside: conflicts with other facts \|", report.read_text("utf-8"), re.M)
+
+
+def check(indicators: Path, facts_files: list[Path] | None = None, set_aside: list[str] | None = None) -> CheckResult:
+    values, status = load_indicators(indicators)
+    aside = set(set_aside or []) | set(calibration_set_aside(indicators))
+    facts: list[Fact] = []
+    for path in [default_facts_path(), *(facts_files or [])]:
+        facts += load_facts(path)
+    res = CheckResult(cells=len(values))
+    for f in facts:
+        key = (f.domain, f.period, f.breakdown, f.item, f.measure)
+        got = values.get(key)
+        if f.fact_id in aside:
+            res.set_aside.append(f.fact_id)
+            continue
+        res.checked += 1
+        if f.holds(None if got is None else float(got)):
+            res.held += 1
+        else:
+            shown = "missing" if key not in values else ("no value" if got is None else f"{f.in_unit(float(got)):g}")
+            res.failures.append(f"{f.fact_id} {'/'.join(key)}: published {f.value:g} {f.unit} "
+                                f"(± {f.tolerance:g}), compiled {shown} (status {status.get(key, '-')})")
+    res.inconsistent = consistency(values)
+    return res
+
+
+def consistency(values: dict[Key, Decimal | None]) -> list[str]:
+    """Exact identities: balance and volume from exports and imports; a year the sum of its halves."""
+    out = []
+    cells: dict[tuple[str, str, str, str], dict[str, Decimal | None]] = defaultdict(dict)
+    for (d, p, b, i, measure), v in values.items():
+        cells[(d, p, b, i)][measure] = v
+    for k, ms in cells.items():
+        x, im, bal, vol = (ms.get(n) for n in ("exports", "imports", "balance", "volume"))
+        if x is None or im is None or bal is None or vol is None:
+            continue
+        tol = Decimal("1e-6") * max(abs(x), abs(im), Decimal(1)) if _inexact(x, im, bal, vol) else Decimal(0)
+        if abs(x - im - bal) > tol or abs(x + im - vol) > tol:
+            out.append(f"{'/'.join(k)}: exports {x} imports {im} balance {bal} volume {vol} do not add up")
+    for (d, p, b, i), ms in cells.items():
+        if len(p) != 4:
+            continue
+        h1, h2 = cells.get((d, p + "H1", b, i)), cells.get((d, p + "H2", b, i))
+        if not h1 or not h2:
+            continue
+        for m in ("exports", "imports"):
+            y, a, c = ms.get(m), h1.get(m), h2.get(m)
+            if y is None or a is None or c is None:
+                continue
+            tol = Decimal("1e-6") * max(abs(y), Decimal(1)) if _inexact(y, a, c) else Decimal(0)
+            if abs(y - a - c) > tol:
+                out.append(f"{d} {b}/{i} {p} {m}: {y} is not the sum of its halves ({a} + {c})")
+    return out
+
+
+def _inexact(*vs: Decimal) -> bool:
+    """Values with more than 6 decimals did not come from exact micro-dollars: compare loosely."""
+    exps = [v.as_tuple().exponent for v in vs]
+    return any(isinstance(e, int) and -e > 6 for e in exps)

@@ -1,0 +1,75 @@
+"""Numbers as published files write them: exact decimals, never a binary floating-point artefact.
+
+- Money (``exports``, ``imports``, ``balance``, ``volume`` and their ``_change``): US dollars
+  with up to 6 decimals, written from the integer micro-dollars the store keeps beside the
+  indicators (``indicator_micro``, ``vintage_micro``): ``17647509999.799247``, ``1000``. The
+  indicators hold each money value as the double nearest to that decimal, so the text reads back
+  as the very value the API and the workbooks carry. A value that is no such double (made
+  elsewhere) is written in its shortest exact form: nothing is ever rounded away.
+- Ranks and record flags: integers (``1``, not ``1.0``).
+- Growth, share, contribution (percent) and the ratio: unrounded, in the shortest decimal that
+  reads back as the same value (rounded only where shown: press release, workbook display).
+"""
+
+from __future__ import annotations
+
+import math
+
+MONEY_LEVELS = ("exports", "imports", "balance", "volume")
+
+
+def is_money(measure: str) -> bool:
+    base = measure[:-4] if measure.endswith("_yoy") else measure
+    return base in MONEY_LEVELS or base in {f"{m}_change" for m in MONEY_LEVELS}
+
+
+def is_integer_measure(measure: str) -> bool:
+    return measure.endswith(("_rank", "_record")) or measure == "balance_record_low"
+
+
+def micro_text(micro: int) -> str:
+    """Micro-dollars as an exact decimal of dollars: ``-1500000`` -> ``-1.5``."""
+    sign = "-" if micro < 0 else ""
+    whole, frac = divmod(abs(int(micro)), 1_000_000)
+    return f"{sign}{whole}" + (f".{frac:06d}".rstrip("0") if frac else "")
+
+
+def number_text(measure: str, value: float | int | None, micro: int | None = None) -> str:
+    """The text of one indicator value in a published file ("" for no value). Always reads back
+    as exactly ``value``: money is written as the exact decimal of its micro-dollars when the value
+    is that decimal's nearest double (as the indicators hold it), else in the shortest exact form."""
+    if value is None:
+        return ""
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{measure}: value must be finite (got {value!r})")
+    if is_integer_measure(measure) and v == int(v):
+        return str(int(v))
+    if is_money(measure):
+        for m in (micro, round(v * 1e6) if abs(v) < 1e15 else None):
+            if m is not None and float(micro_text(m)) == v:
+                return micro_text(m)
+    text = repr(v)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _micro_text_sql(m: str) -> str:
+    return (f"(CASE WHEN {m} < 0 THEN '-' ELSE '' END || CAST(abs({m}) // 1000000 AS VARCHAR) || "
+            f"CASE WHEN abs({m}) % 1000000 = 0 THEN '' "
+            f"ELSE '.' || rtrim(lpad(CAST(abs({m}) % 1000000 AS VARCHAR), 6, '0'), '0') END)")
+
+
+def number_text_sql(measure: str = "measure", value: str = "value", micro: str = "micro") -> str:
+    """SQL for :func:`number_text` over columns (``micro`` a HUGEINT column, NULL when unknown)."""
+    integer = (f"({measure} LIKE '%\\_rank' ESCAPE '\\' OR {measure} LIKE '%\\_record' ESCAPE '\\' "
+               f"OR {measure} = 'balance_record_low')")
+    money_names = [*MONEY_LEVELS, *(f"{m}_change" for m in MONEY_LEVELS)]
+    money = f"(regexp_replace({measure}, '_yoy$', '') IN ({', '.join(repr(m) for m in money_names)}))"
+    exact = _micro_text_sql(micro)
+    rounded = _micro_text_sql(f"CAST(round({value} * 1e6) AS HUGEINT)")
+    plain = f"regexp_replace(CAST({value} AS VARCHAR), '\\.0$', '')"
+    return (f"CASE WHEN {value} IS NULL THEN NULL "
+            f"WHEN {integer} AND {value} = round({value}) THEN CAST(CAST({value} AS BIGINT) AS VARCHAR) "
+            f"WHEN {money} AND {micro} IS NOT NULL AND TRY_CAST({exact} AS DOUBLE) = {value} THEN {exact} "
+            f"WHEN {money} AND abs({value}) < 1e15 AND TRY_CAST({rounded} AS DOUBLE) = {value} THEN {rounded} "
+            f"ELSE {plain} END")

@@ -1,0 +1,51 @@
+"""``ktstat check``: the project's own figure check (no file outside the checkout needed)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from ktstat.check import check
+
+HEAD = "domain,period,breakdown,item,measure,value,status\n"
+
+
+def _ktstat(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ktstat", *args], capture_output=True, text=True, check=False)
+
+
+def test_the_demo_reproduces_the_published_figures(demo_dir: Path) -> None:
+    res = _ktstat("check", str(demo_dir / "indicators.csv"))
+    assert res.returncode == 0, res.stdout[-3000:]
+    last = res.stdout.strip().splitlines()[-1]
+    assert last.startswith("facts: ") and "consistency failures: 0" in last
+    held, checked = last.split()[1].split("/")
+    assert held == checked and int(checked) > 50
+    assert "set aside as conflicting" in res.stdout  # the 2024 technology trade totals (calibration.md)
+
+
+def test_a_wrong_figure_is_named(demo_dir: Path, tmp_path: Path) -> None:
+    lines = (demo_dir / "indicators.csv").read_text(encoding="utf-8").splitlines()
+    target = "tbp,2023,total,all,exports,"
+    changed = [ln if not ln.startswith(target) else target + "17900000000,A" for ln in lines]
+    assert changed != lines
+    bad = tmp_path / "indicators.csv"
+    bad.write_text("\n".join(changed) + "\n", encoding="utf-8")
+    res = _ktstat("check", str(bad))
+    assert res.returncode == 1
+    assert "tbp/2023/total/all/exports: published 17.6" in res.stdout and "compiled 17.9" in res.stdout
+
+
+def test_consistency_is_exact(tmp_path: Path) -> None:
+    f = tmp_path / "ind.csv"
+    f.write_text(HEAD + "kst,2025,total,all,exports,10.000001,A\nkst,2025,total,all,imports,5,A\n"
+                 "kst,2025,total,all,balance,5.000001,A\nkst,2025,total,all,volume,15.000002,A\n"
+                 "kst,2025H1,total,all,exports,4,A\nkst,2025H2,total,all,exports,6,A\n"
+                 "kst,2025H1,total,all,imports,2,A\nkst,2025H2,total,all,imports,3,A\n", encoding="utf-8")
+    res = check(f)
+    assert res.inconsistent == [
+        "kst,2025,total,all: exports 10.000001 imports 5 balance 5.000001 volume 15.000002 do not add up".replace(
+            "kst,2025,total,all", "kst/2025/total/all"),
+        "kst total/all 2025 exports: 10.000001 is not the sum of its halves (4 + 6)"]
+    assert res.failures  # the published facts are missing from this file

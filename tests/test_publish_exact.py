@@ -1,0 +1,184 @@
+"""Exact numbers in published files: every file of a release folder (and ``ktstat compile --out``) is
+read back and its numbers checked: money as exact decimals of the integer micro-dollars (checked
+against the records' own sums, in Decimal), ranks and flags as integers, other values in the
+shortest form that reads back as the value (no ``%.17g`` float artefacts)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ktstat.publish.exact import is_integer_measure, is_money, micro_text, number_text
+
+KST = timezone(timedelta(hours=9))
+FIX = Path(__file__).parent / "fixtures" / "kst_small"
+MONEY_TEXT = re.compile(r"-?\d+(\.\d{1,6})?")
+INTEGER_TEXT = re.compile(r"-?\d+")
+
+
+def test_number_text() -> None:
+    assert micro_text(17_647_509_999_799_247) == "17647509999.799247"
+    assert micro_text(-1_500_000) == "-1.5" and micro_text(0) == "0" and micro_text(7) == "0.000007"
+    exact = float("17647509999.799247")  # the double nearest to these micro-dollars
+    assert number_text("exports", exact, 17_647_509_999_799_247) == "17647509999.799247"
+    assert number_text("exports", float("857997850.385341")) == "857997850.385341"
+    # a double that is not the nearest to a micro-dollar value keeps its exact shortest form
+    assert number_text("exports", 857997850.3853409) == "857997850.3853409"
+    assert number_text("exports", 0.3428571428571429) == "0.3428571428571429"
+    assert number_text("balance_change_yoy", -3.0) == "-3"
+    assert number_text("exports_rank", 1.0) == "1" and number_text("balance_record_low", 0.0) == "0"
+    assert number_text("exports_growth", 16.0) == "16" and number_text("ratio", 0.1 + 0.2) == repr(0.1 + 0.2)
+    assert number_text("exports", None) == ""
+    # a micro value that does not belong to the double (stale) is not used
+    assert number_text("exports", 2.5, 9_000_000) == "2.5"
+    assert number_text("exports_rank", 2.5) == "2.5"  # not an integer: not rounded either
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, Decimal]]:
+    """A store over generated US-dollar records whose totals pass 2**53 micro-dollars (where a
+    double can no longer hold every micro-dollar), a vintage, its release folder and the
+    compile's indicators.csv; with the exact export totals per half-year, from the records."""
+    from ktstat import domain as domains
+    from ktstat.pipeline import compile_domain
+    from ktstat.publish import write_indicators
+    from ktstat.publish.release import write_release
+    from ktstat.release.vintage import create_vintage
+    from ktstat.store import open_store
+
+    tmp = tmp_path_factory.mktemp("exact")
+    rng = random.Random(11)
+    reporters = tmp / "reporters.csv"
+    with reporters.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["reporter_id", "name", "industry", "size_class", "platform"])
+        for k in range(16):
+            w.writerow([f"R{k:02d}", f"Firm {k}", ("58211", "26110", "70113")[k % 3],
+                        ("sme", "mid_sized", "large")[k % 3], "false"])
+    exports: dict[str, Decimal] = {}
+    records = tmp / "records.csv"
+    with records.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["record_id", "reporter_id", "period", "flow", "partner", "item", "amount", "currency"])
+        n = 0
+        for year in (2023, 2024):
+            for month in range(1, 13):
+                for k in range(16):
+                    for _ in range(rng.randint(2, 4)):
+                        n += 1
+                        amount = Decimal(f"{rng.lognormvariate(18.5, 1.0):.2f}")
+                        flow = rng.choice("XM")  # exports in US dollars, imports in won (converted)
+                        w.writerow([f"e{n:06d}", f"R{k:02d}", f"{year}-{month:02d}", flow,
+                                    rng.choice(["US", "JP", "VN", "CN"]), rng.choice(["SH1", "SH3", "SI21", "SJ1"]),
+                                    str(amount if flow == "X" else int(amount) * 1300),
+                                    "USD" if flow == "X" else "KRW"])
+                        if flow == "X":
+                            half = f"{year}H{1 if month <= 6 else 2}"
+                            exports[half] = exports.get(half, Decimal(0)) + amount
+    rates = tmp / "rates.csv"
+    rates.write_text("currency,period,per_usd\nKRW,2023,1307.37\nKRW,2024,1363.98\n", encoding="utf-8")
+    con = open_store(tmp / "s.duckdb")
+    compile_domain(con, "kst", records, reporters, rates)
+    micro = {p: m for p, m in con.execute("SELECT period, amount_usd_micro FROM cube WHERE breakdown = 'total' "
+                                          "AND flow = 'M' AND freq = 'H'").fetchall()}
+    out_csv = tmp / "indicators.csv"
+    write_indicators(con, out_csv, "kst")
+    v = create_vintage(con, domains.load("kst"), "2024H2", "provisional", datetime(2025, 3, 19, 12, tzinfo=KST),
+                       datetime(2025, 3, 1, tzinfo=KST))
+    folder = tmp / "release"
+    write_release(con, v.vintage_id, folder, datetime(2025, 3, 20, tzinfo=KST), lambda _m: None)
+    con.close()
+    assert max(exports.values()) * 1_000_000 > 2**53  # the case a double cannot carry exactly
+    assert any(m % 1000 for m in micro.values())  # converted: micro-dollars a double rounds
+    imports = {p: Decimal(micro_text(m)) for p, m in micro.items()}
+    return folder, out_csv, {**{f"X {p}": v for p, v in exports.items()}, **{f"M {p}": v for p, v in imports.items()}}
+
+
+def _check_value(measure: str, text: str, where: str) -> None:
+    if text == "":
+        return
+    if is_integer_measure(measure):
+        assert INTEGER_TEXT.fullmatch(text), (where, measure, text)
+    elif is_money(measure):
+        assert MONEY_TEXT.fullmatch(text), (where, measure, text)
+    else:
+        v = float(text)
+        assert text in (repr(v), repr(v).removesuffix(".0")), (where, measure, text)
+
+
+def _check_indicators_csv(path: Path, exports: dict[str, Decimal]) -> int:
+    seen = 0
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            _check_value(row["measure"], row["value"], f"{path.name}: {row}")
+            if (row["breakdown"], row["item"]) == ("total", "all") and row["measure"] in ("exports", "imports"):
+                key = f"{'X' if row['measure'] == 'exports' else 'M'} {row['period']}"
+                if key in exports and row["value"]:
+                    assert Decimal(row["value"]) == exports[key], row
+                    seen += 1
+    return seen
+
+
+def test_indicators_files_are_exact(release: tuple[Path, Path, dict[str, Decimal]]) -> None:
+    folder, out_csv, exports = release
+    assert _check_indicators_csv(out_csv, exports) == len(exports)
+    assert _check_indicators_csv(folder / "indicators.csv", exports) == len(exports)
+
+
+def _sdmx_values(folder: Path) -> list[tuple[str, str]]:
+    out = []
+    with (folder / "sdmx" / "data.csv").open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            if row["OBS_VALUE"]:
+                out.append((row["MEASURE"], row["OBS_VALUE"]))
+    assert out
+    return out
+
+
+def test_sdmx_values_have_no_float_artefacts(release: tuple[Path, Path, dict[str, Decimal]]) -> None:
+    """SDMX values in their shortest exact form; money with at most 6 decimals (a micro-dollar)."""
+    folder, _, _ = release
+    for measure, value in _sdmx_values(folder):
+        assert value == repr(float(value)), (measure, value)
+        if is_money(measure):
+            assert re.fullmatch(r"-?\d+\.\d{1,6}", value), (measure, value)
+
+
+@pytest.mark.xfail(strict=True, reason="SDMX values are written as sdmx1 writes them (repr of a float: ranks "
+                   "'1.0'), which tests/test_publish_sdmx.py::test_small_csv_as_sdmx1_writes_it requires: for "
+                   "the SDMX engineer")
+def test_sdmx_ranks_and_flags_are_integers(release: tuple[Path, Path, dict[str, Decimal]]) -> None:
+    folder, _, _ = release
+    for measure, value in _sdmx_values(folder):
+        if is_integer_measure(measure):
+            assert INTEGER_TEXT.fullmatch(value), (measure, value)
+
+
+def test_documents_have_no_float_artefacts(release: tuple[Path, Path, dict[str, Decimal]]) -> None:
+    """Press releases and the manifest show rounded figures only: no number with 9 or more decimals."""
+    folder, _, _ = release
+    scanned = 0
+    for path in sorted(folder.rglob("*")):
+        if path.suffix in (".html", ".txt", ".md") or path.name == "manifest.json":
+            text = path.read_text(encoding="utf-8")
+            bad = re.findall(r"\d+\.\d{9,}", text)
+            assert not bad, (path.name, bad[:5])
+            scanned += 1
+    assert scanned >= 3
+
+
+def test_statements_cite_exact_money(release: tuple[Path, Path, dict[str, Decimal]]) -> None:
+    folder, _, _ = release
+    text = (folder / "statements.json").read_text(encoding="utf-8")
+    doc = json.loads(text, parse_float=str)  # the numbers as written
+    for st in doc["statements"]:
+        for cell in st.get("cells", []):
+            if cell.get("value") is not None:
+                _check_value(cell["measure"], str(cell["value"]), "statements.json")

@@ -1,0 +1,60 @@
+"""Terminal output: ``ktstat show`` with its legend and growth labels naming their comparison, and no
+wrapping when the output goes to a pipe or a log file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIX = Path(__file__).parent / "fixtures" / "kst_small"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    return subprocess.run([sys.executable, "-m", "ktstat", *args], capture_output=True, text=True, check=False,
+                          env=env)
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    store = tmp_path_factory.mktemp("show") / "s.duckdb"
+    res = _run("compile", "--domain", "kst", "--records", str(FIX / "records.csv"), "--reporters",
+               str(FIX / "reporters.csv"), "--rates", str(FIX / "rates.csv"), "--store", str(store))
+    assert res.returncode == 0, res.stderr
+    return store, res
+
+
+def test_progress_lines_are_not_wrapped_in_a_log(compiled: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    _, res = compiled
+    lines = res.stderr.splitlines()
+    step = [ln for ln in lines if "cells suppressed by the primary rules" in ln]
+    assert step, res.stderr
+    assert all(ln.rstrip().endswith(("audit: passed", "FAIL")) for ln in step), step
+    assert not [ln for ln in lines if ln.strip() in ("passed", "(+", ")")]
+
+
+def test_show_has_a_legend_and_growth_names_its_comparison(
+        compiled: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    store, _ = compiled
+    res = _run("show", "--store", str(store), "--domain", "kst", "--period", "2024H2", "--breakdown", "category")
+    assert res.returncode == 0, res.stderr
+    out = res.stdout.splitlines()
+    header = next(ln for ln in out if "exports growth" in ln)
+    assert "exports growth vs 2024H1" in header and "imports growth vs 2024H1" in header  # one line: not wrapped
+    legend = [ln for ln in out if ln.startswith("(confidential): withheld by disclosure control")]
+    assert len(legend) == 1
+    assert "-: not meaningful" in legend[0] and "growth: percent change against 2024H1" in legend[0]
+    res = _run("show", "--store", str(store), "--domain", "kst", "--period", "2024H2", "--lang", "ko")
+    assert "수출 증감률 (2024H1 대비)" in res.stdout and "비밀보호" in res.stdout
+
+
+def test_tables_are_not_cut_when_piped(compiled: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    store, _ = compiled
+    res = _run("batches", "--store", str(store))
+    row = next(ln for ln in res.stdout.splitlines() if "records.csv" in ln)
+    assert str(FIX / "records.csv") in row or "records.csv" in row
+    assert "…" not in res.stdout  # nothing elided to fit 80 columns
