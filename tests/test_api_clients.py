@@ -174,7 +174,8 @@ def test_sdmx1_reads_availability(base: str) -> None:
     import sdmx
 
     _, body = fetch(f"{base}/availableconstraint/KST/S.TOTAL+CATEGORY..exports")
-    cc = sdmx.read_sdmx(io.BytesIO(body)).constraint["CC_KST"]
+    msg: Any = sdmx.read_sdmx(io.BytesIO(body))  # a StructureMessage carrying the constraint
+    cc = msg.constraint["CC_KST"]
     region = cc.data_content_region[0]
     members = {dim.id: {str(v.value) for v in ms.values} for dim, ms in region.member.items()
                if dim.id != "TIME_PERIOD"}
@@ -201,7 +202,7 @@ def test_pysdmx_query_builder_paths(base: str, api_small: Small, version: str) -
                                 key=KEY).get_url(v)
     structure_url = base + StructureQuery(artefact_type=StructureType.DATAFLOW, agency_id="KTSTAT",
                                           resource_id="KST", references=StructureReference.DESCENDANTS).get_url(v)
-    kinds = {type(x).__name__ for x in read_sdmx(structure_url).structures}
+    kinds = {type(x).__name__ for x in read_sdmx(structure_url).structures or ()}
     assert {"Dataflow", "DataStructureDefinition", "Codelist"} <= kinds, kinds
     (ds,) = get_datasets(data_url, structure_url)  # validated against the structure
     assert str(ds.data["OBS_VALUE"].dtype).startswith("double")

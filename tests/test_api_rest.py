@@ -60,7 +60,7 @@ def decode_generic(body: bytes) -> tuple[Cells, list[dict[str, str]]]:
         else:
             vals[str(at_obs)] = obs.find(GEN + "ObsDimension").get("value", "")  # type: ignore[union-attr]
         value = obs.find(GEN + "ObsValue")
-        attrs = {v.get("id"): v.get("value") for v in obs.findall(f"{GEN}Attributes/{GEN}Value")}
+        attrs = {str(v.get("id")): str(v.get("value", "")) for v in obs.findall(f"{GEN}Attributes/{GEN}Value")}
         cells[_cell(vals)] = (float(value.get("value", "")) if value is not None else None, attrs.get("OBS_STATUS", ""))
 
     for ds in root.iter("{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message}DataSet"):
@@ -257,8 +257,8 @@ def test_availability_lists_codes_with_data(client: TestClient) -> None:
     kvs = {e.get("id"): [v.text for v in e] for e in root.iter() if e.tag.endswith("}KeyValue")}
     assert kvs == {"MEASURE": ["exports", "imports"]}
     r = client.get("/availableconstraint/KST/S.TOTAL..exports")
-    kvs = {e.get("id"): e for e in ET.fromstring(r.content).iter() if e.tag.endswith("}KeyValue")}
-    assert set(kvs) == {"FREQ", "BREAKDOWN", "ITEM", "MEASURE", "TIME_PERIOD"}
+    ids = {e.get("id") for e in ET.fromstring(r.content).iter() if e.tag.endswith("}KeyValue")}
+    assert ids == {"FREQ", "BREAKDOWN", "ITEM", "MEASURE", "TIME_PERIOD"}
     count = next(e.text for e in ET.fromstring(r.content).iter() if e.tag.endswith("}AnnotationTitle"))
     data = client.get("/data/KST/S.TOTAL..exports?format=csv").text.splitlines()
     assert int(str(count)) == len(data) - 1

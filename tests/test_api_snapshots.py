@@ -202,7 +202,10 @@ def test_the_api_default_follows_latest(store: Path) -> None:
              "final-out": (datetime(2025, 11, 2, tzinfo=KST), fin.vintage_id),
              "provisional-after": (datetime(2025, 12, 2, tzinfo=KST), fin.vintage_id)}
     for name, (t, want) in times.items():
-        c = TestClient(create_app(store, now=lambda t=t: t, refresh_seconds=0))
+        def clock(t: datetime = t) -> datetime:
+            return t
+
+        c = TestClient(create_app(store, now=clock, refresh_seconds=0))
         group = c.get("/releases").json()["releases"][0]
         assert group["latest"] == want, name
         r = c.get("/data/KST/S.TOTAL.all.exports?format=jsondata")

@@ -125,9 +125,9 @@ def test_texts_and_tables_name_their_comparison(demo_lookups: dict[str, Lookup],
             if "Growth" in c.label_en or "Change" in c.label_en:
                 assert " on " in c.label_en and "대비" in c.label_ko, c  # every comparison named
         for r in t.rows:
-            for c, col in zip(r.cells, t.columns, strict=True):
+            for cell, col in zip(r.cells, t.columns, strict=True):
                 # a percent column never holds a level, a level column never a percent
-                assert (c.unit == "percent") == ("%" in col.label_en), (t.id, col.label_en, c.ref.measure)
+                assert (cell.unit == "percent") == ("%" in col.label_en), (t.id, col.label_en, cell.ref.measure)
         notes = " ".join(t.footnotes_ko)
         assert not HANGUL_PERIOD.search(notes) and ("전년 동기" not in notes or dom_id == "kst"), notes
 
@@ -168,5 +168,7 @@ def test_statements_json_keeps_its_format(other_story: Lookup) -> None:
         d = s.as_dict()
         assert set(d) - {"bounds"} == {"id", "section", "kind", "score", "text_en", "text_ko", "cells", "figures"}
         json.dumps(d)
-        for f in d["figures"]:  # type: ignore[union-attr]
+        figures = d["figures"]
+        assert isinstance(figures, list)
+        for f in figures:
             assert set(f) == {"cell", "en", "ko"} and (f["en"] or f["ko"])

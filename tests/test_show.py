@@ -44,12 +44,14 @@ def test_show_has_a_legend_and_growth_names_its_comparison(
     assert res.returncode == 0, res.stderr
     out = res.stdout.splitlines()
     header = next(ln for ln in out if "exports growth" in ln)
-    assert "exports growth vs 2024H1" in header and "imports growth vs 2024H1" in header  # one line: not wrapped
+    assert "exports growth vs H1 2024" in header and "imports growth vs H1 2024" in header  # one line: not wrapped
     legend = [ln for ln in out if ln.startswith("(confidential): withheld by disclosure control")]
     assert len(legend) == 1
-    assert "-: not meaningful" in legend[0] and "growth: percent change against 2024H1" in legend[0]
+    assert "-: not meaningful" in legend[0] and "growth: percent change against H1 2024" in legend[0]
     res = _run("show", "--store", str(store), "--domain", "kst", "--period", "2024H2", "--lang", "ko")
-    assert "수출 증감률 (2024H1 대비)" in res.stdout and "비밀보호" in res.stdout
+    # Korean period labels and the terms catalogue's words (the same as the press release's)
+    assert "수출 증감률 (2024년 상반기 대비)" in res.stdout and "비밀보호" in res.stdout
+    assert "수출입비율" in res.stdout and "수지비 " not in res.stdout
 
 
 def test_tables_are_not_cut_when_piped(compiled: tuple[Path, subprocess.CompletedProcess[str]]) -> None:

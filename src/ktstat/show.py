@@ -65,9 +65,14 @@ def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: s
     cols = [("exports", fmt_bn), ("imports", fmt_bn), ("balance", fmt_bn), ("volume", fmt_bn),
             ("ratio", lambda v, s: "-" if v is None else f"{v:.2f}"),
             ("exports_growth", fmt_pct), ("imports_growth", fmt_pct)]
-    prev = str(parse(period).shift(-1))  # what *_growth compares with: the previous period of the frequency
-    ko = {"exports": "수출", "imports": "수입", "balance": "수지", "volume": "규모", "ratio": "수지비",
-          "exports_growth": f"수출 증감률 ({prev} 대비)", "imports_growth": f"수입 증감률 ({prev} 대비)"}
+    from ktstat.terms import terms
+
+    t = terms(lang, domain_id)
+    # what *_growth compares with: the previous period of the frequency
+    prev = t.period_short(str(parse(period).shift(-1)))
+    ko = {**{m: t.get("measure", m) for m in ("exports", "imports", "balance", "volume", "ratio")},
+          "exports_growth": f"{t.get('measure', 'exports')} 증감률 ({prev} 대비)",
+          "imports_growth": f"{t.get('measure', 'imports')} 증감률 ({prev} 대비)"}
     en = {"exports_growth": f"exports growth vs {prev}", "imports_growth": f"imports growth vs {prev}"}
     unit = "십억 달러" if lang == "ko" else "billions of US dollars"
     title = f"{dom.label_ko if lang == 'ko' else dom.label_en} {period}: {breakdown} ({unit})"
@@ -85,14 +90,15 @@ def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: s
     console.print(table)
     if "P" in status:
         console.print("Figures are provisional." if lang != "ko" else "잠정치입니다 (provisional).")
-    console.print(legend(lang, prev), highlight=False)
+    console.print(legend(lang, prev, t.get("measure", "ratio")), highlight=False)
 
 
-def legend(lang: str, prev: str) -> str:
-    """What the table's marks and columns mean (printed under it)."""
+def legend(lang: str, prev: str, ratio_name: str = "ratio") -> str:
+    """What the table's marks and columns mean (printed under it); ``ratio_name``: the
+    programme's word for the ratio (terms catalogue)."""
     if lang == "ko":
         return (f"(confidential): 비밀보호로 공표하지 않음; -: 해당 없음 (비교 기간 없음 또는 기준값이 0 이하); "
-                f"증감률: {prev} 대비 %; 수지비 = 수출 / 수입")
+                f"증감률: {prev} 대비 %; {ratio_name} = 수출 / 수입")
     return (f"(confidential): withheld by disclosure control; -: not meaningful (no comparison period, or a base "
             f"that is not positive); growth: percent change against {prev}, the previous period; "
             "ratio = exports / imports")
