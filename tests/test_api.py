@@ -400,7 +400,7 @@ def test_explorer_meta_and_table(client: TestClient, small: Small, clock: Clock)
     freqs = {f["id"]: [p["id"] for p in f["periods"]] for f in flow["frequencies"]}
     assert freqs["H"][-1] == "2025H1" and freqs["A"] == ["2023", "2024"]
     cat = next(b for b in flow["breakdowns"] if b["id"] == "category")
-    assert cat["label"] == {"en": "Category", "ko": "대분류"} and all(i["label"]["ko"] for i in cat["items"])
+    assert cat["label"] == {"en": "Category", "ko": "유형"} and all(i["label"]["ko"] for i in cat["items"])
     assert next(m for m in flow["measures"] if m["id"] == "exports_growth")["unit"] == "PC"
     assert set(meta["statuses"]) == {"A", "P", "N", "C"}
     old = client.get(f"/api/meta?vintage={V1}").json()["dataflows"][0]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import shutil
 import socket
@@ -30,6 +29,7 @@ from typing import Any
 import pytest
 
 from apistore import AFTER, BEFORE, V1, V2, Clock, Small
+from ktstat.terms import LANGS, terms
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("KTSTAT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -37,7 +37,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage"]
 SHOTS = Path(os.environ.get("KTSTAT_SCREENSHOTS") or ROOT / "build" / "screenshots")
-STRINGS = json.loads((ROOT / "src" / "ktstat" / "api" / "static" / "i18n.json").read_text(encoding="utf-8"))
+STRINGS = {lang: terms(lang).section("explorer") for lang in LANGS}  # what /static/i18n.json serves
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.lock)")
 if not Path(CHROMIUM).is_file():
@@ -351,11 +351,11 @@ def test_the_language_switch(tab: Page, api_rich: Small) -> None:
     assert page.get_attribute("html", "lang") == "ko"
     assert page.text_content("h1") == ko["title"]
     assert page.get_attribute("#lang-ko", "aria-pressed") == "true"
-    assert page.eval_on_selector("#breakdown", "s => s.selectedOptions[0].textContent") == "대분류"
+    assert page.eval_on_selector("#breakdown", "s => s.selectedOptions[0].textContent") == "유형"
     heads = page.eval_on_selector_all("#table thead th[data-column]", "hs => hs.map(h => h.textContent)")
     assert heads[0].startswith("2024년 상반기수출")
     assert "lang=ko" in page.url and "lang=ko" in (page.get_attribute("#download-csv", "href") or "")
-    assert page.text_content("#table-title") == "지식서비스무역통계: 대분류"
+    assert page.text_content("#table-title") == "지식서비스무역통계: 유형"
     # the values do not change with the language
     assert_table_is_the_vintage(tab, api_rich, V2, "category")
     with page.expect_download() as got:

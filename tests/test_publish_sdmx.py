@@ -296,7 +296,9 @@ def test_small_structure(small: tuple[list[Row], dict[str, Path]]) -> None:
     cross = item["information_communications_X_sme"].name.localizations
     assert cross == {"en": "Information and communications × Small and medium enterprises",
                      "ko": "정보통신업 × 중소기업"}
-    assert sm.codelist["CL_KST_BREAKDOWN"]["INDUSTRY_X_INSTITUTION"].name.localizations["ko"] == "산업 × 기관 유형"
+    # breakdown names are the terms catalogue's nouns, as in the press release and the workbooks
+    assert sm.codelist["CL_KST_BREAKDOWN"]["INDUSTRY_X_INSTITUTION"].name.localizations == {
+        "en": "Industry × Type of firm", "ko": "산업 × 기업유형"}
     assert set(sm.codelist["CL_KST_BREAKDOWN"].items) == {breakdown_id(b) for b in dom.breakdown_names()}
     measures = sm.codelist["CL_KST_MEASURE"]
     assert set(measures.items) == set(measure_names("A")) | set(measure_names("H"))

@@ -8,6 +8,7 @@ from typing import Any
 from ktstat import domain as domains
 from ktstat.errors import InputError, QueryError
 from ktstat.periods import parse
+from ktstat.terms import terms
 
 
 def fmt_bn(value: float | None, status: str) -> str:
@@ -24,7 +25,7 @@ def fmt_pct(value: float | None, status: str) -> str:
 
 def _label(dom: domains.Domain, breakdown: str, item: str, lang: str) -> str:
     if breakdown == "total":
-        return "합계" if lang == "ko" else "Total"
+        return terms(lang).get("show", "total")
     parts = breakdown.split("+")
     codes = item.split("+")
     return " × ".join(dom.breakdowns[b].codelist.label(c, lang) for b, c in zip(parts, codes, strict=True))
@@ -65,21 +66,20 @@ def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: s
     cols = [("exports", fmt_bn), ("imports", fmt_bn), ("balance", fmt_bn), ("volume", fmt_bn),
             ("ratio", lambda v, s: "-" if v is None else f"{v:.2f}"),
             ("exports_growth", fmt_pct), ("imports_growth", fmt_pct)]
-    from ktstat.terms import terms
-
     t = terms(lang, domain_id)
     # what *_growth compares with: the previous period of the frequency
     prev = t.period_short(str(parse(period).shift(-1)))
-    ko = {**{m: t.get("measure", m) for m in ("exports", "imports", "balance", "volume", "ratio")},
-          "exports_growth": f"{t.get('measure', 'exports')} 증감률 ({prev} 대비)",
-          "imports_growth": f"{t.get('measure', 'imports')} 증감률 ({prev} 대비)"}
-    en = {"exports_growth": f"exports growth vs {prev}", "imports_growth": f"imports growth vs {prev}"}
-    unit = "십억 달러" if lang == "ko" else "billions of US dollars"
-    title = f"{dom.label_ko if lang == 'ko' else dom.label_en} {period}: {breakdown} ({unit})"
-    table = Table(title=title)
-    table.add_column("항목" if lang == "ko" else "item", no_wrap=True)
+    # column headings: the measure's name, growth with what it compares with
+    flow = "word" if lang == "en" else "measure"  # "exports growth" / "수출 증감률"
+    heads = {**{m: t.get("measure", m) for m in ("exports", "imports", "balance", "volume", "ratio")},
+             **{f"{m}_growth": t.fill("show", "growth", flow=t.get(flow, m), prev=prev)
+                for m in ("exports", "imports")}}
+    label = dom.label_ko if lang == "ko" else dom.label_en
+    table = Table(title=t.fill("show", "title", domain=label, period=period, breakdown=breakdown,
+                               unit=t.get("show", "unit")))
+    table.add_column(t.get("show", "item"), no_wrap=True)
     for name, _ in cols:
-        table.add_column(ko[name] if lang == "ko" else en.get(name, name.replace("_", " ")), justify="right")
+        table.add_column(heads[name], justify="right")
     order = sorted(cells, key=lambda i: -(cells[i].get("volume", (0, ""))[0] or 0))
     for item in order:
         ms = cells[item]
@@ -89,19 +89,14 @@ def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: s
     console = wide_console()
     console.print(table)
     if "P" in status:
-        console.print("Figures are provisional." if lang != "ko" else "잠정치입니다 (provisional).")
+        console.print(t.get("show", "provisional"))
     console.print(legend(lang, prev, t.get("measure", "ratio")), highlight=False)
 
 
 def legend(lang: str, prev: str, ratio_name: str = "ratio") -> str:
     """What the table's marks and columns mean (printed under it); ``ratio_name``: the
     programme's word for the ratio (terms catalogue)."""
-    if lang == "ko":
-        return (f"(confidential): 비밀보호로 공표하지 않음; -: 해당 없음 (비교 기간 없음 또는 기준값이 0 이하); "
-                f"증감률: {prev} 대비 %; {ratio_name} = 수출 / 수입")
-    return (f"(confidential): withheld by disclosure control; -: not meaningful (no comparison period, or a base "
-            f"that is not positive); growth: percent change against {prev}, the previous period; "
-            "ratio = exports / imports")
+    return terms(lang).fill("show", "legend", prev=prev, ratio=ratio_name)
 
 
 def headline(con: Any, domain_id: str, console: Any) -> None:

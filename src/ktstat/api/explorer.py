@@ -138,7 +138,8 @@ def _flow_meta(view: View, vd: VintageData) -> dict[str, Any]:
     measures = []
     for m in info.codes["MEASURE"]:
         fs = [f for f, ms in lists.measures.items() if m in ms]
-        measures.append({"id": m, "label": _label(*measure_label(m)), "unit": unit_measure(m), "frequencies": fs})
+        measures.append({"id": m, "label": _label(*measure_label(m, dom.id)), "unit": unit_measure(m),
+                         "frequencies": fs})
     return {"id": info.flow, "domain": dom.id, "label": _label(dom.label_en, dom.label_ko),
             "vintage": vintage_doc(vd, documents=True),
             "vintages": [vintage_doc(v, documents=True) for v in view.by_domain[dom.id]],
@@ -227,7 +228,7 @@ def table(view: View, dataflow: str, breakdown: str | None, periods: list[str] |
     for p in plist:
         pi = period_info(p)
         for m in mlist:
-            ml = measure_label(m)[1 if lang == "ko" else 0]
+            ml = measure_label(m, vd.info.domain.id)[1 if lang == "ko" else 0]
             pl = short_period(p, lang)
             columns.append(Column(f"{p}.{m}", p, m, pi.freq, f"{pl} {ml}", pl, ml, unit_measure(m)))
     rows: list[tuple[str, str, str | None, list[float | None], list[str | None]]] = []

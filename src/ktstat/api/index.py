@@ -166,7 +166,7 @@ class DomainInfo:
             it = self.lists.items.get(code)
             en_ko = (it.en, it.ko) if it else None
         elif dimension == "MEASURE":
-            en_ko = measure_label(code)
+            en_ko = measure_label(code, self.domain.id)
         elif dimension == "UNIT_MEASURE":
             en_ko = UNIT_NAMES.get(code)
         else:

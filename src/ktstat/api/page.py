@@ -1,9 +1,11 @@
 """The web data explorer's files: the page at ``/``, its script, style and interface strings under
 ``/static/``, and its typeface under ``/static/fonts/``.
 
-The page (``static/explorer.html``, ``explorer.js``, ``explorer.css``, ``i18n.json``) is static: it
-reads everything it shows from the JSON endpoints (:mod:`ktstat.api.explorer`), which know
-released vintages only, so the page itself can hold nothing embargoed. Nothing comes from a CDN.
+The page (``static/explorer.html``, ``explorer.js``, ``explorer.css``) is static, with its
+interface strings ``i18n.json`` made from the ``[explorer]`` section of the terms catalogue
+(:mod:`ktstat.terms`, one per language, shared with the publications); the page reads
+everything it shows from the JSON endpoints (:mod:`ktstat.api.explorer`), which know released
+vintages only, so the page itself can hold nothing embargoed. Nothing comes from a CDN.
 
 The typeface is the publications' Noto Sans CJK (:mod:`ktstat.publish.fonts`) cut to the
 characters the page can show: printable ASCII and Latin-1, general punctuation, the interface
@@ -62,9 +64,19 @@ def static_file(name: str) -> Asset:
         raise not_found(f"no static file {name!r}; files: {', '.join(sorted(STATIC_MEDIA))}")
     got = _static_cache.get(name)
     if got is None:
-        body = resources.files("ktstat.api").joinpath("static", name).read_bytes()
+        body = _i18n() if name == "i18n.json" else resources.files("ktstat.api").joinpath("static", name).read_bytes()
         got = _static_cache[name] = _asset(body, media)
     return got
+
+
+def _i18n() -> bytes:
+    """``i18n.json``: ``{"en": {key: string}, "ko": {...}}``, the ``[explorer]`` terms of each language."""
+    import json
+
+    from ktstat.terms import LANGS, terms
+
+    doc = {lang: terms(lang).section("explorer") for lang in LANGS}
+    return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def etag_matches(header: str | None, etag: str) -> bool:

@@ -37,7 +37,7 @@ from ktstat.release.snapshot import snapshot_dir, store_path, write_snapshot
 from ktstat.release.statements import statements
 from ktstat.release.tables import standard_tables
 from ktstat.release.vintage import get_vintage, vintage_rows
-from ktstat.terms import terms
+from ktstat.terms import LANGS, terms
 
 if TYPE_CHECKING:
     import duckdb
@@ -129,8 +129,8 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
 
     embargo_file = out / "EMBARGOED.txt"
     if embargoed:
-        embargo_file.write_text(f"Embargoed: not for publication before {v.release_at.isoformat()}\n"
-                                f"엠바고: {v.release_at.isoformat()} 이전 보도 금지\n", encoding="utf-8")
+        embargo_file.write_text("".join(terms(lang).fill("press", "embargo", at=v.release_at.isoformat()) + "\n"
+                                        for lang in LANGS), encoding="utf-8")
         files["EMBARGOED.txt"] = embargo_file
     elif embargo_file.exists():
         embargo_file.unlink()

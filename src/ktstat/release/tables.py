@@ -147,8 +147,8 @@ def summary_table(dom: Domain, lookup: Lookup, period: Period, provisional: bool
             cells.append(_cell(dom, lookup, str(period), "total", "all", growth, "percent"))
         rows.append(TableRow(m, en_t.get("measure_long", m), ko_t.get("measure_long", m), cells))
     fn_en, fn_ko = _footnotes(dom, period, marked, ["balance_ratio"])
-    title_en = f"{dom.label_en}: summary"
-    title_ko = f"{dom.label_ko} 총괄"
+    title_en = terms("en", dom.id).fill("table_title", "summary", domain=dom.label_en)
+    title_ko = terms("ko", dom.id).fill("table_title", "summary", domain=dom.label_ko)
     return ReleaseTable("total", title_en, title_ko, cols, rows, fn_en, fn_ko,
                         terms("en").get("press", "summary"), terms("ko").get("press", "summary"))
 
@@ -180,9 +180,11 @@ def breakdown_table(dom: Domain, lookup: Lookup, period: Period, breakdown: str,
     b = dom.breakdowns[breakdown]
     p = str(period)
     noun_en, noun_ko = noun(dom, breakdown, "en"), noun(dom, breakdown, "ko")
-    pe, pk = terms("en").period_short(p), terms("ko").period_short(p)
-    mark_en = f" ({terms('en').get('word', 'provisional')})" if provisional else ""
-    mark_ko = f"({terms('ko').get('word', 'provisional')})" if provisional else ""
+    en_t, ko_t = terms("en", dom.id), terms("ko", dom.id)
+    title = {"en": (en_t, dom.label_en, noun_en, en_t.period_short(p)),
+             "ko": (ko_t, dom.label_ko, noun_ko, ko_t.period_short(p))}
+    mark = {lang: t.fill("table_title", "mark", word=t.get("word", "provisional")) if provisional else ""
+            for lang, (t, *_) in title.items()}
     present = {k[2] for k in lookup if k[0] == p and k[1] == breakdown}
     extra = []
     if b.source == "partner" and b.level >= 2 or len(present) > 2 * dom.release.top_n:
@@ -190,14 +192,13 @@ def breakdown_table(dom: Domain, lookup: Lookup, period: Period, breakdown: str,
             v = lookup.get((p, breakdown, item, "volume"), (None, ""))[0]
             return -(v if v is not None else -1.0)
         items = sorted(present, key=lambda i: (volume(i), i))[: dom.release.top_n]
-        title_en = f"{dom.label_en} by {noun_en}: the {dom.release.top_n} largest, {pe}{mark_en}"
-        title_ko = f"{dom.label_ko} {noun_ko}별 상위 {dom.release.top_n}개, {pk}{mark_ko}"
+        kind = "top"
     else:
         items = tree_order(b.codelist, present)
-        title_en = f"{dom.label_en} by {noun_en}, {pe}{mark_en}"
-        title_ko = f"{dom.label_ko} {noun_ko}별 현황, {pk}{mark_ko}"
+        kind = "by"
+    title_en, title_ko = (t.fill("table_title", kind, domain=d, noun=n, period=pl, mark=mark[lang], n=dom.release.top_n)
+                          for lang, (t, d, n, pl) in title.items())
     basis_list = bases(dom, p)
-    en_t, ko_t = terms("en", dom.id), terms("ko", dom.id)
     cols: list[Column] = []
     for flow in ("exports", "imports"):
         cols.append(Column(en_t.get("measure", flow), ko_t.get("measure", flow)))

@@ -69,6 +69,7 @@ from ktstat.domain import Breakdown, Domain
 from ktstat.errors import DomainError, InputError
 from ktstat.indicators import measure_names, split_measure
 from ktstat.periods import Period, parse
+from ktstat.terms import terms
 
 Row = tuple[str, str, str, str, float | int | None, str]
 """One indicators row without its domain: ``period, breakdown, item, measure, value, status``."""
@@ -80,59 +81,21 @@ VERSION_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 NS = "http://www.sdmx.org/resources/sdmxml/schemas/v2_1"
 
 FREQ_IDS = {"A": "A", "H": "S", "Q": "Q"}
-FREQ_NAMES = {"A": ("Annual", "연간"), "S": ("Half-yearly (semester)", "반기"), "Q": ("Quarterly", "분기")}
-STATUS_NAMES = {
-    "A": ("Normal value", "정상값"),
-    "P": ("Provisional value", "잠정치"),
-    "N": ("Not meaningful (no value)", "해당 없음(값 없음)"),
-    "C": ("Confidential (value withheld)", "비밀보호(값 비공개)"),
-}
-UNIT_NAMES = {
-    "USD": ("US dollars", "미 달러"),
-    "PC": ("Percent", "퍼센트"),
-    "PURE_NUMB": ("Pure number (ratio, rank or 0/1 flag)", "순수 숫자(비율, 순위, 0/1 표시)"),
-}
+def _names(section: str) -> dict[str, tuple[str, str]]:
+    """English and Korean names of a section of the terms catalogue, keyed as in the catalogue."""
+    en, ko = terms("en").section(section), terms("ko").section(section)
+    return {k: (en[k], ko[k]) for k in en}
+
+
+FREQ_NAMES = {FREQ_IDS[k]: v for k, v in _names("frequency_name").items()}
+"""SDMX FREQ code -> (English, Korean) name, from the terms catalogue."""
+STATUS_NAMES = _names("status")
+UNIT_NAMES = _names("unit")
 DIMENSIONS = ("FREQ", "BREAKDOWN", "ITEM", "MEASURE", "TIME_PERIOD")
 ATTRIBUTES = ("UNIT_MEASURE", "OBS_STATUS")
-CONCEPT_NAMES = {
-    "FREQ": ("Frequency", "주기"),
-    "BREAKDOWN": ("Breakdown (table)", "분류 기준(표)"),
-    "ITEM": ("Item of the breakdown", "항목"),
-    "MEASURE": ("Measure", "지표"),
-    "TIME_PERIOD": ("Time period", "기간"),
-    "OBS_VALUE": ("Observation value", "관측값"),
-    "UNIT_MEASURE": ("Unit of measure", "단위"),
-    "OBS_STATUS": ("Observation status", "관측값 상태"),
-}
-BREAKDOWN_NAMES = {
-    "total": ("Total", "전체"),
-    "category": ("Category", "대분류"),
-    "subcategory": ("Subcategory", "세부 분류"),
-    "industry": ("Industry", "산업"),
-    "institution": ("Institution (firm type)", "기관 유형"),
-    "partner": ("Partner country", "거래 상대국"),
-    "region": ("Region", "지역"),
-    "technology": ("Technology type", "기술 유형"),
-    "special": ("Special classification", "특수 분류"),
-}
-ALL_ITEM = ("all", "All items", "전체")
-MEASURE_BASES = {
-    "exports": ("Exports", "수출"),
-    "imports": ("Imports", "수입"),
-    "balance": ("Balance (exports - imports)", "수지(수출-수입)"),
-    "volume": ("Volume (exports + imports)", "규모(수출+수입)"),
-    "ratio": ("Ratio (exports / imports)", "수출입비율"),
-}
-MEASURE_KINDS = {
-    "level": ("{}", "{}"),
-    "change": ("{}: change", "{} 증감액"),
-    "growth": ("{}: growth (%)", "{} 증감률(%)"),
-    "contribution": ("{}: contribution to the change of the total (%)", "{} 증감 기여율(%)"),
-    "share": ("{}: share of the breakdown total (%)", "{} 비중(%)"),
-    "rank": ("{}: rank", "{} 순위"),
-    "record": ("{}: record high (1 yes, 0 no)", "{} 사상 최고 여부(1 예, 0 아니오)"),
-    "record_low": ("{}: record low (1 yes, 0 no)", "{} 사상 최저 여부(1 예, 0 아니오)"),
-}
+CONCEPT_NAMES = _names("concept")
+MEASURE_KINDS = ("level", "change", "growth", "contribution", "share", "rank", "record", "record_low")
+ALL_ITEM = ("all", *_names("measure_kind")["all_items"])
 COMPARED = ("change", "growth", "contribution")
 
 
@@ -190,17 +153,50 @@ def unit_measure(measure: str) -> str:
     return "PURE_NUMB"
 
 
-def measure_label(measure: str) -> tuple[str, str]:
-    """English and Korean names of a measure."""
-    base, kind, yoy = split_measure(measure)
-    b_en, b_ko = MEASURE_BASES.get(base, (base, base))
-    k_en, k_ko = MEASURE_KINDS.get(kind, ("{}: " + kind, "{} " + kind))
-    en, ko = k_en.format(b_en), k_ko.format(b_ko)
-    if yoy:
-        en, ko = en + ", against the same period a year earlier", ko + ", 전년 동기 대비"
-    elif kind in COMPARED:
-        en, ko = en + ", against the previous period", ko + ", 직전 기 대비"
+def _domain_names(domain: Domain, key: str) -> tuple[str, str]:
+    """English and Korean ``[sdmx]`` name ``key`` of a domain's artefact (``{domain}: item``)."""
+    en, ko = (terms(lang, domain.id).fill("sdmx", key, domain=label, version=domain.version)
+              for lang, label in (("en", domain.label_en), ("ko", domain.label_ko)))
     return en, ko
+
+
+def measure_label(measure: str, programme: str | None = None) -> tuple[str, str]:
+    """English and Korean names of a measure, in the words of ``programme`` when given
+    (terms catalogue: ``[measure_kind]`` filled with the base's ``[measure_long]`` name, then the
+    comparison it makes)."""
+    return _measure_label(measure, "en", programme), _measure_label(measure, "ko", programme)
+
+
+def breakdown_label(part: str, programme: str | None = None) -> tuple[str, str]:
+    """English and Korean names of one breakdown (``industry``): the catalogue's ``[noun]``, as a
+    heading (first letter upper-case)."""
+    out = []
+    for lang in ("en", "ko"):
+        t = terms(lang, programme)
+        try:
+            word = t.get("noun", part)
+        except KeyError:
+            word = part.replace("_", " ")
+        out.append(word[:1].upper() + word[1:])
+    return out[0], out[1]
+
+
+def _measure_label(measure: str, lang: str, programme: str | None) -> str:
+    t = terms(lang, programme)
+    base, kind, yoy = split_measure(measure)
+    try:
+        m = t.get("measure_long", base)
+    except KeyError:
+        m = base
+    if kind in MEASURE_KINDS:
+        name = t.fill("measure_kind", kind, m=m)
+    else:
+        name = t.fill("measure_kind", "other", m=m, kind=kind)
+    if yoy:
+        return t.fill("measure_kind", "yoy", name=name)
+    if kind in COMPARED:
+        return t.fill("measure_kind", "previous", name=name)
+    return name
 
 
 # Code lists of a domain ------------------------------------------------------------------------
@@ -243,7 +239,7 @@ def _domain_lists(domain: Domain) -> _Lists:
         for part in name.split("+"):
             _check_id(part.upper(), f"{domain.id}: breakdown")
         code = breakdown_id(name)
-        labels = [BREAKDOWN_NAMES.get(p, (p.replace("_", " ").capitalize(),) * 2) for p in name.split("+")]
+        labels = [breakdown_label(p, domain.id) for p in name.split("+")]
         breakdowns[name] = _Code(code, " × ".join(x[0] for x in labels), " × ".join(x[1] for x in labels))
 
     # single codes: merge the labels and parents of one code across code lists
@@ -383,13 +379,13 @@ def _structure_message(domain: Domain, lists: _Lists, agency: str, version: str,
             cl.append(code)
         return cl
 
-    cl_freq = codelist("CL_FREQ", "Frequency", "주기", [_Code(k, *v) for k, v in FREQ_NAMES.items()],
+    cl_freq = codelist("CL_FREQ", *CONCEPT_NAMES["FREQ"], [_Code(k, *v) for k, v in FREQ_NAMES.items()],
                        "SDMX CL_FREQ codes; ktstat half-years (H) are S.")
-    cl_unit = codelist("CL_UNIT_MEASURE", "Unit of measure", "단위", [_Code(k, *v) for k, v in UNIT_NAMES.items()])
-    cl_status = codelist("CL_OBS_STATUS", "Observation status", "관측값 상태",
+    cl_unit = codelist("CL_UNIT_MEASURE", *CONCEPT_NAMES["UNIT_MEASURE"], [_Code(k, *v) for k, v in UNIT_NAMES.items()])
+    cl_status = codelist("CL_OBS_STATUS", *CONCEPT_NAMES["OBS_STATUS"],
                          [_Code(k, *v) for k, v in STATUS_NAMES.items()],
                          "N and C observations have no value; C: withheld to protect reporting firms.")
-    cl_breakdown = codelist(f"CL_{dom}_BREAKDOWN", f"{domain.label_en}: breakdown", f"{domain.label_ko}: 분류 기준",
+    cl_breakdown = codelist(f"CL_{dom}_BREAKDOWN", *_domain_names(domain, "breakdown_list"),
                             lists.breakdowns.values(),
                             "ktstat breakdown names upper-case; the parts of a cross joined by _X_.")
     # parents must be made before their children: order the item codes so
@@ -406,15 +402,15 @@ def _structure_message(domain: Domain, lists: _Lists, agency: str, version: str,
 
     for c in lists.items.values():
         place(c)
-    cl_item = codelist(f"CL_{dom}_ITEM", f"{domain.label_en}: item", f"{domain.label_ko}: 항목", ordered,
+    cl_item = codelist(f"CL_{dom}_ITEM", *_domain_names(domain, "item_list"), ordered,
                        "ktstat item codes as they are; the parts of a cross item joined by _X_.")
     measures: list[str] = []
     for ms in lists.measures.values():
         measures += [m for m in ms if m not in measures]
-    cl_measure = codelist(f"CL_{dom}_MEASURE", f"{domain.label_en}: measure", f"{domain.label_ko}: 지표",
-                          [_Code(m, *measure_label(m)) for m in measures])
+    cl_measure = codelist(f"CL_{dom}_MEASURE", *_domain_names(domain, "measure_list"),
+                          [_Code(m, *measure_label(m, domain.id)) for m in measures])
 
-    cs = maintainable(common.ConceptScheme, "CS_KTSTAT", "ktstat concepts", "ktstat 개념")
+    cs = maintainable(common.ConceptScheme, "CS_KTSTAT", *_names("sdmx")["concepts"])
     for cid, (en, ko) in CONCEPT_NAMES.items():
         cs.append(common.Concept(id=cid, name=name(en, ko)))
 
@@ -445,8 +441,8 @@ def _structure_message(domain: Domain, lists: _Lists, agency: str, version: str,
     dsd.measures.append(v21.PrimaryMeasure(
         id="OBS_VALUE", concept_identity=cs["OBS_VALUE"], local_representation=rep(text=common.FacetValueType.double)))
     dataflow = maintainable(v21.DataflowDefinition, dom, domain.label_en, domain.label_ko, structure=dsd)
-    dataflow.description = InternationalString(
-        en=f"{domain.label_en}, domain version {domain.version}", ko=f"{domain.label_ko}, 도메인 버전 {domain.version}")
+    en, ko = _domain_names(domain, "version")
+    dataflow.description = InternationalString(en=en, ko=ko)
 
     msg = message.StructureMessage(header=message.Header(
         id=f"{dom}_STRUCTURE_{prepared:%Y%m%dT%H%M%S}", prepared=prepared, sender=maintainer, test=False))
