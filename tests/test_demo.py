@@ -63,7 +63,7 @@ def test_heavy_tail(demo_dir: Path) -> None:
 def _indicators(demo_dir: Path) -> dict[tuple[str, ...], tuple[float | None, str]]:
     t = pq.read_table(demo_dir / "indicators.parquet").to_pylist()
     return {(r["domain"], r["period"], r["breakdown"], r["item"], r["measure"]):
-            (None if (v := parquet_value(r)) is None else float(v), r["status"]) for r in t}
+            (None if (v := parquet_value(r)) is None else float(str(v)), r["status"]) for r in t}
 
 
 def test_every_non_conflicting_fact_is_reproduced(demo_dir: Path) -> None:

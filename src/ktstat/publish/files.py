@@ -44,6 +44,7 @@ def write_indicators(con: duckdb.DuckDBPyConnection, path: Path, domain: str | N
             "LEFT JOIN indicator_micro m ON m.domain = i.domain AND m.period = i.period "
             f"AND m.breakdown = i.breakdown AND m.item = i.item AND m.measure = i.measure {w} "
             f"ORDER BY {', '.join('i.' + c.strip() for c in ORDER.split(','))}", params).to_arrow_table()
+        assert table is not None  # a SELECT always has a result
         micros = [None if m is None else int(m) for m in table.column("micro").to_pylist()]
         pq.write_table(parquet_table(table.drop_columns(["micro"]), micros), path)
     else:
