@@ -13,6 +13,7 @@ import pytest
 
 from ktstat.demo.calibrate import split_measure
 from ktstat.demo.facts import default_facts_path, load_facts
+from ktstat.publish.exact import parquet_value
 
 CONFLICTING = {"T24-03", "T24-06"}
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -61,7 +62,8 @@ def test_heavy_tail(demo_dir: Path) -> None:
 
 def _indicators(demo_dir: Path) -> dict[tuple[str, ...], tuple[float | None, str]]:
     t = pq.read_table(demo_dir / "indicators.parquet").to_pylist()
-    return {(r["domain"], r["period"], r["breakdown"], r["item"], r["measure"]): (r["value"], r["status"]) for r in t}
+    return {(r["domain"], r["period"], r["breakdown"], r["item"], r["measure"]):
+            (None if (v := parquet_value(r)) is None else float(str(v)), r["status"]) for r in t}
 
 
 def test_every_non_conflicting_fact_is_reproduced(demo_dir: Path) -> None:

@@ -1,13 +1,15 @@
 """The release workbook (ktstat.publish.xlsx), read back with openpyxl.
 
 Expected figures are computed here from the lookup (not with the module's own helpers): money
-is value / 1e9 in English and value / 1e8 in Korean, percent and ratio as they are, and the
-stored number must equal that scaled value exactly.
+is the exact decimal of the value's micro-dollars / 1e9 in English and / 1e8 in Korean (the
+stored number is the double nearest to that decimal, never the float quotient value / 1e9),
+percent and ratio as they are, and the stored number must equal that exactly.
 """
 
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from ktstat import domain as domains
-from ktstat.publish.xlsx import FONTS, sheet_names, write_workbook
+from ktstat.publish.xlsx import FONTS, money_text, sheet_names, write_workbook
 from ktstat.release.tables import CellRef, Column, ReleaseTable, TableCell, TableRow, standard_tables
 
 PERIOD = "2025H1"
@@ -34,8 +36,18 @@ def expected(value: float | None, status: str, unit: str, lang: str) -> float | 
     if status == "N" or value is None:
         return "-"
     if unit == "usd":
-        return value / (1e9 if lang == "en" else 1e8)
+        return float(exact_dollars(value).scaleb(-9 if lang == "en" else -8))
     return value
+
+
+def exact_dollars(value: float) -> Decimal:
+    """The exact US dollars a money double stands for without its micro-dollars (as the README
+    documents it): ``round(value * 1e6)`` micro-dollars when their decimal reads back as the
+    value, else the value's own shortest decimal."""
+    m = round(value * 1e6)
+    if abs(value) < 1e15 and float(Decimal(m).scaleb(-6)) == value:
+        return Decimal(m).scaleb(-6)
+    return Decimal(repr(value))
 
 
 def small_lookup() -> Lookup:
@@ -203,13 +215,37 @@ def test_exact_numbers(tmp_path: Path) -> None:
     table = ReleaseTable("t", "T", "표", [Column("a", "가"), Column("b", "나")],
                          [TableRow(str(k), "r", "행", [TableCell(v, "A", "usd", ref), TableCell(v, "P", "ratio", ref)])
                           for k, v in enumerate(values)])
-    for lang, s in (("en", 1e9), ("ko", 1e8)):
+    for lang in ("en", "ko"):
         ws = load_workbook(write_workbook([table], tmp_path / f"{lang}.xlsx", lang=lang))["t"]
-        assert [ws.cell(4 + k, 2).value for k in range(len(values))] == [v / s for v in values]
+        assert [ws.cell(4 + k, 2).value for k in range(len(values))] == [
+            float(exact_dollars(v).scaleb(-9 if lang == "en" else -8)) for v in values]
         assert [ws.cell(4 + k, 3).value for k in range(len(values))] == values
         assert ws.cell(4, 3).number_format == '#,##0.00;"\N{MINUS SIGN}"#,##0.00'
         assert ws.cell(4, 2).number_format == ('#,##0.00;"\N{MINUS SIGN}"#,##0.00' if lang == "en"
                                                else '#,##0.0;"\N{MINUS SIGN}"#,##0.0')
+
+
+def test_money_from_micro_dollars(tmp_path: Path) -> None:
+    """Money is written as the exact decimal of the micro-dollars given (above 2**53 micro-dollars,
+    where the double of the dollars does not tell them apart), scaled, in the sheet's XML."""
+    import zipfile
+
+    micro = 17_647_509_999_799_247
+    assert micro > 2**53 and float("17647509999.799247") == float("17647509999.799246")  # ambiguous double
+    ref = CellRef("kst", PERIOD, "total", "all", "exports")
+    key = (ref.period, ref.breakdown, ref.item, ref.measure)
+    table = ReleaseTable("t", "T", "표", [Column("a", "가")],
+                         [TableRow("x", "r", "행", [TableCell(float("17647509999.799247"), "A", "usd", ref)])])
+    for lang, want in (("en", "17.647509999799247"), ("ko", "176.47509999799247")):
+        path = write_workbook([table], tmp_path / f"{lang}.xlsx", lang=lang, micro={key: micro})
+        with zipfile.ZipFile(path) as z:
+            xml = z.read("xl/worksheets/sheet2.xml").decode()
+        assert f"<v>{want}</v>" in xml, xml
+        assert load_workbook(path)["t"].cell(4, 2).value == float(want)
+    assert money_text(float("857997850.385341"), 1e9, 857_997_850_385_341) == "0.857997850385341"
+    assert money_text(-1_500_000.0, 1e8) == "-0.015" and money_text(2e9, 1e9) == "2"
+    with pytest.raises(ValueError, match="power of ten"):
+        money_text(1.0, 3.0)
 
 
 def test_sheet_names() -> None:

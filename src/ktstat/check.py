@@ -44,7 +44,11 @@ def load_indicators(path: Path) -> tuple[dict[Key, Decimal | None], dict[Key, st
     if path.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 
+        from ktstat.publish.exact import PARQUET_VALUE_COLUMNS, parquet_value
+
         rows = pq.read_table(path).to_pylist()
+        if rows and "value" not in rows[0] and set(PARQUET_VALUE_COLUMNS) <= set(rows[0]):
+            rows = [{**r, "value": parquet_value(r)} for r in rows]  # the typed value columns
     else:
         with path.open(newline="", encoding="utf-8-sig") as f:
             rows = list(csv.DictReader(f))

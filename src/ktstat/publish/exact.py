@@ -73,3 +73,61 @@ def number_text_sql(measure: str = "measure", value: str = "value", micro: str =
             f"WHEN {money} AND {micro} IS NOT NULL AND TRY_CAST({exact} AS DOUBLE) = {value} THEN {exact} "
             f"WHEN {money} AND abs({value}) < 1e15 AND TRY_CAST({rounded} AS DOUBLE) = {value} THEN {rounded} "
             f"ELSE {plain} END")
+
+
+# ---- Parquet: one typed column per kind of value, so no reader meets a binary float for money
+PARQUET_VALUE_COLUMNS = ("usd", "integer", "rate")
+"""The value columns of ``indicators.parquet`` (in place of the CSV's ``value``); exactly one is
+set in a row with a value, by the measure's kind (all three are null for a row without one):
+
+- ``usd``: money, ``decimal128(38, 6)``: the exact US dollars of the integer micro-dollars;
+- ``integer``: ranks and record flags, ``int64``;
+- ``rate``: growth, share, contribution (percent) and the ratio, ``float64``, unrounded."""
+
+
+def value_kind(measure: str) -> str:
+    """The Parquet value column of ``measure``: ``usd``, ``integer`` or ``rate``."""
+    return "integer" if is_integer_measure(measure) else "usd" if is_money(measure) else "rate"
+
+
+def parquet_value(row: dict[str, object]) -> object:
+    """The value of a row read from ``indicators.parquet`` (a Decimal, an int, a float or None)."""
+    for name in PARQUET_VALUE_COLUMNS:
+        if row.get(name) is not None:
+            return row[name]
+    return None
+
+
+def parquet_columns(measures: list[str], values: list[float | None],
+                    micros: list[int | None]) -> dict[str, object]:
+    """The three value columns (pyarrow arrays) of the rows of ``measures`` with their ``values``
+    and exact micro-dollars (None when unknown). Money without micro-dollars is the exact decimal of
+    :func:`number_text` when it has at most 6 decimals; else ValueError (never a silent rounding).
+    A rank or flag that is not integral raises ValueError."""
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    usd: list[Decimal | None] = []
+    integer: list[int | None] = []
+    rate: list[float | None] = []
+    for measure, v, m in zip(measures, values, micros, strict=True):
+        kind = value_kind(measure)
+        usd.append(None)
+        integer.append(None)
+        rate.append(None)
+        if v is None:
+            continue
+        if kind == "integer":
+            if float(v) != int(v):
+                raise ValueError(f"{measure}: value {v!r} is not an integer")
+            integer[-1] = int(v)
+        elif kind == "usd":
+            d = Decimal(number_text(measure, v, m))
+            if d != d.quantize(Decimal("0.000001")):
+                raise ValueError(f"{measure}: value {v!r} is not a whole number of micro-dollars")
+            usd[-1] = d.quantize(Decimal("0.000001"))
+        else:
+            rate[-1] = float(v)
+    return {"usd": pa.array(usd, type=pa.decimal128(38, 6)), "integer": pa.array(integer, type=pa.int64()),
+            "rate": pa.array(rate, type=pa.float64())}

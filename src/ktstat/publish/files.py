@@ -33,8 +33,20 @@ def write_indicators(con: duckdb.DuckDBPyConnection, path: Path, domain: str | N
     target = str(path).replace("'", "''")
     if suffix == ".csv":
         con.execute(f"COPY ({sql}) TO '{target}' (HEADER, DELIMITER ',')", params)
-    elif suffix == ".parquet":
-        con.execute(f"COPY ({sql}) TO '{target}' (FORMAT parquet)", params)
+    elif suffix == ".parquet":  # money exact (decimal), ranks and flags int64: see publish.exact
+        import pyarrow.parquet as pq
+
+        from ktstat.publish.release import parquet_table
+
+        w = where.replace("domain", "i.domain")
+        table = con.execute(
+            f"SELECT i.domain, i.period, i.breakdown, i.item, i.measure, i.value, i.status, m.micro FROM indicators i "
+            "LEFT JOIN indicator_micro m ON m.domain = i.domain AND m.period = i.period "
+            f"AND m.breakdown = i.breakdown AND m.item = i.item AND m.measure = i.measure {w} "
+            f"ORDER BY {', '.join('i.' + c.strip() for c in ORDER.split(','))}", params).to_arrow_table()
+        assert table is not None  # a SELECT always has a result
+        micros = [None if m is None else int(m) for m in table.column("micro").to_pylist()]
+        pq.write_table(parquet_table(table.drop_columns(["micro"]), micros), path)
     else:
         raise InputError(f"{path}: write indicators as .csv or .parquet")
     return count(con, f"SELECT count(*) FROM indicators {where}", list(params))

@@ -94,7 +94,7 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
     pcsv.write_csv(table.set_column(5, "value", pa.array(texts, type=pa.string())), files["indicators.csv"],
                    pcsv.WriteOptions(quoting_style="none"))
     files["indicators.parquet"] = out / "indicators.parquet"
-    pq.write_table(table, files["indicators.parquet"])
+    pq.write_table(parquet_table(table, [micro.get(r[:4]) for r in rows]), files["indicators.parquet"])
 
     say(f"{vintage_id}: workbooks")
     embargo_text = v.release_at.isoformat() if embargoed else None
@@ -104,7 +104,7 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
                  else f"{t.period(v.period)} {dom.label_ko}({t.get('word', v.status)})")
         files[name] = write_workbook(tables, out / name, lang=lang, title=title, embargo=embargo_text,
                                      source_note=f"vintage {v.vintage_id}, sha256 {v.content_hash}",
-                                     created=v.release_at)
+                                     created=v.release_at, micro=micro)
 
     say(f"{vintage_id}: SDMX")
     for path in write_sdmx(dom, rows, out / "sdmx", prepared=v.release_at).values():
@@ -171,6 +171,20 @@ FONTS_DIR = "fonts"
 # general punctuation, so a reader's copy-and-edit of the HTML still renders.
 _FONT_BASE = frozenset([chr(c) for c in range(0x20, 0x7F)] + [chr(c) for c in range(0xA0, 0x100)]
                        + [chr(c) for c in range(0x2010, 0x2027)] + ["\u2212"])
+
+
+def parquet_table(table: Any, micros: list[int | None]) -> Any:
+    """The Parquet form of an indicators table (a pyarrow table with the CSV's columns and a
+    float ``value``): ``value`` replaced by the typed columns of
+    :data:`ktstat.publish.exact.PARQUET_VALUE_COLUMNS` (money exact from ``micros``, one per row)."""
+    from ktstat.publish.exact import parquet_columns
+
+    cols = parquet_columns(table.column("measure").to_pylist(), table.column("value").to_pylist(), micros)
+    at = table.schema.get_field_index("value")
+    out = table.remove_column(at)
+    for k, name in enumerate(("usd", "integer", "rate")):
+        out = out.add_column(at + k, name, cols[name])
+    return out
 
 
 def _micro(con: duckdb.DuckDBPyConnection, vintage_id: str) -> dict[tuple[str, str, str, str], int]:

@@ -13,8 +13,10 @@
 Figures are stored as numbers, scaled, never rounded: money (``usd``) in billions of US dollars
 (value / 1e9) in English and in 억 달러 (value / 1e8) in Korean; ``percent`` and ``ratio`` as
 they are. The rounding is the cell's number format only (money 2 decimals in English, 1 in
-Korean; percent 1; ratio 2), so a stored number equals the indicator's scaled value exactly
-(written with the shortest representation that reads back as the same double). Flags:
+Korean; percent 1; ratio 2). Money is stored as the exact decimal of its integer micro-dollars,
+scaled (``0.857997850385341``, never the float artefact ``0.8579978503853409``: see
+:func:`money_text`); percent and ratio with the shortest representation that reads back as the
+same double. Flags:
 ``p`` once, after the heading of a column of provisional figures (:attr:`Column.provisional`;
 never cell by cell), ``C`` for a confidential cell (status ``C``: text, right-aligned, and no
 number is ever written, whatever the cell's value), ``-`` for a cell that is not meaningful
@@ -34,7 +36,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -171,6 +173,32 @@ def _put_text(ws: Worksheet, row: int, col: int, text: str, font: Font | None = 
     return cell
 
 
+def money_text(value: float, divisor: float, micro: int | None = None) -> str:
+    """The stored text of a money figure: the exact decimal of its micro-dollars
+    (:func:`ktstat.publish.exact.number_text`) divided by ``divisor`` (a power of ten), in plain
+    notation: ``857997850.385341`` dollars is ``0.857997850385341`` billions, never the float
+    artefact ``0.8579978503853409``. It reads back as the double nearest to that exact decimal."""
+    from decimal import Decimal
+
+    from ktstat.publish.exact import number_text
+
+    exponent = round(math.log10(divisor))
+    if 10.0**exponent != divisor:
+        raise ValueError(f"divisor {divisor!r} is not a power of ten")
+    d = Decimal(number_text("exports", value, micro)).scaleb(-exponent)
+    text = format(d, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _put_money(ws: Worksheet, row: int, col: int, text: str, fmt: str) -> Any:
+    """Write a money figure given as its exact decimal ``text`` (:func:`money_text`), verbatim."""
+    cell = ws.cell(row=row, column=col)
+    cell.value = float(text)  # binds data_type "n"
+    cell._value = text  # written verbatim inside <v>
+    cell.number_format = fmt
+    return cell
+
+
 def _put_number(ws: Worksheet, row: int, col: int, x: float, fmt: str) -> Any:
     """Write the finite float ``x`` so that it reads back as exactly ``x``.
 
@@ -216,7 +244,11 @@ def column_label(column: Column, lang: str) -> str:
 # Sheets
 
 
-def _table_sheet(ws: Worksheet, table: ReleaseTable, lang: str, embargo: str | None, source_note: str) -> None:
+Micro = Mapping[tuple[str, str, str, str], int]
+
+
+def _table_sheet(ws: Worksheet, table: ReleaseTable, lang: str, embargo: str | None, source_note: str,
+                 micro: Micro | None = None) -> None:
     ko = lang == "ko"
     row = 1
     if embargo is not None:
@@ -251,7 +283,13 @@ def _table_sheet(ws: Worksheet, table: ReleaseTable, lang: str, embargo: str | N
                 c = _put_text(ws, r, j + 2, content)
                 c.alignment = _RIGHT
                 continue
-            _put_number(ws, r, j + 2, content, number_format(tcell.unit, lang))
+            if tcell.unit == "usd":  # exact: from the micro-dollars
+                ref = tcell.ref
+                m = (micro or {}).get((ref.period, ref.breakdown, ref.item, ref.measure))
+                _put_money(ws, r, j + 2, money_text(float(tcell.value or 0), scale("usd", lang), m),
+                           number_format(tcell.unit, lang))
+            else:
+                _put_number(ws, r, j + 2, content, number_format(tcell.unit, lang))
             col_widths[j] = max(col_widths[j], len(_display(content, tcell.unit, lang)) + 2)
     if table.rows:
         for j in range(1, ncol + 2):
@@ -350,7 +388,8 @@ def _contents_sheet(ws: Worksheet, tables: Sequence[ReleaseTable], names: Sequen
 
 
 def write_workbook(tables: list[ReleaseTable], path: Path, lang: str = "en", title: str = "",
-                   embargo: str | None = None, source_note: str = "", created: datetime | None = None) -> Path:
+                   embargo: str | None = None, source_note: str = "", created: datetime | None = None,
+                   micro: Micro | None = None) -> Path:
     """Write the release workbook of ``tables`` in ``lang`` (``en`` or ``ko``) to ``path``; returns ``path``.
 
     Layout, scaling, number formats and flags: see the module doc. ``title`` heads the contents
@@ -360,8 +399,11 @@ def write_workbook(tables: list[ReleaseTable], path: Path, lang: str = "en", tit
     given, is the workbook's creation and modification time and the time of every part of the
     file, so the same tables give the same bytes (default: the time of writing). The file is written to a
     temporary file next to ``path`` and renamed, so ``path`` is either the old file or the
-    complete new one. Raises ValueError for an unknown language, unit or status, or a row whose
-    cells do not match the table's columns (nothing is written then)."""
+    complete new one. ``micro``: the exact micro-dollars of money cells by (period, breakdown,
+    item, measure), from which money figures are written (:func:`money_text`); without it, a
+    money value's micro-dollars are those whose nearest double it is. Raises ValueError for an
+    unknown language, unit or status, or a row whose cells do not match the table's columns
+    (nothing is written then)."""
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r} (expected one of {', '.join(LANGS)})")
     wb = Workbook()
@@ -369,7 +411,7 @@ def write_workbook(tables: list[ReleaseTable], path: Path, lang: str = "en", tit
     contents.title = CONTENTS[lang]
     names = sheet_names(tables, reserved=[CONTENTS[lang]], lang=lang)
     for table, name in zip(tables, names, strict=True):
-        _table_sheet(wb.create_sheet(name), table, lang, embargo, source_note)
+        _table_sheet(wb.create_sheet(name), table, lang, embargo, source_note, micro)
     _contents_sheet(contents, tables, names, lang, title, embargo, source_note)
     _set_font(wb, FONTS[lang])
     wb.properties.title = title or DEFAULT_TITLE[lang]

@@ -294,7 +294,9 @@ class _Obs:
     status: str
 
 
-def _value_text(value: float | int | None, status: str, where: str) -> str:
+def _value_text(value: float | int | None, status: str, where: str, measure: str = "") -> str:
+    """An observation's OBS_VALUE text: empty for C and N; a rank or record flag with an integer
+    value as an integer (``1``, not ``1.0``); any other value in its shortest exact form."""
     if status in ("C", "N"):
         if value is not None:
             raise InputError(f"{where}: status {status} must come without a value (got {value!r})")
@@ -306,6 +308,10 @@ def _value_text(value: float | int | None, status: str, where: str) -> str:
     v = float(value)
     if not math.isfinite(v):
         raise InputError(f"{where}: value must be finite (got {value!r})")
+    from ktstat.publish.exact import is_integer_measure
+
+    if is_integer_measure(measure) and v == int(v):
+        return str(int(v))
     return repr(v)
 
 
@@ -340,7 +346,7 @@ def _observations(domain: Domain, lists: _Lists, rows: Iterable[Row]) -> list[_O
         if key in keyed:
             raise InputError(f"{where}: duplicate row")
         obs = _Obs(freq_id(p.freq), lists.breakdowns[breakdown].id, item_id(item), measure, time_period(p),
-                   _value_text(value, status, where), status)
+                   _value_text(value, status, where, measure), status)
         sort = (order_b[breakdown], order_i[obs.item], order_m[measure], "ASQ".index(obs.freq), p.index)
         keyed[key] = (sort, obs)
     return [obs for _, obs in sorted(keyed.values(), key=lambda t: t[0])]
