@@ -70,10 +70,10 @@ def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: s
     # what *_growth compares with: the previous period of the frequency
     prev = t.period_short(str(parse(period).shift(-1)))
     # column headings: the measure's name, growth with what it compares with
-    flow = "word" if lang == "en" else "measure"  # "exports growth" / "수출 증감률"
+    # ("exports growth vs H2 2024" / "기술수출 증감률 (2022년 대비)": the measure's own name in Korean)
+    flow = {m: terms(lang).get("word", m) if lang == "en" else t.get("measure", m) for m in ("exports", "imports")}
     heads = {**{m: t.get("measure", m) for m in ("exports", "imports", "balance", "volume", "ratio")},
-             **{f"{m}_growth": t.fill("show", "growth", flow=t.get(flow, m), prev=prev)
-                for m in ("exports", "imports")}}
+             **{f"{m}_growth": t.fill("show", "growth", flow=w, prev=prev) for m, w in flow.items()}}
     label = dom.label_ko if lang == "ko" else dom.label_en
     table = Table(title=t.fill("show", "title", domain=label, period=period, breakdown=breakdown,
                                unit=t.get("show", "unit")))
