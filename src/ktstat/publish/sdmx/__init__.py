@@ -69,6 +69,7 @@ from ktstat.domain import Breakdown, Domain
 from ktstat.errors import DomainError, InputError
 from ktstat.indicators import measure_names, split_measure
 from ktstat.periods import Period, parse
+from ktstat.publish.exact import is_integer_measure
 from ktstat.terms import terms
 
 Row = tuple[str, str, str, str, float | int | None, str]
@@ -95,7 +96,7 @@ DIMENSIONS = ("FREQ", "BREAKDOWN", "ITEM", "MEASURE", "TIME_PERIOD")
 ATTRIBUTES = ("UNIT_MEASURE", "OBS_STATUS")
 CONCEPT_NAMES = _names("concept")
 MEASURE_KINDS = ("level", "change", "growth", "contribution", "share", "rank", "record", "record_low")
-ALL_ITEM = ("all", *_names("measure_kind")["all_items"])
+ALL_ITEM = ("all", *_names("word")["all_items"])
 COMPARED = ("change", "growth", "contribution")
 
 
@@ -308,8 +309,6 @@ def _value_text(value: float | int | None, status: str, where: str, measure: str
     v = float(value)
     if not math.isfinite(v):
         raise InputError(f"{where}: value must be finite (got {value!r})")
-    from ktstat.publish.exact import is_integer_measure
-
     if is_integer_measure(measure) and v == int(v):
         return str(int(v))
     return repr(v)
