@@ -89,8 +89,19 @@ def build_rich(tmp: Path, seed: int = 7) -> Small:
                     for _ in range(rng.randint(1, 4)):
                         n += 1
                         amount = round(rng.lognormvariate(13.8, 1.3), 2)
-                        w.writerow([f"g{n:06d}", f"R{k:02d}", f"{year}-{month:02d}", rng.choice("XM"),
-                                    rng.choice(partners), rng.choice(items), f"{amount:.2f}", "USD", ""])
+                        w.writerow(
+                            [
+                                f"g{n:06d}",
+                                f"R{k:02d}",
+                                f"{year}-{month:02d}",
+                                rng.choice("XM"),
+                                rng.choice(partners),
+                                rng.choice(items),
+                                f"{amount:.2f}",
+                                "USD",
+                                "",
+                            ]
+                        )
     return _build(tmp / "rich.duckdb", records, reporters, tmp)
 
 
@@ -110,6 +121,8 @@ def _build(store: Path, records: Path, reporters: Path, tmp: Path) -> Small:
         rows[v.vintage_id] = cells_of(vintage_rows(con, v))
     con.close()
     releases = tmp / "releases"
-    docs = {V1: _release_folder(releases / "kst-2024H2", V1, "second half of 2024"),
-            V2: _release_folder(releases / "kst-2025H1", V2, "first half of 2025")}
+    docs = {
+        V1: _release_folder(releases / "kst-2024H2", V1, "second half of 2024"),
+        V2: _release_folder(releases / "kst-2025H1", V2, "first half of 2025"),
+    }
     return Small(store, releases, rows, docs)

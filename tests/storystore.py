@@ -16,10 +16,20 @@ C2,Chem Two,20112,sme,false
 M1,Mach One,29111,large,false
 M2,Mach Two,29112,mid_sized,false
 """
-FLOWS = [("2022", "C1", "X", "US", 50), ("2022", "C2", "X", "JP", 20), ("2022", "C1", "M", "US", 20),
-         ("2022", "C2", "M", "JP", 10), ("2022", "M1", "X", "US", 20), ("2022", "M2", "M", "JP", 40),
-         ("2023", "C1", "X", "US", 20), ("2023", "C2", "X", "JP", 10), ("2023", "C1", "M", "US", 40),
-         ("2023", "C2", "M", "JP", 20), ("2023", "M1", "X", "US", 100), ("2023", "M2", "M", "JP", 50)]
+FLOWS = [
+    ("2022", "C1", "X", "US", 50),
+    ("2022", "C2", "X", "JP", 20),
+    ("2022", "C1", "M", "US", 20),
+    ("2022", "C2", "M", "JP", 10),
+    ("2022", "M1", "X", "US", 20),
+    ("2022", "M2", "M", "JP", 40),
+    ("2023", "C1", "X", "US", 20),
+    ("2023", "C2", "X", "JP", 10),
+    ("2023", "C1", "M", "US", 40),
+    ("2023", "C2", "M", "JP", 20),
+    ("2023", "M1", "X", "US", 100),
+    ("2023", "M2", "M", "JP", 50),
+]
 
 
 def build_story(folder: Path) -> Any:
@@ -39,5 +49,9 @@ def build_story(folder: Path) -> Any:
 
 
 def lookup_of(con: Any, domain: str = "tbp") -> dict[tuple[str, str, str, str], tuple[float | None, str]]:
-    return {(p, b, i, m): (v, s) for p, b, i, m, v, s in con.execute(
-        "SELECT period, breakdown, item, measure, value, status FROM indicators WHERE domain = ?", [domain]).fetchall()}
+    return {
+        (p, b, i, m): (v, s)
+        for p, b, i, m, v, s in con.execute(
+            "SELECT period, breakdown, item, measure, value, status FROM indicators WHERE domain = ?", [domain]
+        ).fetchall()
+    }

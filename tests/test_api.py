@@ -85,17 +85,33 @@ def decode_json(doc: dict[str, Any]) -> Cells:
 
 def decode_sdmx_csv(text: str) -> Cells:
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert rows and list(rows[0]) == ["DATAFLOW", "FREQ", "BREAKDOWN", "ITEM", "MEASURE", "TIME_PERIOD", "OBS_VALUE",
-                                      "UNIT_MEASURE", "OBS_STATUS"]
-    return {(period_label(r["TIME_PERIOD"]), breakdown_name(r["BREAKDOWN"]), item_code(r["ITEM"]), r["MEASURE"]):
-            (float(r["OBS_VALUE"]) if r["OBS_VALUE"] else None, r["OBS_STATUS"]) for r in rows}
+    assert rows and list(rows[0]) == [
+        "DATAFLOW",
+        "FREQ",
+        "BREAKDOWN",
+        "ITEM",
+        "MEASURE",
+        "TIME_PERIOD",
+        "OBS_VALUE",
+        "UNIT_MEASURE",
+        "OBS_STATUS",
+    ]
+    return {
+        (period_label(r["TIME_PERIOD"]), breakdown_name(r["BREAKDOWN"]), item_code(r["ITEM"]), r["MEASURE"]): (
+            float(r["OBS_VALUE"]) if r["OBS_VALUE"] else None,
+            r["OBS_STATUS"],
+        )
+        for r in rows
+    }
 
 
 def decode_plain_csv(text: str) -> Cells:
     rows = list(csv.DictReader(io.StringIO(text)))
     assert list(rows[0]) == ["domain", "period", "breakdown", "item", "measure", "value", "status"]
-    return {(r["period"], r["breakdown"], r["item"], r["measure"]): (float(r["value"]) if r["value"] else None,
-                                                                     r["status"]) for r in rows}
+    return {
+        (r["period"], r["breakdown"], r["item"], r["measure"]): (float(r["value"]) if r["value"] else None, r["status"])
+        for r in rows
+    }
 
 
 def decode_xml(body: bytes) -> Cells:
@@ -103,9 +119,14 @@ def decode_xml(body: bytes) -> Cells:
     for series in ET.fromstring(body).iter("Series"):
         for obs in series.iter("Obs"):
             value = obs.get("OBS_VALUE")
-            out[(period_label(obs.attrib["TIME_PERIOD"]), breakdown_name(series.attrib["BREAKDOWN"]),
-                 item_code(series.attrib["ITEM"]), series.attrib["MEASURE"])] = (
-                float(value) if value is not None else None, obs.attrib["OBS_STATUS"])
+            out[
+                (
+                    period_label(obs.attrib["TIME_PERIOD"]),
+                    breakdown_name(series.attrib["BREAKDOWN"]),
+                    item_code(series.attrib["ITEM"]),
+                    series.attrib["MEASURE"],
+                )
+            ] = (float(value) if value is not None else None, obs.attrib["OBS_STATUS"])
     return out
 
 
@@ -186,8 +207,11 @@ def test_nothing_is_released_yet(small: Small) -> None:
 def test_every_format_gives_the_vintage_rows_exactly(client: TestClient, small: Small, clock: Clock, fmt: str) -> None:
     clock.t = AFTER
     decode: dict[str, Callable[[Any], Cells]] = {
-        "jsondata": lambda r: decode_json(r.json()), "csv": lambda r: decode_sdmx_csv(r.text),
-        "plaincsv": lambda r: decode_plain_csv(r.text), "structurespecificdata": lambda r: decode_xml(r.content)}
+        "jsondata": lambda r: decode_json(r.json()),
+        "csv": lambda r: decode_sdmx_csv(r.text),
+        "plaincsv": lambda r: decode_plain_csv(r.text),
+        "structurespecificdata": lambda r: decode_xml(r.content),
+    }
     for vintage in (V1, V2):
         r = client.get(f"/data/KST/all?vintage={vintage}&format={fmt}")
         assert r.status_code == 200, r.text[:300]
@@ -220,19 +244,24 @@ def test_keys_periods_and_observation_counts(client: TestClient, small: Small, c
     want = published(small.rows[V2])
     r = client.get("/data/KST/S.CATEGORY..EXPORTS+imports?format=jsondata")  # case-insensitive codes, canonical out
     got = decode_json(r.json())
-    assert got == {k: v for k, v in want.items() if len(k[0]) == 6 and k[1] == "category"
-                   and k[3] in ("exports", "imports")}
+    assert got == {
+        k: v for k, v in want.items() if len(k[0]) == 6 and k[1] == "category" and k[3] in ("exports", "imports")
+    }
     assert r.headers["content-type"] == SDMX_JSON
     same = client.get("/data/KTSTAT,KST,1.0/S.CATEGORY..exports+imports/all?format=jsondata")
     assert decode_json(same.json()) == got
     # a period range keeps the periods lying inside it, whatever the frequency
-    for start, end, expect in (("2024", "2024", {"2024", "2024H1", "2024H2"}),
-                               ("2024-S1", "2024-S2", {"2024", "2024H1", "2024H2"}),
-                               ("2024H1", "2024-12-31", {"2024", "2024H1", "2024H2"}),
-                               ("2024-S1", "2024-S1", {"2024H1"}), ("2024-01", "2024-09", {"2024H1"}),
-                               ("2024-02", "2024-12", {"2024H2"})):
-        got = decode_plain_csv(client.get(f"/data/KST/.TOTAL.all.exports?startPeriod={start}&endPeriod={end}"
-                                          "&format=plaincsv").text)
+    for start, end, expect in (
+        ("2024", "2024", {"2024", "2024H1", "2024H2"}),
+        ("2024-S1", "2024-S2", {"2024", "2024H1", "2024H2"}),
+        ("2024H1", "2024-12-31", {"2024", "2024H1", "2024H2"}),
+        ("2024-S1", "2024-S1", {"2024H1"}),
+        ("2024-01", "2024-09", {"2024H1"}),
+        ("2024-02", "2024-12", {"2024H2"}),
+    ):
+        got = decode_plain_csv(
+            client.get(f"/data/KST/.TOTAL.all.exports?startPeriod={start}&endPeriod={end}&format=plaincsv").text
+        )
         assert {k[0] for k in got} == expect, (start, end)
     got = decode_plain_csv(client.get("/data/KST/S.TOTAL.all.exports?startPeriod=2024-S2&format=plaincsv").text)
     assert {k[0] for k in got} == {"2024H2", "2025H1"}
@@ -473,8 +502,13 @@ def test_release_documents(client: TestClient, small: Small, clock: Clock) -> No
     models.ReleasesDoc.model_validate(client.get("/releases").json())
     r = client.get(f"/releases/{V1}")
     models.ReleaseDoc.model_validate(r.json())
-    assert r.json()["files"] == [{"name": "press-release.en.html", "url": f"/releases/{V1}/press-release.en.html",
-                                  "sha256": hashlib.sha256(small.docs[V1]).hexdigest()}]
+    assert r.json()["files"] == [
+        {
+            "name": "press-release.en.html",
+            "url": f"/releases/{V1}/press-release.en.html",
+            "sha256": hashlib.sha256(small.docs[V1]).hexdigest(),
+        }
+    ]
     doc = client.get(f"/releases/{V1}/press-release.en.html")
     assert doc.content == small.docs[V1] and doc.headers["content-type"].startswith("text/html")
     assert json.loads(client.get(f"/releases/{V1}/manifest.json").content)["vintage"] == V1
@@ -498,8 +532,14 @@ def test_a_new_vintage_appears_without_a_restart(small: Small, tmp_path: Path) -
     c = TestClient(app)
     assert [v["id"] for v in c.get("/releases").json()["releases"][0]["vintages"]] == [V1, V2]
     con = open_store(store)  # a compiler releases the final figures while the API serves
-    final = create_vintage(con, domains.load("kst"), "2024H2", "final", datetime(2025, 4, 1, 12, tzinfo=KST),
-                           datetime(2025, 3, 30, tzinfo=KST))
+    final = create_vintage(
+        con,
+        domains.load("kst"),
+        "2024H2",
+        "final",
+        datetime(2025, 4, 1, 12, tzinfo=KST),
+        datetime(2025, 3, 30, tzinfo=KST),
+    )
     want = published(cells_of(vintage_rows(con, get_vintage(con, final.vintage_id))))
     con.close()
     deadline = time.monotonic() + 30
@@ -546,9 +586,21 @@ def test_sdmx1_client_reads_structures_and_data(live: str, small: Small) -> None
 
     import sdmx
 
-    sdmx.add_source({"id": "KTSTAT", "url": live, "name": "ktstat",
-                     "supports": {"dataflow": True, "datastructure": True, "codelist": True,
-                                  "structure-specific data": True, "preview": False}}, override=True)
+    sdmx.add_source(
+        {
+            "id": "KTSTAT",
+            "url": live,
+            "name": "ktstat",
+            "supports": {
+                "dataflow": True,
+                "datastructure": True,
+                "codelist": True,
+                "structure-specific data": True,
+                "preview": False,
+            },
+        },
+        override=True,
+    )
     c = sdmx.Client("KTSTAT")
     assert list(c.dataflow().dataflow) == ["KST"]
     flow = c.dataflow("KST")  # sdmx1 asks references=all: the DSD and its code lists come along
@@ -559,16 +611,20 @@ def test_sdmx1_client_reads_structures_and_data(live: str, small: Small) -> None
     assert "CATEGORY" in c.codelist("CL_KST_BREAKDOWN").codelist["CL_KST_BREAKDOWN"]
     assert "DSD_KST" in c.datastructure("DSD_KST").structure
     msg = c.data("KST", key="S.TOTAL+CATEGORY..exports+imports", params={"startPeriod": "2024-S1"}, dsd=dsd)
-    want = {k: v for k, v in small.rows[V2].items()
-            if k[1] in ("total", "category") and k[3] in ("exports", "imports") and k[0] in ("2024H1", "2024H2",
-                                                                                           "2025H1")}
+    want = {
+        k: v
+        for k, v in small.rows[V2].items()
+        if k[1] in ("total", "category") and k[3] in ("exports", "imports") and k[0] in ("2024H1", "2024H2", "2025H1")
+    }
     got: Cells = {}
     for obs in msg.data[0].obs:
         k = {kv.id: str(kv.value) for kv in obs.key}
         value = obs.value
         status = str(obs.attached_attribute["OBS_STATUS"].value)
         got[(period_label(k["TIME_PERIOD"]), breakdown_name(k["BREAKDOWN"]), item_code(k["ITEM"]), k["MEASURE"])] = (
-            None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value), status)
+            None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value),
+            status,
+        )
     assert got == published(want)
     assert any(s == "C" for _, s in got.values()) or all(s != "C" for _, s in want.values())
     with pytest.raises(Exception, match="404"):
@@ -590,8 +646,13 @@ def _fuzz(small: Small, examples: int) -> dict[int, int]:
     strategy = schema.as_strategy() | schema.as_strategy(generation_mode=GenerationMode.NEGATIVE)
     seen: dict[int, int] = {}
 
-    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None,
-              phases=[Phase.explicit, Phase.generate])
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+    )
     @given(case=strategy)
     def run(case: Any) -> None:
         r = case.call_and_validate(checks=[not_a_server_error, response_schema_conformance])

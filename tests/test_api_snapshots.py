@@ -62,8 +62,14 @@ def store(api_small: Small, tmp_path: Path) -> Path:
 
 def test_release_writes_a_content_addressed_snapshot_that_reads_back_exactly(store: Path) -> None:
     con = open_store(store)
-    v = create_vintage(con, domains.load("kst"), "2024H2", "final", datetime(2025, 4, 1, 12, tzinfo=KST),
-                       datetime(2025, 3, 30, tzinfo=KST))
+    v = create_vintage(
+        con,
+        domains.load("kst"),
+        "2024H2",
+        "final",
+        datetime(2025, 4, 1, 12, tzinfo=KST),
+        datetime(2025, 3, 30, tzinfo=KST),
+    )
     rows = vintage_rows(con, v)
     con.close()
     files = list_snapshots(snapshot_dir(store))
@@ -108,8 +114,14 @@ def test_the_app_never_opens_the_store_once_started(store: Path) -> None:
     c = TestClient(app)
     assert [v["id"] for v in c.get("/releases").json()["releases"][0]["vintages"]] == [V1, V2]
     con = open_store(store)  # would fail if the app held the file open
-    v = create_vintage(con, domains.load("kst"), "2024H2", "final", datetime(2025, 4, 1, 12, tzinfo=KST),
-                       datetime(2025, 3, 30, tzinfo=KST))
+    v = create_vintage(
+        con,
+        domains.load("kst"),
+        "2024H2",
+        "final",
+        datetime(2025, 4, 1, 12, tzinfo=KST),
+        datetime(2025, 3, 30, tzinfo=KST),
+    )
     made = time.monotonic()
     ids: list[str] = []
     while time.monotonic() - made < 5:
@@ -145,23 +157,45 @@ def _v(vid: str, period: str, status: str, at: datetime) -> Vintage:
 T0 = datetime(2025, 1, 1, tzinfo=KST)
 
 
-@pytest.mark.parametrize(("vintages", "want"), [
-    # the newest period's vintage, even when an earlier period is released after it
-    ([_v("kst-2025H1-v1", "2025H1", "provisional", T0), _v("kst-2024H2-v2", "2024H2", "final", T0 + timedelta(1))],
-     "kst-2025H1-v1"),
-    # final supersedes provisional of the same period, whatever their release times
-    ([_v("kst-2025H1-v2", "2025H1", "final", T0), _v("kst-2025H1-v1", "2025H1", "provisional", T0 + timedelta(1))],
-     "kst-2025H1-v2"),
-    # among finals (a correction), the later one
-    ([_v("kst-2025H1-v2", "2025H1", "final", T0), _v("kst-2025H1-v3", "2025H1", "final", T0 + timedelta(1))],
-     "kst-2025H1-v3"),
-    # among provisionals, the later one
-    ([_v("kst-2025H1-v1", "2025H1", "provisional", T0), _v("kst-2025H1-v2", "2025H1", "provisional",
-                                                           T0 + timedelta(1))], "kst-2025H1-v2"),
-    # periods of different length: the one that ends last
-    ([_v("kst-2025Q1-v1", "2025Q1", "provisional", T0 + timedelta(2)), _v("kst-2024-v1", "2024", "final", T0)],
-     "kst-2025Q1-v1"),
-])
+@pytest.mark.parametrize(
+    ("vintages", "want"),
+    [
+        # the newest period's vintage, even when an earlier period is released after it
+        (
+            [
+                _v("kst-2025H1-v1", "2025H1", "provisional", T0),
+                _v("kst-2024H2-v2", "2024H2", "final", T0 + timedelta(1)),
+            ],
+            "kst-2025H1-v1",
+        ),
+        # final supersedes provisional of the same period, whatever their release times
+        (
+            [
+                _v("kst-2025H1-v2", "2025H1", "final", T0),
+                _v("kst-2025H1-v1", "2025H1", "provisional", T0 + timedelta(1)),
+            ],
+            "kst-2025H1-v2",
+        ),
+        # among finals (a correction), the later one
+        (
+            [_v("kst-2025H1-v2", "2025H1", "final", T0), _v("kst-2025H1-v3", "2025H1", "final", T0 + timedelta(1))],
+            "kst-2025H1-v3",
+        ),
+        # among provisionals, the later one
+        (
+            [
+                _v("kst-2025H1-v1", "2025H1", "provisional", T0),
+                _v("kst-2025H1-v2", "2025H1", "provisional", T0 + timedelta(1)),
+            ],
+            "kst-2025H1-v2",
+        ),
+        # periods of different length: the one that ends last
+        (
+            [_v("kst-2025Q1-v1", "2025Q1", "provisional", T0 + timedelta(2)), _v("kst-2024-v1", "2024", "final", T0)],
+            "kst-2025Q1-v1",
+        ),
+    ],
+)
 def test_latest_is_the_newest_periods_current_vintage(vintages: list[Vintage], want: str) -> None:
     got = latest(vintages, "kst")
     assert got is not None and got.vintage_id == want
@@ -172,14 +206,31 @@ def test_latest_is_the_newest_periods_current_vintage(vintages: list[Vintage], w
 def test_a_provisional_after_a_final_is_refused(store: Path) -> None:
     con = open_store(store)
     dom = domains.load("kst")
-    final = create_vintage(con, dom, "2024H2", "final", datetime(2025, 4, 1, 12, tzinfo=KST),
-                           datetime(2025, 3, 30, tzinfo=KST))
+    final = create_vintage(
+        con, dom, "2024H2", "final", datetime(2025, 4, 1, 12, tzinfo=KST), datetime(2025, 3, 30, tzinfo=KST)
+    )
     assert final.revises == V1
     with pytest.raises(VintageError, match=r"already has a final release \(kst-2024H2-v2\).*--status final"):
-        create_vintage(con, dom, "2024H2", "provisional", datetime(2025, 5, 1, tzinfo=KST),
-                       datetime(2025, 4, 2, tzinfo=KST), revises=final.vintage_id, reason="late data")
-    again = create_vintage(con, dom, "2024H2", "final", datetime(2025, 5, 1, tzinfo=KST),
-                           datetime(2025, 4, 2, tzinfo=KST), revises=final.vintage_id, reason="late data")
+        create_vintage(
+            con,
+            dom,
+            "2024H2",
+            "provisional",
+            datetime(2025, 5, 1, tzinfo=KST),
+            datetime(2025, 4, 2, tzinfo=KST),
+            revises=final.vintage_id,
+            reason="late data",
+        )
+    again = create_vintage(
+        con,
+        dom,
+        "2024H2",
+        "final",
+        datetime(2025, 5, 1, tzinfo=KST),
+        datetime(2025, 4, 2, tzinfo=KST),
+        revises=final.vintage_id,
+        reason="late data",
+    )
     assert [v.vintage_id for v in list_vintages(con, "kst", "2024H2")] == [V1, final.vintage_id, again.vintage_id]
     con.close()
 
@@ -191,17 +242,36 @@ def test_the_api_default_follows_latest(store: Path) -> None:
     dom = domains.load("kst")
     made = datetime(2025, 3, 30, tzinfo=KST)
     # a provisional revision of 2025H1 scheduled late, then its final scheduled before it
-    prov = create_vintage(con, dom, "2025H1", "provisional", datetime(2025, 12, 1, tzinfo=KST), made,
-                          revises=V2, reason="revised provisional")
-    fin = create_vintage(con, dom, "2025H1", "final", datetime(2025, 11, 1, tzinfo=KST), made,
-                         revises=prov.vintage_id, reason="final figures")
+    prov = create_vintage(
+        con,
+        dom,
+        "2025H1",
+        "provisional",
+        datetime(2025, 12, 1, tzinfo=KST),
+        made,
+        revises=V2,
+        reason="revised provisional",
+    )
+    fin = create_vintage(
+        con,
+        dom,
+        "2025H1",
+        "final",
+        datetime(2025, 11, 1, tzinfo=KST),
+        made,
+        revises=prov.vintage_id,
+        reason="final figures",
+    )
     late = create_vintage(con, dom, "2024H2", "final", datetime(2025, 10, 1, tzinfo=KST), made)
     con.close()
-    times = {"before-late": (datetime(2025, 9, 30, tzinfo=KST), V2),
-             "late-released": (datetime(2025, 10, 2, tzinfo=KST), V2),
-             "final-out": (datetime(2025, 11, 2, tzinfo=KST), fin.vintage_id),
-             "provisional-after": (datetime(2025, 12, 2, tzinfo=KST), fin.vintage_id)}
+    times = {
+        "before-late": (datetime(2025, 9, 30, tzinfo=KST), V2),
+        "late-released": (datetime(2025, 10, 2, tzinfo=KST), V2),
+        "final-out": (datetime(2025, 11, 2, tzinfo=KST), fin.vintage_id),
+        "provisional-after": (datetime(2025, 12, 2, tzinfo=KST), fin.vintage_id),
+    }
     for name, (t, want) in times.items():
+
         def clock(t: datetime = t) -> datetime:
             return t
 
@@ -243,8 +313,13 @@ def served(store: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
     """``ktstat serve`` on the copy of the small store, its clock after both releases."""
     port = _free_port()
     env = {**os.environ, "KTSTAT_NOW": "2025-10-01T00:00:00+09:00"}
-    proc = subprocess.Popen([str(KTSTAT), "serve", "--store", str(store), "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [str(KTSTAT), "serve", "--store", str(store), "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -273,24 +348,45 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(KTSTAT), *args], env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_compiler_commands_beside_a_running_server(served: tuple[str, Path, dict[str, str]],
-                                                   tmp_path: Path) -> None:
+def test_compiler_commands_beside_a_running_server(served: tuple[str, Path, dict[str, str]], tmp_path: Path) -> None:
     base, store, env = served
     status, _, body = _get(base + "/releases")
     assert status == 200 and json.loads(body)["releases"][0]["latest"] == V2
     # ingest new records, list vintages and release one, while the server runs and is being asked
     more = tmp_path / "more.csv"
     lines = (FIX / "records.csv").read_text().splitlines()
-    more.write_text("\n".join([lines[0]] + [ln.replace(ln.split(",")[0], "n" + ln.split(",")[0], 1)
-                                            .replace(",2023-", ",2025-", 1) for ln in lines[1:4]]) + "\n")
-    for args in (("vintages", "--store", str(store)),
-                 ("ingest", str(more), "--domain", "kst", "--store", str(store)),
-                 ("vintages", "--store", str(store))):
+    more.write_text(
+        "\n".join(
+            [lines[0]]
+            + [
+                ln.replace(ln.split(",")[0], "n" + ln.split(",")[0], 1).replace(",2023-", ",2025-", 1)
+                for ln in lines[1:4]
+            ]
+        )
+        + "\n"
+    )
+    for args in (
+        ("vintages", "--store", str(store)),
+        ("ingest", str(more), "--domain", "kst", "--store", str(store)),
+        ("vintages", "--store", str(store)),
+    ):
         assert _get(base + "/data/KST/S.TOTAL.all.exports?format=csv")[0] == 200
         r = _run(env, *args)
         assert r.returncode == 0 and "lock" not in (r.stdout + r.stderr).lower(), (args, r.stdout, r.stderr)
-    r = _run(env, "release", "--store", str(store), "--domain", "kst", "--period", "2024H2", "--status", "final",
-             "--at", "2025-09-30T12:00:00+09:00")
+    r = _run(
+        env,
+        "release",
+        "--store",
+        str(store),
+        "--domain",
+        "kst",
+        "--period",
+        "2024H2",
+        "--status",
+        "final",
+        "--at",
+        "2025-09-30T12:00:00+09:00",
+    )
     released = time.monotonic()
     assert r.returncode == 0, r.stdout + r.stderr
     vid = r.stdout.split(":")[0].strip()
@@ -313,6 +409,7 @@ def test_compiler_commands_beside_a_running_server(served: tuple[str, Path, dict
     con = open_store(store)
     want = vintage_rows(con, get_vintage(con, vid))
     con.close()
-    got = [ln.split(",") for ln in _get(base + f"/data/KST/all?format=plaincsv&vintage={vid}")[2].decode()
-           .splitlines()[1:]]
+    got = [
+        ln.split(",") for ln in _get(base + f"/data/KST/all?format=plaincsv&vintage={vid}")[2].decode().splitlines()[1:]
+    ]
     assert len(got) == len(want)

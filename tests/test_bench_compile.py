@@ -40,8 +40,11 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
 def _ktstat_total(work: Path, dom: str) -> dict[tuple[str, str], tuple[float | None, str]]:
     con = duckdb.connect(str(work / f"{dom}-{ROWS}.duckdb"), read_only=True)
     try:
-        rows = con.execute("SELECT period, measure, value, status FROM indicators WHERE domain = ? "
-                           "AND breakdown = 'total' AND item = 'all'", [dom]).fetchall()
+        rows = con.execute(
+            "SELECT period, measure, value, status FROM indicators WHERE domain = ? "
+            "AND breakdown = 'total' AND item = 'all'",
+            [dom],
+        ).fetchall()
     finally:
         con.close()
     return {(p, m): (v, s) for p, m, v, s in rows}
@@ -64,43 +67,52 @@ def test_every_approach_ran_and_json_has_the_rows(bench_run: tuple[Path, dict[st
         assert math.isclose(sum(r["seconds_by_domain"].values()), r["seconds"], abs_tol=0.05)
     by = {r["approach"]: r for r in rows}
     assert by[bench.KTSTAT]["x_ktstat"] == 1.0 and by[bench.FLOOR]["x_floor"] == 1.0
-    assert math.isclose(by[bench.KTSTAT]["x_floor"], by[bench.KTSTAT]["seconds"] / by[bench.FLOOR]["seconds"],
-                        rel_tol=0.02)
+    assert math.isclose(
+        by[bench.KTSTAT]["x_floor"], by[bench.KTSTAT]["seconds"] / by[bench.FLOOR]["seconds"], rel_tol=0.02
+    )
     for approach in SCRIPTS.values():
         assert by[approach]["agrees"] is True, by[approach]["disagreements"]
-        assert math.isclose(by[approach]["x_ktstat"], by[approach]["seconds"] / by[bench.KTSTAT]["seconds"],
-                            rel_tol=0.02, abs_tol=0.01)
+        assert math.isclose(
+            by[approach]["x_ktstat"], by[approach]["seconds"] / by[bench.KTSTAT]["seconds"], rel_tol=0.02, abs_tol=0.01
+        )
     assert by[bench.KTSTAT]["agrees"] is None and by[bench.FLOOR]["agrees"] is None
     assert all(len(by[bench.KTSTAT]["slowest_sql"][d]) > 0 for d in ("tbp", "kst"))
     stages = by[bench.KTSTAT]["stages"]
     for dom in ("tbp", "kst"):
         names = " | ".join(s["stage"] for s in stages[dom])
-        for step in ("validating", "base aggregation", "building the cube", "computing indicators",
-                     "disclosure control"):
+        for step in (
+            "validating",
+            "base aggregation",
+            "building the cube",
+            "computing indicators",
+            "disclosure control",
+        ):
             assert step in names
     assert doc["targets"] == []  # judged only at 10 M and 100 M rows
     assert doc["machine"]["cpus"] and doc["machine"]["duckdb"]
     assert "same figures" in [c.header for c in bench.table(rows).columns]
 
 
-def test_inputs_are_the_demos_kind_and_all_accepted(bench_run: tuple[Path, dict[str, Any], list[dict[str, Any]]]
-                                                    ) -> None:
+def test_inputs_are_the_demos_kind_and_all_accepted(
+    bench_run: tuple[Path, dict[str, Any], list[dict[str, Any]]],
+) -> None:
     work, _, _ = bench_run
     split = bench.split_rows(ROWS)
     assert sum(split.values()) == ROWS and split["tbp"] > split["kst"] > 0
     for dom, n in split.items():
         t = pq.read_table(work / f"{dom}-{ROWS}.parquet")
         assert t.num_rows == n
-        assert t.column_names == ["record_id", "reporter_id", "period", "flow", "partner", "item", "amount",
-                                  "currency"]
+        assert t.column_names == ["record_id", "reporter_id", "period", "flow", "partner", "item", "amount", "currency"]
         assert str(t.schema.field("amount").type) == "decimal128(18, 2)"
         assert len(set(t.column("currency").to_pylist())) == 5
         con = duckdb.connect(str(work / f"{dom}-{ROWS}.duckdb"), read_only=True)
         try:
-            accepted, quarantined = con.execute("SELECT sum(accepted), sum(quarantined) FROM batches "
-                                                "WHERE domain = ?", [dom]).fetchall()[0]
-            versions = con.execute("SELECT count(*) FILTER (WHERE valid_to IS NOT NULL) FROM reporters "
-                                   "WHERE domain = ?", [dom]).fetchall()[0][0]
+            accepted, quarantined = con.execute(
+                "SELECT sum(accepted), sum(quarantined) FROM batches WHERE domain = ?", [dom]
+            ).fetchall()[0]
+            versions = con.execute(
+                "SELECT count(*) FILTER (WHERE valid_to IS NOT NULL) FROM reporters WHERE domain = ?", [dom]
+            ).fetchall()[0][0]
         finally:
             con.close()
         assert (accepted, quarantined) == (n, 0)
@@ -109,7 +121,8 @@ def test_inputs_are_the_demos_kind_and_all_accepted(bench_run: tuple[Path, dict[
 
 @pytest.mark.parametrize("script", ["pandas", "polars"])
 def test_scripts_headline_totals_equal_ktstats_indicators(
-        bench_run: tuple[Path, dict[str, Any], list[dict[str, Any]]], script: str) -> None:
+    bench_run: tuple[Path, dict[str, Any], list[dict[str, Any]]], script: str
+) -> None:
     _needs(script)
     work, _, _ = bench_run
     for dom in ("tbp", "kst"):
@@ -119,8 +132,16 @@ def test_scripts_headline_totals_equal_ktstats_indicators(
         assert set(theirs) == periods  # the same published periods (A, and H for kst; complete ones)
         assert len(periods) >= (12 if dom == "tbp" else 45)
         for p in periods:
-            for m in ("exports", "imports", "balance", "volume", "ratio", "exports_growth", "imports_growth",
-                      "volume_growth"):
+            for m in (
+                "exports",
+                "imports",
+                "balance",
+                "volume",
+                "ratio",
+                "exports_growth",
+                "imports_growth",
+                "volume_growth",
+            ):
                 value, status = ours[(p, m)]
                 assert status != "C"
                 got = theirs[p][m]
@@ -132,7 +153,8 @@ def test_scripts_headline_totals_equal_ktstats_indicators(
 
 @pytest.mark.parametrize("script", ["pandas", "polars"])
 def test_scripts_every_single_breakdown_equals_ktstats_cube(
-        bench_run: tuple[Path, dict[str, Any], list[dict[str, Any]]], script: str) -> None:
+    bench_run: tuple[Path, dict[str, Any], list[dict[str, Any]]], script: str
+) -> None:
     _needs(script)
     work, _, _ = bench_run
     for dom in ("tbp", "kst"):
@@ -152,8 +174,11 @@ def test_disagreements_catch_a_wrong_or_missing_figure() -> None:
 
 
 def test_memory_guard_stops_a_child_over_the_budget_and_projection_skips() -> None:
-    hog = [sys.executable, "-c", "import time; b = bytearray(400 * 2**20); b[::4096] = b'x' * len(b[::4096]); "
-           "time.sleep(5)"]
+    hog = [
+        sys.executable,
+        "-c",
+        "import time; b = bytearray(400 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(5)",
+    ]
     with bench._MemoryGuard(150) as guard:
         code = subprocess.run(hog).returncode
     assert code != 0 and guard.killed and guard.killed[0][1] > 150

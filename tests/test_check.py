@@ -39,13 +39,18 @@ def test_a_wrong_figure_is_named(demo_dir: Path, tmp_path: Path) -> None:
 
 def test_consistency_is_exact(tmp_path: Path) -> None:
     f = tmp_path / "ind.csv"
-    f.write_text(HEAD + "kst,2025,total,all,exports,10.000001,A\nkst,2025,total,all,imports,5,A\n"
-                 "kst,2025,total,all,balance,5.000001,A\nkst,2025,total,all,volume,15.000002,A\n"
-                 "kst,2025H1,total,all,exports,4,A\nkst,2025H2,total,all,exports,6,A\n"
-                 "kst,2025H1,total,all,imports,2,A\nkst,2025H2,total,all,imports,3,A\n", encoding="utf-8")
+    f.write_text(
+        HEAD + "kst,2025,total,all,exports,10.000001,A\nkst,2025,total,all,imports,5,A\n"
+        "kst,2025,total,all,balance,5.000001,A\nkst,2025,total,all,volume,15.000002,A\n"
+        "kst,2025H1,total,all,exports,4,A\nkst,2025H2,total,all,exports,6,A\n"
+        "kst,2025H1,total,all,imports,2,A\nkst,2025H2,total,all,imports,3,A\n",
+        encoding="utf-8",
+    )
     res = check(f)
     assert res.inconsistent == [
         "kst,2025,total,all: exports 10.000001 imports 5 balance 5.000001 volume 15.000002 do not add up".replace(
-            "kst,2025,total,all", "kst/2025/total/all"),
-        "kst total/all 2025 exports: 10.000001 is not the sum of its halves (4 + 6)"]
+            "kst,2025,total,all", "kst/2025/total/all"
+        ),
+        "kst total/all 2025 exports: 10.000001 is not the sum of its halves (4 + 6)",
+    ]
     assert res.failures  # the published facts are missing from this file

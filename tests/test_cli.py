@@ -14,8 +14,10 @@ def ktstat(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_help_does_not_import_heavy_libraries() -> None:
-    code = ("import sys, ktstat.cli; heavy = [m for m in ('duckdb', 'numpy', 'scipy', 'pyarrow') if m in sys.modules];"
-            "print(heavy)")
+    code = (
+        "import sys, ktstat.cli; heavy = [m for m in ('duckdb', 'numpy', 'scipy', 'pyarrow') if m in sys.modules];"
+        "print(heavy)"
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == "[]"
     assert "demo" in ktstat("--help").stdout
@@ -27,13 +29,16 @@ def test_help_does_not_import_heavy_libraries() -> None:
         (["show", "--domain", "nope", "--period", "2023"], "unknown domain 'nope'"),
         (["show", "--domain", "tbp", "--period", "2023", "--breakdown", "colour"], "unknown breakdown 'colour'"),
         (["show", "--domain", "tbp", "--period", "2023", "--store", "missing.duckdb"], "store not found"),
-        (["compile", "--domain", "kst", "--records", "none.csv", "--reporters", "none.csv", "--rates", "none.csv"],
-         "none.csv: file not found"),
+        (
+            ["compile", "--domain", "kst", "--records", "none.csv", "--reporters", "none.csv", "--rates", "none.csv"],
+            "none.csv: file not found",
+        ),
     ],
 )
 def test_user_errors_are_one_line(args: list[str], message: str, tmp_path: Path) -> None:
-    res = subprocess.run([sys.executable, "-m", "ktstat", *args], capture_output=True, text=True, check=False,
-                         cwd=tmp_path)
+    res = subprocess.run(
+        [sys.executable, "-m", "ktstat", *args], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
     assert res.returncode != 0
     assert message in res.stderr
     assert "Traceback" not in res.stderr
@@ -47,8 +52,9 @@ def test_show_prints_a_table(demo_dir: Path) -> None:
     assert "Telecommunications, computer and information services" in res.stdout
     assert "1.96" in res.stdout  # the ICT services surplus, in billions
     assert "provisional" in res.stdout
-    res = ktstat("show", "--store", store, "--domain", "tbp", "--period", "2023", "--breakdown", "industry", "--lang",
-                 "ko")
+    res = ktstat(
+        "show", "--store", store, "--domain", "tbp", "--period", "2023", "--breakdown", "industry", "--lang", "ko"
+    )
     assert "정보통신" in res.stdout
 
 
@@ -61,15 +67,28 @@ def test_show_period_without_data(demo_dir: Path) -> None:
 def test_compile_own_files(demo_dir: Path, tmp_path: Path) -> None:
     inputs = demo_dir / "inputs"
     out = tmp_path / "ind.csv"
-    res = ktstat("compile", "--domain", "tbp", "--records", str(inputs / "tbp" / "records.parquet"),
-                 "--reporters", str(inputs / "tbp" / "reporters.csv"), "--rates", str(inputs / "exchange_rates.csv"),
-                 "--store", str(tmp_path / "s.duckdb"), "--out", str(out))
+    res = ktstat(
+        "compile",
+        "--domain",
+        "tbp",
+        "--records",
+        str(inputs / "tbp" / "records.parquet"),
+        "--reporters",
+        str(inputs / "tbp" / "reporters.csv"),
+        "--rates",
+        str(inputs / "exchange_rates.csv"),
+        "--store",
+        str(tmp_path / "s.duckdb"),
+        "--out",
+        str(out),
+    )
     assert res.returncode == 0, res.stderr
     assert "0 quarantined" in res.stdout
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "domain,period,breakdown,item,measure,value,status"
-    demo_lines = [ln for ln in (demo_dir / "indicators.csv").read_text(encoding="utf-8").splitlines()
-                  if ln.startswith("tbp,")]
+    demo_lines = [
+        ln for ln in (demo_dir / "indicators.csv").read_text(encoding="utf-8").splitlines() if ln.startswith("tbp,")
+    ]
     assert lines[1:] == demo_lines  # same files, same path: same indicators
 
 
@@ -81,20 +100,61 @@ def test_release_lifecycle_from_the_command_line(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         import os
 
-        return subprocess.run([sys.executable, "-m", "ktstat", *args], capture_output=True, text=True, check=False,
-                              env={**os.environ, "KTSTAT_NOW": env_now})
+        return subprocess.run(
+            [sys.executable, "-m", "ktstat", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "KTSTAT_NOW": env_now},
+        )
 
-    assert run("compile", "--domain", "kst", "--records", str(fix / "records.csv"), "--reporters",
-               str(fix / "reporters.csv"), "--rates", str(fix / "rates.csv"), "--store", store).returncode == 0
+    assert (
+        run(
+            "compile",
+            "--domain",
+            "kst",
+            "--records",
+            str(fix / "records.csv"),
+            "--reporters",
+            str(fix / "reporters.csv"),
+            "--rates",
+            str(fix / "rates.csv"),
+            "--store",
+            store,
+        ).returncode
+        == 0
+    )
     res = run("release", "--domain", "kst", "--period", "2024H2", "--status", "provisional", "--store", store)
     assert res.returncode == 0 and "kst-2024H2-v1" in res.stdout and "released" in res.stdout, res.stderr
     res = run("release", "--domain", "kst", "--period", "2024H2", "--status", "provisional", "--store", store)
     assert res.returncode == 1 and "already released" in res.stderr and "Traceback" not in res.stderr
-    res = run("release", "--domain", "kst", "--period", "2024H2", "--status", "final", "--store", store,
-              "--at", "2027-01-05T12:00+09:00")
+    res = run(
+        "release",
+        "--domain",
+        "kst",
+        "--period",
+        "2024H2",
+        "--status",
+        "final",
+        "--store",
+        store,
+        "--at",
+        "2027-01-05T12:00+09:00",
+    )
     assert res.returncode == 0 and "EMBARGOED until 2027-01-05T12:00:00+09:00" in res.stdout
-    res = run("release", "--domain", "kst", "--period", "2024H1", "--status", "final", "--store", store,
-              "--at", "2025-09-17T12:00")
+    res = run(
+        "release",
+        "--domain",
+        "kst",
+        "--period",
+        "2024H1",
+        "--status",
+        "final",
+        "--store",
+        store,
+        "--at",
+        "2025-09-17T12:00",
+    )
     assert res.returncode == 1 and "needs a time zone" in res.stderr
     res = run("vintages", "--store", store)
     assert "kst-2024H2-v2" in res.stdout and "embargoed" in res.stdout

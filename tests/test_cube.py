@@ -26,8 +26,12 @@ def con() -> duckdb.DuckDBPyConnection:
 
 
 def _cube(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str, str], int]:
-    return {(p, b, i, f): int(a) for p, b, i, f, a in con.execute(
-        "SELECT period, breakdown, item, flow, amount_usd_micro FROM cube WHERE domain = 'kst'").fetchall()}
+    return {
+        (p, b, i, f): int(a)
+        for p, b, i, f, a in con.execute(
+            "SELECT period, breakdown, item, flow, amount_usd_micro FROM cube WHERE domain = 'kst'"
+        ).fetchall()
+    }
 
 
 def test_a_year_is_the_exact_sum_of_its_halves_and_quarters(con: duckdb.DuckDBPyConnection) -> None:
@@ -58,11 +62,16 @@ def test_hierarchies_add_up_to_the_total(con: duckdb.DuckDBPyConnection) -> None
 
 
 def test_measures_follow_their_definitions(con: duckdb.DuckDBPyConnection) -> None:
-    rows = con.execute("SELECT period, breakdown, item, measure, value, status FROM indicators "
-                       "WHERE domain = 'kst'").fetchall()
+    rows = con.execute(
+        "SELECT period, breakdown, item, measure, value, status FROM indicators WHERE domain = 'kst'"
+    ).fetchall()
     v = {(p, b, i, m): (val, s) for p, b, i, m, val, s in rows}
-    micro = {(p, b, i, m): int(x) for p, b, i, m, x in con.execute(
-        "SELECT period, breakdown, item, measure, micro FROM indicator_micro WHERE micro IS NOT NULL").fetchall()}
+    micro = {
+        (p, b, i, m): int(x)
+        for p, b, i, m, x in con.execute(
+            "SELECT period, breakdown, item, measure, micro FROM indicator_micro WHERE micro IS NOT NULL"
+        ).fetchall()
+    }
     cube = _cube(con)
     checked = 0
     for (p, b, i, m), (val, _s) in v.items():

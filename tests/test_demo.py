@@ -53,17 +53,27 @@ def test_scale_of_synthetic_data(demo_dir: Path) -> None:
 def test_heavy_tail(demo_dir: Path) -> None:
     con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
     for dom in ("tbp", "kst"):
-        vals = [r[0] for r in con.execute(
-            "SELECT sum(amount_usd_micro) v FROM reporter_cells WHERE domain = ? GROUP BY reporter_id ORDER BY v DESC",
-            [dom]).fetchall()]
+        vals = [
+            r[0]
+            for r in con.execute(
+                "SELECT sum(amount_usd_micro) v FROM reporter_cells"
+                " WHERE domain = ? GROUP BY reporter_id ORDER BY v DESC",
+                [dom],
+            ).fetchall()
+        ]
         top = vals[: max(1, round(len(vals) / 100))]
         assert sum(top) >= 0.5 * sum(vals), dom
 
 
 def _indicators(demo_dir: Path) -> dict[tuple[str, ...], tuple[float | None, str]]:
     t = pq.read_table(demo_dir / "indicators.parquet").to_pylist()
-    return {(r["domain"], r["period"], r["breakdown"], r["item"], r["measure"]):
-            (None if (v := parquet_value(r)) is None else float(str(v)), r["status"]) for r in t}
+    return {
+        (r["domain"], r["period"], r["breakdown"], r["item"], r["measure"]): (
+            None if (v := parquet_value(r)) is None else float(str(v)),
+            r["status"],
+        )
+        for r in t
+    }
 
 
 def test_every_non_conflicting_fact_is_reproduced(demo_dir: Path) -> None:
@@ -102,7 +112,9 @@ def test_fact_cells_pass_default_disclosure_rules(demo_dir: Path) -> None:
     for f in load_facts(default_facts_path()):
         rows = con.execute(
             "SELECT flow, reporters, top1_micro + top2_micro, amount_usd_micro FROM cube WHERE domain = ? "
-            "AND period = ? AND breakdown = ? AND item = ?", [f.domain, f.period, f.breakdown, f.item]).fetchall()
+            "AND period = ? AND breakdown = ? AND item = ?",
+            [f.domain, f.period, f.breakdown, f.item],
+        ).fetchall()
         assert rows, f.fact_id
         for flow, n, top2, total in rows:
             assert n >= 3, (f.fact_id, flow)
@@ -112,8 +124,9 @@ def test_fact_cells_pass_default_disclosure_rules(demo_dir: Path) -> None:
 def test_small_cells_exist_that_fail_the_rules(demo_dir: Path) -> None:
     """As in real data, some crosses or partner cells have fewer than 3 reporters."""
     con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
-    n = con.execute("SELECT count(*) FROM cube WHERE reporters < 3 OR top1_micro + top2_micro > 0.85 * amount_usd_micro"
-                    ).fetchall()[0][0]
+    n = con.execute(
+        "SELECT count(*) FROM cube WHERE reporters < 3 OR top1_micro + top2_micro > 0.85 * amount_usd_micro"
+    ).fetchall()[0][0]
     assert n > 0
 
 
@@ -121,8 +134,9 @@ def test_external_figure_check(demo_dir: Path) -> None:
     script = SHARED / "tools" / "check_figures.py"
     if not script.exists():
         pytest.skip("shared/tools/check_figures.py is not beside the checkout")
-    res = subprocess.run([sys.executable, str(script), str(demo_dir / "indicators.csv")],
-                         capture_output=True, text=True, check=False)
+    res = subprocess.run(
+        [sys.executable, str(script), str(demo_dir / "indicators.csv")], capture_output=True, text=True, check=False
+    )
     assert res.returncode == 0, res.stdout[-2000:]
 
 
@@ -130,23 +144,30 @@ def test_years_without_facts_have_no_zeros(demo_dir: Path) -> None:
     cells = _indicators(demo_dir)
     for (dom, period, b, item, measure), (value, _) in cells.items():
         if b in ("total", "category", "industry", "institution", "technology", "region") and measure in (
-                "exports", "imports"):
+            "exports",
+            "imports",
+        ):
             assert value is not None and value > 0, (dom, period, b, item, measure)
 
 
 def test_cells_do_not_all_move_with_the_total(demo_dir: Path) -> None:
     """Partners without published figures still grow at rates of their own."""
     cells = _indicators(demo_dir)
-    rates = {round(v, 1) for (d, p, b, i, m), (v, _) in cells.items()
-             if d == "tbp" and p == "2023" and b == "partner" and m == "exports_growth" and v is not None}
+    rates = {
+        round(v, 1)
+        for (d, p, b, i, m), (v, _) in cells.items()
+        if d == "tbp" and p == "2023" and b == "partner" and m == "exports_growth" and v is not None
+    }
     assert len(rates) >= 15
 
 
 def test_total_series_are_smooth(demo_dir: Path) -> None:
     """No year-on-year move of the totals beyond what the published figures themselves show (+/- 20 %)."""
     cells = _indicators(demo_dir)
-    for dom, periods in (("tbp", [str(y) for y in range(2013, 2025)]),
-                         ("kst", [f"{y}H{h}" for y in range(2010, 2026) for h in (1, 2)][:-1])):
+    for dom, periods in (
+        ("tbp", [str(y) for y in range(2013, 2025)]),
+        ("kst", [f"{y}H{h}" for y in range(2010, 2026) for h in (1, 2)][:-1]),
+    ):
         for measure in ("exports", "imports"):
             series = [cells[(dom, p, "total", "all", measure)][0] for p in periods]
             for a, b in zip(series, series[1:], strict=False):

@@ -54,15 +54,27 @@ def test_kst_categories_follow_ebops() -> None:
     assert items.ancestor("SI32", 2) == "info_provision_platform"
     assert items.ancestor("SK1", 1) == "culture_leisure"
     assert {items.ancestor(leaf, 1) for leaf in items.leaves()} == {
-        "ip_royalties", "ict_services", "professional_business", "culture_leisure"}
+        "ip_royalties",
+        "ict_services",
+        "professional_business",
+        "culture_leisure",
+    }
 
 
 def test_partners_cover_iso_3166_with_regions() -> None:
     partners = domains.load("kst").partner_codelist
     leaves = partners.leaves()
     assert len(leaves) >= 249
-    for code, region in (("US", "north_america"), ("CN", "asia"), ("VN", "asia"), ("DE", "europe"),
-                         ("SA", "middle_east"), ("BR", "latin_america"), ("AU", "oceania"), ("ZA", "africa")):
+    for code, region in (
+        ("US", "north_america"),
+        ("CN", "asia"),
+        ("VN", "asia"),
+        ("DE", "europe"),
+        ("SA", "middle_east"),
+        ("BR", "latin_america"),
+        ("AU", "oceania"),
+        ("ZA", "africa"),
+    ):
         assert partners.ancestor(code, 1) == region
     assert partners.label("KR", "ko") == "대한민국"
 
@@ -73,12 +85,18 @@ def test_rules_give_known_codes_and_special_classes_overlap(tmp_path: Path) -> N
 
     con = open_store(None)
     dom = domains.load("kst")
-    con.execute("INSERT INTO reporter_cells (domain, industry, size_class, platform) VALUES "
-                "('kst', '58211', 'large', false), ('kst', '63120', 'sme', true), ('kst', '26110', 'sme', false)")
+    con.execute(
+        "INSERT INTO reporter_cells (domain, industry, size_class, platform) VALUES "
+        "('kst', '58211', 'large', false), ('kst', '63120', 'sme', true), ('kst', '26110', 'sme', false)"
+    )
     build_memberships(con, dom)
     special = {(k, c) for k, c in con.execute("SELECT key1, code FROM m_special").fetchall()}
-    assert {("58211", "ict_game_software"), ("58211", "content_game"), ("58211", "ict_industry"),
-            ("58211", "content_industry")} <= special
+    assert {
+        ("58211", "ict_game_software"),
+        ("58211", "content_game"),
+        ("58211", "ict_industry"),
+        ("58211", "content_industry"),
+    } <= special
     industry = dict(((k, p), c) for k, p, c in con.execute("SELECT key1, key3, code FROM m_industry").fetchall())
     assert industry[("63120", True)] == "digital_platforms"
     assert industry[("26110", False)] == "manufacturing"

@@ -29,8 +29,9 @@ from ktstat.store import open_store
 
 FIX = Path(__file__).parent / "fixtures" / "kst_small"
 TABLES = ("reporter_cells", "cube", "indicators", "disclosure")
-needs_java = pytest.mark.skipif(not java_available(), reason="the Spark engine needs a Java runtime: "
-                                "no `java` on the PATH and no JAVA_HOME")
+needs_java = pytest.mark.skipif(
+    not java_available(), reason="the Spark engine needs a Java runtime: no `java` on the PATH and no JAVA_HOME"
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -45,15 +46,17 @@ def rows(con: duckdb.DuckDBPyConnection, table: str, domain: str) -> Counter[tup
     return Counter(con.execute(f"SELECT * FROM {table} WHERE domain = ?", [domain]).fetchall())
 
 
-def assert_same(a: duckdb.DuckDBPyConnection, b: duckdb.DuckDBPyConnection, domain: str,
-                tables: tuple[str, ...] = TABLES) -> None:
+def assert_same(
+    a: duckdb.DuckDBPyConnection, b: duckdb.DuckDBPyConnection, domain: str, tables: tuple[str, ...] = TABLES
+) -> None:
     """The domain's rows of each table are the same multiset in both stores (a: DuckDB, b: Spark)."""
     for t in tables:
         ra, rb = rows(a, t, domain), rows(b, t, domain)
         assert ra.total() == rb.total(), f"{domain} {t}: {ra.total()} rows with DuckDB, {rb.total()} with Spark"
         only_a, only_b = list((ra - rb).elements()), list((rb - ra).elements())
-        assert not only_a and not only_b, (f"{domain} {t}: {len(only_a)} rows differ; DuckDB only: {only_a[:2]}; "
-                                           f"Spark only: {only_b[:2]}")
+        assert not only_a and not only_b, (
+            f"{domain} {t}: {len(only_a)} rows differ; DuckDB only: {only_a[:2]}; Spark only: {only_b[:2]}"
+        )
 
 
 def test_engine_names() -> None:
@@ -139,13 +142,39 @@ REGISTER = [  # reporter_id, industry, size_class, platform, valid_from, valid_t
 RATE = {"USD": 1_000_000, "KRW": 1_250_000_000, "JPY": 150_123_457, "H": 400_000_000, "ODD": 3}
 
 
-def _record(rid: str, reporter: str, ref: dt.date | None, amount_minor: int | None, currency: str,
-            per_usd: int | None, flow: str = "X", item: str = "SI21", partner: str | None = "US",
-            batch: int = 1, domain: str = "kst") -> tuple[Any, ...]:
+def _record(
+    rid: str,
+    reporter: str,
+    ref: dt.date | None,
+    amount_minor: int | None,
+    currency: str,
+    per_usd: int | None,
+    flow: str = "X",
+    item: str = "SI21",
+    partner: str | None = "US",
+    batch: int = 1,
+    domain: str = "kst",
+) -> tuple[Any, ...]:
     period = f"{ref.year}Q{(ref.month - 1) // 3 + 1}" if ref else None
     index = ref.year * 4 + (ref.month - 1) // 3 if ref else None
-    return (domain, batch, "f.csv", 0, rid, reporter, period, index, ref, flow, partner, item, currency,
-            amount_minor, per_usd, None)
+    return (
+        domain,
+        batch,
+        "f.csv",
+        0,
+        rid,
+        reporter,
+        period,
+        index,
+        ref,
+        flow,
+        partner,
+        item,
+        currency,
+        amount_minor,
+        per_usd,
+        None,
+    )
 
 
 def _edge_records() -> list[tuple[Any, ...]]:
@@ -172,8 +201,14 @@ def _edge_records() -> list[tuple[Any, ...]]:
     # several currencies and records in one cell; a reporter cell per register version
     for k in range(40):
         cur = ("USD", "KRW", "JPY")[k % 3]
-        add("B", (D(2023, 11, 30), D(2023, 12, 31), D(2024, 1, 1), q2)[k % 4], 10_000 * k + 7 * (-1) ** k,
-            cur, RATE[cur], flow="XM"[k % 2])
+        add(
+            "B",
+            (D(2023, 11, 30), D(2023, 12, 31), D(2024, 1, 1), q2)[k % 4],
+            10_000 * k + 7 * (-1) ** k,
+            cur,
+            RATE[cur],
+            flow="XM"[k % 2],
+        )
     # register boundaries and overlap; NULL partner; non-ASCII reporter; reporter without industry
     for ref in (D(2024, 1, 1), D(2024, 2, 29), D(2024, 3, 1), D(2024, 3, 31), D(2024, 4, 1), D(2023, 12, 31)):
         add("C", ref, 12_345, "KRW", RATE["KRW"], partner=None)
@@ -195,10 +230,14 @@ def _edge_store(records: list[tuple[Any, ...]]) -> duckdb.DuckDBPyConnection:
     con = open_store(None)
     con.executemany("INSERT INTO reporters VALUES ('kst', ?, 'name', ?, ?, ?, ?, ?)", REGISTER)
     con.execute("INSERT INTO reporters VALUES ('tbp', 'A', 'n', '58211', 'large', false, NULL, NULL)")
-    con.execute("INSERT INTO batches (batch_id, domain, status) VALUES (1, 'kst', 'active'), (2, 'kst', 'superseded'), "
-                "(3, 'tbp', 'active')")
-    con.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(*r[:1], 3 if r[0] == "tbp" else r[1], *r[2:]) for r in records])
+    con.execute(
+        "INSERT INTO batches (batch_id, domain, status) VALUES (1, 'kst', 'active'), (2, 'kst', 'superseded'), "
+        "(3, 'tbp', 'active')"
+    )
+    con.executemany(
+        "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(*r[:1], 3 if r[0] == "tbp" else r[1], *r[2:]) for r in records],
+    )
     return con
 
 
@@ -223,8 +262,11 @@ def test_edge_cases_cell_for_cell() -> None:
     assert ("Z", "X", "SI21", "US") not in cell
     assert con.execute("SELECT count(*) FROM reporter_cells WHERE domain = 'tbp'").fetchone() == (0,)
     # the types the rest of the pipeline reads
-    types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                             "WHERE table_name = 'reporter_cells'").fetchall())
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'reporter_cells'"
+        ).fetchall()
+    )
     assert types["amount_usd_micro"] == "HUGEINT" and types["records"] == "BIGINT"
     con.execute("UPDATE batches SET status = 'superseded' WHERE domain = 'kst'")  # nothing to aggregate
     assert base_aggregation(con, dom, engine="spark") == 0 == base_aggregation(con, dom)
@@ -243,8 +285,10 @@ def test_overflow_is_an_error_and_keeps_the_cells() -> None:
     base_aggregation(con, dom)
     before = rows(con, "reporter_cells", "kst")
     assert before
-    con.execute("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                _record("r-big", "A", D(2024, 1, 15), 10**31, "USD", RATE["USD"]))
+    con.execute(
+        "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _record("r-big", "A", D(2024, 1, 15), 10**31, "USD", RATE["USD"]),
+    )
     with pytest.raises(Exception, match="(?i)overflow|out_of_range|out of range|cannot be represented"):
         base_aggregation(con, dom, engine="spark")
     assert rows(con, "reporter_cells", "kst") == before
@@ -267,12 +311,29 @@ def test_spark_connect_both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         port = sock.getsockname()[1]
     log = (tmp_path / "connect.log").open("wb")
     server = subprocess.Popen(
-        [str(Path(_find_spark_home()) / "bin" / "spark-submit"), "--class",
-         "org.apache.spark.sql.connect.service.SparkConnectServer", "--master", "local[2]", "--driver-memory", "1g",
-         "--conf", "spark.connect.grpc.binding.address=127.0.0.1", "--conf", f"spark.connect.grpc.binding.port={port}",
-         "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
-         "--conf", "spark.ui.enabled=false"],
-        stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        [
+            str(Path(_find_spark_home()) / "bin" / "spark-submit"),
+            "--class",
+            "org.apache.spark.sql.connect.service.SparkConnectServer",
+            "--master",
+            "local[2]",
+            "--driver-memory",
+            "1g",
+            "--conf",
+            "spark.connect.grpc.binding.address=127.0.0.1",
+            "--conf",
+            f"spark.connect.grpc.binding.port={port}",
+            "--conf",
+            "spark.driver.host=127.0.0.1",
+            "--conf",
+            "spark.driver.bindAddress=127.0.0.1",
+            "--conf",
+            "spark.ui.enabled=false",
+        ],
+        stdout=log,
+        stderr=log,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 180
         while "Spark Connect server started" not in (tmp_path / "connect.log").read_text(errors="replace"):

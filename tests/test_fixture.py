@@ -211,9 +211,12 @@ def test_quarters_in_cube_exact_micro_dollars(store):
 def test_halves_and_years_in_cube(store):
     con, _ = store
     exp = {
-        ("A", "2023"): (15000, 7500), ("A", "2024"): (18000, 6000),
-        ("H", "2023H1"): (8500, 5000), ("H", "2023H2"): (6500, 2500),
-        ("H", "2024H1"): (9000, 3500), ("H", "2024H2"): (9000, 2500),
+        ("A", "2023"): (15000, 7500),
+        ("A", "2024"): (18000, 6000),
+        ("H", "2023H1"): (8500, 5000),
+        ("H", "2023H2"): (6500, 2500),
+        ("H", "2024H1"): (9000, 3500),
+        ("H", "2024H2"): (9000, 2500),
         ("H", "2025H1"): (150, 0),
     }
     for (f, p), (x, m) in exp.items():
@@ -269,9 +272,7 @@ def test_half_year_growth_and_yoy(ind):
     assert val(ind, "2023H2", "total", "all", "exports_change") == -2000  # 6500 - 8500
     # 2024H1 against 2023H2: 100*(9000/6500-1) = 38.46...; against 2023H1 (yoy): 100*(9000/8500-1)
     assert val(ind, "2024H1", "total", "all", "exports_growth") == pytest.approx(100 * (9000 / 6500 - 1), rel=1e-12)
-    assert val(ind, "2024H1", "total", "all", "exports_growth_yoy") == pytest.approx(
-        100 * (9000 / 8500 - 1), rel=1e-12
-    )
+    assert val(ind, "2024H1", "total", "all", "exports_growth_yoy") == pytest.approx(100 * (9000 / 8500 - 1), rel=1e-12)
     assert val(ind, "2024H1", "total", "all", "exports_change_yoy") == 500  # 9000 - 8500
     # imports 2024H2 (2500) against 2024H1 (3500): -1000, and yoy against 2023H2 (2500): 0 -> growth 0
     assert val(ind, "2024H2", "total", "all", "imports_change") == -1000
@@ -286,10 +287,14 @@ def test_half_year_growth_and_yoy(ind):
 
 def test_category_levels_and_zero_imports(ind):
     exp = {
-        ("2023", "ip_royalties"): (3000, 5000), ("2023", "ict_services"): (5000, 1000),
-        ("2023", "professional_business"): (6500, 1500), ("2023", "culture_leisure"): (500, 0),
-        ("2024", "ip_royalties"): (4500, 3500), ("2024", "ict_services"): (5500, 500),
-        ("2024", "professional_business"): (7000, 2000), ("2024", "culture_leisure"): (1000, 0),
+        ("2023", "ip_royalties"): (3000, 5000),
+        ("2023", "ict_services"): (5000, 1000),
+        ("2023", "professional_business"): (6500, 1500),
+        ("2023", "culture_leisure"): (500, 0),
+        ("2024", "ip_royalties"): (4500, 3500),
+        ("2024", "ict_services"): (5500, 500),
+        ("2024", "professional_business"): (7000, 2000),
+        ("2024", "culture_leisure"): (1000, 0),
     }
     for (p, c), (x, m) in exp.items():
         assert val(ind, p, "category", c, "exports") == x
@@ -316,8 +321,12 @@ def test_category_derived_2024(ind):
     assert ip("imports_growth") == pytest.approx(-30.0, rel=1e-12)  # 100*(3500/5000-1)
     assert ip("ratio_change") == pytest.approx(4500 / 3500 - 0.6, rel=1e-12)
     # exports contributions: total change 3000; ip +1500, ict +500, pb +500, cl +500
-    contrib = {"ip_royalties": 50.0, "ict_services": 100 * 500 / 3000,
-               "professional_business": 100 * 500 / 3000, "culture_leisure": 100 * 500 / 3000}
+    contrib = {
+        "ip_royalties": 50.0,
+        "ict_services": 100 * 500 / 3000,
+        "professional_business": 100 * 500 / 3000,
+        "culture_leisure": 100 * 500 / 3000,
+    }
     for c, e in contrib.items():
         assert val(ind, "2024", "category", c, "exports_contribution") == pytest.approx(e, rel=1e-12), c
     # volume: 2023 ip 8000, ict 6000, pb 8000, cl 500 (22500); 2024 ip 8000, ict 6000, pb 9000, cl 1000
@@ -333,8 +342,12 @@ def test_category_derived_2024(ind):
 
 def test_category_shares_2024(ind):
     # exports 18000: ip 4500 (25 %), ict 5500, pb 7000, cl 1000
-    exp = {"ip_royalties": 25.0, "ict_services": 100 * 5500 / 18000,
-           "professional_business": 100 * 7000 / 18000, "culture_leisure": 100 * 1000 / 18000}
+    exp = {
+        "ip_royalties": 25.0,
+        "ict_services": 100 * 5500 / 18000,
+        "professional_business": 100 * 7000 / 18000,
+        "culture_leisure": 100 * 1000 / 18000,
+    }
     for c, e in exp.items():
         assert val(ind, "2024", "category", c, "exports_share") == pytest.approx(e, rel=1e-12)
     # imports 6000: ip 3500, ict 500, pb 2000, cl 0 (a share of 0, meaningful)
@@ -351,8 +364,10 @@ def test_category_shares_2024(ind):
 def test_ranks(ind):
     r = lambda p, c, meas: val(ind, p, "category", c, meas)  # noqa: E731
     # exports 2024: pb 7000 > ict 5500 > ip 4500 > cl 1000
-    assert [r("2024", c, "exports_rank") for c in
-            ("professional_business", "ict_services", "ip_royalties", "culture_leisure")] == [1, 2, 3, 4]
+    assert [
+        r("2024", c, "exports_rank")
+        for c in ("professional_business", "ict_services", "ip_royalties", "culture_leisure")
+    ] == [1, 2, 3, 4]
     # balance 2024: ict 5000 = pb 5000 > ip 1000 = cl 1000: ties share a rank (1, 1, 3, 3)
     assert r("2024", "ict_services", "balance_rank") == 1
     assert r("2024", "professional_business", "balance_rank") == 1
@@ -364,8 +379,10 @@ def test_ranks(ind):
     assert r("2024", "ip_royalties", "ratio_rank") == 3
     assert r("2024", "culture_leisure", "ratio_rank") is None
     # balance 2023: pb 5000 > ict 4000 > cl 500 > ip -2000 (largest surplus first)
-    assert [r("2023", c, "balance_rank") for c in
-            ("professional_business", "ict_services", "culture_leisure", "ip_royalties")] == [1, 2, 3, 4]
+    assert [
+        r("2023", c, "balance_rank")
+        for c in ("professional_business", "ict_services", "culture_leisure", "ip_royalties")
+    ] == [1, 2, 3, 4]
     # special ranks only against peers of the same level: ict_industry 15000 > content_industry 7000
     assert val(ind, "2024", "special", "ict_industry", "exports_rank") == 1
     assert val(ind, "2024", "special", "content_industry", "exports_rank") == 2
@@ -528,10 +545,7 @@ def test_compile_protects_by_default():
 def test_python_api_compile():
     t = ktstat.compile("kst", RECORDS, REPORTERS, RATES, protect=False)
     assert t.column_names == ["domain", "period", "breakdown", "item", "measure", "value", "status"]
-    rows = {
-        (r["period"], r["breakdown"], r["item"], r["measure"]): (r["value"], r["status"])
-        for r in t.to_pylist()
-    }
+    rows = {(r["period"], r["breakdown"], r["item"], r["measure"]): (r["value"], r["status"]) for r in t.to_pylist()}
     assert rows[("2024", "total", "all", "balance")] == (12000.0, "A")
     assert rows[("2023H2", "total", "all", "imports")] == (2500.0, "A")
     assert {r for r in t.column("domain").to_pylist()} == {"kst"}

@@ -130,16 +130,23 @@ def test_bad_size_class_in_register(tmp_path: Path) -> None:
 
 def test_header_names_match_regardless_of_case_and_spaces(loaded) -> None:
     con, dom, tmp = loaded
-    path = _write(tmp, "h.csv", " Record ID ,Reporter_ID,PERIOD,Flow,Partner,Item,Amount,Currency\n"
-                                "a,A,2023-03,X,US,SH1,1.00,USD\n")
+    path = _write(
+        tmp,
+        "h.csv",
+        " Record ID ,Reporter_ID,PERIOD,Flow,Partner,Item,Amount,Currency\na,A,2023-03,X,US,SH1,1.00,USD\n",
+    )
     rep = ingest_files(con, dom, [path])
     assert rep.accepted == 1
 
 
 def test_amounts_are_never_rounded(loaded) -> None:
     con, dom, tmp = loaded
-    path = _write(tmp, "p.csv", HEADER + "a,A,2023-03,X,US,SH1,100.456,USD,\nb,A,2023-03,X,US,SH1,130000.00,KRW,\n"
-                                "c,A,2023-03,X,US,SH1,1e5,USD,\n")
+    path = _write(
+        tmp,
+        "p.csv",
+        HEADER + "a,A,2023-03,X,US,SH1,100.456,USD,\nb,A,2023-03,X,US,SH1,130000.00,KRW,\n"
+        "c,A,2023-03,X,US,SH1,1e5,USD,\n",
+    )
     rep = ingest_files(con, dom, [path])
     rules = dict(con.execute("SELECT record_id, rule FROM quarantine").fetchall())
     assert rules == {"a": "amount_precision", "c": "amount_numeric"}  # USD has 2 decimals; no exponents
@@ -162,16 +169,25 @@ def test_failed_ingest_leaves_register_and_batches(loaded) -> None:
     ingest_files(con, dom, [_write(tmp, "ok.csv", HEADER + "a,A,2023-03,X,US,SH1,1.00,USD,\n")])
     bad_reg = _write(tmp, "bad.csv", "reporter_id,name,industry,size_class,platform\nA,a,58211,huge,false\n")
     with pytest.raises(InputError, match="size_class 'huge'"):
-        ingest_files(con, dom, [_write(tmp, "more.csv", HEADER + "b,A,2023-03,X,US,SH1,1.00,USD,\n")],
-                     reference=(bad_reg, tmp / "x.csv"), replace=True)
+        ingest_files(
+            con,
+            dom,
+            [_write(tmp, "more.csv", HEADER + "b,A,2023-03,X,US,SH1,1.00,USD,\n")],
+            reference=(bad_reg, tmp / "x.csv"),
+            replace=True,
+        )
     assert con.execute("SELECT count(*) FROM batches").fetchall()[0][0] == 1
     assert con.execute("SELECT count(*) FROM reporters WHERE size_class = 'huge'").fetchall()[0][0] == 0
 
 
 def test_a_stray_quote_does_not_swallow_the_next_records(loaded) -> None:
     con, dom, tmp = loaded
-    path = _write(tmp, "q.csv", HEADER + 'a,A,2023-03,X,US,SH1,1.00,USD,"oops\n'
-                                         "b,A,2023-03,X,US,SH1,2.00,USD,\nc,A,2023-03,X,US,SH1,3.00,USD,x\"\n")
+    path = _write(
+        tmp,
+        "q.csv",
+        HEADER + 'a,A,2023-03,X,US,SH1,1.00,USD,"oops\n'
+        'b,A,2023-03,X,US,SH1,2.00,USD,\nc,A,2023-03,X,US,SH1,3.00,USD,x"\n',
+    )
     rep = ingest_files(con, dom, [path])
     # row 1 opens a quote that the next records would close: it alone is unparseable; row 3's
     # quote inside an unquoted field is a literal character (as in 5" floppy)
@@ -183,8 +199,11 @@ def test_a_stray_quote_does_not_swallow_the_next_records(loaded) -> None:
 
 def test_duplicate_columns_are_refused(loaded) -> None:
     con, dom, tmp = loaded
-    path = _write(tmp, "d.csv", "record_id,reporter_id,period,flow,partner,item,amount,currency,amount\n"
-                                "a,A,2023-03,X,US,SH1,1.00,USD,2.00\n")
+    path = _write(
+        tmp,
+        "d.csv",
+        "record_id,reporter_id,period,flow,partner,item,amount,currency,amount\na,A,2023-03,X,US,SH1,1.00,USD,2.00\n",
+    )
     with pytest.raises(InputError, match="amount appear more than once"):
         ingest_files(con, dom, [path])
 
@@ -224,13 +243,16 @@ def test_parquet_amount_types_read_like_text(loaded, amount_type: str) -> None:
     con, dom, tmp = loaded
     rows = [r for r in TYPED if amount_type != "BIGINT" or r[6] is None or "." not in r[6]]
     src = duckdb.connect()
-    src.execute("CREATE TABLE t (record_id VARCHAR, reporter_id VARCHAR, period VARCHAR, flow VARCHAR, "
-                "partner VARCHAR, item VARCHAR, amount VARCHAR, currency VARCHAR, note VARCHAR)")
+    src.execute(
+        "CREATE TABLE t (record_id VARCHAR, reporter_id VARCHAR, period VARCHAR, flow VARCHAR, "
+        "partner VARCHAR, item VARCHAR, amount VARCHAR, currency VARCHAR, note VARCHAR)"
+    )
     src.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     text, typed = tmp / "text.parquet", tmp / "typed.parquet"
     src.execute(f"COPY t TO '{text}' (FORMAT parquet)")
-    src.execute(f"COPY (SELECT * REPLACE (CAST(amount AS {amount_type}) AS amount) FROM t) TO '{typed}' "
-                "(FORMAT parquet)")
+    src.execute(
+        f"COPY (SELECT * REPLACE (CAST(amount AS {amount_type}) AS amount) FROM t) TO '{typed}' (FORMAT parquet)"
+    )
     src.close()
     results = []
     for path in (text, typed):
@@ -260,8 +282,10 @@ def test_parquet_changed_during_ingest_is_refused(loaded, monkeypatch) -> None:
     con, dom, tmp = loaded
     path = tmp / "r.parquet"
     src = duckdb.connect()
-    src.execute(f"COPY (SELECT 'a' AS record_id, 'A' AS reporter_id, '2023-03' AS period, 'X' AS flow, "
-                f"'US' AS partner, 'SH1' AS item, '10.50' AS amount, 'USD' AS currency) TO '{path}' (FORMAT parquet)")
+    src.execute(
+        f"COPY (SELECT 'a' AS record_id, 'A' AS reporter_id, '2023-03' AS period, 'X' AS flow, "
+        f"'US' AS partner, 'SH1' AS item, '10.50' AS amount, 'USD' AS currency) TO '{path}' (FORMAT parquet)"
+    )
     src.close()
     real = ingest._file_report
 
@@ -285,8 +309,10 @@ def test_out_of_memory_on_parquet_is_not_blamed_on_the_file(loaded, monkeypatch)
     con, dom, tmp = loaded
     path = tmp / "m.parquet"
     src = duckdb.connect()
-    src.execute(f"COPY (SELECT 'a' AS record_id, 'A' AS reporter_id, '2023-03' AS period, 'X' AS flow, "
-                f"'US' AS partner, 'SH1' AS item, '10.50' AS amount, 'USD' AS currency) TO '{path}' (FORMAT parquet)")
+    src.execute(
+        f"COPY (SELECT 'a' AS record_id, 'A' AS reporter_id, '2023-03' AS period, 'X' AS flow, "
+        f"'US' AS partner, 'SH1' AS item, '10.50' AS amount, 'USD' AS currency) TO '{path}' (FORMAT parquet)"
+    )
     src.close()
 
     def out_of_memory(*args, **kwargs):

@@ -51,9 +51,11 @@ def test_sigkill_mid_ingest_leaves_store_unchanged(tmp_path: Path) -> None:
     (tmp_path / "reg.csv").write_text(REG, encoding="utf-8")
     (tmp_path / "rates.csv").write_text(RATES, encoding="utf-8")
     first = tmp_path / "first.csv"
-    first.write_text("record_id,reporter_id,period,flow,partner,item,amount,currency\n"
-                     "f1,A,2023-01,X,US,SH1,10,USD\nf2,B,2023-02,M,CN,SH2,20,KRW\nf3,B,2023-02,Z,CN,SH2,5,USD\n",
-                     encoding="utf-8")
+    first.write_text(
+        "record_id,reporter_id,period,flow,partner,item,amount,currency\n"
+        "f1,A,2023-01,X,US,SH1,10,USD\nf2,B,2023-02,M,CN,SH2,20,KRW\nf3,B,2023-02,Z,CN,SH2,5,USD\n",
+        encoding="utf-8",
+    )
     con = open_store(store)
     dom = domains.load("kst")
     load_reference(con, dom, tmp_path / "reg.csv", tmp_path / "rates.csv")
@@ -63,8 +65,12 @@ def test_sigkill_mid_ingest_leaves_store_unchanged(tmp_path: Path) -> None:
 
     big = tmp_path / "big.csv"
     _big_file(big, 1_500_000)
-    proc = subprocess.Popen([sys.executable, "-m", "ktstat", "ingest", str(big), "--domain", "kst", "--store",
-                             str(store)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ktstat", "ingest", str(big), "--domain", "kst", "--store", str(store)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     # wait until the ingest is under way (it announces validation), then kill it
     deadline = time.time() + 120
     seen = ""
@@ -82,8 +88,12 @@ def test_sigkill_mid_ingest_leaves_store_unchanged(tmp_path: Path) -> None:
     assert _snapshot(store) == before
 
     # a rerun completes and adds exactly the new batch
-    res = subprocess.run([sys.executable, "-m", "ktstat", "ingest", str(big), "--domain", "kst", "--store",
-                          str(store)], capture_output=True, text=True, check=False)
+    res = subprocess.run(
+        [sys.executable, "-m", "ktstat", "ingest", str(big), "--domain", "kst", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr
     after = _snapshot(store)
     assert after[0][0] == before[0][0] + 1_500_000  # type: ignore[index]

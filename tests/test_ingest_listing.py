@@ -32,8 +32,7 @@ Q1 = HEADER + (
 def store(tmp_path: Path):
     con = open_store(tmp_path / "s.duckdb")
     (tmp_path / "q1.csv").write_text(Q1, encoding="utf-8")
-    ingest_files(con, domains.load("kst"), [tmp_path / "q1.csv"], reference=(FIX / "reporters.csv",
-                                                                              FIX / "rates.csv"))
+    ingest_files(con, domains.load("kst"), [tmp_path / "q1.csv"], reference=(FIX / "reporters.csv", FIX / "rates.csv"))
     yield con
     con.close()
 
@@ -53,8 +52,7 @@ def test_listing_shows_bad_values_and_the_raw_line(store) -> None:
     assert str(rows["1:5"]["reasons"]).startswith("csv_syntax: cannot parse the line")
     # the syntax error's record and reporter ids are read from the line, so a correction can resolve it
     assert (rows["1:5"]["record_id"], rows["1:5"]["reporter_id"]) == ("N4", "R1")
-    assert summary(store) == {"rows_in": 6, "accepted": 2, "quarantined": 4, "open": 4, "corrected": 0,
-                              "by_hand": 0}
+    assert summary(store) == {"rows_in": 6, "accepted": 2, "quarantined": 4, "open": 4, "corrected": 0, "by_hand": 0}
 
 
 def test_corrections_resolve_their_rows(store, tmp_path: Path) -> None:
@@ -76,8 +74,7 @@ def test_corrections_resolve_their_rows(store, tmp_path: Path) -> None:
     how = {r[cols.index("row")]: resolution(dict(zip(cols, r, strict=True))) for r in every}
     assert how["1:4"] == "corrected by batch 2 row 1" and how["1:5"] == "corrected by batch 2 row 2"
     assert how["1:6"] == ""
-    assert summary(store) == {"rows_in": 9, "accepted": 5, "quarantined": 4, "open": 2, "corrected": 2,
-                              "by_hand": 0}
+    assert summary(store) == {"rows_in": 9, "accepted": 5, "quarantined": 4, "open": 2, "corrected": 2, "by_hand": 0}
     # superseding the correcting batch reopens what it resolved
     (tmp_path / "other.csv").write_text(HEADER + "N9,R1,2023-02,X,US,SH3,10,USD,\n", encoding="utf-8")
     ingest_files(store, domains.load("kst"), [tmp_path / "other.csv"], supersedes=2)
@@ -108,8 +105,18 @@ def test_command_line_round_trip(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "ktstat", *args], capture_output=True, text=True, check=False)
 
-    res = run("ingest", str(tmp_path / "q1.csv"), "--domain", "kst", "--store", str(store), "--reporters",
-              str(FIX / "reporters.csv"), "--rates", str(FIX / "rates.csv"))
+    res = run(
+        "ingest",
+        str(tmp_path / "q1.csv"),
+        "--domain",
+        "kst",
+        "--store",
+        str(store),
+        "--reporters",
+        str(FIX / "reporters.csv"),
+        "--rates",
+        str(FIX / "rates.csv"),
+    )
     assert res.returncode == 0, res.stderr
     res = run("quarantine", "--store", str(store))
     assert "4 open quarantined rows" in res.stdout and "item = 'NOPE'" in res.stdout
@@ -122,5 +129,7 @@ def test_command_line_round_trip(tmp_path: Path) -> None:
     assert "2 open quarantined rows" in res.stdout and "1:3" not in res.stdout
     res = run("quarantine", "--store", str(store), "--all")
     assert "by hand" in res.stdout and "withdrawn by the firm" in res.stdout and "open" in res.stdout
-    assert ("6 rows in = 2 accepted + 4 quarantined; quarantined = 2 open + 0 corrected by a later record + "
-            "2 resolved by hand") in res.stdout
+    assert (
+        "6 rows in = 2 accepted + 4 quarantined; quarantined = 2 open + 0 corrected by a later record + "
+        "2 resolved by hand"
+    ) in res.stdout

@@ -32,15 +32,17 @@ FAULTS = {
     "required": ("reporter_id", ""),
 }
 
-good_row = st.fixed_dictionaries({
-    "reporter_id": st.sampled_from(["A", "B"]),
-    "period": st.sampled_from(["2023-01", "2023-06", "2024-02", "2024Q3", "2023-12-31"]),
-    "flow": st.sampled_from(["X", "M", "x"]),
-    "partner": st.sampled_from(["US", "CN", "jp", "DE"]),
-    "item": st.sampled_from(["SH1", "SI21", "SJ1", "SK2"]),
-    "amount": st.integers(1, 10**9).map(lambda c: f"{c // 100}.{c % 100:02d}"),
-    "currency": st.sampled_from(["USD", "KRW", "EUR"]),
-})
+good_row = st.fixed_dictionaries(
+    {
+        "reporter_id": st.sampled_from(["A", "B"]),
+        "period": st.sampled_from(["2023-01", "2023-06", "2024-02", "2024Q3", "2023-12-31"]),
+        "flow": st.sampled_from(["X", "M", "x"]),
+        "partner": st.sampled_from(["US", "CN", "jp", "DE"]),
+        "item": st.sampled_from(["SH1", "SI21", "SJ1", "SK2"]),
+        "amount": st.integers(1, 10**9).map(lambda c: f"{c // 100}.{c % 100:02d}"),
+        "currency": st.sampled_from(["USD", "KRW", "EUR"]),
+    }
+)
 batch = st.lists(st.tuples(good_row, st.sampled_from([None, *FAULTS])), min_size=1, max_size=40)
 
 
@@ -57,8 +59,9 @@ def _write(rows: list[tuple[dict[str, str], str | None]], path: Path) -> list[st
                 field, value = FAULTS[fault]
                 r[field] = value
             faults.append(fault)
-            w.writerow([r[c] for c in ("record_id", "reporter_id", "period", "flow", "partner", "item", "amount",
-                                       "currency")])
+            w.writerow(
+                [r[c] for c in ("record_id", "reporter_id", "period", "flow", "partner", "item", "amount", "currency")]
+            )
     return faults
 
 

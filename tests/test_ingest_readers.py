@@ -50,14 +50,29 @@ def test_header_in_the_first_row(tmp_path: Path) -> None:
 
 def test_title_and_blank_rows_above_the_header(tmp_path: Path) -> None:
     """The issue's case: a title row and a blank row above the header; the record in Excel's row 6."""
-    layout: list[Sequence[object] | None] = [["Knowledge services, 2023 Q1 (USD)"], [None], HEADER,
-                                         ["a", *GOOD], ["b", *GOOD], ["c", *BAD]]
+    layout: list[Sequence[object] | None] = [
+        ["Knowledge services, 2023 Q1 (USD)"],
+        [None],
+        HEADER,
+        ["a", *GOOD],
+        ["b", *GOOD],
+        ["c", *BAD],
+    ]
     assert _rows(tmp_path, layout) == ([4, 5], [6])
 
 
 def test_blank_rows_between_records_keep_their_numbers(tmp_path: Path) -> None:
-    layout: list[Sequence[object] | None] = [["Report"], ["prepared by: finance"], None, HEADER, ["a", *GOOD], None,
-                                         ["", "", ""], ["b", *BAD], ["c", *GOOD]]
+    layout: list[Sequence[object] | None] = [
+        ["Report"],
+        ["prepared by: finance"],
+        None,
+        HEADER,
+        ["a", *GOOD],
+        None,
+        ["", "", ""],
+        ["b", *BAD],
+        ["c", *GOOD],
+    ]
     assert _rows(tmp_path, layout) == ([5, 9], [8])
 
 
@@ -69,8 +84,10 @@ def test_rows_without_cells_above_and_a_sheet_starting_in_column_c(tmp_path: Pat
 def test_csv_rows_are_numbered_from_the_first_record(tmp_path: Path) -> None:
     """CSV has no sheet: record 1 is the first after the header (blank lines not counted)."""
     path = tmp_path / "r.csv"
-    path.write_text(",".join(HEADER) + "\n" + "a,R1,2023-01,X,US,SH3,1000,USD\n\n"
-                    + "b,R1,2023-01,X,US,NOPE,1000,USD\n", encoding="utf-8")
+    path.write_text(
+        ",".join(HEADER) + "\n" + "a,R1,2023-01,X,US,SH3,1000,USD\n\n" + "b,R1,2023-01,X,US,NOPE,1000,USD\n",
+        encoding="utf-8",
+    )
     con = open_store(None)
     ingest_files(con, domains.load("kst"), [path], reference=(FIX / "reporters.csv", FIX / "rates.csv"))
     assert con.execute("SELECT row_no FROM quarantine").fetchall() == [(2,)]

@@ -38,13 +38,25 @@ PLATFORM_TRUE = ["true", "TRUE", "1", "yes"]
 PLATFORM_FALSE = ["false", "False", "0", "no"]
 KRW_RATES = ["1000", "1250", "1305.37", "1288.5", "1183.25", "1399.123456", "1111.11"]
 # a size-class change: new version valid from (key), old one valid to (value)
-CHANGE_DATES = {"2023-07-01": "2023-06-30", "2024-01-01": "2023-12-31", "2024-04-01": "2024-03-31",
-                "2024-07-02": "2024-07-01"}  # inclusive bounds: the old version still holds on 2024-07-01
+CHANGE_DATES = {
+    "2023-07-01": "2023-06-30",
+    "2024-01-01": "2023-12-31",
+    "2024-04-01": "2024-03-31",
+    "2024-07-02": "2024-07-01",
+}  # inclusive bounds: the old version still holds on 2024-07-01
 
 # breakdowns whose items add up to the total; crosses of partitions are partitions too
 PARTITIONS = [
-    "category", "subcategory", "industry", "institution", "region", "partner",
-    "category+region", "industry+institution", "category+industry", "category+partner",
+    "category",
+    "subcategory",
+    "industry",
+    "institution",
+    "region",
+    "partner",
+    "category+region",
+    "industry+institution",
+    "category+industry",
+    "category+partner",
 ]
 # the special classifications overlap, and so do their crosses
 OVERLAPPING = ["special", "special+region", "special+partner"]
@@ -68,8 +80,10 @@ def test_partition_list_matches_the_domain():
     declared = [b for b in DOM.breakdowns.values() if b.partition]
     crosses = ["+".join(c) for c in DOM.crosses if all(DOM.breakdowns[b].partition for b in c)]
     assert sorted(PARTITIONS) == sorted([b.name for b in declared] + crosses)
-    assert sorted(OVERLAPPING) == sorted([b.name for b in DOM.breakdowns.values() if not b.partition]
-                                         + ["+".join(c) for c in DOM.crosses if "+".join(c) not in crosses])
+    assert sorted(OVERLAPPING) == sorted(
+        [b.name for b in DOM.breakdowns.values() if not b.partition]
+        + ["+".join(c) for c in DOM.crosses if "+".join(c) not in crosses]
+    )
     assert sorted(BREAKDOWNS) == sorted(DOM.breakdown_names())
 
 
@@ -180,9 +194,20 @@ def _amount_text(cents: int) -> str:
 
 
 DEFECTS = [
-    "item_code", "flow_code", "partner_code", "amount_nonzero", "amount_numeric", "amount_negative",
-    "period_range", "period_format", "reporter_registered", "exchange_rate", "reporter_valid",
-    "unique", "required", "amount_precision",
+    "item_code",
+    "flow_code",
+    "partner_code",
+    "amount_nonzero",
+    "amount_numeric",
+    "amount_negative",
+    "period_range",
+    "period_format",
+    "reporter_registered",
+    "exchange_rate",
+    "reporter_valid",
+    "unique",
+    "required",
+    "amount_precision",
 ]
 
 
@@ -201,12 +226,20 @@ def cases(draw, n_max: int = 40, bad_max: int = 4, platforms=None, amounts=None)
             text, cents = str(cents), cents * 100
         else:
             text = _amount_text(cents)
-        case.rows.append(Row(
-            record_id=f"r{k}", reporter_id=rep.rid, period=_period_label(draw, y, q),
-            flow=draw(st.sampled_from(["X", "M", "x"])), partner=draw(st.sampled_from(PARTNERS)),
-            item=draw(st.sampled_from(LEAVES)), amount=text,
-            currency=currency, quarter=(y, q), cents=cents,
-        ))
+        case.rows.append(
+            Row(
+                record_id=f"r{k}",
+                reporter_id=rep.rid,
+                period=_period_label(draw, y, q),
+                flow=draw(st.sampled_from(["X", "M", "x"])),
+                partner=draw(st.sampled_from(PARTNERS)),
+                item=draw(st.sampled_from(LEAVES)),
+                amount=text,
+                currency=currency,
+                quarter=(y, q),
+                cents=cents,
+            )
+        )
     # every quarter of 2023-2024 has a record, so halves and years are formed (a period
     # exists only when all its quarters have data)
     covered = {r.quarter for r in case.rows}
@@ -215,17 +248,35 @@ def cases(draw, n_max: int = 40, bad_max: int = 4, platforms=None, amounts=None)
             continue
         rep = draw(st.sampled_from(reps))
         cents = draw(amount_st) + k  # distinct amounts: totals change from period to period
-        case.rows.append(Row(
-            record_id=f"c{k}", reporter_id=rep.rid, period=f"{y}Q{q}", flow=draw(st.sampled_from(["X", "M"])),
-            partner=draw(st.sampled_from(PARTNERS)), item=draw(st.sampled_from(LEAVES)), amount=_amount_text(cents),
-            currency="USD", quarter=(y, q), cents=cents,
-        ))
+        case.rows.append(
+            Row(
+                record_id=f"c{k}",
+                reporter_id=rep.rid,
+                period=f"{y}Q{q}",
+                flow=draw(st.sampled_from(["X", "M"])),
+                partner=draw(st.sampled_from(PARTNERS)),
+                item=draw(st.sampled_from(LEAVES)),
+                amount=_amount_text(cents),
+                currency="USD",
+                quarter=(y, q),
+                cents=cents,
+            )
+        )
     valid = list(case.rows)
     for k in range(draw(st.integers(0, bad_max))):
         base = draw(st.sampled_from(valid))
         defect = draw(st.sampled_from(DEFECTS))
-        r = Row(f"b{k}", base.reporter_id, base.period, base.flow, base.partner, base.item, base.amount,
-                base.currency, defect=defect)
+        r = Row(
+            f"b{k}",
+            base.reporter_id,
+            base.period,
+            base.flow,
+            base.partner,
+            base.item,
+            base.amount,
+            base.currency,
+            defect=defect,
+        )
         if defect == "item_code":
             r.item = "ZZ9"
         elif defect == "flow_code":
@@ -305,17 +356,25 @@ def compiled(case: Case) -> Iterator[Compiled]:
             for vf, vt, size in r.versions:
                 reg.append([r.rid, f"Firm {r.rid}, Ltd.", r.industry, size, r.platform, vf or "", vt or ""])
         reg.append(["LATE", "Late starter", "62010", "sme", "false", "2024-07-01", ""])
-        _write(dp / "reporters.csv", ["reporter_id", "name", "industry", "size_class", "platform",
-                                      "valid_from", "valid_to"], reg)
+        _write(
+            dp / "reporters.csv",
+            ["reporter_id", "name", "industry", "size_class", "platform", "valid_from", "valid_to"],
+            reg,
+        )
         _write(dp / "rates.csv", ["currency", "period", "per_usd"], [list(r) for r in case.rates])
-        _write(dp / "records.csv",
-               ["record_id", "reporter_id", "period", "flow", "partner", "item", "amount", "currency", "note"],
-               [[r.record_id, r.reporter_id, r.period, r.flow, r.partner, r.item, r.amount, r.currency, r.note]
-                for r in case.rows])
+        _write(
+            dp / "records.csv",
+            ["record_id", "reporter_id", "period", "flow", "partner", "item", "amount", "currency", "note"],
+            [
+                [r.record_id, r.reporter_id, r.period, r.flow, r.partner, r.item, r.amount, r.currency, r.note]
+                for r in case.rows
+            ],
+        )
         con = open_store(None)
         try:
-            res = compile_domain(con, "kst", dp / "records.csv", dp / "reporters.csv", dp / "rates.csv",
-                                 protect=False)  # the arithmetic, before disclosure control
+            res = compile_domain(
+                con, "kst", dp / "records.csv", dp / "reporters.csv", dp / "rates.csv", protect=False
+            )  # the arithmetic, before disclosure control
             yield Compiled(con, res, case, dp)
         finally:
             con.close()
@@ -408,7 +467,7 @@ def test_levels_balance_and_volume(case):
         for meas in ("exports", "imports", "balance", "volume"):
             assert ms[meas][1] == ("P" if p in PROVISIONAL else "A")
     # every cube cell of a published frequency has its indicators
-    for (f, p, b, i, _fl) in cube:
+    for f, p, b, i, _fl in cube:
         if f in ("A", "H"):
             assert (p, b, i) in ind
 
@@ -448,7 +507,7 @@ def test_years_and_halves_add_up(case):
                 # positive amounts: the top reporter of the year has at least a half's top amount
                 assert year[1] >= max(hv[1] for hv in halves)
     # no period outside the data is formed with amounts
-    for (_f, p, *_rest) in cube:
+    for _f, p, *_rest in cube:
         assert p[:4] in ("2023", "2024"), p
 
 
@@ -566,8 +625,7 @@ def _exact(ms: dict) -> dict[str, int | Fraction | None]:
     micro-dollars / 1e6, exact below 2**53 micro-dollars)."""
     x, m = round(ms["exports"][0] * 1e6), round(ms["imports"][0] * 1e6)
     assert x / 1e6 == ms["exports"][0] and m / 1e6 == ms["imports"][0]
-    return {"exports": x, "imports": m, "balance": x - m, "volume": x + m,
-            "ratio": Fraction(x, m) if m > 0 else None}
+    return {"exports": x, "imports": m, "balance": x - m, "volume": x + m, "ratio": Fraction(x, m) if m > 0 else None}
 
 
 def _status(p: str, v: float | None) -> str:
@@ -593,9 +651,8 @@ def test_derived_measures_recomputed(case):
             x, m = ms["exports"][0], ms["imports"][0]
             lv = {"exports": x, "imports": m, "balance": x - m, "volume": x + m}
             ratio = x / m if m > 0 else None
-            assert ms["ratio"] == (
-                pytest.approx(ratio, rel=1e-12) if ratio is not None else None, _status(p, ratio))
-            for suffix, lag in ([("", 1)] if f == "A" else [("", 1), ("_yoy", PER_YEAR[f])]):
+            assert ms["ratio"] == (pytest.approx(ratio, rel=1e-12) if ratio is not None else None, _status(p, ratio))
+            for suffix, lag in [("", 1)] if f == "A" else [("", 1), ("_yoy", PER_YEAR[f])]:
                 if pos >= lag:
                     q = per[FREQ_PERIODS[f][pos - lag]]
                     px, pm = q["exports"][0], q["imports"][0]
@@ -712,24 +769,28 @@ def test_nothing_lost(case):
 
 @settings(max_examples=15, deadline=None)
 @given(cases(n_max=12, bad_max=0, amounts=st.integers(1, 60)))
-@example(Case(
-    reporters=[Reporter("R1", "58211", "false", [(None, None, "sme")])],
-    rates=[("KRW", "2023", "1000"), ("KRW", "2024", "1000")],
-    rows=[
-        Row("a", "R1", "2023-01", "X", "US", "SH1", "0.30", "USD", quarter=(2023, 1), cents=30),
-        Row("b", "R1", "2023-01", "M", "US", "SH1", "0.10", "USD", quarter=(2023, 1), cents=10),
-        Row("c", "R1", "2023-01", "X", "JP", "SI1", "0.20", "USD", quarter=(2023, 1), cents=20),
-    ],
-))
-@example(Case(  # 2023H1 balance 0.20; 2023H2 balance 0.30 - 0.10 = 0.20 exactly: still a record
-    reporters=[Reporter("R1", "58211", "false", [(None, None, "sme")])],
-    rates=[("KRW", "2023", "1000"), ("KRW", "2024", "1000")],
-    rows=[
-        Row("a", "R1", "2023-01", "X", "US", "SH1", "0.20", "USD", quarter=(2023, 1), cents=20),
-        Row("b", "R1", "2023-07", "X", "US", "SH1", "0.30", "USD", quarter=(2023, 3), cents=30),
-        Row("c", "R1", "2023-08", "M", "US", "SH1", "0.10", "USD", quarter=(2023, 3), cents=10),
-    ],
-))
+@example(
+    Case(
+        reporters=[Reporter("R1", "58211", "false", [(None, None, "sme")])],
+        rates=[("KRW", "2023", "1000"), ("KRW", "2024", "1000")],
+        rows=[
+            Row("a", "R1", "2023-01", "X", "US", "SH1", "0.30", "USD", quarter=(2023, 1), cents=30),
+            Row("b", "R1", "2023-01", "M", "US", "SH1", "0.10", "USD", quarter=(2023, 1), cents=10),
+            Row("c", "R1", "2023-01", "X", "JP", "SI1", "0.20", "USD", quarter=(2023, 1), cents=20),
+        ],
+    )
+)
+@example(
+    Case(  # 2023H1 balance 0.20; 2023H2 balance 0.30 - 0.10 = 0.20 exactly: still a record
+        reporters=[Reporter("R1", "58211", "false", [(None, None, "sme")])],
+        rates=[("KRW", "2023", "1000"), ("KRW", "2024", "1000")],
+        rows=[
+            Row("a", "R1", "2023-01", "X", "US", "SH1", "0.20", "USD", quarter=(2023, 1), cents=20),
+            Row("b", "R1", "2023-07", "X", "US", "SH1", "0.30", "USD", quarter=(2023, 3), cents=30),
+            Row("c", "R1", "2023-08", "M", "US", "SH1", "0.10", "USD", quarter=(2023, 3), cents=10),
+        ],
+    )
+)
 def test_ranks_and_records_follow_exact_amounts(case):
     """Ranks and record flags by the exact micro-dollar amounts: equal balances (or ratios)
     share a rank and an equal balance is still a record, even when their float differences
@@ -741,12 +802,17 @@ def test_ranks_and_records_follow_exact_amounts(case):
         cube = c.cube()
         ind = c.indicators()
     groups: dict[tuple, list] = defaultdict(list)
-    for (p, b, i) in ind:
+    for p, b, i in ind:
         if p in ("2023", "2024", "2023H1", "2023H2", "2024H1", "2024H2"):
             f = PERIOD_FREQ[p]
             x, m = cube.get((f, p, b, i, "X"), 0), cube.get((f, p, b, i, "M"), 0)
-            lv = {"exports": Fraction(x), "imports": Fraction(m), "balance": Fraction(x - m),
-                  "volume": Fraction(x + m), "ratio": Fraction(x, m) if m > 0 else None}
+            lv = {
+                "exports": Fraction(x),
+                "imports": Fraction(m),
+                "balance": Fraction(x - m),
+                "volume": Fraction(x + m),
+                "ratio": Fraction(x, m) if m > 0 else None,
+            }
             groups[(p, b, _rank_group(b, i))].append((i, lv))
     for (p, b, _g), cells in groups.items():
         for meas in ("exports", "imports", "balance", "volume", "ratio"):
@@ -756,7 +822,7 @@ def test_ranks_and_records_follow_exact_amounts(case):
                 want = 1 + sum(1 for _, o in cells if o[meas] is not None and o[meas] > lv[meas])
                 assert ind[(p, b, i)][f"{meas}_rank"][0] == want, (p, b, i, meas)
     for f in ("A", "H"):
-        for (b, i) in {(b, i) for (p, b, i) in ind if PERIOD_FREQ[p] == f}:
+        for b, i in {(b, i) for (p, b, i) in ind if PERIOD_FREQ[p] == f}:
             hist: list[tuple[int, int]] = []
             for p in FREQ_PERIODS[f]:
                 x, m = cube.get((f, p, b, i, "X"), 0), cube.get((f, p, b, i, "M"), 0)
@@ -770,11 +836,13 @@ def test_ranks_and_records_follow_exact_amounts(case):
 
 @settings(max_examples=15, deadline=None)
 @given(cases(n_max=10, bad_max=0, platforms=["", "false", "true"]))
-@example(Case(
-    reporters=[Reporter("R1", "58211", "", [(None, None, "sme")])],
-    rates=[("KRW", "2023", "1000"), ("KRW", "2024", "1000")],
-    rows=[Row("a", "R1", "2023-01", "X", "US", "SH1", "10.00", "USD", quarter=(2023, 1), cents=1000)],
-))
+@example(
+    Case(
+        reporters=[Reporter("R1", "58211", "", [(None, None, "sme")])],
+        rates=[("KRW", "2023", "1000"), ("KRW", "2024", "1000")],
+        rows=[Row("a", "R1", "2023-01", "X", "US", "SH1", "10.00", "USD", quarter=(2023, 1), cents=1000)],
+    )
+)
 def test_blank_platform_is_not_lost(case):
     """A register row may leave ``platform`` empty (not a platform); the reporter's records must
     still be accepted and counted in every partition breakdown (or the register rejected).

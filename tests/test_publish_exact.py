@@ -60,8 +60,15 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[
         w = csv.writer(f)
         w.writerow(["reporter_id", "name", "industry", "size_class", "platform"])
         for k in range(16):
-            w.writerow([f"R{k:02d}", f"Firm {k}", ("58211", "26110", "70113")[k % 3],
-                        ("sme", "mid_sized", "large")[k % 3], "false"])
+            w.writerow(
+                [
+                    f"R{k:02d}",
+                    f"Firm {k}",
+                    ("58211", "26110", "70113")[k % 3],
+                    ("sme", "mid_sized", "large")[k % 3],
+                    "false",
+                ]
+            )
     exports: dict[str, Decimal] = {}
     records = tmp / "records.csv"
     with records.open("w", newline="") as f:
@@ -75,10 +82,18 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[
                         n += 1
                         amount = Decimal(f"{rng.lognormvariate(18.5, 1.0):.2f}")
                         flow = rng.choice("XM")  # exports in US dollars, imports in won (converted)
-                        w.writerow([f"e{n:06d}", f"R{k:02d}", f"{year}-{month:02d}", flow,
-                                    rng.choice(["US", "JP", "VN", "CN"]), rng.choice(["SH1", "SH3", "SI21", "SJ1"]),
-                                    str(amount if flow == "X" else int(amount) * 1300),
-                                    "USD" if flow == "X" else "KRW"])
+                        w.writerow(
+                            [
+                                f"e{n:06d}",
+                                f"R{k:02d}",
+                                f"{year}-{month:02d}",
+                                flow,
+                                rng.choice(["US", "JP", "VN", "CN"]),
+                                rng.choice(["SH1", "SH3", "SI21", "SJ1"]),
+                                str(amount if flow == "X" else int(amount) * 1300),
+                                "USD" if flow == "X" else "KRW",
+                            ]
+                        )
                         if flow == "X":
                             half = f"{year}H{1 if month <= 6 else 2}"
                             exports[half] = exports.get(half, Decimal(0)) + amount
@@ -86,12 +101,22 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[
     rates.write_text("currency,period,per_usd\nKRW,2023,1307.37\nKRW,2024,1363.98\n", encoding="utf-8")
     con = open_store(tmp / "s.duckdb")
     compile_domain(con, "kst", records, reporters, rates)
-    micro = {p: m for p, m in con.execute("SELECT period, amount_usd_micro FROM cube WHERE breakdown = 'total' "
-                                          "AND flow = 'M' AND freq = 'H'").fetchall()}
+    micro = {
+        p: m
+        for p, m in con.execute(
+            "SELECT period, amount_usd_micro FROM cube WHERE breakdown = 'total' AND flow = 'M' AND freq = 'H'"
+        ).fetchall()
+    }
     out_csv = tmp / "indicators.csv"
     write_indicators(con, out_csv, "kst")
-    v = create_vintage(con, domains.load("kst"), "2024H2", "provisional", datetime(2025, 3, 19, 12, tzinfo=KST),
-                       datetime(2025, 3, 1, tzinfo=KST))
+    v = create_vintage(
+        con,
+        domains.load("kst"),
+        "2024H2",
+        "provisional",
+        datetime(2025, 3, 19, 12, tzinfo=KST),
+        datetime(2025, 3, 1, tzinfo=KST),
+    )
     folder = tmp / "release"
     write_release(con, v.vintage_id, folder, datetime(2025, 3, 20, tzinfo=KST), lambda _m: None)
     con.close()

@@ -37,8 +37,16 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Any:
     con = build_story(tmp_path_factory.mktemp("press"))
     dom = domains.load("tbp")
     provisional = create_vintage(con, dom, "2023", "provisional", datetime(2024, 12, 18, 12, tzinfo=KST), NOW)
-    final = create_vintage(con, dom, "2023", "final", datetime(2025, 12, 18, 12, tzinfo=KST), NOW,
-                           revises=provisional.vintage_id, reason="late reports of two firms included")
+    final = create_vintage(
+        con,
+        dom,
+        "2023",
+        "final",
+        datetime(2025, 12, 18, 12, tzinfo=KST),
+        NOW,
+        revises=provisional.vintage_id,
+        reason="late reports of two firms included",
+    )
     yield con, dom, provisional, final
     con.close()
 
@@ -47,8 +55,9 @@ def _render(con: Any, dom: Any, v: Any, lang: str) -> tuple[str, list[Any]]:
     lookup = {(p, b, i, m): (val, st) for p, b, i, m, val, st in vintage_rows(con, v)}
     stmts = statements(dom, lookup, v.period)
     tables = standard_tables(dom, lookup, v.period, v.status == "provisional")
-    return render_press_release(dom, v, lookup, stmts, tables, lang, NOW,
-                                coverage={"reporters": 4, "records": 12}), stmts
+    return render_press_release(
+        dom, v, lookup, stmts, tables, lang, NOW, coverage={"reporters": 4, "records": 12}
+    ), stmts
 
 
 def _without_charts(html: str) -> str:
@@ -75,8 +84,10 @@ def test_press_release_html_snapshot(story: Any, lang: str) -> None:
 def test_statements_json_snapshot(story: Any) -> None:
     con, dom, provisional, _ = story
     _, stmts = _render(con, dom, provisional, "en")
-    _snapshot("statements.tbp-2023-provisional.json",
-              json.dumps([s.as_dict() for s in stmts], ensure_ascii=False, indent=1) + "\n")
+    _snapshot(
+        "statements.tbp-2023-provisional.json",
+        json.dumps([s.as_dict() for s in stmts], ensure_ascii=False, indent=1) + "\n",
+    )
 
 
 def _text(html: str) -> str:

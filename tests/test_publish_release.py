@@ -13,15 +13,33 @@ from pathlib import Path
 import pytest
 
 KST = timezone(timedelta(hours=9))
-FILES = ["press-release.en.html", "press-release.en.pdf", "press-release.ko.html", "press-release.ko.pdf",
-         "statements.json", "indicators.csv", "indicators.parquet", "tables.xlsx", "sdmx/structure.xml",
-         "sdmx/data.csv", "sdmx/data.xml", "fonts/regular.woff2", "fonts/bold.woff2", "manifest.json"]
+FILES = [
+    "press-release.en.html",
+    "press-release.en.pdf",
+    "press-release.ko.html",
+    "press-release.ko.pdf",
+    "statements.json",
+    "indicators.csv",
+    "indicators.parquet",
+    "tables.xlsx",
+    "sdmx/structure.xml",
+    "sdmx/data.csv",
+    "sdmx/data.xml",
+    "fonts/regular.woff2",
+    "fonts/bold.woff2",
+    "manifest.json",
+]
 
 
 def _indicators(path: Path) -> dict[tuple[str, str, str, str, str], tuple[float | None, str]]:
     with path.open(encoding="utf-8") as f:
-        return {(r["domain"], r["period"], r["breakdown"], r["item"], r["measure"]):
-                (float(r["value"]) if r["value"] else None, r["status"]) for r in csv.DictReader(f)}
+        return {
+            (r["domain"], r["period"], r["breakdown"], r["item"], r["measure"]): (
+                float(r["value"]) if r["value"] else None,
+                r["status"],
+            )
+            for r in csv.DictReader(f)
+        }
 
 
 @pytest.mark.parametrize("folder", ["tbp-2024", "tbp-2023", "kst-2025H1"])
@@ -74,8 +92,10 @@ def test_html_press_releases_carry_their_own_typeface(demo_dir: Path, folder: st
     manifest = json.loads((rel / "manifest.json").read_text(encoding="utf-8"))
     for weight in ("regular", "bold"):
         assert f"fonts/{weight}.woff2" in manifest["files"]
-    cmaps = {w: {chr(c) for c in TTFont(io.BytesIO((rel / "fonts" / f"{w}.woff2").read_bytes())).getBestCmap()}
-             for w in ("regular", "bold")}
+    cmaps = {
+        w: {chr(c) for c in TTFont(io.BytesIO((rel / "fonts" / f"{w}.woff2").read_bytes())).getBestCmap()}
+        for w in ("regular", "bold")
+    }
     for lang in ("en", "ko"):
         page = (rel / f"press-release.{lang}.html").read_text(encoding="utf-8")
         assert "file://" not in page
@@ -93,25 +113,29 @@ def test_confidential_values_stay_out_of_the_release(demo_dir: Path) -> None:
     ind = _indicators(rel / "indicators.csv")
     hidden = [k for k, (v, s) in ind.items() if s == "C"]
     assert hidden and all(ind[k][0] is None for k in hidden)
-    cited = {(c["period"], c["breakdown"], c["item"], c["measure"])
-             for s in json.loads((rel / "statements.json").read_text(encoding="utf-8"))["statements"]
-             for c in s["cells"]}
+    cited = {
+        (c["period"], c["breakdown"], c["item"], c["measure"])
+        for s in json.loads((rel / "statements.json").read_text(encoding="utf-8"))["statements"]
+        for c in s["cells"]
+    }
     assert not cited & {k[1:] for k in hidden}
     # no number in the workbooks is the true value of a suppressed cell
     import duckdb
 
     con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
     try:
-        true = [float(x) / 1e6 for (x,) in con.execute(
-            "SELECT amount_usd_micro FROM disclosure WHERE domain = 'kst' AND period = '2025H1' AND rule <> ''"
-        ).fetchall()]
+        true = [
+            float(x) / 1e6
+            for (x,) in con.execute(
+                "SELECT amount_usd_micro FROM disclosure WHERE domain = 'kst' AND period = '2025H1' AND rule <> ''"
+            ).fetchall()
+        ]
     finally:
         con.close()
     assert true
     for name, scale in (("tables.xlsx", 1e9), ("tables.ko.xlsx", 1e8)):
         wb = openpyxl.load_workbook(rel / name)
-        numbers = {c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row
-                   if isinstance(c.value, float)}
+        numbers = {c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, float)}
         assert numbers and not numbers & {v / scale for v in true}, name
 
 

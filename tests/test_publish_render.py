@@ -25,12 +25,45 @@ from ktstat.publish.pdf import html_to_pdf
 LOOK = Path("/tmp/ktstat-render")  # for a human to look at; tests pass without it being kept
 
 PERIODS = [f"{y}Q{q}" for y in range(2021, 2025) for q in range(1, 5)]
-EXPORTS: list[float | None] = [10.2, 11.0, 11.8, 12.1, 12.9, 12.4, 13.3, 14.0, 13.6, None, 14.9, 15.5, 15.1, 16.0, 16.8,
-                               17.4]
-IMPORTS: list[float | None] = [13.5, 13.1, 13.8, 14.2, 13.9, 14.6, 14.1, 14.4, 14.8, 15.0, 14.7, 15.2, 15.9, 15.4, 15.8,
-                               16.1]
-BALANCE: list[float | None] = [None if e is None or i is None else round(e - i, 1)
-                               for e, i in zip(EXPORTS, IMPORTS, strict=True)]
+EXPORTS: list[float | None] = [
+    10.2,
+    11.0,
+    11.8,
+    12.1,
+    12.9,
+    12.4,
+    13.3,
+    14.0,
+    13.6,
+    None,
+    14.9,
+    15.5,
+    15.1,
+    16.0,
+    16.8,
+    17.4,
+]
+IMPORTS: list[float | None] = [
+    13.5,
+    13.1,
+    13.8,
+    14.2,
+    13.9,
+    14.6,
+    14.1,
+    14.4,
+    14.8,
+    15.0,
+    14.7,
+    15.2,
+    15.9,
+    15.4,
+    15.8,
+    16.1,
+]
+BALANCE: list[float | None] = [
+    None if e is None or i is None else round(e - i, 1) for e, i in zip(EXPORTS, IMPORTS, strict=True)
+]
 TITLE_KO = "기술무역 추이, 2021년 1분기–2024년 4분기"
 LABELS_KO = ["정보통신 서비스", "연구개발", "사업서비스 (컨설팅)", "Architecture & engineering", "지식재산권 사용료"]
 
@@ -138,8 +171,10 @@ def test_balance_key_has_the_colour_of_the_bars() -> None:
     nan = float("nan")
     assert balance_keys([-3.0, -1.0, nan], "ko") == [(COLOURS["negative"], "수지")]
     assert balance_keys([2.0, 0.0], "en") == [(COLOURS["positive"], "Balance")]
-    assert balance_keys([2.0, -1.0], "en") == [(COLOURS["positive"], "Balance (surplus)"),
-                                              (COLOURS["negative"], "Balance (deficit)")]
+    assert balance_keys([2.0, -1.0], "en") == [
+        (COLOURS["positive"], "Balance (surplus)"),
+        (COLOURS["negative"], "Balance (deficit)"),
+    ]
     assert COLOURS["positive"] != COLOURS["negative"]
 
 
@@ -272,8 +307,10 @@ body {{ font-family: "{FONT_FAMILY}"; font-size: 10pt; }} h1 {{ font-weight: bol
 
 def test_pdf_without_font_css_still_uses_only_the_project_font(tmp_path: Path) -> None:
     """No ``@font-face`` in the document, and text that exists only after layout (list markers)."""
-    html = ('<html lang="ko"><body><p>기술무역 Technology</p>'
-            '<ol style="list-style-type: korean-hangul-formal"><li>a</li><li>b</li><li>c</li></ol></body></html>')
+    html = (
+        '<html lang="ko"><body><p>기술무역 Technology</p>'
+        '<ol style="list-style-type: korean-hangul-formal"><li>a</li><li>b</li><li>c</li></ol></body></html>'
+    )
     out = html_to_pdf(html, tmp_path / "deep" / "plain.pdf")
     fonts = _pdf_fonts(out)
     assert {re.sub(r"^/?[A-Z]{6}\+", "", name) for name in fonts} == {FONT_FAMILY}, fonts

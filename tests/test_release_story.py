@@ -40,9 +40,15 @@ def demo_lookups(demo_dir: Path) -> dict[str, Lookup]:
 
     con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
     try:
-        return {d: {(p, b, i, m): (v, s) for p, b, i, m, v, s in con.execute(
-            "SELECT period, breakdown, item, measure, value, status FROM indicators WHERE domain = ?", [d]).fetchall()}
-            for d in ("tbp", "kst")}
+        return {
+            d: {
+                (p, b, i, m): (v, s)
+                for p, b, i, m, v, s in con.execute(
+                    "SELECT period, breakdown, item, measure, value, status FROM indicators WHERE domain = ?", [d]
+                ).fetchall()
+            }
+            for d in ("tbp", "kst")
+        }
     finally:
         con.close()
 
@@ -51,19 +57,30 @@ def test_technology_trade_2023_story(demo_lookups: dict[str, Lookup]) -> None:
     stmts = statements(domains.load("tbp"), demo_lookups["tbp"], "2023")
     ind, par = "industry", "partner"
     # electric and electronics overtook information and communications as the largest industry
-    s = find(stmts, ("2023", ind, "electric_electronics", "volume_rank"), ("2022", ind, "information_communications",
-                                                                          "volume_rank"), kind="leader")
+    s = find(
+        stmts,
+        ("2023", ind, "electric_electronics", "volume_rank"),
+        ("2022", ind, "information_communications", "volume_rank"),
+        kind="leader",
+    )
     assert "overtook" in s.text_en and "제치고" in s.text_ko
     # information and communications had the largest surplus; construction the highest ratio
-    find(stmts, ("2023", ind, "information_communications", "balance"), ("2023", ind, "information_communications",
-                                                                         "balance_rank"), kind="surplus")
+    find(
+        stmts,
+        ("2023", ind, "information_communications", "balance"),
+        ("2023", ind, "information_communications", "balance_rank"),
+        kind="surplus",
+    )
     find(stmts, ("2023", ind, "construction", "ratio"), kind="ratio")
     # China overtook Vietnam as the country with the largest surplus
     s = find(stmts, ("2023", par, "CN", "balance_rank"), ("2022", par, "VN", "balance_rank"), kind="surplus")
     assert "overtook" in s.text_en
     # the United States stayed the largest partner both ways
-    find(stmts, *((y, par, "US", f"{f}_rank") for y in ("2022", "2023") for f in ("exports", "imports")),
-         kind="leader_both")
+    find(
+        stmts,
+        *((y, par, "US", f"{f}_rank") for y in ("2022", "2023") for f in ("exports", "imports")),
+        kind="leader_both",
+    )
     # electric and electronics gave about half of the export increase
     s = find(stmts, ("2023", ind, "electric_electronics", "exports_contribution"), kind="driver_exports")
     assert "about half" in s.text_en and "절반" in s.text_ko
@@ -77,8 +94,12 @@ def test_technology_trade_2024_story(demo_lookups: dict[str, Lookup]) -> None:
     stmts = statements(domains.load("tbp"), demo_lookups["tbp"], "2024")
     s = find(stmts, ("2024", "total", "all", "volume"), kind="threshold")
     assert s.bounds and "$40 billion" in s.text_en and "400억 달러" in s.text_ko
-    s = find(stmts, ("2024", "industry", "information_communications", "exports_growth"),
-             ("2024", "industry", "electric_electronics", "exports_growth"), kind="contrast")
+    s = find(
+        stmts,
+        ("2024", "industry", "information_communications", "exports_growth"),
+        ("2024", "industry", "electric_electronics", "exports_growth"),
+        kind="contrast",
+    )
     assert "rose" in s.text_en and "fell" in s.text_en
     find(stmts, ("2024", "partner", "CN", "exports_growth"))
 
@@ -86,25 +107,41 @@ def test_technology_trade_2024_story(demo_lookups: dict[str, Lookup]) -> None:
 def test_knowledge_services_2025h1_story(demo_lookups: dict[str, Lookup]) -> None:
     stmts = statements(domains.load("kst"), demo_lookups["kst"], "2025H1")
     # the widening against the previous half leads, the year-on-year view follows
-    s = find(stmts, ("2025H1", "total", "all", "balance"), ("2024H2", "total", "all", "balance"),
-             ("2025H1", "total", "all", "balance_change"), kind="balance")
+    s = find(
+        stmts,
+        ("2025H1", "total", "all", "balance"),
+        ("2024H2", "total", "all", "balance"),
+        ("2025H1", "total", "all", "balance_change"),
+        kind="balance",
+    )
     assert "widened" in s.text_en and "second half of 2024" in s.text_en and "2024년 하반기" in s.text_ko
     s = find(stmts, ("2025H1", "total", "all", "exports_growth_yoy"), kind="comparison")
     assert "first half of 2024" in s.text_en
     headline = stmts[0]
     assert headline.kind == "headline" and cites(headline, ("2025H1", "total", "all", "exports_growth"))
     # the record half-year surplus of information and communications services
-    find(stmts, ("2025H1", "category", "ict_services", "balance_record"), ("2025H1", "category", "ict_services",
-                                                                          "balance"))
+    find(
+        stmts,
+        ("2025H1", "category", "ict_services", "balance_record"),
+        ("2025H1", "category", "ict_services", "balance"),
+    )
     # surpluses and deficits by category, industry, institution and region
     for b in ("category", "industry", "institution", "region"):
         s = find([s for s in stmts if s.section == b], kind="signs")
         assert "surplus" in s.text_en and "deficit" in s.text_en and "흑자" in s.text_ko and "적자" in s.text_ko
     # the two special classifications with their largest items
-    find(stmts, ("2025H1", "special", "ict_industry", "balance"), ("2025H1", "special", "ict_game_software",
-                                                                  "balance"), kind="parent_ict_industry")
-    find(stmts, ("2025H1", "special", "content_industry", "balance"), ("2025H1", "special", "content_game",
-                                                                      "balance"), kind="parent_content_industry")
+    find(
+        stmts,
+        ("2025H1", "special", "ict_industry", "balance"),
+        ("2025H1", "special", "ict_game_software", "balance"),
+        kind="parent_ict_industry",
+    )
+    find(
+        stmts,
+        ("2025H1", "special", "content_industry", "balance"),
+        ("2025H1", "special", "content_game", "balance"),
+        kind="parent_content_industry",
+    )
 
 
 HANGUL_PERIOD = re.compile(r"\d{4}H[12]|\bH[12]\b")
@@ -134,6 +171,7 @@ def test_texts_and_tables_name_their_comparison(demo_lookups: dict[str, Lookup],
 
 # -- another story ------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def other_story(tmp_path_factory: pytest.TempPathFactory) -> Lookup:
     """Another story (tests/storystore.py): machinery overtakes chemicals, which turn to a deficit."""
@@ -149,14 +187,23 @@ def other_story(tmp_path_factory: pytest.TempPathFactory) -> Lookup:
 def test_another_story_gets_its_own_statements(other_story: Lookup) -> None:
     stmts = statements(domains.load("tbp"), other_story, "2023")
     ind = [s for s in stmts if s.section == "industry"]
-    s = find(ind, ("2023", "industry", "machinery", "volume_rank"), ("2022", "industry", "chemicals", "volume_rank"),
-             kind="leader")
+    s = find(
+        ind,
+        ("2023", "industry", "machinery", "volume_rank"),
+        ("2022", "industry", "chemicals", "volume_rank"),
+        kind="leader",
+    )
     assert s.text_en.startswith("Machinery overtook Chemicals"), s.text_en
-    s = find(ind, ("2022", "industry", "machinery", "balance"), ("2023", "industry", "machinery", "balance"),
-             kind="turned")
+    s = find(
+        ind, ("2022", "industry", "machinery", "balance"), ("2023", "industry", "machinery", "balance"), kind="turned"
+    )
     assert "turned from a deficit" in s.text_en and "적자에서" in s.text_ko and "흑자로" in s.text_ko
-    s = find(ind, ("2023", "industry", "machinery", "balance_rank"), ("2022", "industry", "chemicals", "balance_rank"),
-             kind="surplus")
+    s = find(
+        ind,
+        ("2023", "industry", "machinery", "balance_rank"),
+        ("2022", "industry", "chemicals", "balance_rank"),
+        kind="surplus",
+    )
     assert "overtook Chemicals" in s.text_en
     # nothing of the demo's story where the data do not say it
     assert not any(r.item in ("electric_electronics", "information_communications") for s in stmts for r, _ in s.cells)

@@ -46,8 +46,15 @@ def test_a_2x3_table_with_margins_needs_a_rectangle() -> None:
     # and then the fourth corner of the rectangle
     v = {"r1c1": 2, "r1c2": 40, "r1c3": 50, "r2c1": 30, "r2c2": 20, "r2c3": 60}
     v |= {"r1": 92, "r2": 110, "c1": 32, "c2": 60, "c3": 110, "total": 202}
-    eqs = [("r1", ["r1c1", "r1c2", "r1c3"]), ("r2", ["r2c1", "r2c2", "r2c3"]), ("c1", ["r1c1", "r2c1"]),
-           ("c2", ["r1c2", "r2c2"]), ("c3", ["r1c3", "r2c3"]), ("total", ["r1", "r2"]), ("total", ["c1", "c2", "c3"])]
+    eqs = [
+        ("r1", ["r1c1", "r1c2", "r1c3"]),
+        ("r2", ["r2c1", "r2c2", "r2c3"]),
+        ("c1", ["r1c1", "r2c1"]),
+        ("c2", ["r1c2", "r2c2"]),
+        ("c3", ["r1c3", "r2c3"]),
+        ("total", ["r1", "r2"]),
+        ("total", ["c1", "c2", "c3"]),
+    ]
     t = _table(v, eqs)
     p = t.index[("A", "2023", "b", "r1c1")]
     hidden = secondary(t, {p}, 0.10)
@@ -117,8 +124,10 @@ def test_hierarchy_secondary_is_the_smallest_sibling_that_covers() -> None:
 
 def _small_sibling() -> Table:
     # T 300 = A 100 + B 200;  A = a1 60 + a2 4 + a3 10 + a4 26;  B = b1 50 + b2 150;  primary a1.
-    return _table({"T": 300, "A": 100, "B": 200, "a1": 60, "a2": 4, "a3": 10, "a4": 26, "b1": 50, "b2": 150},
-                  [("T", ["A", "B"]), ("A", ["a1", "a2", "a3", "a4"]), ("B", ["b1", "b2"])])
+    return _table(
+        {"T": 300, "A": 100, "B": 200, "a1": 60, "a2": 4, "a3": 10, "a4": 26, "b1": 50, "b2": 150},
+        [("T", ["A", "B"]), ("A", ["a1", "a2", "a3", "a4"]), ("B", ["b1", "b2"])],
+    )
 
 
 def test_hierarchy_a_sibling_too_small_to_protect_alone() -> None:
@@ -139,8 +148,11 @@ def test_hierarchy_a_sibling_too_small_to_protect_alone() -> None:
     assert _alone(t, hidden) == []
 
 
-@pytest.mark.xfail(strict=True, reason="the LP's cost (value x movement) also hides a2, which only partly "
-                   "covers the protection: {a1, a2, a3} (74) instead of {a1, a3} (70)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="the LP's cost (value x movement) also hides a2, which only partly "
+    "covers the protection: {a1, a2, a3} (74) instead of {a1, a3} (70)",
+)
 def test_hierarchy_a_too_small_sibling_is_not_hidden() -> None:
     # The least hidden value that protects a1: {a1, a3} (a1 in [0, 70] contains [54, 66]); adding a2
     # hides 4 more for nothing. The LP minimises sum x_c |d_c|: moving a2 by its full 4 (cost 16) and
@@ -153,8 +165,10 @@ def test_an_only_sibling_is_forced() -> None:
     # T 150 = A 50 + B 100;  A = a1 10 + a2 40;  B = b1 30 + b2 70;  primary a1.
     # A = a1 + a2 with A published: hiding a1 forces a2 (cost 40 per unit, against A with T: 50 + 150,
     # or A, B and b1: 50 + 100 + 30). Reader: a1 + a2 = 50, so a1, a2 in [0, 50], containing [9, 11].
-    t = _table({"T": 150, "A": 50, "B": 100, "a1": 10, "a2": 40, "b1": 30, "b2": 70},
-               [("T", ["A", "B"]), ("A", ["a1", "a2"]), ("B", ["b1", "b2"])])
+    t = _table(
+        {"T": 150, "A": 50, "B": 100, "a1": 10, "a2": 40, "b1": 30, "b2": 70},
+        [("T", ["A", "B"]), ("A", ["a1", "a2"]), ("B", ["b1", "b2"])],
+    )
     hidden = secondary(t, _ids(t, "a1"), Q)
     assert _names(t, hidden) == {"a1", "a2"}
     assert _bounds(t, hidden) == _approx({"a1": (0.0, 50.0), "a2": (0.0, 50.0)})
@@ -167,12 +181,15 @@ def test_an_only_sibling_that_is_a_true_zero_sends_the_pattern_up() -> None:
     # (230 + 30 = 260, or 230 + 200). Pattern {a1, A, B, b1}.
     # Reader: a2 = 0, b2 = 200, T = 330 published: A = a1, B = b1 + 200, A + B = 330, so a1 + b1 = 130:
     # a1, A, b1 in [0, 130] and B in [200, 330]; [0, 130] contains [90, 110].
-    t = _table({"T": 330, "A": 100, "B": 230, "a1": 100, "a2": 0, "b1": 30, "b2": 200},
-               [("T", ["A", "B"]), ("A", ["a1", "a2"]), ("B", ["b1", "b2"])])
+    t = _table(
+        {"T": 330, "A": 100, "B": 230, "a1": 100, "a2": 0, "b1": 30, "b2": 200},
+        [("T", ["A", "B"]), ("A", ["a1", "a2"]), ("B", ["b1", "b2"])],
+    )
     hidden = secondary(t, _ids(t, "a1"), Q)
     assert _names(t, hidden) == {"a1", "A", "B", "b1"}
-    assert _bounds(t, hidden) == _approx({"a1": (0.0, 130.0), "A": (0.0, 130.0),
-                                          "b1": (0.0, 130.0), "B": (200.0, 330.0)})
+    assert _bounds(t, hidden) == _approx(
+        {"a1": (0.0, 130.0), "A": (0.0, 130.0), "b1": (0.0, 130.0), "B": (200.0, 330.0)}
+    )
 
 
 def test_an_only_sibling_too_small_sends_the_pattern_up() -> None:
@@ -184,8 +201,10 @@ def test_an_only_sibling_too_small_sends_the_pattern_up() -> None:
     # though {a1, A, B, b1} alone already protects a1 (see test_hierarchy_a_too_small_sibling_is_not_hidden).
     # Reader, with a2 published: A = a1 + 5, B = b1 + 200, A + B = 335, so a1 + b1 = 130: a1 in [0, 130];
     # with a2 hidden: a1 + a2 + b1 = 135: a1 in [0, 135]. Both contain [90, 110]. T and b2 stay published.
-    t = _table({"T": 335, "A": 105, "B": 230, "a1": 100, "a2": 5, "b1": 30, "b2": 200},
-               [("T", ["A", "B"]), ("A", ["a1", "a2"]), ("B", ["b1", "b2"])])
+    t = _table(
+        {"T": 335, "A": 105, "B": 230, "a1": 100, "a2": 5, "b1": 30, "b2": 200},
+        [("T", ["A", "B"]), ("A", ["a1", "a2"]), ("B", ["b1", "b2"])],
+    )
     a1 = _ids(t, "a1")
     (alone,) = intervals(t, _ids(t, "a1", "a2"), a1, Q)
     assert (alone.lower, alone.upper) == _ap((0.0, 105.0)) and not alone.protected
@@ -204,11 +223,22 @@ def test_an_only_sibling_too_small_sends_the_pattern_up() -> None:
 #             c1  70   c2  100 | T  170                  d1  85  d2  85 | T  170
 # x22 is a true zero, so no rectangle of interior cells exists around x11 in table 1.
 LINKED = {"x11": 10, "x12": 100, "x21": 60, "x22": 0, "r1": 110, "r2": 60, "c1": 70, "c2": 100, "T": 170}
-LINKED_EQS = [("r1", ["x11", "x12"]), ("r2", ["x21", "x22"]), ("c1", ["x11", "x21"]), ("c2", ["x12", "x22"]),
-              ("T", ["r1", "r2"]), ("T", ["c1", "c2"])]
+LINKED_EQS = [
+    ("r1", ["x11", "x12"]),
+    ("r2", ["x21", "x22"]),
+    ("c1", ["x11", "x21"]),
+    ("c2", ["x12", "x22"]),
+    ("T", ["r1", "r2"]),
+    ("T", ["c1", "c2"]),
+]
 SECOND = {"y11": 55, "y12": 55, "y21": 30, "y22": 30, "d1": 85, "d2": 85}
-SECOND_EQS = [("r1", ["y11", "y12"]), ("r2", ["y21", "y22"]), ("d1", ["y11", "y21"]), ("d2", ["y12", "y22"]),
-              ("T", ["d1", "d2"])]
+SECOND_EQS = [
+    ("r1", ["y11", "y12"]),
+    ("r2", ["y21", "y22"]),
+    ("d1", ["y11", "y21"]),
+    ("d2", ["y12", "y22"]),
+    ("T", ["d1", "d2"]),
+]
 
 
 def test_two_tables_sharing_margins_protect_against_both() -> None:
@@ -234,8 +264,9 @@ def test_two_tables_sharing_margins_protect_against_both() -> None:
     # published: x11 + x12 = 110, c1 = x11 + 60, c2 = x12: x11, x12, c2 in [0, 110], c1 in [60, 170].
     hidden = secondary(t, x11, Q)
     assert _names(t, hidden) == {"x11", "x12", "c1", "c2"}
-    assert _bounds(t, hidden) == _approx({"x11": (0.0, 110.0), "x12": (0.0, 110.0),
-                                          "c1": (60.0, 170.0), "c2": (0.0, 110.0)})
+    assert _bounds(t, hidden) == _approx(
+        {"x11": (0.0, 110.0), "x12": (0.0, 110.0), "c1": (60.0, 170.0), "c2": (0.0, 110.0)}
+    )
     assert all(iv.protected for iv in intervals(t, hidden, x11, Q))
     assert _alone(t, hidden) == []  # neither table gives a hidden cell back through one equation
 
@@ -253,14 +284,22 @@ def test_a_zero_cell_is_never_a_secondary() -> None:
     # r1c1 + r1c2 = 30, c1 = r1c1 + 30, c2 = r1c2: r1c1, r1c2, c2 in [0, 30], c1 in [30, 60].
     v = {"r1c1": 10, "r1c2": 20, "r1c3": 100, "r2c1": 30, "r2c2": 0, "r2c3": 200}
     v |= {"r1": 130, "r2": 230, "c1": 40, "c2": 20, "c3": 300, "T": 360}
-    eqs = [("r1", ["r1c1", "r1c2", "r1c3"]), ("r2", ["r2c1", "r2c2", "r2c3"]), ("c1", ["r1c1", "r2c1"]),
-           ("c2", ["r1c2", "r2c2"]), ("c3", ["r1c3", "r2c3"]), ("T", ["r1", "r2"]), ("T", ["c1", "c2", "c3"])]
+    eqs = [
+        ("r1", ["r1c1", "r1c2", "r1c3"]),
+        ("r2", ["r2c1", "r2c2", "r2c3"]),
+        ("c1", ["r1c1", "r2c1"]),
+        ("c2", ["r1c2", "r2c2"]),
+        ("c3", ["r1c3", "r2c3"]),
+        ("T", ["r1", "r2"]),
+        ("T", ["c1", "c2", "c3"]),
+    ]
     t = _table(v, eqs)
     hidden = secondary(t, _ids(t, "r1c1"), Q)
     assert "r2c2" not in _names(t, hidden)
     assert _names(t, hidden) == {"r1c1", "r1c2", "c1", "c2"}
-    assert _bounds(t, hidden) == _approx({"r1c1": (0.0, 30.0), "r1c2": (0.0, 30.0),
-                                          "c1": (30.0, 60.0), "c2": (0.0, 30.0)})
+    assert _bounds(t, hidden) == _approx(
+        {"r1c1": (0.0, 30.0), "r1c2": (0.0, 30.0), "c1": (30.0, 60.0), "c2": (0.0, 30.0)}
+    )
     # a second primary in the zero's row and column changes nothing for the zero
     hidden2 = secondary(t, _ids(t, "r1c1", "r2c1"), Q)
     assert "r2c2" not in _names(t, hidden2)
@@ -316,8 +355,15 @@ def test_a_protectable_cell_is_not_reported_unprotectable() -> None:
     names = ["x0_0", "x0_1", "x0_2", "x1_0", "x1_1", "x1_2"]
     v = dict(zip(names, [0, 10**8, 0, 1, 0, 1], strict=True))
     v |= {"r0": 10**8, "r1": 2, "c0": 1, "c1": 10**8, "c2": 1, "T": 10**8 + 2}
-    eqs = [("r0", names[:3]), ("r1", names[3:]), ("c0", ["x0_0", "x1_0"]), ("c1", ["x0_1", "x1_1"]),
-           ("c2", ["x0_2", "x1_2"]), ("T", ["r0", "r1"]), ("T", ["c0", "c1", "c2"])]
+    eqs = [
+        ("r0", names[:3]),
+        ("r1", names[3:]),
+        ("c0", ["x0_0", "x1_0"]),
+        ("c1", ["x0_1", "x1_1"]),
+        ("c2", ["x0_2", "x1_2"]),
+        ("T", ["r0", "r1"]),
+        ("T", ["c0", "c1", "c2"]),
+    ]
     t = _table(v, eqs)
     alone: list[int] = []
     assert _names(t, secondary(t, _ids(t, "x1_0"), Q, alone)) == {"x1_0", "x1_2", "c0", "c2"} and alone == []

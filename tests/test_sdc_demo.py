@@ -20,7 +20,9 @@ def _indicators(demo_dir: Path) -> dict[tuple[str, str, str, str, str], tuple[fl
     with (demo_dir / "indicators.csv").open(encoding="utf-8") as f:
         return {
             (r["domain"], r["period"], r["breakdown"], r["item"], r["measure"]): (
-                float(r["value"]) if r["value"] else None, r["status"])
+                float(r["value"]) if r["value"] else None,
+                r["status"],
+            )
             for r in csv.DictReader(f)
         }
 
@@ -31,8 +33,9 @@ def _cells(demo_dir: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def published(demo_dir: Path) -> tuple[dict[tuple[str, str, str, str, str], tuple[float | None, str]],
-                                       list[dict[str, str]]]:
+def published(
+    demo_dir: Path,
+) -> tuple[dict[tuple[str, str, str, str, str], tuple[float | None, str]], list[dict[str, str]]]:
     return _indicators(demo_dir), _cells(demo_dir)
 
 

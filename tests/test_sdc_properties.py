@@ -119,13 +119,17 @@ def _check_pattern(t: Table, primary: set[int], hidden: set[int], unprotectable:
             assert iv.protected, where
 
 
-@pytest.mark.parametrize(("cells", "primary", "also_hidden"), [
-    # a cell of 1 alone in its row beside a billion: HiGHS ended "unknown" on its perturbation
-    ([[0, 1000, 1000000000], [0, 0, 1]], ["x1_2", "r0"], "r1"),
-    ([[1, 1000000000, 0], [1, 100000, 0], [0, 0, 1], [1, 0, 1]], ["x0_0", "x0_1"], "x1_0"),
-])
-def test_a_tiny_primary_beside_huge_cells_is_protected(cells: list[list[int]], primary: list[str],
-                                                        also_hidden: str) -> None:
+@pytest.mark.parametrize(
+    ("cells", "primary", "also_hidden"),
+    [
+        # a cell of 1 alone in its row beside a billion: HiGHS ended "unknown" on its perturbation
+        ([[0, 1000, 1000000000], [0, 0, 1]], ["x1_2", "r0"], "r1"),
+        ([[1, 1000000000, 0], [1, 100000, 0], [0, 0, 1], [1, 0, 1]], ["x0_0", "x0_1"], "x1_0"),
+    ],
+)
+def test_a_tiny_primary_beside_huge_cells_is_protected(
+    cells: list[list[int]], primary: list[str], also_hidden: str
+) -> None:
     """Found by the property below: values nine orders of magnitude apart made the solver give up
     on the tiny cell's perturbation (it was reported unprotectable); now solved with bounded moves."""
     t = _two_way(cells)

@@ -15,15 +15,25 @@ FIX = Path(__file__).parent / "fixtures" / "kst_small"
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    return subprocess.run([sys.executable, "-m", "ktstat", *args], capture_output=True, text=True, check=False,
-                          env=env)
+    return subprocess.run([sys.executable, "-m", "ktstat", *args], capture_output=True, text=True, check=False, env=env)
 
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     store = tmp_path_factory.mktemp("show") / "s.duckdb"
-    res = _run("compile", "--domain", "kst", "--records", str(FIX / "records.csv"), "--reporters",
-               str(FIX / "reporters.csv"), "--rates", str(FIX / "rates.csv"), "--store", str(store))
+    res = _run(
+        "compile",
+        "--domain",
+        "kst",
+        "--records",
+        str(FIX / "records.csv"),
+        "--reporters",
+        str(FIX / "reporters.csv"),
+        "--rates",
+        str(FIX / "rates.csv"),
+        "--store",
+        str(store),
+    )
     assert res.returncode == 0, res.stderr
     return store, res
 
@@ -38,7 +48,8 @@ def test_progress_lines_are_not_wrapped_in_a_log(compiled: tuple[Path, subproces
 
 
 def test_show_has_a_legend_and_growth_names_its_comparison(
-        compiled: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    compiled: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
     store, _ = compiled
     res = _run("show", "--store", str(store), "--domain", "kst", "--period", "2024H2", "--breakdown", "category")
     assert res.returncode == 0, res.stderr

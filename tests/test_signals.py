@@ -41,8 +41,9 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with (d / "reg.csv").open("w", encoding="utf-8") as f:
         f.write("reporter_id,name,industry,size_class,platform\n")
         for k in range(reporters):
-            f.write(f"R{k},Firm {k},{('58211', '26110', '62010')[k % 3]},{('large', 'sme', 'mid_sized')[k % 3]},"
-                    "false\n")
+            f.write(
+                f"R{k},Firm {k},{('58211', '26110', '62010')[k % 3]},{('large', 'sme', 'mid_sized')[k % 3]},false\n"
+            )
     (d / "rates.csv").write_text("currency,period,per_usd\nKRW,2023,1300\n", encoding="utf-8")
     _records(d / "small.csv", 20, 5, "s-")
     _records(d / "big.csv", 1_500_000, reporters, "b-")
@@ -52,9 +53,26 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _store(tmp_path: Path, inputs: Path) -> Path:
     path = tmp_path / "s.duckdb"
-    res = subprocess.run([sys.executable, "-m", "ktstat", "ingest", str(inputs / "small.csv"), "--domain", "kst",
-                          "--store", str(path), "--reporters", str(inputs / "reg.csv"), "--rates",
-                          str(inputs / "rates.csv")], capture_output=True, text=True, check=False)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ktstat",
+            "ingest",
+            str(inputs / "small.csv"),
+            "--domain",
+            "kst",
+            "--store",
+            str(path),
+            "--reporters",
+            str(inputs / "reg.csv"),
+            "--rates",
+            str(inputs / "rates.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr
     return path
 
@@ -62,22 +80,30 @@ def _store(tmp_path: Path, inputs: Path) -> Path:
 def _snapshot(path: Path) -> tuple[object, ...]:
     con = open_store(path, read_only=True)
     try:
-        return tuple(con.execute(sql).fetchall()[0] for sql in (
-            "SELECT count(*), coalesce(sum(amount_minor), 0) FROM records",
-            "SELECT count(*), max(batch_id) FROM batches",
-            "SELECT count(*) FROM quarantine",
-            "SELECT count(*), coalesce(sum(value), 0) FROM indicators",
-            "SELECT count(*) FROM cube",
-            "SELECT count(*), coalesce(sum(amount_usd_micro), 0) FROM reporter_cells",
-        ))
+        return tuple(
+            con.execute(sql).fetchall()[0]
+            for sql in (
+                "SELECT count(*), coalesce(sum(amount_minor), 0) FROM records",
+                "SELECT count(*), max(batch_id) FROM batches",
+                "SELECT count(*) FROM quarantine",
+                "SELECT count(*), coalesce(sum(value), 0) FROM indicators",
+                "SELECT count(*) FROM cube",
+                "SELECT count(*), coalesce(sum(amount_usd_micro), 0) FROM reporter_cells",
+            )
+        )
     finally:
         con.close()
 
 
 def _interrupt(args: list[str], sig: int, after: str) -> tuple[int, str, float]:
     """Run ktstat, send ``sig`` once its progress shows ``after``; (exit status, stderr, seconds to exit)."""
-    p = subprocess.Popen([sys.executable, "-m", "ktstat", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    p = subprocess.Popen(
+        [sys.executable, "-m", "ktstat", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     assert p.stderr is not None
     seen = []
     for line in p.stderr:
@@ -98,8 +124,9 @@ def _interrupt(args: list[str], sig: int, after: str) -> tuple[int, str, float]:
 def test_interrupted_ingest_changes_nothing(tmp_path: Path, inputs: Path, sig: int, status: int) -> None:
     store = _store(tmp_path, inputs)
     before = _snapshot(store)
-    rc, err, took = _interrupt(["ingest", str(inputs / "big.csv"), "--domain", "kst", "--store", str(store)], sig,
-                               "reading big.csv")
+    rc, err, took = _interrupt(
+        ["ingest", str(inputs / "big.csv"), "--domain", "kst", "--store", str(store)], sig, "reading big.csv"
+    )
     assert rc == status, err
     assert err.strip().splitlines()[-1] == "ktstat: interrupted: nothing was changed"
     assert "internal error" not in err and "Traceback" not in err and "leaked" not in err
@@ -109,15 +136,24 @@ def test_interrupted_ingest_changes_nothing(tmp_path: Path, inputs: Path, sig: i
 
 def test_interrupted_compile_from_the_store_keeps_the_earlier_figures(tmp_path: Path, inputs: Path) -> None:
     store = _store(tmp_path, inputs)
-    res = subprocess.run([sys.executable, "-m", "ktstat", "compile", "--domain", "kst", "--store", str(store)],
-                         capture_output=True, text=True, check=False)
+    res = subprocess.run(
+        [sys.executable, "-m", "ktstat", "compile", "--domain", "kst", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr
-    res = subprocess.run([sys.executable, "-m", "ktstat", "ingest", str(inputs / "mid.csv"), "--domain", "kst",
-                          "--store", str(store)], capture_output=True, text=True, check=False)
+    res = subprocess.run(
+        [sys.executable, "-m", "ktstat", "ingest", str(inputs / "mid.csv"), "--domain", "kst", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr
     before = _snapshot(store)
-    rc, err, _ = _interrupt(["compile", "--domain", "kst", "--store", str(store)], signal.SIGTERM,
-                            "base aggregation of")
+    rc, err, _ = _interrupt(
+        ["compile", "--domain", "kst", "--store", str(store)], signal.SIGTERM, "base aggregation of"
+    )
     assert rc == 143, err
     assert err.strip().splitlines()[-1] == "ktstat: interrupted: nothing was changed"
     assert "internal error" not in err
@@ -126,9 +162,23 @@ def test_interrupted_compile_from_the_store_keeps_the_earlier_figures(tmp_path: 
 
 def test_interrupted_compile_from_files_says_what_was_kept(tmp_path: Path, inputs: Path) -> None:
     store = tmp_path / "s.duckdb"
-    rc, err, _ = _interrupt(["compile", "--domain", "kst", "--records", str(inputs / "mid.csv"), "--reporters",
-                             str(inputs / "reg.csv"), "--rates", str(inputs / "rates.csv"), "--store", str(store)],
-                            signal.SIGINT, "base aggregation of")
+    rc, err, _ = _interrupt(
+        [
+            "compile",
+            "--domain",
+            "kst",
+            "--records",
+            str(inputs / "mid.csv"),
+            "--reporters",
+            str(inputs / "reg.csv"),
+            "--rates",
+            str(inputs / "rates.csv"),
+            "--store",
+            str(store),
+        ],
+        signal.SIGINT,
+        "base aggregation of",
+    )
     assert rc == 130, err
     last = err.strip().splitlines()[-1]
     assert last.startswith("ktstat: interrupted: kept the ingest of 1 file(s) for kst"), last
@@ -146,6 +196,7 @@ def test_message_names_committed_steps() -> None:
     assert signals.message() == "interrupted: kept the ingest of a.csv; nothing after it was changed"
     signals._steps.clear()
     signals.note("rel/ may hold part of the release: publish it again")
-    assert signals.message() == ("interrupted: nothing was changed in the store; rel/ may hold part of the release: "
-                                 "publish it again")
+    assert signals.message() == (
+        "interrupted: nothing was changed in the store; rel/ may hold part of the release: publish it again"
+    )
     signals._notes.clear()

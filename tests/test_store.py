@@ -27,16 +27,14 @@ time.sleep(float(sys.argv[3]))
 
 def _holder(path: Path, mode: str = "rw", seconds: float = 30.0) -> subprocess.Popen[str]:
     """Another process holding the store (writing, or reading with ``mode="ro"``)."""
-    p = subprocess.Popen([sys.executable, "-c", HOLD, str(path), mode, str(seconds)], stdout=subprocess.PIPE,
-                         text=True)
+    p = subprocess.Popen([sys.executable, "-c", HOLD, str(path), mode, str(seconds)], stdout=subprocess.PIPE, text=True)
     assert p.stdout is not None
     assert p.stdout.readline().strip() == "ready"
     return p
 
 
 def _ktstat(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ktstat", *args], capture_output=True, text=True, check=False,
-                          cwd=cwd)
+    return subprocess.run([sys.executable, "-m", "ktstat", *args], capture_output=True, text=True, check=False, cwd=cwd)
 
 
 def test_schema_and_helpers(tmp_path: Path) -> None:
@@ -96,8 +94,7 @@ def test_holder_without_lock_info_is_named_from_the_lock(tmp_path: Path) -> None
 
 def test_stale_lock_info_is_not_believed(tmp_path: Path) -> None:
     path = tmp_path / "s.duckdb"
-    lock_info_path(path).write_text('{"command": "ktstat compile", "pid": 999999999, "started": "x"}',
-                                    encoding="utf-8")
+    lock_info_path(path).write_text('{"command": "ktstat compile", "pid": 999999999, "started": "x"}', encoding="utf-8")
     assert "ktstat compile" not in store.holder(path, "Conflicting lock is held in /usr/bin/python3 (PID 1)")
     open_store(path).close()  # nobody holds it: the stale file is no obstacle
 
@@ -120,16 +117,29 @@ def test_the_command_line_gives_up_in_one_line(tmp_path: Path) -> None:
     open_store(path).close()
     p = _holder(path)
     try:
-        res = _ktstat("release", "--domain", "kst", "--period", "2024H2", "--status", "provisional",
-                      "--store", str(path), "--wait", "1")
+        res = _ktstat(
+            "release",
+            "--domain",
+            "kst",
+            "--period",
+            "2024H2",
+            "--status",
+            "provisional",
+            "--store",
+            str(path),
+            "--wait",
+            "1",
+        )
     finally:
         p.kill()
         p.wait()
     assert res.returncode == 1
     lines = res.stderr.strip().splitlines()
-    assert lines[-1] == (f"ktstat: error: {path} is busy: held by ktstat ingest (PID {p.pid}, since "
-                         f"{lines[-1].split('since ')[1].split(')')[0]}); gave up after 1 s "
-                         "(--wait SECONDS to wait longer)")
+    assert lines[-1] == (
+        f"ktstat: error: {path} is busy: held by ktstat ingest (PID {p.pid}, since "
+        f"{lines[-1].split('since ')[1].split(')')[0]}); gave up after 1 s "
+        "(--wait SECONDS to wait longer)"
+    )
     assert "internal error" not in res.stderr and "Traceback" not in res.stderr
 
 
@@ -160,9 +170,16 @@ def test_two_ingests_at_once_both_land(tmp_path: Path) -> None:
         files.append(f)
     ref = ["--reporters", str(FIX / "reporters.csv"), "--rates", str(FIX / "rates.csv")]
     env = {**os.environ, "COLUMNS": "200"}
-    procs = [subprocess.Popen([sys.executable, "-m", "ktstat", "ingest", str(f), "--domain", "kst", "--store",
-                               str(path), *ref], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for f in files]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "ktstat", "ingest", str(f), "--domain", "kst", "--store", str(path), *ref],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for f in files
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err
@@ -170,5 +187,6 @@ def test_two_ingests_at_once_both_land(tmp_path: Path) -> None:
     con = open_store(path, read_only=True)
     assert count(con, "SELECT count(*) FROM batches WHERE status = 'active'") == 2
     assert count(con, "SELECT count(*) FROM records") + count(
-        con, "SELECT count(DISTINCT (batch_id, row_no)) FROM quarantine") == len(rows)
+        con, "SELECT count(DISTINCT (batch_id, row_no)) FROM quarantine"
+    ) == len(rows)
     con.close()

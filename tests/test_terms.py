@@ -50,7 +50,9 @@ def test_sdmx_labels_come_from_the_catalogue() -> None:
     assert measure_label("exports", "tbp") == ("Technology exports", "기술수출")
     assert measure_label("ratio", "tbp")[1] == terms("ko", "tbp").get("measure_long", "ratio")
     assert measure_label("exports_growth_yoy", "kst") == (
-        "Exports: growth (%), against the same period a year earlier", "수출 증감률(%), 전년 동기 대비")
+        "Exports: growth (%), against the same period a year earlier",
+        "수출 증감률(%), 전년 동기 대비",
+    )
     assert measure_label("balance_change")[1] == "수지(수출−수입) 증감액, 직전 기 대비"
     assert breakdown_label("institution", "tbp") == ("Type of firm", "기관유형")
     assert breakdown_label("institution", "kst")[1] == terms("ko").get("noun", "institution")
@@ -67,9 +69,16 @@ def test_explorer_strings_are_the_catalogue() -> None:
     assert doc["ko"]["title"] != doc["en"]["title"]
 
 
-@pytest.mark.parametrize(("word", "pair", "want"), [
-    ("정보통신업", "이/가", "정보통신업이"), ("수지비", "은/는", "수지비는"), ("1", "으로/로", "1로"),
-    ("3", "으로/로", "3으로"), ("서울", "으로/로", "서울로"), ("미국(3.1억 달러)", "이/가", "미국(3.1억 달러)이"),
-])
+@pytest.mark.parametrize(
+    ("word", "pair", "want"),
+    [
+        ("정보통신업", "이/가", "정보통신업이"),
+        ("수지비", "은/는", "수지비는"),
+        ("1", "으로/로", "1로"),
+        ("3", "으로/로", "3으로"),
+        ("서울", "으로/로", "서울로"),
+        ("미국(3.1억 달러)", "이/가", "미국(3.1억 달러)이"),
+    ],
+)
 def test_josa(word: str, pair: str, want: str) -> None:
     assert josa(word, pair) == want

@@ -94,8 +94,10 @@ def check(indicators: Path, facts_files: list[Path] | None = None, set_aside: li
             res.held += 1
         else:
             shown = "missing" if key not in values else ("no value" if got is None else f"{f.in_unit(float(got)):g}")
-            res.failures.append(f"{f.fact_id} {'/'.join(key)}: published {f.value:g} {f.unit} "
-                                f"(± {f.tolerance:g}), compiled {shown} (status {status.get(key, '-')})")
+            res.failures.append(
+                f"{f.fact_id} {'/'.join(key)}: published {f.value:g} {f.unit} "
+                f"(± {f.tolerance:g}), compiled {shown} (status {status.get(key, '-')})"
+            )
     res.inconsistent = consistency(values)
     return res
 

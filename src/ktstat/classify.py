@@ -63,12 +63,12 @@ def _reporter_membership(con: duckdb.DuckDBPyConnection, domain: Domain, b: Brea
     for n, r in enumerate(b.rules):
         if r["code"] not in known:
             raise DomainError(f"{domain.id}: rule {n + 1} of breakdown {b.name} gives unknown code {r['code']!r}")
-        rules.append((n, _pattern(r.get("industry")), _pattern(r.get("size_class")),
-                      _pattern(r.get("platform")), r["code"]))
+        rules.append(
+            (n, _pattern(r.get("industry")), _pattern(r.get("size_class")), _pattern(r.get("platform")), r["code"])
+        )
     con.execute("CREATE OR REPLACE TEMP TABLE rules_tmp (n INTEGER, ind VARCHAR, sz VARCHAR, pf VARCHAR, code VARCHAR)")
     insert_rows(con, "rules_tmp", rules)
-    anc = [(c.code, a, b.codelist.depth(a)) for c in b.codelist.codes
-           for a in _ancestors(b.codelist, c.code)]
+    anc = [(c.code, a, b.codelist.depth(a)) for c in b.codelist.codes for a in _ancestors(b.codelist, c.code)]
     con.execute("CREATE OR REPLACE TEMP TABLE anc_tmp (code VARCHAR, anc VARCHAR, grp INTEGER)")
     insert_rows(con, "anc_tmp", anc)
     matched = f"""
@@ -78,8 +78,10 @@ def _reporter_membership(con: duckdb.DuckDBPyConnection, domain: Domain, b: Brea
              AND coalesce(CAST(p.platform AS VARCHAR), 'false') LIKE r.pf"""
     if b.match == "first":
         sql = f"""SELECT key1, key2, key3, arg_min(code, n) AS code FROM ({matched}) GROUP BY ALL"""
-        sql = (f"SELECT s.key1, s.key2, s.key3, s.code, a.grp FROM ({sql}) s "
-               "JOIN anc_tmp a ON a.code = s.code AND a.anc = s.code")
+        sql = (
+            f"SELECT s.key1, s.key2, s.key3, s.code, a.grp FROM ({sql}) s "
+            "JOIN anc_tmp a ON a.code = s.code AND a.anc = s.code"
+        )
     else:
         sql = f"""SELECT DISTINCT s.key1, s.key2, s.key3, a.anc AS code, a.grp
                   FROM ({matched}) s JOIN anc_tmp a ON a.code = s.code"""

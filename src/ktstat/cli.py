@@ -29,9 +29,7 @@ def _fail(msg: str) -> None:
 
 
 # a command that finds its store busy (another ktstat writing it) waits this long, saying for whom
-Wait = Annotated[
-    float, typer.Option(help="Seconds to wait while another process holds the store (0: fail at once).")
-]
+Wait = Annotated[float, typer.Option(help="Seconds to wait while another process holds the store (0: fail at once).")]
 WAIT_DEFAULT = 300.0
 
 
@@ -72,8 +70,11 @@ def compile_cmd(
         bool, typer.Option(help="Apply disclosure control (suppressed cells get status C). Off: for checking only.")
     ] = True,
     engine: Annotated[
-        str, typer.Option(help="Base aggregation engine: duckdb, spark or spark:URL (local[N], spark://host:7077, "
-                          "sc://host:15002); plain spark uses $KTSTAT_SPARK, else local[2].")
+        str,
+        typer.Option(
+            help="Base aggregation engine: duckdb, spark or spark:URL (local[N], spark://host:7077, "
+            "sc://host:15002); plain spark uses $KTSTAT_SPARK, else local[2]."
+        ),
     ] = "duckdb",
     wait: Wait = WAIT_DEFAULT,
 ) -> None:
@@ -135,8 +136,18 @@ def ingest(
     con = _open(store, wait)
     reference = (reporters, rates) if reporters is not None and rates is not None else None
     with progress_printer() as say:
-        rep = ingest_files(con, dom, files, mapping=mapping, encoding=encoding, sheet=sheet, submitter=submitter,
-                           supersedes=supersedes, progress=say, reference=reference)
+        rep = ingest_files(
+            con,
+            dom,
+            files,
+            mapping=mapping,
+            encoding=encoding,
+            sheet=sheet,
+            submitter=submitter,
+            supersedes=supersedes,
+            progress=say,
+            reference=reference,
+        )
     table = Table(title=f"ingest into {store} ({domain})")
     for col in ("file", "batch", "rows in", "accepted", "quarantined", "review", "by rule"):
         table.add_column(col, justify="left" if col in ("file", "by rule") else "right")
@@ -145,10 +156,24 @@ def ingest(
             note = f"already ingested as batch {f.duplicate_of}: not counted again"
             table.add_row(Path(f.file).name, "", "-", "-", "-", "-", note)
             continue
-        table.add_row(Path(f.file).name, str(f.batch_id), f"{f.rows_in:,}", f"{f.accepted:,}", f"{f.quarantined:,}",
-                      f"{f.review:,}", ", ".join(f"{k} {v}" for k, v in f.by_rule.items()))
-    table.add_row("total", "", f"{rep.rows_in:,}", f"{rep.accepted:,}", f"{rep.quarantined:,}", "",
-                  ", ".join(f"{k} {v}" for k, v in rep.by_rule.items()))
+        table.add_row(
+            Path(f.file).name,
+            str(f.batch_id),
+            f"{f.rows_in:,}",
+            f"{f.accepted:,}",
+            f"{f.quarantined:,}",
+            f"{f.review:,}",
+            ", ".join(f"{k} {v}" for k, v in f.by_rule.items()),
+        )
+    table.add_row(
+        "total",
+        "",
+        f"{rep.rows_in:,}",
+        f"{rep.accepted:,}",
+        f"{rep.quarantined:,}",
+        "",
+        ", ".join(f"{k} {v}" for k, v in rep.by_rule.items()),
+    )
     console().print(table)
     typer.echo("rows and amounts reconcile: rows in = accepted + quarantined, per file and currency")
     if rep.superseded is not None:
@@ -229,16 +254,23 @@ def quarantine(
     for r in found[:limit]:
         d = dict(zip(cols, r, strict=True))
         bad = d["bad_values"] or ("line: " + d["unparsed_line"] if d["unparsed_line"] is not None else "")
-        cells = [d["row"], Path(d["source_file"]).name, "" if d["record_id"] is None else d["record_id"],
-                 d["reasons"], bad]
+        cells = [
+            d["row"],
+            Path(d["source_file"]).name,
+            "" if d["record_id"] is None else d["record_id"],
+            d["reasons"],
+            bad,
+        ]
         if all_rows:
             cells.append(resolution(d) or "open")
         table.add_row(*cells)
     console().print(table)
     s = summary(con, domain)
-    typer.echo(f"active batches: {s['rows_in']:,} rows in = {s['accepted']:,} accepted + {s['quarantined']:,} "
-               f"quarantined; quarantined = {s['open']:,} open + {s['corrected']:,} corrected by a later record + "
-               f"{s['by_hand']:,} resolved by hand")
+    typer.echo(
+        f"active batches: {s['rows_in']:,} rows in = {s['accepted']:,} accepted + {s['quarantined']:,} "
+        f"quarantined; quarantined = {s['open']:,} open + {s['corrected']:,} corrected by a later record + "
+        f"{s['by_hand']:,} resolved by hand"
+    )
 
 
 @app.command("batches")
@@ -310,8 +342,10 @@ def audit(
         res = audit_store(con, dom)
         q = dom.disclosure.protection_percent
         if res.passed:
-            typer.echo(f"{d}: passed: {res.checked:,} primary cells each protected by at least {q:g} % "
-                       f"({res.suppressed:,} cells suppressed in all)")
+            typer.echo(
+                f"{d}: passed: {res.checked:,} primary cells each protected by at least {q:g} % "
+                f"({res.suppressed:,} cells suppressed in all)"
+            )
             continue
         failed = True
         if res.failures:
@@ -377,8 +411,10 @@ def release(
     when = _parse_time(at, "--at") if at else (release_time(dom, period, status) or now)
     v = create_vintage(_open(store, wait), dom, period, status, when, now, revises, reason)
     state = f"EMBARGOED until {v.release_at.isoformat()}" if v.embargoed(now) else "released"
-    typer.echo(f"{v.vintage_id}: {v.domain} {v.period} {v.status}, {v.rows:,} values, {state}; "
-               f"sha256 {v.content_hash[:16]}" + (f"; revises {v.revises} ({v.reason})" if v.revises else ""))
+    typer.echo(
+        f"{v.vintage_id}: {v.domain} {v.period} {v.status}, {v.rows:,} values, {state}; "
+        f"sha256 {v.content_hash[:16]}" + (f"; revises {v.revises} ({v.reason})" if v.revises else "")
+    )
 
 
 @app.command()
@@ -400,8 +436,10 @@ def publish(
     signals.note(f"{out} may hold part of the release: publish it again")
     with progress_printer() as say:
         files = write_release(_open(store, wait, read_only=True), vintage, out, now, say)
-    typer.echo(f"{vintage}: wrote {len(files)} files to {out}"
-               + (" (EMBARGOED: see EMBARGOED.txt)" if "EMBARGOED.txt" in files else ""))
+    typer.echo(
+        f"{vintage}: wrote {len(files)} files to {out}"
+        + (" (EMBARGOED: see EMBARGOED.txt)" if "EMBARGOED.txt" in files else "")
+    )
 
 
 @app.command()
@@ -423,9 +461,17 @@ def vintages(
     for col in ("vintage", "domain", "period", "status", "release time", "state", "values", "sha256", "revises"):
         t.add_column(col)
     for v in list_vintages(_open(store, wait, read_only=True), domain):
-        t.add_row(v.vintage_id, v.domain, v.period, v.status, v.release_at.isoformat(),
-                  "embargoed" if v.embargoed(now) else "released", f"{v.rows:,}", v.content_hash[:12],
-                  f"{v.revises} ({v.reason})" if v.revises else "")
+        t.add_row(
+            v.vintage_id,
+            v.domain,
+            v.period,
+            v.status,
+            v.release_at.isoformat(),
+            "embargoed" if v.embargoed(now) else "released",
+            f"{v.rows:,}",
+            v.content_hash[:12],
+            f"{v.revises} ({v.reason})" if v.revises else "",
+        )
     console().print(t)
 
 
@@ -452,8 +498,14 @@ def calendar_cmd(
     for d in domain or domains.available():
         dom = domains.load(d)
         for due in calendar(dom, list_vintages(con, d) if con else [], now, days, days):
-            t.add_row(due.release_at.isoformat(timespec="minutes"), due.domain, due.period, due.status, due.state,
-                      due.vintage or "")
+            t.add_row(
+                due.release_at.isoformat(timespec="minutes"),
+                due.domain,
+                due.period,
+                due.status,
+                due.state,
+                due.vintage or "",
+            )
     console().print(t)
 
 
@@ -514,8 +566,10 @@ def revisions(
     if tri.mean_revision is None:
         typer.echo("no period has two estimates yet: no revision to summarise")
     else:
-        typer.echo(f"mean revision {tri.mean_revision:,.2f}; mean absolute revision {tri.mean_absolute_revision:,.2f} "
-                   f"(over {len(tri.revisions)} periods, latest minus first estimate)")
+        typer.echo(
+            f"mean revision {tri.mean_revision:,.2f}; mean absolute revision {tri.mean_absolute_revision:,.2f} "
+            f"(over {len(tri.revisions)} periods, latest minus first estimate)"
+        )
 
 
 @app.command()
@@ -536,29 +590,35 @@ def serve(
         _fail(f"{store}: store not found; run `ktstat demo` or give --store")
     rel = releases if releases is not None else (store.parent / "releases")
     shown = f"[{host}]" if ":" in host else host
-    typer.echo(f"ktstat: serving {store}; explorer http://{shown}:{port}/ , API docs http://{shown}:{port}/docs",
-               err=True)
+    typer.echo(
+        f"ktstat: serving {store}; explorer http://{shown}:{port}/ , API docs http://{shown}:{port}/docs", err=True
+    )
     run_server(store, host, port, rel if rel.is_dir() else None, workers=workers)
 
 
 @app.command("bench")
 def bench(
     rows: Annotated[list[int], typer.Option(help="Rows of generated records; repeat for several sizes.")] = [  # noqa: B006
-        1_000_000, 10_000_000
+        1_000_000,
+        10_000_000,
     ],
     out: Annotated[Path | None, typer.Option(help="Write the results here (JSON).")] = None,
     workdir: Annotated[Path | None, typer.Option(help="Folder for the generated inputs (reused between runs).")] = None,
-    approach: Annotated[
-        list[str] | None, typer.Option(help="Approaches to run besides ktstat (default: all).")
-    ] = None,
+    approach: Annotated[list[str] | None, typer.Option(help="Approaches to run besides ktstat (default: all).")] = None,
     memory_budget_gb: Annotated[float, typer.Option(help="Stop any process above this resident memory.")] = 16.0,
 ) -> None:
     """Benchmark the full compile against a bare DuckDB GROUP BY, a pandas script and a Polars script."""
     from ktstat.benchmarks.compile import APPROACHES, run, table
     from ktstat.ui import console
 
-    results = run(rows, out, workdir, say=lambda m: typer.echo(m, err=True),
-                  approaches=approach or list(APPROACHES), memory_budget_gb=memory_budget_gb)
+    results = run(
+        rows,
+        out,
+        workdir,
+        say=lambda m: typer.echo(m, err=True),
+        approaches=approach or list(APPROACHES),
+        memory_budget_gb=memory_budget_gb,
+    )
     console().print(table(results))
     if out is not None:
         typer.echo(f"results written to {out}")
@@ -583,8 +643,14 @@ def bench_ingest(
     for col in ("rows", "approach", "seconds", "rows/s", "peak MB", "x bare DuckDB"):
         table.add_column(col, justify="left" if col == "approach" else "right")
     for r in results:
-        table.add_row(f"{r['rows']:,}", r["approach"], f"{r['seconds']:.1f}", f"{r['rows_per_second']:,}",
-                      f"{r['peak_memory_mb']:,}", f"{r['ratio_to_bare_duckdb']:.2f}")
+        table.add_row(
+            f"{r['rows']:,}",
+            r["approach"],
+            f"{r['seconds']:.1f}",
+            f"{r['rows_per_second']:,}",
+            f"{r['peak_memory_mb']:,}",
+            f"{r['ratio_to_bare_duckdb']:.2f}",
+        )
     console().print(table)
     if out is not None:
         typer.echo(f"results written to {out}")
@@ -619,22 +685,58 @@ def bench_sdc(
     demo_rows = demo_release(demo_dir, repeat, say)
     syn_rows = run_synthetic(synthetic if synthetic is not None else ["11k", "111k"], whole_up_to, say)
     t = Table(title=f"disclosure control on the demo release (median of {repeat} runs, same process)")
-    for col in ("table", "cells", "primary", "secondary", "value hidden", "compile s", "protect+audit s",
-                "x compile", "store audit s", "audit failures"):
+    for col in (
+        "table",
+        "cells",
+        "primary",
+        "secondary",
+        "value hidden",
+        "compile s",
+        "protect+audit s",
+        "x compile",
+        "store audit s",
+        "audit failures",
+    ):
         t.add_column(col, justify="left" if col == "table" else "right")
     for r in demo_rows:
-        t.add_row(r["table"], f"{r['cells']:,}", f"{r['primary']:,}", f"{r['secondary']:,}",
-                  f"{100 * r['value_hidden_share']:.2f} %", f"{r['compile_s']:.2f}", f"{r['protect_and_audit_s']:.2f}",
-                  f"{r['ratio_to_compile']:.2f}", f"{r['store_audit_s']:.2f}", str(r["audit_failures"]))
+        t.add_row(
+            r["table"],
+            f"{r['cells']:,}",
+            f"{r['primary']:,}",
+            f"{r['secondary']:,}",
+            f"{100 * r['value_hidden_share']:.2f} %",
+            f"{r['compile_s']:.2f}",
+            f"{r['protect_and_audit_s']:.2f}",
+            f"{r['ratio_to_compile']:.2f}",
+            f"{r['store_audit_s']:.2f}",
+            str(r["audit_failures"]),
+        )
     console().print(t)
     t = Table(title="synthetic two-way hierarchical tables (10 % protection)")
-    for col in ("table", "cells", "primary", "secondary", "value hidden", "secondary s", "audit s", "total s",
-                "audit failures"):
+    for col in (
+        "table",
+        "cells",
+        "primary",
+        "secondary",
+        "value hidden",
+        "secondary s",
+        "audit s",
+        "total s",
+        "audit failures",
+    ):
         t.add_column(col, justify="left" if col == "table" else "right")
     for r in syn_rows:
-        t.add_row(r["table"], f"{r['cells']:,}", f"{r['primary']:,}", f"{r['secondary']:,}",
-                  f"{100 * r['value_hidden_share']:.2f} %", f"{r['secondary_s']:.1f}", f"{r['audit_s']:.1f}",
-                  f"{r['total_s']:.1f}", str(r["audit_failures"]))
+        t.add_row(
+            r["table"],
+            f"{r['cells']:,}",
+            f"{r['primary']:,}",
+            f"{r['secondary']:,}",
+            f"{100 * r['value_hidden_share']:.2f} %",
+            f"{r['secondary_s']:.1f}",
+            f"{r['audit_s']:.1f}",
+            f"{r['total_s']:.1f}",
+            str(r["audit_failures"]),
+        )
     console().print(t)
     if out is not None:
         out.write_text(json.dumps({"demo": demo_rows, "synthetic": syn_rows}, indent=2), encoding="utf-8")
@@ -662,8 +764,10 @@ def check_cmd(
         typer.echo(line)
     if res.set_aside:
         typer.echo(f"set aside as conflicting (see calibration.md): {', '.join(res.set_aside)}")
-    typer.echo(f"facts: {res.held}/{res.checked} reproduced within their rounding; consistency failures: "
-               f"{len(res.inconsistent)}; cells: {res.cells:,}")
+    typer.echo(
+        f"facts: {res.held}/{res.checked} reproduced within their rounding; consistency failures: "
+        f"{len(res.inconsistent)}; cells: {res.cells:,}"
+    )
     if not res.passed:
         raise typer.Exit(1)
 
@@ -675,8 +779,10 @@ def list_domains() -> None:
 
     for d in domains.available():
         dom = domains.load(d)
-        typer.echo(f"{dom.id}\t{dom.label_en} / {dom.label_ko}\t{dom.first_period}..{dom.last_period}\t"
-                   f"breakdowns: {', '.join(dom.breakdown_names())}")
+        typer.echo(
+            f"{dom.id}\t{dom.label_en} / {dom.label_ko}\t{dom.first_period}..{dom.last_period}\t"
+            f"breakdowns: {', '.join(dom.breakdown_names())}"
+        )
 
 
 def _subcommand(argv: list[str]) -> str:

@@ -41,8 +41,12 @@ def build_period_map(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
     A base period exists when some record falls in it; a coarser period (half-year, year) only
     when all its base periods exist, so a year is never formed from part of its quarters and a
     period nobody reported is absent (its comparisons then have status N)."""
-    present = {int(r[0]) for r in con.execute(
-        "SELECT DISTINCT period_index FROM reporter_cells WHERE domain = ?", [domain.id]).fetchall()}
+    present = {
+        int(r[0])
+        for r in con.execute(
+            "SELECT DISTINCT period_index FROM reporter_cells WHERE domain = ?", [domain.id]
+        ).fetchall()
+    }
     rows = []
     for f in cube_frequencies(domain):
         for p in domain.periods(f):
@@ -51,8 +55,9 @@ def build_period_map(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
                 continue
             for s in subs:
                 rows.append((s.index, f, str(p), p.index))
-    con.execute("CREATE OR REPLACE TEMP TABLE pmap (base_index INTEGER, freq VARCHAR, "
-                "period VARCHAR, period_index INTEGER)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE pmap (base_index INTEGER, freq VARCHAR, period VARCHAR, period_index INTEGER)"
+    )
     insert_rows(con, "pmap", rows)
 
 
@@ -64,8 +69,9 @@ def _sources(domain: Domain, name: str) -> tuple[str, ...]:
     return tuple(sorted(cols))
 
 
-def _source_tables(con: duckdb.DuckDBPyConnection, domain: Domain,
-                   needed: set[tuple[str, ...]]) -> dict[tuple[str, ...], str]:
+def _source_tables(
+    con: duckdb.DuckDBPyConnection, domain: Domain, needed: set[tuple[str, ...]]
+) -> dict[tuple[str, ...], str]:
     """Temp tables of the reporter cells summed per reporter number x base period x flow x each
     set of columns in ``needed``: the widest sets first, each from the narrowest table already
     made whose columns include its own (exact integer sums in any order), else from
@@ -94,9 +100,7 @@ def _base_sql(domain: Domain, name: str, source: str) -> str:
     for i, part in enumerate(parts):
         b = domain.breakdowns[part]
         keys = KEYS[b.source]
-        cond = " AND ".join(
-            f"m{i}.key{k + 1} IS NOT DISTINCT FROM s.{col}" for k, col in enumerate(keys)
-        )
+        cond = " AND ".join(f"m{i}.key{k + 1} IS NOT DISTINCT FROM s.{col}" for k, col in enumerate(keys))
         joins.append(f"JOIN m_{part} m{i} ON {cond}")
         codes.append(f"m{i}.code")
         grps.append(f"CAST(m{i}.grp AS VARCHAR)")
@@ -105,7 +109,7 @@ def _base_sql(domain: Domain, name: str, source: str) -> str:
     return f"""
         SELECT s.period_index, s.flow, {item} AS item, {grp} AS rank_group, s.rid, sum(s.amt) AS amt
         FROM {source} s
-        {' '.join(joins)}
+        {" ".join(joins)}
         GROUP BY ALL"""
 
 
@@ -127,13 +131,18 @@ def _breakdown_sql(domain: Domain, name: str, source: str) -> str:
     cells = []
     for freq, finer in _levels(domain):
         if freq == domain.base_frequency:  # l0 holds one row per reporter and cell already
-            level = f"(SELECT pm.period_index, b.flow, b.item, b.rank_group, b.amt FROM l0 b " \
-                    f"JOIN pmap pm ON pm.base_index = b.period_index AND pm.freq = '{freq}')"
+            level = (
+                f"(SELECT pm.period_index, b.flow, b.item, b.rank_group, b.amt FROM l0 b "
+                f"JOIN pmap pm ON pm.base_index = b.period_index AND pm.freq = '{freq}')"
+            )
         else:
-            src = (f"l0 b JOIN pmap m ON m.base_index = b.period_index AND m.freq = '{freq}'" if finer is None
-                   else f"l_{finer} b JOIN cube_map_{finer}_{freq} m ON m.i1 = b.period_index")
+            src = (
+                f"l0 b JOIN pmap m ON m.base_index = b.period_index AND m.freq = '{freq}'"
+                if finer is None
+                else f"l_{finer} b JOIN cube_map_{finer}_{freq} m ON m.i1 = b.period_index"
+            )
             ctes.append(f"""l_{freq} AS MATERIALIZED (
-                SELECT m.{'period_index' if finer is None else 'i2'} AS period_index, b.flow, b.item, b.rank_group,
+                SELECT m.{"period_index" if finer is None else "i2"} AS period_index, b.flow, b.item, b.rank_group,
                        b.rid, sum(b.amt) AS amt
                 FROM {src} GROUP BY ALL)""")
             level = f"l_{freq}"

@@ -197,10 +197,7 @@ def _read_codelist(path: Path, name: str) -> CodeList:
     need = {"code", "parent", "label_en", "label_ko"}
     if not rows or not need <= set(rows[0]):
         raise DomainError(f"code list {path} needs the columns {', '.join(sorted(need))}")
-    codes = tuple(
-        Code(r["code"].strip(), (r["parent"] or "").strip(), r["label_en"], r["label_ko"])
-        for r in rows
-    )
+    codes = tuple(Code(r["code"].strip(), (r["parent"] or "").strip(), r["label_en"], r["label_ko"]) for r in rows)
     seen = {c.code for c in codes}
     for c in codes:
         if c.parent and c.parent not in seen:

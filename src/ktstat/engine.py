@@ -82,8 +82,9 @@ def parse_engine(engine: str) -> tuple[str, str | None]:
         return "duckdb", None
     if name == "spark" and (not sep or url.strip()):
         return "spark", url.strip() or None
-    raise InputError(f"unknown engine {engine!r}; use duckdb, spark or spark:URL (e.g. spark:local[4], "
-                     "spark:sc://host:15002)")
+    raise InputError(
+        f"unknown engine {engine!r}; use duckdb, spark or spark:URL (e.g. spark:local[4], spark:sc://host:15002)"
+    )
 
 
 def base_aggregation(

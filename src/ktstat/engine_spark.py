@@ -66,8 +66,14 @@ DEFAULT_URL = "local[2]"
 DEFAULT_DRIVER_MEMORY = "2g"
 PYSPARK_PIN = "pyspark==4.3.0"
 # the Spark Connect client's packages (pyspark[connect]) -> a module each provides
-CONNECT_CLIENT = {"grpcio": "grpc", "grpcio-status": "grpc_status", "googleapis-common-protos": "google.rpc",
-                  "zstandard": "zstandard", "pandas": "pandas", "pyarrow": "pyarrow"}
+CONNECT_CLIENT = {
+    "grpcio": "grpc",
+    "grpcio-status": "grpc_status",
+    "googleapis-common-protos": "google.rpc",
+    "zstandard": "zstandard",
+    "pandas": "pandas",
+    "pyarrow": "pyarrow",
+}
 
 # Columns the aggregation reads; HUGEINT money as DECIMAL(38, 0), the widest exact type Spark has.
 EXPORT_RECORDS = """
@@ -171,13 +177,15 @@ def _classic_conf(url: str) -> dict[str, str]:
         **SQL_CONF,
     }
     if url.startswith("local"):
-        conf.update({
-            "spark.ui.enabled": "false",
-            "spark.driver.host": "127.0.0.1",
-            "spark.driver.bindAddress": "127.0.0.1",
-            "spark.sql.shuffle.partitions": "4",
-            "spark.default.parallelism": "4",
-        })
+        conf.update(
+            {
+                "spark.ui.enabled": "false",
+                "spark.driver.host": "127.0.0.1",
+                "spark.driver.bindAddress": "127.0.0.1",
+                "spark.sql.shuffle.partitions": "4",
+                "spark.default.parallelism": "4",
+            }
+        )
     return conf
 
 
@@ -198,8 +206,10 @@ def _start(url: str) -> SparkSession:
         # checked here: pyspark's own check may exit the process (when run as ``python -c``)
         missing = [pkg for pkg, mod in CONNECT_CLIENT.items() if not _importable(mod)]
         if missing:
-            raise InputError(f"Spark Connect ({url}) needs the client packages {', '.join(missing)}: pip install "
-                             f"'{PYSPARK_PIN.replace('==', '[connect]==')}'")
+            raise InputError(
+                f"Spark Connect ({url}) needs the client packages {', '.join(missing)}: pip install "
+                f"'{PYSPARK_PIN.replace('==', '[connect]==')}'"
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             session = SparkSession.builder.remote(url).getOrCreate()
@@ -227,8 +237,9 @@ def _start(url: str) -> SparkSession:
                     _log.close()
                     _log = None
                     tail = log_path().read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
-                    raise InputError(f"Spark ({url}) did not start: {e}; the driver said: "
-                                     + " | ".join(tail)) from None
+                    raise InputError(
+                        f"Spark ({url}) did not start: {e}; the driver said: " + " | ".join(tail)
+                    ) from None
             SparkContext(conf=conf, gateway=gateway)
         session = SparkSession.builder.config(conf=conf).getOrCreate()
     session.sparkContext.setLogLevel("WARN")

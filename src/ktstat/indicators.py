@@ -62,22 +62,32 @@ def split_measure(measure: str) -> tuple[str, str, bool]:
 def _exprs(freq: str) -> dict[str, str]:
     """SQL for each measure over the wide table ``w`` (NULL = not meaningful)."""
     e: dict[str, str] = {
-        "exports": "x", "imports": "m", "balance": "x - m", "volume": "x + m",
+        "exports": "x",
+        "imports": "m",
+        "balance": "x - m",
+        "volume": "x + m",
         "ratio": "CASE WHEN m > 0 THEN x / m END",
     }
-    for s, p in ([("", "p")] if freq == "A" else [("", "p"), ("_yoy", "y")]):
-        prev = {"exports": f"{p}x", "imports": f"{p}m", "balance": f"{p}x - {p}m",
-                "volume": f"{p}x + {p}m", "ratio": f"CASE WHEN {p}m > 0 THEN {p}x / {p}m END"}
+    for s, p in [("", "p")] if freq == "A" else [("", "p"), ("_yoy", "y")]:
+        prev = {
+            "exports": f"{p}x",
+            "imports": f"{p}m",
+            "balance": f"{p}x - {p}m",
+            "volume": f"{p}x + {p}m",
+            "ratio": f"CASE WHEN {p}m > 0 THEN {p}x / {p}m END",
+        }
         tot_prev = {"exports": f"t{p}x", "imports": f"t{p}m", "volume": f"t{p}x + t{p}m"}
         tot = {"exports": "tx", "imports": "tm", "volume": "tx + tm"}
         for mm in CHANGE:
             e[f"{mm}_change{s}"] = f"CASE WHEN has_{p} THEN ({e[mm]}) - ({prev[mm]}) END"
         for mm in GROWTH:
             e[f"{mm}_growth{s}"] = (
-                f"CASE WHEN has_{p} AND ({prev[mm]}) > 0 THEN 100 * (({e[mm]}) / ({prev[mm]}) - 1) END")
+                f"CASE WHEN has_{p} AND ({prev[mm]}) > 0 THEN 100 * (({e[mm]}) / ({prev[mm]}) - 1) END"
+            )
             e[f"{mm}_contribution{s}"] = (
                 f"CASE WHEN has_{p} AND ({tot[mm]}) <> ({tot_prev[mm]}) THEN "
-                f"100 * (({e[mm]}) - ({prev[mm]})) / (({tot[mm]}) - ({tot_prev[mm]})) END")
+                f"100 * (({e[mm]}) - ({prev[mm]})) / (({tot[mm]}) - ({tot_prev[mm]})) END"
+            )
     for mm in SHARE:
         t = {"exports": "tx", "imports": "tm", "volume": "tx + tm"}[mm]
         e[f"{mm}_share"] = f"CASE WHEN ({t}) > 0 THEN 100 * ({e[mm]}) / ({t}) END"
@@ -146,7 +156,7 @@ def _money_ints(freq: str) -> dict[str, str]:
     meaningful, as its DOUBLE value)."""
     lv = {"exports": "xi", "imports": "mi", "balance": "(xi - mi)", "volume": "(xi + mi)"}
     out = {m: f"CAST({e} AS HUGEINT)" for m, e in lv.items()}
-    for s, p in ([("", "p")] if freq == "A" else [("", "p"), ("_yoy", "y")]):
+    for s, p in [("", "p")] if freq == "A" else [("", "p"), ("_yoy", "y")]:
         prev = {"exports": f"{p}xi", "imports": f"{p}mi", "balance": f"({p}xi - {p}mi)", "volume": f"({p}xi + {p}mi)"}
         for m, e in lv.items():
             out[f"{m}_change{s}"] = f"CAST(CASE WHEN has_{p} THEN {e} - {prev[m]} END AS HUGEINT)"
@@ -156,8 +166,10 @@ def _money_ints(freq: str) -> dict[str, str]:
 def micro_double_sql(e: str) -> str:
     """SQL: the DOUBLE nearest to the exact dollars of micro-dollars ``e`` (a HUGEINT), through
     the decimal text (one correct rounding; dividing a double by 1e6 would round twice)."""
-    return (f"CAST(CASE WHEN {e} < 0 THEN '-' ELSE '' END || CAST(abs({e}) // 1000000 AS VARCHAR) || '.' "
-            f"|| lpad(CAST(abs({e}) % 1000000 AS VARCHAR), 6, '0') AS DOUBLE)")
+    return (
+        f"CAST(CASE WHEN {e} < 0 THEN '-' ELSE '' END || CAST(abs({e}) // 1000000 AS VARCHAR) || '.' "
+        f"|| lpad(CAST(abs({e}) % 1000000 AS VARCHAR), 6, '0') AS DOUBLE)"
+    )
 
 
 def build_indicators(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
@@ -181,9 +193,13 @@ def build_indicators(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
             f"""INSERT INTO indicators
             SELECT * EXCLUDE (period_index, value), value,
                    CASE WHEN value IS NULL THEN 'N' WHEN period IN ({plist}) THEN 'P' ELSE 'A' END
-            FROM ({' UNION ALL '.join(selects)}) u"""
+            FROM ({" UNION ALL ".join(selects)}) u"""
         )
         # the money measures in exact micro-dollars, for the published files (ktstat.publish.exact)
-        con.execute("INSERT INTO indicator_micro " + " UNION ALL ".join(
-            f"SELECT '{domain.id}', period, breakdown, item, '{name}', {e} FROM w" for name, e in money.items()))
+        con.execute(
+            "INSERT INTO indicator_micro "
+            + " UNION ALL ".join(
+                f"SELECT '{domain.id}', period, breakdown, item, '{name}', {e} FROM w" for name, e in money.items()
+            )
+        )
     return count(con, "SELECT count(*) FROM indicators WHERE domain = ?", [domain.id])

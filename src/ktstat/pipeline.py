@@ -72,19 +72,25 @@ def compile_domain(
     say = progress or (lambda _msg: None)
     dom = domains.load(domain_id)
     record_paths = _paths(records)
-    for role, path in [*(("records", p) for p in record_paths), ("reporters", Path(reporters)),
-                       ("exchange rates", Path(rates))]:
+    for role, path in [
+        *(("records", p) for p in record_paths),
+        ("reporters", Path(reporters)),
+        ("exchange rates", Path(rates)),
+    ]:
         if not path.exists():
             raise InputError(f"{path}: file not found (the {role} file)")
     store_codelists(con, dom)
     say(f"{dom.id}: loading the register, rates and records (replacing the domain's batches)")
-    rep = ingest_files(con, dom, record_paths, submitter="ktstat compile", progress=say,
-                       reference=(reporters, rates), replace=True)
+    rep = ingest_files(
+        con, dom, record_paths, submitter="ktstat compile", progress=say, reference=(reporters, rates), replace=True
+    )
     say(f"{dom.id}: {rep.accepted:,} records accepted, {rep.quarantined:,} quarantined")
     from ktstat import signals
 
-    signals.committed(f"the ingest of {len(record_paths)} file(s) for {dom.id} (the domain's new batches; "
-                      f"its cube and indicators are from before: run `ktstat compile --domain {dom.id}` again)")
+    signals.committed(
+        f"the ingest of {len(record_paths)} file(s) for {dom.id} (the domain's new batches; "
+        f"its cube and indicators are from before: run `ktstat compile --domain {dom.id}` again)"
+    )
     res = compile_store(con, domain_id, progress, protect=protect, engine=engine)
     res.ingest = rep
     return res
@@ -113,15 +119,19 @@ def compile_store(
     return res
 
 
-def _compile_store(con: duckdb.DuckDBPyConnection, domain_id: str, progress: Progress | None, protect: bool,
-                   engine: str) -> CompileResult:
+def _compile_store(
+    con: duckdb.DuckDBPyConnection, domain_id: str, progress: Progress | None, protect: bool, engine: str
+) -> CompileResult:
     say = progress or (lambda _msg: None)
     dom = domains.load(domain_id)
     n_batches = count(con, "SELECT count(*) FROM batches WHERE domain = ? AND status = 'active'", [dom.id])
     if n_batches == 0:
         raise InputError(f"the store has no records for {dom.id}; ingest some with `ktstat ingest` first")
-    n_records = count(con, "SELECT count(*) FROM records r JOIN batches b USING (batch_id) WHERE r.domain = ? "
-                           "AND b.status = 'active'", [dom.id])
+    n_records = count(
+        con,
+        "SELECT count(*) FROM records r JOIN batches b USING (batch_id) WHERE r.domain = ? AND b.status = 'active'",
+        [dom.id],
+    )
     if n_records == 0:
         raise InputError(f"no accepted records for {dom.id}: every row was quarantined; see `ktstat quarantine`")
     say(f"{dom.id}: base aggregation of {n_records:,} records in {n_batches} active batch(es)")
@@ -139,8 +149,10 @@ def _compile_store(con: duckdb.DuckDBPyConnection, domain_id: str, progress: Pro
         res.protection = run_protection(con, dom)
         res.withheld = apply_to_indicators(con, dom)
         p = res.protection
-        say(f"{dom.id}: {sum(p.primary.values()):,} cells suppressed by the primary rules, {p.secondary:,} secondary; "
-            f"audit: {'passed' if not p.audit_failures else f'{len(p.audit_failures)} cells FAIL'}")
+        say(
+            f"{dom.id}: {sum(p.primary.values()):,} cells suppressed by the primary rules, {p.secondary:,} secondary; "
+            f"audit: {'passed' if not p.audit_failures else f'{len(p.audit_failures)} cells FAIL'}"
+        )
     else:
         con.execute("DELETE FROM disclosure WHERE domain = ?", [dom.id])
         con.execute("DELETE FROM disclosure_audit WHERE domain = ?", [dom.id])

@@ -56,35 +56,47 @@ def show_table(store: Path, domain_id: str, period: str, breakdown: str, lang: s
         [domain_id, period, breakdown],
     ).fetchall()
     if not rows:
-        have = [r[0] for r in con.execute(
-            "SELECT DISTINCT period FROM indicators WHERE domain = ? ORDER BY period", [domain_id]).fetchall()]
+        have = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT period FROM indicators WHERE domain = ? ORDER BY period", [domain_id]
+            ).fetchall()
+        ]
         span = f"{have[0]} to {have[-1]}" if have else "none"
         raise QueryError(f"no data for {domain_id} {period}; periods in the store: {span}")
     cells: dict[str, dict[str, tuple[float | None, str]]] = {}
     for item, measure, value, status in rows:
         cells.setdefault(item, {})[measure] = (value, status)
-    cols = [("exports", fmt_bn), ("imports", fmt_bn), ("balance", fmt_bn), ("volume", fmt_bn),
-            ("ratio", lambda v, s: "-" if v is None else f"{v:.2f}"),
-            ("exports_growth", fmt_pct), ("imports_growth", fmt_pct)]
+    cols = [
+        ("exports", fmt_bn),
+        ("imports", fmt_bn),
+        ("balance", fmt_bn),
+        ("volume", fmt_bn),
+        ("ratio", lambda v, s: "-" if v is None else f"{v:.2f}"),
+        ("exports_growth", fmt_pct),
+        ("imports_growth", fmt_pct),
+    ]
     t = terms(lang, domain_id)
     # what *_growth compares with: the previous period of the frequency
     prev = t.period_short(str(parse(period).shift(-1)))
     # column headings: the measure's name, growth with what it compares with
     # ("exports growth vs H2 2024" / "기술수출 증감률 (2022년 대비)": the measure's own name in Korean)
     flow = {m: terms(lang).get("word", m) if lang == "en" else t.get("measure", m) for m in ("exports", "imports")}
-    heads = {**{m: t.get("measure", m) for m in ("exports", "imports", "balance", "volume", "ratio")},
-             **{f"{m}_growth": t.fill("show", "growth", flow=w, prev=prev) for m, w in flow.items()}}
+    heads = {
+        **{m: t.get("measure", m) for m in ("exports", "imports", "balance", "volume", "ratio")},
+        **{f"{m}_growth": t.fill("show", "growth", flow=w, prev=prev) for m, w in flow.items()},
+    }
     label = dom.label_ko if lang == "ko" else dom.label_en
-    table = Table(title=t.fill("show", "title", domain=label, period=period, breakdown=breakdown,
-                               unit=t.get("show", "unit")))
+    table = Table(
+        title=t.fill("show", "title", domain=label, period=period, breakdown=breakdown, unit=t.get("show", "unit"))
+    )
     table.add_column(t.get("show", "item"), no_wrap=True)
     for name, _ in cols:
         table.add_column(heads[name], justify="right")
     order = sorted(cells, key=lambda i: -(cells[i].get("volume", (0, ""))[0] or 0))
     for item in order:
         ms = cells[item]
-        table.add_row(_label(dom, breakdown, item, lang),
-                      *(f(*ms.get(name, (None, "N"))) for name, f in cols))
+        table.add_row(_label(dom, breakdown, item, lang), *(f(*ms.get(name, (None, "N"))) for name, f in cols))
     status = {s for ms in cells.values() for _, s in ms.values()}
     console = wide_console()
     console.print(table)
@@ -104,9 +116,11 @@ def headline(con: Any, domain_id: str, console: Any) -> None:
     dom = domains.load(domain_id)
     latest = str(dom.periods(dom.release_frequency)[-1])
     rows = dict(
-        ((m), (v, s)) for m, v, s in con.execute(
-            "SELECT measure, value, status FROM indicators WHERE domain = ? AND period = ? "
-            "AND breakdown = 'total'", [domain_id, latest]).fetchall()
+        ((m), (v, s))
+        for m, v, s in con.execute(
+            "SELECT measure, value, status FROM indicators WHERE domain = ? AND period = ? AND breakdown = 'total'",
+            [domain_id, latest],
+        ).fetchall()
     )
     flag = " (provisional)" if any(s == "P" for _, s in rows.values()) else ""
     parts = []

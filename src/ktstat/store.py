@@ -182,7 +182,7 @@ def _process_name(pid: int) -> str:
     argv = [a for a in argv if a]
     for k, a in enumerate(argv):
         if Path(a).name == "ktstat" or a in ("ktstat", "ktstat.cli") or a.endswith("/ktstat"):
-            sub = next((x for x in argv[k + 1:] if not x.startswith("-")), "")
+            sub = next((x for x in argv[k + 1 :] if not x.startswith("-")), "")
             return f"ktstat {sub}".strip()
     return Path(argv[0]).name if argv else "a process"
 
@@ -199,8 +199,13 @@ def _is_lock_error(e: Exception) -> bool:
     return "Could not set lock" in str(e) or "Conflicting lock" in str(e)
 
 
-def open_store(path: Path | str | None = None, *, read_only: bool = False, wait: float = 0.0,
-               say: Callable[[str], None] | None = None) -> duckdb.DuckDBPyConnection:
+def open_store(
+    path: Path | str | None = None,
+    *,
+    read_only: bool = False,
+    wait: float = 0.0,
+    say: Callable[[str], None] | None = None,
+) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) a store; ``None`` gives an in-memory store.
 
     ``read_only``: share the store with other readers (the file must exist; no schema is

@@ -93,10 +93,19 @@ from ktstat.errors import KtstatError
 MAX_OBSERVATIONS = 500_000
 INLINE_OBSERVATIONS = 5_000  # data responses up to this size are made on the event loop, larger ones in a thread
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MEDIA = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf", ".csv": "text/csv; charset=utf-8",
-         ".json": "application/json", ".xlsx": XLSX, ".parquet": "application/vnd.apache.parquet",
-         ".xml": "application/xml", ".txt": "text/plain; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml",
-         ".woff2": "font/woff2"}
+MEDIA = {
+    ".html": "text/html; charset=utf-8",
+    ".pdf": "application/pdf",
+    ".csv": "text/csv; charset=utf-8",
+    ".json": "application/json",
+    ".xlsx": XLSX,
+    ".parquet": "application/vnd.apache.parquet",
+    ".xml": "application/xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".woff2": "font/woff2",
+}
 
 
 def env_clock() -> Callable[[], datetime]:
@@ -128,9 +137,16 @@ class ApiState:
     folder and the release manifests every ``refresh_seconds`` and reads what changed, so a new
     vintage is served within about that time of its file appearing."""
 
-    def __init__(self, store: Path, clock: Callable[[], datetime], releases_dir: Path | None,
-                 max_observations: int, refresh_seconds: float, cache: ResponseCache,
-                 snapshots: Path | None = None) -> None:
+    def __init__(
+        self,
+        store: Path,
+        clock: Callable[[], datetime],
+        releases_dir: Path | None,
+        max_observations: int,
+        refresh_seconds: float,
+        cache: ResponseCache,
+        snapshots: Path | None = None,
+    ) -> None:
         from ktstat.release.snapshot import export_store, list_snapshots, snapshot_dir
 
         self.store = store
@@ -161,8 +177,12 @@ class ApiState:
         # the SDMX data handler's fast path (set by ktstat.api.views.sdmx.add_routes)
         self.fast_data: Callable[[Scope], Awaitable[Entry | Response | None]] | None = None
         if refresh_seconds > 0:
-            threading.Thread(target=_watch, args=(weakref.ref(self), refresh_seconds, self._stop),
-                             name="ktstat-api-watch", daemon=True).start()
+            threading.Thread(
+                target=_watch,
+                args=(weakref.ref(self), refresh_seconds, self._stop),
+                name="ktstat-api-watch",
+                daemon=True,
+            ).start()
 
     def _sign(self) -> tuple[Any, ...]:
         """What changes when a snapshot file or a release folder changes."""
@@ -246,8 +266,9 @@ VintageP = Annotated[str, PathParam(description="A released vintage id", example
 NameP = Annotated[str, PathParam(description="A file the release manifest lists", examples=["press-release.en.html"])]
 VintageQ = Annotated[str | None, Query(description="A released vintage id (default: the latest)")]
 DataflowQ = Annotated[str, Query(description="KST or TBP", examples=["KST"])]
-BreakdownQ = Annotated[str | None, Query(description="category, industry+institution, ... (default total)",
-                                         examples=["category"])]
+BreakdownQ = Annotated[
+    str | None, Query(description="category, industry+institution, ... (default total)", examples=["category"])
+]
 PeriodQ = Annotated[list[str] | None, Query(description="2025H1, 2024, 2025-S1 (repeat; default the release's)")]
 MeasureQ = Annotated[list[str] | None, Query(description="exports, imports, ... (repeat)")]
 LangQ = Annotated[str, Query(description="en or ko")]
@@ -257,11 +278,20 @@ LangQ = Annotated[str, Query(description="en or ko")]
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    text = {400: "Malformed request (SDMX 140 syntax, 150 semantic error)",
-            404: "Unknown dataflow, code, vintage or file, or no observations (SDMX 100)",
-            406: "Format not supported", 413: "Response too large (SDMX 510)"}
-    return {c: {"model": models.ErrorMessage, "description": text[c],
-                "content": {"application/json": {}, "application/xml": {}}} for c in codes}
+    text = {
+        400: "Malformed request (SDMX 140 syntax, 150 semantic error)",
+        404: "Unknown dataflow, code, vintage or file, or no observations (SDMX 100)",
+        406: "Format not supported",
+        413: "Response too large (SDMX 510)",
+    }
+    return {
+        c: {
+            "model": models.ErrorMessage,
+            "description": text[c],
+            "content": {"application/json": {}, "application/xml": {}},
+        }
+        for c in codes
+    }
 
 
 def _ok(*media: str, description: str = "Success") -> dict[int | str, dict[str, Any]]:
@@ -274,7 +304,7 @@ def _json(model: type[Any], description: str = "Success") -> dict[int | str, dic
 
 def _section(text: str, start: str, end: str | None = None) -> str:
     """The part of a docstring from the paragraph starting with ``start`` up to ``end``."""
-    body = text[text.index(start):] if start in text else text
+    body = text[text.index(start) :] if start in text else text
     return body[: body.index(end)] if end and end in body else body
 
 
@@ -300,12 +330,24 @@ def create_app(
     once at start; given, the store is never opened). See :class:`ApiState`. ``KtstatError``
     when there is neither a usable store nor a snapshot to serve."""
     clock = now or env_clock()
-    state = ApiState(Path(store), clock, Path(releases_dir) if releases_dir else None, max_observations,
-                     refresh_seconds, cache if cache is not None else ResponseCache(),
-                     Path(snapshots) if snapshots is not None else None)
+    state = ApiState(
+        Path(store),
+        clock,
+        Path(releases_dir) if releases_dir else None,
+        max_observations,
+        refresh_seconds,
+        cache if cache is not None else ResponseCache(),
+        Path(snapshots) if snapshots is not None else None,
+    )
     doc = (__doc__ or "").split("Endpoints\n---------\n", 1)[-1]
-    app = FastAPI(title="ktstat API", version="1.0", description=doc, docs_url=None, redoc_url=None,
-                  summary="Technology and knowledge-services trade statistics: released vintages as SDMX and JSON")
+    app = FastAPI(
+        title="ktstat API",
+        version="1.0",
+        description=doc,
+        docs_url=None,
+        redoc_url=None,
+        summary="Technology and knowledge-services trade statistics: released vintages as SDMX and JSON",
+    )
     app.state.api = state
 
     def ctx(request: Request) -> tuple[Snapshot, View]:
@@ -315,8 +357,13 @@ def create_app(
         return got
 
     def failure(request: Request, err: ApiError) -> Response:
-        body, media = error_body(request.url.path, request.headers.get("accept"),
-                                 request.query_params.get("format"), err, state.snapshot.loaded_at)
+        body, media = error_body(
+            request.url.path,
+            request.headers.get("accept"),
+            request.query_params.get("format"),
+            err,
+            state.snapshot.loaded_at,
+        )
         return Response(body, status_code=err.status, media_type=media)
 
     @app.exception_handler(ApiError)
@@ -355,14 +402,25 @@ def create_app(
     def json_response(body: bytes, extra: dict[str, str] | None = None) -> Response:
         return Response(body, media_type="application/json", headers=extra)
 
-    @app.get("/releases", summary="Released vintages per domain", tags=["Releases"], response_class=Response,
-             responses=_json(models.ReleasesDoc))
+    @app.get(
+        "/releases",
+        summary="Released vintages per domain",
+        tags=["Releases"],
+        response_class=Response,
+        responses=_json(models.ReleasesDoc),
+    )
     async def releases(request: Request) -> Response:
         snap, view = ctx(request)
         out = []
         for dom, vds in sorted(view.by_domain.items()):
-            out.append({"domain": dom, "dataflow": vds[-1].info.flow, "latest": view.default[dom].id,
-                        "vintages": [explorer.vintage_doc(v, documents=True) for v in vds]})
+            out.append(
+                {
+                    "domain": dom,
+                    "dataflow": vds[-1].info.flow,
+                    "latest": view.default[dom].id,
+                    "vintages": [explorer.vintage_doc(v, documents=True) for v in vds],
+                }
+            )
         return json_response(orjson.dumps({"releases": out}))
 
     def released(view: View, vintage: str) -> Any:
@@ -371,8 +429,13 @@ def create_app(
             raise not_found(f"no released vintage {vintage!r}")
         return vd
 
-    @app.get("/releases/{vintage}", summary="One released vintage and its documents", tags=["Releases"],
-             response_class=Response, responses={**_json(models.ReleaseDoc), **_errors(404)})
+    @app.get(
+        "/releases/{vintage}",
+        summary="One released vintage and its documents",
+        tags=["Releases"],
+        response_class=Response,
+        responses={**_json(models.ReleaseDoc), **_errors(404)},
+    )
     async def release(request: Request, vintage: VintageP) -> Response:
         snap, view = ctx(request)
         vd = released(view, vintage)
@@ -385,9 +448,13 @@ def create_app(
         doc["files"] = files
         return json_response(orjson.dumps(doc))
 
-    @app.get("/releases/{vintage}/{name:path}", summary="A file of a released vintage's release folder",
-             tags=["Releases"], response_class=Response,
-             responses={**_ok(*sorted(set(MEDIA.values()))), **_errors(404)})
+    @app.get(
+        "/releases/{vintage}/{name:path}",
+        summary="A file of a released vintage's release folder",
+        tags=["Releases"],
+        response_class=Response,
+        responses={**_ok(*sorted(set(MEDIA.values()))), **_errors(404)},
+    )
     def release_file(request: Request, vintage: VintageP, name: NameP) -> Response:
         snap, view = ctx(request)
         released(view, vintage)
@@ -402,64 +469,136 @@ def create_app(
             raise not_found(f"{name} of {vintage} is missing or does not match the release manifest")
         if not path.is_file():
             raise not_found(f"{name} of {vintage} is missing")
-        return FileResponse(path, media_type=MEDIA.get(path.suffix.lower(), "application/octet-stream"),
-                            headers={"X-Ktstat-Vintage": vintage})
+        return FileResponse(
+            path,
+            media_type=MEDIA.get(path.suffix.lower(), "application/octet-stream"),
+            headers={"X-Ktstat-Vintage": vintage},
+        )
 
     # --- explorer JSON -------------------------------------------------------------------------------------------
 
-
     explorer_doc = explorer.__doc__ or ""
 
-    @app.get("/api/meta", summary="Everything the explorer needs to build its menus", tags=["Explorer"],
-             description=_section(explorer_doc, "``GET /api/meta", "``GET /api/table"),
-             response_class=Response, responses={**_json(models.MetaDoc), **_errors(400, 404)})
-    async def api_meta(request: Request, dataflow: Annotated[str | None, Query()] = None,
-                 vintage: VintageQ = None) -> Response:
+    @app.get(
+        "/api/meta",
+        summary="Everything the explorer needs to build its menus",
+        tags=["Explorer"],
+        description=_section(explorer_doc, "``GET /api/meta", "``GET /api/table"),
+        response_class=Response,
+        responses={**_json(models.MetaDoc), **_errors(400, 404)},
+    )
+    async def api_meta(
+        request: Request, dataflow: Annotated[str | None, Query()] = None, vintage: VintageQ = None
+    ) -> Response:
         _snap, view = ctx(request)
         return json_response(explorer.meta(view, dataflow, vintage))
 
-    def get_table(request: Request, dataflow: str, breakdown: str | None, period: list[str] | None,
-                  measure: list[str] | None, vintage: str | None, lang: str) -> explorer.Table:
+    def get_table(
+        request: Request,
+        dataflow: str,
+        breakdown: str | None,
+        period: list[str] | None,
+        measure: list[str] | None,
+        vintage: str | None,
+        lang: str,
+    ) -> explorer.Table:
         _snap, view = ctx(request)
         return explorer.table(view, dataflow, breakdown, period, measure, vintage, lang)
 
     table_errors = _errors(400, 404, 413)
 
-    @app.get("/api/table", summary="One breakdown's items by periods and measures", tags=["Explorer"],
-             description=_section(explorer_doc, "``GET /api/table"),
-             response_class=Response, responses={**_json(models.TableDoc), **table_errors})
-    async def api_table(request: Request, dataflow: DataflowQ, breakdown: BreakdownQ = None, period: PeriodQ = None,
-                  measure: MeasureQ = None, vintage: VintageQ = None, lang: LangQ = "en") -> Response:
+    @app.get(
+        "/api/table",
+        summary="One breakdown's items by periods and measures",
+        tags=["Explorer"],
+        description=_section(explorer_doc, "``GET /api/table"),
+        response_class=Response,
+        responses={**_json(models.TableDoc), **table_errors},
+    )
+    async def api_table(
+        request: Request,
+        dataflow: DataflowQ,
+        breakdown: BreakdownQ = None,
+        period: PeriodQ = None,
+        measure: MeasureQ = None,
+        vintage: VintageQ = None,
+        lang: LangQ = "en",
+    ) -> Response:
         t = get_table(request, dataflow, breakdown, period, measure, vintage, lang)
         return json_response(explorer.table_json(t))
 
-    @app.get("/api/table.csv", summary="The table as CSV", tags=["Explorer"], response_class=Response,
-             responses={**_ok("text/csv"), **table_errors})
-    async def api_table_csv(request: Request, dataflow: DataflowQ, breakdown: BreakdownQ = None, period: PeriodQ = None,
-                      measure: MeasureQ = None, vintage: VintageQ = None, lang: LangQ = "en") -> Response:
+    @app.get(
+        "/api/table.csv",
+        summary="The table as CSV",
+        tags=["Explorer"],
+        response_class=Response,
+        responses={**_ok("text/csv"), **table_errors},
+    )
+    async def api_table_csv(
+        request: Request,
+        dataflow: DataflowQ,
+        breakdown: BreakdownQ = None,
+        period: PeriodQ = None,
+        measure: MeasureQ = None,
+        vintage: VintageQ = None,
+        lang: LangQ = "en",
+    ) -> Response:
         t = get_table(request, dataflow, breakdown, period, measure, vintage, lang)
-        return Response(explorer.table_csv(t), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{t.filename("csv")}"'})
+        return Response(
+            explorer.table_csv(t),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{t.filename("csv")}"'},
+        )
 
-    @app.get("/api/table.xlsx", summary="The table as an Excel workbook", tags=["Explorer"], response_class=Response,
-             responses={**_ok(XLSX), **table_errors})
-    def api_table_xlsx(request: Request, dataflow: DataflowQ, breakdown: BreakdownQ = None, period: PeriodQ = None,
-                       measure: MeasureQ = None, vintage: VintageQ = None, lang: LangQ = "en") -> Response:
+    @app.get(
+        "/api/table.xlsx",
+        summary="The table as an Excel workbook",
+        tags=["Explorer"],
+        response_class=Response,
+        responses={**_ok(XLSX), **table_errors},
+    )
+    def api_table_xlsx(
+        request: Request,
+        dataflow: DataflowQ,
+        breakdown: BreakdownQ = None,
+        period: PeriodQ = None,
+        measure: MeasureQ = None,
+        vintage: VintageQ = None,
+        lang: LangQ = "en",
+    ) -> Response:
         t = get_table(request, dataflow, breakdown, period, measure, vintage, lang)
-        return Response(explorer.table_xlsx(t), media_type=XLSX,
-                        headers={"Content-Disposition": f'attachment; filename="{t.filename("xlsx")}"'})
+        return Response(
+            explorer.table_xlsx(t),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{t.filename("xlsx")}"'},
+        )
 
     # --- the explorer page -----------------------------------------------------------------------------------
 
     def about(view: View) -> bytes:
-        return orjson.dumps({
-            "name": "ktstat API", "agency": "KTSTAT", "dataflows": list(view.flows), "explorer": "/",
-            "endpoints": ["/data/{flow}/{key}", "/dataflow/KTSTAT/all/latest", "/datastructure/KTSTAT/all/latest",
-                          "/codelist/KTSTAT/all/latest", "/releases", "/api/meta", "/api/table", "/openapi.json",
-                          "/docs"]})
+        return orjson.dumps(
+            {
+                "name": "ktstat API",
+                "agency": "KTSTAT",
+                "dataflows": list(view.flows),
+                "explorer": "/",
+                "endpoints": [
+                    "/data/{flow}/{key}",
+                    "/dataflow/KTSTAT/all/latest",
+                    "/datastructure/KTSTAT/all/latest",
+                    "/codelist/KTSTAT/all/latest",
+                    "/releases",
+                    "/api/meta",
+                    "/api/table",
+                    "/openapi.json",
+                    "/docs",
+                ],
+            }
+        )
 
-    def asset_response(request: Request, asset: page.Asset, cache: str = "no-cache",
-                       vary: str | None = None) -> Response:
+    def asset_response(
+        request: Request, asset: page.Asset, cache: str = "no-cache", vary: str | None = None
+    ) -> Response:
         headers = {"ETag": asset.etag, "Cache-Control": cache}
         if vary:
             headers["Vary"] = vary
@@ -467,8 +606,13 @@ def create_app(
             return Response(status_code=304, headers=headers)
         return Response(asset.body, media_type=asset.media, headers=headers)
 
-    @app.get("/", summary="The web data explorer (HTML), or what this API offers (JSON)", tags=["About"],
-             response_class=Response, responses={**_ok("text/html", "application/json")})
+    @app.get(
+        "/",
+        summary="The web data explorer (HTML), or what this API offers (JSON)",
+        tags=["About"],
+        response_class=Response,
+        responses={**_ok("text/html", "application/json")},
+    )
     async def root(request: Request) -> Response:
         _snap, view = ctx(request)
         accept = request.headers.get("accept", "")
@@ -476,14 +620,24 @@ def create_app(
             return json_response(about(view), {"Vary": "Accept"})
         return asset_response(request, page.page(), vary="Accept")
 
-    @app.get("/api", summary="What this API offers", tags=["About"], response_class=Response,
-             responses={**_ok("application/json")})
+    @app.get(
+        "/api",
+        summary="What this API offers",
+        tags=["About"],
+        response_class=Response,
+        responses={**_ok("application/json")},
+    )
     async def api_about(request: Request) -> Response:
         _snap, view = ctx(request)
         return json_response(about(view))
 
-    @app.get("/static/{name}", summary="A file of the explorer page", tags=["Explorer"], response_class=Response,
-             responses={**_ok(*sorted(set(page.STATIC_MEDIA.values()))), **_errors(404)})
+    @app.get(
+        "/static/{name}",
+        summary="A file of the explorer page",
+        tags=["Explorer"],
+        response_class=Response,
+        responses={**_ok(*sorted(set(page.STATIC_MEDIA.values()))), **_errors(404)},
+    )
     async def static(request: Request, name: Annotated[str, PathParam(max_length=64)]) -> Response:
         return asset_response(request, page.static_file(name))
 
@@ -501,8 +655,13 @@ def create_app(
             font_chars[key] = got
         return got
 
-    @app.get("/static/fonts/{weight}.woff2", summary="The explorer's typeface, cut to the characters it shows",
-             tags=["Explorer"], response_class=Response, responses={**_ok(page.WOFF2), **_errors(404)})
+    @app.get(
+        "/static/fonts/{weight}.woff2",
+        summary="The explorer's typeface, cut to the characters it shows",
+        tags=["Explorer"],
+        response_class=Response,
+        responses={**_ok(page.WOFF2), **_errors(404)},
+    )
     def font(request: Request, weight: Annotated[str, PathParam(max_length=16)]) -> Response:
         snap, view = ctx(request)
         return asset_response(request, page.web_font(weight, label_texts(snap, view)))
@@ -512,14 +671,20 @@ def create_app(
         if app.openapi_schema is None:
             from fastapi.openapi.utils import get_openapi
 
-            doc = get_openapi(title=app.title, version=app.version, summary=app.summary, description=app.description,
-                              routes=app.routes)
+            doc = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+            )
             for ops in doc.get("paths", {}).values():
                 for op in ops.values():
                     responses = op.get("responses", {})
                     if responses.pop("422", None) is not None and "400" not in responses:
-                        responses["400"] = _errors(400)[400] | {"content": {"application/json": {"schema": {
-                            "$ref": "#/components/schemas/ErrorMessage"}}}}
+                        responses["400"] = _errors(400)[400] | {
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorMessage"}}}
+                        }
                         responses["400"].pop("model", None)
             for name in ("HTTPValidationError", "ValidationError"):
                 doc.get("components", {}).get("schemas", {}).pop(name, None)
@@ -531,8 +696,14 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # inside the front: the cache keeps both forms
     app.add_middleware(Front, state=state)
     # outermost: browsers' preflight requests (OPTIONS) are answered here, before the read-only front
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"], allow_headers=["*"],
-                       expose_headers=["X-Ktstat-Vintage", "Content-Disposition"], max_age=86400)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD"],
+        allow_headers=["*"],
+        expose_headers=["X-Ktstat-Vintage", "Content-Disposition"],
+        max_age=86400,
+    )
     return app
 
 

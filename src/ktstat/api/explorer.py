@@ -76,9 +76,17 @@ def short_period(label: str, lang: str) -> str:
 def vintage_doc(vd: VintageData, documents: bool = False) -> dict[str, Any]:
     """A vintage as the JSON endpoints describe it."""
     v = vd.vintage
-    doc: dict[str, Any] = {"id": v.vintage_id, "domain": v.domain, "dataflow": vd.info.flow, "period": v.period,
-                           "status": v.status, "release_at": v.release_at.isoformat(), "revises": v.revises,
-                           "reason": v.reason, "content_hash": v.content_hash}
+    doc: dict[str, Any] = {
+        "id": v.vintage_id,
+        "domain": v.domain,
+        "dataflow": vd.info.flow,
+        "period": v.period,
+        "status": v.status,
+        "release_at": v.release_at.isoformat(),
+        "revises": v.revises,
+        "reason": v.reason,
+        "content_hash": v.content_hash,
+    }
     if documents:
         doc["documents"] = f"/releases/{v.vintage_id}"
     return doc
@@ -120,10 +128,21 @@ def _flow_meta(view: View, vd: VintageData) -> dict[str, Any]:
     freqs = []
     for f in sorted(vd.periods, key=FREQ_ORDER.index):
         en, ko = FREQ_NAMES.get(f, (f, f))
-        freqs.append({"id": KT_FREQ[f], "sdmx": f, "label": _label(en, ko),
-                      "periods": [{"id": p.label, "sdmx": p.time,
-                                   "label": _label(short_period(p.label, "en"), short_period(p.label, "ko"))}
-                                  for p in vd.periods[f]]})
+        freqs.append(
+            {
+                "id": KT_FREQ[f],
+                "sdmx": f,
+                "label": _label(en, ko),
+                "periods": [
+                    {
+                        "id": p.label,
+                        "sdmx": p.time,
+                        "label": _label(short_period(p.label, "en"), short_period(p.label, "ko")),
+                    }
+                    for p in vd.periods[f]
+                ],
+            }
+        )
     breakdowns = []
     for name, code in lists.breakdowns.items():
         present = vd.items.get(code.id)
@@ -132,18 +151,26 @@ def _flow_meta(view: View, vd: VintageData) -> dict[str, Any]:
         items = []
         for it in present:
             c = lists.items[it]
-            items.append({"id": it.replace("_X_", "+"), "sdmx": it, "label": _label(c.en, c.ko),
-                          "parent": c.parent or None})
+            items.append(
+                {"id": it.replace("_X_", "+"), "sdmx": it, "label": _label(c.en, c.ko), "parent": c.parent or None}
+            )
         breakdowns.append({"id": name, "sdmx": code.id, "label": _label(code.en, code.ko), "items": items})
     measures = []
     for m in info.codes["MEASURE"]:
         fs = [f for f, ms in lists.measures.items() if m in ms]
-        measures.append({"id": m, "label": _label(*measure_label(m, dom.id)), "unit": unit_measure(m),
-                         "frequencies": fs})
-    return {"id": info.flow, "domain": dom.id, "label": _label(dom.label_en, dom.label_ko),
-            "vintage": vintage_doc(vd, documents=True),
-            "vintages": [vintage_doc(v, documents=True) for v in view.by_domain[dom.id]],
-            "frequencies": freqs, "breakdowns": breakdowns, "measures": measures}
+        measures.append(
+            {"id": m, "label": _label(*measure_label(m, dom.id)), "unit": unit_measure(m), "frequencies": fs}
+        )
+    return {
+        "id": info.flow,
+        "domain": dom.id,
+        "label": _label(dom.label_en, dom.label_ko),
+        "vintage": vintage_doc(vd, documents=True),
+        "vintages": [vintage_doc(v, documents=True) for v in view.by_domain[dom.id]],
+        "frequencies": freqs,
+        "breakdowns": breakdowns,
+        "measures": measures,
+    }
 
 
 # The table --------------------------------------------------------------------------------------------
@@ -202,8 +229,15 @@ def _period(vd: VintageData, text: str) -> str:
     return label
 
 
-def table(view: View, dataflow: str, breakdown: str | None, periods: list[str] | None, measures: list[str] | None,
-          vintage: str | None, lang: str) -> Table:
+def table(
+    view: View,
+    dataflow: str,
+    breakdown: str | None,
+    periods: list[str] | None,
+    measures: list[str] | None,
+    vintage: str | None,
+    lang: str,
+) -> Table:
     """The table asked (module doc); ``ApiError`` for an unknown dataflow, vintage, breakdown, period
     or measure, a malformed period, an unknown ``lang`` or too many columns."""
     if lang not in ("en", "ko"):
@@ -253,17 +287,36 @@ def table(view: View, dataflow: str, breakdown: str | None, periods: list[str] |
 def table_json(t: Table) -> bytes:
     """``/api/table`` (module doc)."""
     ids = [c.id for c in t.columns]
-    return orjson.dumps({
-        "dataflow": t.vintage.info.flow,
-        "vintage": vintage_doc(t.vintage),
-        "lang": t.lang,
-        "breakdown": {"id": t.breakdown, "sdmx": breakdown_id(t.breakdown), "label": t.breakdown_label},
-        "columns": [{"id": c.id, "period": c.period, "measure": c.measure, "label": c.label,
-                     "period_label": c.period_label, "measure_label": c.measure_label, "unit": c.unit}
-                    for c in t.columns],
-        "rows": [{"item": item, "label": label, "parent": parent, "values": dict(zip(ids, vals, strict=True)),
-                  "statuses": dict(zip(ids, sts, strict=True))} for item, label, parent, vals, sts in t.rows],
-    })
+    return orjson.dumps(
+        {
+            "dataflow": t.vintage.info.flow,
+            "vintage": vintage_doc(t.vintage),
+            "lang": t.lang,
+            "breakdown": {"id": t.breakdown, "sdmx": breakdown_id(t.breakdown), "label": t.breakdown_label},
+            "columns": [
+                {
+                    "id": c.id,
+                    "period": c.period,
+                    "measure": c.measure,
+                    "label": c.label,
+                    "period_label": c.period_label,
+                    "measure_label": c.measure_label,
+                    "unit": c.unit,
+                }
+                for c in t.columns
+            ],
+            "rows": [
+                {
+                    "item": item,
+                    "label": label,
+                    "parent": parent,
+                    "values": dict(zip(ids, vals, strict=True)),
+                    "statuses": dict(zip(ids, sts, strict=True)),
+                }
+                for item, label, parent, vals, sts in t.rows
+            ],
+        }
+    )
 
 
 _HEAD = {"en": ("Item code", "Item", "status"), "ko": ("항목 코드", "항목", "상태")}

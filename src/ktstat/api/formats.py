@@ -44,8 +44,10 @@ from ktstat.publish.sdmx import CONCEPT_NAMES, NS, Observation
 from ktstat.publish.sdmx.data import ALL_DIMENSIONS, WRITERS, DataHeader, DataWriter
 from ktstat.publish.sdmx.data import DETAILS as DATA_DETAILS
 
-JSON_SCHEMA = ("https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/data-message/tools/schemas/2.0.0/"
-               "sdmx-json-data-schema.json")
+JSON_SCHEMA = (
+    "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/data-message/tools/schemas/2.0.0/"
+    "sdmx-json-data-schema.json"
+)
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,19 @@ SSXML = _of(WRITERS["structurespecificdata"])
 GENERIC = _of(WRITERS["genericdata"])
 PLAINCSV = Format("plaincsv", "text/csv; charset=utf-8", "json")
 DATA_FORMATS = {f.name: f for f in (GENERIC, SSXML, JSONDATA, JSONDATA1, SDMXCSV, SDMXCSV2, PLAINCSV)}
-FORMAT_ALIASES = {"json": JSONDATA, "sdmx-json": JSONDATA, "sdmx-json-1": JSONDATA1, "sdmx-csv": SDMXCSV,
-                  "sdmx-csv2": SDMXCSV2, "csvfile": SDMXCSV, "xml": GENERIC, "sdmx-ml": GENERIC,
-                  "generic": GENERIC, "structure-specific": SSXML, "structure": SSXML}
+FORMAT_ALIASES = {
+    "json": JSONDATA,
+    "sdmx-json": JSONDATA,
+    "sdmx-json-1": JSONDATA1,
+    "sdmx-csv": SDMXCSV,
+    "sdmx-csv2": SDMXCSV2,
+    "csvfile": SDMXCSV,
+    "xml": GENERIC,
+    "sdmx-ml": GENERIC,
+    "generic": GENERIC,
+    "structure-specific": SSXML,
+    "structure": SSXML,
+}
 STRUCTURE_TYPE = "application/vnd.sdmx.structure+xml;version=2.1"
 
 
@@ -126,8 +138,7 @@ def data_format(format_param: str | None, accept: str | None) -> Format:
     if format_param:
         got = DATA_FORMATS.get(format_param.lower()) or FORMAT_ALIASES.get(format_param.lower())
         if got is None:
-            raise ApiError(406, 1406, f"format={format_param!r} is not supported; use one of "
-                           f"{', '.join(DATA_FORMATS)}")
+            raise ApiError(406, 1406, f"format={format_param!r} is not supported; use one of {', '.join(DATA_FORMATS)}")
         return got
     if not accept or not accept.strip():
         return GENERIC
@@ -137,9 +148,13 @@ def data_format(format_param: str | None, accept: str | None) -> Format:
         got = _data_format_of(media, params)
         if got is not None:
             return got
-    raise ApiError(406, 1406, f"no supported data format in Accept: {accept!r}; supported: "
-                   + ", ".join(f.media_type for f in DATA_FORMATS.values() if f is not PLAINCSV)
-                   + " (or format=plaincsv)")
+    raise ApiError(
+        406,
+        1406,
+        f"no supported data format in Accept: {accept!r}; supported: "
+        + ", ".join(f.media_type for f in DATA_FORMATS.values() if f is not PLAINCSV)
+        + " (or format=plaincsv)",
+    )
 
 
 def structure_format(accept: str | None) -> None:
@@ -150,7 +165,8 @@ def structure_format(accept: str | None) -> None:
         if q <= 0:
             continue
         if media in ("*/*", "application/*", "application/xml", "text/xml", "text/*") or (
-                media == "application/vnd.sdmx.structure+xml" and params.get("version", "2.1") == "2.1"):
+            media == "application/vnd.sdmx.structure+xml" and params.get("version", "2.1") == "2.1"
+        ):
             return
     raise ApiError(406, 1406, f"structures are served as {STRUCTURE_TYPE} only, not {accept!r}")
 
@@ -174,11 +190,18 @@ def wants_xml(accept: str | None, format_param: str | None = None) -> bool:
 
 def error_json(code: int, title: str, detail: str, prepared: datetime) -> bytes:
     """SDMX-JSON error message."""
-    return orjson.dumps({
-        "meta": {"id": f"ERROR_{code}", "test": False, "prepared": prepared.isoformat(), "sender": {"id": AGENCY},
-                 "contentLanguages": ["en"]},
-        "errors": [{"code": code, "title": title, "detail": detail}],
-    })
+    return orjson.dumps(
+        {
+            "meta": {
+                "id": f"ERROR_{code}",
+                "test": False,
+                "prepared": prepared.isoformat(),
+                "sender": {"id": AGENCY},
+                "contentLanguages": ["en"],
+            },
+            "errors": [{"code": code, "title": title, "detail": detail}],
+        }
+    )
 
 
 def error_xml(code: int, title: str, detail: str) -> bytes:
@@ -196,8 +219,9 @@ def error_xml(code: int, title: str, detail: str) -> bytes:
 # Data ---------------------------------------------------------------------------------------------------
 
 
-def render(sel: Selection, fmt: Format, prepared: datetime, detail: str = "full",
-           dim_at_obs: str = "TIME_PERIOD") -> bytes:
+def render(
+    sel: Selection, fmt: Format, prepared: datetime, detail: str = "full", dim_at_obs: str = "TIME_PERIOD"
+) -> bytes:
     """The selection in format ``fmt``, with SDMX REST ``detail`` and ``dimensionAtObservation``
     (checked by :func:`check_data_options` first)."""
     if fmt is JSONDATA or fmt is JSONDATA1:
@@ -210,8 +234,9 @@ def render(sel: Selection, fmt: Format, prepared: datetime, detail: str = "full"
     return out.getvalue().encode()
 
 
-def render_many(sels: list[Selection], fmt: Format, prepared: datetime, detail: str = "full",
-                dim_at_obs: str = "TIME_PERIOD") -> bytes:
+def render_many(
+    sels: list[Selection], fmt: Format, prepared: datetime, detail: str = "full", dim_at_obs: str = "TIME_PERIOD"
+) -> bytes:
     """One selection as :func:`render`; several (``includeHistory``: one per vintage, oldest first) as
     one message with a data set each, ``validFrom`` the vintage's release time (SDMX-ML, SDMX-JSON 2.0)."""
     if len(sels) == 1:
@@ -231,8 +256,11 @@ def render_many(sels: list[Selection], fmt: Format, prepared: datetime, detail: 
     if fmt.writer is None or fmt.writer.write_sets is None:
         raise ApiError(400, 150, f"several data sets (includeHistory) cannot be written as {fmt.name}")
     buf = io.StringIO()
-    fmt.writer.write_sets(buf, header(sels[-1], prepared, detail, dim_at_obs),
-                          [(s.vintage.vintage.release_at.isoformat(), iter_observations(s)) for s in sels])
+    fmt.writer.write_sets(
+        buf,
+        header(sels[-1], prepared, detail, dim_at_obs),
+        [(s.vintage.vintage.release_at.isoformat(), iter_observations(s)) for s in sels],
+    )
     return buf.getvalue().encode()
 
 
@@ -258,13 +286,18 @@ def availability_xml(sel: Selection, component: str | None, prepared: datetime) 
         if component not in (None, d):
             continue
         codes = sorted(present[d], key=info.rank[d].__getitem__)
-        lines.append(f'          <common:KeyValue id="{d}">'
-                     + "".join(f"<common:Value>{escape(c)}</common:Value>" for c in codes) + "</common:KeyValue>")
+        lines.append(
+            f'          <common:KeyValue id="{d}">'
+            + "".join(f"<common:Value>{escape(c)}</common:Value>" for c in codes)
+            + "</common:KeyValue>"
+        )
     if component in (None, "TIME_PERIOD") and first is not None and last is not None:
-        lines.append('          <common:KeyValue id="TIME_PERIOD"><common:TimeRange>'
-                     f'<common:StartPeriod isInclusive="true">{first.isoformat()}T00:00:00</common:StartPeriod>'
-                     f'<common:EndPeriod isInclusive="true">{last.isoformat()}T23:59:59</common:EndPeriod>'
-                     "</common:TimeRange></common:KeyValue>")
+        lines.append(
+            '          <common:KeyValue id="TIME_PERIOD"><common:TimeRange>'
+            f'<common:StartPeriod isInclusive="true">{first.isoformat()}T00:00:00</common:StartPeriod>'
+            f'<common:EndPeriod isInclusive="true">{last.isoformat()}T23:59:59</common:EndPeriod>'
+            "</common:TimeRange></common:KeyValue>"
+        )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<message:Structure xmlns:message="{NS}/message" xmlns:common="{NS}/common" '
@@ -279,15 +312,14 @@ def availability_xml(sel: Selection, component: str | None, prepared: datetime) 
         "    <structure:Constraints>\n"
         f'      <structure:ContentConstraint id="CC_{flow}" agencyID="{AGENCY}" version="{VERSION}" '
         'isFinal="false" type="Actual">\n'
-        "        <common:Annotations><common:Annotation id=\"obs_count\">"
+        '        <common:Annotations><common:Annotation id="obs_count">'
         f"<common:AnnotationTitle>{sel.observations}</common:AnnotationTitle>"
         "<common:AnnotationType>sdmx_metrics</common:AnnotationType></common:Annotation></common:Annotations>\n"
         f'        <common:Name xml:lang="en">Data available in {flow} ({sel.vintage.id})</common:Name>\n'
         "        <structure:ConstraintAttachment><structure:Dataflow>"
         f'<Ref agencyID="{AGENCY}" id="{flow}" version="{VERSION}" package="datastructure" class="Dataflow"/>'
         "</structure:Dataflow></structure:ConstraintAttachment>\n"
-        '        <structure:CubeRegion include="true">\n'
-        + "\n".join(lines) + "\n"
+        '        <structure:CubeRegion include="true">\n' + "\n".join(lines) + "\n"
         "        </structure:CubeRegion>\n"
         "      </structure:ContentConstraint>\n"
         "    </structure:Constraints>\n"
@@ -299,8 +331,9 @@ def availability_xml(sel: Selection, component: str | None, prepared: datetime) 
 def header(sel: Selection, prepared: datetime, detail: str = "full", dim_at_obs: str = "TIME_PERIOD") -> DataHeader:
     """The data message header of a selection (the vintage in the message id)."""
     flow = sel.vintage.info.flow
-    return DataHeader(flow, AGENCY, VERSION, prepared, f"{flow}_DATA_{sel.vintage.id.replace('-', '_')}",
-                      dim_at_obs, detail)
+    return DataHeader(
+        flow, AGENCY, VERSION, prepared, f"{flow}_DATA_{sel.vintage.id.replace('-', '_')}", dim_at_obs, detail
+    )
 
 
 def iter_observations(sel: Selection) -> Iterator[Observation]:
@@ -310,8 +343,15 @@ def iter_observations(sel: Selection) -> Iterator[Observation]:
         for i in idx:
             st = s.statuses[i]
             v = s.values[i]
-            yield obs(s.freq, s.breakdown, s.item, s.measure, s.periods[i].time,
-                      "" if st in ("C", "N") or v is None else repr(float(v)), st)
+            yield obs(
+                s.freq,
+                s.breakdown,
+                s.item,
+                s.measure,
+                s.periods[i].time,
+                "" if st in ("C", "N") or v is None else repr(float(v)),
+                st,
+            )
 
 
 DIM_CHOICES = (*KEY_DIMENSIONS, "TIME_PERIOD", ALL_DIMENSIONS)
@@ -327,8 +367,12 @@ def check_data_options(fmt: Format, detail: str | None, dim_at_obs: str | None) 
     if dim not in DIM_CHOICES:
         raise ApiError(400, 150, f"dimensionAtObservation={dim_at_obs!r}: use one of {', '.join(DIM_CHOICES)}")
     if fmt in (JSONDATA, JSONDATA1) and dim not in ("TIME_PERIOD", ALL_DIMENSIONS):
-        raise ApiError(400, 150, f"dimensionAtObservation={dim}: SDMX-JSON here has TIME_PERIOD or AllDimensions at "
-                       "the observation level; SDMX-ML and SDMX-CSV take any dimension")
+        raise ApiError(
+            400,
+            150,
+            f"dimensionAtObservation={dim}: SDMX-JSON here has TIME_PERIOD or AllDimensions at "
+            "the observation level; SDMX-ML and SDMX-CSV take any dimension",
+        )
     if fmt is PLAINCSV and (d != "full" or dim != "TIME_PERIOD"):
         raise ApiError(400, 150, "format=plaincsv is the indicators table: no detail or dimensionAtObservation")
     return d, dim
@@ -354,12 +398,18 @@ def _names(en: str, ko: str) -> dict[str, Any]:
 
 
 def _time_value(p: PeriodInfo) -> dict[str, Any]:
-    return {"id": p.time, "name": p.time, "names": {"en": p.time}, "start": f"{p.start.isoformat()}T00:00:00Z",
-            "end": f"{p.end.isoformat()}T23:59:59Z"}
+    return {
+        "id": p.time,
+        "name": p.time,
+        "names": {"en": p.time},
+        "start": f"{p.start.isoformat()}T00:00:00Z",
+        "end": f"{p.end.isoformat()}T23:59:59Z",
+    }
 
 
-def sdmx_json(sel: Selection, prepared: datetime, detail: str = "full", dim_at_obs: str = "TIME_PERIOD",
-              version: int = 2) -> bytes:
+def sdmx_json(
+    sel: Selection, prepared: datetime, detail: str = "full", dim_at_obs: str = "TIME_PERIOD", version: int = 2
+) -> bytes:
     """SDMX-JSON data message of the selection: version 2.0 (module doc) or 1.0 (``header``,
     ``structure``, ``dataSets`` at the top; names in English only, as 1.0 readers such as sdmx1
     expect). ``detail``: ``dataonly`` drops the attributes, ``serieskeysonly`` and ``nodata`` the
@@ -373,8 +423,12 @@ def sdmx_json(sel: Selection, prepared: datetime, detail: str = "full", dim_at_o
     with_attrs = detail in ("full", "nodata")
     # the codes present, in code-list order, per key dimension
     parts = sel.parts
-    present: list[set[str]] = [{s.freq for s, _ in parts}, {s.breakdown for s, _ in parts},
-                               {s.item for s, _ in parts}, {s.measure for s, _ in parts}]
+    present: list[set[str]] = [
+        {s.freq for s, _ in parts},
+        {s.breakdown for s, _ in parts},
+        {s.item for s, _ in parts},
+        {s.measure for s, _ in parts},
+    ]
     units = {s.unit for s, _ in parts}
     times: dict[str, PeriodInfo] = {}
     statuses: set[str] = set()
@@ -412,8 +466,9 @@ def sdmx_json(sel: Selection, prepared: datetime, detail: str = "full", dim_at_o
             entry["attributes"] = [upos[s.unit]]
         if with_obs:
             if obs_attrs:
-                entry["observations"] = {tkey[pers[i].time]: [None if sts[i] in hidden else vals[i], spos[sts[i]]]
-                                         for i in idx}
+                entry["observations"] = {
+                    tkey[pers[i].time]: [None if sts[i] in hidden else vals[i], spos[sts[i]]] for i in idx
+                }
             else:
                 entry["observations"] = {tkey[pers[i].time]: [None if sts[i] in hidden else vals[i]] for i in idx}
         series[k] = entry
@@ -428,17 +483,37 @@ def sdmx_json(sel: Selection, prepared: datetime, detail: str = "full", dim_at_o
 
     def time_value(p: PeriodInfo) -> dict[str, Any]:
         got = _time_value(p)
-        return got if version == 2 else {"id": got["id"], "name": got["name"], "start": got["start"],
-                                         "end": got["end"]}
+        return got if version == 2 else {"id": got["id"], "name": got["name"], "start": got["start"], "end": got["end"]}
 
-    key_dims = [{"id": d, **named(*CONCEPT_NAMES[d]), "keyPosition": n, "roles": [d] if d == "FREQ" else [],
-                 "values": code_values(d, values[n])} for n, d in enumerate(KEY_DIMENSIONS)]
-    time_dim = {"id": "TIME_PERIOD", **named(*CONCEPT_NAMES["TIME_PERIOD"]), "keyPosition": 4,
-                "roles": ["TIME_PERIOD"], "values": [time_value(p) for p in time_list]}
-    unit_attr = {"id": "UNIT_MEASURE", **named(*CONCEPT_NAMES["UNIT_MEASURE"]),
-                 "relationship": {"dimensions": list(KEY_DIMENSIONS)}, "values": code_values("UNIT_MEASURE", unit_list)}
-    status_attr = {"id": "OBS_STATUS", **named(*CONCEPT_NAMES["OBS_STATUS"]), "relationship": {"observation": {}},
-                   "values": code_values("OBS_STATUS", status_list)}
+    key_dims = [
+        {
+            "id": d,
+            **named(*CONCEPT_NAMES[d]),
+            "keyPosition": n,
+            "roles": [d] if d == "FREQ" else [],
+            "values": code_values(d, values[n]),
+        }
+        for n, d in enumerate(KEY_DIMENSIONS)
+    ]
+    time_dim = {
+        "id": "TIME_PERIOD",
+        **named(*CONCEPT_NAMES["TIME_PERIOD"]),
+        "keyPosition": 4,
+        "roles": ["TIME_PERIOD"],
+        "values": [time_value(p) for p in time_list],
+    }
+    unit_attr = {
+        "id": "UNIT_MEASURE",
+        **named(*CONCEPT_NAMES["UNIT_MEASURE"]),
+        "relationship": {"dimensions": list(KEY_DIMENSIONS)},
+        "values": code_values("UNIT_MEASURE", unit_list),
+    }
+    status_attr = {
+        "id": "OBS_STATUS",
+        **named(*CONCEPT_NAMES["OBS_STATUS"]),
+        "relationship": {"observation": {}},
+        "values": code_values("OBS_STATUS", status_list),
+    }
     attributes: dict[str, list[Any]] = {"dataSet": [], "series": [], "observation": []}
     if obs_attrs:
         attributes["observation"] = [status_attr, unit_attr] if flat else [status_attr]
@@ -448,15 +523,18 @@ def sdmx_json(sel: Selection, prepared: datetime, detail: str = "full", dim_at_o
         attributes["observation"] = [unit_attr]
     structure: dict[str, Any] = {
         **named(info.domain.label_en, info.domain.label_ko),
-        "dimensions": {"dataSet": [], "series": [] if flat else key_dims,
-                       "observation": [*key_dims, time_dim] if flat else [time_dim]},
-        "measures": {"observation": [{"id": "OBS_VALUE", **named(*CONCEPT_NAMES["OBS_VALUE"]),
-                                      "roles": ["OBS_VALUE"]}]},
+        "dimensions": {
+            "dataSet": [],
+            "series": [] if flat else key_dims,
+            "observation": [*key_dims, time_dim] if flat else [time_dim],
+        },
+        "measures": {
+            "observation": [{"id": "OBS_VALUE", **named(*CONCEPT_NAMES["OBS_VALUE"]), "roles": ["OBS_VALUE"]}]
+        },
         "attributes": attributes,
     }
     vin = vd.vintage
-    note = (f"{vin.status} release of {vin.period}, released {vin.release_at.isoformat()}, "
-            f"sha256 {vin.content_hash}")
+    note = f"{vin.status} release of {vin.period}, released {vin.release_at.isoformat()}, sha256 {vin.content_hash}"
     dataset: dict[str, Any] = {"action": "Information"}
     if flat:
         dataset["observations"] = flat_obs
@@ -465,19 +543,37 @@ def sdmx_json(sel: Selection, prepared: datetime, detail: str = "full", dim_at_o
     msg_id = f"{flow}_DATA_{vin.vintage_id.replace('-', '_')}"
     if version == 1:
         structure["annotations"] = [{"id": "vintage", "type": "KTSTAT_VINTAGE", "title": vin.vintage_id, "text": note}]
-        return orjson.dumps({
-            "header": {"id": msg_id, "test": False, "prepared": prepared.isoformat(), "sender": {"id": AGENCY}},
-            "structure": structure, "dataSets": [dataset]})
+        return orjson.dumps(
+            {
+                "header": {"id": msg_id, "test": False, "prepared": prepared.isoformat(), "sender": {"id": AGENCY}},
+                "structure": structure,
+                "dataSets": [dataset],
+            }
+        )
     urn_flow = f"urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow={AGENCY}:{flow}({VERSION})"
     urn_dsd = f"urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure={AGENCY}:DSD_{flow}({VERSION})"
-    structure = {"links": [{"rel": "dataflow", "urn": urn_flow}, {"rel": "datastructure", "urn": urn_dsd}],
-                 **structure, "dataSets": [0],
-                 "annotations": [{"id": "vintage", "type": "KTSTAT_VINTAGE", "title": vin.vintage_id, "text": note}]}
-    dataset = {"structure": 0, "action": "Information", "links": [{"rel": "dataflow", "urn": urn_flow}],
-               "annotations": [0], **{k: v for k, v in dataset.items() if k != "action"}}
+    structure = {
+        "links": [{"rel": "dataflow", "urn": urn_flow}, {"rel": "datastructure", "urn": urn_dsd}],
+        **structure,
+        "dataSets": [0],
+        "annotations": [{"id": "vintage", "type": "KTSTAT_VINTAGE", "title": vin.vintage_id, "text": note}],
+    }
+    dataset = {
+        "structure": 0,
+        "action": "Information",
+        "links": [{"rel": "dataflow", "urn": urn_flow}],
+        "annotations": [0],
+        **{k: v for k, v in dataset.items() if k != "action"},
+    }
     doc = {
-        "meta": {"schema": JSON_SCHEMA, "id": msg_id, "test": False, "prepared": prepared.isoformat(),
-                 "contentLanguages": ["en", "ko"], "sender": {"id": AGENCY}},
+        "meta": {
+            "schema": JSON_SCHEMA,
+            "id": msg_id,
+            "test": False,
+            "prepared": prepared.isoformat(),
+            "contentLanguages": ["en", "ko"],
+            "sender": {"id": AGENCY},
+        },
         "data": {"structures": [structure], "dataSets": [dataset]},
     }
     return orjson.dumps(doc)

@@ -93,11 +93,13 @@ def _cacheable(path: str) -> bool:
     return not path.startswith(("/docs", "/redoc"))
 
 
-def error_body(path: str, accept: str | None, format_param: str | None, err: ApiError,
-               prepared: datetime) -> tuple[bytes, str]:
+def error_body(
+    path: str, accept: str | None, format_param: str | None, err: ApiError, prepared: datetime
+) -> tuple[bytes, str]:
     """Body and media type of an error for a request (XML for SDMX requests that asked for XML)."""
-    sdmx_path = path.startswith(("/data", "/structure", "/availab", *(f"/{r}" for r in RESOURCES),
-                                 *(f"/{r}" for r in sdmx_views.UNIMPLEMENTED)))
+    sdmx_path = path.startswith(
+        ("/data", "/structure", "/availab", *(f"/{r}" for r in RESOURCES), *(f"/{r}" for r in sdmx_views.UNIMPLEMENTED))
+    )
     if sdmx_path and formats.wants_xml(accept, format_param if path.startswith("/data") else None):
         return formats.error_xml(err.code, err.title, err.detail), "application/xml; charset=utf-8"
     return formats.error_json(err.code, err.title, err.detail, prepared), "application/json"

@@ -86,8 +86,14 @@ def period_info(label: str) -> PeriodInfo:
         months = 12 // PER_YEAR[p.freq]
         first = (p.sub - 1) * months + 1
         last = first + months - 1
-        got = PeriodInfo(str(p), time_period(p), FREQ_IDS[p.freq], p.index, date(p.year, first, 1),
-                         date(p.year, last, calendar.monthrange(p.year, last)[1]))
+        got = PeriodInfo(
+            str(p),
+            time_period(p),
+            FREQ_IDS[p.freq],
+            p.index,
+            date(p.year, first, 1),
+            date(p.year, last, calendar.monthrange(p.year, last)[1]),
+        )
         _PERIODS[label] = got
     return got
 
@@ -204,9 +210,9 @@ class ReleaseFolder:
 @dataclass
 class View:
     """What is released at one time: ``epoch`` vintages, ``by_domain`` oldest release first,
-    ``default`` the latest per domain (the current vintage of the newest period, see
-:func:`ktstat.release.vintage.latest`), ``flows`` dataflow id -> domain id (domains with at
-    least one released vintage)."""
+        ``default`` the latest per domain (the current vintage of the newest period, see
+    :func:`ktstat.release.vintage.latest`), ``flows`` dataflow id -> domain id (domains with at
+        least one released vintage)."""
 
     epoch: int
     released: dict[str, VintageData]
@@ -263,8 +269,12 @@ _INFOS: dict[tuple[Any, ...], DomainInfo] = {}
 def domain_info(domain: Domain, prepared: datetime) -> DomainInfo:
     """The :class:`DomainInfo` of a domain (code lists, structure message prepared at ``prepared``);
     made once per process for a domain definition (id, folder, version and code-list versions)."""
-    key = (domain.id, str(domain.path), domain.version, tuple(sorted((k, c.version) for k, c in
-                                                                      domain.codelists.items())))
+    key = (
+        domain.id,
+        str(domain.path),
+        domain.version,
+        tuple(sorted((k, c.version) for k, c in domain.codelists.items())),
+    )
     got = _INFOS.get(key)
     if got is None:
         got = _INFOS[key] = _domain_info(domain, prepared)
@@ -314,8 +324,19 @@ def index_vintage(v: Vintage, info: DomainInfo, rows: list[Any]) -> VintageData:
         freq, bd, item, measure = (sys.intern(k) for k in key)
         per = tuple(pers)
         per = shared.setdefault(per, per)  # one tuple object per distinct period list (select() memoizes by it)
-        s = Series(len(series), freq, bd, item, measure, unit_measure(measure), sys.intern(breakdown_name(bd)),
-                   sys.intern(item_code(item)), per, tuple(vals), "".join(sts))
+        s = Series(
+            len(series),
+            freq,
+            bd,
+            item,
+            measure,
+            unit_measure(measure),
+            sys.intern(breakdown_name(bd)),
+            sys.intern(item_code(item)),
+            per,
+            tuple(vals),
+            "".join(sts),
+        )
         series.append(s)
         by_key[(freq, bd, item, measure)] = s
         by_fb.setdefault((freq, bd), []).append(s)
@@ -338,10 +359,15 @@ def index_vintage(v: Vintage, info: DomainInfo, rows: list[Any]) -> VintageData:
         periods.setdefault(lab.freq, {})[lab.label] = lab
     irank = info.rank["ITEM"]
     return VintageData(
-        v, info, series, by_key, by_fb,
+        v,
+        info,
+        series,
+        by_key,
+        by_fb,
         {f: sorted(ps.values(), key=lambda p: p.index) for f, ps in periods.items()},
         {bd: sorted(its, key=lambda c: irank.get(c, len(irank))) for bd, its in items.items()},
-        len(obs))
+        len(obs),
+    )
 
 
 def scan_releases(folder: Path | None) -> dict[str, ReleaseFolder]:
@@ -361,8 +387,9 @@ def scan_releases(folder: Path | None) -> dict[str, ReleaseFolder]:
     return found
 
 
-def load_snapshot(folder: Path, releases_dir: Path | None = None, generation: int = 1,
-                  previous: Snapshot | None = None) -> Snapshot:
+def load_snapshot(
+    folder: Path, releases_dir: Path | None = None, generation: int = 1, previous: Snapshot | None = None
+) -> Snapshot:
     """Read the vintage snapshot files of ``folder`` (see :mod:`ktstat.release.snapshot`; each
     hash-checked on its first reading). Files of ``previous`` with the same name, size and
     modification time are reused as they are (their names carry the content hash). A file that

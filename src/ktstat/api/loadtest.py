@@ -79,8 +79,12 @@ def _wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float, log: Path)
 
 def _start(args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "ktstat.api.loadtest", *args],
-                                env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=out)
+        return subprocess.Popen(
+            [sys.executable, "-m", "ktstat.api.loadtest", *args],
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+        )
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -112,8 +116,10 @@ def typical_urls(base: str, periods: int = 3, target: int = 100) -> list[str]:
                         continue
                     ms = measures_by_freq[freq["id"]][: max(1, math.ceil(target / n))]
                     key = f"{freq['sdmx']}.{b['sdmx']}..{'+'.join(ms)}"
-                    urls.append(f"/data/{flow['id']}/{key}?startPeriod={period['sdmx']}&endPeriod={period['sdmx']}"
-                                "&format=jsondata")
+                    urls.append(
+                        f"/data/{flow['id']}/{key}?startPeriod={period['sdmx']}&endPeriod={period['sdmx']}"
+                        "&format=jsondata"
+                    )
     return urls
 
 
@@ -167,12 +173,20 @@ async def _drive(port: int, paths: Sequence[str], clients: int, seconds: float, 
     def pct(q: float) -> float:
         return round(1000 * latencies[min(n - 1, int(q * n))], 3) if n else float("nan")
 
-    return {"requests": n, "rps": round(n / seconds, 1), "p50_ms": pct(0.50), "p90_ms": pct(0.90),
-            "p99_ms": pct(0.99), "max_ms": round(1000 * latencies[-1], 3) if n else float("nan"), "errors": errors[0]}
+    return {
+        "requests": n,
+        "rps": round(n / seconds, 1),
+        "p50_ms": pct(0.50),
+        "p90_ms": pct(0.90),
+        "p99_ms": pct(0.99),
+        "max_ms": round(1000 * latencies[-1], 3) if n else float("nan"),
+        "errors": errors[0],
+    }
 
 
-def drive(port: int, paths: Sequence[str], clients: int = 50, seconds: float = 10.0,
-          warmup: float = 1.0) -> dict[str, Any]:
+def drive(
+    port: int, paths: Sequence[str], clients: int = 50, seconds: float = 10.0, warmup: float = 1.0
+) -> dict[str, Any]:
     """Run the load generator against ``HOST:port`` (see module doc)."""
     try:
         import uvloop
@@ -201,8 +215,11 @@ def run_loadtest(
     procs: list[subprocess.Popen[bytes]] = []
     try:
         t0 = time.monotonic()
-        app = _start(["--serve-app", "--store", str(store), "--port", str(app_port), "--workers", str(workers)],
-                     work / "app.log", env)
+        app = _start(
+            ["--serve-app", "--store", str(store), "--port", str(app_port), "--workers", str(workers)],
+            work / "app.log",
+            env,
+        )
         procs.append(app)
         base = f"http://{HOST}:{app_port}"
         _wait_up(f"{base}/releases", app, startup_timeout, work / "app.log")
@@ -218,8 +235,10 @@ def run_loadtest(
                 raise RuntimeError(f"{url} answered {status}")
             bodies[url] = body
         body_file.write_bytes(pickle.dumps((media, bodies)))
-        bare = _start(["--serve-bare", "--body", str(body_file), "--port", str(bare_port), "--workers", str(workers)],
-                      work / "bare.log")
+        bare = _start(
+            ["--serve-bare", "--body", str(body_file), "--port", str(bare_port), "--workers", str(workers)],
+            work / "bare.log",
+        )
         procs.append(bare)
         _wait_up(f"http://{HOST}:{bare_port}{paths[0]}", bare, 60, work / "bare.log")
         sizes = [len(b) for b in bodies.values()]
@@ -232,10 +251,18 @@ def run_loadtest(
     return {
         "app": app_result,
         "bare": bare_result,
-        "ratio": {"rps": round(app_result["rps"] / bare_result["rps"], 3) if bare_result["rps"] else None,
-                  "p99": round(app_result["p99_ms"] / bare_result["p99_ms"], 3) if bare_result["p99_ms"] else None},
-        "clients": clients, "seconds": seconds, "warmup": warmup, "workers": workers, "cache": cache,
-        "urls": paths, "mean_body_bytes": round(sum(sizes) / len(sizes)), "app_startup_s": round(startup, 2),
+        "ratio": {
+            "rps": round(app_result["rps"] / bare_result["rps"], 3) if bare_result["rps"] else None,
+            "p99": round(app_result["p99_ms"] / bare_result["p99_ms"], 3) if bare_result["p99_ms"] else None,
+        },
+        "clients": clients,
+        "seconds": seconds,
+        "warmup": warmup,
+        "workers": workers,
+        "cache": cache,
+        "urls": paths,
+        "mean_body_bytes": round(sum(sizes) / len(sizes)),
+        "app_startup_s": round(startup, 2),
         "cpus": os.cpu_count(),
     }
 
@@ -276,8 +303,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         import uvicorn
 
         os.environ["KTSTAT_BARE_BODY"] = str(a.body)
-        uvicorn.run("ktstat.api.loadtest:_bare_app", factory=True, host=HOST, port=a.port, workers=a.workers,
-                    log_level="warning", access_log=False)
+        uvicorn.run(
+            "ktstat.api.loadtest:_bare_app",
+            factory=True,
+            host=HOST,
+            port=a.port,
+            workers=a.workers,
+            log_level="warning",
+            access_log=False,
+        )
     else:
         if a.store is None:
             ap.error("--store is required")

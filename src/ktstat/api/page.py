@@ -125,5 +125,4 @@ def web_font(weight: str, chars: frozenset[str]) -> Asset:
         return got
 
 
-__all__ = ["FONT_WEIGHTS", "STATIC_MEDIA", "Asset", "etag_matches", "font_chars", "page", "static_file",
-           "web_font"]
+__all__ = ["FONT_WEIGHTS", "STATIC_MEDIA", "Asset", "etag_matches", "font_chars", "page", "static_file", "web_font"]

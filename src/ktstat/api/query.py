@@ -81,8 +81,9 @@ def resolve_flow(view: View, flow: str) -> str:
     parts = flow.split(",")
     if len(parts) > 3 or not all(_REF.match(p) for p in parts):
         raise syntax(f"dataflow {flow!r}: expected FLOW, AGENCY,FLOW or AGENCY,FLOW,VERSION")
-    agency, fid, version = (["all", *parts, "latest"] if len(parts) == 1 else
-                            [*parts, "latest"] if len(parts) == 2 else parts)
+    agency, fid, version = (
+        ["all", *parts, "latest"] if len(parts) == 1 else [*parts, "latest"] if len(parts) == 2 else parts
+    )
     known = ", ".join(view.flows) or "none yet"
     if agency not in ANY_AGENCY:
         raise not_found(f"no agency {agency!r}: the dataflows are maintained by {AGENCY}")
@@ -117,8 +118,10 @@ def parse_key(info: DomainInfo, key: str | None) -> Key:
         return dict.fromkeys(KEY_DIMENSIONS)
     parts = key.split(".")
     if len(parts) != len(KEY_DIMENSIONS):
-        raise syntax(f"key {key!r} has {len(parts)} position{'s' * (len(parts) != 1)}; the key of {info.flow} has "
-                     f"{len(KEY_DIMENSIONS)}: {'.'.join(KEY_DIMENSIONS)} (an empty position takes every code)")
+        raise syntax(
+            f"key {key!r} has {len(parts)} position{'s' * (len(parts) != 1)}; the key of {info.flow} has "
+            f"{len(KEY_DIMENSIONS)}: {'.'.join(KEY_DIMENSIONS)} (an empty position takes every code)"
+        )
     out: Key = {}
     for dim, part in zip(KEY_DIMENSIONS, parts, strict=True):
         if part in ("", "*"):
@@ -127,13 +130,16 @@ def parse_key(info: DomainInfo, key: str | None) -> Key:
         chosen: set[str] = set()
         for code in part.split("+"):
             if not ID_PATTERN.match(code):
-                raise syntax(f"key {key!r}: {dim} code {code!r} is not an SDMX id (A-Z, a-z, 0-9, _, @, $, -; "
-                             "codes joined by +)")
+                raise syntax(
+                    f"key {key!r}: {dim} code {code!r} is not an SDMX id (A-Z, a-z, 0-9, _, @, $, -; codes joined by +)"
+                )
             c = info.canonical(dim, code)
             if c is None:
                 sample = ", ".join(info.codes[dim][:12]) + (", ..." if len(info.codes[dim]) > 12 else "")
-                raise not_found(f"{info.flow} has no {dim} code {code!r} (codes: {sample}; see "
-                                f"/codelist/{AGENCY}/CL_{dim if dim == 'FREQ' else info.flow + '_' + dim})")
+                raise not_found(
+                    f"{info.flow} has no {dim} code {code!r} (codes: {sample}; see "
+                    f"/codelist/{AGENCY}/CL_{dim if dim == 'FREQ' else info.flow + '_' + dim})"
+                )
             chosen.add(c)
         rank = info.rank[dim]
         out[dim] = tuple(sorted(chosen, key=rank.__getitem__))
@@ -148,7 +154,8 @@ _TIME = re.compile(
     r"|-?(?P<h>[SH])(?P<hs>[12])"
     r"|-?Q(?P<q>[1-4])"
     r"|-M?(?P<m>\d{2})(?:-(?P<d>\d{2})(?:T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?)?"
-    r")?$")
+    r")?$"
+)
 
 
 def time_bounds(text: str, what: str) -> tuple[date, date]:
@@ -208,8 +215,14 @@ class Selection:
     observations: int
 
 
-def select(vd: VintageData, key: Key, start: date | None = None, end: date | None = None,
-           first_n: int | None = None, last_n: int | None = None) -> Selection:
+def select(
+    vd: VintageData,
+    key: Key,
+    start: date | None = None,
+    end: date | None = None,
+    first_n: int | None = None,
+    last_n: int | None = None,
+) -> Selection:
     """The observations of ``vd`` matching the key and the time range, series in release order."""
     info = vd.info
     freqs, bds, items, measures = (key[d] for d in KEY_DIMENSIONS)
@@ -226,9 +239,11 @@ def select(vd: VintageData, key: Key, start: date | None = None, end: date | Non
         item_set = set(items) if items is not None else None
         measure_set = set(measures) if measures is not None else None
         for pair in pairs:
-            candidates += [s for s in vd.by_freq_breakdown.get(pair, ())
-                           if (item_set is None or s.item in item_set)
-                           and (measure_set is None or s.measure in measure_set)]
+            candidates += [
+                s
+                for s in vd.by_freq_breakdown.get(pair, ())
+                if (item_set is None or s.item in item_set) and (measure_set is None or s.measure in measure_set)
+            ]
     if len(pairs) > 1 or items is not None:
         candidates.sort(key=lambda s: s.ordinal)
     parts: list[tuple[Series, list[int]]] = []
@@ -237,8 +252,10 @@ def select(vd: VintageData, key: Key, start: date | None = None, end: date | Non
     for s in candidates:
         got = bounds.get(id(s.periods))
         if got is None:
-            got = bounds[id(s.periods)] = (0 if start is None else bisect_left(s.periods, start, key=_start),
-                                           len(s.periods) if end is None else bisect_right(s.periods, end, key=_end))
+            got = bounds[id(s.periods)] = (
+                0 if start is None else bisect_left(s.periods, start, key=_start),
+                len(s.periods) if end is None else bisect_right(s.periods, end, key=_end),
+            )
         lo, hi = got
         if first_n is not None:
             hi = min(hi, lo + first_n)

@@ -30,14 +30,24 @@ def app_from_env() -> FastAPI:
     if not store:
         raise KtstatError(f"{ENV_STORE} is not set: the store to serve")
     releases = os.environ.get(ENV_RELEASES) or None
-    return create_app(Path(store), releases_dir=Path(releases) if releases else None,
-                      max_observations=int(os.environ.get(ENV_MAX, MAX_OBSERVATIONS)),
-                      cache=ResponseCache(max_entries=int(os.environ.get(ENV_CACHE, 4096))))
+    return create_app(
+        Path(store),
+        releases_dir=Path(releases) if releases else None,
+        max_observations=int(os.environ.get(ENV_MAX, MAX_OBSERVATIONS)),
+        cache=ResponseCache(max_entries=int(os.environ.get(ENV_CACHE, 4096))),
+    )
 
 
-def serve(store: Path, host: str = "127.0.0.1", port: int = 8000, releases_dir: Path | None = None,
-          workers: int = 1, log_level: str = "info", access_log: bool = True,
-          max_observations: int = MAX_OBSERVATIONS) -> None:
+def serve(
+    store: Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    releases_dir: Path | None = None,
+    workers: int = 1,
+    log_level: str = "info",
+    access_log: bool = True,
+    max_observations: int = MAX_OBSERVATIONS,
+) -> None:
     """Serve the API over ``store`` on ``host:port`` until interrupted (blocks).
 
     ``releases_dir``: the release folders to serve under ``/releases/{vintage}/``; ``workers``:
@@ -61,5 +71,12 @@ def serve(store: Path, host: str = "127.0.0.1", port: int = 8000, releases_dir: 
     from ktstat.release.snapshot import export_store
 
     export_store(store)  # write missing snapshots once, and fail before the workers start
-    uvicorn.run("ktstat.api.serve:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, access_log=access_log)
+    uvicorn.run(
+        "ktstat.api.serve:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=access_log,
+    )

@@ -50,8 +50,12 @@ class Structures:
         self.artefacts: dict[Ref, _Artefact] = {}
         for d, info in sorted(infos.items()):
             msg: Any = sdmx.read_sdmx(io.BytesIO(info.structure))
-            for kind, coll in (("dataflow", msg.dataflow), ("datastructure", msg.structure),
-                               ("codelist", msg.codelist), ("conceptscheme", msg.concept_scheme)):
+            for kind, coll in (
+                ("dataflow", msg.dataflow),
+                ("datastructure", msg.structure),
+                ("codelist", msg.codelist),
+                ("conceptscheme", msg.concept_scheme),
+            ):
                 for obj in coll.values():
                     ref = (kind, str(obj.id))
                     art = self.artefacts.setdefault(ref, _Artefact(ref, obj))
@@ -85,8 +89,9 @@ class Structures:
                         todo.append(n)
         return out
 
-    def message(self, domains: set[str], resource: str, agency: str, rid: str, version: str,
-                references: str, prepared: datetime) -> bytes:
+    def message(
+        self, domains: set[str], resource: str, agency: str, rid: str, version: str, references: str, prepared: datetime
+    ) -> bytes:
         """The Structure message answering the query, for the artefacts of ``domains`` (those with a
         released vintage); ``ApiError`` when nothing matches (404) or a parameter is malformed (400)."""
         import sdmx
@@ -123,9 +128,14 @@ class Structures:
             around = self._close(matched, up=False, deep=True) + self._close(matched, up=True, deep=True)
             chosen += [r for r in around if r[0] == references]
         chosen = [r for r in dict.fromkeys(chosen) if r in visible]
-        msg = message.StructureMessage(header=message.Header(
-            id=re.sub(r"[^A-Za-z0-9_]", "_", f"{resource}_{rid}_{prepared:%Y%m%dT%H%M%S}")[:60],
-            prepared=prepared, sender=common.Agency(id=AGENCY), test=False))
+        msg = message.StructureMessage(
+            header=message.Header(
+                id=re.sub(r"[^A-Za-z0-9_]", "_", f"{resource}_{rid}_{prepared:%Y%m%dT%H%M%S}")[:60],
+                prepared=prepared,
+                sender=common.Agency(id=AGENCY),
+                test=False,
+            )
+        )
         for kind in ("dataflow", "codelist", "conceptscheme", "datastructure"):
             for r in chosen:
                 if r[0] == kind:

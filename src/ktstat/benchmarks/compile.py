@@ -59,8 +59,10 @@ Say = Callable[[str], None]
 DOMAINS = ("tbp", "kst")
 APPROACHES = ("ktstat compile", "bare DuckDB GROUP BY", "pandas script", "Polars script")
 KTSTAT, FLOOR, PANDAS, POLARS = APPROACHES
-BASELINE_MODULES = {PANDAS: "ktstat.benchmarks.baselines.pandas_compile",
-                    POLARS: "ktstat.benchmarks.baselines.polars_compile"}
+BASELINE_MODULES = {
+    PANDAS: "ktstat.benchmarks.baselines.pandas_compile",
+    POLARS: "ktstat.benchmarks.baselines.polars_compile",
+}
 SEED = 20251
 TOLERANCE_USD = 0.01  # plus a relative 1e-9: float sums of the scripts vs ktstat's exact micro-dollars
 
@@ -127,12 +129,23 @@ def _month_range(dom_id: str) -> list[tuple[int, int]]:
     first, last = dom.first_period, dom.last_period
     m0 = (first.sub - 1) * 12 // {"A": 1, "H": 2, "Q": 4}[first.freq]
     m1 = last.sub * 12 // {"A": 1, "H": 2, "Q": 4}[last.freq] - 1
-    return [(y, m) for y in range(first.year, last.year + 1) for m in range(12)
-            if (y, m) >= (first.year, m0) and (y, m) <= (last.year, m1)]
+    return [
+        (y, m)
+        for y in range(first.year, last.year + 1)
+        for m in range(12)
+        if (y, m) >= (first.year, m0) and (y, m) <= (last.year, m1)
+    ]
 
 
-def _write_records(dom_id: str, cfg: dict[str, Any], rows: int, reporters: list[tuple[str, float]],
-                   rates: dict[tuple[str, str], float], path: Path, chunk: int) -> None:
+def _write_records(
+    dom_id: str,
+    cfg: dict[str, Any],
+    rows: int,
+    reporters: list[tuple[str, float]],
+    rates: dict[tuple[str, str], float],
+    path: Path,
+    chunk: int,
+) -> None:
     """``rows`` records of a programme, written ``chunk`` rows (one row group) at a time."""
     import numpy as np
     import pyarrow as pa
@@ -147,8 +160,9 @@ def _write_records(dom_id: str, cfg: dict[str, Any], rows: int, reporters: list[
     cur_p = np.array([cfg["currencies"][c] for c in currencies], dtype=float)
     cur_p /= cur_p.sum()
     # units per US dollar of each currency in each month (the month's quarter rate)
-    per_usd = np.array([[1.0 if c == "USD" else rates[(c, f"{y}Q{m // 3 + 1}")] for y, m in months]
-                        for c in currencies])
+    per_usd = np.array(
+        [[1.0 if c == "USD" else rates[(c, f"{y}Q{m // 3 + 1}")] for y, m in months] for c in currencies]
+    )
     whole = np.array([c in WHOLE_UNITS for c in currencies])
     items, partners = list(cfg["items"]), list(cfg["partners"])
     item_p = np.array([cfg["items"][i] for i in items], dtype=float)
@@ -157,11 +171,20 @@ def _write_records(dom_id: str, cfg: dict[str, Any], rows: int, reporters: list[
     p_export = float(totals[0] / totals.sum())
     rep_ids = pa.array([r for r, _ in reporters])
     weights = np.array([w for _, w in reporters])
-    rep_p = weights ** 0.75 / (weights ** 0.75).sum()  # large reporters report more transactions
-    rep_scale = weights ** 0.25  # ... and larger ones
-    schema = pa.schema([("record_id", pa.string()), ("reporter_id", pa.string()), ("period", pa.string()),
-                        ("flow", pa.string()), ("partner", pa.string()), ("item", pa.string()),
-                        ("amount", pa.decimal128(18, 2)), ("currency", pa.string())])
+    rep_p = weights**0.75 / (weights**0.75).sum()  # large reporters report more transactions
+    rep_scale = weights**0.25  # ... and larger ones
+    schema = pa.schema(
+        [
+            ("record_id", pa.string()),
+            ("reporter_id", pa.string()),
+            ("period", pa.string()),
+            ("flow", pa.string()),
+            ("partner", pa.string()),
+            ("item", pa.string()),
+            ("amount", pa.decimal128(18, 2)),
+            ("currency", pa.string()),
+        ]
+    )
     prefix = f"{dom_id.upper()}-"
     tmp = path.with_suffix(".tmp")
     with pq.ParquetWriter(tmp, schema) as writer:
@@ -170,29 +193,45 @@ def _write_records(dom_id: str, cfg: dict[str, Any], rows: int, reporters: list[
             rng = np.random.default_rng([SEED, DOMAINS.index(dom_id), 1, k])
             flow_x = rng.random(n) < p_export
             f_idx = np.where(flow_x, 0, 1)
-            item_i = np.where(flow_x, rng.choice(len(items), n, p=item_p[:, 0] / item_p[:, 0].sum()),
-                              rng.choice(len(items), n, p=item_p[:, 1] / item_p[:, 1].sum()))
-            part_i = np.where(flow_x, rng.choice(len(partners), n, p=partner_p[:, 0] / partner_p[:, 0].sum()),
-                              rng.choice(len(partners), n, p=partner_p[:, 1] / partner_p[:, 1].sum()))
+            item_i = np.where(
+                flow_x,
+                rng.choice(len(items), n, p=item_p[:, 0] / item_p[:, 0].sum()),
+                rng.choice(len(items), n, p=item_p[:, 1] / item_p[:, 1].sum()),
+            )
+            part_i = np.where(
+                flow_x,
+                rng.choice(len(partners), n, p=partner_p[:, 0] / partner_p[:, 0].sum()),
+                rng.choice(len(partners), n, p=partner_p[:, 1] / partner_p[:, 1].sum()),
+            )
             rep_i = rng.choice(len(rep_p), n, p=rep_p)
             mon_i = rng.integers(0, len(months), n)
             cur_i = rng.choice(len(currencies), n, p=cur_p)
             usd = 20_000.0 * rep_scale[rep_i] * rng.lognormal(0.0, 1.0, n)
             units = usd * per_usd[cur_i, mon_i]
-            cents = np.where(whole[cur_i], np.maximum(1, np.rint(units)) * 100,
-                             np.maximum(1, np.rint(units * 100))).astype(np.int64)
+            cents = np.where(
+                whole[cur_i], np.maximum(1, np.rint(units)) * 100, np.maximum(1, np.rint(units * 100))
+            ).astype(np.int64)
             # decimal128 values are 128-bit integers (here: cents, non-negative): low word, high word 0
             words = np.zeros(2 * n, dtype=np.int64)
             words[0::2] = cents
             amount = pa.Array.from_buffers(pa.decimal128(18, 2), n, [None, pa.py_buffer(words)])
-            ids = pc.binary_join_element_wise(prefix, pc.cast(pa.array(np.arange(start + 1, start + n + 1)),
-                                                              pa.string()), "")
+            ids = pc.binary_join_element_wise(
+                prefix, pc.cast(pa.array(np.arange(start + 1, start + n + 1)), pa.string()), ""
+            )
             flows = pa.array(np.array(["X", "M"])[f_idx])
-            batch = pa.record_batch([
-                ids, rep_ids.take(pa.array(rep_i)), month_labels.take(pa.array(mon_i)), flows,
-                pa.array(partners).take(pa.array(part_i)), pa.array(items).take(pa.array(item_i)), amount,
-                pa.array(currencies).take(pa.array(cur_i)),
-            ], schema=schema)
+            batch = pa.record_batch(
+                [
+                    ids,
+                    rep_ids.take(pa.array(rep_i)),
+                    month_labels.take(pa.array(mon_i)),
+                    flows,
+                    pa.array(partners).take(pa.array(part_i)),
+                    pa.array(items).take(pa.array(item_i)),
+                    amount,
+                    pa.array(currencies).take(pa.array(cur_i)),
+                ],
+                schema=schema,
+            )
             writer.write_batch(batch, row_group_size=chunk)
     tmp.replace(path)
 
@@ -208,8 +247,9 @@ def make_inputs(rows: int, folder: Path, chunk: int = 2_000_000, say: Say = prin
     rate_rows = exchange_rates()
     if not rates_path.exists():
         tmp = rates_path.with_suffix(".tmp")
-        tmp.write_text("currency,period,per_usd\n" + "".join(f"{c},{p},{v}\n" for c, p, v in rate_rows),
-                       encoding="utf-8")
+        tmp.write_text(
+            "currency,period,per_usd\n" + "".join(f"{c},{p},{v}\n" for c, p, v in rate_rows), encoding="utf-8"
+        )
         tmp.replace(rates_path)
     rates = {(c, p): float(v) for c, p, v in rate_rows}
     records, registers = {}, {}
@@ -229,26 +269,55 @@ def make_inputs(rows: int, folder: Path, chunk: int = 2_000_000, say: Say = prin
 
 
 def _ktstat_argv(dom_id: str, inputs: Inputs, store: Path, log: Path) -> list[str]:
-    return [sys.executable, "-m", "ktstat.benchmarks.compile", "--domain", dom_id,
-            "--records", str(inputs.records[dom_id]), "--reporters", str(inputs.reporters[dom_id]),
-            "--rates", str(inputs.rates), "--store", str(store), "--log", str(log),
-            "--sql-log", str(log.with_suffix(".sql.log"))]
+    return [
+        sys.executable,
+        "-m",
+        "ktstat.benchmarks.compile",
+        "--domain",
+        dom_id,
+        "--records",
+        str(inputs.records[dom_id]),
+        "--reporters",
+        str(inputs.reporters[dom_id]),
+        "--rates",
+        str(inputs.rates),
+        "--store",
+        str(store),
+        "--log",
+        str(log),
+        "--sql-log",
+        str(log.with_suffix(".sql.log")),
+    ]
 
 
 def _floor_argv(dom_id: str, inputs: Inputs) -> list[str]:
     path = str(inputs.records[dom_id])
-    code = ("import duckdb; c = duckdb.connect(); "
-            "c.execute(\"CREATE TABLE cells AS SELECT reporter_id, period, flow, item, partner, currency, "
-            f"sum(amount) AS amount FROM read_parquet({path!r}) GROUP BY ALL\")")
+    code = (
+        "import duckdb; c = duckdb.connect(); "
+        'c.execute("CREATE TABLE cells AS SELECT reporter_id, period, flow, item, partner, currency, '
+        f'sum(amount) AS amount FROM read_parquet({path!r}) GROUP BY ALL")'
+    )
     return [sys.executable, "-c", code]
 
 
 def _baseline_argv(approach: str, dom_id: str, inputs: Inputs, out: Path) -> list[str]:
     from ktstat import domain as domains
 
-    return [sys.executable, "-m", BASELINE_MODULES[approach], "--domain-dir", str(domains.load(dom_id).path),
-            "--records", str(inputs.records[dom_id]), "--reporters", str(inputs.reporters[dom_id]),
-            "--rates", str(inputs.rates), "--out", str(out)]
+    return [
+        sys.executable,
+        "-m",
+        BASELINE_MODULES[approach],
+        "--domain-dir",
+        str(domains.load(dom_id).path),
+        "--records",
+        str(inputs.records[dom_id]),
+        "--reporters",
+        str(inputs.reporters[dom_id]),
+        "--rates",
+        str(inputs.rates),
+        "--out",
+        str(out),
+    ]
 
 
 # --- the ktstat child process -----------------------------------------------------------------
@@ -314,8 +383,14 @@ def _child(argv: Sequence[str] | None = None) -> None:
         say("opening the store")
         con = _TimedConnection(open_store(a.store))
         try:
-            res = compile_domain(con, a.domain, a.records, a.reporters, a.rates,  # type: ignore[arg-type]
-                                 progress=say)
+            res = compile_domain(
+                con,  # type: ignore[arg-type]
+                a.domain,
+                a.records,
+                a.reporters,
+                a.rates,
+                progress=say,
+            )
         except Exception as e:
             say(f"FAILED: {' '.join(str(e).split())}")
             raise
@@ -363,7 +438,8 @@ def ktstat_figures(store: Path, dom_id: str) -> dict[tuple[str, str, str, str], 
             "SELECT period, breakdown, item, CASE flow WHEN 'X' THEN 'exports' ELSE 'imports' END, "
             "CAST(amount_usd_micro AS DOUBLE) / 1e6 FROM cube WHERE domain = ? AND freq IN "
             f"({', '.join(repr(f) for f in dom.frequencies)}) AND breakdown IN ({', '.join(repr(b) for b in single)})",
-            [dom_id]).fetchall()
+            [dom_id],
+        ).fetchall()
     finally:
         con.close()
     return {(p, b, i, m): float(v) for p, b, i, m, v in rows}
@@ -381,8 +457,9 @@ def baseline_figures(path: Path) -> dict[tuple[str, str, str, str], float]:
     return out
 
 
-def disagreements(ours: dict[tuple[str, str, str, str], float],
-                  theirs: dict[tuple[str, str, str, str], float]) -> list[str]:
+def disagreements(
+    ours: dict[tuple[str, str, str, str], float], theirs: dict[tuple[str, str, str, str], float]
+) -> list[str]:
     """Where two sets of figures differ beyond :data:`TOLERANCE_USD` (and a relative 1e-9);
     a figure missing on one side counts as 0 (ktstat's cube omits empty cells)."""
     bad = []
@@ -474,9 +551,16 @@ def _projected_peak_mb(history: dict[int, float], rows: int) -> float | None:
     return history[n] * rows / n
 
 
-def run(rows_list: Sequence[int], out: Path | None = None, workdir: Path | None = None, say: Say = print,
-        approaches: Sequence[str] = APPROACHES, memory_budget_gb: float = 16.0, keep: bool = False,
-        chunk: int = 2_000_000) -> list[dict[str, Any]]:
+def run(
+    rows_list: Sequence[int],
+    out: Path | None = None,
+    workdir: Path | None = None,
+    say: Say = print,
+    approaches: Sequence[str] = APPROACHES,
+    memory_budget_gb: float = 16.0,
+    keep: bool = False,
+    chunk: int = 2_000_000,
+) -> list[dict[str, Any]]:
     """Run the compile benchmark at each size in ``rows_list``; returns one row per size and
     approach (see below; :func:`table` shows them), and writes them to ``out`` (JSON, with the
     targets and the machine: :func:`write_json`) after each size, so a long run keeps what it
@@ -526,9 +610,11 @@ def run(rows_list: Sequence[int], out: Path | None = None, workdir: Path | None 
             projected = _projected_peak_mb(peaks[approach], rows)
             if approach in BASELINE_MODULES and projected is not None and projected > 4 * budget_mb:
                 oc.status = "skipped"
-                oc.reason = (f"projected peak memory {projected / 1024:.0f} GiB (linear from "
-                             f"{max(n for n in peaks[approach] if n < rows):,} rows) is over four times the budget of "
-                             f"{memory_budget_gb:g} GiB on this {_memory_gib():.0f} GiB machine")
+                oc.reason = (
+                    f"projected peak memory {projected / 1024:.0f} GiB (linear from "
+                    f"{max(n for n in peaks[approach] if n < rows):,} rows) is over four times the budget of "
+                    f"{memory_budget_gb:g} GiB on this {_memory_gib():.0f} GiB machine"
+                )
                 say(f"{approach}, {rows:,} rows: skipped: {oc.reason}")
                 continue
             for dom_id in DOMAINS:
@@ -552,9 +638,13 @@ def run(rows_list: Sequence[int], out: Path | None = None, workdir: Path | None 
                         oc.parts.append(measure(f"{approach} {dom_id}", argv))
                     except RuntimeError as e:
                         oc.status = "failed"
-                        oc.reason = (f"{dom_id}: stopped after {time.perf_counter() - started:.0f} s at "
-                                     f"{guard.killed[0][1] / 1024:.1f} GiB resident, over the budget of "
-                                     f"{memory_budget_gb:g} GiB" if guard.killed else f"{dom_id}: {e}")
+                        oc.reason = (
+                            f"{dom_id}: stopped after {time.perf_counter() - started:.0f} s at "
+                            f"{guard.killed[0][1] / 1024:.1f} GiB resident, over the budget of "
+                            f"{memory_budget_gb:g} GiB"
+                            if guard.killed
+                            else f"{dom_id}: {e}"
+                        )
                         if approach == KTSTAT and log.exists():
                             stages[dom_id] = stage_times(log)  # how far it got
                             failed = [ln for ln in log.read_text(encoding="utf-8").splitlines() if "FAILED: " in ln]
@@ -573,8 +663,9 @@ def run(rows_list: Sequence[int], out: Path | None = None, workdir: Path | None 
             ours = {d: ktstat_figures(base / f"{d}-{rows}.duckdb", d) for d in DOMAINS}
             for approach, paths in outputs.items():
                 if outcomes.get(approach) is not None and outcomes[approach].status == "ok":
-                    checks[approach] = [f"{d}: {x}" for d in DOMAINS
-                                        for x in disagreements(ours[d], baseline_figures(paths[d]))]
+                    checks[approach] = [
+                        f"{d}: {x}" for d in DOMAINS for x in disagreements(ours[d], baseline_figures(paths[d]))
+                    ]
         if not keep:
             for d in DOMAINS:
                 for p in (base / f"{d}-{rows}.duckdb", *(paths.get(d) for paths in outputs.values())):
@@ -583,19 +674,26 @@ def run(rows_list: Sequence[int], out: Path | None = None, workdir: Path | None 
         floor, ktstat = outcomes.get(FLOOR), outcomes[KTSTAT]
         for approach, oc in outcomes.items():
             ok = oc.status == "ok"
-            results.append({
-                "rows": rows, "approach": approach, "status": oc.status, "reason": oc.reason,
-                "seconds": round(oc.seconds, 2) if ok else None,
-                "peak_memory_mb": round(oc.peak_mb) if ok else None,
-                "seconds_by_domain": {m.name.rsplit(" ", 1)[1]: round(m.seconds, 2) for m in oc.parts} if ok else {},
-                "rows_per_second": round(rows / oc.seconds) if ok and oc.seconds else None,
-                "x_floor": round(oc.seconds / floor.seconds, 2) if ok and floor and floor.status == "ok" else None,
-                "x_ktstat": round(oc.seconds / ktstat.seconds, 2) if ok and ktstat.status == "ok" else None,
-                "agrees": (not checks[approach]) if approach in checks else None,
-                "disagreements": checks.get(approach, [])[:10],
-                "load_average": loads[approach],
-                **({"stages": stages, "slowest_sql": statements} if approach == KTSTAT else {}),
-            })
+            results.append(
+                {
+                    "rows": rows,
+                    "approach": approach,
+                    "status": oc.status,
+                    "reason": oc.reason,
+                    "seconds": round(oc.seconds, 2) if ok else None,
+                    "peak_memory_mb": round(oc.peak_mb) if ok else None,
+                    "seconds_by_domain": {m.name.rsplit(" ", 1)[1]: round(m.seconds, 2) for m in oc.parts}
+                    if ok
+                    else {},
+                    "rows_per_second": round(rows / oc.seconds) if ok and oc.seconds else None,
+                    "x_floor": round(oc.seconds / floor.seconds, 2) if ok and floor and floor.status == "ok" else None,
+                    "x_ktstat": round(oc.seconds / ktstat.seconds, 2) if ok and ktstat.status == "ok" else None,
+                    "agrees": (not checks[approach]) if approach in checks else None,
+                    "disagreements": checks.get(approach, [])[:10],
+                    "load_average": loads[approach],
+                    **({"stages": stages, "slowest_sql": statements} if approach == KTSTAT else {}),
+                }
+            )
         say(f"{rows:,} rows done")
         if out is not None:
             write_json(results, out)
@@ -617,15 +715,30 @@ def targets(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     k = by.get((100_000_000, KTSTAT))
     if k is not None:
-        out.append({"target": "100 M rows: ktstat within 1.5x the floor", "value": k["x_floor"],
-                    "met": k["x_floor"] is not None and k["x_floor"] <= 1.5})
-        out.append({"target": "100 M rows: ktstat peak memory < 3 GiB", "value": k["peak_memory_mb"],
-                    "met": k["peak_memory_mb"] is not None and k["peak_memory_mb"] < 3 * 1024})
+        out.append(
+            {
+                "target": "100 M rows: ktstat within 1.5x the floor",
+                "value": k["x_floor"],
+                "met": k["x_floor"] is not None and k["x_floor"] <= 1.5,
+            }
+        )
+        out.append(
+            {
+                "target": "100 M rows: ktstat peak memory < 3 GiB",
+                "value": k["peak_memory_mb"],
+                "met": k["peak_memory_mb"] is not None and k["peak_memory_mb"] < 3 * 1024,
+            }
+        )
     for approach, factor in ((PANDAS, 30.0), (POLARS, 1.0)):
         r = by.get((10_000_000, approach))
         if r is not None:
-            out.append({"target": f"10 M rows: ktstat at least {factor:g}x faster than the {approach}",
-                        "value": r["x_ktstat"], "met": r["x_ktstat"] is not None and r["x_ktstat"] >= factor})
+            out.append(
+                {
+                    "target": f"10 M rows: ktstat at least {factor:g}x faster than the {approach}",
+                    "value": r["x_ktstat"],
+                    "met": r["x_ktstat"] is not None and r["x_ktstat"] >= factor,
+                }
+            )
     return out
 
 
@@ -634,11 +747,19 @@ def write_json(results: Sequence[dict[str, Any]], out: Path) -> None:
     import duckdb
 
     doc = {
-        "benchmark": "compile", "results": list(results), "targets": targets(results),
+        "benchmark": "compile",
+        "results": list(results),
+        "targets": targets(results),
         "row_shares": row_shares(),
-        "machine": {"cpus": os.cpu_count(), "memory_gib": round(_memory_gib(), 1), "python": platform.python_version(),
-                    "duckdb": duckdb.__version__, "pandas": _version("pandas"), "polars": _version("polars"),
-                    "ktstat_memory_limit": os.environ.get("KTSTAT_MEMORY_LIMIT", "2GB")},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gib": round(_memory_gib(), 1),
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+            "pandas": _version("pandas"),
+            "polars": _version("polars"),
+            "ktstat_memory_limit": os.environ.get("KTSTAT_MEMORY_LIMIT", "2GB"),
+        },
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2), encoding="utf-8")
@@ -658,8 +779,17 @@ def table(results: Sequence[dict[str, Any]]) -> Any:
     from rich.table import Table
 
     t = Table(title="compile benchmark (both programmes; each approach a separate process per programme, same run)")
-    for col in ("rows", "approach", "seconds", "rows/s", "peak MB", "x floor (a/b)", "x ktstat (c/a)",
-                "same figures", "note"):
+    for col in (
+        "rows",
+        "approach",
+        "seconds",
+        "rows/s",
+        "peak MB",
+        "x floor (a/b)",
+        "x ktstat (c/a)",
+        "same figures",
+        "note",
+    ):
         t.add_column(col, justify="left" if col in ("approach", "note") else "right")
 
     def f(v: Any, fmt: str) -> str:
@@ -667,9 +797,17 @@ def table(results: Sequence[dict[str, Any]]) -> Any:
 
     for r in results:
         same = "" if r["agrees"] is None else ("yes" if r["agrees"] else f"NO ({len(r['disagreements'])}+)")
-        t.add_row(f"{r['rows']:,}", r["approach"], f(r["seconds"], ".1f"), f(r["rows_per_second"], ","),
-                  f(r["peak_memory_mb"], ","), f(r["x_floor"], ".2f"), f(r["x_ktstat"], ".2f"), same,
-                  r["status"] if not r["reason"] else f"{r['status']}: {r['reason']}")
+        t.add_row(
+            f"{r['rows']:,}",
+            r["approach"],
+            f(r["seconds"], ".1f"),
+            f(r["rows_per_second"], ","),
+            f(r["peak_memory_mb"], ","),
+            f(r["x_floor"], ".2f"),
+            f(r["x_ktstat"], ".2f"),
+            same,
+            r["status"] if not r["reason"] else f"{r['status']}: {r['reason']}",
+        )
     return t
 
 

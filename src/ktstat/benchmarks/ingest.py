@@ -49,8 +49,9 @@ def make_inputs(rows: int, folder: Path) -> tuple[Path, Path, Path, Path]:
     return csv_path, pq_path, folder / "reporters.csv", folder / "rates.csv"
 
 
-def run(rows_list: list[int], out: Path | None = None, workdir: Path | None = None,
-        say: Any = print) -> list[dict[str, Any]]:
+def run(
+    rows_list: list[int], out: Path | None = None, workdir: Path | None = None, say: Any = print
+) -> list[dict[str, Any]]:
     base = workdir or Path(tempfile.mkdtemp(prefix="ktstat-bench-"))
     results = []
     for rows in rows_list:
@@ -61,21 +62,48 @@ def run(rows_list: list[int], out: Path | None = None, workdir: Path | None = No
             store = base / f"bench-{rows}-{src.suffix[1:]}.duckdb"
             store.unlink(missing_ok=True)
             say(f"{name}, {rows:,} rows")
-            runs.append(measure(name, [sys.executable, "-m", "ktstat", "ingest", str(src), "--domain", "kst",
-                                       "--store", str(store), "--reporters", str(reg), "--rates", str(rates)]))
+            runs.append(
+                measure(
+                    name,
+                    [
+                        sys.executable,
+                        "-m",
+                        "ktstat",
+                        "ingest",
+                        str(src),
+                        "--domain",
+                        "kst",
+                        "--store",
+                        str(store),
+                        "--reporters",
+                        str(reg),
+                        "--rates",
+                        str(rates),
+                    ],
+                )
+            )
             store.unlink(missing_ok=True)
         say(f"bare DuckDB read_csv, {rows:,} rows")
         floor_store = base / f"bench-{rows}-floor.duckdb"
         floor_store.unlink(missing_ok=True)
-        code = (f"import duckdb; c = duckdb.connect({str(floor_store)!r}); "
-                f"c.execute(\"CREATE TABLE t AS SELECT * FROM read_csv({str(csv_path)!r}, all_varchar=true)\")")
+        code = (
+            f"import duckdb; c = duckdb.connect({str(floor_store)!r}); "
+            f'c.execute("CREATE TABLE t AS SELECT * FROM read_csv({str(csv_path)!r}, all_varchar=true)")'
+        )
         runs.append(measure("bare DuckDB read_csv", [sys.executable, "-c", code]))
         floor_store.unlink(missing_ok=True)
         floor = runs[-1].seconds
         for m in runs:
-            results.append({"rows": rows, "approach": m.name, "seconds": round(m.seconds, 2),
-                            "rows_per_second": round(rows / m.seconds), "peak_memory_mb": round(m.peak_mb),
-                            "ratio_to_bare_duckdb": round(m.seconds / floor, 2)})
+            results.append(
+                {
+                    "rows": rows,
+                    "approach": m.name,
+                    "seconds": round(m.seconds, 2),
+                    "rows_per_second": round(rows / m.seconds),
+                    "peak_memory_mb": round(m.peak_mb),
+                    "ratio_to_bare_duckdb": round(m.seconds / floor, 2),
+                }
+            )
     if out is not None:
         out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return results

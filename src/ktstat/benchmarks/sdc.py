@@ -58,8 +58,7 @@ def demo_release(demo_dir: Path, repeat: int, say: Say) -> list[dict[str, Any]]:
             say(f"{dom_id}: run {k + 1} of {repeat}")
             con = open_store(None)
             dom = domains.load(dom_id)
-            t, _ = _timed(compile_domain, con, dom_id, d / "records.parquet", d / "reporters.csv", rates,
-                          protect=False)
+            t, _ = _timed(compile_domain, con, dom_id, d / "records.parquet", d / "reporters.csv", rates, protect=False)
             times["compile"].append(t)
             t, result = _timed(_protect_all, con, dom)
             times["protect"].append(t)
@@ -67,16 +66,25 @@ def demo_release(demo_dir: Path, repeat: int, say: Say) -> list[dict[str, Any]]:
             times["audit"].append(t)
             hidden, whole = con.execute(
                 "SELECT coalesce(sum(amount_usd_micro) FILTER (WHERE rule <> ''), 0) / 1e6, "
-                "sum(amount_usd_micro) / 1e6 FROM disclosure WHERE domain = ?", [dom_id]).fetchall()[0]
+                "sum(amount_usd_micro) / 1e6 FROM disclosure WHERE domain = ?",
+                [dom_id],
+            ).fetchall()[0]
             con.close()
         med = {k: statistics.median(v) for k, v in times.items()}
-        rows.append({
-            "table": f"demo {dom_id} (all tables)", "cells": result.cells, "primary": sum(result.primary.values()),
-            "secondary": result.secondary, "value_hidden_share": float(hidden) / float(whole),
-            "audit_failures": len(result.audit_failures) + len(audited.failures),
-            "compile_s": med["compile"], "protect_and_audit_s": med["protect"], "store_audit_s": med["audit"],
-            "ratio_to_compile": med["protect"] / med["compile"],
-        })
+        rows.append(
+            {
+                "table": f"demo {dom_id} (all tables)",
+                "cells": result.cells,
+                "primary": sum(result.primary.values()),
+                "secondary": result.secondary,
+                "value_hidden_share": float(hidden) / float(whole),
+                "audit_failures": len(result.audit_failures) + len(audited.failures),
+                "compile_s": med["compile"],
+                "protect_and_audit_s": med["protect"],
+                "store_audit_s": med["audit"],
+                "ratio_to_compile": med["protect"] / med["compile"],
+            }
+        )
     return rows
 
 
@@ -104,11 +112,17 @@ def synthetic(names: list[str], whole_up_to: int, say: Say) -> list[dict[str, An
             ts, hidden = _timed(secondary, t, prim, 0.10, local_block=local)
             say(f"{name}: audit ({label})")
             ta, ivs = _timed(intervals, t, hidden, prim, 0.10)
-            rows.append({
-                "table": f"synthetic {name} ({label})", "cells": len(t.values), "primary": len(prim),
-                "secondary": len(hidden) - len(prim),
-                "value_hidden_share": sum(t.values[c] for c in hidden) / whole,
-                "audit_failures": sum(1 for iv in ivs if not iv.protected),
-                "secondary_s": ts, "audit_s": ta, "total_s": ts + ta,
-            })
+            rows.append(
+                {
+                    "table": f"synthetic {name} ({label})",
+                    "cells": len(t.values),
+                    "primary": len(prim),
+                    "secondary": len(hidden) - len(prim),
+                    "value_hidden_share": sum(t.values[c] for c in hidden) / whole,
+                    "audit_failures": sum(1 for iv in ivs if not iv.protected),
+                    "secondary_s": ts,
+                    "audit_s": ta,
+                    "total_s": ts + ta,
+                }
+            )
     return rows

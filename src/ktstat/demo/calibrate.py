@@ -38,16 +38,29 @@ if TYPE_CHECKING:
     pass
 
 FLOWS = ("X", "M")
-SHRINK = 0.98          # keep solutions strictly inside the published rounding
-EPS = 0.003            # bn: strict inequalities (ranks, records) are met by this margin
-FLOOR = 0.05           # no cell below this fraction of its prior: no zeros
+SHRINK = 0.98  # keep solutions strictly inside the published rounding
+EPS = 0.003  # bn: strict inequalities (ranks, records) are met by this margin
+FLOOR = 0.05  # no cell below this fraction of its prior: no zeros
 ALPHA, BETA = 0.2, 3.0  # weights of distance to the prior and of roughness
-PRIORITY = ["exports", "imports", "balance", "volume", "ratio", "change", "growth", "share",
-            "contribution", "rank", "record"]
-RULE = ("levels (exports, imports) are kept over figures derived from them, in the order "
-        "balance, volume, ratio, change, growth, share, contribution, rank, record flag, "
-        "because derived figures are computed from levels and then rounded; among figures of "
-        "the same kind, the one listed first in the facts file is kept")
+PRIORITY = [
+    "exports",
+    "imports",
+    "balance",
+    "volume",
+    "ratio",
+    "change",
+    "growth",
+    "share",
+    "contribution",
+    "rank",
+    "record",
+]
+RULE = (
+    "levels (exports, imports) are kept over figures derived from them, in the order "
+    "balance, volume, ratio, change, growth, share, contribution, rank, record flag, "
+    "because derived figures are computed from levels and then rounded; among figures of "
+    "the same kind, the one listed first in the facts file is kept"
+)
 
 
 class Unsupported(Exception):
@@ -57,8 +70,8 @@ class Unsupported(Exception):
 @dataclass
 class Conflict:
     dropped: Fact
-    facts: list[Fact]          # the irreducible infeasible set, dropped fact included
-    smallest: bool             # True when no smaller conflicting set exists
+    facts: list[Fact]  # the irreducible infeasible set, dropped fact included
+    smallest: bool  # True when no smaller conflicting set exists
 
 
 @dataclass
@@ -68,26 +81,35 @@ class Calibration:
     items: list[str]
     partners: list[str]
     profiles: list[tuple[str, str, bool]]
-    values: np.ndarray                      # [t, flow, leaf] over items+partners+profiles, bn
+    values: np.ndarray  # [t, flow, leaf] over items+partners+profiles, bn
     kept: list[Fact] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     unsupported: list[tuple[Fact, str]] = field(default_factory=list)
 
     def margin(self, name: str) -> np.ndarray:
-        a, b = {"items": (0, len(self.items)),
-                "partners": (len(self.items), len(self.items) + len(self.partners)),
-                "profiles": (len(self.items) + len(self.partners), self.values.shape[2])}[name]
+        a, b = {
+            "items": (0, len(self.items)),
+            "partners": (len(self.items), len(self.items) + len(self.partners)),
+            "profiles": (len(self.items) + len(self.partners), self.values.shape[2]),
+        }[name]
         return self.values[:, :, a:b]
 
 
-Row = tuple[dict[int, float], float, float]   # coefficients, lower bound, upper bound
+Row = tuple[dict[int, float], float, float]  # coefficients, lower bound, upper bound
 
 
 class Model:
     """The linear system of one domain: variables, cell expressions and fact constraints."""
 
-    def __init__(self, dom: Domain, cfg: dict[str, Any], memberships: dict[str, dict[str, set[int]]],
-                 profiles: list[tuple[str, str, bool]], prior_profiles: np.ndarray, seed: int = 0) -> None:
+    def __init__(
+        self,
+        dom: Domain,
+        cfg: dict[str, Any],
+        memberships: dict[str, dict[str, set[int]]],
+        profiles: list[tuple[str, str, bool]],
+        prior_profiles: np.ndarray,
+        seed: int = 0,
+    ) -> None:
         self.dom = dom
         self.seed = seed
         self.freq = cfg["lp_frequency"]
@@ -116,13 +138,16 @@ class Model:
         """Prior cell values [T, 2, L]: the interpolated totals split by the configured shares,
         each share drifting on its own smooth path (a seeded random trend plus a smoothed random
         walk), so that cells do not all move in step with the total."""
-        totals = interpolate_totals(cfg["totals"], self.periods)           # [T, 2]
+        totals = interpolate_totals(cfg["totals"], self.periods)  # [T, 2]
         rng = np.random.default_rng(self.seed)
         steps = 1.0 / PER_YEAR[self.freq]
         t = np.arange(self.T)[:, None] * steps
         out = np.zeros((self.T, 2, self.L))
-        spans = [(0, self.n_items), (self.n_items, self.n_items + self.n_partners),
-                 (self.n_items + self.n_partners, self.L)]
+        spans = [
+            (0, self.n_items),
+            (self.n_items, self.n_items + self.n_partners),
+            (self.n_items + self.n_partners, self.L),
+        ]
         for f in range(2):
             it = np.array([cfg["items"][c][f] for c in self.items])
             pa = np.array([cfg["partners"][c][f] for c in self.partners])
@@ -205,8 +230,10 @@ class Model:
             cur_e = self.level(base, f.breakdown, f.item, f.period)
             prev_e = self.level(base, f.breakdown, f.item, prev)
             if kind == "growth":
-                return [(add(cur_e, prev_e, -(1 + lo / 100)), 0.0, math.inf),
-                        (add(cur_e, prev_e, -(1 + hi / 100)), -math.inf, 0.0)]
+                return [
+                    (add(cur_e, prev_e, -(1 + lo / 100)), 0.0, math.inf),
+                    (add(cur_e, prev_e, -(1 + hi / 100)), -math.inf, 0.0),
+                ]
             if kind == "change":
                 return [(add(cur_e, prev_e, -1.0), lo, hi)]
             d = add(cur_e, prev_e, -1.0)
@@ -243,14 +270,28 @@ class Model:
 
     def _rank_rows(self, f: Fact, base: str, facts: Sequence[Fact]) -> list[Row]:
         peers = self.rank_peers(f.breakdown, f.item)
-        above = {g.item for g in facts if g.domain == f.domain and g.period == f.period
-                 and g.breakdown == f.breakdown and g.measure == f.measure and g.value < f.value}
+        above = {
+            g.item
+            for g in facts
+            if g.domain == f.domain
+            and g.period == f.period
+            and g.breakdown == f.breakdown
+            and g.measure == f.measure
+            and g.value < f.value
+        }
         if len(above) != int(f.value) - 1:
             raise Unsupported(f"rank {int(f.value)} needs the {int(f.value) - 1} items above it named by other facts")
         rows: list[Row] = []
         if base == "ratio":
-            own = [g for g in facts if g.domain == f.domain and g.period == f.period and g.breakdown == f.breakdown
-                   and g.item == f.item and g.measure == "ratio"]
+            own = [
+                g
+                for g in facts
+                if g.domain == f.domain
+                and g.period == f.period
+                and g.breakdown == f.breakdown
+                and g.item == f.item
+                and g.measure == "ratio"
+            ]
             if not own or f.value != 1:
                 raise Unsupported("a ratio rank needs a ratio fact for the same cell and rank 1")
             bound = own[0].value - own[0].tolerance - 0.05
@@ -281,8 +322,11 @@ class Model:
     # structure ---------------------------------------------------------------------------
     def structural_rows(self) -> list[Row]:
         rows: list[Row] = []
-        spans = [(0, self.n_items), (self.n_items, self.n_items + self.n_partners),
-                 (self.n_items + self.n_partners, self.L)]
+        spans = [
+            (0, self.n_items),
+            (self.n_items, self.n_items + self.n_partners),
+            (self.n_items + self.n_partners, self.L),
+        ]
         for t in range(self.T):
             for f in range(2):
                 for a, b in spans:
@@ -400,8 +444,15 @@ def _solve(model: Model, rows: list[Row], objective: bool) -> np.ndarray | None:
     bounds = model.bounds() + [(0.0, None)] * n_aux
     # interior point (with crossover) is several times faster than simplex on the smoothed
     # objective; feasibility checks without objective are fastest with the default
-    res = linprog(c, A_ub=a_ub, b_ub=b_ub or None, A_eq=a_eq, b_eq=b_eq or None, bounds=bounds,
-                  method="highs-ipm" if objective else "highs")
+    res = linprog(
+        c,
+        A_ub=a_ub,
+        b_ub=b_ub or None,
+        A_eq=a_eq,
+        b_eq=b_eq or None,
+        bounds=bounds,
+        method="highs-ipm" if objective else "highs",
+    )
     if res.status == 2:
         return None
     if res.status != 0:
@@ -421,8 +472,12 @@ def _closeness(a: Fact, b: Fact) -> int:
 
 
 def calibrate(
-    dom: Domain, cfg: dict[str, Any], facts: list[Fact], memberships: dict[str, dict[str, set[int]]],
-    profiles: list[tuple[str, str, bool]], prior_profiles: np.ndarray,
+    dom: Domain,
+    cfg: dict[str, Any],
+    facts: list[Fact],
+    memberships: dict[str, dict[str, set[int]]],
+    profiles: list[tuple[str, str, bool]],
+    prior_profiles: np.ndarray,
     progress: Any = None,
     seed: int = 0,
 ) -> Calibration:

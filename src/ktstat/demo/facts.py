@@ -70,9 +70,21 @@ def load_facts(path: Path) -> list[Fact]:
                     tol = 0.0
                 else:
                     tol = 0.5 * 10 ** -int(r["decimals"])
-                out.append(Fact(r["fact_id"], r["domain"], r["period"], r["breakdown"], r["item"],
-                                r["measure"], float(r["value"]), tol, r["unit"],
-                                r.get("statement", ""), r.get("source", "")))
+                out.append(
+                    Fact(
+                        r["fact_id"],
+                        r["domain"],
+                        r["period"],
+                        r["breakdown"],
+                        r["item"],
+                        r["measure"],
+                        float(r["value"]),
+                        tol,
+                        r["unit"],
+                        r.get("statement", ""),
+                        r.get("source", ""),
+                    )
+                )
             except (KeyError, ValueError) as e:
                 raise InputError(f"{path}: row {n}: cannot read the fact ({e})") from None
     return out

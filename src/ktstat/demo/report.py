@@ -40,45 +40,69 @@ def fact_cell_disclosure(con: duckdb.DuckDBPyConnection, f: Fact) -> tuple[int, 
 
 def top_share(con: duckdb.DuckDBPyConnection, dom: str, share: float = 0.01) -> tuple[int, float]:
     """(reporters, percent of the value held by the top ``share`` of reporters)."""
-    vals = [r[0] for r in con.execute(
-        "SELECT sum(amount_usd_micro) AS v FROM reporter_cells WHERE domain = ? GROUP BY reporter_id ORDER BY v DESC",
-        [dom]).fetchall()]
+    vals = [
+        r[0]
+        for r in con.execute(
+            "SELECT sum(amount_usd_micro) AS v FROM reporter_cells"
+            " WHERE domain = ? GROUP BY reporter_id ORDER BY v DESC",
+            [dom],
+        ).fetchall()
+    ]
     k = max(1, round(len(vals) * share))
     return len(vals), 100.0 * float(sum(vals[:k])) / float(sum(vals))
 
 
-def write_calibration_report(con: duckdb.DuckDBPyConnection, path: Path, facts: list[Fact],
-                             cals: dict[str, Calibration]) -> dict[str, Any]:
+def write_calibration_report(
+    con: duckdb.DuckDBPyConnection, path: Path, facts: list[Fact], cals: dict[str, Calibration]
+) -> dict[str, Any]:
     conflicting = {c.dropped.fact_id for cal in cals.values() for c in cal.conflicts}
     unsupported = {f.fact_id: why for cal in cals.values() for f, why in cal.unsupported}
-    lines = ["# Calibration of the demo data to the published figures", "",
-             "Each fact of the published figures is a constraint on the synthetic cell totals "
-             "(a level within its rounding; a growth, share, ratio, rank or record as a linear "
-             "inequality between cells). The compiled value below is read from the indicators "
-             "the pipeline computed from the synthetic records; nothing is copied from the facts.",
-             ""]
+    lines = [
+        "# Calibration of the demo data to the published figures",
+        "",
+        "Each fact of the published figures is a constraint on the synthetic cell totals "
+        "(a level within its rounding; a growth, share, ratio, rank or record as a linear "
+        "inequality between cells). The compiled value below is read from the indicators "
+        "the pipeline computed from the synthetic records; nothing is copied from the facts.",
+        "",
+    ]
     held = checked = 0
     rows = []
     for f in facts:
         got = one(
             con,
             "SELECT value, status FROM indicators WHERE domain = ? AND period = ? AND breakdown = ? "
-            "AND item = ? AND measure = ?", [f.domain, f.period, f.breakdown, f.item, f.measure])
+            "AND item = ? AND measure = ?",
+            [f.domain, f.period, f.breakdown, f.item, f.measure],
+        )
         value = got[0] if got else None
         ok = f.holds(value)
-        note = ("set aside: conflicts with other facts" if f.fact_id in conflicting
-                else f"not calibrated: {unsupported[f.fact_id]}" if f.fact_id in unsupported else "")
+        note = (
+            "set aside: conflicts with other facts"
+            if f.fact_id in conflicting
+            else f"not calibrated: {unsupported[f.fact_id]}"
+            if f.fact_id in unsupported
+            else ""
+        )
         if f.fact_id not in conflicting:
             checked += 1
             held += ok
-        rows.append(f"| {f.fact_id} | {f.domain} | {f.period} | {f.breakdown} / {f.item} | {f.measure} | "
-                    f"{f.value:g} ± {f.tolerance:g} {f.unit} | {_fmt(value, f.unit)} | "
-                    f"{'yes' if ok else 'no'} | {got[1] if got else ''} | {note} |")
-    lines += [f"**{held} of {checked} facts** not in conflict are reproduced within their published "
-              f"rounding; {len(conflicting)} facts were set aside as conflicting (below).", "",
-              "## Facts", "",
-              "| fact | domain | period | cell | measure | published | compiled | within rounding | status | note |",
-              "|---|---|---|---|---|---|---|---|---|---|", *rows, ""]
+        rows.append(
+            f"| {f.fact_id} | {f.domain} | {f.period} | {f.breakdown} / {f.item} | {f.measure} | "
+            f"{f.value:g} ± {f.tolerance:g} {f.unit} | {_fmt(value, f.unit)} | "
+            f"{'yes' if ok else 'no'} | {got[1] if got else ''} | {note} |"
+        )
+    lines += [
+        f"**{held} of {checked} facts** not in conflict are reproduced within their published "
+        f"rounding; {len(conflicting)} facts were set aside as conflicting (below).",
+        "",
+        "## Facts",
+        "",
+        "| fact | domain | period | cell | measure | published | compiled | within rounding | status | note |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
     lines += ["## Conflicts among the published facts", ""]
     if not any(cal.conflicts for cal in cals.values()):
         lines.append("None: all facts can hold together.")
@@ -91,16 +115,22 @@ def write_calibration_report(con: duckdb.DuckDBPyConnection, path: Path, facts: 
             lines.append(f"These {len(c.facts)} facts cannot all hold ({kind}):")
             lines.append("")
             for g in c.facts:
-                lines.append(f"- {g.fact_id} ({g.period} {g.breakdown}/{g.item} {g.measure} = {g.value:g} "
-                             f"± {g.tolerance:g} {g.unit}): {g.statement}")
+                lines.append(
+                    f"- {g.fact_id} ({g.period} {g.breakdown}/{g.item} {g.measure} = {g.value:g} "
+                    f"± {g.tolerance:g} {g.unit}): {g.statement}"
+                )
             lines.append("")
             lines.append(f"Settled by setting aside **{c.dropped.fact_id}** ({c.dropped.measure}).")
             lines.append("")
-    lines += ["## Disclosure readiness of the cells of the facts", "",
-              "Default rules: at least 3 reporters, the two largest hold at most 85 % (the p % rule "
-              "with p = 10 then holds too).", "",
-              "| domain | period | cell | reporters (fewest over flows) | top-2 share % | passes |",
-              "|---|---|---|---|---|---|"]
+    lines += [
+        "## Disclosure readiness of the cells of the facts",
+        "",
+        "Default rules: at least 3 reporters, the two largest hold at most 85 % (the p % rule "
+        "with p = 10 then holds too).",
+        "",
+        "| domain | period | cell | reporters (fewest over flows) | top-2 share % | passes |",
+        "|---|---|---|---|---|---|",
+    ]
     seen = set()
     for f in facts:
         key = (f.domain, f.period, f.breakdown, f.item)
@@ -110,8 +140,10 @@ def write_calibration_report(con: duckdb.DuckDBPyConnection, path: Path, facts: 
         d = fact_cell_disclosure(con, f)
         if d is None:
             continue
-        lines.append(f"| {f.domain} | {f.period} | {f.breakdown} / {f.item} | {d[0]} | {d[1]:.1f} | "
-                     f"{'yes' if d[0] >= 3 and d[1] <= 85 else 'no'} |")
+        lines.append(
+            f"| {f.domain} | {f.period} | {f.breakdown} / {f.item} | {d[0]} | {d[1]:.1f} | "
+            f"{'yes' if d[0] >= 3 and d[1] <= 85 else 'no'} |"
+        )
     lines += ["", "## Concentration", ""]
     for dom_id in cals:
         n, s = top_share(con, dom_id)

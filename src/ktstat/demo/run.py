@@ -30,8 +30,9 @@ DOMAINS = ("tbp", "kst")
 SAMPLE_ROWS = 10_000
 
 
-def profile_memberships(dom: domains.Domain, cfg: dict[str, Any],
-                        profiles: list[tuple[str, str, bool]]) -> dict[str, dict[str, set[int]]]:
+def profile_memberships(
+    dom: domains.Domain, cfg: dict[str, Any], profiles: list[tuple[str, str, bool]]
+) -> dict[str, dict[str, set[int]]]:
     """For each breakdown, code -> indices of the calibration's leaves (items, partners,
     profiles) it contains; computed with the engine's own classification."""
     from ktstat.classify import build_memberships
@@ -70,10 +71,12 @@ def _write_inputs(out: Path, dom_id: str, cols: dict[str, list[Any]], register: 
 
     d = out / "inputs" / dom_id
     d.mkdir(parents=True, exist_ok=True)
-    table = pa.table({
-        **{k: pa.array(v, pa.string()) for k, v in cols.items() if k != "amount"},
-        "amount": pa.array(cols["amount"], pa.decimal128(18, 2)),
-    }).select(["record_id", "reporter_id", "period", "flow", "partner", "item", "amount", "currency"])
+    table = pa.table(
+        {
+            **{k: pa.array(v, pa.string()) for k, v in cols.items() if k != "amount"},
+            "amount": pa.array(cols["amount"], pa.decimal128(18, 2)),
+        }
+    ).select(["record_id", "reporter_id", "period", "flow", "partner", "item", "amount", "currency"])
     pq.write_table(table, d / "records.parquet")
     with (d / "records-sample.csv").open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
@@ -108,8 +111,14 @@ def publish_releases(con: Any, out: Path, now: datetime, say: Any) -> list[tuple
     return done
 
 
-def run_demo(out: Path, scale: float = 1.0, seed: int = 20251, extra_facts: list[Path] | None = None,
-             releases: bool = True, now: datetime | None = None) -> None:
+def run_demo(
+    out: Path,
+    scale: float = 1.0,
+    seed: int = 20251,
+    extra_facts: list[Path] | None = None,
+    releases: bool = True,
+    now: datetime | None = None,
+) -> None:
 
     from ktstat.pipeline import compile_domain
     from ktstat.publish import write_disclosure, write_indicators
@@ -156,8 +165,14 @@ def run_demo(out: Path, scale: float = 1.0, seed: int = 20251, extra_facts: list
         con = open_store(store_path)
         for dom_id in DOMAINS:
             d = out / "inputs" / dom_id
-            compile_domain(con, dom_id, d / "records.parquet", d / "reporters.csv",
-                           out / "inputs" / "exchange_rates.csv", progress=say)
+            compile_domain(
+                con,
+                dom_id,
+                d / "records.parquet",
+                d / "reporters.csv",
+                out / "inputs" / "exchange_rates.csv",
+                progress=say,
+            )
         write_indicators(con, out / "indicators.csv")
         write_indicators(con, out / "indicators.parquet")
         say("writing disclosure/cells.csv and disclosure/report.md")

@@ -23,21 +23,83 @@ from ktstat.periods import Period, span
 # Annual average units per US dollar (approximate published averages), used to make
 # plausible synthetic rates; quarters vary around them.
 ANNUAL_RATES: dict[str, list[float]] = {
-    "KRW": [1156.3, 1108.1, 1126.9, 1095.0, 1053.2, 1131.5, 1160.5, 1130.8, 1100.3, 1165.7,
-            1180.1, 1144.4, 1291.9, 1305.4, 1364.0, 1415.0],
-    "EUR": [0.755, 0.719, 0.778, 0.753, 0.754, 0.902, 0.904, 0.887, 0.847, 0.893, 0.877, 0.846,
-            0.951, 0.925, 0.924, 0.900],
-    "JPY": [87.8, 79.8, 79.8, 97.6, 105.9, 121.0, 108.8, 112.2, 110.4, 109.0, 106.8, 109.8,
-            131.5, 140.5, 151.4, 148.0],
-    "CNY": [6.77, 6.46, 6.31, 6.20, 6.16, 6.28, 6.64, 6.76, 6.62, 6.91, 6.90, 6.45, 6.73,
-            7.08, 7.19, 7.20],
-    "GBP": [0.647, 0.624, 0.631, 0.640, 0.607, 0.654, 0.741, 0.777, 0.750, 0.784, 0.780,
-            0.727, 0.811, 0.804, 0.783, 0.760],
+    "KRW": [
+        1156.3,
+        1108.1,
+        1126.9,
+        1095.0,
+        1053.2,
+        1131.5,
+        1160.5,
+        1130.8,
+        1100.3,
+        1165.7,
+        1180.1,
+        1144.4,
+        1291.9,
+        1305.4,
+        1364.0,
+        1415.0,
+    ],
+    "EUR": [
+        0.755,
+        0.719,
+        0.778,
+        0.753,
+        0.754,
+        0.902,
+        0.904,
+        0.887,
+        0.847,
+        0.893,
+        0.877,
+        0.846,
+        0.951,
+        0.925,
+        0.924,
+        0.900,
+    ],
+    "JPY": [87.8, 79.8, 79.8, 97.6, 105.9, 121.0, 108.8, 112.2, 110.4, 109.0, 106.8, 109.8, 131.5, 140.5, 151.4, 148.0],
+    "CNY": [6.77, 6.46, 6.31, 6.20, 6.16, 6.28, 6.64, 6.76, 6.62, 6.91, 6.90, 6.45, 6.73, 7.08, 7.19, 7.20],
+    "GBP": [
+        0.647,
+        0.624,
+        0.631,
+        0.640,
+        0.607,
+        0.654,
+        0.741,
+        0.777,
+        0.750,
+        0.784,
+        0.780,
+        0.727,
+        0.811,
+        0.804,
+        0.783,
+        0.760,
+    ],
 }
 FIRST_RATE_YEAR = 2010
 WHOLE_UNITS = {"KRW", "JPY"}
-NAMES = ["Hanbit", "Saerom", "Daon", "Nuri", "Gaon", "Haneul", "Bitna", "Arum", "Dasom",
-         "Yeseul", "Sol", "Maru", "Onnuri", "Jinri", "Seum", "Baram"]
+NAMES = [
+    "Hanbit",
+    "Saerom",
+    "Daon",
+    "Nuri",
+    "Gaon",
+    "Haneul",
+    "Bitna",
+    "Arum",
+    "Dasom",
+    "Yeseul",
+    "Sol",
+    "Maru",
+    "Onnuri",
+    "Jinri",
+    "Seum",
+    "Baram",
+]
 
 
 def exchange_rates() -> list[tuple[str, str, str]]:
@@ -83,8 +145,9 @@ def build_profiles(cfg: dict[str, Any]) -> tuple[list[tuple[str, str, bool]], np
     return profiles, np.array(prior)
 
 
-def _reporters(dom: Domain, cfg: dict[str, Any], profiles: list[tuple[str, str, bool]],
-               rng: np.random.Generator, scale: float) -> list[Reporter]:
+def _reporters(
+    dom: Domain, cfg: dict[str, Any], profiles: list[tuple[str, str, bool]], rng: np.random.Generator, scale: float
+) -> list[Reporter]:
     out: list[Reporter] = []
     first, last = dom.first_period.year, dom.last_period.year
     index = {p: i for i, p in enumerate(profiles)}
@@ -135,8 +198,13 @@ def _rake(amount: np.ndarray, idx: list[np.ndarray], targets: list[np.ndarray]) 
     return _close_gap(a, idx, targets)
 
 
-def _assign_reporters(amt: np.ndarray, prof: np.ndarray, active: list[tuple[int, int]],
-                      reporters: list[Reporter], rng: np.random.Generator) -> list[int]:
+def _assign_reporters(
+    amt: np.ndarray,
+    prof: np.ndarray,
+    active: list[tuple[int, int]],
+    reporters: list[Reporter],
+    rng: np.random.Generator,
+) -> list[int]:
     """Give each record to a reporter of its profile so that reporters' totals follow their
     weights (largest records first, each to the reporter furthest below its due share).
     Margins are unchanged: a record keeps its profile, item, partner and amount."""
@@ -207,8 +275,14 @@ def _close_gap(a: np.ndarray, idx: list[np.ndarray], targets: list[np.ndarray]) 
     return (a + res.x[:n] - res.x[n:]) / k
 
 
-def synthesize(dom: Domain, cfg: dict[str, Any], cal: Calibration, rng: np.random.Generator,
-               scale: float, rates: dict[tuple[str, str], float]) -> tuple[dict[str, list[Any]], list[dict[str, Any]]]:
+def synthesize(
+    dom: Domain,
+    cfg: dict[str, Any],
+    cal: Calibration,
+    rng: np.random.Generator,
+    scale: float,
+    rates: dict[tuple[str, str], float],
+) -> tuple[dict[str, list[Any]], list[dict[str, Any]]]:
     """Records (column lists, in record order) and business-register rows of one domain."""
     profiles = cal.profiles
     reporters = _reporters(dom, cfg, profiles, rng, scale)
@@ -221,8 +295,9 @@ def synthesize(dom: Domain, cfg: dict[str, Any], cal: Calibration, rng: np.rando
     cur_p = np.array([cfg["currencies"][c] for c in currencies])
     cur_p = cur_p / cur_p.sum()
     split: dict[tuple[int, int], float] = {}
-    cols: dict[str, list[Any]] = {k: [] for k in ("record_id", "reporter_id", "period", "flow", "partner",
-                                                   "item", "amount", "currency")}
+    cols: dict[str, list[Any]] = {
+        k: [] for k in ("record_id", "reporter_id", "period", "flow", "partner", "item", "amount", "currency")
+    }
     for s in base:
         lp = s.to(lp_freq)
         t = lp.index - cal.periods[0].index
@@ -288,9 +363,11 @@ def synthesize(dom: Domain, cfg: dict[str, Any], cal: Calibration, rng: np.rando
                 rec_item.append(i_)
                 rec_partner.append(j)
                 rec_amt.append(v)
-            amt = _rake(np.array(rec_amt, dtype=float),
-                        [np.array(rec_prof), np.array(rec_item), np.array(rec_partner)],
-                        [t_prof, t_items, t_partners])
+            amt = _rake(
+                np.array(rec_amt, dtype=float),
+                [np.array(rec_prof), np.array(rec_item), np.array(rec_partner)],
+                [t_prof, t_items, t_partners],
+            )
             rec_r = _assign_reporters(amt, np.array(rec_prof), active, reporters, rng)
             month0 = (s.sub - 1) * 12 // {"A": 1, "H": 2, "Q": 4}[s.freq]
             span_m = 12 // {"A": 1, "H": 2, "Q": 4}[s.freq]
@@ -315,9 +392,17 @@ def synthesize(dom: Domain, cfg: dict[str, Any], cal: Calibration, rng: np.rando
     register = []
     for r in reporters:
         for pi, size, vf, vt in r.versions:
-            register.append({"reporter_id": r.reporter_id, "name": r.name, "industry": r.industry,
-                             "size_class": size, "platform": str(r.platform).lower(),
-                             "valid_from": vf or "", "valid_to": vt or ""})
+            register.append(
+                {
+                    "reporter_id": r.reporter_id,
+                    "name": r.name,
+                    "industry": r.industry,
+                    "size_class": size,
+                    "platform": str(r.platform).lower(),
+                    "valid_from": vf or "",
+                    "valid_to": vt or "",
+                }
+            )
             del pi
     return cols, register
 

@@ -182,8 +182,9 @@ def load_reference(con: duckdb.DuckDBPyConnection, domain: Domain, reporters: Pa
     try:
         _load_reference(con, domain, reporters, rates)
     except InputError as e:
-        raise InputError(str(e).replace(str(reporters), str(shown_reporters)).replace(str(rates), str(shown_rates))
-                         ) from None
+        raise InputError(
+            str(e).replace(str(reporters), str(shown_reporters)).replace(str(rates), str(shown_rates))
+        ) from None
     finally:
         for tmp, orig in ((reporters, shown_reporters), (rates, shown_rates)):
             if tmp != orig:
@@ -219,19 +220,27 @@ def _load_reference(con: duckdb.DuckDBPyConnection, domain: Domain, reporters: P
     src = _reader_sql(rates)
     cols = _columns(con, src, rates)
     _require(cols, RATE_COLUMNS, rates, "exchange rates")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE rates_in AS SELECT upper(trim(CAST(currency AS VARCHAR))) AS currency, "
-                f"upper(trim(CAST(period AS VARCHAR))) AS period, trim(CAST(per_usd AS VARCHAR)) AS per_usd FROM {src}")
-    bad = one(con, "SELECT currency, period, per_usd FROM rates_in WHERE TRY_CAST(per_usd AS DECIMAL(18, 6)) IS NULL "
-                   "OR TRY_CAST(per_usd AS DECIMAL(18, 6)) <= 0 LIMIT 1")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE rates_in AS SELECT upper(trim(CAST(currency AS VARCHAR))) AS currency, "
+        f"upper(trim(CAST(period AS VARCHAR))) AS period, trim(CAST(per_usd AS VARCHAR)) AS per_usd FROM {src}"
+    )
+    bad = one(
+        con,
+        "SELECT currency, period, per_usd FROM rates_in WHERE TRY_CAST(per_usd AS DECIMAL(18, 6)) IS NULL "
+        "OR TRY_CAST(per_usd AS DECIMAL(18, 6)) <= 0 LIMIT 1",
+    )
     if bad:
-        raise InputError(f"{rates}: the rate of {bad[0]} for {bad[1]} is {bad[2]!r}; give a positive number of units "
-                         "per US dollar")
+        raise InputError(
+            f"{rates}: the rate of {bad[0]} for {bad[1]} is {bad[2]!r}; give a positive number of units per US dollar"
+        )
     dup = one(con, "SELECT currency, period, count(*) FROM rates_in GROUP BY 1, 2 HAVING count(*) > 1 LIMIT 1")
     if dup:
         raise InputError(f"{rates}: {dup[2]} rates for {dup[0]} {dup[1]}; give one rate per currency and period")
     con.execute("DELETE FROM rates")
-    con.execute("INSERT INTO rates SELECT currency, period, CAST(CAST(per_usd AS DECIMAL(18, 6)) * 1000000 AS HUGEINT) "
-                "FROM rates_in")
+    con.execute(
+        "INSERT INTO rates SELECT currency, period, CAST(CAST(per_usd AS DECIMAL(18, 6)) * 1000000 AS HUGEINT) "
+        "FROM rates_in"
+    )
 
 
 def _ref_date_sql(domain: Domain) -> str:
@@ -246,8 +255,11 @@ def _ref_date_sql(domain: Domain) -> str:
         "WHEN regexp_full_match(period, '[0-9]{4}-[0-9]{2}') THEN TRY_CAST(period || '-01' AS DATE) "
         "WHEN regexp_full_match(period, '[0-9]{4}Q[1-4]') THEN make_date(CAST(substr(period, 1, 4) AS INTEGER), "
         "(CAST(substr(period, 6, 1) AS INTEGER) - 1) * 3 + 1, 1) "
-        + ("WHEN regexp_full_match(period, '[0-9]{4}') THEN make_date(TRY_CAST(period AS INTEGER), 1, 1) "
-           if annual else "")
+        + (
+            "WHEN regexp_full_match(period, '[0-9]{4}') THEN make_date(TRY_CAST(period AS INTEGER), 1, 1) "
+            if annual
+            else ""
+        )
         + "END"
     )
 
@@ -274,20 +286,36 @@ STG = (
 # The amount as DECIMAL(24, 4) (NULL unless a plain decimal number) and its significant decimals,
 # from the text; for a Parquet column of a decimal type with at most 4 decimals or of an integer
 # type (``amount_raw``), the same values by arithmetic (its text is always a plain number).
-AMT_TEXT = ("CASE WHEN regexp_full_match(amount, '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)') "
-            "THEN TRY_CAST(amount AS DECIMAL(24, 4)) END")
+AMT_TEXT = (
+    "CASE WHEN regexp_full_match(amount, '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)') "
+    "THEN TRY_CAST(amount AS DECIMAL(24, 4)) END"
+)
 DECIMALS_TEXT = "length(rtrim(regexp_extract(amount, '[.]([0-9]*)$', 1), '0'))"
-INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                 "UBIGINT", "UHUGEINT")
+INTEGER_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+)
 
 
 def _drop_stg(con: duckdb.DuckDBPyConnection) -> None:
     """Drop ``stg`` (and the views over it), a temp table or view of an earlier file."""
     for view in ("chk", "chk_base"):
         con.execute(f"DROP VIEW IF EXISTS {view}")
-    kinds = {r[0] for r in con.execute(
-        "SELECT 'table' FROM duckdb_tables() WHERE temporary AND table_name = 'stg' "
-        "UNION ALL SELECT 'view' FROM duckdb_views() WHERE temporary AND view_name = 'stg'").fetchall()}
+    kinds = {
+        r[0]
+        for r in con.execute(
+            "SELECT 'table' FROM duckdb_tables() WHERE temporary AND table_name = 'stg' "
+            "UNION ALL SELECT 'view' FROM duckdb_views() WHERE temporary AND view_name = 'stg'"
+        ).fetchall()
+    }
     for kind in kinds:
         con.execute(f"DROP {kind.upper()} stg")
 
@@ -344,15 +372,19 @@ def _stage(
                 "rename them or give a mapping file (--mapping, CSV 'source,target')"
             )
         p = str(path).replace("'", "''")
-        types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('{p}'))"
-                                 ).fetchall())
+        types = dict(
+            con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('{p}'))").fetchall()
+        )
         typed = _typed_amount(str(types.get(renamed["amount"], "")))
-        sel = ", ".join(f'trim(CAST("{renamed[c]}" AS VARCHAR)) AS {c}' if c in renamed else f"NULL::VARCHAR AS {c}"
-                        for c in fields)
+        sel = ", ".join(
+            f'trim(CAST("{renamed[c]}" AS VARCHAR)) AS {c}' if c in renamed else f"NULL::VARCHAR AS {c}" for c in fields
+        )
         raw = f', "{renamed["amount"]}" AS amount_raw' if typed else ""
         _drop_stg(con)
-        con.execute(f"CREATE TEMP VIEW stg AS SELECT file_row_number + 1 AS row_no, {sel}{raw} "
-                    f"FROM read_parquet('{p}', file_row_number=true)")
+        con.execute(
+            f"CREATE TEMP VIEW stg AS SELECT file_row_number + 1 AS row_no, {sel}{raw} "
+            f"FROM read_parquet('{p}', file_row_number=true)"
+        )
         return typed or (AMT_TEXT, DECIMALS_TEXT)
     _drop_stg(con)
     con.execute(STG)
@@ -420,8 +452,14 @@ def _ids_from_line(text: str, header: list[str]) -> tuple[str | None, str | None
     return get("record_id"), get("reporter_id")
 
 
-def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: Path, amount_sql: tuple[str, str],
-           say: Progress) -> None:
+def _check(
+    con: duckdb.DuckDBPyConnection,
+    domain: Domain,
+    batch_id: int,
+    path: Path,
+    amount_sql: tuple[str, str],
+    say: Progress,
+) -> None:
     """Apply the domain's rules to ``stg``: quarantine, review flags, accepted records.
 
     Set-based, in a few passes over ``stg`` and no copy of it: small lookup tables first (each
@@ -479,8 +517,11 @@ def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: 
                upper(partner) IN (SELECT code FROM valid_partners) AS partner_ok
         FROM chk_keys WHERE g = {ip}"""
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE chk_prior AS SELECT DISTINCT r.record_id FROM records r "
-                "JOIN batches b USING (batch_id) WHERE r.domain = ? AND b.status = 'active'", [domain.id])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE chk_prior AS SELECT DISTINCT r.record_id FROM records r "
+        "JOIN batches b USING (batch_id) WHERE r.domain = ? AND b.status = 'active'",
+        [domain.id],
+    )
     # occurrence of each row's record id within the file (dup_k), kept for repeated ids only
     con.execute(
         """CREATE OR REPLACE TEMP TABLE chk_dups AS
@@ -571,9 +612,11 @@ def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: 
         FROM fails WHERE f.severity = 'quarantine'""",
         [domain.id, batch_id, str(path)],
     )
-    syntax_ids = ("(SELECT * FROM syntax_ids)" if con.execute(
-        "SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = 'syntax_ids'").fetchall()
-        else "(SELECT NULL::BIGINT AS row_no, NULL AS record_id, NULL AS reporter_id LIMIT 0)")
+    syntax_ids = (
+        "(SELECT * FROM syntax_ids)"
+        if con.execute("SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = 'syntax_ids'").fetchall()
+        else "(SELECT NULL::BIGINT AS row_no, NULL AS record_id, NULL AS reporter_id LIMIT 0)"
+    )
     con.execute(
         f"""INSERT INTO quarantined_rows (domain, batch_id, file, row_no, record_id, reporter_id, line)
         SELECT q.domain, q.batch_id, q.file, q.row_no, s.record_id, s.reporter_id, q.value
@@ -592,8 +635,14 @@ def _check(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: 
     )
 
 
-def _check_file(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, path: Path,
-                amount_sql: tuple[str, str], say: Progress) -> None:
+def _check_file(
+    con: duckdb.DuckDBPyConnection,
+    domain: Domain,
+    batch_id: int,
+    path: Path,
+    amount_sql: tuple[str, str],
+    say: Progress,
+) -> None:
     """:func:`_check`; a Parquet file is read during it, so a file whose data (not only its
     header) cannot be read is reported as such."""
     import duckdb
@@ -604,8 +653,10 @@ def _check_file(con: duckdb.DuckDBPyConnection, domain: Domain, batch_id: int, p
     try:
         _check(con, domain, batch_id, path, amount_sql, say)
     except duckdb.OutOfMemoryException as e:  # not the file's fault: say what to change here
-        raise KtstatError(f"{path}: out of memory while validating ({str(e).splitlines()[0]}); raise "
-                          "KTSTAT_MEMORY_LIMIT or free disk space for DuckDB to spill to") from None
+        raise KtstatError(
+            f"{path}: out of memory while validating ({str(e).splitlines()[0]}); raise "
+            "KTSTAT_MEMORY_LIMIT or free disk space for DuckDB to spill to"
+        ) from None
     except duckdb.Error as e:
         raise InputError(f"{path}: cannot be read as Parquet ({str(e).splitlines()[0]}); send it again") from None
 
@@ -634,24 +685,33 @@ def _file_report(con: duckdb.DuckDBPyConnection, rep: FileReport, batch_id: int,
             [batch_id],
         ).fetchall()
     )
-    amounts_in = dict(con.execute(
-        f"SELECT upper(currency), sum(a) FROM (SELECT currency, {amt} AS a FROM stg) WHERE a IS NOT NULL GROUP BY 1"
-    ).fetchall())
-    accepted = dict(con.execute(
-        "SELECT currency, sum(amount_minor) FROM records WHERE batch_id = ? AND amount_minor IS NOT NULL GROUP BY 1",
-        [batch_id],
-    ).fetchall())
-    quarantined = dict(con.execute(
-        """SELECT upper(currency), sum(amt) FROM (SELECT DISTINCT row_no, currency, amt FROM fails
+    amounts_in = dict(
+        con.execute(
+            f"SELECT upper(currency), sum(a) FROM (SELECT currency, {amt} AS a FROM stg) WHERE a IS NOT NULL GROUP BY 1"
+        ).fetchall()
+    )
+    accepted = dict(
+        con.execute(
+            "SELECT currency, sum(amount_minor) FROM records"
+            " WHERE batch_id = ? AND amount_minor IS NOT NULL GROUP BY 1",
+            [batch_id],
+        ).fetchall()
+    )
+    quarantined = dict(
+        con.execute(
+            """SELECT upper(currency), sum(amt) FROM (SELECT DISTINCT row_no, currency, amt FROM fails
                                                   WHERE f.severity = 'quarantine')
         WHERE amt IS NOT NULL GROUP BY 1"""
-    ).fetchall())
+        ).fetchall()
+    )
     zero = Decimal("0.0000")
     keys = sorted({*amounts_in, *accepted, *quarantined}, key=lambda k: (k is None, k or ""))
     rep.amounts = {
-        cur: {"in": Decimal(amounts_in.get(cur, zero)),
-              "accepted": _units(int(accepted[cur])) if cur in accepted else zero,
-              "quarantined": Decimal(quarantined.get(cur, zero))}
+        cur: {
+            "in": Decimal(amounts_in.get(cur, zero)),
+            "accepted": _units(int(accepted[cur])) if cur in accepted else zero,
+            "quarantined": Decimal(quarantined.get(cur, zero)),
+        }
         for cur in keys
     }
 

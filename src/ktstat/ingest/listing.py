@@ -38,13 +38,20 @@ def _resolved_table(con: duckdb.DuckDBPyConnection) -> None:
     from ktstat.store import has_table
 
     if not has_table(con, "quarantine_resolved"):
-        con.execute("CREATE OR REPLACE TEMP TABLE quarantine_resolved (domain VARCHAR, batch_id INTEGER, "
-                    "row_no BIGINT, resolved_at TIMESTAMPTZ, how VARCHAR, by_batch INTEGER, by_row BIGINT, "
-                    "reason VARCHAR)")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE quarantine_resolved (domain VARCHAR, batch_id INTEGER, "
+            "row_no BIGINT, resolved_at TIMESTAMPTZ, how VARCHAR, by_batch INTEGER, by_row BIGINT, "
+            "reason VARCHAR)"
+        )
 
 
-def quarantined(con: duckdb.DuckDBPyConnection, domain: str | None = None, batch: int | None = None,
-                rule: str | None = None, include_resolved: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
+def quarantined(
+    con: duckdb.DuckDBPyConnection,
+    domain: str | None = None,
+    batch: int | None = None,
+    rule: str | None = None,
+    include_resolved: bool = False,
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Quarantined rows of active batches, one per input row with all its reasons and bad values:
     the open ones (not resolved by a later accepted record of the same reporter and record id, nor
     by hand), or with ``include_resolved`` every one with how it was resolved."""
@@ -85,11 +92,19 @@ def summary(con: duckdb.DuckDBPyConnection, domain: str | None = None) -> dict[s
     params = [domain] if domain else []
     rows_in, accepted, quarantined_n = con.execute(
         "SELECT coalesce(sum(rows_in), 0), coalesce(sum(accepted), 0), coalesce(sum(quarantined), 0) "
-        f"FROM batches WHERE status = 'active'{where}", params).fetchall()[0]
+        f"FROM batches WHERE status = 'active'{where}",
+        params,
+    ).fetchall()[0]
     cols, rows = quarantined(con, domain, include_resolved=True)
     how = [r[cols.index("resolved_how")] for r in rows]
-    return {"rows_in": int(rows_in), "accepted": int(accepted), "quarantined": int(quarantined_n),
-            "open": how.count(None), "corrected": how.count("corrected"), "by_hand": how.count("by hand")}
+    return {
+        "rows_in": int(rows_in),
+        "accepted": int(accepted),
+        "quarantined": int(quarantined_n),
+        "open": how.count(None),
+        "corrected": how.count("corrected"),
+        "by_hand": how.count("by hand"),
+    }
 
 
 def resolve(con: duckdb.DuckDBPyConnection, rows: list[str], reason: str) -> int:
@@ -112,15 +127,19 @@ def resolve(con: duckdb.DuckDBPyConnection, rows: list[str], reason: str) -> int
     known = {(int(x[1]), int(x[3])) for x in all_rows}
     for kb, kr in keys:
         if (kb, kr) not in known:
-            raise KtstatError(f"{kb}:{kr}: no quarantined row {kr} in an active batch {kb}; "
-                              "`ktstat quarantine` lists them")
+            raise KtstatError(
+                f"{kb}:{kr}: no quarantined row {kr} in an active batch {kb}; `ktstat quarantine` lists them"
+            )
         if (kb, kr) not in open_keys:
             raise KtstatError(f"{kb}:{kr} is already resolved; `ktstat quarantine --all` shows how")
     con.execute("BEGIN TRANSACTION")
     try:
         for kb, kr in sorted(set(keys)):
-            con.execute("INSERT INTO quarantine_resolved SELECT domain, batch_id, ?, now(), 'by hand', NULL, NULL, ? "
-                        "FROM batches WHERE batch_id = ?", [kr, reason.strip(), kb])
+            con.execute(
+                "INSERT INTO quarantine_resolved SELECT domain, batch_id, ?, now(), 'by hand', NULL, NULL, ? "
+                "FROM batches WHERE batch_id = ?",
+                [kr, reason.strip(), kb],
+            )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -128,8 +147,13 @@ def resolve(con: duckdb.DuckDBPyConnection, rows: list[str], reason: str) -> int
     return len(set(keys))
 
 
-def export_quarantine(con: duckdb.DuckDBPyConnection, path: Path, domain: str | None = None,
-                      batch: int | None = None, rule: str | None = None) -> int:
+def export_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    domain: str | None = None,
+    batch: int | None = None,
+    rule: str | None = None,
+) -> int:
     """Write quarantined rows as CSV in the records contract (plus source and reasons columns),
     ready to be corrected and ingested again; returns the number of rows."""
     import csv
@@ -140,8 +164,22 @@ def export_quarantine(con: duckdb.DuckDBPyConnection, path: Path, domain: str | 
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        order = ["record_id", "reporter_id", "period", "flow", "partner", "item", "amount", "currency", "note",
-                 "reasons", "source_file", "source_row", "batch_id", "unparsed_line"]
+        order = [
+            "record_id",
+            "reporter_id",
+            "period",
+            "flow",
+            "partner",
+            "item",
+            "amount",
+            "currency",
+            "note",
+            "reasons",
+            "source_file",
+            "source_row",
+            "batch_id",
+            "unparsed_line",
+        ]
         idx = [cols.index(c) for c in order]
         w.writerow(order)
         for r in rows:
@@ -161,8 +199,11 @@ def batches(con: duckdb.DuckDBPyConnection, domain: str | None = None) -> tuple[
 
 def review_flags(con: duckdb.DuckDBPyConnection, domain: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Accepted rows flagged for review (plausibility), of active batches."""
-    sql = ("SELECT v.batch_id, v.file, v.row_no, v.record_id, v.rule, v.message, v.value FROM review v "
-           "JOIN batches b ON b.batch_id = v.batch_id WHERE b.status = 'active'"
-           + (" AND v.domain = ?" if domain else "") + " ORDER BY v.batch_id, v.row_no")
+    sql = (
+        "SELECT v.batch_id, v.file, v.row_no, v.record_id, v.rule, v.message, v.value FROM review v "
+        "JOIN batches b ON b.batch_id = v.batch_id WHERE b.status = 'active'"
+        + (" AND v.domain = ?" if domain else "")
+        + " ORDER BY v.batch_id, v.row_no"
+    )
     res = con.execute(sql, [domain] if domain else [])
     return [d[0] for d in res.description], res.fetchall()

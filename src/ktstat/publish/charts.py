@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 LANGS = ("en", "ko")
 
+
 def _words(lang: str) -> dict[str, str]:
     """The chart's words in ``lang`` (the terms catalogue's [chart] section)."""
     from ktstat.terms import terms
@@ -134,7 +135,7 @@ def _presentation_attributes(svg: str) -> str:
     defaults: dict[str, str] = {}
     if sheet:
         defaults = _declarations(sheet.group(1))
-        svg = svg[: sheet.start()] + svg[sheet.end():]
+        svg = svg[: sheet.start()] + svg[sheet.end() :]
 
     def tag(m: re.Match[str]) -> str:
         name, attrs, close = m.group(1), m.group(2), m.group(3)
@@ -143,7 +144,7 @@ def _presentation_attributes(svg: str) -> str:
             return m.group(0)
         decls = {**(defaults if name in _SHAPES or style else {}), **_declarations(style.group(1) if style else "")}
         if style:
-            attrs = attrs[: style.start()] + attrs[style.end():]
+            attrs = attrs[: style.start()] + attrs[style.end() :]
         extra = "".join(f' {k}="{htmllib.escape(v)}"' for k, v in decls.items() if f" {k}=" not in attrs)
         return f"<{name}{attrs}{extra}{close}>"
 
@@ -163,7 +164,7 @@ def _svg_for_html(svg: str) -> str:
     """The ``<svg>`` element alone, fit for inline HTML: no XML prolog, DOCTYPE or metadata, CSS
     turned into presentation attributes, and ids prefixed by a hash of the content so that several
     charts inline in one page never share an id."""
-    body = svg[svg.index("<svg"):].strip() + "\n"
+    body = svg[svg.index("<svg") :].strip() + "\n"
     body = re.sub(r"\s*<metadata>.*?</metadata>", "", body, flags=re.S)
     body = _presentation_attributes(body)
     prefix = "k" + hashlib.sha256(body.encode()).hexdigest()[:8] + "-"
@@ -199,9 +200,18 @@ def balance_keys(balance: list[float], lang: str) -> list[tuple[str, str]]:
     return [(COLOURS[sign], w["balance"])]
 
 
-def trend_chart(periods: list[str], exports: list[float | None], imports: list[float | None],
-                balance: list[float | None], lang: str, unit_label: str, title: str,
-                png: Path | None = None, dpi: int = 150, provisional: int = 0) -> str:
+def trend_chart(
+    periods: list[str],
+    exports: list[float | None],
+    imports: list[float | None],
+    balance: list[float | None],
+    lang: str,
+    unit_label: str,
+    title: str,
+    png: Path | None = None,
+    dpi: int = 150,
+    provisional: int = 0,
+) -> str:
     """A whole series over ``periods`` (oldest first): exports and imports as lines, the balance as
     bars (positive and negative in different colours), legend in ``lang`` (``"en"`` or ``"ko"``),
     ``unit_label`` on the value axis and ``title`` above.
@@ -238,13 +248,31 @@ def trend_chart(periods: list[str], exports: list[float | None], imports: list[f
         ax.plot(xs, im, color=COLOURS["imports"], linewidth=1.8, marker="o", markersize=2.5, zorder=3)
         if first_p < n:
             for series, colour in ((ex, COLOURS["exports"]), (im, COLOURS["imports"])):
-                ax.plot(xs[first_p:], series[first_p:], linestyle="none", marker="o", markersize=5,
-                        markerfacecolor="white", markeredgecolor=colour, markeredgewidth=1.4, zorder=4)
+                ax.plot(
+                    xs[first_p:],
+                    series[first_p:],
+                    linestyle="none",
+                    marker="o",
+                    markersize=5,
+                    markerfacecolor="white",
+                    markeredgecolor=colour,
+                    markeredgewidth=1.4,
+                    zorder=4,
+                )
         ax.axhline(0, color=COLOURS["axis"], linewidth=0.8, zorder=2)
         hidden = [i for i, b in enumerate(bal) if math.isnan(b)]
         for i in hidden:
-            ax.annotate("C", (i, 0), xytext=(0, 2), textcoords="offset points", ha="center", va="bottom",
-                        fontsize=7, fontweight="bold", color=COLOURS["axis"])
+            ax.annotate(
+                "C",
+                (i, 0),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                fontweight="bold",
+                color=COLOURS["axis"],
+            )
         step = max(1, math.ceil(n / 12))
         ticks = sorted({*range(n - 1, -1, -step)})
         ax.set_xticks(ticks, [periods[i] for i in ticks])
@@ -258,18 +286,44 @@ def trend_chart(periods: list[str], exports: list[float | None], imports: list[f
         if first_p < n:
             from matplotlib.lines import Line2D
 
-            handles.append(Line2D([], [], linestyle="none", marker="o", markersize=5, markerfacecolor="white",
-                                  markeredgecolor=COLOURS["axis"], markeredgewidth=1.4))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    marker="o",
+                    markersize=5,
+                    markerfacecolor="white",
+                    markeredgecolor=COLOURS["axis"],
+                    markeredgewidth=1.4,
+                )
+            )
             labels.append(w["provisional"])
-        ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.0),
-                  ncols=len(labels), frameon=False, fontsize=8, borderaxespad=0.1, borderpad=0.1)
+        ax.legend(
+            handles,
+            labels,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            ncols=len(labels),
+            frameon=False,
+            fontsize=8,
+            borderaxespad=0.1,
+            borderpad=0.1,
+        )
         if any(math.isnan(v) for v in ex + im + bal):
             _note_confidential(fig, lang)
         return _render(fig, png, dpi)
 
 
-def bar_chart(labels: list[str], values: list[float | None], lang: str, unit_label: str, title: str,
-              png: Path | None = None, dpi: int = 150) -> str:
+def bar_chart(
+    labels: list[str],
+    values: list[float | None],
+    lang: str,
+    unit_label: str,
+    title: str,
+    png: Path | None = None,
+    dpi: int = 150,
+) -> str:
     """Horizontal bars, one per label from the top down in the order given: positive values in one
     colour, negative in another, each bar with its value written beside it; ``None`` (not
     published) shows the letter ``C`` instead of a bar, explained in a note. ``unit_label`` names
@@ -296,12 +350,28 @@ def bar_chart(labels: list[str], values: list[float | None], lang: str, unit_lab
         ax.axvline(0, color=COLOURS["axis"], linewidth=0.8, zorder=2)
         for y, v in zip(ys, vals, strict=True):
             if math.isnan(v):
-                ax.annotate("C", (0, y), xytext=(3, 0), textcoords="offset points", ha="left", va="center",
-                            fontsize=8, fontweight="bold", color=COLOURS["axis"])
+                ax.annotate(
+                    "C",
+                    (0, y),
+                    xytext=(3, 0),
+                    textcoords="offset points",
+                    ha="left",
+                    va="center",
+                    fontsize=8,
+                    fontweight="bold",
+                    color=COLOURS["axis"],
+                )
             else:
-                ax.annotate(f"{v:,.1f}".replace("-", "\N{MINUS SIGN}"), (v, y), xytext=(3 if v >= 0 else -3, 0),
-                            textcoords="offset points", ha="left" if v >= 0 else "right", va="center", fontsize=7.5,
-                            color=COLOURS["axis"])
+                ax.annotate(
+                    f"{v:,.1f}".replace("-", "\N{MINUS SIGN}"),
+                    (v, y),
+                    xytext=(3 if v >= 0 else -3, 0),
+                    textcoords="offset points",
+                    ha="left" if v >= 0 else "right",
+                    va="center",
+                    fontsize=7.5,
+                    color=COLOURS["axis"],
+                )
         ax.set_yticks(ys, labels)
         ax.invert_yaxis()
         shown = [v for v in vals if not math.isnan(v)] or [0.0]

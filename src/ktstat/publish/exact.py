@@ -54,25 +54,31 @@ def number_text(measure: str, value: float | int | None, micro: int | None = Non
 
 
 def _micro_text_sql(m: str) -> str:
-    return (f"(CASE WHEN {m} < 0 THEN '-' ELSE '' END || CAST(abs({m}) // 1000000 AS VARCHAR) || "
-            f"CASE WHEN abs({m}) % 1000000 = 0 THEN '' "
-            f"ELSE '.' || rtrim(lpad(CAST(abs({m}) % 1000000 AS VARCHAR), 6, '0'), '0') END)")
+    return (
+        f"(CASE WHEN {m} < 0 THEN '-' ELSE '' END || CAST(abs({m}) // 1000000 AS VARCHAR) || "
+        f"CASE WHEN abs({m}) % 1000000 = 0 THEN '' "
+        f"ELSE '.' || rtrim(lpad(CAST(abs({m}) % 1000000 AS VARCHAR), 6, '0'), '0') END)"
+    )
 
 
 def number_text_sql(measure: str = "measure", value: str = "value", micro: str = "micro") -> str:
     """SQL for :func:`number_text` over columns (``micro`` a HUGEINT column, NULL when unknown)."""
-    integer = (f"({measure} LIKE '%\\_rank' ESCAPE '\\' OR {measure} LIKE '%\\_record' ESCAPE '\\' "
-               f"OR {measure} = 'balance_record_low')")
+    integer = (
+        f"({measure} LIKE '%\\_rank' ESCAPE '\\' OR {measure} LIKE '%\\_record' ESCAPE '\\' "
+        f"OR {measure} = 'balance_record_low')"
+    )
     money_names = [*MONEY_LEVELS, *(f"{m}_change" for m in MONEY_LEVELS)]
     money = f"(regexp_replace({measure}, '_yoy$', '') IN ({', '.join(repr(m) for m in money_names)}))"
     exact = _micro_text_sql(micro)
     rounded = _micro_text_sql(f"CAST(round({value} * 1e6) AS HUGEINT)")
     plain = f"regexp_replace(CAST({value} AS VARCHAR), '\\.0$', '')"
-    return (f"CASE WHEN {value} IS NULL THEN NULL "
-            f"WHEN {integer} AND {value} = round({value}) THEN CAST(CAST({value} AS BIGINT) AS VARCHAR) "
-            f"WHEN {money} AND {micro} IS NOT NULL AND TRY_CAST({exact} AS DOUBLE) = {value} THEN {exact} "
-            f"WHEN {money} AND abs({value}) < 1e15 AND TRY_CAST({rounded} AS DOUBLE) = {value} THEN {rounded} "
-            f"ELSE {plain} END")
+    return (
+        f"CASE WHEN {value} IS NULL THEN NULL "
+        f"WHEN {integer} AND {value} = round({value}) THEN CAST(CAST({value} AS BIGINT) AS VARCHAR) "
+        f"WHEN {money} AND {micro} IS NOT NULL AND TRY_CAST({exact} AS DOUBLE) = {value} THEN {exact} "
+        f"WHEN {money} AND abs({value}) < 1e15 AND TRY_CAST({rounded} AS DOUBLE) = {value} THEN {rounded} "
+        f"ELSE {plain} END"
+    )
 
 
 # ---- Parquet: one typed column per kind of value, so no reader meets a binary float for money
@@ -98,8 +104,7 @@ def parquet_value(row: dict[str, object]) -> object:
     return None
 
 
-def parquet_columns(measures: list[str], values: list[float | None],
-                    micros: list[int | None]) -> dict[str, object]:
+def parquet_columns(measures: list[str], values: list[float | None], micros: list[int | None]) -> dict[str, object]:
     """The three value columns (pyarrow arrays) of the rows of ``measures`` with their ``values``
     and exact micro-dollars (None when unknown). Money without micro-dollars is the exact decimal of
     :func:`number_text` when it has at most 6 decimals; else ValueError (never a silent rounding).
@@ -129,5 +134,8 @@ def parquet_columns(measures: list[str], values: list[float | None],
             usd[-1] = d.quantize(Decimal("0.000001"))
         else:
             rate[-1] = float(v)
-    return {"usd": pa.array(usd, type=pa.decimal128(38, 6)), "integer": pa.array(integer, type=pa.int64()),
-            "rate": pa.array(rate, type=pa.float64())}
+    return {
+        "usd": pa.array(usd, type=pa.decimal128(38, 6)),
+        "integer": pa.array(integer, type=pa.int64()),
+        "rate": pa.array(rate, type=pa.float64()),
+    }

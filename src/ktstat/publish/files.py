@@ -24,11 +24,13 @@ def write_indicators(con: duckdb.DuckDBPyConnection, path: Path, domain: str | N
         from ktstat.publish.exact import number_text_sql
 
         w = where.replace("domain", "i.domain")
-        sql = (f"SELECT i.domain, i.period, i.breakdown, i.item, i.measure, "
-               f"{number_text_sql('i.measure', 'i.value', 'm.micro')} AS value, i.status FROM indicators i "
-               "LEFT JOIN indicator_micro m ON m.domain = i.domain AND m.period = i.period "
-               f"AND m.breakdown = i.breakdown AND m.item = i.item AND m.measure = i.measure {w} "
-               f"ORDER BY {', '.join('i.' + c.strip() for c in ORDER.split(','))}")
+        sql = (
+            f"SELECT i.domain, i.period, i.breakdown, i.item, i.measure, "
+            f"{number_text_sql('i.measure', 'i.value', 'm.micro')} AS value, i.status FROM indicators i "
+            "LEFT JOIN indicator_micro m ON m.domain = i.domain AND m.period = i.period "
+            f"AND m.breakdown = i.breakdown AND m.item = i.item AND m.measure = i.measure {w} "
+            f"ORDER BY {', '.join('i.' + c.strip() for c in ORDER.split(','))}"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     target = str(path).replace("'", "''")
     if suffix == ".csv":
@@ -43,7 +45,9 @@ def write_indicators(con: duckdb.DuckDBPyConnection, path: Path, domain: str | N
             f"SELECT i.domain, i.period, i.breakdown, i.item, i.measure, i.value, i.status, m.micro FROM indicators i "
             "LEFT JOIN indicator_micro m ON m.domain = i.domain AND m.period = i.period "
             f"AND m.breakdown = i.breakdown AND m.item = i.item AND m.measure = i.measure {w} "
-            f"ORDER BY {', '.join('i.' + c.strip() for c in ORDER.split(','))}", params).to_arrow_table()
+            f"ORDER BY {', '.join('i.' + c.strip() for c in ORDER.split(','))}",
+            params,
+        ).to_arrow_table()
         assert table is not None  # a SELECT always has a result
         micros = [None if m is None else int(m) for m in table.column("micro").to_pylist()]
         pq.write_table(parquet_table(table.drop_columns(["micro"]), micros), path)
@@ -76,57 +80,85 @@ def _pct(part: float, whole: float) -> str:
 def _disclosure_report(con: duckdb.DuckDBPyConnection) -> str:
     from ktstat import domain as domains
 
-    lines = ["# Disclosure control", "",
-             "Cells of every published table (each breakdown and cross, period and flow), the primary rule that",
-             "suppressed them, the secondary suppressions that keep them from being recomputed, and the audit:",
-             "the interval a reader can deduce for each primary cell from everything published, by linear",
-             "programming. Values hidden are in US dollars summed over the table's periods. The cell list is in",
-             "`cells.csv`.", ""]
+    lines = [
+        "# Disclosure control",
+        "",
+        "Cells of every published table (each breakdown and cross, period and flow), the primary rule that",
+        "suppressed them, the secondary suppressions that keep them from being recomputed, and the audit:",
+        "the interval a reader can deduce for each primary cell from everything published, by linear",
+        "programming. Values hidden are in US dollars summed over the table's periods. The cell list is in",
+        "`cells.csv`.",
+        "",
+    ]
     for (dom_id,) in con.execute("SELECT DISTINCT domain FROM disclosure ORDER BY 1").fetchall():
         dom = domains.load(dom_id)
         r = dom.disclosure
-        lines += [f"## {dom.label_en} ({dom_id})", "",
-                  f"Rules: at least {r.min_reporters} reporters; ({r.dominance_n}, {r.dominance_k:g}) dominance; "
-                  f"p % rule with p = {r.p_percent:g}; protection interval {r.protection_percent:g} % either side.", ""]
-        counts = dict(con.execute(
-            "SELECT rule, count(*) FROM disclosure WHERE domain = ? GROUP BY 1", [dom_id]).fetchall())
+        lines += [
+            f"## {dom.label_en} ({dom_id})",
+            "",
+            f"Rules: at least {r.min_reporters} reporters; ({r.dominance_n}, {r.dominance_k:g}) dominance; "
+            f"p % rule with p = {r.p_percent:g}; protection interval {r.protection_percent:g} % either side.",
+            "",
+        ]
+        counts = dict(
+            con.execute("SELECT rule, count(*) FROM disclosure WHERE domain = ? GROUP BY 1", [dom_id]).fetchall()
+        )
         total = sum(counts.values())
         lines += ["| rule | cells | share of cells |", "|---|---:|---:|"]
         for rule in ("threshold", "dominance", "p_percent", "secondary"):
             lines.append(f"| {rule} | {counts.get(rule, 0):,} | {_pct(counts.get(rule, 0), total)} |")
-        lines += [f"| published | {counts.get('', 0):,} | {_pct(counts.get('', 0), total)} |",
-                  f"| all cells | {total:,} | |", ""]
-        lines += ["### Value hidden per table", "",
-                  "| frequency | table | flow | cells | primary | secondary | value hidden, USD | share of value |",
-                  "|---|---|---|---:|---:|---:|---:|---:|"]
+        lines += [
+            f"| published | {counts.get('', 0):,} | {_pct(counts.get('', 0), total)} |",
+            f"| all cells | {total:,} | |",
+            "",
+        ]
+        lines += [
+            "### Value hidden per table",
+            "",
+            "| frequency | table | flow | cells | primary | secondary | value hidden, USD | share of value |",
+            "|---|---|---|---:|---:|---:|---:|---:|",
+        ]
         for freq, b, flow, n, prim, sec, hidden, whole in con.execute(
             """SELECT freq, breakdown, flow, count(*),
                 count(*) FILTER (WHERE rule NOT IN ('', 'secondary')), count(*) FILTER (WHERE rule = 'secondary'),
                 coalesce(sum(amount_usd_micro) FILTER (WHERE rule <> ''), 0) / 1e6, sum(amount_usd_micro) / 1e6
-            FROM disclosure WHERE domain = ? GROUP BY ALL ORDER BY freq, breakdown, flow""", [dom_id]).fetchall():
-            lines.append(f"| {freq} | {b} | {flow} | {n:,} | {prim:,} | {sec:,} | {hidden:,.0f} | "
-                         f"{_pct(hidden, whole)} |")
+            FROM disclosure WHERE domain = ? GROUP BY ALL ORDER BY freq, breakdown, flow""",
+            [dom_id],
+        ).fetchall():
+            lines.append(
+                f"| {freq} | {b} | {flow} | {n:,} | {prim:,} | {sec:,} | {hidden:,.0f} | {_pct(hidden, whole)} |"
+            )
         checked, ok, margin_lo, margin_hi = con.execute(
             """SELECT count(*), count(*) FILTER (WHERE protected),
                 min((value_usd - lower_usd) / value_usd), min((upper_usd - value_usd) / value_usd)
-            FROM disclosure_audit WHERE domain = ? AND value_usd > 0""", [dom_id]).fetchall()[0]
+            FROM disclosure_audit WHERE domain = ? AND value_usd > 0""",
+            [dom_id],
+        ).fetchall()[0]
         lines += ["", "### Audit", ""]
         if checked:
             verdict = "**passed**" if ok == checked else f"**FAILED** for {checked - ok:,} cells"
-            lines += [f"{verdict}: {ok:,} of {checked:,} primary cells protected. The closest a reader gets to a "
-                      f"primary cell is {100 * (margin_lo or 0):.1f} % below its value and "
-                      + (f"{100 * margin_hi:.1f} %" if margin_hi is not None else "no limit")
-                      + f" above it (required: {r.protection_percent:g} %).", ""]
-            lines += ["Examples: the smallest primary cells of partner countries and crosses, with the interval a "
-                      "reader can deduce, relative to the hidden value:", "",
-                      "| period | table | item | flow | reporters | rule | reader's interval |",
-                      "|---|---|---|---|---:|---|---|"]
+            lines += [
+                f"{verdict}: {ok:,} of {checked:,} primary cells protected. The closest a reader gets to a "
+                f"primary cell is {100 * (margin_lo or 0):.1f} % below its value and "
+                + (f"{100 * margin_hi:.1f} %" if margin_hi is not None else "no limit")
+                + f" above it (required: {r.protection_percent:g} %).",
+                "",
+            ]
+            lines += [
+                "Examples: the smallest primary cells of partner countries and crosses, with the interval a "
+                "reader can deduce, relative to the hidden value:",
+                "",
+                "| period | table | item | flow | reporters | rule | reader's interval |",
+                "|---|---|---|---|---:|---|---|",
+            ]
             for p, b, i, flow, n, rule, lo, hi in con.execute(
                 """SELECT a.period, a.breakdown, a.item, a.flow, d.reporters, d.rule,
                     (a.lower_usd - a.value_usd) / a.value_usd, (a.upper_usd - a.value_usd) / a.value_usd
                 FROM disclosure_audit a JOIN disclosure d USING (domain, freq, period, breakdown, item, flow)
                 WHERE a.domain = ? AND a.value_usd > 0 AND (a.breakdown = 'partner' OR a.breakdown LIKE '%+%')
-                ORDER BY a.value_usd LIMIT 8""", [dom_id]).fetchall():
+                ORDER BY a.value_usd LIMIT 8""",
+                [dom_id],
+            ).fetchall():
                 hi_s = f"+{100 * hi:.0f} %" if hi is not None else "unbounded"
                 lines.append(f"| {p} | {b} | {i} | {flow} | {n} | {rule} | {100 * lo:.0f} % to {hi_s} |")
             lines.append("")

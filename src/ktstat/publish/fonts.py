@@ -66,8 +66,10 @@ def font_face_css_urls(urls: Mapping[str, str], fmt: str = "woff2") -> str:
     for weight, url in urls.items():
         if weight not in WEIGHTS:
             raise ValueError(f"unknown font weight {weight!r}; expected one of {sorted(WEIGHTS)}")
-        rules.append(f'@font-face {{ font-family: "{FONT_FAMILY}"; font-style: normal; font-weight: {WEIGHTS[weight]}; '
-                     f'src: url("{url}") format("{fmt}"); }}')
+        rules.append(
+            f'@font-face {{ font-family: "{FONT_FAMILY}"; font-style: normal; font-weight: {WEIGHTS[weight]}; '
+            f'src: url("{url}") format("{fmt}"); }}'
+        )
     return "\n".join(rules) + "\n"
 
 

@@ -116,8 +116,9 @@ def html_to_pdf(html: str, out: Path, base_url: Path | None = None) -> Path:
             config = FontConfiguration()
             css = _DEFAULT_CSS + ("" if cut["regular"].as_uri() in doc else font_face_css(cut))
             sheets = [CSS(string=css, font_config=config)]
-            rendered = HTML(string=doc, base_url=None if base_url is None else str(base_url),
-                            url_fetcher=fetcher).render(stylesheets=sheets, font_config=config)
+            rendered = HTML(
+                string=doc, base_url=None if base_url is None else str(base_url), url_fetcher=fetcher
+            ).render(stylesheets=sheets, font_config=config)
             return rendered, kept, has
 
         document, kept, has = render(wanted)
@@ -126,8 +127,11 @@ def html_to_pdf(html: str, out: Path, base_url: Path | None = None) -> Path:
             LOG.debug("second cut for characters found only after layout: %s", "".join(sorted(missed)))
             document, kept, has = render(wanted | missed)
         if lacking := laid_out - has:
-            LOG.warning("%s: the font has no glyph for %s; set in a fallback font", out,
-                        " ".join(f"U+{ord(c):04X}" for c in sorted(lacking)))
+            LOG.warning(
+                "%s: the font has no glyph for %s; set in a fallback font",
+                out,
+                " ".join(f"U+{ord(c):04X}" for c in sorted(lacking)),
+            )
         weasy_log.addFilter(notice)
         try:
             document.write_pdf(out)

@@ -76,20 +76,38 @@ def _table_view(t: ReleaseTable, lang: str) -> dict[str, Any]:
         "unit": terms(lang).get("note", "money_table"),
         "corner": terms(lang).get("word", "item"),
         "columns": [{"text": c.label_en if en else c.label_ko, "p": mark if c.provisional else ""} for c in t.columns],
-        "rows": [{"label": r.label_en if en else r.label_ko, "level": r.level,
-                  "cells": [{"text": cell_text(c, lang), "flag": c.value is None,
-                             "ref": f"{c.ref.period} {c.ref.breakdown} {c.ref.item} {c.ref.measure}"} for c in r.cells]}
-                 for r in t.rows],
+        "rows": [
+            {
+                "label": r.label_en if en else r.label_ko,
+                "level": r.level,
+                "cells": [
+                    {
+                        "text": cell_text(c, lang),
+                        "flag": c.value is None,
+                        "ref": f"{c.ref.period} {c.ref.breakdown} {c.ref.item} {c.ref.measure}",
+                    }
+                    for c in r.cells
+                ],
+            }
+            for r in t.rows
+        ],
         "notes": t.footnotes_en if en else t.footnotes_ko,
     }
 
 
-def _series(lookup: Lookup, dom: Domain, period: str, breakdown: str, item: str) -> tuple[list[str], dict[str, list[
-        float | None]]]:
+def _series(
+    lookup: Lookup, dom: Domain, period: str, breakdown: str, item: str
+) -> tuple[list[str], dict[str, list[float | None]]]:
     freq = parse(period).freq
     end = parse(period).index
-    periods = sorted({k[0] for k in lookup if k[1] == breakdown and k[2] == item and parse(k[0]).freq == freq
-                      and parse(k[0]).index <= end}, key=lambda p: parse(p).index)
+    periods = sorted(
+        {
+            k[0]
+            for k in lookup
+            if k[1] == breakdown and k[2] == item and parse(k[0]).freq == freq and parse(k[0]).index <= end
+        },
+        key=lambda p: parse(p).index,
+    )
     out: dict[str, list[float | None]] = {}
     for m in ("exports", "imports", "balance"):
         out[m] = [lookup.get((p, breakdown, item, m), (None, ""))[0] for p in periods]
@@ -109,22 +127,40 @@ def _charts(dom: Domain, lookup: Lookup, period: str, lang: str) -> tuple[str, l
         return [None if x is None else x / scale for x in xs]
 
     provisional = sum(1 for p in periods if lookup.get((p, "total", "all", "exports"), (None, ""))[1] == "P")
-    trend = trend_chart([_axis_label(p, lang) for p in periods], scaled(s["exports"]), scaled(s["imports"]),
-                        scaled(s["balance"]), lang, unit,
-                        t.fill("press", "trend", first=t.period_short(periods[0]), last=t.period_short(period)),
-                        provisional=provisional)
+    trend = trend_chart(
+        [_axis_label(p, lang) for p in periods],
+        scaled(s["exports"]),
+        scaled(s["imports"]),
+        scaled(s["balance"]),
+        lang,
+        unit,
+        t.fill("press", "trend", first=t.period_short(periods[0]), last=t.period_short(period)),
+        provisional=provisional,
+    )
     bars = []
     item_breakdowns = [b for b in dom.release.tables if b in dom.breakdowns and dom.breakdowns[b].source == "item"]
-    regions = [b for b in dom.release.tables if b in dom.breakdowns and dom.breakdowns[b].source == "partner"
-               and dom.breakdowns[b].level == 1]
+    regions = [
+        b
+        for b in dom.release.tables
+        if b in dom.breakdowns and dom.breakdowns[b].source == "partner" and dom.breakdowns[b].level == 1
+    ]
     for b in item_breakdowns[:1] + regions[:1]:
         bd = dom.breakdowns[b]
         codes = [c.code for c in bd.codelist.codes if (period, b, c.code, "balance") in lookup]
         labels = [bd.codelist.label(c, lang) for c in codes]
         values = [lookup[(period, b, c, "balance")][0] for c in codes]
-        bars.append((b, bar_chart(labels, scaled(values), lang, unit,
-                                  t.fill("press", "balance_by", noun=noun(dom, b, lang),
-                                         period=t.period_short(period)))))
+        bars.append(
+            (
+                b,
+                bar_chart(
+                    labels,
+                    scaled(values),
+                    lang,
+                    unit,
+                    t.fill("press", "balance_by", noun=noun(dom, b, lang), period=t.period_short(period)),
+                ),
+            )
+        )
     return trend, bars
 
 
@@ -153,17 +189,21 @@ def _keyfigs(dom: Domain, lookup: Lookup, period: str, lang: str) -> list[dict[s
                 amount = None if g is None else ("+" if g >= 0 else MINUS) + percent(g, lang)
             else:
                 g = lookup.get((period, "total", "all", b.measure(f"{m}_change")), (None, ""))[0]
-                amount = None if g is None else ("+" if g >= 0 else MINUS) + (
-                    ratio(abs(g), lang) if m == "ratio" else money_in(g, unit_for(v, lang), lang))
+                amount = (
+                    None
+                    if g is None
+                    else ("+" if g >= 0 else MINUS)
+                    + (ratio(abs(g), lang) if m == "ratio" else money_in(g, unit_for(v, lang), lang))
+                )
             if amount is not None and g is not None:
-                changes.append({"text": t.fill("press", "vs", x=amount, basis=basis),
-                                "cls": "up" if g >= 0 else "down"})
+                changes.append(
+                    {"text": t.fill("press", "vs", x=amount, basis=basis), "cls": "up" if g >= 0 else "down"}
+                )
         out.append({"label": t.get("measure", m), "value": value, "changes": changes})
     return out
 
 
-def _about(dom: Domain, vintage: Vintage, lang: str, now: datetime, coverage: dict[str, int] | None
-           ) -> dict[str, Any]:
+def _about(dom: Domain, vintage: Vintage, lang: str, now: datetime, coverage: dict[str, int] | None) -> dict[str, Any]:
     """What the release says about itself (the domain's ``about.toml``), the next release from the
     calendar and, for a vintage that revises another, the revision notice."""
     from ktstat.release.calendar import scheduled
@@ -179,25 +219,44 @@ def _about(dom: Domain, vintage: Vintage, lang: str, now: datetime, coverage: di
     nxt = max(((p, st, at) for p, st, at in due if at == soonest), key=lambda x: parse(x[0]).index, default=None)
     next_text = ""
     if nxt is not None:
-        next_text = t.fill("press", "next_release_text", period=t.period_short(nxt[0]),
-                           status=t.get("word", nxt[1]), at=nxt[2].astimezone(tz).strftime("%Y-%m-%d %H:%M"))
+        next_text = t.fill(
+            "press",
+            "next_release_text",
+            period=t.period_short(nxt[0]),
+            status=t.get("word", nxt[1]),
+            at=nxt[2].astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        )
     revision = ""
     if vintage.revises:
         was = vintage.revises.rsplit("-v", 1)
-        revision = (t.fill("press", "revision_notice", vid=vintage.revises, was=was[0], reason=vintage.reason)
-                    if vintage.reason else t.fill("press", "revision_notice_no_reason", vid=vintage.revises,
-                                                  was=was[0]))
+        revision = (
+            t.fill("press", "revision_notice", vid=vintage.revises, was=was[0], reason=vintage.reason)
+            if vintage.reason
+            else t.fill("press", "revision_notice_no_reason", vid=vintage.revises, was=was[0])
+        )
     cov = ""
     if coverage:
         from ktstat.release.numbers import _dec
 
-        cov = t.fill("press", "coverage_text", reporters=_dec(coverage["reporters"], 0, lang),
-                     records=_dec(coverage["records"], 0, lang))
-    return {"agency": about.get("agency", ""), "compiler": about.get("compiler", ""),
-            "contact": about.get("contact", ""), "coverage": about.get("coverage", ""), "coverage_count": cov,
-            "methodology": about.get("methodology", []), "revision_policy": about.get("revision_policy", ""),
-            "definitions": about.get("definitions", []), "next_release": next_text, "revision": revision,
-            "labels": t.section("press")}
+        cov = t.fill(
+            "press",
+            "coverage_text",
+            reporters=_dec(coverage["reporters"], 0, lang),
+            records=_dec(coverage["records"], 0, lang),
+        )
+    return {
+        "agency": about.get("agency", ""),
+        "compiler": about.get("compiler", ""),
+        "contact": about.get("contact", ""),
+        "coverage": about.get("coverage", ""),
+        "coverage_count": cov,
+        "methodology": about.get("methodology", []),
+        "revision_policy": about.get("revision_policy", ""),
+        "definitions": about.get("definitions", []),
+        "next_release": next_text,
+        "revision": revision,
+        "labels": t.section("press"),
+    }
 
 
 def render_press_release(
@@ -229,25 +288,40 @@ def render_press_release(
     trend, bars = _charts(dom, lookup, period, lang)
     bar_of = dict(bars)
     headline = next((text(s) for s in stmts if s.kind == "headline"), "")
-    sections = [{"title": t.get("press", "overview"), "statements": [text(s) for s in stmts if s.section == "total"
-                                                                      and s.kind != "headline"], "charts": [trend]}]
+    sections = [
+        {
+            "title": t.get("press", "overview"),
+            "statements": [text(s) for s in stmts if s.section == "total" and s.kind != "headline"],
+            "charts": [trend],
+        }
+    ]
     for b in dom.release.tables:
         if b == "total" or b not in dom.breakdowns:
             continue
         word = noun(dom, b, lang)
-        sections.append({"title": t.fill("press", "by", noun=word),
-                         "statements": [text(s) for s in stmts if s.section == b],
-                         "charts": [bar_of[b]] if b in bar_of else []})
+        sections.append(
+            {
+                "title": t.fill("press", "by", noun=word),
+                "statements": [text(s) for s in stmts if s.section == b],
+                "charts": [bar_of[b]] if b in bar_of else [],
+            }
+        )
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     env.filters["kw"] = lambda x: keep_words(x, lang)
     return env.get_template("press_release.html.j2").render(
-        lang=lang, title=title, kind=t.get("press", "kind"), font_css=font_css,
+        lang=lang,
+        title=title,
+        kind=t.get("press", "kind"),
+        font_css=font_css,
         footer=f"{programme} · {t.period_short(period)}",
         release_line=t.fill("press", "released", at=at),
         vintage_line=t.fill("press", "vintage", vid=vintage.vintage_id, hash=vintage.content_hash[:16]),
         embargo=t.fill("press", "embargo", at=at) if vintage.embargoed(now) else "",
-        headline=headline, keyfigs=_keyfigs(dom, lookup, period, lang), sections=sections,
-        tables_title=t.get("press", "tables"), tables=[_table_view(tb, lang) for tb in tables],
+        headline=headline,
+        keyfigs=_keyfigs(dom, lookup, period, lang),
+        sections=sections,
+        tables_title=t.get("press", "tables"),
+        tables=[_table_view(tb, lang) for tb in tables],
         about=_about(dom, vintage, lang, now, coverage),
         notes=[t.get("press", "lineage"), t.get("press", "confidential")],
     )

@@ -45,8 +45,9 @@ if TYPE_CHECKING:
 Say = Callable[[str], None]
 
 
-def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, now: datetime,
-                  say: Say | None = None) -> dict[str, Path]:
+def write_release(
+    con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, now: datetime, say: Say | None = None
+) -> dict[str, Path]:
     """Write the release of a vintage into ``out`` (see module doc); returns the files by name."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
@@ -74,25 +75,41 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
     say(f"{vintage_id}: statements and tables")
     stmts = statements(dom, lookup, v.period)
     tables = standard_tables(dom, lookup, v.period, provisional)
-    doc = {"vintage": v.vintage_id, "domain": v.domain, "period": v.period, "status": v.status,
-           "release_at": v.release_at.isoformat(), "embargoed_until": v.release_at.isoformat() if embargoed else None,
-           "statements": [s.as_dict() for s in stmts]}
+    doc = {
+        "vintage": v.vintage_id,
+        "domain": v.domain,
+        "period": v.period,
+        "status": v.status,
+        "release_at": v.release_at.isoformat(),
+        "embargoed_until": v.release_at.isoformat() if embargoed else None,
+        "statements": [s.as_dict() for s in stmts],
+    }
     files["statements.json"] = out / "statements.json"
     files["statements.json"].write_text(_exact_json(doc, _micro(con, vintage_id)), encoding="utf-8")
 
     say(f"{vintage_id}: indicators")
-    table = pa.table({
-        "domain": [v.domain] * len(rows), "period": [r[0] for r in rows], "breakdown": [r[1] for r in rows],
-        "item": [r[2] for r in rows], "measure": [r[3] for r in rows],
-        "value": pa.array([r[4] for r in rows], type=pa.float64()), "status": [r[5] for r in rows]})
+    table = pa.table(
+        {
+            "domain": [v.domain] * len(rows),
+            "period": [r[0] for r in rows],
+            "breakdown": [r[1] for r in rows],
+            "item": [r[2] for r in rows],
+            "measure": [r[3] for r in rows],
+            "value": pa.array([r[4] for r in rows], type=pa.float64()),
+            "status": [r[5] for r in rows],
+        }
+    )
     files["indicators.csv"] = out / "indicators.csv"
     # the CSV's values as exact decimals (money from its micro-dollars, ranks and flags integers)
     from ktstat.publish.exact import number_text
 
     micro = _micro(con, vintage_id)
     texts = [number_text(r[3], r[4], micro.get(r[:4])) or None for r in rows]
-    pcsv.write_csv(table.set_column(5, "value", pa.array(texts, type=pa.string())), files["indicators.csv"],
-                   pcsv.WriteOptions(quoting_style="none"))
+    pcsv.write_csv(
+        table.set_column(5, "value", pa.array(texts, type=pa.string())),
+        files["indicators.csv"],
+        pcsv.WriteOptions(quoting_style="none"),
+    )
     files["indicators.parquet"] = out / "indicators.parquet"
     pq.write_table(parquet_table(table, [micro.get(r[:4]) for r in rows]), files["indicators.parquet"])
 
@@ -100,11 +117,21 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
     embargo_text = v.release_at.isoformat() if embargoed else None
     for lang, name in (("en", "tables.xlsx"), ("ko", "tables.ko.xlsx")):
         t = terms(lang, dom.id)
-        title = (f"{dom.label_en}, {t.period_short(v.period)} ({t.get('word', v.status)})" if lang == "en"
-                 else f"{t.period(v.period)} {dom.label_ko}({t.get('word', v.status)})")
-        files[name] = write_workbook(tables, out / name, lang=lang, title=title, embargo=embargo_text,
-                                     source_note=f"vintage {v.vintage_id}, sha256 {v.content_hash}",
-                                     created=v.release_at, micro=micro)
+        title = (
+            f"{dom.label_en}, {t.period_short(v.period)} ({t.get('word', v.status)})"
+            if lang == "en"
+            else f"{t.period(v.period)} {dom.label_ko}({t.get('word', v.status)})"
+        )
+        files[name] = write_workbook(
+            tables,
+            out / name,
+            lang=lang,
+            title=title,
+            embargo=embargo_text,
+            source_note=f"vintage {v.vintage_id}, sha256 {v.content_hash}",
+            created=v.release_at,
+            micro=micro,
+        )
 
     say(f"{vintage_id}: SDMX")
     for path in write_sdmx(dom, rows, out / "sdmx", prepared=v.release_at).values():
@@ -129,16 +156,26 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
 
     embargo_file = out / "EMBARGOED.txt"
     if embargoed:
-        embargo_file.write_text("".join(terms(lang).fill("press", "embargo", at=v.release_at.isoformat()) + "\n"
-                                        for lang in LANGS), encoding="utf-8")
+        embargo_file.write_text(
+            "".join(terms(lang).fill("press", "embargo", at=v.release_at.isoformat()) + "\n" for lang in LANGS),
+            encoding="utf-8",
+        )
         files["EMBARGOED.txt"] = embargo_file
     elif embargo_file.exists():
         embargo_file.unlink()
     manifest = {
-        "vintage": v.vintage_id, "domain": v.domain, "period": v.period, "status": v.status,
-        "release_at": v.release_at.isoformat(), "embargoed_until": v.release_at.isoformat() if embargoed else None,
-        "produced_at": now.isoformat(), "codelists": v.codelists, "batches": v.batches,
-        "content_hash": v.content_hash, "revises": v.revises, "reason": v.reason,
+        "vintage": v.vintage_id,
+        "domain": v.domain,
+        "period": v.period,
+        "status": v.status,
+        "release_at": v.release_at.isoformat(),
+        "embargoed_until": v.release_at.isoformat() if embargoed else None,
+        "produced_at": now.isoformat(),
+        "codelists": v.codelists,
+        "batches": v.batches,
+        "content_hash": v.content_hash,
+        "revises": v.revises,
+        "reason": v.reason,
         "files": {name: file_sha256(path) for name, path in sorted(files.items())},
     }
     files["manifest.json"] = out / "manifest.json"
@@ -146,8 +183,9 @@ def write_release(con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, no
     return files
 
 
-def _coverage(con: duckdb.DuckDBPyConnection, domain: str, period: str, batches: list[int], base: str
-              ) -> dict[str, int] | None:
+def _coverage(
+    con: duckdb.DuckDBPyConnection, domain: str, period: str, batches: list[int], base: str
+) -> dict[str, int] | None:
     """The reporters and records behind a release period: those of the vintage's batches whose
     period falls in it (None when the store no longer holds them)."""
     from ktstat.periods import parse
@@ -158,7 +196,8 @@ def _coverage(con: duckdb.DuckDBPyConnection, domain: str, period: str, batches:
     row = con.execute(
         f"SELECT count(DISTINCT reporter_id), count(*) FROM records WHERE domain = ? AND period IN "
         f"({', '.join('?' * len(subs))}) AND batch_id IN ({', '.join('?' * len(batches))})",
-        [domain, *subs, *batches]).fetchone()
+        [domain, *subs, *batches],
+    ).fetchone()
     if row is None or not row[1]:
         return None
     return {"reporters": int(row[0]), "records": int(row[1])}
@@ -169,8 +208,12 @@ FONTS_DIR = "fonts"
 
 # Characters kept in the release's fonts beyond the documents' own: printable ASCII, Latin-1 and
 # general punctuation, so a reader's copy-and-edit of the HTML still renders.
-_FONT_BASE = frozenset([chr(c) for c in range(0x20, 0x7F)] + [chr(c) for c in range(0xA0, 0x100)]
-                       + [chr(c) for c in range(0x2010, 0x2027)] + ["\u2212"])
+_FONT_BASE = frozenset(
+    [chr(c) for c in range(0x20, 0x7F)]
+    + [chr(c) for c in range(0xA0, 0x100)]
+    + [chr(c) for c in range(0x2010, 0x2027)]
+    + ["\u2212"]
+)
 
 
 def parquet_table(table: Any, micros: list[int | None]) -> Any:
@@ -193,9 +236,12 @@ def _micro(con: duckdb.DuckDBPyConnection, vintage_id: str) -> dict[tuple[str, s
 
     if not has_table(con, "vintage_micro"):
         return {}
-    return {(p, b, i, m): int(x) for p, b, i, m, x in con.execute(
-        "SELECT period, breakdown, item, measure, micro FROM vintage_micro WHERE vintage_id = ?",
-        [vintage_id]).fetchall()}
+    return {
+        (p, b, i, m): int(x)
+        for p, b, i, m, x in con.execute(
+            "SELECT period, breakdown, item, measure, micro FROM vintage_micro WHERE vintage_id = ?", [vintage_id]
+        ).fetchall()
+    }
 
 
 def _exact_json(doc: dict[str, Any], micro: dict[tuple[str, str, str, str], int]) -> str:

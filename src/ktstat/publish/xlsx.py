@@ -51,6 +51,8 @@ from ktstat.release.tables import Column, ReleaseTable, TableCell
 from ktstat.terms import terms
 
 LANGS = ("en", "ko")
+
+
 def _terms(key: str) -> dict[str, str]:
     return {lang: terms(lang).get("workbook", key) for lang in LANGS}
 
@@ -59,10 +61,22 @@ CONTENTS = _terms("contents")
 FONTS = _terms("font")
 ITEM_HEADER = _terms("item")
 DEFAULT_TITLE = _terms("title")
-SCALE = {("usd", "en"): 1e9, ("usd", "ko"): 1e8, ("percent", "en"): 1.0, ("percent", "ko"): 1.0,
-         ("ratio", "en"): 1.0, ("ratio", "ko"): 1.0}
-DECIMALS = {("usd", "en"): 2, ("usd", "ko"): 1, ("percent", "en"): 1, ("percent", "ko"): 1,
-            ("ratio", "en"): 2, ("ratio", "ko"): 2}
+SCALE = {
+    ("usd", "en"): 1e9,
+    ("usd", "ko"): 1e8,
+    ("percent", "en"): 1.0,
+    ("percent", "ko"): 1.0,
+    ("ratio", "en"): 1.0,
+    ("ratio", "ko"): 1.0,
+}
+DECIMALS = {
+    ("usd", "en"): 2,
+    ("usd", "ko"): 1,
+    ("percent", "en"): 1,
+    ("percent", "ko"): 1,
+    ("ratio", "en"): 2,
+    ("ratio", "ko"): 2,
+}
 STATUSES = ("A", "P", "N", "C")
 CONFIDENTIAL = "C"
 NOT_MEANINGFUL = "-"
@@ -70,15 +84,17 @@ PROVISIONAL_MARK = "p"
 MAX_SHEET_NAME = 31
 RESERVED_SHEET_NAMES = ("history",)  # Excel reserves "History" (case-insensitive)
 
-_UNIT_TEXT = {lang: {u: terms(lang).get("workbook", f"unit_{u}") for u in ("usd", "percent", "ratio")}
-              for lang in LANGS}
+_UNIT_TEXT = {
+    lang: {u: terms(lang).get("workbook", f"unit_{u}") for u in ("usd", "percent", "ratio")} for lang in LANGS
+}
 _UNIT_PREFIX = _terms("unit_prefix")
 _SOURCE_PREFIX = _terms("source_prefix")
 _FLAG_NOTES = {lang: [terms(lang).get("workbook", f"flag_{k}") for k in ("p", "c", "n")] for lang in LANGS}
 _FLAG_HEADING = _terms("flag_heading")
 _PROVISIONAL_NOTE = _terms("provisional_note")
-_CONTENTS_HEADER = {lang: (terms(lang).get("workbook", "sheet"), terms(lang).get("workbook", "table"))
-                    for lang in LANGS}
+_CONTENTS_HEADER = {
+    lang: (terms(lang).get("workbook", "sheet"), terms(lang).get("workbook", "table")) for lang in LANGS
+}
 
 
 def embargo_notice(embargo: str, lang: str) -> str:
@@ -247,8 +263,9 @@ def column_label(column: Column, lang: str) -> str:
 Micro = Mapping[tuple[str, str, str, str], int]
 
 
-def _table_sheet(ws: Worksheet, table: ReleaseTable, lang: str, embargo: str | None, source_note: str,
-                 micro: Micro | None = None) -> None:
+def _table_sheet(
+    ws: Worksheet, table: ReleaseTable, lang: str, embargo: str | None, source_note: str, micro: Micro | None = None
+) -> None:
     ko = lang == "ko"
     row = 1
     if embargo is not None:
@@ -265,8 +282,10 @@ def _table_sheet(ws: Worksheet, table: ReleaseTable, lang: str, embargo: str | N
         cell.fill, cell.alignment, cell.border = _HEADER_FILL, _HEADER_ALIGN, _HEADER_BORDER
 
     label_width = _width(labels[0])
-    col_widths = [max(10, max((_width(w) for w in label.split()), default=0) + 2, math.ceil(_width(label) / 3) + 2)
-                  for label in labels[1:]]
+    col_widths = [
+        max(10, max((_width(w) for w in label.split()), default=0) + 2, math.ceil(_width(label) / 3) + 2)
+        for label in labels[1:]
+    ]
     any_provisional = any(c.provisional for c in table.columns)
     r = header
     for r, trow in enumerate(table.rows, start=header + 1):
@@ -286,8 +305,13 @@ def _table_sheet(ws: Worksheet, table: ReleaseTable, lang: str, embargo: str | N
             if tcell.unit == "usd":  # exact: from the micro-dollars
                 ref = tcell.ref
                 m = (micro or {}).get((ref.period, ref.breakdown, ref.item, ref.measure))
-                _put_money(ws, r, j + 2, money_text(float(tcell.value or 0), scale("usd", lang), m),
-                           number_format(tcell.unit, lang))
+                _put_money(
+                    ws,
+                    r,
+                    j + 2,
+                    money_text(float(tcell.value or 0), scale("usd", lang), m),
+                    number_format(tcell.unit, lang),
+                )
             else:
                 _put_number(ws, r, j + 2, content, number_format(tcell.unit, lang))
             col_widths[j] = max(col_widths[j], len(_display(content, tcell.unit, lang)) + 2)
@@ -342,8 +366,15 @@ def _set_font(wb: Workbook, name: str) -> None:
                 cell.font = f
 
 
-def _contents_sheet(ws: Worksheet, tables: Sequence[ReleaseTable], names: Sequence[str], lang: str, title: str,
-                    embargo: str | None, source_note: str) -> None:
+def _contents_sheet(
+    ws: Worksheet,
+    tables: Sequence[ReleaseTable],
+    names: Sequence[str],
+    lang: str,
+    title: str,
+    embargo: str | None,
+    source_note: str,
+) -> None:
     ko = lang == "ko"
     _put_text(ws, 1, 1, title or DEFAULT_TITLE[lang], _TITLE_FONT)
     row = 2
@@ -361,8 +392,7 @@ def _contents_sheet(ws: Worksheet, tables: Sequence[ReleaseTable], names: Sequen
         text = table.title_ko if ko else table.title_en
         for j, shown_text in ((1, name), (2, text)):
             cell = _put_text(ws, row, j, shown_text)
-            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{quote_sheetname(name)}!A1",
-                                       display=shown_text)
+            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{quote_sheetname(name)}!A1", display=shown_text)
             cell.style = "Hyperlink"
             widths[j - 1] = max(widths[j - 1], _width(shown_text) + 2)
     row += 2
@@ -387,9 +417,16 @@ def _contents_sheet(ws: Worksheet, tables: Sequence[ReleaseTable], names: Sequen
     ws.print_area = f"A1:B{row}"
 
 
-def write_workbook(tables: list[ReleaseTable], path: Path, lang: str = "en", title: str = "",
-                   embargo: str | None = None, source_note: str = "", created: datetime | None = None,
-                   micro: Micro | None = None) -> Path:
+def write_workbook(
+    tables: list[ReleaseTable],
+    path: Path,
+    lang: str = "en",
+    title: str = "",
+    embargo: str | None = None,
+    source_note: str = "",
+    created: datetime | None = None,
+    micro: Micro | None = None,
+) -> Path:
     """Write the release workbook of ``tables`` in ``lang`` (``en`` or ``ko``) to ``path``; returns ``path``.
 
     Layout, scaling, number formats and flags: see the module doc. ``title`` heads the contents
@@ -447,8 +484,15 @@ def _stamp_parts(path: Path, when: datetime) -> None:
     with zipfile.ZipFile(path) as z:
         parts = [(info, z.read(info.filename)) for info in z.infolist()]
     iso = utc.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    parts = [(info, re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + iso + rb"\g<2>", data)
-              if info.filename == "docProps/core.xml" else data) for info, data in parts]
+    parts = [
+        (
+            info,
+            re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + iso + rb"\g<2>", data)
+            if info.filename == "docProps/core.xml"
+            else data,
+        )
+        for info, data in parts
+    ]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for info, data in parts:
             part = zipfile.ZipInfo(info.filename, date_time=stamp)

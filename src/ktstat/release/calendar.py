@@ -37,8 +37,9 @@ def scheduled(dom: Domain, first_year: int, last_year: int) -> list[tuple[str, s
     return sorted(out, key=lambda x: (x[2], x[0]))
 
 
-def calendar(dom: Domain, vintages: list[Vintage], now: datetime, back_days: int = 400,
-             ahead_days: int = 400) -> list[Due]:
+def calendar(
+    dom: Domain, vintages: list[Vintage], now: datetime, back_days: int = 400, ahead_days: int = 400
+) -> list[Due]:
     """Releases due from ``back_days`` before ``now`` to ``ahead_days`` after it, each marked
     released (with its vintage), overdue (the date passed without a vintage of that status),
     or upcoming."""

@@ -11,8 +11,18 @@ from __future__ import annotations
 
 from ktstat.terms import has_batchim, josa
 
-__all__ = ["has_batchim", "josa", "money", "money_in", "ordinal", "percent", "period_heading", "period_label",
-           "ratio", "unit_for"]
+__all__ = [
+    "has_batchim",
+    "josa",
+    "money",
+    "money_in",
+    "ordinal",
+    "percent",
+    "period_heading",
+    "period_label",
+    "ratio",
+    "unit_for",
+]
 
 
 def _dec(x: float, digits: int, lang: str) -> str:

@@ -64,17 +64,37 @@ def file_name(v: Vintage) -> str:
 
 
 def _record(v: Vintage) -> dict[str, Any]:
-    return {"vintage_id": v.vintage_id, "domain": v.domain, "period": v.period, "status": v.status,
-            "release_at": v.release_at.isoformat(), "created_at": v.created_at.isoformat(),
-            "codelists": v.codelists, "batches": v.batches, "rows": v.rows, "content_hash": v.content_hash,
-            "revises": v.revises, "reason": v.reason}
+    return {
+        "vintage_id": v.vintage_id,
+        "domain": v.domain,
+        "period": v.period,
+        "status": v.status,
+        "release_at": v.release_at.isoformat(),
+        "created_at": v.created_at.isoformat(),
+        "codelists": v.codelists,
+        "batches": v.batches,
+        "rows": v.rows,
+        "content_hash": v.content_hash,
+        "revises": v.revises,
+        "reason": v.reason,
+    }
 
 
 def _vintage(doc: dict[str, Any]) -> Vintage:
-    return Vintage(str(doc["vintage_id"]), str(doc["domain"]), str(doc["period"]), str(doc["status"]),
-                   datetime.fromisoformat(doc["release_at"]), datetime.fromisoformat(doc["created_at"]),
-                   dict(doc["codelists"]), list(doc["batches"]), int(doc["rows"]), str(doc["content_hash"]),
-                   doc.get("revises"), doc.get("reason"))
+    return Vintage(
+        str(doc["vintage_id"]),
+        str(doc["domain"]),
+        str(doc["period"]),
+        str(doc["status"]),
+        datetime.fromisoformat(doc["release_at"]),
+        datetime.fromisoformat(doc["created_at"]),
+        dict(doc["codelists"]),
+        list(doc["batches"]),
+        int(doc["rows"]),
+        str(doc["content_hash"]),
+        doc.get("revises"),
+        doc.get("reason"),
+    )
 
 
 def write_snapshot(folder: Path, v: Vintage, rows: list[Row]) -> Path:
@@ -90,14 +110,16 @@ def write_snapshot(folder: Path, v: Vintage, rows: list[Row]) -> Path:
     target = folder / file_name(v)
     if target.is_file():
         return target
-    table = pa.table({
-        "period": pa.array([r[0] for r in rows], pa.string()),
-        "breakdown": pa.array([r[1] for r in rows], pa.string()),
-        "item": pa.array([r[2] for r in rows], pa.string()),
-        "measure": pa.array([r[3] for r in rows], pa.string()),
-        "value": pa.array([r[4] for r in rows], pa.float64()),
-        "status": pa.array([r[5] for r in rows], pa.string()),
-    }).replace_schema_metadata({META_KEY: json.dumps(_record(v), sort_keys=True).encode()})
+    table = pa.table(
+        {
+            "period": pa.array([r[0] for r in rows], pa.string()),
+            "breakdown": pa.array([r[1] for r in rows], pa.string()),
+            "item": pa.array([r[2] for r in rows], pa.string()),
+            "measure": pa.array([r[3] for r in rows], pa.string()),
+            "value": pa.array([r[4] for r in rows], pa.float64()),
+            "status": pa.array([r[5] for r in rows], pa.string()),
+        }
+    ).replace_schema_metadata({META_KEY: json.dumps(_record(v), sort_keys=True).encode()})
     fd, tmp = tempfile.mkstemp(prefix=f".{v.vintage_id}.", suffix=".part", dir=folder)
     os.close(fd)
     try:
@@ -167,11 +189,15 @@ def read_snapshot(path: Path) -> tuple[Vintage, list[Row]]:
         raise VintageError(f"{path.name}: not a readable vintage snapshot ({type(e).__name__}: {e})") from None
     rows: list[Row] = list(zip(*cols, strict=True))
     if v.vintage_id != m["id"] or v.content_hash != m["hash"]:
-        raise VintageError(f"{path.name}: its metadata name vintage {v.vintage_id} with hash {v.content_hash[:12]}, "
-                           "not what the file name says")
+        raise VintageError(
+            f"{path.name}: its metadata name vintage {v.vintage_id} with hash {v.content_hash[:12]}, "
+            "not what the file name says"
+        )
     if len(rows) != v.rows or digest_of(v, rows) != v.content_hash:
-        raise VintageError(f"{path.name}: the content does not match the content hash of vintage {v.vintage_id}; "
-                           "the file was altered after it was written")
+        raise VintageError(
+            f"{path.name}: the content does not match the content hash of vintage {v.vintage_id}; "
+            "the file was altered after it was written"
+        )
     return v, rows
 
 

@@ -64,10 +64,23 @@ class Statement:
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
-            "id": self.id, "section": self.section, "kind": self.kind, "score": round(self.score, 6),
-            "text_en": self.text_en, "text_ko": self.text_ko,
-            "cells": [{"domain": r.domain, "period": r.period, "breakdown": r.breakdown, "item": r.item,
-                       "measure": r.measure, "value": v} for r, v in self.cells],
+            "id": self.id,
+            "section": self.section,
+            "kind": self.kind,
+            "score": round(self.score, 6),
+            "text_en": self.text_en,
+            "text_ko": self.text_ko,
+            "cells": [
+                {
+                    "domain": r.domain,
+                    "period": r.period,
+                    "breakdown": r.breakdown,
+                    "item": r.item,
+                    "measure": r.measure,
+                    "value": v,
+                }
+                for r, v in self.cells
+            ],
             "figures": [{"cell": i, "en": en, "ko": ko} for i, en, ko in self.figures],
         }
         if self.bounds:  # thresholds a cited cell passed ("passed $40 billion"): the cell is at least this
@@ -188,13 +201,15 @@ def _render(st: Statement, dom: Domain, key: str, values: Values) -> None:
             if isinstance(v, Word):
                 return noun(dom, v.key, t.lang) if v.section == "noun" else t.get(v.section, v.key)
             if isinstance(v, Label):
-                return dom.breakdowns[v.breakdown].codelist.label(v.code, t.lang) if v.breakdown in \
-                    dom.breakdowns else v.code
+                return (
+                    dom.breakdowns[v.breakdown].codelist.label(v.code, t.lang)
+                    if v.breakdown in dom.breakdowns
+                    else v.code
+                )
             if isinstance(v, Per):
                 return t.period(v.label)
             if isinstance(v, Seq):
-                return t.join([t.fill("sentence", v.key, **{n: value(x) for n, x in part.items()})
-                               for part in v.parts])
+                return t.join([t.fill("sentence", v.key, **{n: value(x) for n, x in part.items()}) for part in v.parts])
             return str(v)
 
         text = t.fill("sentence", key, **{n: value(v) for n, v in values.items()})
@@ -253,9 +268,21 @@ def _total_statements(dom: Domain, lookup: Lookup, period: str) -> list[Statemen
         m, _ = b.fig(p, T, "all", "imports", "money")
         gx, vgx = b.fig(p, T, "all", lead.measure("exports_growth"), "percent")
         gm, vgm = b.fig(p, T, "all", lead.measure("imports_growth"), "percent")
-        return "headline", {"period": Per(p), "cmp": Per(lead.period), "exports": x, "imports": m,
-                            "x_growth": gx, "m_growth": gm, "x_dir": _dir(vgx), "m_dir": _dir(vgm),
-                            **_flow_words()}, 1.0
+        return (
+            "headline",
+            {
+                "period": Per(p),
+                "cmp": Per(lead.period),
+                "exports": x,
+                "imports": m,
+                "x_growth": gx,
+                "m_growth": gm,
+                "x_dir": _dir(vgx),
+                "m_dir": _dir(vgm),
+                **_flow_words(),
+            },
+            1.0,
+        )
 
     def balance(b: _Builder) -> tuple[str, Values, float]:
         fb, bal = b.fig(p, T, "all", "balance", "money")
@@ -270,22 +297,31 @@ def _total_statements(dom: Domain, lookup: Lookup, period: str) -> list[Statemen
         fc, change = b.fig(p, T, "all", lead.measure("balance_change"), "money")
         return "balance_same", {**common, "change": fc, "verb": _balance_verb(bal, change)}, 0.9
 
-    out += [_make(dom, lookup, "total.headline", T, "headline", headline),
-            _make(dom, lookup, "total.balance", T, "balance", balance)]
+    out += [
+        _make(dom, lookup, "total.headline", T, "headline", headline),
+        _make(dom, lookup, "total.balance", T, "balance", balance),
+    ]
 
     for basis in more:
+
         def other(b: _Builder, basis: Basis = basis) -> tuple[str, Values, float]:
             gx, vgx = b.fig(p, T, "all", basis.measure("exports_growth"), "percent")
             gm, vgm = b.fig(p, T, "all", basis.measure("imports_growth"), "percent")
             _, bal = b.get(p, T, "all", "balance")
             _, prev = b.get(basis.period, T, "all", "balance")
-            values: Values = {"cmp": Per(basis.period), "x_growth": gx, "m_growth": gm, "x_dir": _dir(vgx),
-                              "m_dir": _dir(vgm), **_flow_words()}
+            values: Values = {
+                "cmp": Per(basis.period),
+                "x_growth": gx,
+                "m_growth": gm,
+                "x_dir": _dir(vgx),
+                "m_dir": _dir(vgm),
+                **_flow_words(),
+            }
             if (bal >= 0) != (prev >= 0):
                 return "yoy_growth", values, 0.7
             fc, change = b.fig(p, T, "all", basis.measure("balance_change"), "money")
-            return "yoy_view", {**values, "kind": _kind(bal), "change": fc,
-                                "verb": _balance_verb(bal, change)}, 0.7
+            return "yoy_view", {**values, "kind": _kind(bal), "change": fc, "verb": _balance_verb(bal, change)}, 0.7
+
         out.append(_make(dom, lookup, f"total.{basis.name}", T, "comparison", other))
 
     def volume(b: _Builder) -> tuple[str, Values, float]:
@@ -294,10 +330,21 @@ def _total_statements(dom: Domain, lookup: Lookup, period: str) -> list[Statemen
         fr, _ = b.fig(p, T, "all", "ratio", "ratio")
         fq, q = b.fig(lead.period, T, "all", "ratio", "ratio")
         r = b.st.cells[fr.k][1]
-        return "volume_ratio", {"volume": fv, "v_growth": fg, "v_dir": _w("up" if g >= 0 else "down"), "ratio": fr,
-                                "prev_ratio": fq,
-                                "r_dir": Word("verb", "ratio_up" if r >= q else "ratio_down"),
-                                "cmp": Per(lead.period), **_flow_words()}, 0.5
+        return (
+            "volume_ratio",
+            {
+                "volume": fv,
+                "v_growth": fg,
+                "v_dir": _w("up" if g >= 0 else "down"),
+                "ratio": fr,
+                "prev_ratio": fq,
+                "r_dir": Word("verb", "ratio_up" if r >= q else "ratio_down"),
+                "cmp": Per(lead.period),
+                **_flow_words(),
+            },
+            0.5,
+        )
+
     out.append(_make(dom, lookup, "total.volume", T, "volume", volume))
 
     start = _series_start(lookup, p)
@@ -313,23 +360,35 @@ def _total_statements(dom: Domain, lookup: Lookup, period: str) -> list[Statemen
         if fx == 1 or fm == 1:
             return ("record_exports" if fx == 1 else "record_imports"), _flow_words(), 0.75
         raise _Missing
+
     out.append(_make(dom, lookup, "total.records", T, "record", records))
 
     for flag, sign, key in (("balance_record", 1, "record_surplus"), ("balance_record_low", -1, "record_deficit")):
-        def balance_record(b: _Builder, flag: str = flag, sign: int = sign, key: str = key
-                           ) -> tuple[str, Values, float]:
+
+        def balance_record(
+            b: _Builder, flag: str = flag, sign: int = sign, key: str = key
+        ) -> tuple[str, Values, float]:
             _, f = b.get(p, T, "all", flag)
             _, v = b.get(p, T, "all", "balance")
             if not has_history or f != 1 or v * sign <= 0:
                 raise _Missing
             return key, _flow_words(), 0.8
+
         out.append(_make(dom, lookup, f"total.{flag}", T, "balance_record", balance_record))
 
     def crossed(b: _Builder) -> tuple[str, Values, float]:
         fv, v = b.fig(p, T, "all", "volume", "money")
-        earlier = [val for (per, bd, it, m), (val, st) in lookup.items()
-                   if bd == T and it == "all" and m == "volume" and val is not None and st not in ("C", "N")
-                   and parse(per).freq == parse(p).freq and parse(per).index < parse(p).index]
+        earlier = [
+            val
+            for (per, bd, it, m), (val, st) in lookup.items()
+            if bd == T
+            and it == "all"
+            and m == "volume"
+            and val is not None
+            and st not in ("C", "N")
+            and parse(per).freq == parse(p).freq
+            and parse(per).index < parse(p).index
+        ]
         if not earlier:
             raise _Missing
         step = _round_step(v)
@@ -338,6 +397,7 @@ def _total_statements(dom: Domain, lookup: Lookup, period: str) -> list[Statemen
             raise _Missing
         # the threshold is shown as a bound on the cited volume (the cell is at least this much)
         return "crossed", {"threshold": Fig(fv.k, "floor"), "volume": fv, **_flow_words()}, 0.85
+
     out.append(_make(dom, lookup, "total.crossed", T, "threshold", crossed))
 
     def long_view(b: _Builder) -> tuple[str, Values, float]:
@@ -348,8 +408,12 @@ def _total_statements(dom: Domain, lookup: Lookup, period: str) -> list[Statemen
         if then <= 0:
             raise _Missing
         grew = _growth_phrase(now / then)
-        return "long_view", {"first": Per(then_p), "then": ft, "now": fn, "grew": Word("growth_phrase", grew),
-                             **_flow_words()}, 0.6
+        return (
+            "long_view",
+            {"first": Per(then_p), "then": ft, "now": fn, "grew": Word("growth_phrase", grew), **_flow_words()},
+            0.6,
+        )
+
     out.append(_make(dom, lookup, "total.long_view", T, "long_view", long_view))
     return [s for s in out if s is not None]
 
@@ -369,8 +433,17 @@ def _round_step(v: float) -> float:
 
 def _growth_phrase(factor: float) -> str:
     """A growth factor in words: ``nearly_doubled`` for 1.8 to 2, and so on (see [growth_phrase])."""
-    for limit, key in ((0.95, "fell"), (1.05, "flat"), (1.4, "grew"), (1.6, "half"), (1.8, "grew"),
-                       (2.0, "nearly_doubled"), (2.2, "doubled"), (2.8, "more_than_doubled"), (3.2, "tripled")):
+    for limit, key in (
+        (0.95, "fell"),
+        (1.05, "flat"),
+        (1.4, "grew"),
+        (1.6, "half"),
+        (1.8, "grew"),
+        (2.0, "nearly_doubled"),
+        (2.2, "doubled"),
+        (2.8, "more_than_doubled"),
+        (3.2, "tripled"),
+    ):
         if factor < limit:
             return key
     return "more_than_tripled"
@@ -405,6 +478,7 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
     if spec.partition:
         leader = holder("volume_rank", p)
         if leader is not None:
+
             def lead_gen(b: _Builder, it: str = leader) -> tuple[str, Values, float]:
                 fs, s = b.fig(p, bd, it, "volume_share", "percent")
                 fv, _ = b.fig(p, bd, it, "volume", "money")
@@ -419,10 +493,12 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                     b.get(cmp, bd, it, "volume_rank")
                     return "leader_kept", values, 0.2 + 0.3 * s / 100
                 return "leader", values, 0.2 + 0.3 * s / 100
+
             add("leader", "leader", lead_gen)
 
         both = holder("exports_rank", p)
         if both is not None and both == holder("imports_rank", p):
+
             def both_gen(b: _Builder, it: str = both) -> tuple[str, Values, float]:
                 fr, _ = b.fig(p, bd, it, "exports_rank", "rank")
                 b.get(p, bd, it, "imports_rank")
@@ -432,10 +508,12 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                     b.get(cmp, bd, it, "imports_rank")
                     return "leader_both", values, 0.55
                 return "leader_both_now", values, 0.5
+
             add("leader_both", "leader_both", both_gen)
 
         top = holder("balance_rank", p)
         if top is not None and (val(top, "balance") or 0) > 0:
+
             def surplus_gen(b: _Builder, it: str = top) -> tuple[str, Values, float]:
                 fb, bal = b.fig(p, bd, it, "balance", "money")
                 b.get(p, bd, it, "balance_rank")
@@ -449,6 +527,7 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                     b.get(p, bd, it, "balance_record")
                     return "surplus_top_record", values, 0.6
                 return "surplus_top", values, 0.55
+
             add("largest_surplus", "surplus", surplus_gen)
 
         deficits = {i: v for i in items if (v := val(i, "balance")) is not None and v < 0}
@@ -459,10 +538,12 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                 fb, bal = b.fig(p, bd, it, "balance", "money")
                 del bal
                 return "deficit_top", {"item": Label(bd, it), "noun": noun, "balance": fb}, 0.4
+
             add("largest_deficit", "deficit", deficit_gen)
 
         best = holder("ratio_rank", p)
         if best is not None:
+
             def ratio_gen(b: _Builder, it: str = best) -> tuple[str, Values, float]:
                 fr, r = b.fig(p, bd, it, "ratio", "ratio")
                 b.get(p, bd, it, "ratio_rank")
@@ -470,9 +551,12 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                 if r <= 1:
                     raise _Missing
                 small = s < SHARE_FLOOR
-                return ("ratio_top_small" if small else "ratio_top"), {"item": Label(bd, it), "noun": noun,
-                                                                       "ratio": fr, **_flow_words()}, \
-                    0.55 if small else 0.4
+                return (
+                    ("ratio_top_small" if small else "ratio_top"),
+                    {"item": Label(bd, it), "noun": noun, "ratio": fr, **_flow_words()},
+                    0.55 if small else 0.4,
+                )
+
             add("highest_ratio", "ratio", ratio_gen)
 
         for flow in ("exports", "imports"):
@@ -482,54 +566,102 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
             it = max(contrib, key=lambda i: (contrib[i], i))
             against = sorted((i for i in contrib if contrib[i] < 0), key=lambda i: (contrib[i], i))[:2]
 
-            def driver(b: _Builder, it: str = it, flow: str = flow, against: list[str] = against
-                       ) -> tuple[str, Values, float]:
+            def driver(
+                b: _Builder, it: str = it, flow: str = flow, against: list[str] = against
+            ) -> tuple[str, Values, float]:
                 fc, c = b.fig(p, bd, it, lead.measure(f"{flow}_contribution"), "percent")
                 ft, change = b.fig(p, "total", "all", lead.measure(f"{flow}_change"), "money")
                 fg, g = b.fig(p, bd, it, lead.measure(f"{flow}_growth"), "percent")
-                values: Values = {"item": Label(bd, it), "contribution": fc, "change": ft, "flow": _w(flow),
-                                  "direction": _w("increase" if change >= 0 else "decrease"), "growth": fg,
-                                  "dir": _dir(g)}
+                values: Values = {
+                    "item": Label(bd, it),
+                    "contribution": fc,
+                    "change": ft,
+                    "flow": _w(flow),
+                    "direction": _w("increase" if change >= 0 else "decrease"),
+                    "growth": fg,
+                    "dir": _dir(g),
+                }
                 if c > 100:
                     if against:
                         for o in against:
                             b.get(p, bd, o, lead.measure(f"{flow}_contribution"))
-                        return "driver_whole", {**values, "others": Seq("name", tuple(
-                            {"item": Label(bd, o)} for o in against))}, 0.55
+                        return (
+                            "driver_whole",
+                            {**values, "others": Seq("name", tuple({"item": Label(bd, o)} for o in against))},
+                            0.55,
+                        )
                     return "driver_whole_alone", values, 0.5
                 if c >= 99.95:
                     return "driver_all", values, 0.4  # the only mover: little to say
-                for lo, key, score in ((60, "driver_most", 0.65), (40, "driver_half", 0.75),
-                                       (28, "driver_third", 0.45)):
+                for lo, key, score in (
+                    (60, "driver_most", 0.65),
+                    (40, "driver_half", 0.75),
+                    (28, "driver_third", 0.45),
+                ):
                     if c >= lo:
                         return key, values, score
                 raise _Missing
+
             add(f"{flow}_driver", f"driver_{flow}", driver)
 
-        turns = [(shares[i], i) for i in items if i in shares and shares[i] >= SHARE_FLOOR
-                 and (now := val(i, "balance")) is not None and (then := val(i, "balance", cmp)) is not None
-                 and (now >= 0) != (then >= 0)]
+        turns = [
+            (shares[i], i)
+            for i in items
+            if i in shares
+            and shares[i] >= SHARE_FLOOR
+            and (now := val(i, "balance")) is not None
+            and (then := val(i, "balance", cmp)) is not None
+            and (now >= 0) != (then >= 0)
+        ]
         if turns:
             _, it = max(turns)
 
             def turn_gen(b: _Builder, it: str = it) -> tuple[str, Values, float]:
                 fb, bal = b.fig(p, bd, it, "balance", "money")
                 fp, prev = b.fig(cmp, bd, it, "balance", "money")
-                return "turned", {"item": Label(bd, it), "balance": fb, "prev": fp, "kind": _kind(bal),
-                                  "prev_kind": _kind(prev), "cmp": Per(cmp)}, 0.7
+                return (
+                    "turned",
+                    {
+                        "item": Label(bd, it),
+                        "balance": fb,
+                        "prev": fp,
+                        "kind": _kind(bal),
+                        "prev_kind": _kind(prev),
+                        "cmp": Per(cmp),
+                    },
+                    0.7,
+                )
+
             add("turned", "turned", turn_gen)
 
         start = _series_start(lookup, p)
-        recs = [(shares[i], i) for i in items if i in shares and shares[i] >= SHARE_FLOOR and start not in (None, p)
-                and val(i, "balance_record") == 1 and (val(i, "balance") or 0) > 0 and i != top]
+        recs = [
+            (shares[i], i)
+            for i in items
+            if i in shares
+            and shares[i] >= SHARE_FLOOR
+            and start not in (None, p)
+            and val(i, "balance_record") == 1
+            and (val(i, "balance") or 0) > 0
+            and i != top
+        ]
         if recs:
             _, it = max(recs)
 
             def record_gen(b: _Builder, it: str = it) -> tuple[str, Values, float]:
                 b.get(p, bd, it, "balance_record")
                 fb, bal = b.fig(p, bd, it, "balance", "money")
-                return "record_item", {"item": Label(bd, it), "balance": fb, "kind": _kind(bal),
-                                       "freq": Word("frequency_adj", parse(p).freq)}, 0.5
+                return (
+                    "record_item",
+                    {
+                        "item": Label(bd, it),
+                        "balance": fb,
+                        "kind": _kind(bal),
+                        "freq": Word("frequency_adj", parse(p).freq),
+                    },
+                    0.5,
+                )
+
             add("record", "record", record_gen)
 
         big = sorted(((s, i) for i, s in shares.items() if s >= CONTRAST_FLOOR), reverse=True)
@@ -546,17 +678,35 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
         if pairs:
             _, _, flow, up, down = max(pairs)
 
-            def contrast_gen(b: _Builder, up: str = up, down: str = down, flow: str = flow
-                             ) -> tuple[str, Values, float]:
+            def contrast_gen(
+                b: _Builder, up: str = up, down: str = down, flow: str = flow
+            ) -> tuple[str, Values, float]:
                 fu, gu = b.fig(p, bd, up, lead.measure(f"{flow}_growth"), "percent")
                 fd, gd = b.fig(p, bd, down, lead.measure(f"{flow}_growth"), "percent")
-                return "contrast", {"item": Label(bd, up), "other": Label(bd, down), "flow": _w(flow),
-                                    "growth": fu, "other_growth": fd, "dir": _dir(gu), "other_dir": _dir(gd),
-                                    "cmp": Per(cmp)}, 0.6
+                return (
+                    "contrast",
+                    {
+                        "item": Label(bd, up),
+                        "other": Label(bd, down),
+                        "flow": _w(flow),
+                        "growth": fu,
+                        "other_growth": fd,
+                        "dir": _dir(gu),
+                        "other_dir": _dir(gd),
+                        "cmp": Per(cmp),
+                    },
+                    0.6,
+                )
+
             add("contrast", "contrast", contrast_gen)
 
-        movers = [(abs(mg) * s / 100, i, flow) for i, s in shares.items() if s >= SHARE_FLOOR
-                  for flow in ("exports", "imports") if (mg := val(i, lead.measure(f"{flow}_growth"))) is not None]
+        movers = [
+            (abs(mg) * s / 100, i, flow)
+            for i, s in shares.items()
+            if s >= SHARE_FLOOR
+            for flow in ("exports", "imports")
+            if (mg := val(i, lead.measure(f"{flow}_growth"))) is not None
+        ]
         if movers:
             _, it, flow = max(movers)
 
@@ -564,8 +714,19 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                 fg, g = b.fig(p, bd, it, lead.measure(f"{flow}_growth"), "percent")
                 fl, _ = b.fig(p, bd, it, flow, "money")
                 _, s = b.get(p, bd, it, "volume_share")
-                return "mover", {"item": Label(bd, it), "flow": _w(flow), "growth": fg, "dir": _dir(g),
-                                 "level": fl, "cmp": Per(cmp)}, min(0.55, 2 * abs(g) / 100 * s / 100 + 0.1)
+                return (
+                    "mover",
+                    {
+                        "item": Label(bd, it),
+                        "flow": _w(flow),
+                        "growth": fg,
+                        "dir": _dir(g),
+                        "level": fl,
+                        "cmp": Per(cmp),
+                    },
+                    min(0.55, 2 * abs(g) / 100 * s / 100 + 0.1),
+                )
+
             add("mover", "mover", mover_gen)
 
         balances = {i: v for i in items if (v := val(i, "balance")) is not None}
@@ -575,14 +736,23 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
 
             def signs_gen(b: _Builder) -> tuple[str, Values, float]:
                 def parts(its: list[str]) -> Seq:
-                    return Seq("part", tuple({"item": Label(bd, i), "balance": b.fig(p, bd, i, "balance", "money")[0]}
-                                             for i in its))
-                verbs = {"s_verb": Word("word", "recorded_surplus" if len(plus) == 1 else "recorded_surpluses"),
-                         "d_verb": Word("word", "recorded_deficit" if len(minus) == 1 else "recorded_deficits")}
+                    return Seq(
+                        "part",
+                        tuple({"item": Label(bd, i), "balance": b.fig(p, bd, i, "balance", "money")[0]} for i in its),
+                    )
+
+                verbs = {
+                    "s_verb": Word("word", "recorded_surplus" if len(plus) == 1 else "recorded_surpluses"),
+                    "d_verb": Word("word", "recorded_deficit" if len(minus) == 1 else "recorded_deficits"),
+                }
                 if plus and minus:
                     return "signs", {"surpluses": parts(plus), "deficits": parts(minus), **verbs}, 0.58
-                return ("signs_all_surplus", {"surpluses": parts(plus), **verbs}, 0.3) if plus else \
-                    ("signs_all_deficit", {"deficits": parts(minus), **verbs}, 0.3)
+                return (
+                    ("signs_all_surplus", {"surpluses": parts(plus), **verbs}, 0.3)
+                    if plus
+                    else ("signs_all_deficit", {"deficits": parts(minus), **verbs}, 0.3)
+                )
+
             add("signs", "signs", signs_gen)
 
     if spec.partition:
@@ -602,8 +772,12 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                 whole = changes[it]
                 parts = {}
                 for k in lookup:
-                    if k[0] == p and k[1] == name and k[3] == lead.measure(f"{flow}_change") \
-                            and k[2].split("+")[pos] == it:
+                    if (
+                        k[0] == p
+                        and k[1] == name
+                        and k[3] == lead.measure(f"{flow}_change")
+                        and k[2].split("+")[pos] == it
+                    ):
                         v, st = lookup[k]
                         if v is not None and st not in ("C", "N"):
                             parts[k[2]] = v
@@ -613,22 +787,41 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                 if parts[sub] / whole < 0.5:
                     continue
 
-                def within_gen(b: _Builder, it: str = it, sub: str = sub, flow: str = flow, name: str = name,
-                               other: str = other, pos: int = pos) -> tuple[str, Values, float]:
+                def within_gen(
+                    b: _Builder,
+                    it: str = it,
+                    sub: str = sub,
+                    flow: str = flow,
+                    name: str = name,
+                    other: str = other,
+                    pos: int = pos,
+                ) -> tuple[str, Values, float]:
                     fw, whole = b.fig(p, bd, it, lead.measure(f"{flow}_change"), "money")
                     fs, _ = b.fig(p, name, sub, lead.measure(f"{flow}_change"), "money")
                     share = b.st.cells[fs.k][1] / whole
-                    return ("within_whole" if share > 1 else "within"), {
-                        "item": Label(bd, it), "sub": Label(other, sub.split("+")[1 - pos]), "flow": _w(flow),
-                        "change": fw, "sub_change": fs, "direction": _w("increase" if whole >= 0 else "decrease"),
-                    }, 0.4 + 0.15 * min(share, 1.0)
+                    return (
+                        ("within_whole" if share > 1 else "within"),
+                        {
+                            "item": Label(bd, it),
+                            "sub": Label(other, sub.split("+")[1 - pos]),
+                            "flow": _w(flow),
+                            "change": fw,
+                            "sub_change": fs,
+                            "direction": _w("increase" if whole >= 0 else "decrease"),
+                        },
+                        0.4 + 0.15 * min(share, 1.0),
+                    )
+
                 add(f"{flow}_within_{other}", f"within_{flow}", within_gen)
 
     for code in spec.codelist.codes:
         if spec.partition or code.parent or code.code not in items:
             continue
-        kids = {c.code: v for c in spec.codelist.codes if c.parent == code.code
-                and (v := val(c.code, "balance")) is not None}
+        kids = {
+            c.code: v
+            for c in spec.codelist.codes
+            if c.parent == code.code and (v := val(c.code, "balance")) is not None
+        }
         if not kids:
             continue
         child = max(kids, key=lambda c: (abs(kids[c]), c))
@@ -639,9 +832,21 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
             fb, bal = b.fig(p, bd, it, "balance", "money")
             fc, cb = b.fig(p, bd, child, "balance", "money")
             _, vol = b.get(p, bd, it, "volume")
-            return "parent", {"item": Label(bd, it), "exports": fx, "imports": fm, "balance": fb, "kind": _kind(bal),
-                              "child": Label(bd, child), "child_balance": fc, "child_kind": _kind(cb)}, \
-                0.4 + (0.3 * vol / tv if tv > 0 else 0.0)
+            return (
+                "parent",
+                {
+                    "item": Label(bd, it),
+                    "exports": fx,
+                    "imports": fm,
+                    "balance": fb,
+                    "kind": _kind(bal),
+                    "child": Label(bd, child),
+                    "child_balance": fc,
+                    "child_kind": _kind(cb),
+                },
+                0.4 + (0.3 * vol / tv if tv > 0 else 0.0),
+            )
+
         add(f"parent_{code.code}", f"parent_{code.code}", parent_gen)
     return [s for s in out if s is not None]
 
@@ -660,6 +865,7 @@ def _choose(cands: list[Statement], breakdown: str) -> list[Statement]:
     """A section's statements: greedily the best-scoring candidate of a kind not yet chosen,
     each earlier statement about the same item lowering a candidate by :data:`REPEAT_PENALTY`,
     up to :data:`PER_SECTION`, none below :data:`MIN_SCORE`."""
+
     def subject(st: Statement) -> str:
         if st.kind in UNPENALISED:
             return ""  # a statement about the whole breakdown, or one explaining an item's change

@@ -101,8 +101,9 @@ def _basis_words(b: Basis, freq: str) -> tuple[str, str]:
     return terms("en").basis(b.name, freq), terms("ko").basis(b.name, freq)
 
 
-def _footnotes(dom: Domain, period: Period, provisional: list[str], extra: list[str], marked: bool = True
-               ) -> tuple[list[str], list[str]]:
+def _footnotes(
+    dom: Domain, period: Period, provisional: list[str], extra: list[str], marked: bool = True
+) -> tuple[list[str], list[str]]:
     """The notes under a table; ``provisional`` periods are explained as marked ``p`` in their
     headings (``marked``) or as stated in the title."""
     out: tuple[list[str], list[str]] = ([], [])
@@ -113,8 +114,13 @@ def _footnotes(dom: Domain, period: Period, provisional: list[str], extra: list[
             notes.append(t.fill("note", "comparison", basis=t.basis(b.name, period.freq), period=t.period(b.period)))
         notes.append(t.get("note", "flags"))
         if provisional:
-            notes.append(t.fill("note", "provisional" if marked else "provisional_title",
-                                periods=", ".join(t.period_short(p) for p in provisional)))
+            notes.append(
+                t.fill(
+                    "note",
+                    "provisional" if marked else "provisional_title",
+                    periods=", ".join(t.period_short(p) for p in provisional),
+                )
+            )
         notes += [t.get("note", k) for k in extra]
     return out
 
@@ -127,14 +133,18 @@ def summary_table(dom: Domain, lookup: Lookup, period: Period, provisional: bool
     periods += [q for f in finer for q in period.subperiods(f)]
     periods = [p for p in periods if (str(p), "total", "all", "exports") in lookup]
     marked = [str(p) for p in periods if _is_provisional(lookup, str(p))] if provisional else []
-    cols = [Column(terms("en").period_short(str(p)), terms("ko").period_short(str(p)), str(p) in marked)
-            for p in periods]
+    cols = [
+        Column(terms("en").period_short(str(p)), terms("ko").period_short(str(p)), str(p) in marked) for p in periods
+    ]
     basis_list = bases(dom, str(period))
     for b in basis_list:
         en, ko = _basis_words(b, period.freq)
         for kind in ("change", "growth"):
-            cols.append(Column(terms("en").fill("column", kind, basis=en), terms("ko").fill("column", kind, basis=ko),
-                               provisional))
+            cols.append(
+                Column(
+                    terms("en").fill("column", kind, basis=en), terms("ko").fill("column", kind, basis=ko), provisional
+                )
+            )
     rows = []
     en_t, ko_t = terms("en", dom.id), terms("ko", dom.id)
     for m in LEVELS:
@@ -149,8 +159,17 @@ def summary_table(dom: Domain, lookup: Lookup, period: Period, provisional: bool
     fn_en, fn_ko = _footnotes(dom, period, marked, ["balance_ratio"])
     title_en = terms("en", dom.id).fill("table_title", "summary", domain=dom.label_en)
     title_ko = terms("ko", dom.id).fill("table_title", "summary", domain=dom.label_ko)
-    return ReleaseTable("total", title_en, title_ko, cols, rows, fn_en, fn_ko,
-                        terms("en").get("press", "summary"), terms("ko").get("press", "summary"))
+    return ReleaseTable(
+        "total",
+        title_en,
+        title_ko,
+        cols,
+        rows,
+        fn_en,
+        fn_ko,
+        terms("en").get("press", "summary"),
+        terms("ko").get("press", "summary"),
+    )
 
 
 def _is_provisional(lookup: Lookup, period: str) -> bool:
@@ -181,42 +200,53 @@ def breakdown_table(dom: Domain, lookup: Lookup, period: Period, breakdown: str,
     p = str(period)
     noun_en, noun_ko = noun(dom, breakdown, "en"), noun(dom, breakdown, "ko")
     en_t, ko_t = terms("en", dom.id), terms("ko", dom.id)
-    title = {"en": (en_t, dom.label_en, noun_en, en_t.period_short(p)),
-             "ko": (ko_t, dom.label_ko, noun_ko, ko_t.period_short(p))}
-    mark = {lang: t.fill("table_title", "mark", word=t.get("word", "provisional")) if provisional else ""
-            for lang, (t, *_) in title.items()}
+    title = {
+        "en": (en_t, dom.label_en, noun_en, en_t.period_short(p)),
+        "ko": (ko_t, dom.label_ko, noun_ko, ko_t.period_short(p)),
+    }
+    mark = {
+        lang: t.fill("table_title", "mark", word=t.get("word", "provisional")) if provisional else ""
+        for lang, (t, *_) in title.items()
+    }
     present = {k[2] for k in lookup if k[0] == p and k[1] == breakdown}
     extra = []
     if b.source == "partner" and b.level >= 2 or len(present) > 2 * dom.release.top_n:
+
         def volume(item: str) -> float:
             v = lookup.get((p, breakdown, item, "volume"), (None, ""))[0]
             return -(v if v is not None else -1.0)
+
         items = sorted(present, key=lambda i: (volume(i), i))[: dom.release.top_n]
         kind = "top"
     else:
         items = tree_order(b.codelist, present)
         kind = "by"
-    title_en, title_ko = (t.fill("table_title", kind, domain=d, noun=n, period=pl, mark=mark[lang], n=dom.release.top_n)
-                          for lang, (t, d, n, pl) in title.items())
+    title_en, title_ko = (
+        t.fill("table_title", kind, domain=d, noun=n, period=pl, mark=mark[lang], n=dom.release.top_n)
+        for lang, (t, d, n, pl) in title.items()
+    )
     basis_list = bases(dom, p)
     cols: list[Column] = []
     for flow in ("exports", "imports"):
         cols.append(Column(en_t.get("measure", flow), ko_t.get("measure", flow)))
         for bs in basis_list:
             en, ko = _basis_words(bs, period.freq)
-            cols.append(Column(terms("en").fill("column", "growth", basis=en), terms("ko").fill("column", "growth",
-                                                                                                  basis=ko)))
-    cols += [Column(en_t.get("measure", "balance"), ko_t.get("measure", "balance")),
-             Column(*_both("share"))]
+            cols.append(
+                Column(terms("en").fill("column", "growth", basis=en), terms("ko").fill("column", "growth", basis=ko))
+            )
+    cols += [Column(en_t.get("measure", "balance"), ko_t.get("measure", "balance")), Column(*_both("share"))]
     rows = []
     for item in items:
         cells = []
         for flow in ("exports", "imports"):
             cells.append(_cell(dom, lookup, p, breakdown, item, flow, "usd"))
-            cells += [_cell(dom, lookup, p, breakdown, item, bs.measure(f"{flow}_growth"), "percent")
-                      for bs in basis_list]
-        cells += [_cell(dom, lookup, p, breakdown, item, "balance", "usd"),
-                  _cell(dom, lookup, p, breakdown, item, "volume_share", "percent")]
+            cells += [
+                _cell(dom, lookup, p, breakdown, item, bs.measure(f"{flow}_growth"), "percent") for bs in basis_list
+            ]
+        cells += [
+            _cell(dom, lookup, p, breakdown, item, "balance", "usd"),
+            _cell(dom, lookup, p, breakdown, item, "volume_share", "percent"),
+        ]
         code = b.codelist.by_code.get(item)
         level = max(0, b.codelist.depth(item) - 1) if code and not b.partition else 0
         rows.append(TableRow(item, code.label_en if code else item, code.label_ko if code else item, cells, level))
@@ -228,8 +258,9 @@ def breakdown_table(dom: Domain, lookup: Lookup, period: Period, breakdown: str,
     for k in extra:
         fn_en.append(terms("en").fill("note", k, n=dom.release.top_n))
         fn_ko.append(terms("ko").fill("note", k, n=dom.release.top_n))
-    return ReleaseTable(breakdown, title_en, title_ko, cols, rows, fn_en, fn_ko, noun_en[:1].upper() + noun_en[1:],
-                        noun_ko)
+    return ReleaseTable(
+        breakdown, title_en, title_ko, cols, rows, fn_en, fn_ko, noun_en[:1].upper() + noun_en[1:], noun_ko
+    )
 
 
 def standard_tables(dom: Domain, lookup: Lookup, period: str, provisional: bool) -> list[ReleaseTable]:

@@ -84,17 +84,39 @@ def digest_of(v: Vintage, rows: list[Row] | list[tuple[Any, ...]]) -> str:
 
 
 def _meta(v: Vintage) -> dict[str, Any]:
-    return {"domain": v.domain, "period": v.period, "status": v.status, "release_at": v.release_at.isoformat(),
-            "codelists": v.codelists, "batches": v.batches, "revises": v.revises, "reason": v.reason}
+    return {
+        "domain": v.domain,
+        "period": v.period,
+        "status": v.status,
+        "release_at": v.release_at.isoformat(),
+        "codelists": v.codelists,
+        "batches": v.batches,
+        "revises": v.revises,
+        "reason": v.reason,
+    }
 
 
-_COLUMNS = ("vintage_id, domain, period, status, release_at, created_at, codelists, batches, rows, content_hash, "
-            "revises, reason")
+_COLUMNS = (
+    "vintage_id, domain, period, status, release_at, created_at, codelists, batches, rows, content_hash, "
+    "revises, reason"
+)
 
 
 def _from_row(r: tuple[Any, ...]) -> Vintage:
-    return Vintage(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), datetime.fromisoformat(r[5]),
-                   json.loads(r[6]), json.loads(r[7]), int(r[8]), r[9], r[10], r[11])
+    return Vintage(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        datetime.fromisoformat(r[4]),
+        datetime.fromisoformat(r[5]),
+        json.loads(r[6]),
+        json.loads(r[7]),
+        int(r[8]),
+        r[9],
+        r[10],
+        r[11],
+    )
 
 
 def list_vintages(
@@ -117,8 +139,10 @@ def get_vintage(con: duckdb.DuckDBPyConnection, vintage_id: str) -> Vintage:
     rows = con.execute(f"SELECT {_COLUMNS} FROM vintages WHERE vintage_id = ?", [vintage_id]).fetchall()
     if not rows:
         known = [v.vintage_id for v in list_vintages(con)]
-        raise VintageError(f"no vintage {vintage_id!r} in the store"
-                           + (f"; known: {', '.join(known[-8:])}" if known else "; make one with `ktstat release`"))
+        raise VintageError(
+            f"no vintage {vintage_id!r} in the store"
+            + (f"; known: {', '.join(known[-8:])}" if known else "; make one with `ktstat release`")
+        )
     return _from_row(rows[0])
 
 
@@ -127,10 +151,14 @@ def vintage_rows(con: duckdb.DuckDBPyConnection, vintage: Vintage) -> list[Row]:
     checking its content hash (raises VintageError if the store's copy was altered)."""
     rows = con.execute(
         "SELECT period, breakdown, item, measure, value, status FROM vintage_indicators WHERE vintage_id = ? "
-        "ORDER BY period, breakdown, item, measure", [vintage.vintage_id]).fetchall()
+        "ORDER BY period, breakdown, item, measure",
+        [vintage.vintage_id],
+    ).fetchall()
     if len(rows) != vintage.rows or _digest(_meta(vintage), rows) != vintage.content_hash:
-        raise VintageError(f"vintage {vintage.vintage_id} does not match its content hash: it was altered in the "
-                           "store after its release; vintages are immutable (make a correction with --revises)")
+        raise VintageError(
+            f"vintage {vintage.vintage_id} does not match its content hash: it was altered in the "
+            "store after its release; vintages are immutable (make a correction with --revises)"
+        )
     return rows
 
 
@@ -155,8 +183,9 @@ def create_vintage(
         raise InputError(str(e)) from None
     if per.freq not in dom.frequencies:
         raise InputError(f"{dom.id} publishes {', '.join(dom.frequencies)} periods, not {period}")
-    if not con.execute("SELECT count(*) FROM indicators WHERE domain = ? AND period = ?",
-                       [dom.id, period]).fetchall()[0][0]:
+    if not con.execute("SELECT count(*) FROM indicators WHERE domain = ? AND period = ?", [dom.id, period]).fetchall()[
+        0
+    ][0]:
         raise InputError(f"{dom.id} {period} is not compiled in this store; run `ktstat compile` first")
     earlier = list_vintages(con, dom.id, period)
     if earlier:
@@ -166,23 +195,30 @@ def create_vintage(
             raise VintageError(
                 f"{dom.id} {period} already has a final release ({finals[-1].vintage_id}); a provisional vintage "
                 f"cannot follow it. Correct the final figures with a new final vintage: --status final "
-                f"--revises {finals[-1].vintage_id} --reason '...'")
+                f"--revises {finals[-1].vintage_id} --reason '...'"
+            )
         if revises is None and status == "final" and all(v.status == "provisional" for v in earlier):
             revises, reason = latest.vintage_id, reason or "final figures"
         if revises is None:
             raise VintageError(
                 f"{dom.id} {period} was already released as {latest.vintage_id} ({latest.status}); vintages are "
-                f"immutable: a correction is a new vintage, e.g. --revises {latest.vintage_id} --reason '...'")
+                f"immutable: a correction is a new vintage, e.g. --revises {latest.vintage_id} --reason '...'"
+            )
         if revises not in {v.vintage_id for v in earlier}:
-            raise VintageError(f"--revises {revises}: not a vintage of {dom.id} {period} "
-                               f"(those are {', '.join(v.vintage_id for v in earlier)})")
+            raise VintageError(
+                f"--revises {revises}: not a vintage of {dom.id} {period} "
+                f"(those are {', '.join(v.vintage_id for v in earlier)})"
+            )
         if not reason:
             raise VintageError("a correction needs --reason: what it corrects and why")
     elif revises is not None:
         raise VintageError(f"--revises {revises}: {dom.id} {period} has no earlier vintage")
     end = _end_quarter(period)
-    periods = [p for (p,) in con.execute("SELECT DISTINCT period FROM indicators WHERE domain = ?",
-                                         [dom.id]).fetchall() if _end_quarter(p) <= end]
+    periods = [
+        p
+        for (p,) in con.execute("SELECT DISTINCT period FROM indicators WHERE domain = ?", [dom.id]).fetchall()
+        if _end_quarter(p) <= end
+    ]
     inside = {str(s) for f in dom.frequencies if _finer(f, per.freq) for s in per.subperiods(f)} | {period}
     n = len(earlier) + 1
     vid = f"{dom.id}-{period}-v{n}"
@@ -200,22 +236,42 @@ def create_vintage(
         FROM indicators i WHERE i.domain = ? AND i.period IN (SELECT period FROM v_periods)"""
     rows = con.execute(snapshot + " ORDER BY period, breakdown, item, measure", [dom.id]).fetchall()
     codelists = {name: cl.version for name, cl in sorted(dom.codelists.items())}
-    batches = [b for (b,) in con.execute(
-        "SELECT batch_id FROM batches WHERE domain = ? AND status = 'active' ORDER BY 1", [dom.id]).fetchall()]
+    batches = [
+        b
+        for (b,) in con.execute(
+            "SELECT batch_id FROM batches WHERE domain = ? AND status = 'active' ORDER BY 1", [dom.id]
+        ).fetchall()
+    ]
     v = Vintage(vid, dom.id, period, status, release_at, now, codelists, batches, len(rows), "", revises, reason)
     digest = _digest(_meta(v), rows)
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
             f"INSERT INTO vintages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [vid, dom.id, period, status, release_at.isoformat(), now.isoformat(), json.dumps(codelists),
-             json.dumps(batches), len(rows), digest, revises, reason])
+            [
+                vid,
+                dom.id,
+                period,
+                status,
+                release_at.isoformat(),
+                now.isoformat(),
+                json.dumps(codelists),
+                json.dumps(batches),
+                len(rows),
+                digest,
+                revises,
+                reason,
+            ],
+        )
         con.execute(f"INSERT INTO vintage_indicators SELECT '{vid}', * FROM ({snapshot})", [dom.id])
         # the money values' exact micro-dollars, for the published files (ktstat.publish.exact)
-        con.execute(f"""INSERT INTO vintage_micro SELECT '{vid}', m.period, m.breakdown, m.item, m.measure, m.micro
+        con.execute(
+            f"""INSERT INTO vintage_micro SELECT '{vid}', m.period, m.breakdown, m.item, m.measure, m.micro
             FROM indicator_micro m JOIN vintage_indicators v ON v.vintage_id = '{vid}' AND v.period = m.period
                  AND v.breakdown = m.breakdown AND v.item = m.item AND v.measure = m.measure
-            WHERE m.domain = ? AND v.value IS NOT NULL AND m.micro IS NOT NULL""", [dom.id])
+            WHERE m.domain = ? AND v.value IS NOT NULL AND m.micro IS NOT NULL""",
+            [dom.id],
+        )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -257,7 +313,11 @@ def current_by_period(vintages: list[Vintage]) -> dict[tuple[str, str], Vintage]
 def _better(v: Vintage, than: Vintage) -> bool:
     rank = {"provisional": 0, "final": 1}
     return (rank.get(v.status, 0), v.release_at, v.created_at, _natural(v.vintage_id)) > (
-        rank.get(than.status, 0), than.release_at, than.created_at, _natural(than.vintage_id))
+        rank.get(than.status, 0),
+        than.release_at,
+        than.created_at,
+        _natural(than.vintage_id),
+    )
 
 
 def _natural(text: str) -> tuple[Any, ...]:

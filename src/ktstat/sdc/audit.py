@@ -125,15 +125,15 @@ def audit_store(con: duckdb.DuckDBPyConnection, domain: Domain) -> StoreAudit:
     res.suppressed = len(hidden)
     primary_cells(con, domain)
     for f, p, b, i, fl, rule, n in con.execute(
-        "SELECT freq, period, breakdown, item, flow, rule, reporters FROM sdc_cells WHERE rule <> '' "
-        "ORDER BY ALL"
+        "SELECT freq, period, breakdown, item, flow, rule, reporters FROM sdc_cells WHERE rule <> '' ORDER BY ALL"
     ).fetchall():
         if (f, p, b, i, fl) not in hidden:
             res.unsuppressed_primary.append(((f, p, b, i, fl), rule, int(n)))
     for flow, table in build_tables(con, domain).items():
         sup = {table.index[k[:4]] for k in hidden if k[4] == flow and k[:4] in table.index}
-        prim = {table.index[k[:4]] for k, r in hidden.items() if k[4] == flow and r != "secondary"
-                and k[:4] in table.index}
+        prim = {
+            table.index[k[:4]] for k, r in hidden.items() if k[4] == flow and r != "secondary" and k[:4] in table.index
+        }
         for iv in intervals(table, sup, prim, q):
             res.checked += 1
             if not iv.protected:

@@ -77,8 +77,12 @@ def _run(h: Any) -> None:
     import highspy
 
     h.run()
-    settled = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible,
-               highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible)
+    settled = (
+        highspy.HighsModelStatus.kOptimal,
+        highspy.HighsModelStatus.kInfeasible,
+        highspy.HighsModelStatus.kUnbounded,
+        highspy.HighsModelStatus.kUnboundedOrInfeasible,
+    )
     if h.getModelStatus() not in settled:
         h.clearSolver()
         h.run()
@@ -88,9 +92,12 @@ def _unsettled(h: Any) -> bool:
     """Whether the last solve ended neither optimal, infeasible nor unbounded (numerical trouble)."""
     import highspy
 
-    return h.getModelStatus() not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible,
-                                      highspy.HighsModelStatus.kUnbounded,
-                                      highspy.HighsModelStatus.kUnboundedOrInfeasible)
+    return h.getModelStatus() not in (
+        highspy.HighsModelStatus.kOptimal,
+        highspy.HighsModelStatus.kInfeasible,
+        highspy.HighsModelStatus.kUnbounded,
+        highspy.HighsModelStatus.kUnboundedOrInfeasible,
+    )
 
 
 def _optimal(h: Any) -> bool:
@@ -176,7 +183,10 @@ class WitnessFinder:
             rows.append(row)
         self.n = n
         self.h = _highs(
-            np.concatenate([cost, cost]), np.zeros(2 * n), np.concatenate([self.bound, self.bound]), rows,
+            np.concatenate([cost, cost]),
+            np.zeros(2 * n),
+            np.concatenate([self.bound, self.bound]),
+            rows,
             np.zeros(len(rows)),
         )
 
@@ -205,8 +215,9 @@ class WitnessFinder:
             # numerical trouble, typically a need many orders of magnitude below the block's largest
             # values: bound every movement by CAP times the one wanted (a protecting perturbation
             # moves each cell by a few times it at most) and solve again
-            self.h.changeColsBounds(2 * self.n, np.arange(2 * self.n, dtype=np.int32), lower,
-                                    np.minimum(upper, np.maximum(lower, CAP)))
+            self.h.changeColsBounds(
+                2 * self.n, np.arange(2 * self.n, dtype=np.int32), lower, np.minimum(upper, np.maximum(lower, CAP))
+            )
             _run(self.h)
         if not _optimal(self.h):
             return None

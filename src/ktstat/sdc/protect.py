@@ -74,8 +74,9 @@ def secondary(
         for c, _ in eq:
             eqs_of[c].append(e)
     for cells, eqs in components(table, movable):
-        prim = sorted((c for c in cells if c in primary and table.values[c] != 0),
-                      key=lambda c: (-abs(table.values[c]), c))
+        prim = sorted(
+            (c for c in cells if c in primary and table.values[c] != 0), key=lambda c: (-abs(table.values[c]), c)
+        )
         if not prim:
             continue
         fixed = FIXED_COST * max(abs(table.values[c]) for c in cells)
@@ -127,8 +128,9 @@ def drop_recomputable(table: Table, hidden: set[int], primary: set[int]) -> set[
     return hidden
 
 
-def repair(table: Table, hidden: set[int], primary: set[int], q: float, ivs: list[Interval],
-           rounds: int = 3) -> list[Interval]:
+def repair(
+    table: Table, hidden: set[int], primary: set[int], q: float, ivs: list[Interval], rounds: int = 3
+) -> list[Interval]:
     """A safety net behind ``secondary``: for each primary cell the audit finds unprotected, look
     for a protecting perturbation over its whole block afresh and hide the cells it moves (into
     ``hidden``); audit again. Returns the final intervals."""

@@ -13,8 +13,11 @@ from fastapi import FastAPI, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-ASSETS = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8", "swagger-ui.css": "text/css; charset=utf-8",
-          "favicon-32x32.png": "image/png"}
+ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "favicon-32x32.png": "image/png",
+}
 
 
 def assets_folder() -> Path | None:
@@ -31,12 +34,16 @@ def _plain_page(app: FastAPI) -> str:
     rows = []
     for path, ops in app.openapi().get("paths", {}).items():
         for method, op in ops.items():
-            rows.append(f"<tr><td>{html.escape(method.upper())}</td><td><code>{html.escape(path)}</code></td>"
-                        f"<td>{html.escape(str(op.get('summary', '')))}</td></tr>")
-    return ("<!doctype html><html lang=en><meta charset=utf-8><title>ktstat API</title>"
-            "<style>body{font-family:sans-serif;margin:2em}td{padding:2px 8px;border-bottom:1px solid #ddd}</style>"
-            "<h1>ktstat API</h1><p>The full description: <a href=/openapi.json>/openapi.json</a>.</p>"
-            "<table>" + "".join(rows) + "</table></html>")
+            rows.append(
+                f"<tr><td>{html.escape(method.upper())}</td><td><code>{html.escape(path)}</code></td>"
+                f"<td>{html.escape(str(op.get('summary', '')))}</td></tr>"
+            )
+    return (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>ktstat API</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td{padding:2px 8px;border-bottom:1px solid #ddd}</style>"
+        "<h1>ktstat API</h1><p>The full description: <a href=/openapi.json>/openapi.json</a>.</p>"
+        "<table>" + "".join(rows) + "</table></html>"
+    )
 
 
 def add_routes(app: FastAPI) -> None:
@@ -49,10 +56,13 @@ def add_routes(app: FastAPI) -> None:
             return HTMLResponse(_plain_page(app))
         from fastapi.openapi.docs import get_swagger_ui_html
 
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="ktstat API",
-                                   swagger_js_url="/docs/assets/swagger-ui-bundle.js",
-                                   swagger_css_url="/docs/assets/swagger-ui.css",
-                                   swagger_favicon_url="/docs/assets/favicon-32x32.png")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="ktstat API",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon-32x32.png",
+        )
 
     @app.get("/docs/assets/{name}", include_in_schema=False)
     def asset(name: Annotated[str, PathParam(max_length=64)]) -> Response:

@@ -120,31 +120,71 @@ def stream(writer: DataWriter, header: DataHeader, observations: Iterator[Any]) 
 class _Stopped(Exception):
     """The reader of a stream went away."""
 
-# resources of SDMX REST 2.1 and 2.0 that ktstat does not serve: 501
-UNIMPLEMENTED = ("categoryscheme", "categorisation", "contentconstraint", "actualconstraint", "allowedconstraint",
-                 "agencyscheme", "dataproviderscheme", "dataconsumerscheme", "organisationunitscheme",
-                 "hierarchicalcodelist", "hierarchy", "hierarchyassociation", "metadataflow", "metadatastructure",
-                 "provisionagreement", "metadataprovisionagreement", "reportingtaxonomy", "structureset",
-                 "process", "transformationscheme", "rulesetscheme", "userdefinedoperatorscheme",
-                 "customtypescheme", "namepersonalisationscheme", "vtlmappingscheme", "valuelist", "structuremap",
-                 "representationmap", "conceptschememap", "categoryschememap", "organisationschememap",
-                 "reportingtaxonomymap", "schema", "metadata")
 
-StartQ = Annotated[str | None, Query(alias="startPeriod", description="2024, 2024-S1, 2024H1, 2024-Q3, 2024-07",
-                                     examples=["2024-S1", "2024"])]
-EndQ = Annotated[str | None, Query(alias="endPeriod", description="Same forms as startPeriod; inclusive",
-                                   examples=["2025-S1", "2025H1"])]
+# resources of SDMX REST 2.1 and 2.0 that ktstat does not serve: 501
+UNIMPLEMENTED = (
+    "categoryscheme",
+    "categorisation",
+    "contentconstraint",
+    "actualconstraint",
+    "allowedconstraint",
+    "agencyscheme",
+    "dataproviderscheme",
+    "dataconsumerscheme",
+    "organisationunitscheme",
+    "hierarchicalcodelist",
+    "hierarchy",
+    "hierarchyassociation",
+    "metadataflow",
+    "metadatastructure",
+    "provisionagreement",
+    "metadataprovisionagreement",
+    "reportingtaxonomy",
+    "structureset",
+    "process",
+    "transformationscheme",
+    "rulesetscheme",
+    "userdefinedoperatorscheme",
+    "customtypescheme",
+    "namepersonalisationscheme",
+    "vtlmappingscheme",
+    "valuelist",
+    "structuremap",
+    "representationmap",
+    "conceptschememap",
+    "categoryschememap",
+    "organisationschememap",
+    "reportingtaxonomymap",
+    "schema",
+    "metadata",
+)
+
+StartQ = Annotated[
+    str | None,
+    Query(alias="startPeriod", description="2024, 2024-S1, 2024H1, 2024-Q3, 2024-07", examples=["2024-S1", "2024"]),
+]
+EndQ = Annotated[
+    str | None,
+    Query(alias="endPeriod", description="Same forms as startPeriod; inclusive", examples=["2025-S1", "2025H1"]),
+]
 FirstQ = Annotated[int | None, Query(alias="firstNObservations", ge=1, description="At most N per series")]
 LastQ = Annotated[int | None, Query(alias="lastNObservations", ge=1, description="The last N per series")]
-DimQ = Annotated[str | None, Query(alias="dimensionAtObservation",
-                                   description="TIME_PERIOD (default), another dimension or AllDimensions")]
+DimQ = Annotated[
+    str | None,
+    Query(alias="dimensionAtObservation", description="TIME_PERIOD (default), another dimension or AllDimensions"),
+]
 DetailQ = Annotated[str | None, Query(description="full, dataonly, serieskeysonly or nodata")]
-UpdatedQ = Annotated[str | None, Query(alias="updatedAfter", description="ISO 8601 time: what changed since",
-                                       examples=["2025-04-01T00:00:00+09:00"])]
+UpdatedQ = Annotated[
+    str | None,
+    Query(
+        alias="updatedAfter", description="ISO 8601 time: what changed since", examples=["2025-04-01T00:00:00+09:00"]
+    ),
+]
 HistoryQ = Annotated[bool, Query(alias="includeHistory", description="Every released vintage, one data set each")]
 VintageQ = Annotated[str | None, Query(description="A released vintage id (default: the latest)")]
-FormatQ = Annotated[str | None, Query(alias="format", description=", ".join(formats.DATA_FORMATS),
-                                      examples=["jsondata", "csv"])]
+FormatQ = Annotated[
+    str | None, Query(alias="format", description=", ".join(formats.DATA_FORMATS), examples=["jsondata", "csv"])
+]
 AttributesQ = Annotated[str | None, Query(description="REST 2.0: dsd, all (default) or none")]
 MeasuresQ = Annotated[str | None, Query(description="REST 2.0: all (default) or none")]
 
@@ -167,23 +207,49 @@ class DataParams:
     measures: str | None
 
 
-def data_params(startPeriod: StartQ = None, endPeriod: EndQ = None,  # noqa: N803
-                firstNObservations: FirstQ = None, lastNObservations: LastQ = None,  # noqa: N803
-                dimensionAtObservation: DimQ = None, detail: DetailQ = None,  # noqa: N803
-                updatedAfter: UpdatedQ = None, includeHistory: HistoryQ = False,  # noqa: N803
-                vintage: VintageQ = None, format: FormatQ = None,
-                attributes: AttributesQ = None, measures: MeasuresQ = None) -> DataParams:
-    return DataParams(startPeriod, endPeriod, firstNObservations, lastNObservations, dimensionAtObservation, detail,
-                      updatedAfter, includeHistory, vintage, format, attributes, measures)
+def data_params(
+    startPeriod: StartQ = None,
+    endPeriod: EndQ = None,  # noqa: N803
+    firstNObservations: FirstQ = None,
+    lastNObservations: LastQ = None,  # noqa: N803
+    dimensionAtObservation: DimQ = None,
+    detail: DetailQ = None,  # noqa: N803
+    updatedAfter: UpdatedQ = None,
+    includeHistory: HistoryQ = False,  # noqa: N803
+    vintage: VintageQ = None,
+    format: FormatQ = None,
+    attributes: AttributesQ = None,
+    measures: MeasuresQ = None,
+) -> DataParams:
+    return DataParams(
+        startPeriod,
+        endPeriod,
+        firstNObservations,
+        lastNObservations,
+        dimensionAtObservation,
+        detail,
+        updatedAfter,
+        includeHistory,
+        vintage,
+        format,
+        attributes,
+        measures,
+    )
 
 
 Params = Annotated[DataParams, Depends(data_params)]
 FlowP = Annotated[str, PathParam(description="KST, TBP, or AGENCY,FLOW[,VERSION]", examples=["KST", "KTSTAT,TBP,1.0"])]
-KeyP = Annotated[str, PathParam(description="FREQ.BREAKDOWN.ITEM.MEASURE (+ for several, empty or * for all) or all",
-                                examples=["S.CATEGORY..exports+imports", "A.TOTAL.all.exports", "all"])]
+KeyP = Annotated[
+    str,
+    PathParam(
+        description="FREQ.BREAKDOWN.ITEM.MEASURE (+ for several, empty or * for all) or all",
+        examples=["S.CATEGORY..exports+imports", "A.TOTAL.all.exports", "all"],
+    ),
+]
 ProviderP = Annotated[str, PathParam(description="all or KTSTAT", examples=["all"])]
-ContextP = Annotated[Literal["dataflow", "*"], PathParam(description="dataflow or * (datastructure and "
-                                                                   "provisionagreement: 501)")]
+ContextP = Annotated[
+    Literal["dataflow", "*"], PathParam(description="dataflow or * (datastructure and provisionagreement: 501)")
+]
 AgencyP = Annotated[str, PathParam(description="KTSTAT, all or *", examples=["KTSTAT"])]
 IdP = Annotated[str, PathParam(description="An id, several joined by + or ',', all or *", examples=["KST"])]
 VersionP = Annotated[str, PathParam(description="1.0, latest, ~, all or *", examples=["latest", "1.0"])]
@@ -230,9 +296,13 @@ def changed_since(sel: Selection, before: VintageData | None) -> Selection:
     return Selection(sel.vintage, parts, total)
 
 
-def add_routes(app: FastAPI, state: Any, ctx: Callable[[Request], tuple[Snapshot, View]],
-               errors: Callable[..., dict[int | str, dict[str, Any]]],
-               ok: Callable[..., dict[int | str, dict[str, Any]]]) -> None:
+def add_routes(
+    app: FastAPI,
+    state: Any,
+    ctx: Callable[[Request], tuple[Snapshot, View]],
+    errors: Callable[..., dict[int | str, dict[str, Any]]],
+    ok: Callable[..., dict[int | str, dict[str, Any]]],
+) -> None:
     """Add the SDMX routes to ``app`` (``state``: the :class:`ktstat.api.app.ApiState`; ``ctx``: the
     snapshot and view of a request; ``errors``/``ok``: OpenAPI response documentation helpers)."""
 
@@ -272,28 +342,53 @@ def add_routes(app: FastAPI, state: Any, ctx: Callable[[Request], tuple[Snapshot
         sels = [s for s in sels if s.observations]
         total = sum(s.observations for s in sels)
         if total == 0:
-            raise not_found(f"no observations of {vd.info.flow} ({vd.id}) match the query"
-                            + (f" and changed after {p.updated_after}" if p.updated_after else ""))
+            raise not_found(
+                f"no observations of {vd.info.flow} ({vd.id}) match the query"
+                + (f" and changed after {p.updated_after}" if p.updated_after else "")
+            )
         if total > state.max_observations:
-            raise ApiError(413, 510, f"{total:,} observations match; at most {state.max_observations:,} per "
-                           "request: narrow the key or the period")
+            raise ApiError(
+                413,
+                510,
+                f"{total:,} observations match; at most {state.max_observations:,} per "
+                "request: narrow the key or the period",
+            )
         args = (sels, fmt, snap.loaded_at, detail, dim)
         served = ",".join(s.vintage.id for s in sels) if p.include_history else vd.id
-        headers = {"X-Ktstat-Vintage": served, "Vary": "Accept, Accept-Encoding",
-                   "Cache-Control": "public, max-age=3600" if p.vintage else "no-cache"}
+        headers = {
+            "X-Ktstat-Vintage": served,
+            "Vary": "Accept, Accept-Encoding",
+            "Cache-Control": "public, max-age=3600" if p.vintage else "no-cache",
+        }
         if total > STREAM_OBSERVATIONS and fmt.writer is not None and len(sels) == 1:
             # a large dump in SDMX-ML or SDMX-CSV: streamed, written in a thread into a bounded queue
-            return StreamingResponse(stream(fmt.writer, formats.header(sels[0], snap.loaded_at, detail, dim),
-                                            formats.iter_observations(sels[0])),
-                                     media_type=fmt.media_type, headers=headers)
+            return StreamingResponse(
+                stream(
+                    fmt.writer, formats.header(sels[0], snap.loaded_at, detail, dim), formats.iter_observations(sels[0])
+                ),
+                media_type=fmt.media_type,
+                headers=headers,
+            )
         if total <= INLINE_OBSERVATIONS:  # small: at once, on the event loop
             body = formats.render_many(*args)
         else:  # large: in a worker thread, so that the loop goes on answering others
             body = await run_in_threadpool(formats.render_many, *args)
         return Response(body, media_type=fmt.media_type, headers=headers)
 
-    fast_names = {"startPeriod", "endPeriod", "firstNObservations", "lastNObservations", "dimensionAtObservation",
-                  "detail", "updatedAfter", "includeHistory", "vintage", "format", "attributes", "measures"}
+    fast_names = {
+        "startPeriod",
+        "endPeriod",
+        "firstNObservations",
+        "lastNObservations",
+        "dimensionAtObservation",
+        "detail",
+        "updatedAfter",
+        "includeHistory",
+        "vintage",
+        "format",
+        "attributes",
+        "measures",
+    }
 
     async def fast(scope: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes] | Response | None:
         """A 2.1 data request answered without FastAPI's routing and parameter parsing (the same
@@ -316,17 +411,29 @@ def add_routes(app: FastAPI, state: Any, ctx: Callable[[Request], tuple[Snapshot
         hist = q.get("includeHistory", "false").lower()
         if hist not in ("true", "false"):
             return None
-        p = DataParams(q.get("startPeriod"), q.get("endPeriod"), ints["firstNObservations"],
-                       ints["lastNObservations"], q.get("dimensionAtObservation"), q.get("detail"),
-                       q.get("updatedAfter"), hist == "true", q.get("vintage"), q.get("format"), q.get("attributes"),
-                       q.get("measures"))
+        p = DataParams(
+            q.get("startPeriod"),
+            q.get("endPeriod"),
+            ints["firstNObservations"],
+            ints["lastNObservations"],
+            q.get("dimensionAtObservation"),
+            q.get("detail"),
+            q.get("updatedAfter"),
+            hist == "true",
+            q.get("vintage"),
+            q.get("format"),
+            q.get("attributes"),
+            q.get("measures"),
+        )
         try:
-            resp = await data(Request(scope), parts[0], parts[1] if len(parts) > 1 else None,
-                              parts[2] if len(parts) > 2 else None, p)
+            resp = await data(
+                Request(scope), parts[0], parts[1] if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None, p
+            )
         except ApiError:
             return None
-        encodings = next((bytes(v).decode("latin-1") for k, v in scope.get("headers", ()) if k == b"accept-encoding"),
-                         "")
+        encodings = next(
+            (bytes(v).decode("latin-1") for k, v in scope.get("headers", ()) if k == b"accept-encoding"), ""
+        )
         if isinstance(resp, StreamingResponse):  # gzip of a stream: through the routes and GZipMiddleware
             return None if "gzip" in encodings else resp
         body = bytes(resp.body)
@@ -340,8 +447,11 @@ def add_routes(app: FastAPI, state: Any, ctx: Callable[[Request], tuple[Snapshot
     state.fast_data = fast
 
     data_media = tuple(f.media_type for f in formats.DATA_FORMATS.values())
-    data_doc: dict[str, Any] = {"responses": {**ok(*data_media), **errors(400, 404, 406, 413)},
-                                "response_class": Response, "tags": ["SDMX data"]}
+    data_doc: dict[str, Any] = {
+        "responses": {**ok(*data_media), **errors(400, 404, 406, 413)},
+        "response_class": Response,
+        "tags": ["SDMX data"],
+    }
 
     @app.get("/data/{flow}", summary="All observations of a dataflow", **data_doc)
     async def data_all(request: Request, flow: FlowP, p: Params) -> Response:
@@ -362,35 +472,50 @@ def add_routes(app: FastAPI, state: Any, ctx: Callable[[Request], tuple[Snapshot
         return f"{agency if agency != '*' else 'all'},{rid},{v}"
 
     def not_implemented(request: Request, rest: str = "") -> Response:
-        raise ApiError(501, 501, f"{request.url.path}: this SDMX resource is not implemented here; served: data "
-                       f"by dataflow, {', '.join(RESOURCES)}, availableconstraint (2.1) and availability (2.0), "
-                       "also under /structure/ (2.0)")
+        raise ApiError(
+            501,
+            501,
+            f"{request.url.path}: this SDMX resource is not implemented here; served: data "
+            f"by dataflow, {', '.join(RESOURCES)}, availableconstraint (2.1) and availability (2.0), "
+            "also under /structure/ (2.0)",
+        )
 
     for kind in ("data", "availability"):  # before the 2.0 routes, which take the context dataflow only
         for context in ("datastructure", "provisionagreement"):
             for path in (f"/{kind}/{context}", f"/{kind}/{context}/{{rest:path}}"):
                 app.add_api_route(path, not_implemented, methods=["GET"], include_in_schema=False)
 
-    @app.get("/data/{context}/{agency}/{resource_id}/{version}", summary="REST 2.0: all observations of a dataflow",
-             **data_doc)
-    async def data2(request: Request, context: ContextP, agency: AgencyP, resource_id: IdP, version: VersionP,
-                    p: Params) -> Response:
+    @app.get(
+        "/data/{context}/{agency}/{resource_id}/{version}",
+        summary="REST 2.0: all observations of a dataflow",
+        **data_doc,
+    )
+    async def data2(
+        request: Request, context: ContextP, agency: AgencyP, resource_id: IdP, version: VersionP, p: Params
+    ) -> Response:
         return await data(request, flow_of(context, agency, resource_id, version), None, None, p)
 
-    @app.get("/data/{context}/{agency}/{resource_id}/{version}/{key}",
-             summary="REST 2.0: observations matching a key", **data_doc)
-    async def data2_key(request: Request, context: ContextP, agency: AgencyP, resource_id: IdP, version: VersionP,
-                        key: KeyP, p: Params) -> Response:
+    @app.get(
+        "/data/{context}/{agency}/{resource_id}/{version}/{key}",
+        summary="REST 2.0: observations matching a key",
+        **data_doc,
+    )
+    async def data2_key(
+        request: Request, context: ContextP, agency: AgencyP, resource_id: IdP, version: VersionP, key: KeyP, p: Params
+    ) -> Response:
         return await data(request, flow_of(context, agency, resource_id, version), key, None, p)
 
     # --- structures ------------------------------------------------------------------------------------------
 
     structure_doc: dict[str, Any] = {
         "responses": {**ok(formats.STRUCTURE_TYPE, "application/xml"), **errors(400, 404, 406)},
-        "response_class": Response, "tags": ["SDMX structure"]}
+        "response_class": Response,
+        "tags": ["SDMX structure"],
+    }
 
-    def structure(request: Request, resource: str, agency: str, rid: str, version: str, references: str,
-                  detail: str) -> Response:
+    def structure(
+        request: Request, resource: str, agency: str, rid: str, version: str, references: str, detail: str
+    ) -> Response:
         snap, view = ctx(request)
         formats.structure_format(request.headers.get("accept"))
         if detail not in DETAILS:
@@ -398,8 +523,9 @@ def add_routes(app: FastAPI, state: Any, ctx: Callable[[Request], tuple[Snapshot
         if rid in ("latest", "~") and version == "latest":  # pandaSDMX: /dataflow/KTSTAT/latest
             rid = "all"
         agency = "all" if agency == "*" else agency
-        body = state.structures(snap).message(set(view.by_domain), resource, agency, rid.replace("+", ","),
-                                              version, references, snap.loaded_at)
+        body = state.structures(snap).message(
+            set(view.by_domain), resource, agency, rid.replace("+", ","), version, references, snap.loaded_at
+        )
         return Response(body, media_type=formats.STRUCTURE_TYPE)
 
     def add_structure_routes(resource: str, prefix: str) -> None:
@@ -409,21 +535,37 @@ def add_routes(app: FastAPI, state: Any, ctx: Callable[[Request], tuple[Snapshot
         def r1(request: Request, agency: AgencyP, references: RefQ = "none", detail: DetQ = "full") -> Response:
             return structure(request, resource, agency, "all", "latest", references, detail)
 
-        def r2(request: Request, agency: AgencyP, resource_id: IdP, references: RefQ = "none",
-               detail: DetQ = "full") -> Response:
+        def r2(
+            request: Request, agency: AgencyP, resource_id: IdP, references: RefQ = "none", detail: DetQ = "full"
+        ) -> Response:
             return structure(request, resource, agency, resource_id, "latest", references, detail)
 
-        def r3(request: Request, agency: AgencyP, resource_id: IdP, version: VersionP, references: RefQ = "none",
-               detail: DetQ = "full") -> Response:
+        def r3(
+            request: Request,
+            agency: AgencyP,
+            resource_id: IdP,
+            version: VersionP,
+            references: RefQ = "none",
+            detail: DetQ = "full",
+        ) -> Response:
             return structure(request, resource, agency, resource_id, version, references, detail)
 
         base = f"{prefix}/{resource}"
         tag = "REST 2.0: " if prefix else ""
-        for path, fn, what in ((base, r0, "every"), (base + "/{agency}", r1, "an agency's"),
-                               (base + "/{agency}/{resource_id}", r2, "one"),
-                               (base + "/{agency}/{resource_id}/{version}", r3, "one version of a")):
-            app.add_api_route(path, fn, methods=["GET"], summary=f"{tag}SDMX-ML structure: {what} {resource}",
-                              operation_id=f"{prefix.strip('/')}{resource}_{fn.__name__}", **structure_doc)
+        for path, fn, what in (
+            (base, r0, "every"),
+            (base + "/{agency}", r1, "an agency's"),
+            (base + "/{agency}/{resource_id}", r2, "one"),
+            (base + "/{agency}/{resource_id}/{version}", r3, "one version of a"),
+        ):
+            app.add_api_route(
+                path,
+                fn,
+                methods=["GET"],
+                summary=f"{tag}SDMX-ML structure: {what} {resource}",
+                operation_id=f"{prefix.strip('/')}{resource}_{fn.__name__}",
+                **structure_doc,
+            )
 
     for resource in RESOURCES:
         add_structure_routes(resource, "")
@@ -431,8 +573,15 @@ def add_routes(app: FastAPI, state: Any, ctx: Callable[[Request], tuple[Snapshot
 
     # --- availability ----------------------------------------------------------------------------------------
 
-    def availability(request: Request, flow: str, key: str | None, provider: str | None, component: str | None,
-                     p: DataParams, mode: str) -> Response:
+    def availability(
+        request: Request,
+        flow: str,
+        key: str | None,
+        provider: str | None,
+        component: str | None,
+        p: DataParams,
+        mode: str,
+    ) -> Response:
         snap, view = ctx(request)
         formats.structure_format(request.headers.get("accept"))
         if mode not in ("exact", "available"):
@@ -455,8 +604,11 @@ def add_routes(app: FastAPI, state: Any, ctx: Callable[[Request], tuple[Snapshot
         body = formats.availability_xml(sel, component, snap.loaded_at)
         return Response(body, media_type=formats.STRUCTURE_TYPE, headers={"X-Ktstat-Vintage": vd.id})
 
-    avail_doc: dict[str, Any] = {"responses": {**ok(formats.STRUCTURE_TYPE), **errors(400, 404, 406)},
-                                 "response_class": Response, "tags": ["SDMX availability"]}
+    avail_doc: dict[str, Any] = {
+        "responses": {**ok(formats.STRUCTURE_TYPE), **errors(400, 404, 406)},
+        "response_class": Response,
+        "tags": ["SDMX availability"],
+    }
 
     @app.get("/availableconstraint/{flow}", summary="The codes with data (SDMX REST 2.1)", **avail_doc)
     def avail0(request: Request, flow: FlowP, p: Params, mode: ModeQ = "exact") -> Response:
@@ -466,34 +618,75 @@ def add_routes(app: FastAPI, state: Any, ctx: Callable[[Request], tuple[Snapshot
     def avail1(request: Request, flow: FlowP, key: KeyP, p: Params, mode: ModeQ = "exact") -> Response:
         return availability(request, flow, key, None, None, p, mode)
 
-    @app.get("/availableconstraint/{flow}/{key}/{provider}", summary="The codes with data (SDMX REST 2.1)",
-             **avail_doc)
-    def avail2(request: Request, flow: FlowP, key: KeyP, provider: ProviderP, p: Params,
-               mode: ModeQ = "exact") -> Response:
+    @app.get("/availableconstraint/{flow}/{key}/{provider}", summary="The codes with data (SDMX REST 2.1)", **avail_doc)
+    def avail2(
+        request: Request, flow: FlowP, key: KeyP, provider: ProviderP, p: Params, mode: ModeQ = "exact"
+    ) -> Response:
         return availability(request, flow, key, provider, None, p, mode)
 
-    @app.get("/availableconstraint/{flow}/{key}/{provider}/{component}",
-             summary="The codes of one dimension with data (SDMX REST 2.1)", **avail_doc)
-    def avail3(request: Request, flow: FlowP, key: KeyP, provider: ProviderP, component: ComponentP, p: Params,
-               mode: ModeQ = "exact") -> Response:
+    @app.get(
+        "/availableconstraint/{flow}/{key}/{provider}/{component}",
+        summary="The codes of one dimension with data (SDMX REST 2.1)",
+        **avail_doc,
+    )
+    def avail3(
+        request: Request,
+        flow: FlowP,
+        key: KeyP,
+        provider: ProviderP,
+        component: ComponentP,
+        p: Params,
+        mode: ModeQ = "exact",
+    ) -> Response:
         return availability(request, flow, key, provider, component, p, mode)
 
-    @app.get("/availability/{context}/{agency}/{resource_id}/{version}",
-             summary="REST 2.0: the codes with data", **avail_doc)
-    def avail20(request: Request, context: ContextP, agency: AgencyP, resource_id: IdP, version: VersionP,
-                p: Params, mode: ModeQ = "exact") -> Response:
+    @app.get(
+        "/availability/{context}/{agency}/{resource_id}/{version}", summary="REST 2.0: the codes with data", **avail_doc
+    )
+    def avail20(
+        request: Request,
+        context: ContextP,
+        agency: AgencyP,
+        resource_id: IdP,
+        version: VersionP,
+        p: Params,
+        mode: ModeQ = "exact",
+    ) -> Response:
         return availability(request, flow_of(context, agency, resource_id, version), None, None, None, p, mode)
 
-    @app.get("/availability/{context}/{agency}/{resource_id}/{version}/{key}",
-             summary="REST 2.0: the codes with data for a key", **avail_doc)
-    def avail21(request: Request, context: ContextP, agency: AgencyP, resource_id: IdP, version: VersionP,
-                key: KeyP, p: Params, mode: ModeQ = "exact") -> Response:
+    @app.get(
+        "/availability/{context}/{agency}/{resource_id}/{version}/{key}",
+        summary="REST 2.0: the codes with data for a key",
+        **avail_doc,
+    )
+    def avail21(
+        request: Request,
+        context: ContextP,
+        agency: AgencyP,
+        resource_id: IdP,
+        version: VersionP,
+        key: KeyP,
+        p: Params,
+        mode: ModeQ = "exact",
+    ) -> Response:
         return availability(request, flow_of(context, agency, resource_id, version), key, None, None, p, mode)
 
-    @app.get("/availability/{context}/{agency}/{resource_id}/{version}/{key}/{component}",
-             summary="REST 2.0: the codes of one dimension with data", **avail_doc)
-    def avail22(request: Request, context: ContextP, agency: AgencyP, resource_id: IdP, version: VersionP,
-                key: KeyP, component: ComponentP, p: Params, mode: ModeQ = "exact") -> Response:
+    @app.get(
+        "/availability/{context}/{agency}/{resource_id}/{version}/{key}/{component}",
+        summary="REST 2.0: the codes of one dimension with data",
+        **avail_doc,
+    )
+    def avail22(
+        request: Request,
+        context: ContextP,
+        agency: AgencyP,
+        resource_id: IdP,
+        version: VersionP,
+        key: KeyP,
+        component: ComponentP,
+        p: Params,
+        mode: ModeQ = "exact",
+    ) -> Response:
         return availability(request, flow_of(context, agency, resource_id, version), key, None, component, p, mode)
 
     # --- not implemented ------------------------------------------------------------------------------------
@@ -502,8 +695,11 @@ def add_routes(app: FastAPI, state: Any, ctx: Callable[[Request], tuple[Snapshot
         for prefix in ("", "/structure"):
             for path in (f"{prefix}/{resource}", f"{prefix}/{resource}/{{rest:path}}"):
                 app.add_api_route(path, not_implemented, methods=["GET"], include_in_schema=False)
-    for path in ("/structure/*", "/structure/*/{rest:path}", "/data/{context}/{agency}/{resource_id}/{version}/"
-                 "{key}/{rest:path}"):
+    for path in (
+        "/structure/*",
+        "/structure/*/{rest:path}",
+        "/data/{context}/{agency}/{resource_id}/{version}/{key}/{rest:path}",
+    ):
         app.add_api_route(path, not_implemented, methods=["GET"], include_in_schema=False)
 
 

@@ -62,10 +62,23 @@ def load(folder: Path) -> Definition:
         if "rules" in b:
             with (folder / b["rules"]).open(encoding="utf-8-sig", newline="") as f:
                 rules = list(csv.DictReader(f))
-        bds.append(Breakdown(name, b["source"], _codelist(folder, b["codelist"]), int(b.get("level", 0)), rules,
-                             b.get("match", "first")))
-    return Definition(spec["base_frequency"], list(spec["frequencies"]), _period(spec["first_period"]),
-                      _period(spec["last_period"]), bds)
+        bds.append(
+            Breakdown(
+                name,
+                b["source"],
+                _codelist(folder, b["codelist"]),
+                int(b.get("level", 0)),
+                rules,
+                b.get("match", "first"),
+            )
+        )
+    return Definition(
+        spec["base_frequency"],
+        list(spec["frequencies"]),
+        _period(spec["first_period"]),
+        _period(spec["last_period"]),
+        bds,
+    )
 
 
 def _chain(codelist: dict[str, str], code: str) -> list[str]:
@@ -96,8 +109,11 @@ def reporter_codes(b: Breakdown, profiles: list[tuple[str, str, bool]]) -> list[
     out = []
     for industry, size, plat in profiles:
         values = {"industry": industry or "", "size_class": size or "", "platform": "true" if plat else "false"}
-        hits = [r["code"] for r in b.rules
-                if all(fnmatch.fnmatchcase(values[k], (r.get(k) or "*").strip() or "*") for k in values)]
+        hits = [
+            r["code"]
+            for r in b.rules
+            if all(fnmatch.fnmatchcase(values[k], (r.get(k) or "*").strip() or "*") for k in values)
+        ]
         if not hits:
             continue
         codes = {hits[0]} if b.match == "first" else {a for h in hits for a in _chain(b.codelist, h)}

@@ -36,8 +36,9 @@ def rate_table(rates: pd.DataFrame, base: str, currencies: list[str], years: lis
     full = annual[["currency", "year", "per_usd"]].merge(subs, how="cross")
     if base != "A":
         own = rates[rates["period"].str[4] == base].assign(sub=lambda r: r["period"].str[5:].astype(int))
-        full = own[["currency", "year", "sub", "per_usd"]].merge(full, on=["currency", "year", "sub"], how="outer",
-                                                                  suffixes=("", "_year"))
+        full = own[["currency", "year", "sub", "per_usd"]].merge(
+            full, on=["currency", "year", "sub"], how="outer", suffixes=("", "_year")
+        )
         full["per_usd"] = full["per_usd"].fillna(full["per_usd_year"])
         full = full.drop(columns="per_usd_year")
     usd = pd.DataFrame({"currency": "USD", "year": years}).merge(subs, how="cross").assign(per_usd=1.0)
@@ -46,8 +47,9 @@ def rate_table(rates: pd.DataFrame, base: str, currencies: list[str], years: lis
 
 def cells(records_path: Path, reporters_path: Path, rates_path: Path, d: defs.Definition) -> pd.DataFrame:
     """US-dollar sums per base period, flow, item, partner and reporter profile."""
-    rec = pd.read_parquet(records_path,
-                          columns=["reporter_id", "period", "flow", "partner", "item", "amount", "currency"])
+    rec = pd.read_parquet(
+        records_path, columns=["reporter_id", "period", "flow", "partner", "item", "amount", "currency"]
+    )
     rec["amount"] = rec["amount"].astype("float64")
     rec["year"] = rec["period"].str[:4].astype("int64")
     month = rec["period"].str[5:7].astype("int64")
@@ -63,10 +65,14 @@ def cells(records_path: Path, reporters_path: Path, rates_path: Path, d: defs.De
     reg["platform"] = reg["platform"].str.lower().isin(["true", "1", "yes", "y", "t"])
     reg["valid_from"] = pd.to_datetime(reg["valid_from"].replace("", None))
     reg["valid_to"] = pd.to_datetime(reg["valid_to"].replace("", None))
-    rec = rec.merge(reg[["reporter_id", "industry", "size_class", "platform", "valid_from", "valid_to"]],
-                    on="reporter_id", how="inner")
-    valid = ((rec["valid_from"].isna() | (rec["valid_from"] <= rec["ref_date"]))
-             & (rec["valid_to"].isna() | (rec["valid_to"] >= rec["ref_date"])))
+    rec = rec.merge(
+        reg[["reporter_id", "industry", "size_class", "platform", "valid_from", "valid_to"]],
+        on="reporter_id",
+        how="inner",
+    )
+    valid = (rec["valid_from"].isna() | (rec["valid_from"] <= rec["ref_date"])) & (
+        rec["valid_to"].isna() | (rec["valid_to"] >= rec["ref_date"])
+    )
     rec = rec[valid]
     return rec.groupby(CELL, as_index=False, observed=True)["usd"].sum()
 
@@ -83,8 +89,11 @@ def breakdown_totals(c: pd.DataFrame, d: defs.Definition) -> pd.DataFrame:
             part = c.assign(code=c[b.source].map(defs.leaf_codes(b))).dropna(subset=["code"])
         parts.append(part.assign(breakdown=b.name))
     long = pd.concat(parts, ignore_index=True)
-    return long.groupby(["breakdown", "code", "year", "sub", "flow"], as_index=False)["usd"].sum().rename(
-        columns={"code": "item"})
+    return (
+        long.groupby(["breakdown", "code", "year", "sub", "flow"], as_index=False)["usd"]
+        .sum()
+        .rename(columns={"code": "item"})
+    )
 
 
 def indicators(t: pd.DataFrame, d: defs.Definition, present: set[tuple[int, int]]) -> pd.DataFrame:
@@ -93,13 +102,15 @@ def indicators(t: pd.DataFrame, d: defs.Definition, present: set[tuple[int, int]
     for freq in d.frequencies:
         periods = defs.complete_periods(d, freq, present)
         f = t.assign(period=[periods.get(k) for k in zip(t["year"], t["sub"], strict=True)]).dropna(subset=["period"])
-        wide = f.pivot_table(index=["breakdown", "item", "period"], columns="flow", values="usd", aggfunc="sum",
-                             fill_value=0.0)
+        wide = f.pivot_table(
+            index=["breakdown", "item", "period"], columns="flow", values="usd", aggfunc="sum", fill_value=0.0
+        )
         wide = wide.reindex(columns=["X", "M"], fill_value=0.0)
         # every item seen in any period appears in every period (0 when nothing was reported)
         items = wide.index.droplevel("period").unique()
-        grid = pd.MultiIndex.from_tuples([(b, i, p) for b, i in items for p in sorted(set(periods.values()))],
-                                         names=["breakdown", "item", "period"])
+        grid = pd.MultiIndex.from_tuples(
+            [(b, i, p) for b, i in items for p in sorted(set(periods.values()))], names=["breakdown", "item", "period"]
+        )
         w = wide.reindex(grid, fill_value=0.0).reset_index()
         w = w.rename(columns={"X": "exports", "M": "imports"})
         w["freq"] = freq
@@ -113,8 +124,20 @@ def indicators(t: pd.DataFrame, d: defs.Definition, present: set[tuple[int, int]
         for m in ("exports", "imports", "volume"):
             w[f"{m}_growth"] = (100 * (w[m] / prev[m] - 1)).where(consecutive & (prev[m] > 0))
         out.append(w.drop(columns="period_index"))
-    cols = ["freq", "period", "breakdown", "item", "exports", "imports", "balance", "volume", "ratio",
-            "exports_growth", "imports_growth", "volume_growth"]
+    cols = [
+        "freq",
+        "period",
+        "breakdown",
+        "item",
+        "exports",
+        "imports",
+        "balance",
+        "volume",
+        "ratio",
+        "exports_growth",
+        "imports_growth",
+        "volume_growth",
+    ]
     res = pd.concat(out, ignore_index=True)[cols]
     res[cols[4:]] = res[cols[4:]].astype(np.float64)
     return res

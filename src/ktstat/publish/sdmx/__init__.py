@@ -82,6 +82,8 @@ VERSION_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 NS = "http://www.sdmx.org/resources/sdmxml/schemas/v2_1"
 
 FREQ_IDS = {"A": "A", "H": "S", "Q": "Q"}
+
+
 def _names(section: str) -> dict[str, tuple[str, str]]:
     """English and Korean names of a section of the terms catalogue, keyed as in the catalogue."""
     en, ko = terms("en").section(section), terms("ko").section(section)
@@ -156,8 +158,10 @@ def unit_measure(measure: str) -> str:
 
 def _domain_names(domain: Domain, key: str) -> tuple[str, str]:
     """English and Korean ``[sdmx]`` name ``key`` of a domain's artefact (``{domain}: item``)."""
-    en, ko = (terms(lang, domain.id).fill("sdmx", key, domain=label, version=domain.version)
-              for lang, label in (("en", domain.label_en), ("ko", domain.label_ko)))
+    en, ko = (
+        terms(lang, domain.id).fill("sdmx", key, domain=label, version=domain.version)
+        for lang, label in (("en", domain.label_en), ("ko", domain.label_ko))
+    )
     return en, ko
 
 
@@ -266,8 +270,9 @@ def _domain_lists(domain: Domain) -> _Lists:
     for code in labels_en:
         ps = parents[code]
         parent = next(iter(ps)) if len(ps) == 1 else ""
-        items[code] = _Code(code, " / ".join(labels_en[code]), " / ".join(labels_ko[code]),
-                            parent if parent in labels_en else "")
+        items[code] = _Code(
+            code, " / ".join(labels_en[code]), " / ".join(labels_ko[code]), parent if parent in labels_en else ""
+        )
     for cross in domain.crosses:
         name = "+".join(cross)
         combos = ["+".join(p) for p in product(*(per_breakdown[part] for part in cross))]
@@ -344,8 +349,15 @@ def _observations(domain: Domain, lists: _Lists, rows: Iterable[Row]) -> list[_O
         key = (str(p), breakdown, item, measure)
         if key in keyed:
             raise InputError(f"{where}: duplicate row")
-        obs = _Obs(freq_id(p.freq), lists.breakdowns[breakdown].id, item_id(item), measure, time_period(p),
-                   _value_text(value, status, where, measure), status)
+        obs = _Obs(
+            freq_id(p.freq),
+            lists.breakdowns[breakdown].id,
+            item_id(item),
+            measure,
+            time_period(p),
+            _value_text(value, status, where, measure),
+            status,
+        )
         sort = (order_b[breakdown], order_i[obs.item], order_m[measure], "ASQ".index(obs.freq), p.index)
         keyed[key] = (sort, obs)
     return [obs for _, obs in sorted(keyed.values(), key=lambda t: t[0])]
@@ -367,8 +379,15 @@ def _structure_message(domain: Domain, lists: _Lists, agency: str, version: str,
         return InternationalString(en=en, ko=ko)
 
     def maintainable(cls: Any, id_: str, en: str, ko: str, **kw: Any) -> Any:
-        return cls(id=id_, name=name(en, ko), maintainer=maintainer, version=version, is_final=True,
-                   is_external_reference=False, **kw)
+        return cls(
+            id=id_,
+            name=name(en, ko),
+            maintainer=maintainer,
+            version=version,
+            is_final=True,
+            is_external_reference=False,
+            **kw,
+        )
 
     def codelist(id_: str, en: str, ko: str, codes: Iterable[_Code], description: str = "") -> Any:
         cl = maintainable(common.Codelist, id_, en, ko)
@@ -384,15 +403,25 @@ def _structure_message(domain: Domain, lists: _Lists, agency: str, version: str,
             cl.append(code)
         return cl
 
-    cl_freq = codelist("CL_FREQ", *CONCEPT_NAMES["FREQ"], [_Code(k, *v) for k, v in FREQ_NAMES.items()],
-                       "SDMX CL_FREQ codes; ktstat half-years (H) are S.")
+    cl_freq = codelist(
+        "CL_FREQ",
+        *CONCEPT_NAMES["FREQ"],
+        [_Code(k, *v) for k, v in FREQ_NAMES.items()],
+        "SDMX CL_FREQ codes; ktstat half-years (H) are S.",
+    )
     cl_unit = codelist("CL_UNIT_MEASURE", *CONCEPT_NAMES["UNIT_MEASURE"], [_Code(k, *v) for k, v in UNIT_NAMES.items()])
-    cl_status = codelist("CL_OBS_STATUS", *CONCEPT_NAMES["OBS_STATUS"],
-                         [_Code(k, *v) for k, v in STATUS_NAMES.items()],
-                         "N and C observations have no value; C: withheld to protect reporting firms.")
-    cl_breakdown = codelist(f"CL_{dom}_BREAKDOWN", *_domain_names(domain, "breakdown_list"),
-                            lists.breakdowns.values(),
-                            "ktstat breakdown names upper-case; the parts of a cross joined by _X_.")
+    cl_status = codelist(
+        "CL_OBS_STATUS",
+        *CONCEPT_NAMES["OBS_STATUS"],
+        [_Code(k, *v) for k, v in STATUS_NAMES.items()],
+        "N and C observations have no value; C: withheld to protect reporting firms.",
+    )
+    cl_breakdown = codelist(
+        f"CL_{dom}_BREAKDOWN",
+        *_domain_names(domain, "breakdown_list"),
+        lists.breakdowns.values(),
+        "ktstat breakdown names upper-case; the parts of a cross joined by _X_.",
+    )
     # parents must be made before their children: order the item codes so
     ordered: list[_Code] = []
     placed: set[str] = set()
@@ -407,13 +436,20 @@ def _structure_message(domain: Domain, lists: _Lists, agency: str, version: str,
 
     for c in lists.items.values():
         place(c)
-    cl_item = codelist(f"CL_{dom}_ITEM", *_domain_names(domain, "item_list"), ordered,
-                       "ktstat item codes as they are; the parts of a cross item joined by _X_.")
+    cl_item = codelist(
+        f"CL_{dom}_ITEM",
+        *_domain_names(domain, "item_list"),
+        ordered,
+        "ktstat item codes as they are; the parts of a cross item joined by _X_.",
+    )
     measures: list[str] = []
     for ms in lists.measures.values():
         measures += [m for m in ms if m not in measures]
-    cl_measure = codelist(f"CL_{dom}_MEASURE", *_domain_names(domain, "measure_list"),
-                          [_Code(m, *measure_label(m, domain.id)) for m in measures])
+    cl_measure = codelist(
+        f"CL_{dom}_MEASURE",
+        *_domain_names(domain, "measure_list"),
+        [_Code(m, *measure_label(m, domain.id)) for m in measures],
+    )
 
     cs = maintainable(common.ConceptScheme, "CS_KTSTAT", *_names("sdmx")["concepts"])
     for cid, (en, ko) in CONCEPT_NAMES.items():
@@ -434,23 +470,48 @@ def _structure_message(domain: Domain, lists: _Lists, agency: str, version: str,
         dim = common.Dimension(id=cid, order=pos, concept_identity=cs[cid], local_representation=rep(cl))
         dsd.dimensions.append(dim)
         dims.append(dim)
-    dsd.dimensions.append(common.TimeDimension(
-        id="TIME_PERIOD", order=len(dims) + 1, concept_identity=cs["TIME_PERIOD"],
-        local_representation=rep(text=common.FacetValueType.observationalTimePeriod)))
-    dsd.attributes.append(common.DataAttribute(
-        id="UNIT_MEASURE", concept_identity=cs["UNIT_MEASURE"], local_representation=rep(cl_unit),
-        related_to=common.DimensionRelationship(dimensions=dims), usage_status=common.UsageStatus.mandatory))
-    dsd.attributes.append(common.DataAttribute(
-        id="OBS_STATUS", concept_identity=cs["OBS_STATUS"], local_representation=rep(cl_status),
-        related_to=v21.PrimaryMeasureRelationship(), usage_status=common.UsageStatus.mandatory))
-    dsd.measures.append(v21.PrimaryMeasure(
-        id="OBS_VALUE", concept_identity=cs["OBS_VALUE"], local_representation=rep(text=common.FacetValueType.double)))
+    dsd.dimensions.append(
+        common.TimeDimension(
+            id="TIME_PERIOD",
+            order=len(dims) + 1,
+            concept_identity=cs["TIME_PERIOD"],
+            local_representation=rep(text=common.FacetValueType.observationalTimePeriod),
+        )
+    )
+    dsd.attributes.append(
+        common.DataAttribute(
+            id="UNIT_MEASURE",
+            concept_identity=cs["UNIT_MEASURE"],
+            local_representation=rep(cl_unit),
+            related_to=common.DimensionRelationship(dimensions=dims),
+            usage_status=common.UsageStatus.mandatory,
+        )
+    )
+    dsd.attributes.append(
+        common.DataAttribute(
+            id="OBS_STATUS",
+            concept_identity=cs["OBS_STATUS"],
+            local_representation=rep(cl_status),
+            related_to=v21.PrimaryMeasureRelationship(),
+            usage_status=common.UsageStatus.mandatory,
+        )
+    )
+    dsd.measures.append(
+        v21.PrimaryMeasure(
+            id="OBS_VALUE",
+            concept_identity=cs["OBS_VALUE"],
+            local_representation=rep(text=common.FacetValueType.double),
+        )
+    )
     dataflow = maintainable(v21.DataflowDefinition, dom, domain.label_en, domain.label_ko, structure=dsd)
     en, ko = _domain_names(domain, "version")
     dataflow.description = InternationalString(en=en, ko=ko)
 
-    msg = message.StructureMessage(header=message.Header(
-        id=f"{dom}_STRUCTURE_{prepared:%Y%m%dT%H%M%S}", prepared=prepared, sender=maintainer, test=False))
+    msg = message.StructureMessage(
+        header=message.Header(
+            id=f"{dom}_STRUCTURE_{prepared:%Y%m%dT%H%M%S}", prepared=prepared, sender=maintainer, test=False
+        )
+    )
     for obj in (dataflow, cl_freq, cl_breakdown, cl_item, cl_measure, cl_unit, cl_status, cs, dsd):
         msg.add(obj)
     return sdmx.to_xml(msg, pretty_print=True)
@@ -469,8 +530,7 @@ def _write_csv(path: Path, flow: str, observations: list[_Obs]) -> None:
         write_csv1(f, DataHeader(dom, agency, version.rstrip(")")), observations)
 
 
-def _write_xml(path: Path, dom: str, agency: str, version: str, prepared: datetime,
-               observations: list[_Obs]) -> None:
+def _write_xml(path: Path, dom: str, agency: str, version: str, prepared: datetime, observations: list[_Obs]) -> None:
     """``data.xml``: SDMX-ML 2.1 StructureSpecificData (:func:`ktstat.publish.sdmx.data.write_structure_specific`)."""
     from ktstat.publish.sdmx.data import DataHeader, write_structure_specific
 

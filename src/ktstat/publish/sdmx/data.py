@@ -78,8 +78,9 @@ class DataHeader:
         if self.detail not in DETAILS:
             raise ValueError(f"detail={self.detail!r}: use one of {', '.join(DETAILS)}")
         if self.dim_at_obs not in (*DIMS, ALL_DIMENSIONS):
-            raise ValueError(f"dimensionAtObservation={self.dim_at_obs!r}: use one of {', '.join(DIMS)} or "
-                             f"{ALL_DIMENSIONS}")
+            raise ValueError(
+                f"dimensionAtObservation={self.dim_at_obs!r}: use one of {', '.join(DIMS)} or {ALL_DIMENSIONS}"
+            )
 
 
 def _unit(measure: str) -> str:
@@ -144,19 +145,21 @@ def _with_obs(h: DataHeader) -> bool:
 def _xml_header(out: TextIO, h: DataHeader, root: str, extra_ns: str, structure_attrs: str) -> None:
     prepared = h.prepared.isoformat() if h.prepared else "1970-01-01T00:00:00"
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-    out.write(f'<message:{root} xmlns:message="{NS}/message" xmlns:common="{NS}/common" {extra_ns}'
-              'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
-              "  <message:Header>\n"
-              f"    <message:ID>{h.id()}</message:ID>\n"
-              "    <message:Test>false</message:Test>\n"
-              f"    <message:Prepared>{prepared}</message:Prepared>\n"
-              f"    <message:Sender id={quoteattr(h.agency)}/>\n"
-              f"    <message:Structure structureID={quoteattr(h.dsd)} {structure_attrs}"
-              f"dimensionAtObservation={quoteattr(h.dim_at_obs)}>\n"
-              f"      <common:Structure><Ref agencyID={quoteattr(h.agency)} id={quoteattr(h.dsd)} "
-              f'version={quoteattr(h.version)} class="DataStructure" package="datastructure"/></common:Structure>\n'
-              "    </message:Structure>\n"
-              "  </message:Header>\n")
+    out.write(
+        f'<message:{root} xmlns:message="{NS}/message" xmlns:common="{NS}/common" {extra_ns}'
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+        "  <message:Header>\n"
+        f"    <message:ID>{h.id()}</message:ID>\n"
+        "    <message:Test>false</message:Test>\n"
+        f"    <message:Prepared>{prepared}</message:Prepared>\n"
+        f"    <message:Sender id={quoteattr(h.agency)}/>\n"
+        f"    <message:Structure structureID={quoteattr(h.dsd)} {structure_attrs}"
+        f"dimensionAtObservation={quoteattr(h.dim_at_obs)}>\n"
+        f"      <common:Structure><Ref agencyID={quoteattr(h.agency)} id={quoteattr(h.dsd)} "
+        f'version={quoteattr(h.version)} class="DataStructure" package="datastructure"/></common:Structure>\n'
+        "    </message:Structure>\n"
+        "  </message:Header>\n"
+    )
 
 
 # every value written below is an SDMX id, a period, a float repr or a status, checked before:
@@ -178,7 +181,7 @@ def write_generic_sets(out: TextIO, h: DataHeader, sets: DataSets) -> None:
     _xml_header(out, h, "GenericData", f'xmlns:generic="{NS}/data/generic" ', "")
     for valid_from, observations in sets:
         valid = f" validFromDate={quoteattr(valid_from)}" if valid_from else ""
-        out.write(f"  <message:DataSet structureRef={quoteattr(h.dsd)} action=\"Information\"{valid}>\n")
+        out.write(f'  <message:DataSet structureRef={quoteattr(h.dsd)} action="Information"{valid}>\n')
         _generic_body(out, h, observations)
         out.write("  </message:DataSet>\n")
     out.write("</message:GenericData>\n")
@@ -196,16 +199,22 @@ def _generic_body(out: TextIO, h: DataHeader, observations: Iterable[Observation
         out.write(f"{indent}<generic:Obs>")
         if h.dim_at_obs == ALL_DIMENSIONS:
             vals = _values(o)
-            out.write("<generic:ObsKey>" + "".join(f'<generic:Value id="{d}" value="{vals[d]}"/>' for d in DIMS)
-                      + "</generic:ObsKey>")
+            out.write(
+                "<generic:ObsKey>"
+                + "".join(f'<generic:Value id="{d}" value="{vals[d]}"/>' for d in DIMS)
+                + "</generic:ObsKey>"
+            )
         else:
             out.write(f'<generic:ObsDimension value="{_values(o)[h.dim_at_obs]}"/>')
         if o.value:
             out.write(f'<generic:ObsValue value="{o.value}"/>')
         attrs = _obs_attrs(h, key, o)
         if attrs:
-            out.write("<generic:Attributes>" + "".join(f'<generic:Value id="{k}" value="{v}"/>' for k, v in attrs)
-                      + "</generic:Attributes>")
+            out.write(
+                "<generic:Attributes>"
+                + "".join(f'<generic:Value id="{k}" value="{v}"/>' for k, v in attrs)
+                + "</generic:Attributes>"
+            )
         out.write("</generic:Obs>\n")
 
     for key, group in _groups(h, observations):
@@ -232,13 +241,19 @@ def write_structure_specific_sets(out: TextIO, h: DataHeader, sets: DataSets) ->
     h.check()
     urn = f"urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure={h.agency}:{h.dsd}({h.version})"
     namespace = f"{urn}:ObsLevelDim:{h.dim_at_obs}"
-    _xml_header(out, h, "StructureSpecificData",
-                f'xmlns:ss="{NS}/data/structurespecific" xmlns:ns1={quoteattr(namespace)} ',
-                f"namespace={quoteattr(namespace)} ")
+    _xml_header(
+        out,
+        h,
+        "StructureSpecificData",
+        f'xmlns:ss="{NS}/data/structurespecific" xmlns:ns1={quoteattr(namespace)} ',
+        f"namespace={quoteattr(namespace)} ",
+    )
     for valid_from, observations in sets:
         valid = f" ss:validFromDate={quoteattr(valid_from)}" if valid_from else ""
-        out.write(f"  <message:DataSet ss:structureRef={quoteattr(h.dsd)} ss:dataScope=\"DataStructure\" "
-                  f'xsi:type="ns1:DataSetType"{valid}>\n')
+        out.write(
+            f'  <message:DataSet ss:structureRef={quoteattr(h.dsd)} ss:dataScope="DataStructure" '
+            f'xsi:type="ns1:DataSetType"{valid}>\n'
+        )
         _ss_body(out, h, observations)
         out.write("  </message:DataSet>\n")
     out.write("</message:StructureSpecificData>\n")
@@ -277,8 +292,16 @@ def _csv_rows(h: DataHeader, observations: Iterable[Observation]) -> Iterator[li
     if _with_obs(h):
         for o in observations:
             full = h.detail == "full"
-            yield [o.freq, o.breakdown, o.item, o.measure, o.time, o.value, _unit(o.measure) if full else "",
-                   o.status if full else ""]
+            yield [
+                o.freq,
+                o.breakdown,
+                o.item,
+                o.measure,
+                o.time,
+                o.value,
+                _unit(o.measure) if full else "",
+                o.status if full else "",
+            ]
         return
     seen: set[tuple[str, str, str, str]] = set()
     for o in observations:
@@ -328,14 +351,24 @@ class DataWriter:
         return f"{self.media};version={self.version}"
 
 
-WRITERS: dict[str, DataWriter] = {w.name: w for w in (
-    DataWriter("genericdata", "application/vnd.sdmx.genericdata+xml", "2.1", write_generic, "xml",
-               write_generic_sets),
-    DataWriter("structurespecificdata", "application/vnd.sdmx.structurespecificdata+xml", "2.1",
-               write_structure_specific, "xml", write_structure_specific_sets),
-    DataWriter("csv", "application/vnd.sdmx.data+csv", "1.0.0", write_csv1, "json"),
-    DataWriter("csv2", "application/vnd.sdmx.data+csv", "2.0.0", write_csv2, "json"),
-)}
+WRITERS: dict[str, DataWriter] = {
+    w.name: w
+    for w in (
+        DataWriter(
+            "genericdata", "application/vnd.sdmx.genericdata+xml", "2.1", write_generic, "xml", write_generic_sets
+        ),
+        DataWriter(
+            "structurespecificdata",
+            "application/vnd.sdmx.structurespecificdata+xml",
+            "2.1",
+            write_structure_specific,
+            "xml",
+            write_structure_specific_sets,
+        ),
+        DataWriter("csv", "application/vnd.sdmx.data+csv", "1.0.0", write_csv1, "json"),
+        DataWriter("csv2", "application/vnd.sdmx.data+csv", "2.0.0", write_csv2, "json"),
+    )
+}
 
 
 def _same_version(asked: str, have: str) -> bool:
