@@ -366,3 +366,47 @@ def test_large_dumps_are_streamed_with_the_same_bytes(
         assert r.content == whole.content, enc
     head = client.head(url, headers={"Accept-Encoding": "identity"})
     assert head.status_code == 200 and head.content == b""
+
+
+# integer measures ------------------------------------------------------------------------------------------------
+
+
+def test_ranks_are_integers_in_every_data_format(client: TestClient) -> None:
+    """A rank is ``1``, never ``1.0``: in SDMX-JSON (1.0 and 2.0) a JSON integer, in the CSV and XML
+    formats digits only; other measures keep their decimals."""
+    import csv
+    import io
+    import re
+
+    url = f"/data/KST/S.CATEGORY..exports_rank+exports?vintage={V2}"
+    for fmt in ("jsondata", "jsondata1"):
+        doc = client.get(f"{url}&format={fmt}").json()
+        data = doc["data"] if fmt == "jsondata" else doc
+        st = data["structures"][0] if fmt == "jsondata" else data["structure"]
+        measures = [v["id"] for v in st["dimensions"]["series"][3]["values"]]
+        ranks, others = [], []
+        for key, series in data["dataSets"][0]["series"].items():
+            got = [o[0] for o in series["observations"].values() if o[0] is not None]
+            (ranks if measures[int(key.split(":")[3])] == "exports_rank" else others).extend(got)
+        assert ranks and all(type(v) is int for v in ranks), (fmt, ranks[:5])
+        assert others and any(type(v) is float for v in others), fmt
+    rows = list(csv.DictReader(io.StringIO(client.get(f"{url}&format=plaincsv").text)))
+    ranks_text = [r["value"] for r in rows if r["measure"] == "exports_rank" and r["value"]]
+    assert ranks_text and all(re.fullmatch(r"\d+", t) for t in ranks_text), ranks_text[:5]
+    for fmt in ("csv", "csv2", "genericdata", "structurespecificdata"):
+        body = client.get(f"{url}&format={fmt}").text
+        assert "exports_rank" in body, fmt
+        # every rank observation is digits only; the SDMX-CSV/XML writers are the release's own
+        if fmt.startswith("csv"):
+            rows = list(csv.DictReader(io.StringIO(body)))
+            texts = [r["OBS_VALUE"] for r in rows if r["MEASURE"] == "exports_rank" and r["OBS_VALUE"]]
+        elif fmt == "genericdata":
+            texts = []
+            for series in ET.fromstring(body).iter(f"{GEN}Series"):
+                key = {v.get("id"): v.get("value") for v in series.iter(f"{GEN}Value")}
+                if key.get("MEASURE") == "exports_rank":
+                    texts += [str(o.get("value")) for o in series.iter(f"{GEN}ObsValue")]
+        else:
+            series_xml = re.findall(r'MEASURE="exports_rank"[^>]*>.*?</Series>', body, flags=re.S)
+            texts = [v for s in series_xml for v in re.findall(r'OBS_VALUE="([^"]+)"', s)]
+        assert texts and all(re.fullmatch(r"\d+", t) for t in texts), (fmt, texts[:5])

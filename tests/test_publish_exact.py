@@ -206,3 +206,134 @@ def test_statements_cite_exact_money(release: tuple[Path, Path, dict[str, Decima
         for cell in st.get("cells", []):
             if cell.get("value") is not None:
                 _check_value(cell["measure"], str(cell["value"]), "statements.json")
+
+
+# every published file, read back ----------------------------------------------------------------------------------
+
+ARTEFACT = re.compile(r"\d+\.\d{9,}")  # a figure shown to nine or more decimals: a float leaking into text
+
+
+def _scan_parquet(path: Path, exports: dict[str, Decimal], csv_values: dict[tuple[str, ...], str]) -> None:
+    """Typed columns: money exact in ``usd`` (decimal128(38,6)), ranks and flags in ``integer``
+    (int64), other values in ``rate`` (float64); one set per row with a value, and each equal to
+    the CSV's exact text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(path)
+    assert t.schema.field("usd").type == pa.decimal128(38, 6), t.schema
+    assert t.schema.field("integer").type == pa.int64() and t.schema.field("rate").type == pa.float64()
+    seen = 0
+    for r in t.to_pylist():
+        key = (r["period"], r["breakdown"], r["item"], r["measure"])
+        set_ = [c for c in ("usd", "integer", "rate") if r[c] is not None]
+        text = csv_values[key]
+        if not text:
+            assert set_ == [], (path.name, r)
+            continue
+        m = r["measure"]
+        want = "integer" if is_integer_measure(m) else "usd" if is_money(m) else "rate"
+        assert set_ == [want], (path.name, r)
+        got = r[want]
+        assert (Decimal(text) == got) if want != "rate" else (float(text) == got), (path.name, r, text)
+        if (r["breakdown"], r["item"]) == ("total", "all") and m in ("exports", "imports"):
+            k = f"{'X' if m == 'exports' else 'M'} {r['period']}"
+            if k in exports:
+                assert got == exports[k], r
+                seen += 1
+    assert seen
+
+
+RATE_WORDS = ("%", "ratio", "비율", "rank", "순위")  # a column or row of these holds no money
+
+
+def _scan_workbook(path: Path, lang: str, exports: dict[str, Decimal]) -> None:
+    """Every numeric cell of every sheet, as stored in the sheet XML. A money cell (neither its
+    column heading nor its row label names a rate, ratio or rank) holds an exact number of
+    micro-dollars in the workbook's unit; any other the shortest text of its double. The total
+    exports and imports of each half are there exactly (the imports, converted from won, have
+    micro-dollars a double cannot hold)."""
+    import zipfile
+
+    import openpyxl
+
+    from ktstat.publish.xlsx import scale
+
+    divisor = Decimal(int(scale("usd", lang)))
+    wb = openpyxl.load_workbook(path, read_only=False)
+    money: list[Decimal] = []
+    others = 0
+    with zipfile.ZipFile(path) as z:
+        for n, ws in enumerate(wb.worksheets, 1):
+            xml = z.read(f"xl/worksheets/sheet{n}.xml").decode("utf-8")
+            heading_row = next((c.row for c in ws["A"] if c.value in ("Item", "항목")), None)
+            for m in re.finditer(r'<c r="([A-Z]+)(\d+)"([^>]*)>(?:<f>[^<]*</f>)?<v>([^<]*)</v>', xml):
+                col, row, attrs, text = m.groups()
+                if 't="s"' in attrs or 't="str"' in attrs:
+                    continue
+                assert heading_row is not None and int(row) > heading_row, (path.name, ws.title, col, row)
+                heading = str(ws[f"{col}{heading_row}"].value or "") + " " + str(ws[f"A{row}"].value or "")
+                if any(w in heading.lower() for w in RATE_WORDS):
+                    assert text == repr(float(text)) or INTEGER_TEXT.fullmatch(text), (path.name, heading, text)
+                    others += 1
+                else:
+                    micro = Decimal(text) * divisor * 1_000_000
+                    assert micro == micro.to_integral_value(), (path.name, ws.title, col, row, heading, text)
+                    money.append(Decimal(text))
+    assert money and others, path.name
+    for k, v in exports.items():  # the totals of every half, exports and (converted) imports
+        assert v / divisor in money, (path.name, k, v / divisor)
+
+
+def _scan_sdmx_xml(path: Path) -> int:
+    """OBS_VALUE of every observation of an SDMX-ML data message, checked against its series'
+    MEASURE; returns the number checked."""
+    import xml.etree.ElementTree as ET
+
+    n = 0
+    for el in ET.parse(path).iter():
+        if el.tag.endswith("Series") and el.get("MEASURE"):
+            for obs in el:
+                text = obs.get("OBS_VALUE")
+                if text is not None:
+                    _check_value(el.get("MEASURE", ""), text, f"{path.name}: {obs.attrib}")
+                    n += 1
+    return n
+
+
+def test_every_published_file_is_read_back(release: tuple[Path, Path, dict[str, Decimal]]) -> None:
+    """Every file of the release folder has a reader here (a new kind of file fails this test until
+    it gets one), and no figure in any of them is a float artefact."""
+    import pypdf
+
+    folder, _, exports = release
+    with (folder / "indicators.csv").open(encoding="utf-8", newline="") as f:
+        csv_values = {(r["period"], r["breakdown"], r["item"], r["measure"]): r["value"] for r in csv.DictReader(f)}
+    checked: set[str] = set()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if name == "indicators.csv":
+            assert _check_indicators_csv(path, exports) == len(exports)
+        elif name == "indicators.parquet":
+            _scan_parquet(path, exports, csv_values)
+        elif name == "statements.json":
+            test_statements_cite_exact_money(release)
+        elif name == "sdmx/data.csv":
+            for measure, value in _sdmx_values(folder):
+                _check_value(measure, value, name)
+        elif name == "sdmx/data.xml":
+            assert _scan_sdmx_xml(path) == len(_sdmx_values(folder))
+        elif name.endswith(".xlsx"):
+            _scan_workbook(path, "ko" if name.endswith(".ko.xlsx") else "en", exports)
+        elif name.endswith(".pdf"):
+            text = "".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
+            assert re.search(r"\d", text) and not ARTEFACT.findall(text), (name, ARTEFACT.findall(text)[:5])
+        elif path.suffix in (".html", ".txt", ".md", ".json", ".xml"):  # manifest, structure, press releases
+            assert not ARTEFACT.findall(path.read_text(encoding="utf-8")), name
+        elif path.suffix == ".woff2":  # a typeface: no figures
+            assert path.read_bytes()[:4] == b"wOF2", name
+        else:
+            raise AssertionError(f"{name}: a published file this test does not read; give it a reader")
+        checked.add(name)
+    assert {"indicators.csv", "indicators.parquet", "statements.json", "sdmx/data.csv", "sdmx/data.xml"} <= checked
+    assert {"tables.xlsx", "tables.ko.xlsx", "press-release.en.pdf", "press-release.ko.html"} <= checked

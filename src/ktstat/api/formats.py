@@ -349,7 +349,7 @@ def iter_observations(sel: Selection) -> Iterator[Observation]:
                 s.item,
                 s.measure,
                 s.periods[i].time,
-                "" if st in ("C", "N") or v is None else repr(float(v)),
+                "" if st in ("C", "N") or v is None else repr(v),
                 st,
             )
 

@@ -102,7 +102,7 @@ def period_info(label: str) -> PeriodInfo:
 class Series:
     """One SDMX series of a vintage: its key (SDMX ids), unit, the ktstat breakdown and item it
     stands for, and its observations in time order (``values[i]`` is ``None`` for status ``C``
-    and ``N``)."""
+    and ``N``, an ``int`` for ranks and record flags)."""
 
     ordinal: int
     freq: str
@@ -303,6 +303,14 @@ def _domain_info(domain: Domain, prepared: datetime) -> DomainInfo:
     return DomainInfo(domain, domain.id.upper(), lists, codes, rank, folded, structure)
 
 
+def _number(text: str) -> float | None:
+    """An OBS_VALUE text as the writer made it: ``None`` for empty, an ``int`` for a rank or
+    record flag (written without a decimal point), else a ``float``."""
+    if not text:
+        return None
+    return int(text) if text.lstrip("-").isdigit() else float(text)
+
+
 def index_vintage(v: Vintage, info: DomainInfo, rows: list[Any]) -> VintageData:
     """Index a vintage's rows (as :func:`vintage_rows` gives them) as series; ``InputError``
     when the SDMX writer refuses a row."""
@@ -351,7 +359,7 @@ def index_vintage(v: Vintage, info: DomainInfo, rows: list[Any]) -> VintageData:
         if lab is None:
             lab = labels[o.time] = period_info(period_label(o.time))
         pers.append(lab)
-        vals.append(float(o.value) if o.value else None)
+        vals.append(_number(o.value))
         sts.append(o.status)
     flush()
     periods: dict[str, dict[str, PeriodInfo]] = {}
