@@ -384,7 +384,8 @@ def test_ranks_are_integers_in_every_data_format(client: TestClient) -> None:
         data = doc["data"] if fmt == "jsondata" else doc
         st = data["structures"][0] if fmt == "jsondata" else data["structure"]
         measures = [v["id"] for v in st["dimensions"]["series"][3]["values"]]
-        ranks, others = [], []
+        ranks: list[Any] = []
+        others: list[Any] = []
         for key, series in data["dataSets"][0]["series"].items():
             got = [o[0] for o in series["observations"].values() if o[0] is not None]
             (ranks if measures[int(key.split(":")[3])] == "exports_rank" else others).extend(got)

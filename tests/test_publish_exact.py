@@ -213,7 +213,7 @@ def test_statements_cite_exact_money(release: tuple[Path, Path, dict[str, Decima
 ARTEFACT = re.compile(r"\d+\.\d{9,}")  # a figure shown to nine or more decimals: a float leaking into text
 
 
-def _scan_parquet(path: Path, exports: dict[str, Decimal], csv_values: dict[tuple[str, ...], str]) -> None:
+def _scan_parquet(path: Path, exports: dict[str, Decimal], csv_values: dict[tuple[str, str, str, str], str]) -> None:
     """Typed columns: money exact in ``usd`` (decimal128(38,6)), ranks and flags in ``integer``
     (int64), other values in ``rate`` (float64); one set per row with a value, and each equal to
     the CSV's exact text."""
@@ -308,7 +308,9 @@ def test_every_published_file_is_read_back(release: tuple[Path, Path, dict[str, 
 
     folder, _, exports = release
     with (folder / "indicators.csv").open(encoding="utf-8", newline="") as f:
-        csv_values = {(r["period"], r["breakdown"], r["item"], r["measure"]): r["value"] for r in csv.DictReader(f)}
+        csv_values: dict[tuple[str, str, str, str], str] = {
+            (r["period"], r["breakdown"], r["item"], r["measure"]): r["value"] for r in csv.DictReader(f)
+        }
     checked: set[str] = set()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = path.relative_to(folder).as_posix()
