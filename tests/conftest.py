@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -43,9 +44,22 @@ _outcomes: dict[str, Counter[str]] = defaultdict(Counter)
 _started: dict[str, float] = {}
 
 
+def _count(nodeids: list[str]) -> None:
+    if not _left:
+        for nodeid in nodeids:
+            _left[nodeid.split("::")[0]] += 1
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
-    for item in session.items:  # after deselection (-k, -m)
-        _left[item.nodeid.split("::")[0]] += 1
+    _count([item.nodeid for item in session.items])  # after deselection (-k, -m)
+
+
+if importlib.util.find_spec("xdist") is not None:
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
+        """With ``-n``, the controller does not collect: every worker reports the same ids."""
+        _count(ids)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -85,11 +99,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Marks for a fast subset: ./run test -m "not slow and not demo and not spark and not browser"."""
+    """Marks for a fast subset: ./run test -m "not slow and not demo and not spark and not browser".
+
+    And the groups of ``-n N --dist loadgroup`` (pytest-xdist, the default in pyproject.toml): a
+    test file runs on one worker, so its module fixtures are built once; every test of the
+    session's demo runs on one worker, so the demo is built once."""
     for item in items:
+        path = item.nodeid.split("::")[0]
         if "demo_dir" in getattr(item, "fixturenames", ()):
             item.add_marker("demo")
-        path = item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group("demo"))
+        else:
+            item.add_marker(pytest.mark.xdist_group(path))
         if path.endswith("test_engine_spark.py"):
             item.add_marker("spark")
         if path.endswith("test_api_browser.py"):

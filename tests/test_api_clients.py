@@ -17,6 +17,7 @@ Every client's cells must equal the vintage's published cells exactly (values as
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import math
@@ -266,6 +267,13 @@ print(json.dumps(cells))
 @pytest.fixture(scope="session")
 def pandasdmx_python() -> Path:
     venv = ROOT / "build" / "pandasdmx-venv"
+    venv.parent.mkdir(exist_ok=True)
+    with (venv.parent / "pandasdmx-venv.lock").open("w") as lock:  # one maker at a time (pytest -n)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _pandasdmx_venv(venv)
+
+
+def _pandasdmx_venv(venv: Path) -> Path:
     py = venv / "bin" / "python"
     stamp = venv / ".installed"
     if not (py.exists() and stamp.exists() and stamp.read_text() == " ".join(PANDASDMX)):
