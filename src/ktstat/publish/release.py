@@ -49,6 +49,15 @@ def write_release(
     con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, now: datetime, say: Say | None = None
 ) -> dict[str, Path]:
     """Write the release of a vintage into ``out`` (see module doc); returns the files by name."""
+    from ktstat.bulk import gc_paused
+
+    with gc_paused():  # a release holds a row tuple per indicator (over a million for kst)
+        return _write_release(con, vintage_id, out, now, say)
+
+
+def _write_release(
+    con: duckdb.DuckDBPyConnection, vintage_id: str, out: Path, now: datetime, say: Say | None
+) -> dict[str, Path]:
     import pyarrow as pa
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ktstat.bulk import gc_paused
 from ktstat.domain import Domain
 from ktstat.errors import InputError, KtstatError
 from ktstat.periods import parse
@@ -162,6 +163,7 @@ def vintage_rows(con: duckdb.DuckDBPyConnection, vintage: Vintage) -> list[Row]:
     return rows
 
 
+@gc_paused()  # a vintage holds a row tuple per indicator (over a million for kst)
 def create_vintage(
     con: duckdb.DuckDBPyConnection,
     dom: Domain,

@@ -63,7 +63,7 @@ from datetime import UTC, datetime
 from functools import cache
 from itertools import product
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ktstat.domain import Breakdown, Domain
 from ktstat.errors import DomainError, InputError
@@ -289,8 +289,7 @@ def _domain_lists(domain: Domain) -> _Lists:
 # Rows ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Obs:
+class _Obs(NamedTuple):  # (a tuple: a release has over a million of them)
     freq: str
     breakdown: str
     item: str
@@ -320,46 +319,58 @@ def _value_text(value: float | int | None, status: str, where: str, measure: str
 
 
 def _observations(domain: Domain, lists: _Lists, rows: Iterable[Row]) -> list[_Obs]:
-    """Check every row against the domain and order them by series, then time."""
+    """Check every row against the domain and order them by series, then time.
+
+    (Per period, breakdown, item and measure the ids, checks and sort positions are worked out once:
+    a release has over a million rows and few distinct codes.)"""
     order_b = {name: i for i, name in enumerate(lists.breakdowns)}
     order_i = {code: i for i, code in enumerate(lists.items)}
     order_m = {m: i for ms in lists.measures.values() for i, m in enumerate(ms)}
     measure_sets = {f: set(ms) for f, ms in lists.measures.items()}
     keyed: dict[tuple[str, str, str, str], tuple[tuple[int, int, int, int, int], _Obs]] = {}
-    periods: dict[str, Period] = {}
+    periods: dict[str, tuple[Period, str, str, str, int]] = {}  # label -> (period, its label, FREQ, TIME_PERIOD, order)
+    item_ids: dict[str, str] = {}
+    plain: dict[str, bool] = {}  # measure -> its values are written as repr(float)
     for n, row in enumerate(rows, 1):
         if len(row) != 6:
             raise InputError(f"row {n}: expected (period, breakdown, item, measure, value, status), got {row!r}")
         period, breakdown, item, measure, value, status = row
-        where = f"row {n} ({period}, {breakdown}, {item}, {measure})"
-        p = periods.get(period)
-        if p is None:
+
+        def where() -> str:
+            return f"row {n} ({period}, {breakdown}, {item}, {measure})"  # noqa: B023 (used at once)
+
+        got = periods.get(period)
+        if got is None:
             try:
-                p = periods[period] = parse(str(period))
+                p = parse(str(period))
             except ValueError as e:
-                raise InputError(f"{where}: {e}") from None
-        if p.freq not in lists.measures:
-            raise InputError(f"{where}: {domain.id} publishes the frequencies {', '.join(domain.frequencies)}")
+                raise InputError(f"{where()}: {e}") from None
+            if p.freq not in lists.measures:
+                raise InputError(f"{where()}: {domain.id} publishes the frequencies {', '.join(domain.frequencies)}")
+            f_id = freq_id(p.freq)
+            got = periods[period] = (p, str(p), f_id, time_period(p), "ASQ".index(f_id))
+        p, label, f_id, time, f_order = got
         if breakdown not in lists.breakdowns:
-            raise InputError(f"{where}: unknown breakdown; {domain.id} has {', '.join(lists.breakdowns)}")
+            raise InputError(f"{where()}: unknown breakdown; {domain.id} has {', '.join(lists.breakdowns)}")
         if item not in lists.allowed[breakdown]:
-            raise InputError(f"{where}: item is not a code of breakdown {breakdown}")
+            raise InputError(f"{where()}: item is not a code of breakdown {breakdown}")
         if measure not in measure_sets[p.freq]:
-            raise InputError(f"{where}: unknown measure for frequency {p.freq}")
-        key = (str(p), breakdown, item, measure)
+            raise InputError(f"{where()}: unknown measure for frequency {p.freq}")
+        key = (label, breakdown, item, measure)
         if key in keyed:
-            raise InputError(f"{where}: duplicate row")
-        obs = _Obs(
-            freq_id(p.freq),
-            lists.breakdowns[breakdown].id,
-            item_id(item),
-            measure,
-            time_period(p),
-            _value_text(value, status, where, measure),
-            status,
-        )
-        sort = (order_b[breakdown], order_i[obs.item], order_m[measure], "ASQ".index(obs.freq), p.index)
-        keyed[key] = (sort, obs)
+            raise InputError(f"{where()}: duplicate row")
+        i_id = item_ids.get(item)
+        if i_id is None:
+            i_id = item_ids[item] = item_id(item)
+        fast = plain.get(measure)
+        if fast is None:
+            fast = plain[measure] = not is_integer_measure(measure)
+        if fast and type(value) is float and status in ("A", "P") and math.isfinite(value):
+            text = repr(value)  # what _value_text gives such a value
+        else:
+            text = _value_text(value, status, where(), measure)
+        obs = _Obs(f_id, lists.breakdowns[breakdown].id, i_id, measure, time, text, status)
+        keyed[key] = ((order_b[breakdown], order_i[i_id], order_m[measure], f_order, p.index), obs)
     return [obs for _, obs in sorted(keyed.values(), key=lambda t: t[0])]
 
 
