@@ -78,6 +78,7 @@ class Result:
 _AMOUNT_EN = re.compile(
     rf"(?P<neg>[-−–]\s?)?(?:(?P<cur>\$|USD\s?|US\$\s?)(?P<n1>{NUM})\s?(?P<s1>trillion|billion|million|bn|mn|[BbMm]\b)?"
     rf"|(?P<n2>{NUM})\s?(?P<s2>trillion|billion|million|bn|mn)\s?(?P<u2>dollars|won|USD|KRW)?)",
+    re.I,
 )
 _AMOUNT_KO = re.compile(
     r"(?P<jo>\d[\d,]*(?:\.\d+)?)\s?조(?:\s?(?P<eok2>\d[\d,]*)\s?억)?\s?(?P<u>원|달러)"
@@ -226,6 +227,8 @@ def vocabulary(domain: str) -> tuple[Phrase, ...]:
                 if lab:
                     out.append(Phrase(lab, b, r["code"]))
     for r in _read(_PKG / "codelists" / "partners.csv"):
+        if r["code"] == "KR":  # the reporting country itself, not a partner
+            continue
         b = "partner" if r["parent"] else "region"
         for lab in (r["label_en"], r["label_ko"]):
             out.append(Phrase(lab, b, r["code"]))
@@ -246,7 +249,7 @@ def find_items(text: str, domain: str) -> list[tuple[int, int, list[Phrase]]]:
     """Item mentions in ``text``: ``(start, end, phrases)``, longest match first, no overlaps;
     ``phrases`` holds every reading of the same words (two breakdowns may share a label)."""
     found: list[tuple[int, int, list[Phrase]]] = []
-    low = text.lower()
+    low = re.sub(r"ministry of science and ict|과학기술정보통신부", lambda m: "#" * len(m.group(0)), text.lower())
     for p in vocabulary(domain):
         pl = p.phrase.lower()
         if len(pl) < 2:
@@ -272,13 +275,13 @@ def find_items(text: str, domain: str) -> list[tuple[int, int, list[Phrase]]]:
 # ---------------------------------------------------------------- context
 
 _FLOW = [
-    (re.compile(r"trade volume|volume|\(exports \+ imports\)|무역규모|교역규모", re.I), "volume", 1),
-    (re.compile(r"balance ratio|ratio|배율", re.I), "ratio", 1),
-    (re.compile(r"deficits?|적자", re.I), "balance", -1),
-    (re.compile(r"surplus(?:es)?|흑자", re.I), "balance", 1),
+    (re.compile(r"\btrade volume\b|\bvolume\b|\(exports \+ imports\)|무역규모|교역규모", re.I), "volume", 1),
+    (re.compile(r"\bbalance ratio\b|\bratio\b|배율", re.I), "ratio", 1),
+    (re.compile(r"\bdeficits?\b|적자", re.I), "balance", -1),
+    (re.compile(r"\bsurplus(?:es)?\b|흑자", re.I), "balance", 1),
     (re.compile(r"\bbalance\b|수지", re.I), "balance", 1),
-    (re.compile(r"exports?|earned|receipts|수출", re.I), "exports", 1),
-    (re.compile(r"imports?|payments|수입|도입", re.I), "imports", 1),
+    (re.compile(r"\bexports?\b|\bearned\b|\breceipts\b|수출", re.I), "exports", 1),
+    (re.compile(r"\bimports?\b|\bpayments\b|수입|도입", re.I), "imports", 1),
 ]
 _UP = re.compile(
     r"\b(?:up|grew|grow|growth|rose|rise|increase[ds]?|increasing|jumped|surged?|gained|climbed|expanded|widen(?:ed|ing)?)\b|증가|늘|확대|상승",
@@ -291,7 +294,11 @@ _CHANGE_BEFORE = re.compile(
 )
 _SHARE = re.compile(r"accounted for|accounting for|share of|비중", re.I)
 _PREV = re.compile(r"previous (?:year|half)|the year before|전년|직전 반기|전반기", re.I)
-_BASE_YEAR = re.compile(r"(?:from|since|on|over|compared (?:to|with)|than)\s+(?:the\s+)?(20\d\d)\b", re.I)
+_BASE_YEAR = re.compile(
+    r"(?:from|since|on|over|compared (?:to|with)|than)\s+(?:the\s+)?"
+    r"(?:(?:first|second) half of (?:last year|this year|20\d\d)|20\d\d\b)|(?:20\d\d년\s*)?(?:상반기|하반기|전년|직전 반기)\s*(?:대비|보다)",
+    re.I,
+)
 
 
 @dataclass
@@ -328,6 +335,16 @@ def _periods_in(text: str, ctx: ArticleContext) -> list[tuple[int, str]]:
             out.append((m.start(), str(last)))
         else:
             out.append((m.start(), str(ctx.year)))
+    return out
+
+
+def _base_periods(text: str, ctx: ArticleContext) -> list[str]:
+    """The periods ``text`` compares with ("compared to the second half of last year")."""
+    out = []
+    for m in _BASE_YEAR.finditer(text):
+        core = re.sub(r"^(?:from|since|on|over|compared (?:to|with)|than)\s+(?:the\s+)?", "", m.group(0), flags=re.I)
+        core = re.sub(r"\s*(?:대비|보다)$", "", core)
+        out += [p for _, p in _periods_in(core, ctx)]
     return out
 
 
@@ -421,10 +438,15 @@ def check(text: str, figures: Figures, lang: str = "en", domain: str | None = No
     sents = _sentences(text)
     state: dict[str, object] = {}
     cur_para = -1
+    last: Result | None = None
+    para_items: list[tuple[str, str]] = []
     for s0, s1, para in sents:
         if para != cur_para:
             state = {}
+            para_items = []
             cur_para = para
+        else:
+            para_items = [x for x in para_items] + list(state.get("items") or [])  # type: ignore[call-overload]
         sclaims = [c for c in claims if s0 <= c.start < s1]
         sentence = text[s0:s1]
         if sclaims and not re.sub(r"[\W\d]", "", sentence.replace(sclaims[0].text, "")).strip():
@@ -434,11 +456,12 @@ def check(text: str, figures: Figures, lang: str = "en", domain: str | None = No
         else:
             scope = (s0, s1)
         sent_periods = _periods_in(text[scope[0] : scope[1]], ctx)
+        base_periods = _base_periods(sentence, ctx)
         clause_state = dict(state)
         for c0, c1 in _clauses(text[s0:s1], s0):
             cl = [c for c in sclaims if c0 <= c.start < c1]
             ctext = text[c0:c1]
-            items = [f for f in find_items(ctext, ctx.domain)]
+            items = [(a + c0, b + c0, ph) for a, b, ph in find_items(ctext, ctx.domain)]
             cps = [p for pos, p in _periods_in(ctext, ctx)]
             if cps:
                 clause_state["period"] = cps[-1]
@@ -452,19 +475,46 @@ def check(text: str, figures: Figures, lang: str = "en", domain: str | None = No
                     flow, fsign = _nearest_flow(text, c.start, c.end, s0, s1)
                 if flow is None:
                     flow, fsign = _nearest_flow(text, c.start, c.end, scope[0], scope[1])
+                if flow is None and not clause_state.get("flow"):
+                    nxt2 = next(((a, b) for a, b, _ in sents if a >= s1), None)
+                    if nxt2:
+                        flow, fsign = _nearest_flow(text, nxt2[0], nxt2[0], nxt2[0], nxt2[1])
                 if flow is None:
                     flow = clause_state.get("flow")  # type: ignore[assignment]
                     fsign = int(clause_state.get("fsign", 1))  # type: ignore[call-overload]
+                if c.unit in ("pp", "ratio") and re.search(r"\bratio\b|배율", sentence, re.I):
+                    flow, fsign = "ratio", 1
                 if flow is not None:
                     clause_state["flow"], clause_state["fsign"] = flow, fsign
-                # items: the mention nearest the claim in the clause, else inherited (+ total)
+                # items: "A and B ... X and Y, respectively"; an item right after the claim
+                # ("deficit with Europe"); the nearest one before it; else inherited (+ total)
                 near = None
-                for a, b, ph in items:
-                    d = c.start - b if b <= c.start else (a - c.end) * 2
-                    if d >= 0 and (near is None or d < near[0]):
-                        near = (d, ph)
+                if re.search(r"respectively|각각", sentence, re.I) and len(items) == len(cl) and len(cl) > 1:
+                    near = items[cl.index(c)][2]
+                if near is None:
+                    for a, b, ph in items:
+                        gap = text[c.end : a]
+                        if a >= c.end and a - c.end <= 40 and not re.search(r"\d|,|\band\b", gap) and re.search(
+                            r"\b(?:with|to|from|in|for)\b", gap
+                        ):
+                            near = ph
+                            break
+                if near is None:
+                    prev = [(b, ph) for a, b, ph in items if b <= c.start and not any(b <= o.start < c.start for o in cl if o is not c)]
+                    if prev:
+                        near = prev[-1][1]
+                if near is None:
+                    nxt = [(a, ph) for a, b, ph in items if a >= c.end]
+                    if nxt and not items[:0]:
+                        near = nxt[0][1]
                 if near:
-                    cand = [(p.breakdown, p.code) for p in near[1]]
+                    cand = [(p.breakdown, p.code) for p in near]
+                    inh = state.get("items")
+                    if inh and not any(b == "total" for b, _ in cand):
+                        for ib, ic in inh:  # type: ignore[attr-defined]
+                            for b, i in list(cand):
+                                if ib != b and ib not in ("total", "partner", "region"):
+                                    cand.append((f"{ib}+{b}", f"{ic}+{i}"))
                 elif state.get("items") or clause_state.get("items"):
                     cand = list(clause_state.get("items") or state.get("items"))  # type: ignore[call-overload]
                     cand.append(("total", "all"))
@@ -474,13 +524,30 @@ def check(text: str, figures: Figures, lang: str = "en", domain: str | None = No
                 period = str(clause_state.get("period") or (sent_periods[-1][1] if sent_periods else ctx.main))
                 before = text[max(lo, c.start - 24) : c.start]
                 after = text[c.end : min(hi, c.end + 24)]
-                if (_PREV.search(before) and before.rstrip().endswith(("(", "at", "year", "half"))) or (
+                if re.match(r"\s*when\b|\s*당시", ctext) and base_periods:
+                    period = base_periods[-1]
+                if c.kind == "rank":
+                    pass
+                elif (_PREV.search(before) and before.rstrip().endswith(("(", "year", "half"))) or (
                     re.match(r"^\s*(?:dollars\s+)?in the previous (?:year|half)|^\)?\s*(?:in )?the previous", after)
                 ):
                     period = _shift(period, -1)
+                pn = re.search(r"past (\d+|ten|five) years", sentence, re.I)
+                if pn and re.search(r"from\s*$", before):
+                    n = {"ten": 10, "five": 5}.get(pn.group(1).lower()) or int(pn.group(1))
+                    period = _shift(period, -n)
+                if last is not None and before.rstrip().endswith("(") and 0 <= c.start - last.claim.end <= 3:
+                    if last.cell is not None:
+                        period, cand = last.cell.period, [(last.cell.breakdown, last.cell.item)]
                 if c.kind == "rank" and re.match(r"^\s*the previous year|^\s*in the previous year", after):
                     period = _shift(period, -1)
-                results.append(_verdict(c, ctx, period, cand, flow, fsign, text, lo, hi, figures))
+                # items named in earlier sentences of the paragraph combine with this one
+                for pb, pi in para_items:
+                    for b, i in list(cand):
+                        if b not in ("total", pb) and "+" not in b and pb in ("industry",) and b == "institution":
+                            cand.append((f"{pb}+{b}", f"{pi}+{i}"))
+                last = _verdict(c, ctx, period, cand, flow, fsign, text, lo, hi, figures)
+                results.append(last)
             state = dict(clause_state)
             state.pop("period", None)
     return results
@@ -511,14 +578,17 @@ def _verdict(
     hi: int,
     figures: Figures,
 ) -> Result:
-    before = text[max(lo, c.start - 30) : c.start]
+    before = text[max(lo, c.start - 45) : c.start]
     after = text[c.end : min(hi, c.end + 30)]
+    if c.unit == "USD" and re.match(r"^\s*(?:threshold|mark|milestone|barrier)", after, re.I):
+        c.kind = "atleast"
+        flow = "volume"  # a milestone of the trade ("the $40 billion mark")
     direction = _direction(text, c, lo, hi)
     if flow is None:
         return Result(c, None, None, "not_in_release", "no measure (exports, imports, balance, ...) named near it")
     target = c.value
     if c.unit in ("USD", "KRW"):
-        if _CHANGE_BEFORE.search(before) or re.match(r"^\s*(?:dollars\s+)?(?:compared|from the previous)", after):
+        if _CHANGE_BEFORE.search(before) or re.search(r"(?:increase|decrease|rise|fall|growth) in [\w\s]*\($", before, re.I) or re.match(r"^\s*(?:dollars\s+)?(?:compared|from the previous)", after):
             if flow == "balance":
                 widen = re.search(r"widen|expand|확대|늘", text[lo:hi], re.I)
                 sign = (-1 if widen else 1) if fsign < 0 else (1 if direction >= 0 else -1)
@@ -530,8 +600,14 @@ def _verdict(
             if flow == "balance" and fsign < 0 and c.value > 0:
                 target = -c.value
     elif c.unit in ("percent", "pp"):
-        paren = text[max(lo, c.start - 3) : c.start].rstrip().endswith("(")
-        if _SHARE.search(text[max(lo, c.start - 30) : c.start]) or (paren and re.search(r"\d\s*(?:billion|million|bn)\)?\s*\($", text[max(lo, c.start - 14) : c.start].rstrip() + "(")):
+        near_b = text[max(lo, c.start - 30) : c.start]
+        after_amount = re.search(r"(?:billion|million|bn|달러|원)\s*\(\s*$", near_b, re.I)
+        if re.match(r"^\)?\s*of the (?:increase|decrease|growth|rise)", after) or re.search(r"기여", after):
+            measure = f"{flow}_contribution" if flow in ("exports", "imports", "volume") else ""
+        elif after_amount and re.search(r"(?:increase|decrease|rise|fall) of\s*\S+\s*(?:billion|million|bn)\s*\(\s*$", near_b, re.I):
+            measure = f"{flow}_growth" if flow in ("exports", "imports", "volume") else ""
+            target = abs(c.value) * (direction or 1)
+        elif _SHARE.search(near_b) or after_amount:
             measure = f"{flow}_share" if flow in ("exports", "imports", "volume") else ""
         elif flow == "ratio":
             measure, target = "ratio_change", c.value * (direction or 1)
@@ -565,7 +641,18 @@ def _verdict(
     def released_in_claim_units(v: float) -> float:
         return v * rate if rate is not None else v
 
-    ok = [(cell, v) for cell, v in have if fits(released_in_claim_units(v), target, c.tol)]
+    # a change may be worked out from two rounded levels: twice the rounding
+    tol = c.tol * 2 if measure.endswith("_change") else c.tol
+    if c.kind == "atleast":
+        cell, v = have[0]
+        verdict = "consistent" if v >= target else "inconsistent"
+        return Result(c, cell, v, verdict, f"released {_fmt(v, c, rate)}: {'above' if v >= target else 'below'} the mark")
+    if c.unit == "pp" and measure == "ratio_change" and fits(have[0][1], target, tol):
+        v = have[0][1]
+        return Result(
+            c, have[0][0], v, "unit", f"the ratio is a plain number: it changed by {v:.2f}, not by percentage points"
+        )
+    ok = [(cell, v) for cell, v in have if fits(released_in_claim_units(v), target, tol)]
     if len(ok) >= 1:
         cell, v = ok[0]
         how = f" at {rate:,.1f} won/USD" if rate else ""
@@ -609,7 +696,7 @@ def _verdict(
                     f"converted at {implied:,.1f} won/USD, not the period's rate {rate:,.1f}: "
                     f"released {v / 1e9:,.3f} bn USD = {rv / 1e12:,.4f} trillion won",
                 )
-    if c.unit == "pp" and measure == "ratio_change" and fits(v, target, c.tol):
+    if c.unit == "pp" and measure == "ratio_change" and fits(v, target, tol):
         return Result(
             c, cell, v, "unit", f"the ratio is a plain number: it changed by {v:.2f}, not by {v:.2f} percentage points"
         )
