@@ -588,7 +588,7 @@ def _verdict(
         return Result(c, None, None, "not_in_release", "no measure (exports, imports, balance, ...) named near it")
     target = c.value
     if c.unit in ("USD", "KRW"):
-        if _CHANGE_BEFORE.search(before) or re.search(r"(?:increase|decrease|rise|fall|growth) in [\w\s]*\($", before, re.I) or re.match(r"^\s*(?:dollars\s+)?(?:compared|from the previous)", after):
+        if re.match(r"^\s*(?:증가|확대|감소|축소|늘어|줄어)", after) or _CHANGE_BEFORE.search(before) or re.search(r"(?:increase|decrease|rise|fall|growth) in [\w\s]*\($", before, re.I) or re.match(r"^\s*(?:dollars\s+)?(?:compared|from the previous)", after):
             if flow == "balance":
                 widen = re.search(r"widen|expand|확대|늘", text[lo:hi], re.I)
                 sign = (-1 if widen else 1) if fsign < 0 else (1 if direction >= 0 else -1)
