@@ -180,7 +180,7 @@ KO = """올해 상반기 지식서비스 수출은 197억 1천만 달러, 수입
 정보통신서비스는 19억 6천만 달러, 문화·여가서비스는 4억 4천만 달러 흑자를 보였다.
 지난해 하반기 적자는 47억 5천만 달러였다.
 아시아는 35억 7천만 달러 흑자, 북미는 37억 7천만 달러 적자였다.
-수입은 3,393억 원이었다.
+수입은 33.9억 원이었다.
 """
 
 
@@ -198,7 +198,7 @@ def test_korean_planted_errors_are_caught_and_correct_claims_pass() -> None:
         ("47억 5천만 달러", "inconsistent"),  # planted: H2 2024 deficit was 37.6
         ("35억 7천만 달러", "consistent"),
         ("37억 7천만 달러", "consistent"),
-        ("3,393억 원", "unit"),  # planted: 33.93 trillion won, written as 3,393억
+        ("33.9억 원", "unit"),  # planted: 33.9조 (trillion) won written as 33.9억
     ], got
     h2 = by_text(res, "47억 5천만 달러")
     assert h2.cell is not None and h2.cell.period == "2024H2"

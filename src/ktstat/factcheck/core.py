@@ -296,7 +296,7 @@ _SHARE = re.compile(r"accounted for|accounting for|share of|비중", re.I)
 _PREV = re.compile(r"previous (?:year|half)|the year before|전년|직전 반기|전반기", re.I)
 _BASE_YEAR = re.compile(
     r"(?:from|since|on|over|compared (?:to|with)|than)\s+(?:the\s+)?"
-    r"(?:(?:first|second) half of (?:last year|this year|20\d\d)|20\d\d\b)|(?:20\d\d년\s*)?(?:상반기|하반기|전년|직전 반기)\s*(?:대비|보다)",
+    r"(?:(?:first|second) half of (?:last year|this year|20\d\d)|20\d\d\b)|(?:(?:20\d\d년|지난해|작년|올해)\s*)?(?:상반기|하반기|전년|직전 반기)\s*(?:대비|보다)",
     re.I,
 )
 
@@ -312,18 +312,23 @@ def _periods_in(text: str, ctx: ArticleContext) -> list[tuple[int, str]]:
     """Explicit periods in ``text`` with their positions: years, halves, "last year", 상반기."""
     out: list[tuple[int, str]] = []
     masked = _BASE_YEAR.sub(lambda m: " " * len(m.group(0)), text)
+    # dates are not periods: "2025년 9월 17일", "September 17, 2025"
+    masked = re.sub(r"20\d\d년\s*\d{1,2}월(?:\s*\d{1,2}일)?|[A-Z][a-z]+ \d{1,2}, 20\d\d", lambda m: " " * len(m.group(0)), masked)
     last = ctx.year - 1
     for m in re.finditer(
         r"(?:first half|1H|H1|January-June|상반기)(?:\s+(?:of\s+)?(?:this year|(20\d\d)))?"
         r"|(?:second half|2H|H2|July-December|하반기)(?:\s+of\s+(last year|(20\d\d)))?"
-        r"|(20\d\d)년?\s*(상반기|하반기)"
+        r"|(20\d\d|지난해|작년|올해|금년)년?\s*(상반기|하반기)"
         r"|(?<!\d)(20\d\d)(?!\d)|last year|지난해|작년|this year|올해",
         masked,
         re.I,
     ):
         g = m.group(0).lower()
         if m.group(4):
-            out.append((m.start(), f"{m.group(4)}{'H1' if m.group(5) == '상반기' else 'H2'}"))
+            y = {"지난해": str(last), "작년": str(last), "올해": str(ctx.year), "금년": str(ctx.year)}.get(
+                m.group(4), m.group(4)
+            )
+            out.append((m.start(), f"{y}{'H1' if m.group(5) == '상반기' else 'H2'}"))
         elif m.group(6):
             out.append((m.start(), m.group(6)))
         elif any(w in g for w in ("first half", "1h", "h1", "january", "상반기")):
@@ -458,6 +463,7 @@ def check(text: str, figures: Figures, lang: str = "en", domain: str | None = No
         sent_periods = _periods_in(text[scope[0] : scope[1]], ctx)
         base_periods = _base_periods(sentence, ctx)
         clause_state = dict(state)
+        sent_flow: tuple[str, int] | None = None
         for c0, c1 in _clauses(text[s0:s1], s0):
             cl = [c for c in sclaims if c0 <= c.start < c1]
             ctext = text[c0:c1]
@@ -471,6 +477,8 @@ def check(text: str, figures: Figures, lang: str = "en", domain: str | None = No
             for c in cl:
                 lo, hi = (c0, c1) if sentence.strip() != c.text.strip(" .") else scope
                 flow, fsign = _nearest_flow(text, c.start, c.end, lo, hi)
+                if flow is None and sent_flow is not None:
+                    flow, fsign = sent_flow
                 if flow is None:
                     flow, fsign = _nearest_flow(text, c.start, c.end, s0, s1)
                 if flow is None:
@@ -486,6 +494,7 @@ def check(text: str, figures: Figures, lang: str = "en", domain: str | None = No
                     flow, fsign = "ratio", 1
                 if flow is not None:
                     clause_state["flow"], clause_state["fsign"] = flow, fsign
+                    sent_flow = (flow, fsign)
                 # items: "A and B ... X and Y, respectively"; an item right after the claim
                 # ("deficit with Europe"); the nearest one before it; else inherited (+ total)
                 near = None
@@ -677,7 +686,12 @@ def _verdict(
                 return Result(c, cell, v, "unit", f"fits only with another scale ({word or 'x1000'}): released {_fmt(v, c, rate)}")
         if c.unit == "KRW" and v:
             implied = target / v
-            for f, word in ((1e3, "trillion, not billion"), (1e-3, "billion, not trillion")):
+            for f, word in (
+                (1e3, "trillion, not billion"),
+                (1e-3, "billion, not trillion"),
+                (1e4, "조 (trillion), not 억 (hundred million)"),
+                (1e-4, "억 (hundred million), not 조 (trillion)"),
+            ):
                 if 800 <= implied * f <= 2500 and not 800 <= implied <= 2500:
                     return Result(
                         c,
