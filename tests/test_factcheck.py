@@ -246,7 +246,9 @@ def test_shared_articles_against_the_demo(demo_dir: Path) -> None:
     from ktstat.factcheck.report import check_article
 
     figures = store_figures(demo_dir / "ktstat.duckdb")
-    arts = {p.name[:3]: check_article(str(p), p.read_text(encoding="utf-8"), figures) for p in sorted(SHARED.glob("*.txt"))}
+    arts = {
+        p.name[:3]: check_article(str(p), p.read_text(encoding="utf-8"), figures) for p in sorted(SHARED.glob("*.txt"))
+    }
     assert len(arts) == 5
     total = sum(len(a.results) for a in arts.values())
     resolved = sum(1 for a in arts.values() for r in a.results if r.cell is not None)

@@ -157,7 +157,11 @@ def extract(text: str) -> list[Claim]:
         add(Claim(m.group(0), start, m.end(), sign * v, unit, _half_unit(n) * scale))
     for m in _PCT.finditer(text):
         u = m.group("u").lower()
-        unit = "pp" if ("point" in u or "p" in u.replace("percent", "").replace("per cent", "") or "포인트" in u) else "percent"
+        unit = (
+            "pp"
+            if ("point" in u or "p" in u.replace("percent", "").replace("per cent", "") or "포인트" in u)
+            else "percent"
+        )
         neg = text[max(0, m.start() - 1) : m.start()] in ("-", "−")
         v = _num(m.group("n")) * (-1 if neg else 1)
         add(Claim(m.group(0), m.start() - (1 if neg else 0), m.end(), v, unit, _half_unit(m.group("n"))))
@@ -287,16 +291,21 @@ _UP = re.compile(
     r"\b(?:up|grew|grow|growth|rose|rise|increase[ds]?|increasing|jumped|surged?|gained|climbed|expanded|widen(?:ed|ing)?)\b|증가|늘|확대|상승",
     re.I,
 )
-_DOWN = re.compile(r"\b(?:down|fell|fall|declined?|decrease[ds]?|dropped|slump(?:ed)?|narrow(?:ed)?|shr[aiu]nk)\b|감소|줄|축소|하락", re.I)
+_DOWN = re.compile(
+    r"\b(?:down|fell|fall|declined?|decrease[ds]?|dropped|slump(?:ed)?|narrow(?:ed)?|shr[aiu]nk)\b|감소|줄|축소|하락",
+    re.I,
+)
 _CHANGE_BEFORE = re.compile(
-    r"(?:increase of|decrease of|increased by|decreased by|widened by|narrowed by|grew by|rose by|fell by|up by|down by|increase by)\s*$",
+    r"(?:increase of|decrease of|increased by|decreased by|widened by|narrowed by|grew by|rose by|fell by"
+    r"|up by|down by|increase by)\s*$",
     re.I,
 )
 _SHARE = re.compile(r"accounted for|accounting for|share of|비중", re.I)
 _PREV = re.compile(r"previous (?:year|half)|the year before|전년|직전 반기|전반기", re.I)
 _BASE_YEAR = re.compile(
     r"(?:from|since|on|over|compared (?:to|with)|than)\s+(?:the\s+)?"
-    r"(?:(?:first|second) half of (?:last year|this year|20\d\d)|20\d\d\b)|(?:(?:20\d\d년|지난해|작년|올해)\s*)?(?:상반기|하반기|전년|직전 반기)\s*(?:대비|보다)",
+    r"(?:(?:first|second) half of (?:last year|this year|20\d\d)|20\d\d\b)"
+    r"|(?:(?:20\d\d년|지난해|작년|올해)\s*)?(?:상반기|하반기|전년|직전 반기)\s*(?:대비|보다)",
     re.I,
 )
 
@@ -313,7 +322,9 @@ def _periods_in(text: str, ctx: ArticleContext) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     masked = _BASE_YEAR.sub(lambda m: " " * len(m.group(0)), text)
     # dates are not periods: "2025년 9월 17일", "September 17, 2025"
-    masked = re.sub(r"20\d\d년\s*\d{1,2}월(?:\s*\d{1,2}일)?|[A-Z][a-z]+ \d{1,2}, 20\d\d", lambda m: " " * len(m.group(0)), masked)
+    masked = re.sub(
+        r"20\d\d년\s*\d{1,2}월(?:\s*\d{1,2}일)?|[A-Z][a-z]+ \d{1,2}, 20\d\d", lambda m: " " * len(m.group(0)), masked
+    )
     last = ctx.year - 1
     for m in re.finditer(
         r"(?:first half|1H|H1|January-June|상반기)(?:\s+(?:of\s+)?(?:this year|(20\d\d)))?"
@@ -334,7 +345,7 @@ def _periods_in(text: str, ctx: ArticleContext) -> list[tuple[int, str]]:
         elif any(w in g for w in ("first half", "1h", "h1", "january", "상반기")):
             out.append((m.start(), f"{m.group(1) or ctx.year}H1"))
         elif any(w in g for w in ("second half", "2h", "h2", "july", "하반기")):
-            y = m.group(3) or (last if m.group(2) else ctx.year)
+            y = str(m.group(3) or (last if m.group(2) else ctx.year))
             out.append((m.start(), f"{y}H2"))
         elif g in ("last year", "지난해", "작년"):
             out.append((m.start(), str(last)))
@@ -362,7 +373,9 @@ def article_context(text: str, domain: str | None = None) -> ArticleContext:
     dom = domain or ("kst" if kst > tbp else "tbp")
     years = [int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", text)]
     top = max(years) if years else 2024
-    this_year = top if re.search(r"this year|올해|금년", low) or not re.search(r"last year|지난해|작년", low) else top + 1
+    this_year = (
+        top if re.search(r"this year|올해|금년", low) or not re.search(r"last year|지난해|작년", low) else top + 1
+    )
     ctx = ArticleContext(dom, this_year, str(top))
     counts: dict[str, int] = {}
     for _, p in _periods_in(text, ctx):
@@ -497,25 +510,32 @@ def check(text: str, figures: Figures, lang: str = "en", domain: str | None = No
                     sent_flow = (flow, fsign)
                 # items: "A and B ... X and Y, respectively"; an item right after the claim
                 # ("deficit with Europe"); the nearest one before it; else inherited (+ total)
-                near = None
+                near: list[Phrase] | None = None
                 if re.search(r"respectively|각각", sentence, re.I) and len(items) == len(cl) and len(cl) > 1:
                     near = items[cl.index(c)][2]
                 if near is None:
-                    for a, b, ph in items:
+                    for a, _b, ph in items:
                         gap = text[c.end : a]
-                        if a >= c.end and a - c.end <= 40 and not re.search(r"\d|,|\band\b", gap) and re.search(
-                            r"\b(?:with|to|from|in|for)\b", gap
+                        if (
+                            a >= c.end
+                            and a - c.end <= 40
+                            and not re.search(r"\d|,|\band\b", gap)
+                            and re.search(r"\b(?:with|to|from|in|for)\b", gap)
                         ):
                             near = ph
                             break
                 if near is None:
-                    prev = [(b, ph) for a, b, ph in items if b <= c.start and not any(b <= o.start < c.start for o in cl if o is not c)]
+                    prev = [
+                        (b, ph)
+                        for a, b, ph in items
+                        if b <= c.start and not any(b <= o.start < c.start for o in cl if o is not c)
+                    ]
                     if prev:
                         near = prev[-1][1]
                 if near is None:
-                    nxt = [(a, ph) for a, b, ph in items if a >= c.end]
-                    if nxt and not items[:0]:
-                        near = nxt[0][1]
+                    following = [ph for a, _b, ph in items if a >= c.end]
+                    if following:
+                        near = following[0]
                 if near:
                     cand = [(p.breakdown, p.code) for p in near]
                     inh = state.get("items")
@@ -545,9 +565,13 @@ def check(text: str, figures: Figures, lang: str = "en", domain: str | None = No
                 if pn and re.search(r"from\s*$", before):
                     n = {"ten": 10, "five": 5}.get(pn.group(1).lower()) or int(pn.group(1))
                     period = _shift(period, -n)
-                if last is not None and before.rstrip().endswith("(") and 0 <= c.start - last.claim.end <= 3:
-                    if last.cell is not None:
-                        period, cand = last.cell.period, [(last.cell.breakdown, last.cell.item)]
+                if (
+                    last is not None
+                    and last.cell is not None
+                    and before.rstrip().endswith("(")
+                    and 0 <= c.start - last.claim.end <= 3
+                ):
+                    period, cand = last.cell.period, [(last.cell.breakdown, last.cell.item)]
                 if c.kind == "rank" and re.match(r"^\s*the previous year|^\s*in the previous year", after):
                     period = _shift(period, -1)
                 # items named in earlier sentences of the paragraph combine with this one
@@ -597,7 +621,12 @@ def _verdict(
         return Result(c, None, None, "not_in_release", "no measure (exports, imports, balance, ...) named near it")
     target = c.value
     if c.unit in ("USD", "KRW"):
-        if re.match(r"^\s*(?:증가|확대|감소|축소|늘어|줄어)", after) or _CHANGE_BEFORE.search(before) or re.search(r"(?:increase|decrease|rise|fall|growth) in [\w\s]*\($", before, re.I) or re.match(r"^\s*(?:dollars\s+)?(?:compared|from the previous)", after):
+        if (
+            re.match(r"^\s*(?:증가|확대|감소|축소|늘어|줄어)", after)
+            or _CHANGE_BEFORE.search(before)
+            or re.search(r"(?:increase|decrease|rise|fall|growth) in [\w\s]*\($", before, re.I)
+            or re.match(r"^\s*(?:dollars\s+)?(?:compared|from the previous)", after)
+        ):
             if flow == "balance":
                 widen = re.search(r"widen|expand|확대|늘", text[lo:hi], re.I)
                 sign = (-1 if widen else 1) if fsign < 0 else (1 if direction >= 0 else -1)
@@ -613,7 +642,9 @@ def _verdict(
         after_amount = re.search(r"(?:billion|million|bn|달러|원)\s*\(\s*$", near_b, re.I)
         if re.match(r"^\)?\s*of the (?:increase|decrease|growth|rise)", after) or re.search(r"기여", after):
             measure = f"{flow}_contribution" if flow in ("exports", "imports", "volume") else ""
-        elif after_amount and re.search(r"(?:increase|decrease|rise|fall) of\s*\S+\s*(?:billion|million|bn)\s*\(\s*$", near_b, re.I):
+        elif after_amount and re.search(
+            r"(?:increase|decrease|rise|fall) of\s*\S+\s*(?:billion|million|bn)\s*\(\s*$", near_b, re.I
+        ):
             measure = f"{flow}_growth" if flow in ("exports", "imports", "volume") else ""
             target = abs(c.value) * (direction or 1)
         elif _SHARE.search(near_b) or after_amount:
@@ -655,7 +686,9 @@ def _verdict(
     if c.kind == "atleast":
         cell, v = have[0]
         verdict = "consistent" if v >= target else "inconsistent"
-        return Result(c, cell, v, verdict, f"released {_fmt(v, c, rate)}: {'above' if v >= target else 'below'} the mark")
+        return Result(
+            c, cell, v, verdict, f"released {_fmt(v, c, rate)}: {'above' if v >= target else 'below'} the mark"
+        )
     if c.unit == "pp" and measure == "ratio_change" and fits(have[0][1], target, tol):
         v = have[0][1]
         return Result(
@@ -665,9 +698,13 @@ def _verdict(
     if len(ok) >= 1:
         cell, v = ok[0]
         how = f" at {rate:,.1f} won/USD" if rate else ""
-        return Result(c, cell, v, "consistent", f"released {_fmt(v, c, rate)}{how}; the claim's rounding allows ±{_fmt_tol(c)}")
-    if len(have) > 1 and any(cell.breakdown != "total" for cell, _ in have) and not any(
-        cell.breakdown == "total" for cell, _ in have
+        return Result(
+            c, cell, v, "consistent", f"released {_fmt(v, c, rate)}{how}; the claim's rounding allows ±{_fmt_tol(c)}"
+        )
+    if (
+        len(have) > 1
+        and any(cell.breakdown != "total" for cell, _ in have)
+        and not any(cell.breakdown == "total" for cell, _ in have)
     ):
         return Result(
             c,
@@ -683,7 +720,9 @@ def _verdict(
     if c.unit in ("USD", "KRW"):
         for f, word in ((1e3, "trillion for billion"), (1e-3, "billion for trillion"), (1e3, ""), (1e-3, "")):
             if fits(rv, target * f, c.tol * f):
-                return Result(c, cell, v, "unit", f"fits only with another scale ({word or 'x1000'}): released {_fmt(v, c, rate)}")
+                return Result(
+                    c, cell, v, "unit", f"fits only with another scale ({word or 'x1000'}): released {_fmt(v, c, rate)}"
+                )
         if c.unit == "KRW" and v:
             implied = target / v
             for f, word in (
@@ -716,7 +755,9 @@ def _verdict(
         )
     if c.unit == "percent" and measure.endswith("_growth") and fits(v, -target, c.tol):
         return Result(c, cell, v, "inconsistent", f"wrong direction: released {v:+.1f}%")
-    return Result(c, cell, v, "inconsistent", f"released {_fmt(v, c, rate)}, outside the claim's rounding ±{_fmt_tol(c)}")
+    return Result(
+        c, cell, v, "inconsistent", f"released {_fmt(v, c, rate)}, outside the claim's rounding ±{_fmt_tol(c)}"
+    )
 
 
 def _key(cell: Cell) -> tuple[str, str, str, str, str]:

@@ -80,9 +80,7 @@ def claim_json(r: Result) -> dict[str, Any]:
 def to_json(articles: list[Article]) -> str:
     """The report as JSON (module docstring)."""
     doc = {
-        "articles": [
-            {"path": a.path, "lang": a.lang, "claims": [claim_json(r) for r in a.results]} for a in articles
-        ]
+        "articles": [{"path": a.path, "lang": a.lang, "claims": [claim_json(r) for r in a.results]} for a in articles]
     }
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
