@@ -267,3 +267,22 @@ def test_shared_articles_against_the_demo(demo_dir: Path) -> None:
     a4 = arts["004"].results
     for text in ("19.71 billion dollars", "24.24 billion dollars", "770 million dollars"):
         assert by_text(a4, text).verdict == "consistent"
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_cli_refuses_a_missing_store_and_a_bad_format(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ktstat.cli import app
+
+    art = tmp_path / "a.txt"
+    art.write_text("Technology exports were $18.3 billion in 2024.", encoding="utf-8")
+    runner = CliRunner()
+    res = runner.invoke(app, ["factcheck", str(art), "--store", str(tmp_path / "none.duckdb")])
+    assert res.exit_code == 1 and "store not found" in str(res.exception)
+    res = runner.invoke(app, ["factcheck", str(art), "--format", "xml"])
+    assert res.exit_code == 1
+    res = runner.invoke(app, ["factcheck", str(tmp_path / "missing.txt")])
+    assert res.exit_code == 1
