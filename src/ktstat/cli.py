@@ -312,6 +312,48 @@ def show(
 
 
 @app.command()
+def factcheck(
+    article: Annotated[list[Path], typer.Argument(help="Article files (plain text, HTML or Markdown).")],
+    store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat-demo/ktstat.duckdb"),
+    release: Annotated[
+        list[str] | None, typer.Option(help="Vintage id to check against; repeat (default: latest released).")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="auto, en or ko.")] = "auto",
+    fmt: Annotated[str, typer.Option("--format", help="table, json or html.")] = "table",
+    out: Annotated[Path | None, typer.Option(help="Write the report here (default: standard output).")] = None,
+) -> None:
+    """Check the numbers in press articles against the released figures."""
+    from ktstat.factcheck.figures import store_figures
+    from ktstat.factcheck.report import check_article, to_html, to_json, to_table, to_text
+
+    if lang not in ("auto", "en", "ko"):
+        _fail(f"unknown language {lang!r}; choose auto, en or ko")
+    if fmt not in ("table", "json", "html"):
+        _fail(f"unknown format {fmt!r}; choose table, json or html")
+    for a in article:
+        if not a.is_file():
+            _fail(f"{a}: no such article")
+    figures = store_figures(store, release or None)
+    done = [check_article(str(a), to_text(a.read_text(encoding="utf-8"), a.name), figures, lang) for a in article]
+    if fmt == "table":
+        from ktstat.ui import console
+
+        if out is not None:
+            from rich.console import Console
+
+            with out.open("w", encoding="utf-8") as f:
+                Console(file=f, width=200).print(to_table(done))
+        else:
+            console().print(to_table(done))
+        return
+    text = to_json(done) if fmt == "json" else to_html(done)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+@app.command()
 def audit(
     store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat.duckdb"),
     domain: Annotated[

@@ -1,0 +1,782 @@
+"""The fact-check core, free of I/O: claims in a text, the cell each is about, a verdict.
+
+:func:`check` takes an article's text (plain text; HTML and Markdown are reduced to text by
+the caller), a :class:`~ktstat.factcheck.figures.Figures` and a language, and returns one
+:class:`Result` per numeric claim, in text order. Units of ``Claim.value``: US dollars for
+``unit == "USD"``, won for ``"KRW"``, percent for ``"percent"``, percentage points for
+``"pp"``, a plain number for ``"ratio"``, 1 for ``"rank"`` and ``"record"``. ``Claim.tol`` is
+half a unit of the last digit as written (doubled after "about", "nearly", "약").
+
+Verdicts: ``consistent`` (released value within the claim's rounding), ``inconsistent``,
+``unit`` (fits only with another scale or unit), ``not_in_release`` and ``ambiguous``.
+Rule-based and deterministic.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from ktstat.factcheck.figures import Figures
+
+_PKG = Path(__file__).resolve().parent.parent
+NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+
+SCALE = {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9, "million": 1e6, "mn": 1e6, "m": 1e6}
+
+
+@dataclass(frozen=True)
+class Cell:
+    domain: str
+    period: str
+    breakdown: str
+    item: str
+    measure: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "domain": self.domain,
+            "period": self.period,
+            "breakdown": self.breakdown,
+            "item": self.item,
+            "measure": self.measure,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.domain} {self.period} {self.breakdown}={self.item} {self.measure}"
+
+
+@dataclass
+class Claim:
+    """A number as written: ``start``/``end`` are offsets in the text; see the module docstring."""
+
+    text: str
+    start: int
+    end: int
+    value: float
+    unit: str
+    tol: float
+    kind: str = "level"  # level, growth, change, share, rank, record, ratio
+    sign_word: int = 0  # +1/-1 from direction words for growth/change; 0 when none
+
+
+@dataclass
+class Result:
+    claim: Claim
+    cell: Cell | None
+    released: float | None
+    verdict: str
+    reason: str
+    candidates: list[Cell] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- extraction
+
+_AMOUNT_EN = re.compile(
+    rf"(?P<neg>[-−–]\s?)?(?:(?P<cur>\$|USD\s?|US\$\s?)(?P<n1>{NUM})\s?(?P<s1>trillion|billion|million|bn|mn|[BbMm]\b)?"
+    rf"|(?P<n2>{NUM})\s?(?P<s2>trillion|billion|million|bn|mn)\s?(?P<u2>dollars|won|USD|KRW)?)",
+    re.I,
+)
+_AMOUNT_KO = re.compile(
+    r"(?P<jo>\d[\d,]*(?:\.\d+)?)\s?조(?:\s?(?P<eok2>\d[\d,]*)\s?억)?\s?(?P<u>원|달러)"
+    r"|(?P<eok>\d[\d,]*(?:\.\d+)?)\s?억(?:\s?(?P<man>\d+)\s?천만|\s?(?P<man2>\d[\d,]*)\s?만)?\s?(?P<u2>달러|원)"
+)
+_PCT = re.compile(rf"(?P<n>{NUM})\s?(?P<u>percentage points?|%\s?p\b|%포인트|%p|%|percent|per cent|퍼센트)")
+_RATIO = re.compile(r"(?<![\d.$,])(?P<n>\d\.\d{1,3})(?![\d%]|\s?(?:trillion|billion|million|bn|억|조|percent))")
+_RECORD = re.compile(
+    r"all-time high|record high|highest ever|highest figures ever|on record|역대 최대|사상 최대|역대 최고", re.I
+)
+_RANK = re.compile(r"\b(?:the largest|largest|ranked first|the highest|first place)\b|가장 큰|최대 흑자|1위", re.I)
+
+_APPROX = re.compile(r"(?:about|approximately|around|nearly|almost|some|roughly|약)\s*\S{0,3}$", re.I)
+
+
+def _num(s: str) -> float:
+    return float(s.replace(",", ""))
+
+
+def _half_unit(s: str) -> float:
+    s = s.replace(",", "")
+    if "." in s:
+        return 0.5 * 10 ** -len(s.split(".")[1])
+    zeros = len(s) - len(s.rstrip("0")) if s.strip("0") else 0
+    return 0.5 * 10 ** min(zeros, 2)
+
+
+def extract(text: str) -> list[Claim]:
+    """Every numeric claim in ``text`` (amounts, percentages, ratios, ranks, records), in text
+    order, without overlaps."""
+    out: list[Claim] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= x or a >= y for x, y in taken)
+
+    def add(c: Claim) -> None:
+        if free(c.start, c.end):
+            before = text[max(0, c.start - 14) : c.start]
+            if _APPROX.search(before):
+                c.tol *= 2
+            out.append(c)
+            taken.append((c.start, c.end))
+
+    for m in _AMOUNT_KO.finditer(text):
+        unit = "KRW" if (m.group("u") or m.group("u2")) == "원" else "USD"
+        if m.group("jo"):
+            v = _num(m.group("jo")) * 1e12 + (_num(m.group("eok2")) * 1e8 if m.group("eok2") else 0)
+            tol = 0.5e8 if m.group("eok2") else _half_unit(m.group("jo")) * 1e12
+        else:
+            v = _num(m.group("eok")) * 1e8
+            tol = _half_unit(m.group("eok")) * 1e8
+            if m.group("man"):
+                v += int(m.group("man")) * 1e7
+                tol = 0.5e7
+            elif m.group("man2"):
+                v += _num(m.group("man2")) * 1e4
+                tol = 0.5e4
+        add(Claim(m.group(0), m.start(), m.end(), v, unit, tol))
+    for m in _AMOUNT_EN.finditer(text):
+        n = m.group("n1") or m.group("n2")
+        s = (m.group("s1") or m.group("s2") or "").lower()
+        if m.group("n2") and not m.group("u2") and not re.search(r"(dollars|won)", text[m.end() : m.end() + 12]):
+            # "4.53 billion" without a currency: take the article's dollars unless "won" follows
+            pass
+        unit = "KRW" if (m.group("u2") or "").lower() in ("won", "krw") else "USD"
+        if not m.group("cur") and not m.group("u2"):
+            after = text[m.end() : m.end() + 8].lower()
+            unit = "KRW" if "won" in after or "원" in after else "USD"
+        scale = SCALE.get(s, 1.0)
+        if not s and m.group("cur") is None:
+            continue
+        v = _num(n) * scale
+        start = m.start()
+        sign = -1.0 if m.group("neg") else 1.0
+        add(Claim(m.group(0), start, m.end(), sign * v, unit, _half_unit(n) * scale))
+    for m in _PCT.finditer(text):
+        u = m.group("u").lower()
+        unit = (
+            "pp"
+            if ("point" in u or "p" in u.replace("percent", "").replace("per cent", "") or "포인트" in u)
+            else "percent"
+        )
+        neg = text[max(0, m.start() - 1) : m.start()] in ("-", "−")
+        v = _num(m.group("n")) * (-1 if neg else 1)
+        add(Claim(m.group(0), m.start() - (1 if neg else 0), m.end(), v, unit, _half_unit(m.group("n"))))
+    for m in _RATIO.finditer(text):
+        sent = _sentence_at(text, m.start())
+        if re.search(r"ratio|배율", sent, re.I):
+            add(Claim(m.group("n"), m.start(), m.end(), _num(m.group("n")), "ratio", _half_unit(m.group("n"))))
+    for m in _RECORD.finditer(text):
+        add(Claim(m.group(0), m.start(), m.end(), 1.0, "record", 0.0, kind="record"))
+    for m in _RANK.finditer(text):
+        add(Claim(m.group(0), m.start(), m.end(), 1.0, "rank", 0.0, kind="rank"))
+    return sorted(out, key=lambda c: c.start)
+
+
+def _sentence_at(text: str, pos: int) -> str:
+    a = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos)) + 1
+    b_dot, b_nl = text.find(". ", pos), text.find("\n", pos)
+    ends = [x for x in (b_dot, b_nl) if x >= 0]
+    return text[a : min(ends) if ends else len(text)]
+
+
+# ---------------------------------------------------------------- vocabulary
+
+
+@dataclass(frozen=True)
+class Phrase:
+    phrase: str
+    breakdown: str
+    code: str
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+BREAKDOWN_FILES = {
+    "tbp": {"technology": "technology.csv", "industry": "industry.csv", "institution": "institution.csv"},
+    "kst": {
+        "category": "items.csv",
+        "industry": "industry.csv",
+        "institution": "institution.csv",
+        "special": "special.csv",
+    },
+}
+
+
+@cache
+def vocabulary(domain: str) -> tuple[Phrase, ...]:
+    """The phrases naming a domain's breakdown items: its code lists' English and Korean labels
+    (parenthesised suffixes dropped), the shared partner list (regions and countries) and the
+    domain's ``synonyms.csv``; longest phrase first."""
+    out: list[Phrase] = []
+    ddir = _PKG / "domains" / domain
+    for bd, fname in BREAKDOWN_FILES[domain].items():
+        rows = _read(ddir / fname)
+        tops = {r["code"] for r in rows if not r["parent"]}
+        for r in rows:
+            b = bd
+            if domain == "kst" and bd == "category":
+                if r["parent"] in tops:
+                    b = "subcategory"
+                elif r["parent"]:
+                    continue
+            for lab in (r["label_en"], r["label_ko"]):
+                lab = re.sub(r"\s*\([^)]*\)$", "", lab).strip()
+                if lab:
+                    out.append(Phrase(lab, b, r["code"]))
+    for r in _read(_PKG / "codelists" / "partners.csv"):
+        if r["code"] == "KR":  # the reporting country itself, not a partner
+            continue
+        b = "partner" if r["parent"] else "region"
+        for lab in (r["label_en"], r["label_ko"]):
+            out.append(Phrase(lab, b, r["code"]))
+    for r in _read(ddir / "synonyms.csv"):
+        out.append(Phrase(r["phrase"], r["breakdown"], r["code"]))
+    # a label shared by two items of one breakdown is useless: keep the first
+    seen: set[tuple[str, str]] = set()
+    uniq = []
+    for p in out:
+        k = (p.phrase.lower(), p.breakdown)
+        if k not in seen:
+            seen.add(k)
+            uniq.append(p)
+    return tuple(sorted(uniq, key=lambda p: -len(p.phrase)))
+
+
+def find_items(text: str, domain: str) -> list[tuple[int, int, list[Phrase]]]:
+    """Item mentions in ``text``: ``(start, end, phrases)``, longest match first, no overlaps;
+    ``phrases`` holds every reading of the same words (two breakdowns may share a label)."""
+    found: list[tuple[int, int, list[Phrase]]] = []
+    low = re.sub(r"ministry of science and ict|과학기술정보통신부", lambda m: "#" * len(m.group(0)), text.lower())
+    for p in vocabulary(domain):
+        pl = p.phrase.lower()
+        if len(pl) < 2:
+            continue
+        ascii_ = pl.isascii()
+        for m in re.finditer(re.escape(pl), low):
+            a, b = m.start(), m.end()
+            if ascii_ and ((a > 0 and low[a - 1].isalnum()) or (b < len(low) and low[b].isalnum())):
+                continue
+            if ascii_ and pl.isupper() is False and p.phrase.isupper() and text[a:b] != p.phrase:
+                continue
+            hit = next((f for f in found if f[0] == a and f[1] == b), None)
+            if hit is not None:
+                if all(q.breakdown != p.breakdown for q in hit[2]):
+                    hit[2].append(p)
+                continue
+            if any(not (b <= x or a >= y) for x, y, _ in found):
+                continue
+            found.append((a, b, [p]))
+    return sorted(found, key=lambda f: f[0])
+
+
+# ---------------------------------------------------------------- context
+
+_FLOW = [
+    (re.compile(r"\btrade volume\b|\bvolume\b|\(exports \+ imports\)|무역규모|교역규모", re.I), "volume", 1),
+    (re.compile(r"\bbalance ratio\b|\bratio\b|배율", re.I), "ratio", 1),
+    (re.compile(r"\bdeficits?\b|적자", re.I), "balance", -1),
+    (re.compile(r"\bsurplus(?:es)?\b|흑자", re.I), "balance", 1),
+    (re.compile(r"\bbalance\b|수지", re.I), "balance", 1),
+    (re.compile(r"\bexports?\b|\bearned\b|\breceipts\b|수출", re.I), "exports", 1),
+    (re.compile(r"\bimports?\b|\bpayments\b|수입|도입", re.I), "imports", 1),
+]
+_UP = re.compile(
+    r"\b(?:up|grew|grow|growth|rose|rise|increase[ds]?|increasing|jumped|surged?|gained|climbed|expanded|widen(?:ed|ing)?)\b|증가|늘|확대|상승",
+    re.I,
+)
+_DOWN = re.compile(
+    r"\b(?:down|fell|fall|declined?|decrease[ds]?|dropped|slump(?:ed)?|narrow(?:ed)?|shr[aiu]nk)\b|감소|줄|축소|하락",
+    re.I,
+)
+_CHANGE_BEFORE = re.compile(
+    r"(?:increase of|decrease of|increased by|decreased by|widened by|narrowed by|grew by|rose by|fell by"
+    r"|up by|down by|increase by)\s*$",
+    re.I,
+)
+_SHARE = re.compile(r"accounted for|accounting for|share of|비중", re.I)
+_PREV = re.compile(r"previous (?:year|half)|the year before|전년|직전 반기|전반기", re.I)
+_BASE_YEAR = re.compile(
+    r"(?:from|since|on|over|compared (?:to|with)|than)\s+(?:the\s+)?"
+    r"(?:(?:first|second) half of (?:last year|this year|20\d\d)|20\d\d\b)"
+    r"|(?:(?:20\d\d년|지난해|작년|올해)\s*)?(?:상반기|하반기|전년|직전 반기)\s*(?:대비|보다)",
+    re.I,
+)
+
+
+@dataclass
+class ArticleContext:
+    domain: str
+    year: int  # the article's "this year"
+    main: str  # the period the article is mostly about
+
+
+def _periods_in(text: str, ctx: ArticleContext) -> list[tuple[int, str]]:
+    """Explicit periods in ``text`` with their positions: years, halves, "last year", 상반기."""
+    out: list[tuple[int, str]] = []
+    masked = _BASE_YEAR.sub(lambda m: " " * len(m.group(0)), text)
+    # dates are not periods: "2025년 9월 17일", "September 17, 2025"
+    masked = re.sub(
+        r"20\d\d년\s*\d{1,2}월(?:\s*\d{1,2}일)?|[A-Z][a-z]+ \d{1,2}, 20\d\d", lambda m: " " * len(m.group(0)), masked
+    )
+    last = ctx.year - 1
+    for m in re.finditer(
+        r"(?:first half|1H|H1|January-June|상반기)(?:\s+(?:of\s+)?(?:this year|(20\d\d)))?"
+        r"|(?:second half|2H|H2|July-December|하반기)(?:\s+of\s+(last year|(20\d\d)))?"
+        r"|(20\d\d|지난해|작년|올해|금년)년?\s*(상반기|하반기)"
+        r"|(?<!\d)(20\d\d)(?!\d)|last year|지난해|작년|this year|올해",
+        masked,
+        re.I,
+    ):
+        g = m.group(0).lower()
+        if m.group(4):
+            y = {"지난해": str(last), "작년": str(last), "올해": str(ctx.year), "금년": str(ctx.year)}.get(
+                m.group(4), m.group(4)
+            )
+            out.append((m.start(), f"{y}{'H1' if m.group(5) == '상반기' else 'H2'}"))
+        elif m.group(6):
+            out.append((m.start(), m.group(6)))
+        elif any(w in g for w in ("first half", "1h", "h1", "january", "상반기")):
+            out.append((m.start(), f"{m.group(1) or ctx.year}H1"))
+        elif any(w in g for w in ("second half", "2h", "h2", "july", "하반기")):
+            y = str(m.group(3) or (last if m.group(2) else ctx.year))
+            out.append((m.start(), f"{y}H2"))
+        elif g in ("last year", "지난해", "작년"):
+            out.append((m.start(), str(last)))
+        else:
+            out.append((m.start(), str(ctx.year)))
+    return out
+
+
+def _base_periods(text: str, ctx: ArticleContext) -> list[str]:
+    """The periods ``text`` compares with ("compared to the second half of last year")."""
+    out = []
+    for m in _BASE_YEAR.finditer(text):
+        core = re.sub(r"^(?:from|since|on|over|compared (?:to|with)|than)\s+(?:the\s+)?", "", m.group(0), flags=re.I)
+        core = re.sub(r"\s*(?:대비|보다)$", "", core)
+        out += [p for _, p in _periods_in(core, ctx)]
+    return out
+
+
+def article_context(text: str, domain: str | None = None) -> ArticleContext:
+    """The programme an article is about (counting its words), its year ("this year": the latest
+    year it names when it says "this year", else the year after it) and its main period."""
+    low = text.lower()
+    kst = len(re.findall(r"knowledge services|지식서비스", low))
+    tbp = len(re.findall(r"technolog\w* (?:trade|export|import)|기술무역|기술수출|기술도입", low))
+    dom = domain or ("kst" if kst > tbp else "tbp")
+    years = [int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", text)]
+    top = max(years) if years else 2024
+    this_year = (
+        top if re.search(r"this year|올해|금년", low) or not re.search(r"last year|지난해|작년", low) else top + 1
+    )
+    ctx = ArticleContext(dom, this_year, str(top))
+    counts: dict[str, int] = {}
+    for _, p in _periods_in(text, ctx):
+        counts[p] = counts.get(p, 0) + 1
+    if counts:
+        ctx.main = max(counts, key=lambda p: (counts[p], p))
+    return ctx
+
+
+def _shift(period: str, n: int) -> str:
+    from ktstat.periods import parse
+
+    return str(parse(period).shift(n))
+
+
+# ---------------------------------------------------------------- resolution
+
+
+@dataclass
+class Reading:
+    """What a claim is about: domain, candidate periods, candidate (breakdown, item) pairs, the
+    flow measure and its sign word."""
+
+    periods: list[str]
+    items: list[tuple[str, str]]
+    flow: str | None
+    flow_sign: int
+    kind: str
+    direction: int
+
+
+def _clauses(sentence: str, base: int) -> list[tuple[int, int]]:
+    cuts = [0]
+    for m in re.finditer(r", (?!\d)|; | while | but | whereas | resulting in |, while|—|, 반면|며 |고, ", sentence):
+        cuts.append(m.end())
+    cuts.append(len(sentence))
+    return [(base + a, base + b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+
+
+def _sentences(text: str) -> list[tuple[int, int, int]]:
+    """``(start, end, paragraph)`` of each sentence."""
+    out = []
+    para = 0
+    pos = 0
+    for line in text.split("\n"):
+        if line.strip():
+            for m in re.finditer(r"(?:[^.!?。]|[.](?=\d))+(?:[.!?。]|$)", line):
+                if m.group(0).strip():
+                    out.append((pos + m.start(), pos + m.end(), para))
+            para += 1
+        pos += len(line) + 1
+    return out
+
+
+def _nearest_flow(text: str, a: int, b: int, lo: int, hi: int) -> tuple[str | None, int]:
+    """The flow word nearest the claim at ``a..b`` inside ``lo..hi`` (before it preferred)."""
+    best: tuple[int, str, int] | None = None
+    seg = text[lo:hi]
+    for rx, name, sign in _FLOW:
+        for m in rx.finditer(seg):
+            s, e = lo + m.start(), lo + m.end()
+            if e <= a:
+                d = a - e
+            elif s >= b:
+                d = (s - b) * 3 + 5
+            else:
+                continue
+            if best is None or d < best[0]:
+                best = (d, name, sign)
+    return (best[1], best[2]) if best else (None, 0)
+
+
+def check(text: str, figures: Figures, lang: str = "en", domain: str | None = None) -> list[Result]:
+    """Fact-check ``text`` against ``figures``: one :class:`Result` per claim (module docstring)."""
+    ctx = article_context(text, domain)
+    claims = extract(text)
+    results = []
+    sents = _sentences(text)
+    state: dict[str, object] = {}
+    cur_para = -1
+    last: Result | None = None
+    para_items: list[tuple[str, str]] = []
+    for s0, s1, para in sents:
+        if para != cur_para:
+            state = {}
+            para_items = []
+            cur_para = para
+        else:
+            para_items = [x for x in para_items] + list(state.get("items") or [])  # type: ignore[call-overload]
+        sclaims = [c for c in claims if s0 <= c.start < s1]
+        sentence = text[s0:s1]
+        if sclaims and not re.sub(r"[\W\d]", "", sentence.replace(sclaims[0].text, "")).strip():
+            # a sentence that is only a number ("$18.3 billion."): the next sentence says what it is
+            nxt = next(((a, b) for a, b, _ in sents if a >= s1), None)
+            scope = (s0, nxt[1]) if nxt else (s0, s1)
+        else:
+            scope = (s0, s1)
+        sent_periods = _periods_in(text[scope[0] : scope[1]], ctx)
+        base_periods = _base_periods(sentence, ctx)
+        clause_state = dict(state)
+        sent_flow: tuple[str, int] | None = None
+        for c0, c1 in _clauses(text[s0:s1], s0):
+            cl = [c for c in sclaims if c0 <= c.start < c1]
+            ctext = text[c0:c1]
+            items = [(a + c0, b + c0, ph) for a, b, ph in find_items(ctext, ctx.domain)]
+            cps = [p for pos, p in _periods_in(ctext, ctx)]
+            if cps:
+                clause_state["period"] = cps[-1]
+            if items:
+                clause_state["items"] = [(p.breakdown, p.code) for p in items[0][2]]
+                clause_state["explicit"] = True
+            for c in cl:
+                lo, hi = (c0, c1) if sentence.strip() != c.text.strip(" .") else scope
+                flow, fsign = _nearest_flow(text, c.start, c.end, lo, hi)
+                if flow is None and sent_flow is not None:
+                    flow, fsign = sent_flow
+                if flow is None:
+                    flow, fsign = _nearest_flow(text, c.start, c.end, s0, s1)
+                if flow is None:
+                    flow, fsign = _nearest_flow(text, c.start, c.end, scope[0], scope[1])
+                if flow is None and not clause_state.get("flow"):
+                    nxt2 = next(((a, b) for a, b, _ in sents if a >= s1), None)
+                    if nxt2:
+                        flow, fsign = _nearest_flow(text, nxt2[0], nxt2[0], nxt2[0], nxt2[1])
+                if flow is None:
+                    flow = clause_state.get("flow")  # type: ignore[assignment]
+                    fsign = int(clause_state.get("fsign", 1))  # type: ignore[call-overload]
+                if c.unit in ("pp", "ratio") and re.search(r"\bratio\b|배율", sentence, re.I):
+                    flow, fsign = "ratio", 1
+                if flow is not None:
+                    clause_state["flow"], clause_state["fsign"] = flow, fsign
+                    sent_flow = (flow, fsign)
+                # items: "A and B ... X and Y, respectively"; an item right after the claim
+                # ("deficit with Europe"); the nearest one before it; else inherited (+ total)
+                near: list[Phrase] | None = None
+                if re.search(r"respectively|각각", sentence, re.I) and len(items) == len(cl) and len(cl) > 1:
+                    near = items[cl.index(c)][2]
+                if near is None:
+                    for a, _b, ph in items:
+                        gap = text[c.end : a]
+                        if (
+                            a >= c.end
+                            and a - c.end <= 40
+                            and not re.search(r"\d|,|\band\b", gap)
+                            and re.search(r"\b(?:with|to|from|in|for)\b", gap)
+                        ):
+                            near = ph
+                            break
+                if near is None:
+                    prev = [
+                        (b, ph)
+                        for a, b, ph in items
+                        if b <= c.start and not any(b <= o.start < c.start for o in cl if o is not c)
+                    ]
+                    if prev:
+                        near = prev[-1][1]
+                if near is None:
+                    following = [ph for a, _b, ph in items if a >= c.end]
+                    if following:
+                        near = following[0]
+                if near:
+                    cand = [(p.breakdown, p.code) for p in near]
+                    inh = state.get("items")
+                    if inh and not any(b == "total" for b, _ in cand):
+                        for ib, ic in inh:  # type: ignore[attr-defined]
+                            for b, i in list(cand):
+                                if ib != b and ib not in ("total", "partner", "region"):
+                                    cand.append((f"{ib}+{b}", f"{ic}+{i}"))
+                elif state.get("items") or clause_state.get("items"):
+                    cand = list(clause_state.get("items") or state.get("items"))  # type: ignore[call-overload]
+                    cand.append(("total", "all"))
+                else:
+                    cand = [("total", "all")]
+                # period
+                period = str(clause_state.get("period") or (sent_periods[-1][1] if sent_periods else ctx.main))
+                before = text[max(lo, c.start - 24) : c.start]
+                after = text[c.end : min(hi, c.end + 24)]
+                if re.match(r"\s*when\b|\s*당시", ctext) and base_periods:
+                    period = base_periods[-1]
+                if c.kind == "rank":
+                    pass
+                elif (_PREV.search(before) and before.rstrip().endswith(("(", "year", "half"))) or (
+                    re.match(r"^\s*(?:dollars\s+)?in the previous (?:year|half)|^\)?\s*(?:in )?the previous", after)
+                ):
+                    period = _shift(period, -1)
+                pn = re.search(r"past (\d+|ten|five) years", sentence, re.I)
+                if pn and re.search(r"from\s*$", before):
+                    n = {"ten": 10, "five": 5}.get(pn.group(1).lower()) or int(pn.group(1))
+                    period = _shift(period, -n)
+                if (
+                    last is not None
+                    and last.cell is not None
+                    and before.rstrip().endswith("(")
+                    and 0 <= c.start - last.claim.end <= 3
+                ):
+                    period, cand = last.cell.period, [(last.cell.breakdown, last.cell.item)]
+                if c.kind == "rank" and re.match(r"^\s*the previous year|^\s*in the previous year", after):
+                    period = _shift(period, -1)
+                # items named in earlier sentences of the paragraph combine with this one
+                for pb, pi in para_items:
+                    for b, i in list(cand):
+                        if b not in ("total", pb) and "+" not in b and pb in ("industry",) and b == "institution":
+                            cand.append((f"{pb}+{b}", f"{pi}+{i}"))
+                last = _verdict(c, ctx, period, cand, flow, fsign, text, lo, hi, figures)
+                results.append(last)
+            state = dict(clause_state)
+            state.pop("period", None)
+    return results
+
+
+def _direction(text: str, c: Claim, lo: int, hi: int) -> int:
+    seg_b = text[max(lo, c.start - 40) : c.start]
+    seg_a = text[c.end : min(hi, c.end + 25)]
+    ups = [m.end() for m in _UP.finditer(seg_b)]
+    downs = [m.end() for m in _DOWN.finditer(seg_b)]
+    if ups or downs:
+        return 1 if max(ups or [-1]) > max(downs or [-1]) else -1
+    ua, da = _UP.search(seg_a), _DOWN.search(seg_a)
+    if ua or da:
+        return 1 if (ua and (not da or ua.start() < da.start())) else -1
+    return 0
+
+
+def _verdict(
+    c: Claim,
+    ctx: ArticleContext,
+    period: str,
+    items: list[tuple[str, str]],
+    flow: str | None,
+    fsign: int,
+    text: str,
+    lo: int,
+    hi: int,
+    figures: Figures,
+) -> Result:
+    before = text[max(lo, c.start - 45) : c.start]
+    after = text[c.end : min(hi, c.end + 30)]
+    if c.unit == "USD" and re.match(r"^\s*(?:threshold|mark|milestone|barrier)", after, re.I):
+        c.kind = "atleast"
+        flow = "volume"  # a milestone of the trade ("the $40 billion mark")
+    direction = _direction(text, c, lo, hi)
+    if flow is None:
+        return Result(c, None, None, "not_in_release", "no measure (exports, imports, balance, ...) named near it")
+    target = c.value
+    if c.unit in ("USD", "KRW"):
+        if (
+            re.match(r"^\s*(?:증가|확대|감소|축소|늘어|줄어)", after)
+            or _CHANGE_BEFORE.search(before)
+            or re.search(r"(?:increase|decrease|rise|fall|growth) in [\w\s]*\($", before, re.I)
+            or re.match(r"^\s*(?:dollars\s+)?(?:compared|from the previous)", after)
+        ):
+            if flow == "balance":
+                widen = re.search(r"widen|expand|확대|늘", text[lo:hi], re.I)
+                sign = (-1 if widen else 1) if fsign < 0 else (1 if direction >= 0 else -1)
+            else:
+                sign = direction or 1
+            measure, target = f"{flow}_change", abs(c.value) * sign
+        else:
+            measure = flow
+            if flow == "balance" and fsign < 0 and c.value > 0:
+                target = -c.value
+    elif c.unit in ("percent", "pp"):
+        near_b = text[max(lo, c.start - 30) : c.start]
+        after_amount = re.search(r"(?:billion|million|bn|달러|원)\s*\(\s*$", near_b, re.I)
+        if re.match(r"^\)?\s*of the (?:increase|decrease|growth|rise)", after) or re.search(r"기여", after):
+            measure = f"{flow}_contribution" if flow in ("exports", "imports", "volume") else ""
+        elif after_amount and re.search(
+            r"(?:increase|decrease|rise|fall) of\s*\S+\s*(?:billion|million|bn)\s*\(\s*$", near_b, re.I
+        ):
+            measure = f"{flow}_growth" if flow in ("exports", "imports", "volume") else ""
+            target = abs(c.value) * (direction or 1)
+        elif _SHARE.search(near_b) or after_amount:
+            measure = f"{flow}_share" if flow in ("exports", "imports", "volume") else ""
+        elif flow == "ratio":
+            measure, target = "ratio_change", c.value * (direction or 1)
+        else:
+            measure = f"{flow}_growth" if flow in ("exports", "imports", "volume") else ""
+            target = abs(c.value) * (direction or (1 if c.value >= 0 else -1))
+        if not measure:
+            return Result(
+                c, None, None, "not_in_release", f"a percentage of the {flow}: the release publishes no such measure"
+            )
+    elif c.unit == "ratio":
+        measure = "ratio"
+    elif c.unit == "record":
+        m = flow if flow in ("exports", "imports", "balance", "volume") else "volume"
+        measure = f"{m}_record"
+    else:
+        measure = f"{flow}_rank" if flow in ("exports", "imports", "balance", "volume", "ratio") else "volume_rank"
+    periods = [period]
+    cells = [Cell(ctx.domain, p, b, i, measure) for p in periods for b, i in items]
+    found = [(cell, figures.value(*_key(cell))) for cell in cells]
+    have = [(cell, v) for cell, v in found if v is not None]
+    if not have:
+        return Result(c, cells[0], None, "not_in_release", f"the release has no {cells[0]}")
+    rate = figures.krw_per_usd(period) if c.unit == "KRW" else None
+    if c.unit == "KRW" and rate is None:
+        return Result(c, have[0][0], have[0][1], "not_in_release", f"no won-dollar rate for {period} in the store")
+
+    def fits(v: float, t: float, tol: float) -> bool:
+        return abs(v - t) <= tol * 1.000001 + abs(t) * 1e-9 + 1e-9
+
+    def released_in_claim_units(v: float) -> float:
+        return v * rate if rate is not None else v
+
+    # a change may be worked out from two rounded levels: twice the rounding
+    tol = c.tol * 2 if measure.endswith("_change") else c.tol
+    if c.kind == "atleast":
+        cell, v = have[0]
+        verdict = "consistent" if v >= target else "inconsistent"
+        return Result(
+            c, cell, v, verdict, f"released {_fmt(v, c, rate)}: {'above' if v >= target else 'below'} the mark"
+        )
+    if c.unit == "pp" and measure == "ratio_change" and fits(have[0][1], target, tol):
+        v = have[0][1]
+        return Result(
+            c, have[0][0], v, "unit", f"the ratio is a plain number: it changed by {v:.2f}, not by percentage points"
+        )
+    ok = [(cell, v) for cell, v in have if fits(released_in_claim_units(v), target, tol)]
+    if len(ok) >= 1:
+        cell, v = ok[0]
+        how = f" at {rate:,.1f} won/USD" if rate else ""
+        return Result(
+            c, cell, v, "consistent", f"released {_fmt(v, c, rate)}{how}; the claim's rounding allows ±{_fmt_tol(c)}"
+        )
+    if (
+        len(have) > 1
+        and any(cell.breakdown != "total" for cell, _ in have)
+        and not any(cell.breakdown == "total" for cell, _ in have)
+    ):
+        return Result(
+            c,
+            None,
+            None,
+            "ambiguous",
+            "fits more than one cell: " + "; ".join(f"{cell} = {_fmt(v, c, rate)}" for cell, v in have),
+            [cell for cell, _ in have],
+        )
+    cell, v = have[0]
+    rv = released_in_claim_units(v)
+    # another scale or unit?
+    if c.unit in ("USD", "KRW"):
+        for f, word in ((1e3, "trillion for billion"), (1e-3, "billion for trillion"), (1e3, ""), (1e-3, "")):
+            if fits(rv, target * f, c.tol * f):
+                return Result(
+                    c, cell, v, "unit", f"fits only with another scale ({word or 'x1000'}): released {_fmt(v, c, rate)}"
+                )
+        if c.unit == "KRW" and v:
+            implied = target / v
+            for f, word in (
+                (1e3, "trillion, not billion"),
+                (1e-3, "billion, not trillion"),
+                (1e4, "조 (trillion), not 억 (hundred million)"),
+                (1e-4, "억 (hundred million), not 조 (trillion)"),
+            ):
+                if 800 <= implied * f <= 2500 and not 800 <= implied <= 2500:
+                    return Result(
+                        c,
+                        cell,
+                        v,
+                        "unit",
+                        f"as written it implies {implied:,.4g} won per dollar; the scale must be {word} "
+                        f"(the period's rate is {rate:,.1f})",
+                    )
+            if 800 <= implied <= 2500:
+                return Result(
+                    c,
+                    cell,
+                    v,
+                    "inconsistent",
+                    f"converted at {implied:,.1f} won/USD, not the period's rate {rate:,.1f}: "
+                    f"released {v / 1e9:,.3f} bn USD = {rv / 1e12:,.4f} trillion won",
+                )
+    if c.unit == "pp" and measure == "ratio_change" and fits(v, target, tol):
+        return Result(
+            c, cell, v, "unit", f"the ratio is a plain number: it changed by {v:.2f}, not by {v:.2f} percentage points"
+        )
+    if c.unit == "percent" and measure.endswith("_growth") and fits(v, -target, c.tol):
+        return Result(c, cell, v, "inconsistent", f"wrong direction: released {v:+.1f}%")
+    return Result(
+        c, cell, v, "inconsistent", f"released {_fmt(v, c, rate)}, outside the claim's rounding ±{_fmt_tol(c)}"
+    )
+
+
+def _key(cell: Cell) -> tuple[str, str, str, str, str]:
+    return (cell.domain, cell.period, cell.breakdown, cell.item, cell.measure)
+
+
+def _fmt(v: float, c: Claim, rate: float | None) -> str:
+    if c.unit == "USD":
+        return f"{v / 1e9:,.3f} bn USD"
+    if c.unit == "KRW":
+        return f"{(v * (rate or 0)) / 1e12:,.4f} trillion won"
+    if c.unit in ("percent", "pp"):
+        return f"{v:+.2f}%"
+    return f"{v:g}"
+
+
+def _fmt_tol(c: Claim) -> str:
+    if c.unit == "USD":
+        return f"{c.tol / 1e9:g} bn"
+    if c.unit == "KRW":
+        return f"{c.tol / 1e12:g} trillion won"
+    return f"{c.tol:g}"

@@ -1,0 +1,288 @@
+"""``ktstat factcheck``: claims, cells and verdicts on hand-made articles (English and Korean,
+with planted errors) against a hand-made table of figures; the five shared articles against
+the demo's releases when ``shared/articles`` is beside the checkout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ktstat.factcheck.core import Result, check, extract
+from ktstat.factcheck.figures import TableFigures
+from ktstat.factcheck.report import Article, detect_lang, to_html, to_json, to_text
+
+BN = 1e9
+
+FIG = TableFigures(
+    cells={
+        ("tbp", "2024", "total", "all", "exports"): 18.35 * BN,
+        ("tbp", "2024", "total", "all", "imports"): 22.60 * BN,
+        ("tbp", "2024", "total", "all", "balance"): -4.25 * BN,
+        ("tbp", "2024", "total", "all", "volume"): 40.95 * BN,
+        ("tbp", "2024", "total", "all", "exports_growth"): 3.98,
+        ("tbp", "2024", "total", "all", "imports_growth"): 7.86,
+        ("tbp", "2024", "total", "all", "ratio"): 0.812,
+        ("tbp", "2024", "total", "all", "ratio_change"): -0.03,
+        ("tbp", "2024", "total", "all", "exports_record"): 1,
+        ("tbp", "2024", "total", "all", "imports_record"): 0,
+        ("tbp", "2023", "total", "all", "exports"): 17.648 * BN,
+        ("tbp", "2024", "industry", "information_communications", "exports"): 7.41 * BN,
+        ("tbp", "2024", "industry", "information_communications", "exports_growth"): 8.75,
+        ("tbp", "2024", "industry", "information_communications", "volume_rank"): 2,
+        ("tbp", "2024", "industry", "electric_electronics", "volume_rank"): 1,
+        ("tbp", "2024", "industry", "electric_electronics", "exports"): 5.006 * BN,
+        ("tbp", "2024", "industry", "electric_electronics", "exports_growth"): -5.25,
+        ("tbp", "2024", "partner", "CN", "exports"): 3.585 * BN,
+        ("tbp", "2024", "partner", "US", "exports"): 5.475 * BN,
+        ("kst", "2025H1", "total", "all", "exports"): 19.705 * BN,
+        ("kst", "2025H1", "total", "all", "imports"): 24.24 * BN,
+        ("kst", "2025H1", "total", "all", "balance"): -4.535 * BN,
+        ("kst", "2025H1", "total", "all", "balance_change"): -0.78 * BN,
+        ("kst", "2025H1", "total", "all", "exports_growth"): 6.2,
+        ("kst", "2024H2", "total", "all", "balance"): -3.755 * BN,
+        ("kst", "2025H1", "category", "ict_services", "balance"): 1.96 * BN,
+        ("kst", "2025H1", "category", "culture_leisure", "balance"): 0.435 * BN,
+        ("kst", "2025H1", "region", "asia", "balance"): 3.575 * BN,
+        ("kst", "2025H1", "region", "north_america", "balance"): -3.765 * BN,
+    },
+    rates={"2024": 1364.0, "2025H1": 1400.0},
+)
+
+
+def verdicts(text: str, lang: str = "en") -> list[tuple[str, str]]:
+    return [(r.claim.text, r.verdict) for r in check(text, FIG, lang)]
+
+
+def by_text(results: list[Result], text: str) -> Result:
+    hits = [r for r in results if r.claim.text == text]
+    assert len(hits) == 1, [r.claim.text for r in results]
+    return hits[0]
+
+
+# ---------------------------------------------------------------- extraction
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit", "tol"),
+    [
+        ("exports of $18.3 billion", 18.3e9, "USD", 0.05e9),
+        ("exports of USD 18.3bn", 18.3e9, "USD", 0.05e9),
+        ("exports of 18.3 billion dollars", 18.3e9, "USD", 0.05e9),
+        ("exports of $870 million", 870e6, "USD", 5e6),
+        ("수출은 183억 달러", 183e8, "USD", 0.5e8),
+        ("수출은 7억 7천만 달러", 7.7e8, "USD", 0.5e7),
+        ("수출은 1조 8,300억 원", 1.83e12, "KRW", 0.5e8),
+        ("volume of 27.1914 trillion won", 27.1914e12, "KRW", 0.00005e12),
+        ("exports up 6%", 6.0, "percent", 0.5),
+        ("수출이 5.2% 감소", 5.2, "percent", 0.05),
+        ("rose by 0.06 percentage points", 0.06, "pp", 0.005),
+    ],
+)
+def test_amounts_and_rounding_as_written(text: str, value: float, unit: str, tol: float) -> None:
+    claims = extract(text)
+    assert len(claims) == 1
+    c = claims[0]
+    assert c.value == pytest.approx(value)
+    assert c.unit == unit
+    assert c.tol == pytest.approx(tol)
+
+
+def test_offsets_point_at_the_claim() -> None:
+    text = "Technology exports were $18.3 billion in 2024."
+    (c,) = extract(text)
+    assert text[c.start : c.end] == "$18.3 billion"
+
+
+def test_about_widens_the_rounding() -> None:
+    (c,) = extract("a deficit of about $7.3 billion")
+    assert c.tol == pytest.approx(0.1e9)
+
+
+# ---------------------------------------------------------------- English article, planted errors
+
+EN = """Tech trade hits new high
+Technology exports rose 4% to $18.3 billion in 2024, an all-time high, while imports climbed 7.9% to $22.6 billion.
+The trade deficit stood at $4.3 billion. Total technology trade volume came to $41.5 billion.
+Information and communications exports jumped 8.8% to $7.4 billion, while electronics exports rose 5.2% to $5 billion.
+Exports to China reached $3.59 billion, and exports to the United States totaled $5.48 billion.
+Imports also set an all-time high.
+Exports were $18.3 trillion won last year.
+Electronics was the largest industry by technology trade volume.
+Information and communications was the largest industry by technology trade volume.
+"""
+
+
+def test_english_planted_errors_are_caught_and_correct_claims_pass() -> None:
+    res = check(EN, FIG, "en")
+    got = {(r.claim.text, r.claim.start): r for r in res}
+    assert got
+    assert by_text(res, "4%").verdict == "consistent"
+    assert by_text(res, "7.9%").verdict == "consistent"
+    assert by_text(res, "$22.6 billion").verdict == "consistent"
+    assert by_text(res, "$4.3 billion").verdict == "consistent"
+    wrong_volume = by_text(res, "$41.5 billion")  # planted: 40.95 released
+    assert wrong_volume.verdict == "inconsistent"
+    assert wrong_volume.cell is not None and wrong_volume.cell.measure == "volume"
+    assert wrong_volume.released == pytest.approx(40.95e9)
+    assert by_text(res, "8.8%").verdict == "consistent"
+    assert by_text(res, "$7.4 billion").verdict == "consistent"
+    wrong_direction = by_text(res, "5.2%")  # planted: electronics fell
+    assert wrong_direction.verdict == "inconsistent"
+    assert "direction" in wrong_direction.reason
+    assert by_text(res, "$5 billion").verdict == "consistent"
+    cn = by_text(res, "$3.59 billion")
+    assert cn.verdict == "consistent" and cn.cell is not None and cn.cell.item == "CN"
+    us = by_text(res, "$5.48 billion")
+    assert us.verdict == "consistent" and us.cell is not None and us.cell.item == "US"
+    records = [r for r in res if r.claim.unit == "record"]
+    assert [r.verdict for r in records] == ["consistent", "inconsistent"]  # planted: imports no record
+    ranks = [r for r in res if r.claim.unit == "rank"]
+    assert [r.verdict for r in ranks] == ["consistent", "inconsistent"]  # planted: ICT is second
+
+
+def test_won_amount_with_the_wrong_scale_is_a_unit_error() -> None:
+    res = check("Technology exports were 25.03 billion won in 2024.", FIG, "en")
+    (r,) = res
+    assert r.verdict == "unit"
+    assert "trillion" in r.reason
+
+
+def test_won_amount_at_the_periods_rate_is_consistent() -> None:
+    (r,) = check("Technology exports were 25.03 trillion won in 2024.", FIG, "en")
+    assert r.verdict == "consistent", r.reason
+
+
+def test_wrong_period_is_caught() -> None:
+    # 17.648 bn is 2023's figure, not 2024's
+    (r,) = check("Technology exports were $17.648 billion in 2024.", FIG, "en")
+    assert r.verdict == "inconsistent"
+    (r,) = check("Technology exports were $17.648 billion in 2023.", FIG, "en")
+    assert r.verdict == "consistent"
+
+
+def test_ratio_change_in_percentage_points_is_a_unit_error() -> None:
+    res = check("The technology trade balance ratio fell by 0.03 percentage points to 0.81 in 2024.", FIG, "en")
+    assert [r.verdict for r in res] == ["unit", "consistent"]
+
+
+def test_not_in_release_names_the_cell() -> None:
+    (r,) = check("Technology exports to Brazil were $1.2 billion in 2024.", FIG, "en")
+    assert r.verdict == "not_in_release"
+    assert r.cell is not None and r.cell.item == "BR"
+
+
+# ---------------------------------------------------------------- Korean article, planted errors
+
+KO = """올해 상반기 지식서비스 수출은 197억 1천만 달러, 수입은 242억 4천만 달러로 45억 3천만 달러 적자를 기록했다.
+적자 규모는 지난해 하반기 대비 7억 8천만 달러 확대됐다. 지식서비스 수출은 6% 감소했다.
+정보통신서비스는 19억 6천만 달러, 문화·여가서비스는 4억 4천만 달러 흑자를 보였다.
+지난해 하반기 적자는 47억 5천만 달러였다.
+아시아는 35억 7천만 달러 흑자, 북미는 37억 7천만 달러 적자였다.
+수입은 33.9억 원이었다.
+"""
+
+
+def test_korean_planted_errors_are_caught_and_correct_claims_pass() -> None:
+    res = check(KO + "2025년 9월 17일", FIG, "ko")
+    got = [(r.claim.text, r.verdict) for r in res]
+    assert got == [
+        ("197억 1천만 달러", "consistent"),
+        ("242억 4천만 달러", "consistent"),
+        ("45억 3천만 달러", "consistent"),
+        ("7억 8천만 달러", "consistent"),
+        ("6%", "inconsistent"),  # planted: exports grew
+        ("19억 6천만 달러", "consistent"),
+        ("4억 4천만 달러", "consistent"),
+        ("47억 5천만 달러", "inconsistent"),  # planted: H2 2024 deficit was 37.6
+        ("35억 7천만 달러", "consistent"),
+        ("37억 7천만 달러", "consistent"),
+        ("33.9억 원", "unit"),  # planted: 33.9조 (trillion) won written as 33.9억
+    ], got
+    h2 = by_text(res, "47억 5천만 달러")
+    assert h2.cell is not None and h2.cell.period == "2024H2"
+
+
+# ---------------------------------------------------------------- reports
+
+
+def test_json_has_exactly_the_documented_shape() -> None:
+    text = "Technology exports rose 4% to $18.3 billion in 2024."
+    doc = json.loads(to_json([Article("a.txt", "en", text, check(text, FIG, "en"))]))
+    assert list(doc) == ["articles"]
+    (art,) = doc["articles"]
+    assert list(art) == ["path", "lang", "claims"]
+    for c in art["claims"]:
+        assert list(c) == ["text", "start", "end", "value", "unit", "cell", "released", "verdict", "reason"]
+        assert text[c["start"] : c["end"]] == c["text"]
+        assert list(c["cell"]) == ["domain", "period", "breakdown", "item", "measure"]
+        assert c["verdict"] == "consistent"
+
+
+def test_html_is_offline_and_marks_every_claim() -> None:
+    text = "Technology exports were $19.3 billion in 2024 <b>."
+    res = check(text, FIG, "en")
+    page = to_html([Article("a.txt", "en", text, res)])
+    assert 'class="c inconsistent"' in page and "title=" in page
+    assert "<script" not in page and "http" not in page
+    assert "&lt;b&gt;" in page
+
+
+def test_text_from_html_and_language() -> None:
+    assert to_text("<p>Exports&nbsp;rose</p><p>again</p>", "a.html").split() == ["Exports", "rose", "again"]
+    assert detect_lang("지식서비스 수출은 197억 달러") == "ko"
+    assert detect_lang("Technology exports rose 4% (ICT)") == "en"
+
+
+# ---------------------------------------------------------------- the shared articles
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "articles"
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"no shared articles at {SHARED}")
+def test_shared_articles_against_the_demo(demo_dir: Path) -> None:
+    from ktstat.factcheck.figures import store_figures
+    from ktstat.factcheck.report import check_article
+
+    figures = store_figures(demo_dir / "ktstat.duckdb")
+    arts = {
+        p.name[:3]: check_article(str(p), p.read_text(encoding="utf-8"), figures) for p in sorted(SHARED.glob("*.txt"))
+    }
+    assert len(arts) == 5
+    total = sum(len(a.results) for a in arts.values())
+    resolved = sum(1 for a in arts.values() for r in a.results if r.cell is not None)
+    assert total >= 100 and resolved / total >= 0.9
+    a0 = arts["000"].results
+    vol = by_text(a0, "$40.5 billion")
+    assert vol.verdict == "inconsistent" and vol.cell is not None and vol.cell.measure == "volume"
+    imp = [r for r in a0 if r.claim.text == "6%" and r.cell is not None and r.cell.measure == "imports_growth"]
+    assert [r.verdict for r in imp] == ["inconsistent"]
+    a1 = arts["001"].results
+    assert by_text(a1, "29.3937 billion won").verdict == "unit"
+    assert by_text(a1, "0.06 percentage points").verdict == "unit"
+    # the headline figures of each release are consistent
+    for text in ("$18.3 billion", "$22.6 billion"):
+        assert all(r.verdict == "consistent" for r in a0 if r.claim.text == text)
+    a4 = arts["004"].results
+    for text in ("19.71 billion dollars", "24.24 billion dollars", "770 million dollars"):
+        assert by_text(a4, text).verdict == "consistent"
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_cli_refuses_a_missing_store_and_a_bad_format(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ktstat.cli import app
+
+    art = tmp_path / "a.txt"
+    art.write_text("Technology exports were $18.3 billion in 2024.", encoding="utf-8")
+    runner = CliRunner()
+    res = runner.invoke(app, ["factcheck", str(art), "--store", str(tmp_path / "none.duckdb")])
+    assert res.exit_code == 1 and "store not found" in str(res.exception)
+    res = runner.invoke(app, ["factcheck", str(art), "--format", "xml"])
+    assert res.exit_code == 1
+    res = runner.invoke(app, ["factcheck", str(tmp_path / "missing.txt")])
+    assert res.exit_code == 1
