@@ -24,7 +24,7 @@ from ktstat.api.structure import RESOURCES
 from ktstat.api.views import sdmx as sdmx_views
 
 if TYPE_CHECKING:
-    from ktstat.api.app import ApiState
+    from ktstat.api.state import ApiState
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -5,7 +5,7 @@ each building the app through :func:`app_from_env` (the settings travel in the e
 variables ``KTSTAT_API_STORE``, ``KTSTAT_API_RELEASES``, ``KTSTAT_API_MAX_OBSERVATIONS``, and
 ``KTSTAT_API_CACHE_ENTRIES``: the response cache's size, 0 to turn it off).
 uvicorn takes ``uvloop`` and ``httptools`` when they are installed (``loop="auto"``,
-``http="auto"``). The clock is the real time, or ``KTSTAT_NOW`` (see :func:`ktstat.api.app.env_clock`).
+``http="auto"``). The clock is the real time, or ``KTSTAT_NOW`` (see :func:`ktstat.api.state.env_clock`).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def serve(
 
     ``releases_dir``: the release folders to serve under ``/releases/{vintage}/``; ``workers``:
     uvicorn worker processes (each holds its own copy of the index). What is served are the
-    vintages' snapshot files beside the store (see :class:`ktstat.api.app.ApiState`); the store is
+    vintages' snapshot files beside the store (see :class:`ktstat.api.state.ApiState`); the store is
     opened only at start, read-only, to write missing ones. Raises ``KtstatError`` when there is
     neither a usable store nor a snapshot (checked before uvicorn starts)."""
     import uvicorn

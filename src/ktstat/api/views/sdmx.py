@@ -303,7 +303,7 @@ def add_routes(
     errors: Callable[..., dict[int | str, dict[str, Any]]],
     ok: Callable[..., dict[int | str, dict[str, Any]]],
 ) -> None:
-    """Add the SDMX routes to ``app`` (``state``: the :class:`ktstat.api.app.ApiState`; ``ctx``: the
+    """Add the SDMX routes to ``app`` (``state``: the :class:`ktstat.api.state.ApiState`; ``ctx``: the
     snapshot and view of a request; ``errors``/``ok``: OpenAPI response documentation helpers)."""
 
     def selection(view: View, vd: VintageData, key: str | None, p: DataParams) -> Selection:
