@@ -44,12 +44,11 @@ from ktstat.publish.sdmx import (
     STATUS_NAMES,
     UNIT_NAMES,
     breakdown_name,
-    item_code,
     measure_label,
-    period_label,
     time_period,
     unit_measure,
 )
+from ktstat.publish.sdmx.columns import observation_columns
 from ktstat.release.vintage import Vintage, latest
 
 LOG = logging.getLogger("ktstat.api")
@@ -303,67 +302,56 @@ def _domain_info(domain: Domain, prepared: datetime) -> DomainInfo:
     return DomainInfo(domain, domain.id.upper(), lists, codes, rank, folded, structure)
 
 
-def _number(text: str) -> float | None:
-    """An OBS_VALUE text as the writer made it: ``None`` for empty, an ``int`` for a rank or
-    record flag (written without a decimal point), else a ``float``."""
-    if not text:
-        return None
-    return int(text) if text.lstrip("-").isdigit() else float(text)
+def index_vintage(v: Vintage, info: DomainInfo, rows: Any) -> VintageData:
+    """Index a vintage's rows (a PyArrow table of a snapshot, or the tuples :func:`vintage_rows`
+    gives) as series; ``InputError`` when the SDMX writer refuses a row. The observations and
+    their order are the SDMX writer's (:func:`ktstat.publish.sdmx.columns.observation_columns`)."""
+    import numpy as np
 
-
-def index_vintage(v: Vintage, info: DomainInfo, rows: list[Any]) -> VintageData:
-    """Index a vintage's rows (as :func:`vintage_rows` gives them) as series; ``InputError``
-    when the SDMX writer refuses a row."""
-    obs = sdmxids.observations(info.domain, info.lists, rows)
+    cols = observation_columns(info.domain, info.lists, rows)
+    infos = [period_info(str(p)) for p in cols.periods]
+    per_obs: list[PeriodInfo] = np.array(infos, dtype=object)[cols.period].tolist() if infos else []
+    numbers = cols.numbers()
+    statuses = "".join(np.array(cols.statuses, dtype=object)[cols.status].tolist()) if cols.statuses else ""
+    starts = cols.series_starts().tolist()
+    f_ids = [sys.intern(f) for f in cols.freq_ids]
+    b_ids = [sys.intern(b) for b in cols.breakdown_ids]
+    i_ids = [sys.intern(i) for i in cols.item_ids]
+    m_ids = [sys.intern(m) for m in cols.measures]
+    b_names = [sys.intern(b) for b in cols.breakdowns]
+    i_names = [sys.intern(i) for i in cols.items]
+    units = [unit_measure(m) for m in cols.measures]
     series: list[Series] = []
     by_key: dict[tuple[str, str, str, str], Series] = {}
     by_fb: dict[tuple[str, str], list[Series]] = {}
     items: dict[str, set[str]] = {}
-    labels: dict[str, PeriodInfo] = {}
-    pers: list[PeriodInfo] = []
-    vals: list[float | None] = []
-    sts: list[str] = []
-    key: tuple[str, str, str, str] | None = None
-    shared: dict[tuple[PeriodInfo, ...], tuple[PeriodInfo, ...]] = {}
-
-    def flush() -> None:
-        if key is None:
-            return
-        freq, bd, item, measure = (sys.intern(k) for k in key)
-        per = tuple(pers)
-        per = shared.setdefault(per, per)  # one tuple object per distinct period list (select() memoizes by it)
+    shared: dict[tuple[int, ...], tuple[PeriodInfo, ...]] = {}
+    pidx, bidx, iidx, midx = (a.tolist() for a in (cols.period, cols.breakdown, cols.item, cols.measure))
+    for lo, hi in zip(starts[:-1], starts[1:], strict=True):
+        freq, bd, item, measure = f_ids[pidx[lo]], b_ids[bidx[lo]], i_ids[iidx[lo]], m_ids[midx[lo]]
+        pk = tuple(pidx[lo:hi])
+        per = shared.get(pk)
+        if per is None:  # one tuple object per distinct period list (select() memoizes by it)
+            per = shared[pk] = tuple(per_obs[lo:hi])
         s = Series(
             len(series),
             freq,
             bd,
             item,
             measure,
-            unit_measure(measure),
-            sys.intern(breakdown_name(bd)),
-            sys.intern(item_code(item)),
+            units[midx[lo]],
+            b_names[bidx[lo]],
+            i_names[iidx[lo]],
             per,
-            tuple(vals),
-            "".join(sts),
+            tuple(numbers[lo:hi]),
+            statuses[lo:hi],
         )
         series.append(s)
         by_key[(freq, bd, item, measure)] = s
         by_fb.setdefault((freq, bd), []).append(s)
         items.setdefault(bd, set()).add(item)
-
-    for o in obs:
-        k = (o.freq, o.breakdown, o.item, o.measure)
-        if k != key:
-            flush()
-            key, pers, vals, sts = k, [], [], []
-        lab = labels.get(o.time)
-        if lab is None:
-            lab = labels[o.time] = period_info(period_label(o.time))
-        pers.append(lab)
-        vals.append(_number(o.value))
-        sts.append(o.status)
-    flush()
     periods: dict[str, dict[str, PeriodInfo]] = {}
-    for lab in labels.values():
+    for lab in infos:
         periods.setdefault(lab.freq, {})[lab.label] = lab
     irank = info.rank["ITEM"]
     return VintageData(
@@ -374,7 +362,7 @@ def index_vintage(v: Vintage, info: DomainInfo, rows: list[Any]) -> VintageData:
         by_fb,
         {f: sorted(ps.values(), key=lambda p: p.index) for f, ps in periods.items()},
         {bd: sorted(its, key=lambda c: irank.get(c, len(irank))) for bd, its in items.items()},
-        len(obs),
+        cols.n,
     )
 
 
@@ -403,7 +391,7 @@ def load_snapshot(
     modification time are reused as they are (their names carry the content hash). A file that
     fails its check is left out (logged, listed in ``refused``); of two files of one vintage id
     (a store rebuilt), the newer file is served and the other refused. Never opens a store."""
-    from ktstat.release.snapshot import list_snapshots, read_snapshot
+    from ktstat.release.snapshot import list_snapshots, read_snapshot_table
 
     loaded_at = datetime.now(UTC).replace(microsecond=0)
     infos: dict[str, DomainInfo] = dict(previous.domains) if previous else {}
@@ -417,7 +405,7 @@ def load_snapshot(
             vd = was[1]
         else:
             try:
-                v, rows = read_snapshot(sf.path)
+                v, rows = read_snapshot_table(sf.path)
                 info = infos.get(v.domain)
                 if info is None:
                     info = infos[v.domain] = domain_info(domains.load(v.domain), loaded_at)

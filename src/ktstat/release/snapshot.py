@@ -13,7 +13,7 @@ writes): it reads these files. A vintage's snapshot lives in the store's snapsho
 
 The name carries the vintage's SHA-256 content hash (over its metadata and rows, see
 :mod:`ktstat.release.vintage`), so a file is never rewritten: the same vintage gives the same
-name and the same content. :func:`read_snapshot` recomputes the hash from what the file holds
+name and the same content. :func:`read_snapshot_table` recomputes the hash from what the file holds
 and refuses (``VintageError``) a file whose content, metadata or name disagree. Files are
 written to a temporary name in the same folder and renamed into place, so a reader never
 sees half a file.
@@ -36,7 +36,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ktstat.release.vintage import Row, Vintage, VintageError, digest_of, list_vintages, vintage_rows
+from ktstat.release.vintage import (
+    ROW_COLUMNS,
+    Row,
+    Vintage,
+    VintageError,
+    digest_of,
+    digest_of_table,
+    list_vintages,
+    vintage_rows,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -167,10 +176,12 @@ def list_snapshots(folder: Path) -> list[SnapshotFile]:
     return sorted(found, key=lambda s: s.path.name)
 
 
-def read_snapshot(path: Path) -> tuple[Vintage, list[Row]]:
-    """The vintage and its rows from a snapshot file, after checking that the rows and metadata give
-    the content hash that both the metadata and the file name state; ``VintageError`` otherwise
-    (or when the file is not a snapshot)."""
+def read_snapshot_table(path: Path) -> tuple[Vintage, Any]:
+    """The vintage and its rows (a PyArrow table of ``period, breakdown, item, measure, value,
+    status``) from a snapshot file, after checking that the rows and metadata give the content
+    hash that both the metadata and the file name state; ``VintageError`` otherwise (or when the
+    file is not a snapshot)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     m = NAME.match(path.name)
@@ -182,23 +193,31 @@ def read_snapshot(path: Path) -> tuple[Vintage, list[Row]]:
         if raw is None:
             raise VintageError(f"{path.name}: no ktstat.vintage metadata")
         v = _vintage(json.loads(raw))
-        cols = [table.column(c).to_pylist() for c in ("period", "breakdown", "item", "measure", "value", "status")]
+        types = {c: pa.float64() if c == "value" else pa.string() for c in ROW_COLUMNS}
+        table = pa.table({c: table.column(c).cast(types[c]) for c in ROW_COLUMNS})
     except VintageError:
         raise
     except Exception as e:  # unreadable Parquet, missing column, bad metadata
         raise VintageError(f"{path.name}: not a readable vintage snapshot ({type(e).__name__}: {e})") from None
-    rows: list[Row] = list(zip(*cols, strict=True))
     if v.vintage_id != m["id"] or v.content_hash != m["hash"]:
         raise VintageError(
             f"{path.name}: its metadata name vintage {v.vintage_id} with hash {v.content_hash[:12]}, "
             "not what the file name says"
         )
-    if len(rows) != v.rows or digest_of(v, rows) != v.content_hash:
+    if table.num_rows != v.rows or digest_of_table(v, table) != v.content_hash:
         raise VintageError(
             f"{path.name}: the content does not match the content hash of vintage {v.vintage_id}; "
             "the file was altered after it was written"
         )
-    return v, rows
+    return v, table
+
+
+def read_snapshot(path: Path) -> tuple[Vintage, list[Row]]:
+    """:func:`read_snapshot_table` with the rows as tuples (``period, breakdown, item, measure,
+    value, status``)."""
+    v, table = read_snapshot_table(path)
+    cols = [table.column(c).to_pylist() for c in ROW_COLUMNS]
+    return v, list(zip(*cols, strict=True))
 
 
 def export_missing(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
