@@ -344,10 +344,11 @@ def test_docs_need_no_outside_script(client: TestClient) -> None:
 # streaming ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", ["csv", "csv2", "genericdata", "structurespecificdata"])
+@pytest.mark.parametrize("fmt", ["csv", "csv2", "genericdata", "structurespecificdata", "jsondata", "jsondata1"])
 def test_large_dumps_are_streamed_with_the_same_bytes(
     api_small: Small, monkeypatch: pytest.MonkeyPatch, fmt: str
 ) -> None:
+    from ktstat.api import formats
     from ktstat.api.app import ResponseCache
     from ktstat.api.views import sdmx as views
 
@@ -360,12 +361,44 @@ def test_large_dumps_are_streamed_with_the_same_bytes(
     assert "content-length" in whole.headers
     monkeypatch.setattr(views, "STREAM_OBSERVATIONS", 10)
     monkeypatch.setattr(views, "CHUNK", 4096)
+    monkeypatch.setattr(formats, "JSON_CHUNK", 4096)
     for enc in ("identity", "gzip"):  # (gzip: through GZipMiddleware)
         r = client.get(url, headers={"Accept-Encoding": enc})
         assert r.status_code == 200 and "content-length" not in r.headers, (enc, r.headers)
         assert r.content == whole.content, enc
     head = client.head(url, headers={"Accept-Encoding": "identity"})
     assert head.status_code == 200 and head.content == b""
+
+
+def test_an_sdmx_json_message_is_made_in_pieces_that_join_to_the_whole(
+    api_small: Small, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pieces of a streamed SDMX-JSON message after the first (the structure) are about
+    ``JSON_CHUNK`` bytes (a piece ends after the series that reached the size), and joined they
+    parse as one message with every series."""
+    import orjson
+
+    from ktstat.api import formats
+    from ktstat.api.index import load_snapshot
+    from ktstat.api.query import parse_key, select
+
+    snap = load_snapshot(Path(f"{api_small.store}.vintages"))
+    vd = next(v for v in snap.vintages if v.id == V2)
+    sel = select(vd, parse_key(vd.info, None), None, None, None, None)
+    monkeypatch.setattr(formats, "JSON_CHUNK", 2048)
+    for version in (1, 2):
+        for dim in ("TIME_PERIOD", "AllDimensions"):
+            chunks = list(formats.sdmx_json_chunks(sel, AFTER, "full", dim, version))
+            assert len(chunks) > 3, (version, dim, len(chunks))
+            # (the first piece holds the structure too: its size grows with the codes, not the data)
+            assert all(len(c) < 2048 + 4096 for c in chunks[1:-1]), [len(c) for c in chunks]
+            doc = orjson.loads(b"".join(chunks))
+            ds = (doc["dataSets"] if version == 1 else doc["data"]["dataSets"])[0]
+            got = ds["observations" if dim == "AllDimensions" else "series"]
+            if dim == "AllDimensions":
+                assert len(got) == sel.observations
+            else:
+                assert sum(len(e["observations"]) for e in got.values()) == sel.observations
 
 
 # integer measures ------------------------------------------------------------------------------------------------

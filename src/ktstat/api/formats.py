@@ -59,14 +59,15 @@ class Format:
     media_type: str
     errors: str  # "json" or "xml"
     writer: DataWriter | None = None
+    json_version: int = 0  # SDMX-JSON: its major version (made by :func:`sdmx_json_chunks`); 0: not SDMX-JSON
 
 
 def _of(w: DataWriter) -> Format:
     return Format(w.name, w.media_type, w.errors, w)
 
 
-JSONDATA = Format("jsondata", "application/vnd.sdmx.data+json;version=2.0.0", "json")
-JSONDATA1 = Format("jsondata1", "application/vnd.sdmx.data+json;version=1.0.0", "json")
+JSONDATA = Format("jsondata", "application/vnd.sdmx.data+json;version=2.0.0", "json", json_version=2)
+JSONDATA1 = Format("jsondata1", "application/vnd.sdmx.data+json;version=1.0.0", "json", json_version=1)
 SDMXCSV = _of(WRITERS["csv"])
 SDMXCSV2 = _of(WRITERS["csv2"])
 SSXML = _of(WRITERS["structurespecificdata"])
@@ -224,8 +225,8 @@ def render(
 ) -> bytes:
     """The selection in format ``fmt``, with SDMX REST ``detail`` and ``dimensionAtObservation``
     (checked by :func:`check_data_options` first)."""
-    if fmt is JSONDATA or fmt is JSONDATA1:
-        return sdmx_json(sel, prepared, detail, dim_at_obs, version=2 if fmt is JSONDATA else 1)
+    if fmt.json_version:
+        return sdmx_json(sel, prepared, detail, dim_at_obs, version=fmt.json_version)
     if fmt is PLAINCSV:
         return plain_csv(sel)
     assert fmt.writer is not None
@@ -410,11 +411,26 @@ def _time_value(p: PeriodInfo) -> dict[str, Any]:
 def sdmx_json(
     sel: Selection, prepared: datetime, detail: str = "full", dim_at_obs: str = "TIME_PERIOD", version: int = 2
 ) -> bytes:
+    """The SDMX-JSON data message of :func:`sdmx_json_chunks`, in one piece."""
+    return b"".join(sdmx_json_chunks(sel, prepared, detail, dim_at_obs, version))
+
+
+JSON_CHUNK = 1 << 16  # bytes: the size of the pieces of a streamed SDMX-JSON message
+_ENTRIES = "__ktstat_entries_7f3c__"  # stands for the data set's series (or observations) while the rest is written
+
+
+def sdmx_json_chunks(
+    sel: Selection, prepared: datetime, detail: str = "full", dim_at_obs: str = "TIME_PERIOD", version: int = 2
+) -> Iterator[bytes]:
     """SDMX-JSON data message of the selection: version 2.0 (module doc) or 1.0 (``header``,
     ``structure``, ``dataSets`` at the top; names in English only, as 1.0 readers such as sdmx1
     expect). ``detail``: ``dataonly`` drops the attributes, ``serieskeysonly`` and ``nodata`` the
     observations (``serieskeysonly`` also the attributes). ``dim_at_obs``: ``TIME_PERIOD`` (series
-    keyed ``"f:b:i:m"``) or ``AllDimensions`` (observations keyed ``"f:b:i:m:t"``, no series)."""
+    keyed ``"f:b:i:m"``) or ``AllDimensions`` (observations keyed ``"f:b:i:m:t"``, no series).
+
+    Yields the message's bytes in pieces of about ``JSON_CHUNK`` bytes: the series (or
+    observations) are made and written one at a time, so a large message is never held whole;
+    joined, the pieces are exactly ``orjson.dumps`` of the whole message."""
     vd = sel.vintage
     info = vd.info
     flow = info.flow
@@ -449,29 +465,29 @@ def sdmx_json(
     obs_attrs = detail == "full"
     hidden = ("C", "N")
 
-    series: dict[str, Any] = {}
-    flat_obs: dict[str, list[Any]] = {}
-    for s, idx in parts:
-        k = f"{p0[s.freq]}:{p1[s.breakdown]}:{p2[s.item]}:{p3[s.measure]}"
-        pers, vals, sts = s.periods, s.values, s.statuses
-        if flat:
-            u = upos[s.unit]
-            for i in idx:
-                st = sts[i]
-                v = None if st in hidden else vals[i]
-                flat_obs[f"{k}:{tkey[pers[i].time]}"] = [v, spos[st], u] if obs_attrs else [v]
-            continue
-        entry: dict[str, Any] = {}
-        if with_attrs:
-            entry["attributes"] = [upos[s.unit]]
-        if with_obs:
-            if obs_attrs:
-                entry["observations"] = {
-                    tkey[pers[i].time]: [None if sts[i] in hidden else vals[i], spos[sts[i]]] for i in idx
-                }
-            else:
-                entry["observations"] = {tkey[pers[i].time]: [None if sts[i] in hidden else vals[i]] for i in idx}
-        series[k] = entry
+    def entries() -> Iterator[tuple[str, Any]]:
+        """The data set's series (or, flat, observations), key and content, in SDMX order."""
+        for s, idx in parts:
+            k = f"{p0[s.freq]}:{p1[s.breakdown]}:{p2[s.item]}:{p3[s.measure]}"
+            pers, vals, sts = s.periods, s.values, s.statuses
+            if flat:
+                u = upos[s.unit]
+                for i in idx:
+                    st = sts[i]
+                    v = None if st in hidden else vals[i]
+                    yield f"{k}:{tkey[pers[i].time]}", ([v, spos[st], u] if obs_attrs else [v])
+                continue
+            entry: dict[str, Any] = {}
+            if with_attrs:
+                entry["attributes"] = [upos[s.unit]]
+            if with_obs:
+                if obs_attrs:
+                    entry["observations"] = {
+                        tkey[pers[i].time]: [None if sts[i] in hidden else vals[i], spos[sts[i]]] for i in idx
+                    }
+                else:
+                    entry["observations"] = {tkey[pers[i].time]: [None if sts[i] in hidden else vals[i]] for i in idx}
+            yield k, entry
 
     def named(en: str, ko: str) -> dict[str, Any]:
         return _names(en, ko) if version == 2 else {"name": en}
@@ -536,20 +552,17 @@ def sdmx_json(
     vin = vd.vintage
     note = f"{vin.status} release of {vin.period}, released {vin.release_at.isoformat()}, sha256 {vin.content_hash}"
     dataset: dict[str, Any] = {"action": "Information"}
-    if flat:
-        dataset["observations"] = flat_obs
-    else:
-        dataset["series"] = series
+    dataset["observations" if flat else "series"] = _ENTRIES
     msg_id = f"{flow}_DATA_{vin.vintage_id.replace('-', '_')}"
     if version == 1:
         structure["annotations"] = [{"id": "vintage", "type": "KTSTAT_VINTAGE", "title": vin.vintage_id, "text": note}]
-        return orjson.dumps(
-            {
-                "header": {"id": msg_id, "test": False, "prepared": prepared.isoformat(), "sender": {"id": AGENCY}},
-                "structure": structure,
-                "dataSets": [dataset],
-            }
-        )
+        doc: dict[str, Any] = {
+            "header": {"id": msg_id, "test": False, "prepared": prepared.isoformat(), "sender": {"id": AGENCY}},
+            "structure": structure,
+            "dataSets": [dataset],
+        }
+        yield from _with_entries(orjson.dumps(doc), entries())
+        return
     urn_flow = f"urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow={AGENCY}:{flow}({VERSION})"
     urn_dsd = f"urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure={AGENCY}:DSD_{flow}({VERSION})"
     structure = {
@@ -576,4 +589,24 @@ def sdmx_json(
         },
         "data": {"structures": [structure], "dataSets": [dataset]},
     }
-    return orjson.dumps(doc)
+    yield from _with_entries(orjson.dumps(doc), entries())
+
+
+def _with_entries(doc: bytes, entries: Iterator[tuple[str, Any]]) -> Iterator[bytes]:
+    """``doc`` (one JSON document with the placeholder string where the entries go) with the
+    placeholder replaced by the JSON object of ``entries``, in pieces of about ``JSON_CHUNK`` bytes."""
+    head, placeholder, tail = doc.partition(orjson.dumps(_ENTRIES))
+    assert placeholder, "the message has no place for its entries"
+    buf = [head, b"{"]
+    size = len(head)
+    sep = b""
+    for key, content in entries:
+        piece = sep + orjson.dumps(key) + b":" + orjson.dumps(content)
+        sep = b","
+        buf.append(piece)
+        size += len(piece)
+        if size >= JSON_CHUNK:
+            yield b"".join(buf)
+            buf, size = [], 0
+    buf += [b"}", tail]
+    yield b"".join(buf)

@@ -62,42 +62,26 @@ STREAM_OBSERVATIONS = 20_000  # SDMX-ML and SDMX-CSV responses larger than this 
 CHUNK = 1 << 16
 
 
-def stream(writer: DataWriter, header: DataHeader, observations: Iterator[Any]) -> Iterator[bytes]:
-    """The bytes of ``writer``'s message in chunks of about 64 kB, written by a thread into a queue of
-    at most 8 chunks: memory stays bounded whatever the size and the number of concurrent dumps. A
-    client that goes away stops the writer at its next chunk."""
+def stream(fill: Callable[[Callable[[bytes], None]], None]) -> Iterator[bytes]:
+    """The bytes that ``fill`` hands to the function it is given, in the pieces it hands them: ``fill``
+    runs in a thread that puts the pieces into a queue of at most 8, so memory stays bounded whatever
+    the size and the number of concurrent dumps. A client that goes away stops ``fill`` at its next
+    piece."""
     chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
     stop = threading.Event()
 
-    class Out:
-        def __init__(self) -> None:
-            self.buf: list[str] = []
-            self.size = 0
-
-        def write(self, text: str) -> int:
-            self.buf.append(text)
-            self.size += len(text)
-            if self.size >= CHUNK:
-                self.flush()
-            return len(text)
-
-        def flush(self) -> None:
-            if self.buf:
-                data = "".join(self.buf).encode()
-                self.buf, self.size = [], 0
-                while not stop.is_set():
-                    try:
-                        chunks.put(data, timeout=1)
-                        return
-                    except queue.Full:
-                        continue
-                raise _Stopped
+    def emit(data: bytes) -> None:
+        while not stop.is_set():
+            try:
+                chunks.put(data, timeout=1)
+                return
+            except queue.Full:
+                continue
+        raise _Stopped
 
     def run() -> None:
-        out = Out()
         try:
-            writer.write(out, header, observations)  # type: ignore[arg-type]
-            out.flush()
+            fill(emit)
             chunks.put(None)
         except _Stopped:
             return
@@ -115,6 +99,47 @@ def stream(writer: DataWriter, header: DataHeader, observations: Iterator[Any]) 
             yield item
     finally:
         stop.set()
+
+
+def written(
+    writer: DataWriter, header: DataHeader, observations: Iterator[Any]
+) -> Callable[[Callable[[bytes], None]], None]:
+    """A ``fill`` for :func:`stream`: ``writer``'s message, in pieces of about 64 kB of UTF-8."""
+
+    def fill(emit: Callable[[bytes], None]) -> None:
+        class Out:
+            def __init__(self) -> None:
+                self.buf: list[str] = []
+                self.size = 0
+
+            def write(self, text: str) -> int:
+                self.buf.append(text)
+                self.size += len(text)
+                if self.size >= CHUNK:
+                    self.flush()
+                return len(text)
+
+            def flush(self) -> None:
+                if self.buf:
+                    data = "".join(self.buf).encode()
+                    self.buf, self.size = [], 0
+                    emit(data)
+
+        out = Out()
+        writer.write(out, header, observations)  # type: ignore[arg-type]
+        out.flush()
+
+    return fill
+
+
+def pieces(chunks: Callable[[], Iterator[bytes]]) -> Callable[[Callable[[bytes], None]], None]:
+    """A ``fill`` for :func:`stream`: the pieces ``chunks()`` yields."""
+
+    def fill(emit: Callable[[bytes], None]) -> None:
+        for piece in chunks():
+            emit(piece)
+
+    return fill
 
 
 class _Stopped(Exception):
@@ -360,15 +385,17 @@ def add_routes(
             "Vary": "Accept, Accept-Encoding",
             "Cache-Control": "public, max-age=3600" if p.vintage else "no-cache",
         }
-        if total > STREAM_OBSERVATIONS and fmt.writer is not None and len(sels) == 1:
-            # a large dump in SDMX-ML or SDMX-CSV: streamed, written in a thread into a bounded queue
-            return StreamingResponse(
-                stream(
-                    fmt.writer, formats.header(sels[0], snap.loaded_at, detail, dim), formats.iter_observations(sels[0])
-                ),
-                media_type=fmt.media_type,
-                headers=headers,
-            )
+        if total > STREAM_OBSERVATIONS and len(sels) == 1 and (fmt.writer is not None or fmt.json_version):
+            # a large dump in SDMX-ML, SDMX-CSV or SDMX-JSON: streamed, written in a thread into a bounded queue
+            sel = sels[0]
+            if fmt.writer is not None:
+                fill = written(
+                    fmt.writer, formats.header(sel, snap.loaded_at, detail, dim), formats.iter_observations(sel)
+                )
+            else:
+                version = fmt.json_version
+                fill = pieces(lambda: formats.sdmx_json_chunks(sel, snap.loaded_at, detail, dim, version))
+            return StreamingResponse(stream(fill), media_type=fmt.media_type, headers=headers)
         if total <= INLINE_OBSERVATIONS:  # small: at once, on the event loop
             body = formats.render_many(*args)
         else:  # large: in a worker thread, so that the loop goes on answering others
