@@ -679,12 +679,23 @@ def test_schema_fuzz_long(small: Small) -> None:
 
 @pytest.mark.slow
 def test_loadtest_runs(small: Small) -> None:
+    """One run measures the cached and uncached API against the bare app on distinct URLs, and small
+    requests beside concurrent full dumps, with no error anywhere."""
     from ktstat.api.loadtest import run_loadtest
 
-    got = run_loadtest(small.store, seconds=1.0, clients=5, warmup=0.5)
-    assert got["app"]["errors"] == got["bare"]["errors"] == 0
-    assert got["app"]["requests"] > 0 and got["bare"]["requests"] > 0 and got["urls"]
-    assert got["ratio"]["rps"] > 0
+    got = run_loadtest(
+        small.store, seconds=1.0, clients=5, warmup=0.5, max_urls=300, dump_levels=(1, 2), dump_seconds=1.0
+    )
+    for phase in ("bare", "cached", "uncached"):
+        assert got[phase]["requests"] > 0 and got[phase]["errors"] == 0, (phase, got[phase])
+    assert got["distinct_urls"] > 50 and got["mean_values"] > 0
+    assert got["ratio"]["uncached_rps"] > 0 and got["ratio"]["cached_rps"] > 0
+    levels = got["dumps"]["levels"]
+    assert set(levels) == {"0", "1", "2"} and got["dumps"]["urls"]
+    for n, level in levels.items():
+        assert level["requests"] > 0 and level["errors"] == 0 and level["dump_errors"] == 0, (n, level)
+        assert level["rss_mb_peak"] >= level["rss_mb_start"] > 0
+    assert levels["1"]["dumps"] > 0 and levels["2"]["dumps"] > 0
 
 
 # the demo store ------------------------------------------------------------------------------------------------------
