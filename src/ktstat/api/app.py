@@ -88,7 +88,7 @@ def create_app(
     releases_dir: Path | None = None,
     *,
     max_observations: int = MAX_OBSERVATIONS,
-    refresh_seconds: float = 0.5,
+    refresh_seconds: float = 0.25,
     cache: ResponseCache | None = None,
     snapshots: Path | None = None,
 ) -> FastAPI:

@@ -390,8 +390,12 @@ def load_snapshot(
     hash-checked on its first reading). Files of ``previous`` with the same name, size and
     modification time are reused as they are (their names carry the content hash). A file that
     fails its check is left out (logged, listed in ``refused``); of two files of one vintage id
-    (a store rebuilt), the newer file is served and the other refused. Never opens a store."""
-    from ktstat.release.snapshot import list_snapshots, read_snapshot_table
+    (a store rebuilt), the newer file is served and the other refused. Never opens a store. A
+    file's hash is checked in a thread while its rows are indexed; the index is used only once
+    the check has passed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ktstat.release.snapshot import check_snapshot_table, list_snapshots, read_snapshot_table
 
     loaded_at = datetime.now(UTC).replace(microsecond=0)
     infos: dict[str, DomainInfo] = dict(previous.domains) if previous else {}
@@ -405,11 +409,16 @@ def load_snapshot(
             vd = was[1]
         else:
             try:
-                v, rows = read_snapshot_table(sf.path)
-                info = infos.get(v.domain)
-                if info is None:
-                    info = infos[v.domain] = domain_info(domains.load(v.domain), loaded_at)
-                vd = index_vintage(v, info, rows)
+                v, rows = read_snapshot_table(sf.path, check=False)
+                with ThreadPoolExecutor(1, thread_name_prefix="ktstat-hash") as pool:
+                    checked = pool.submit(check_snapshot_table, sf.path, v, rows)
+                    try:
+                        info = infos.get(v.domain)
+                        if info is None:
+                            info = infos[v.domain] = domain_info(domains.load(v.domain), loaded_at)
+                        vd = index_vintage(v, info, rows)
+                    finally:
+                        checked.result()  # a failed check wins over what indexing raised
             except KtstatError as e:
                 LOG.error("snapshot %s is not served: %s", sf.path.name, e)
                 refused[sf.vintage_id] = str(e)

@@ -176,11 +176,12 @@ def list_snapshots(folder: Path) -> list[SnapshotFile]:
     return sorted(found, key=lambda s: s.path.name)
 
 
-def read_snapshot_table(path: Path) -> tuple[Vintage, Any]:
+def read_snapshot_table(path: Path, check: bool = True) -> tuple[Vintage, Any]:
     """The vintage and its rows (a PyArrow table of ``period, breakdown, item, measure, value,
     status``) from a snapshot file, after checking that the rows and metadata give the content
     hash that both the metadata and the file name state; ``VintageError`` otherwise (or when the
-    file is not a snapshot)."""
+    file is not a snapshot). ``check=False``: the names are checked but not the content, which
+    the caller then checks with :func:`check_snapshot_table` before it uses the rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -204,12 +205,18 @@ def read_snapshot_table(path: Path) -> tuple[Vintage, Any]:
             f"{path.name}: its metadata name vintage {v.vintage_id} with hash {v.content_hash[:12]}, "
             "not what the file name says"
         )
+    if check:
+        check_snapshot_table(path, v, table)
+    return v, table
+
+
+def check_snapshot_table(path: Path, v: Vintage, table: Any) -> None:
+    """``VintageError`` unless the rows ``table`` read from ``path`` give ``v``'s content hash."""
     if table.num_rows != v.rows or digest_of_table(v, table) != v.content_hash:
         raise VintageError(
             f"{path.name}: the content does not match the content hash of vintage {v.vintage_id}; "
             "the file was altered after it was written"
         )
-    return v, table
 
 
 def read_snapshot(path: Path) -> tuple[Vintage, list[Row]]:
