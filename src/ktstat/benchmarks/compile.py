@@ -166,7 +166,10 @@ def _write_records(
     whole = np.array([c in WHOLE_UNITS for c in currencies])
     items, partners = list(cfg["items"]), list(cfg["partners"])
     item_p = np.array([cfg["items"][i] for i in items], dtype=float)
-    partner_p = np.array([cfg["partners"][p] for p in partners], dtype=float)
+    from ktstat.demo.prior import gravity_shares
+
+    # the demo's gravity prior of the partners, [P, 2]
+    partner_p = gravity_shares(partners, np.array([2024.5]), _population()["prior"], cfg.get("affinity"))[0].T
     totals = np.array(list(cfg["totals"].values()), dtype=float).sum(axis=0)
     p_export = float(totals[0] / totals.sum())
     rep_ids = pa.array([r for r, _ in reporters])

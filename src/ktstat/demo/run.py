@@ -152,7 +152,7 @@ def run_demo(
     with progress_printer() as say:
         for i, dom_id in enumerate(DOMAINS):
             dom = domains.load(dom_id)
-            cfg = cfg_all[dom_id]
+            cfg = {**cfg_all[dom_id], "prior": cfg_all["prior"]}
             rng = np.random.default_rng([seed, i])
             profiles, prior = build_profiles(cfg)
             members = profile_memberships(dom, cfg, profiles)

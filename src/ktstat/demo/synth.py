@@ -127,14 +127,19 @@ class Reporter:
 
 
 def build_profiles(cfg: dict[str, Any]) -> tuple[list[tuple[str, str, bool]], np.ndarray]:
-    """Reporter profiles (KSIC, size class, platform flag) and their prior shares [P, 2]."""
+    """Reporter profiles (KSIC, size class, platform flag) and their prior shares [P, 2]
+    (industry share x size class share x the KSIC code's weight within its industry)."""
     profiles, prior = [], []
     sizes = cfg["sizes"]
     for ind in cfg["industries"].values():
-        for ksic in ind["ksic"]:
+        codes = ind["ksic"]
+        # a list of KSIC codes weighs them equally; a table gives their weights [X, M]
+        weights = codes if isinstance(codes, dict) else {k: [1.0, 1.0] for k in codes}
+        sums = [sum(float(w[f]) for w in weights.values()) for f in range(2)]
+        for ksic, w in weights.items():
             for size, s in sizes.items():
                 profiles.append((ksic, size, False))
-                prior.append([ind["share"][f] * s["share"][f] / len(ind["ksic"]) for f in range(2)])
+                prior.append([ind["share"][f] * s["share"][f] * float(w[f]) / sums[f] for f in range(2)])
     plat = cfg.get("platforms")
     if plat:
         n = len(plat["ksic"]) * len(plat["sizes"])
