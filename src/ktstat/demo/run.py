@@ -22,6 +22,7 @@ import numpy as np
 from ktstat import domain as domains
 from ktstat.demo.calibrate import Calibration, calibrate
 from ktstat.demo.facts import Fact, default_facts_path, load_facts
+from ktstat.demo.plausibility import raise_if_flagged
 from ktstat.demo.report import write_calibration_report
 from ktstat.demo.synth import build_profiles, exchange_rates, synthesize
 
@@ -180,6 +181,7 @@ def run_demo(
         published = publish_releases(con, out, now or datetime.now(UTC), say) if releases else []
         say("writing calibration.md")
         summary = write_calibration_report(con, out / "calibration.md", facts, cals)
+    raise_if_flagged(summary["plausibility"], str(out / "calibration.md"))
     from ktstat.ui import console as ui_console
 
     console = ui_console()
