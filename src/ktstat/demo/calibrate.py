@@ -50,7 +50,7 @@ FLOOR = 0.05  # no cell below this fraction of its prior: no zeros
 # that deviation between consecutive periods, distance of a published fact from the centre of
 # its rounding interval (in half-widths of the interval)
 W_LEVEL, W_GROWTH, W_CENTRE = 1.0, 40.0, 1.0
-REG = 1e-10  # regularisation of the fit's linear systems
+REG = 1e-10  # added to the fit's Hessian: the totals have no term of their own
 MAX_ROUNDS = 200  # active-set rounds of the fit
 PRIORITY = [
     "exports",
@@ -522,7 +522,7 @@ def fit(model: Model, rows: list[Row], terms: list[Term]) -> np.ndarray:
     d = diags(scale)
     q = (d @ coo_matrix((qv, (qr, qc)), shape=(n, n)).tocsr() @ d + REG * eye(n)).tocsr()
     g = g * scale
-    a_rows, lo, hi = _sparse(rows, n)
+    a_rows, lo, hi = _sparse(_distinct(rows), n)
     # the variables' lower bounds as rows too: one constraint matrix [A; I]
     a = vstack([a_rows @ d, eye(n)]).tocsr()
     lo = np.concatenate([lo, np.array([b for b, _ in model.bounds()]) / scale])
@@ -552,15 +552,32 @@ def fit(model: Model, rows: list[Row], terms: list[Term]) -> np.ndarray:
     raise RuntimeError(f"calibration fit did not settle its active set in {MAX_ROUNDS} rounds")
 
 
+def _distinct(rows: list[Row]) -> list[Row]:
+    """The rows with repeated expressions merged (their bounds intersected): two facts on one
+    number under two names must not make the fit's linear system singular."""
+    out: dict[tuple[tuple[int, float], ...], tuple[float, float]] = {}
+    for coeffs, lo, hi in rows:
+        key = tuple(sorted(coeffs.items()))
+        a, b = out.get(key, (-math.inf, math.inf))
+        out[key] = (max(a, lo), min(b, hi))
+    return [(dict(k), lo, hi) for k, (lo, hi) in out.items()]
+
+
 def _kkt(q: Any, g: np.ndarray, a: Any, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Solution of ``min 1/2 y'Qy + g'y`` subject to ``A y = b``: (y, multipliers), with the
-    multipliers' block slightly regularised so that repeated constraints do no harm."""
-    from scipy.sparse import bmat, eye
-    from scipy.sparse.linalg import spsolve
+    """Solution of ``min 1/2 y'Qy + g'y`` subject to ``A y = b``: (y, multipliers)."""
+    import warnings
+
+    from scipy.sparse import bmat, csc_matrix
+    from scipy.sparse.linalg import MatrixRankWarning, spsolve
 
     m = a.shape[0]
-    k = bmat([[q, a.T], [a, -REG * eye(m)]], format="csc")
-    sol = spsolve(k, np.concatenate([-g, b]))
+    k = bmat([[q, a.T], [a, csc_matrix((m, m))]], format="csc")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MatrixRankWarning)
+        try:
+            sol = spsolve(k, np.concatenate([-g, b]))
+        except MatrixRankWarning:
+            raise RuntimeError("calibration fit: the active constraints are linearly dependent") from None
     return sol[: q.shape[0]], sol[q.shape[0] :]
 
 
@@ -618,7 +635,16 @@ def calibrate(
     say(f"{dom.id}: solving for cell totals ({model.nv:,} unknowns)")
     centres = [c for g in kept if (c := model.centre(g)) is not None]
     x = fit(model, base + [r for g in kept for r in rows_of[g.fact_id]], objective_terms(model, centres))
-    cal.values = x[: model.T * 2 * model.L].reshape(model.T, 2, model.L)
+    values = x[: model.T * 2 * model.L].reshape(model.T, 2, model.L)
+    totals = x[model.T * 2 * model.L :].reshape(model.T, 2)
+    for a, b in (
+        (0, model.n_items),
+        (model.n_items, model.n_items + model.n_partners),
+        (model.n_items + model.n_partners, model.L),
+    ):
+        # each margin adds up to the total exactly (the solver's equalities hold to ~1e-9)
+        values[:, :, a:b] *= (totals / values[:, :, a:b].sum(axis=2))[:, :, None]
+    cal.values = values
     cal.prior = model.prior
     cal.memberships = memberships
     return cal
