@@ -218,8 +218,8 @@ def test_no_duplicate_values_among_unpublished_cells(demo_dir: Path) -> None:
     dups = []
     for (dom, _, _, _), names in groups.items():
         for other in names[1:]:
-            a, b = series[(dom, *names[0])], series[(dom, *other)]
-            if a.keys() != b.keys() or any(abs(a[k] - b[k]) > 1.0 for k in a):
+            one, two = series[(dom, *names[0])], series[(dom, *other)]
+            if one.keys() != two.keys() or any(abs(one[k] - two[k]) > 1.0 for k in one):
                 dups.append((dom, names[0], other))
     assert len(groups) > 10_000
     assert dups == []
