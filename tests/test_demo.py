@@ -199,7 +199,7 @@ def test_split_measure() -> None:
     assert split_measure("volume_rank") == ("volume", "rank", False)
 
 
-def _money_cells(demo_dir: Path) -> dict[tuple[str, str, str, str, str], float]:
+def _money_cells(demo_dir: Path) -> dict[tuple[str, ...], float]:
     """Exports and imports of every cell (US dollars), suppressed cells left out."""
     return {k: v for k, (v, _) in _indicators(demo_dir).items() if k[4] in ("exports", "imports") and v is not None}
 
