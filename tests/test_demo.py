@@ -205,15 +205,17 @@ def _money_cells(demo_dir: Path) -> dict[tuple[str, ...], float]:
 
 
 def test_no_duplicate_values_among_unpublished_cells(demo_dir: Path) -> None:
-    """Two cells of a period and flow with the same value (to the dollar) must be one number
-    under two names: then they are equal in every period and both flows."""
+    """Two cells of one breakdown or another (crosses aside: there a region can equal its one
+    trading country, see calibration.md) of a period and flow with the same value (to the
+    dollar) must be one number under two names: then they are equal in every period and both
+    flows."""
     cells = _money_cells(demo_dir)
     published = {(f.domain, f.period, f.breakdown, f.item) for f in load_facts(default_facts_path())}
     series: dict[tuple[str, str, str], dict[tuple[str, str], float]] = {}
     groups: dict[tuple[str, str, str, int], list[tuple[str, str]]] = {}
     for (dom, period, b, item, m), v in cells.items():
         series.setdefault((dom, b, item), {})[(period, m)] = v
-        if v > 0 and (dom, period, b, item) not in published:
+        if v > 0 and "+" not in b and (dom, period, b, item) not in published:
             groups.setdefault((dom, period, m, round(v)), []).append((b, item))
     dups = []
     for (dom, _, _, _), names in groups.items():
@@ -221,7 +223,7 @@ def test_no_duplicate_values_among_unpublished_cells(demo_dir: Path) -> None:
             one, two = series[(dom, *names[0])], series[(dom, *other)]
             if one.keys() != two.keys() or any(abs(one[k] - two[k]) > 1.0 for k in one):
                 dups.append((dom, names[0], other))
-    assert len(groups) > 10_000
+    assert len(groups) > 5_000
     assert dups == []
 
 
@@ -270,7 +272,7 @@ def test_calibration_reports_plausibility(demo_dir: Path) -> None:
     text = (demo_dir / "calibration.md").read_text(encoding="utf-8")
     section = text.split("## Plausibility of the unpublished cells", 1)[1].split("\n## ", 1)[0]
     assert "Rule: an unpublished cell is implausible when" in section
-    assert "Duplicate values among cells made of different leaves: 0." in section
+    assert "Duplicate values among cells neither of which holds the other: 0." in section
     assert "Largest departures from the prior" in section
     assert "Flagged cells: 0. None." in section
 

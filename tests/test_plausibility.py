@@ -17,7 +17,7 @@ def _table(values: dict[str, tuple[float, float]], totals: tuple[float, float] =
     """Partner exports in 2023 and 2024 (values in bn) with their totals."""
     cells = [Cell("tbp", p, "total", "all", "exports", t * 1e9) for p, t in zip(("2023", "2024"), totals, strict=True)]
     for code, (a, b) in values.items():
-        members = (frozenset({len(cells)}),)
+        members = (("partner", frozenset({len(cells)})),)
         cells.append(Cell("tbp", "2023", "partner", code, "exports", a * 1e9, members=members))
         cells.append(Cell("tbp", "2024", "partner", code, "exports", b * 1e9, members=members))
     return cells
@@ -53,12 +53,31 @@ def test_equal_values_are_flagged_unless_the_same_cell() -> None:
     rep = check(cells, RULES)
     assert {(f.cell.item, f.rule) for f in rep.flags} == {("DE", "duplicate"), ("SG", "duplicate")}
     # two names of one set of leaves (an industry and an institution of the same reporters)
-    same = frozenset({7, 8})
+    same = (("reporter", frozenset({7, 8})),)
     alias = [
-        Cell("kst", "2025H1", "industry", "digital_platforms", "imports", 2.5e9, members=(same,)),
-        Cell("kst", "2025H1", "institution", "digital_platforms", "imports", 2.5e9, members=(same,)),
+        Cell("kst", "2025H1", "industry", "digital_platforms", "imports", 2.5e9, members=same),
+        Cell("kst", "2025H1", "institution", "digital_platforms", "imports", 2.5e9, members=same),
     ]
     assert check(alias, RULES).duplicates == []
+    # a region whose only trade with an industry is with one of its countries
+    africa, za, ee = frozenset({40, 41, 42}), frozenset({41}), frozenset({90, 91})
+    nested = [
+        Cell(
+            "tbp",
+            "2019",
+            "industry+region",
+            "ee+africa",
+            "imports",
+            1.2e7,
+            members=(("partner", africa), ("reporter", ee)),
+        ),
+        Cell("tbp", "2019", "partner+industry", "ZA+ee", "imports", 1.2e7, members=(("partner", za), ("reporter", ee))),
+        Cell("tbp", "2019", "partner", "ZA", "imports", 3.1e8, members=(("partner", za),)),
+    ]
+    assert check(nested, RULES).duplicates == []
+    # ... but a country equal to another country's cross with an industry is a coincidence
+    odd = [*nested, Cell("tbp", "2019", "partner", "EG", "imports", 1.2e7, members=(("partner", frozenset({40})),))]
+    assert len(check(odd, RULES).duplicates) == 1
 
 
 def test_near_but_distinct_values_pass() -> None:

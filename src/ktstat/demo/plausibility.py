@@ -9,9 +9,9 @@ rules flag an unpublished cell:
   the one before, and its growth on that previous period (same frequency) lies outside the
   range of the published growth rates widened by ``growth_margin`` percentage points;
 - **duplicate**: its value equals (relative difference below ``duplicate_rtol``) the value of
-  another cell of the same programme, period and flow made of different leaves (cells with the
-  same leaves, such as an industry and an institution holding the same reporters, are one
-  number under two names and do not count);
+  another cell of the same programme, period and flow when neither cell's leaves hold the
+  other's (cells with the same leaves, such as an industry and an institution of the same
+  reporters, are one number under two names; a region equals its one trading country);
 - **departure**: the cell holds at least ``min_share`` percent of its total and is more than
   ``max_departure`` times, or less than 1 / ``max_departure`` times, its prior.
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,7 +38,8 @@ class ImplausibleData(KtstatError):
 @dataclass(frozen=True)
 class Cell:
     """One money cell: ``flow`` is ``exports`` or ``imports``, ``value`` and ``prior`` in US
-    dollars; ``members`` identifies what the cell is made of (None: its own name)."""
+    dollars; ``members``: what the cell is made of, pairs (source, frozenset of leaves) for the
+    sources it names (None: only its own name identifies it)."""
 
     domain: str
     period: str
@@ -48,7 +49,7 @@ class Cell:
     value: float
     published: bool = False
     prior: float | None = None
-    members: Hashable | None = None
+    members: tuple[tuple[str, frozenset[int]], ...] | None = None
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
@@ -73,8 +74,9 @@ class Rules:
             f"an unpublished cell is implausible when it holds at least {self.min_share:g} % of its "
             f"flow's total (in the period or the one before) and grows by less than "
             f"{self.growth_lo:+.1f} % or more than {self.growth_hi:+.1f} % on the previous period; "
-            f"or when its value equals that of another cell of the same programme, period and flow "
-            f"made of different leaves (relative difference below {self.duplicate_rtol:g}); or when "
+            f"or when its value equals that of another cell of the same programme, period and flow, "
+            f"neither made of part of the other's leaves (relative difference below "
+            f"{self.duplicate_rtol:g}); or when "
             f"it holds at least {self.min_share:g} % of its total and lies more than a factor "
             f"{self.max_departure:g} from its prior"
         )
@@ -159,7 +161,7 @@ def check(cells: Iterable[Cell], rules: Rules) -> Report:
             # every pair within the run of near-equal values
             j = i + 1
             a, b = group[i], group[j]
-            if _same(a, b):
+            if _nested(a, b):
                 continue
             rep.duplicates.append((a, b))
             for c, other in ((a, b), (b, a)):
@@ -178,11 +180,19 @@ def raise_if_flagged(report: Report, where: str) -> None:
     raise ImplausibleData(f"{len(report.flags)} implausible demo cells ({first}{more}); see {where}")
 
 
-def _same(a: Cell, b: Cell) -> bool:
-    """True when two cells are one number under two names (made of the same leaves)."""
-    if a.members is not None and b.members is not None:
-        return a.members == b.members
-    return (a.breakdown, a.item) == (b.breakdown, b.item)
+def _nested(a: Cell, b: Cell) -> bool:
+    """True when one cell's leaves hold the other's: then equal values are no coincidence (the
+    same leaves under two names, or a region whose only trade in the period is with one of its
+    countries). ``members``: pairs (source, leaves); a source a cell does not name is all of it."""
+    if a.members is None or b.members is None:
+        return (a.breakdown, a.item) == (b.breakdown, b.item)
+    ma, mb = dict(a.members), dict(b.members)
+    sources = set(ma) | set(mb)
+
+    def within(x: dict[str, frozenset[int]], y: dict[str, frozenset[int]]) -> bool:
+        return all(s not in y or (s in x and x[s] <= y[s]) for s in sources)
+
+    return within(ma, mb) or within(mb, ma)
 
 
 def growth_summary(report: Report) -> list[tuple[str, str, int, list[float], int]]:

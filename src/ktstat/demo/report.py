@@ -59,9 +59,12 @@ FLOWS = {"exports": 0, "imports": 1}
 DEPARTURES_LISTED = 12
 
 
-def _leaves(dom: domains.Domain, cal: Calibration, breakdown: str, item: str) -> tuple[frozenset[int], ...] | None:
-    """The calibration leaves a cell is made of, one set per source of its dimensions (record
-    item, partner, reporter); None for the total or a code the calibration does not know."""
+def _leaves(
+    dom: domains.Domain, cal: Calibration, breakdown: str, item: str
+) -> tuple[tuple[str, frozenset[int]], ...] | None:
+    """The calibration leaves a cell is made of, ``(source, leaves)`` per source of its
+    dimensions (item, partner, reporter); None for the total or a code the calibration does not
+    know."""
     if breakdown == "total":
         return None
     by_source: dict[str, frozenset[int]] = {}
@@ -71,7 +74,7 @@ def _leaves(dom: domains.Domain, cal: Calibration, breakdown: str, item: str) ->
         src = dom.breakdowns[b].source
         s = frozenset(cal.memberships[b].get(code, set()))
         by_source[src] = by_source[src] & s if src in by_source else s
-    return tuple(by_source[k] for k in sorted(by_source))
+    return tuple((k, by_source[k]) for k in sorted(by_source))
 
 
 def plausibility_cells(con: duckdb.DuckDBPyConnection, facts: list[Fact], cals: dict[str, Calibration]) -> list[Cell]:
@@ -85,7 +88,7 @@ def plausibility_cells(con: duckdb.DuckDBPyConnection, facts: list[Fact], cals: 
         lp = cal.periods[0].freq
         index = {str(p): t for t, p in enumerate(cal.periods)}
         n_items = len(cal.items)
-        leaves_of: dict[tuple[str, str], tuple[frozenset[int], ...] | None] = {}
+        leaves_of: dict[tuple[str, str], tuple[tuple[str, frozenset[int]], ...] | None] = {}
         rows = con.execute(
             "SELECT period, breakdown, item, measure, value FROM indicators WHERE domain = ? "
             "AND measure IN ('exports', 'imports') AND value IS NOT NULL",
@@ -104,7 +107,7 @@ def plausibility_cells(con: duckdb.DuckDBPyConnection, facts: list[Fact], cals: 
                 if breakdown == "total":
                     prior = 1e9 * float(cal.prior[ts, f, :n_items].sum())
                 elif leaves is not None and len(leaves) == 1:
-                    prior = 1e9 * float(cal.prior[ts, f][:, sorted(leaves[0])].sum())
+                    prior = 1e9 * float(cal.prior[ts, f][:, sorted(leaves[0][1])].sum())
             out.append(
                 Cell(
                     dom_id,
@@ -143,7 +146,7 @@ def plausibility_lines(rep: Report) -> list[str]:
     ]
     for dom, freq, n, q, out in growth_summary(rep):
         lines.append(f"| {dom} | {freq} | {n} | " + " | ".join(f"{v:+.1f}" for v in q) + f" | {out} |")
-    lines += ["", f"Duplicate values among cells made of different leaves: {len(rep.duplicates)}."]
+    lines += ["", f"Duplicate values among cells neither of which holds the other: {len(rep.duplicates)}."]
     for a, b in rep.duplicates:
         lines.append(f"- {a.label()} = {b.breakdown}/{b.item}: {a.value:,.0f} USD")
     lines += [
