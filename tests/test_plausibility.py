@@ -75,6 +75,30 @@ def test_equal_values_are_flagged_unless_the_same_cell() -> None:
         Cell("tbp", "2019", "partner", "ZA", "imports", 3.1e8, members=(("partner", za),)),
     ]
     assert check(nested, RULES).duplicates == []
+    # cells overlapping in every dimension may hold the same records: games in Australia and
+    # game software in Oceania, when New Zealand and other game firms have no trade
+    games, software, oceania, au = frozenset({5, 6}), frozenset({5}), frozenset({50, 51}), frozenset({50})
+    overlap = [
+        Cell(
+            "kst",
+            "2011",
+            "special+region",
+            "sw+oceania",
+            "imports",
+            1.4e6,
+            members=(("partner", oceania), ("reporter", software)),
+        ),
+        Cell(
+            "kst",
+            "2011",
+            "special+partner",
+            "games+AU",
+            "imports",
+            1.4e6,
+            members=(("partner", au), ("reporter", games)),
+        ),
+    ]
+    assert check(overlap, RULES).duplicates == []
     # ... but a country equal to another country's cross with an industry is a coincidence
     odd = [*nested, Cell("tbp", "2019", "partner", "EG", "imports", 1.2e7, members=(("partner", frozenset({40})),))]
     assert len(check(odd, RULES).duplicates) == 1

@@ -9,9 +9,10 @@ rules flag an unpublished cell:
   the one before, and its growth on that previous period (same frequency) lies outside the
   range of the published growth rates widened by ``growth_margin`` percentage points;
 - **duplicate**: its value equals (relative difference below ``duplicate_rtol``) the value of
-  another cell of the same programme, period and flow when neither cell's leaves hold the
-  other's (cells with the same leaves, such as an industry and an institution of the same
-  reporters, are one number under two names; a region equals its one trading country);
+  another cell of the same programme, period and flow that cannot hold a record in common with
+  it (their leaves are disjoint in some dimension; cells that may share records, such as an
+  industry and an institution of the same reporters or a region and its one trading country,
+  can be equal without coincidence);
 - **departure**: the cell holds at least ``min_share`` percent of its total and is more than
   ``max_departure`` times, or less than 1 / ``max_departure`` times, its prior.
 
@@ -74,8 +75,8 @@ class Rules:
             f"an unpublished cell is implausible when it holds at least {self.min_share:g} % of its "
             f"flow's total (in the period or the one before) and grows by less than "
             f"{self.growth_lo:+.1f} % or more than {self.growth_hi:+.1f} % on the previous period; "
-            f"or when its value equals that of another cell of the same programme, period and flow, "
-            f"neither made of part of the other's leaves (relative difference below "
+            f"or when its value equals that of another cell of the same programme, period and flow "
+            f"that cannot hold a record in common with it (relative difference below "
             f"{self.duplicate_rtol:g}); or when "
             f"it holds at least {self.min_share:g} % of its total and lies more than a factor "
             f"{self.max_departure:g} from its prior"
@@ -161,7 +162,7 @@ def check(cells: Iterable[Cell], rules: Rules) -> Report:
             # every pair within the run of near-equal values
             j = i + 1
             a, b = group[i], group[j]
-            if _nested(a, b):
+            if _may_share(a, b):
                 continue
             rep.duplicates.append((a, b))
             for c, other in ((a, b), (b, a)):
@@ -180,19 +181,15 @@ def raise_if_flagged(report: Report, where: str) -> None:
     raise ImplausibleData(f"{len(report.flags)} implausible demo cells ({first}{more}); see {where}")
 
 
-def _nested(a: Cell, b: Cell) -> bool:
-    """True when one cell's leaves hold the other's: then equal values are no coincidence (the
-    same leaves under two names, or a region whose only trade in the period is with one of its
-    countries). ``members``: pairs (source, leaves); a source a cell does not name is all of it."""
+def _may_share(a: Cell, b: Cell) -> bool:
+    """True when two cells may hold the same records: their leaves overlap in every source both
+    name (``members``: pairs (source, leaves); a source a cell does not name is all of it).
+    Then equal values are no coincidence: one set of leaves under two names, a region whose only
+    trade in the period is with one of its countries. Cells without members: the same name."""
     if a.members is None or b.members is None:
         return (a.breakdown, a.item) == (b.breakdown, b.item)
     ma, mb = dict(a.members), dict(b.members)
-    sources = set(ma) | set(mb)
-
-    def within(x: dict[str, frozenset[int]], y: dict[str, frozenset[int]]) -> bool:
-        return all(s not in y or (s in x and x[s] <= y[s]) for s in sources)
-
-    return within(ma, mb) or within(mb, ma)
+    return all(ma[s] & mb[s] for s in set(ma) & set(mb))
 
 
 def growth_summary(report: Report) -> list[tuple[str, str, int, list[float], int]]:

@@ -146,7 +146,7 @@ def plausibility_lines(rep: Report) -> list[str]:
     ]
     for dom, freq, n, q, out in growth_summary(rep):
         lines.append(f"| {dom} | {freq} | {n} | " + " | ".join(f"{v:+.1f}" for v in q) + f" | {out} |")
-    lines += ["", f"Duplicate values among cells neither of which holds the other: {len(rep.duplicates)}."]
+    lines += ["", f"Duplicate values among cells that cannot hold a record in common: {len(rep.duplicates)}."]
     for a, b in rep.duplicates:
         lines.append(f"- {a.label()} = {b.breakdown}/{b.item}: {a.value:,.0f} USD")
     lines += [

@@ -81,7 +81,8 @@ ANNUAL_RATES: dict[str, list[float]] = {
     ],
 }
 FIRST_RATE_YEAR = 2010
-CONTRACT_NOISE = 0.15  # log-normal sigma of a contract's value from one period to the next
+CONTRACT_SPREAD = 0.5  # log-normal sigma of the sizes of a reporter's contracts
+CONTRACT_NOISE = 0.1  # log-normal sigma of a contract's value from one period to the next
 # the backbone records (which meet every margin on their own, so the fit is feasible) enter the
 # fit at this fraction of their value: large blocks of arbitrary cells would make crosses jump
 BACKBONE = 0.01
@@ -326,6 +327,7 @@ def synthesize(
     # item and of about the same size in every period (large firms' licences last), so that
     # crosses of items or partners with reporters' classes move smoothly; drawn when first needed
     contracts: dict[tuple[int, int], tuple[list[int], list[int], list[float]]] = {}
+    propensity = rng.random(len(reporters))
     mean_items = cal.margin("items").mean(axis=0)
     mean_partners = cal.margin("partners").mean(axis=0)
 
@@ -335,7 +337,7 @@ def synthesize(
         if need > 0:
             its += [int(v) for v in rng.choice(len(cal.items), need, p=mean_items[f] / mean_items[f].sum())]
             pas += [int(v) for v in rng.choice(len(cal.partners), need, p=mean_partners[f] / mean_partners[f].sum())]
-            amounts += [float(v) for v in rng.lognormal(0.0, 0.6, need)]
+            amounts += [float(v) for v in rng.lognormal(0.0, CONTRACT_SPREAD, need)]
         return its[:k], pas[:k], amounts[:k]
 
     sizes = cfg["sizes"]
@@ -379,7 +381,8 @@ def synthesize(
                     continue
                 mem = members.get(pi, [])
                 size = profiles[pi][1]
-                act = [ri for ri in mem if rng.random() < sizes[size]["active"]]
+                # reporters stay active or inactive for years: a lasting propensity, a little noise
+                act = [ri for ri in mem if propensity[ri] + rng.normal(0.0, 0.05) < sizes[size]["active"]]
                 if len(act) < min(3, len(mem)):
                     act = sorted(mem, key=lambda ri: -reporters[ri].weight)[: min(3, len(mem))]
                 active += [(ri, pi) for ri in act]
