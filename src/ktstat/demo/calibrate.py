@@ -476,18 +476,31 @@ def objective_terms(model: Model, centres: list[Term]) -> list[Term]:
     """The fit's objective as a sum of squares (see :func:`fit`): every cell's relative
     deviation from its prior (weight ``W_LEVEL``), the change of that deviation from one period
     to the next (``W_GROWTH``: a cell grows about as its prior does), and the centre terms of the
-    published facts (``W_CENTRE``, each already scaled to its rounding interval)."""
+    published facts (``W_CENTRE``, each already scaled to its rounding interval).
+
+    A cell's terms also weigh its size (its prior over the mean prior of its margin): a
+    chi-square distance, under which a shortfall is spread as one relative change over the
+    cells instead of piling onto the largest ones."""
     prior = model.prior
+    spans = [
+        (0, model.n_items),
+        (model.n_items, model.n_items + model.n_partners),
+        (model.n_items + model.n_partners, model.L),
+    ]
+    size = np.zeros_like(prior)
+    for a, b in spans:
+        size[:, :, a:b] = prior[:, :, a:b] / prior[:, :, a:b].mean(axis=2, keepdims=True)
     terms: list[Term] = []
     for f in range(2):
         for j in range(model.L):
             for t in range(model.T):
                 p = float(prior[t, f, j])
                 v = model.var(t, f, j)
-                terms.append(({v: 1.0 / p}, 1.0, W_LEVEL))
+                w = float(size[t, f, j])
+                terms.append(({v: 1.0 / p}, 1.0, W_LEVEL * w))
                 if t:
                     q = float(prior[t - 1, f, j])
-                    terms.append(({v: 1.0 / p, model.var(t - 1, f, j): -1.0 / q}, 0.0, W_GROWTH))
+                    terms.append(({v: 1.0 / p, model.var(t - 1, f, j): -1.0 / q}, 0.0, W_GROWTH * w))
     terms += [(c, k, W_CENTRE * w) for c, k, w in centres]
     return terms
 
