@@ -82,7 +82,7 @@ ANNUAL_RATES: dict[str, list[float]] = {
 }
 FIRST_RATE_YEAR = 2010
 CONTRACT_SPREAD = 0.5  # log-normal sigma of the sizes of a reporter's contracts
-CONTRACT_NOISE = 0.1  # log-normal sigma of a contract's value from one period to the next
+CONTRACT_NOISE = 0.05  # log-normal sigma of a contract's value from one period to the next
 # the backbone records (which meet every margin on their own, so the fit is feasible) enter the
 # fit at this fraction of their value: large blocks of arbitrary cells would make crosses jump
 BACKBONE = 0.01
@@ -385,7 +385,8 @@ def synthesize(
                 mem = members.get(pi, [])
                 size = profiles[pi][1]
                 # reporters stay active or inactive for years: a lasting propensity, a little noise
-                act = [ri for ri in mem if propensity[ri] + rng.normal(0.0, 0.05) < sizes[size]["active"]]
+                share = sizes[size]["active"]
+                act = [ri for ri in mem if share >= 1.0 or propensity[ri] + rng.normal(0.0, 0.05) < share]
                 if len(act) < min(3, len(mem)):
                     act = sorted(mem, key=lambda ri: -reporters[ri].weight)[: min(3, len(mem))]
                 active += [(ri, pi) for ri in act]
