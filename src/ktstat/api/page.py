@@ -9,20 +9,25 @@ vintages only, so the page itself can hold nothing embargoed. Nothing comes from
 
 The typeface is the publications' Noto Sans CJK (:mod:`ktstat.publish.fonts`) cut to the
 characters the page can show: printable ASCII and Latin-1, general punctuation, the interface
-strings (``i18n.json`` and the page's own text), and every label of the released vintages
-(programmes, breakdowns, items, periods, measures, statuses, units; all in
-:func:`ktstat.api.explorer.meta`), as WOFF2 (tens of kB instead of 16 MB), so Korean renders the
-same on a machine without Korean fonts.
+strings (``i18n.json`` and the page's own text), the terms catalogues and every label of the
+served programmes' code lists (:func:`domain_chars`), as WOFF2 (tens of kB instead of 16 MB), so
+Korean renders the same on a machine without Korean fonts. It is cut when the app starts (in a
+thread; a request arriving first waits for it), not on a reader's first request.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from ktstat.api.query import not_found
+
+if TYPE_CHECKING:
+    from ktstat.api.index import DomainInfo
 
 STATIC_MEDIA = {
     "explorer.html": "text/html; charset=utf-8",
@@ -103,6 +108,59 @@ def font_chars(texts: list[str]) -> frozenset[str]:
     return frozenset(visible(set(_BASE_CHARS).union(*own, *texts)))
 
 
+_domain_chars: dict[tuple[tuple[str, str], ...], frozenset[str]] = {}
+
+
+def domain_chars(domains: Mapping[str, DomainInfo]) -> frozenset[str]:
+    """The characters the page can show for these programmes (:func:`font_chars` of the terms
+    catalogues, each programme's names and code-list labels, measure names, and the digits and
+    words of dates): fixed by the programmes' definitions, not by what is released, so the
+    typeface is cut once, at start (cached per set of programme definitions)."""
+    key = tuple(sorted((d, info.domain.version) for d, info in domains.items()))
+    got = _domain_chars.get(key)
+    if got is None:
+        from ktstat.publish.sdmx import FREQ_NAMES, STATUS_NAMES, UNIT_NAMES
+        from ktstat.terms import LANGS, terms
+
+        programmes = [None, *domains]
+        texts = [
+            text
+            for lang in LANGS
+            for prog in programmes
+            for section in TERM_SECTIONS
+            for text in terms(lang, prog).section(section).values()
+        ]
+        texts.append(_DATE_WORDS)
+        for names in (FREQ_NAMES, STATUS_NAMES, UNIT_NAMES):
+            texts += [t for pair in names.values() for t in pair]
+        for info in domains.values():
+            dom = info.domain
+            texts += [dom.label_en, dom.label_ko]
+            texts += [t for c in info.lists.breakdowns.values() for t in (c.en, c.ko)]
+            texts += [t for c in info.lists.items.values() for t in (c.en, c.ko)]
+            texts += [t for m in info.codes["MEASURE"] for t in info.code_label("MEASURE", m)]
+        got = _domain_chars[key] = font_chars(texts)
+    return got
+
+
+TERM_SECTIONS = (
+    "period",
+    "period_short",
+    "basis",
+    "measure",
+    "measure_long",
+    "measure_kind",
+    "press",
+    "word",
+    "explorer",
+)
+"""The sections of the terms catalogue whose words the page shows (besides ``[explorer]``: the
+key figures' words, as the press release has them)."""
+
+_DATE_WORDS = "년월일시분초오전후억만달러"
+"""Korean dates and times (``2025년 9월 17일 오후 12:00``) and amounts (``197.1억 달러``,
+:mod:`ktstat.release.numbers`)."""
+
 _font_lock = threading.Lock()
 _font_cache: dict[tuple[str, frozenset[str]], Asset] = {}
 
@@ -125,4 +183,14 @@ def web_font(weight: str, chars: frozenset[str]) -> Asset:
         return got
 
 
-__all__ = ["FONT_WEIGHTS", "STATIC_MEDIA", "Asset", "etag_matches", "font_chars", "page", "static_file", "web_font"]
+__all__ = [
+    "FONT_WEIGHTS",
+    "STATIC_MEDIA",
+    "Asset",
+    "domain_chars",
+    "etag_matches",
+    "font_chars",
+    "page",
+    "static_file",
+    "web_font",
+]
