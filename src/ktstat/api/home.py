@@ -364,7 +364,7 @@ def search(view: View, q: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]
                         },
                     )
                 )
-    found.sort(key=lambda x: (x[0], x[1]))
+    found.sort(key=lambda x: (x[0], len(x[2]["matched"]), x[1]))
     return [f[2] for f in found[:limit]]
 
 
