@@ -58,6 +58,7 @@ const state = {
   seq: 0,             // refresh() calls: only the latest one's table is drawn
   flowCalls: 0,       // useFlow() calls: only the latest one's programme and release apply
   searchSeq: 0,
+  folded: false,       // the choices were folded (or left open) once, on first showing the tables
 };
 
 const $ = (id) => document.getElementById(id);
@@ -1031,6 +1032,12 @@ function markReady() {
   }
 }
 
+/** On a phone the choices start folded away: the chart and the table come first. */
+function foldOnPhone() {
+  if (!state.folded && window.matchMedia("(max-width: 800px)").matches) $("options").open = false;
+  state.folded = true;
+}
+
 async function showView(view) {
   state.view = view;
   for (const id of ["home", "app", "calendar"]) $(id).hidden = true;
@@ -1045,6 +1052,7 @@ async function showView(view) {
     markReady();
   } else {
     $("app").hidden = false;
+    foldOnPhone();
     if (!state.flow) {
       const flows = state.meta.dataflows;
       const flow = flows.find((f) => f.id === state.homeFlow) || flows[0];
@@ -1185,7 +1193,7 @@ async function start() {
   }
   state.view = "table";
   $("app").hidden = false;
-  if (window.matchMedia("(max-width: 800px)").matches) $("options").open = false;
+  foldOnPhone();
   const flow = flows.find((f) => f.id === wanted) || flows[0];
   const vintage = flow.vintages.some((v) => v.id === params.get("vintage")) ? params.get("vintage") : null;
   state.breakdown = params.get("breakdown");
