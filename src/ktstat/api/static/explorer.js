@@ -521,6 +521,13 @@ function hatchDefs(root, colours) {
   root.append(defs);
 }
 
+/** The width a chart is drawn at, in its own units: the box's width between ``lo`` and ``hi``, so
+ * that text keeps its size on a phone instead of being scaled down with the drawing. */
+function chartWidth(id, lo, hi) {
+  const w = $(id).clientWidth || hi;
+  return Math.round(Math.max(lo, Math.min(hi, w)));
+}
+
 function chartSeries(doc) {
   const measure = state.chartMeasure;
   const cols = doc.columns.filter((c) => c.measure === measure);
@@ -605,8 +612,9 @@ function barChart(doc, col, unit) {
     rows = [...rows].sort((a, b) => Math.abs(b.value ?? 0) - Math.abs(a.value ?? 0)).slice(0, MAX_BARS);
     note = fill(t("chart_top"), { n: MAX_BARS, period: col.period_label });
   }
-  const W = 760, left = 250, right = 80, top = note ? 26 : 10, line = 14;
-  const labelLines = rows.map((r) => wrap(itemText(r.row), 34).slice(0, 3));
+  const W = chartWidth("chart", 340, 760), narrow = W < 560;
+  const left = narrow ? 130 : 250, right = narrow ? 56 : 80, top = note ? 26 : 10, line = 14;
+  const labelLines = rows.map((r) => wrap(itemText(r.row), narrow ? 18 : 34).slice(0, 3));
   const heights = labelLines.map((ls) => Math.max(24, ls.length * line + 8));
   const H = top + heights.reduce((a, b) => a + b, 0) + 30;
   const vals = rows.filter((r) => r.value !== null && r.value !== undefined).map((r) => scaled(r.value, unit));
@@ -710,7 +718,8 @@ function valueRange(rows, cols, unit, share) {
 }
 
 function lineChart(doc, rows, cols, unit, share) {
-  const W = 760, H = 340, left = 70, right = 24, top = 16, bottom = 40;
+  const W = chartWidth("chart", 340, 760), H = W < 560 ? 260 : 340, left = W < 560 ? 48 : 70, right = 30;
+  const top = 16, bottom = 40;
   const [vlo, vhi] = valueRange(rows, cols, unit, share);
   const ticks = niceTicks(vlo, vhi);
   const lo = ticks[0], hi = ticks[ticks.length - 1];
@@ -724,7 +733,7 @@ function lineChart(doc, rows, cols, unit, share) {
     grid.append(svg("text", { x: left - 6, y: y(tk) + 4, "text-anchor": "end", "font-size": 11 },
       share ? `${axisText(tk, ticks)}%` : axisText(tk, ticks)));
   }
-  const every = Math.ceil(cols.length / 10);
+  const every = Math.ceil(cols.length / (W < 560 ? 4 : 10));
   cols.forEach((c, i) => {
     if (i % every === 0 || i === cols.length - 1) {
       grid.append(svg("text", { x: x(pos[i]), y: H - bottom + 18, "text-anchor": "middle", "font-size": 11 }, c.period_label));
@@ -862,7 +871,8 @@ function renderHomeChart(prog) {
   const periods = tr.periods;
   const first = both(periods[0].label), last = both(periods[periods.length - 1].label);
   $("home-chart-caption").textContent = `${fill(t("headline_chart"), { first, last })} (${t("unit_usd_million")})`;
-  const W = 640, H = 250, left = 64, right = 16, top = 12, bottom = 30;
+  const W = chartWidth("home-chart", 340, 640), H = W < 560 ? 220 : 250, left = W < 560 ? 44 : 64;
+  const right = 16, top = 12, bottom = 30;
   const vals = [];
   for (const k of ["exports", "imports", "balance"]) for (const v of tr.series[k]) if (v !== null) vals.push(v / 1e6);
   const ticks = niceTicks(Math.min(0, ...vals), Math.max(0, ...vals));
@@ -883,8 +893,10 @@ function renderHomeChart(prog) {
   root.append(grid);
   periods.forEach((p, i) => {
     const x0 = left + i * band;
-    root.append(svg("text", { x: x0 + band / 2, y: H - 10, "text-anchor": "middle", "font-size": 11 },
-      both(p.label) + (p.status === "P" ? " p" : "")));
+    const words = both(p.label) + (p.status === "P" ? " p" : "");
+    const tick = svg("text", { x: x0 + band / 2, y: H - 18, "text-anchor": "middle", "font-size": 11 });
+    (band < 90 ? wrap(words, 8) : [words]).forEach((ln, k) => tick.append(svg("tspan", { x: x0 + band / 2, dy: k ? 13 : 0 }, ln)));
+    root.append(tick);
     ["exports", "imports"].forEach((k, j) => {
       const v = tr.series[k][i];
       if (v === null) return;
@@ -949,7 +961,7 @@ async function runSearch(text) {
   const hits = doc.results.map((r) => el("a", { role: "option", class: "hit",
     href: viewAddress({ dataflow: r.dataflow, breakdown: r.breakdown, item: r.item }),
     "data-flow": r.dataflow, "data-breakdown": r.breakdown, "data-item": r.item },
-    el("span", { class: "name", text: both(r.label) }),
+    el("span", { class: "name", text: both(r.label) + (r.matched !== both(r.label) ? ` (${r.matched})` : "") }),
     el("span", { class: "where", text: `${both(r.breakdown_label)} · ${both(r.programme)}` })));
   box.replaceChildren(...(hits.length ? hits : [el("p", { class: "none", text: fill(t("search_none"), { q: text }) })]));
   box.dataset.q = text;
