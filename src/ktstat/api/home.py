@@ -336,8 +336,8 @@ def search(view: View, q: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]
         info = vd.info
         dom = info.domain
         syn: dict[tuple[str, str], list[str]] = {}
-        for phrase, bd, code in synonyms(dom.path):
-            syn.setdefault((bd, code), []).append(phrase)
+        for phrase, bd, item in synonyms(dom.path):
+            syn.setdefault((bd, item), []).append(phrase)
         for name, code in info.lists.breakdowns.items():
             if "+" in name:
                 continue
