@@ -25,7 +25,7 @@ const PALETTE = ["#1f5fa8", "#c4512b", "#2e8b57", "#8a4fb3", "#b07d00", "#2a93b0
   "#c2538f", "#4b6e1f"];
 const MAX_BARS = 30;
 const MAX_LINES = 8;      // series drawn at first; the others are listed, hidden, in the legend
-const OWN_SCALE_AT = 20;  // "automatic" scale: small multiples when the largest series is this many times the smallest
+const OWN_SCALE_AT = 8;  // "automatic" scale: small multiples when the largest series is this many times the smallest
 const QUICK_RANGES = [3, 5, 10];
 
 const state = {
@@ -580,8 +580,11 @@ function renderChart(doc) {
   renderChartLegend(doc, cols);
 }
 
+/** A series' colour: the palette in the order of the series drawn (so that the few drawn differ);
+ * a hidden series is grey. */
 function colourOf(doc, item) {
-  const k = doc.rows.findIndex((r) => r.item === item);
+  if (state.hidden.has(item)) return "#b8c0cc";
+  const k = doc.rows.filter((r) => !state.hidden.has(r.item)).findIndex((r) => r.item === item);
   return PALETTE[k % PALETTE.length];
 }
 
