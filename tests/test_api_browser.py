@@ -678,6 +678,9 @@ def test_share_link_and_embed(tab: Page, server: Server) -> None:
     page.goto(src)
     tab.ready()
     assert page.is_hidden(".top") and page.is_hidden("#table") and page.is_visible("#chart svg")
+    assert page.text_content("#embed-title") == "Knowledge services trade statistics: Category"
+    assert page.text_content("#embed-source") == "Knowledge services trade statistics, H1 2025 (provisional)"
+    assert "embed=1" not in (page.get_attribute("#embed-source", "href") or "")  # the source: the full view
     tab.shot("40-embed", full_page=False)
     page.goto(link)  # the share link opens the same view
     tab.ready()

@@ -430,7 +430,7 @@ function renderTable(doc) {
     const measures = [...new Set(doc.columns.map((c) => c.measure))];
     const periods = [...new Set(doc.columns.map((c) => c.period))];
     const byKey = Object.fromEntries(doc.columns.map((c) => [c.id, c]));
-    head = el("tr", {}, el("th", { scope: "col", text: t("item") }), el("th", { scope: "col", text: t("periods") }));
+    head = el("tr", {}, el("th", { scope: "col", text: t("item") }), el("th", { scope: "col", class: "period", text: t("periods") }));
     for (const m of measures) {
       const c = doc.columns.find((x) => x.measure === m);
       head.append(el("th", { scope: "col", "data-measure": m }, ...measureHead(c, false)));
@@ -802,6 +802,9 @@ async function renderRelease() {
 
 function renderShare() {
   const here = `${location.origin}/?${addressParams()}`;
+  $("embed-title").textContent = $("table-title").textContent;
+  $("embed-source").href = here;
+  $("embed-source").textContent = both(state.flow.vintage.title);
   $("share-link").value = here;
   const embed = `${location.origin}/?${addressParams()}&embed=1`;
   const title = $("chart-caption").textContent.replace(/"/g, "&quot;");
