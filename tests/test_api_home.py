@@ -10,7 +10,6 @@ Over the small store of tests/apistore.py (kst-2024H2-v1 released, kst-2025H1-v1
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +21,7 @@ from ktstat import domain as domains
 from ktstat.api import models, page
 from ktstat.api.app import create_app
 from ktstat.release.numbers import money, percent, ratio
+from ktstat.release.snapshot import snapshot_dir
 from ktstat.terms import terms
 
 
@@ -154,9 +154,7 @@ def test_the_typeface_is_cut_at_start_and_covers_what_the_page_shows(
     from fontTools.ttLib import TTFont
 
     app = create_app(api_small.store, now=lambda: AFTER, releases_dir=api_small.releases, refresh_seconds=0)
-    for th in threading.enumerate():
-        if th.name == "ktstat-fonts":
-            th.join(120)
+    assert app.state.fonts_ready.wait(300)
     import ktstat.publish.fonts as fonts
 
     def no_cut(*_a: object, **_k: object) -> None:
@@ -177,3 +175,12 @@ def test_the_typeface_is_cut_at_start_and_covers_what_the_page_shows(
         cmap = {chr(k) for k in TTFont(io.BytesIO(font.content)).getBestCmap()}
         missing = wanted - cmap
         assert not missing, sorted(missing)[:20]
+    # kept beside the snapshots: a restarted server reads it, cutting nothing
+    kept = sorted(p.name for p in (snapshot_dir(api_small.store) / "fonts").iterdir())
+    assert len(kept) == 2 and all(n.startswith("explorer-") and n.endswith(".woff2") for n in kept)
+    before = {w: c.get(f"/static/fonts/{w}.woff2").content for w in page.FONT_WEIGHTS}
+    page._font_cache.clear()
+    again = create_app(api_small.store, now=lambda: AFTER, releases_dir=api_small.releases, refresh_seconds=0)
+    assert again.state.fonts_ready.wait(60)
+    c2 = TestClient(again)
+    assert {w: c2.get(f"/static/fonts/{w}.woff2").content for w in page.FONT_WEIGHTS} == before

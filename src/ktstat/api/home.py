@@ -88,10 +88,20 @@ def release_date(at: datetime, dom: Domain) -> dict[str, str]:
 
 
 def vintage_words(vd: VintageData) -> dict[str, dict[str, str]]:
-    """A vintage's ``title`` and ``date`` (see module doc)."""
+    """A vintage's ``title``, ``short`` title (without the programme: ``H1 2025 (provisional)``)
+    and ``date`` (see module doc)."""
     v = vd.vintage
     dom = vd.info.domain
-    return {"title": release_title(dom, v.period, v.status), "date": release_date(v.release_at, dom)}
+    short = {
+        lang: terms(lang).fill(
+            "explorer",
+            "release_short",
+            period=terms(lang).period_short(v.period),
+            status=terms(lang).get("explorer", v.status),
+        )
+        for lang in LANGS
+    }
+    return {"title": release_title(dom, v.period, v.status), "short": short, "date": release_date(v.release_at, dom)}
 
 
 # -- the programme's latest release -------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class VintageDoc(_Doc):
     content_hash: str
     documents: str | None = None
     title: Label
+    short: Label
     date: Label
 
 

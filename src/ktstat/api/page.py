@@ -12,22 +12,28 @@ characters the page can show: printable ASCII and Latin-1, general punctuation, 
 strings (``i18n.json`` and the page's own text), the terms catalogues and every label of the
 served programmes' code lists (:func:`domain_chars`), as WOFF2 (tens of kB instead of 16 MB), so
 Korean renders the same on a machine without Korean fonts. It is cut when the app starts (in a
-thread; a request arriving first waits for it), not on a reader's first request.
+thread; ``ktstat serve`` waits for it before it listens) and kept beside the vintage snapshots
+(``<snapshots>/fonts/``), so a restart reads it instead of cutting it again; never on a reader's
+first request.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ktstat.api.query import not_found
 
 if TYPE_CHECKING:
     from ktstat.api.index import DomainInfo
+
+LOG = logging.getLogger("ktstat.api")
 
 STATIC_MEDIA = {
     "explorer.html": "text/html; charset=utf-8",
@@ -165,22 +171,54 @@ _font_lock = threading.Lock()
 _font_cache: dict[tuple[str, frozenset[str]], Asset] = {}
 
 
-def web_font(weight: str, chars: frozenset[str]) -> Asset:
+def font_file(weight: str, chars: frozenset[str]) -> str:
+    """The name a cut typeface is kept under on disk: its weight and a hash of its characters
+    (``explorer-regular-<16 hex>.woff2``)."""
+    digest = hashlib.sha256("".join(sorted(chars)).encode("utf-8")).hexdigest()[:16]
+    return f"explorer-{weight}-{digest}.woff2"
+
+
+def web_font(weight: str, chars: frozenset[str], folder: Path | None = None) -> Asset:
     """The typeface in ``weight`` (``regular`` or ``bold``) cut to ``chars``, as WOFF2; cached per
-    (weight, characters). ``ApiError`` 404 for another weight."""
+    (weight, characters) in memory and, given ``folder``, on disk (:func:`font_file`; read from
+    there when present, written there when cut; a folder that cannot be written is left alone), so a
+    restarted server does not cut it again. ``ApiError`` 404 for another weight."""
     if weight not in FONT_WEIGHTS:
         raise not_found(f"no font {weight!r}; fonts: {', '.join(w + '.woff2' for w in FONT_WEIGHTS)}")
     key = (weight, chars)
     with _font_lock:
         got = _font_cache.get(key)
         if got is None:
-            from ktstat.publish.fonts import cut_font, korean_font_paths
+            path = folder / font_file(weight, chars) if folder is not None else None
+            body = _read_font(path) if path is not None else None
+            if body is None:
+                from ktstat.publish.fonts import cut_font, korean_font_paths
 
-            body, _kept, _has = cut_font(korean_font_paths()[weight], set(chars), flavor="woff2")
+                body, _kept, _has = cut_font(korean_font_paths()[weight], set(chars), flavor="woff2")
+                if path is not None:
+                    _write_font(path, body)
             got = _font_cache[key] = _asset(body, WOFF2)
             for old in [k for k in _font_cache if k[0] == weight and k != key]:
                 del _font_cache[old]
         return got
+
+
+def _read_font(path: Path) -> bytes | None:
+    try:
+        body = path.read_bytes()
+    except OSError:
+        return None
+    return body if body[:4] == b"wOF2" else None
+
+
+def _write_font(path: Path, body: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
+        tmp.write_bytes(body)
+        tmp.replace(path)
+    except OSError as e:
+        LOG.warning("could not keep the cut typeface in %s: %s", path.parent, e)
 
 
 __all__ = [
@@ -190,6 +228,7 @@ __all__ = [
     "domain_chars",
     "etag_matches",
     "font_chars",
+    "font_file",
     "page",
     "static_file",
     "web_font",

@@ -227,7 +227,7 @@ function option(value, text, selected) {
 }
 
 function vintageText(v) {
-  const parts = [both(v.title), both(v.date)];
+  const parts = [both(v.short), both(v.date)];
   if (v.revises) parts.push(t("revised"));
   if (v.id === state.meta.dataflows.find((f) => f.id === state.flow.id).vintage.id) parts.push(t("latest"));
   return parts.join(" · ");
@@ -1152,6 +1152,21 @@ function wire() {
     });
   }
   let timer = null;
+  $("search").addEventListener("keydown", (e) => {
+    if (e.key === "ArrowDown") {
+      const first = $("search-results").querySelector("a.hit");
+      if (first) { e.preventDefault(); first.focus(); }
+    } else if (e.key === "Escape") {
+      $("search-results").hidden = true;
+    }
+  });
+  $("search-results").addEventListener("keydown", (e) => {
+    const hits = [...$("search-results").querySelectorAll("a.hit")];
+    const k = hits.indexOf(document.activeElement);
+    if (e.key === "ArrowDown" && k < hits.length - 1) { e.preventDefault(); hits[k + 1].focus(); }
+    else if (e.key === "ArrowUp") { e.preventDefault(); (k > 0 ? hits[k - 1] : $("search")).focus(); }
+    else if (e.key === "Escape") { $("search-results").hidden = true; $("search").focus(); }
+  });
   $("search").addEventListener("input", (e) => {
     clearTimeout(timer);
     timer = setTimeout(() => runSearch(e.target.value).catch((err) => showMessage(err.message)), 120);

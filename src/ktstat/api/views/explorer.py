@@ -202,14 +202,21 @@ def add_routes(app: FastAPI, state: ApiState, ctx: Ctx) -> None:
     async def static(request: Request, name: Annotated[str, PathParam(max_length=64)]) -> Response:
         return asset_response(request, page.static_file(name))
 
+    fonts_dir = state.snapshots / "fonts"
+    fonts_ready = threading.Event()
+    app.state.fonts_ready = fonts_ready
+
     def warm() -> None:
-        """Cut the typeface for what the snapshot's programmes can show, so that no reader waits for it."""
+        """Cut the typeface for what the snapshot's programmes can show (or read it from
+        ``fonts_dir``), so that no reader waits for it."""
         try:
             chars = page.domain_chars(state.snapshot.domains)
             for weight in page.FONT_WEIGHTS:
-                page.web_font(weight, chars)
+                page.web_font(weight, chars, fonts_dir)
         except Exception:  # the first request cuts it then, and reports what fails
             LOG.exception("cutting the explorer's typeface at start failed")
+        finally:
+            fonts_ready.set()
 
     threading.Thread(target=warm, name="ktstat-fonts", daemon=True).start()
 
@@ -222,7 +229,9 @@ def add_routes(app: FastAPI, state: ApiState, ctx: Ctx) -> None:
     )
     def font(request: Request, weight: Annotated[str, PathParam(max_length=16)]) -> Response:
         snap, _view = ctx(request)
-        return asset_response(request, page.web_font(weight, page.domain_chars(snap.domains)), cache="no-cache")
+        return asset_response(
+            request, page.web_font(weight, page.domain_chars(snap.domains), fonts_dir), cache="no-cache"
+        )
 
     @app.get(
         "/api/home",
