@@ -876,11 +876,16 @@ function renderHomeChart(prog) {
   const tr = prog.trend;
   const periods = tr.periods;
   const first = both(periods[0].label), last = both(periods[periods.length - 1].label);
-  $("home-chart-caption").textContent = `${fill(t("headline_chart"), { first, last })} (${t("unit_usd_million")})`;
+  // the unit the press release counts in: billions (English), 억 (Korean), else millions
+  let most = 0;
+  for (const k of ["exports", "imports", "balance"]) for (const v of tr.series[k]) if (v !== null) most = Math.max(most, Math.abs(v));
+  const [div, unitKey] = [state.lang === "ko" ? [1e8, "unit_usd_eok"] : [1e9, "unit_usd_billion"], [1e6, "unit_usd_million"]]
+    .find(([d]) => most >= 10 * d) || [1e6, "unit_usd_million"];
+  $("home-chart-caption").textContent = `${fill(t("headline_chart"), { first, last })} (${t(unitKey)})`;
   const W = chartWidth("home-chart", 340, 640), H = W < 560 ? 220 : 250, left = W < 560 ? 44 : 64;
   const right = 16, top = 12, bottom = 30;
   const vals = [];
-  for (const k of ["exports", "imports", "balance"]) for (const v of tr.series[k]) if (v !== null) vals.push(v / 1e6);
+  for (const k of ["exports", "imports", "balance"]) for (const v of tr.series[k]) if (v !== null) vals.push(v / div);
   const ticks = niceTicks(Math.min(0, ...vals), Math.max(0, ...vals));
   const lo = ticks[0], hi = ticks[ticks.length - 1];
   const band = (W - left - right) / periods.length;
@@ -891,10 +896,10 @@ function renderHomeChart(prog) {
   const names = Object.fromEntries(prog.figures.map((f) => [f.measure, both(f.label)]));
   hatchDefs(root, [colours.exports, colours.imports]);
   const grid = svg("g", { class: "grid" });
-  const fmt = new Intl.NumberFormat(locale(), { maximumFractionDigits: 0 });
+  const fmt = new Intl.NumberFormat(locale(), { maximumFractionDigits: div > 1e6 ? 2 : 0 });
   for (const tk of ticks) {
     grid.append(svg("line", { x1: left, x2: W - right, y1: y(tk), y2: y(tk) }));
-    grid.append(svg("text", { x: left - 6, y: y(tk) + 4, "text-anchor": "end", "font-size": 11 }, fmt.format(tk)));
+    grid.append(svg("text", { x: left - 6, y: y(tk) + 4, "text-anchor": "end", "font-size": 11 }, axisText(tk, ticks)));
   }
   root.append(grid);
   periods.forEach((p, i) => {
@@ -908,10 +913,10 @@ function renderHomeChart(prog) {
       if (v === null) return;
       const bw = band * 0.3;
       const bx = x0 + band * 0.18 + j * bw;
-      const r = svg("rect", { x: bx, y: Math.min(y(0), y(v / 1e6)), width: bw - 2, height: Math.abs(y(v / 1e6) - y(0)),
+      const r = svg("rect", { x: bx, y: Math.min(y(0), y(v / div)), width: bw - 2, height: Math.abs(y(v / div) - y(0)),
         fill: p.status === "P" ? `url(#hatch-${j})` : colours[k], stroke: colours[k], "data-series": k,
         "data-period": p.id, "data-value": v });
-      r.append(svg("title", {}, `${names[k] || k}, ${both(p.label)}: ${fmt.format(v / 1e6)}`));
+      r.append(svg("title", {}, `${names[k] || k}, ${both(p.label)}: ${fmt.format(v / div)}`));
       root.append(r);
     });
   });
@@ -920,13 +925,13 @@ function renderHomeChart(prog) {
   tr.series.balance.forEach((v, i) => {
     if (v === null) return;
     const cx = left + i * band + band / 2;
-    path += `${path ? "L" : "M"}${cx.toFixed(1)},${y(v / 1e6).toFixed(1)}`;
+    path += `${path ? "L" : "M"}${cx.toFixed(1)},${y(v / div).toFixed(1)}`;
   });
   root.append(svg("path", { d: path, class: "series", stroke: colours.balance }));
   tr.series.balance.forEach((v, i) => {
     if (v === null) return;
     const prov = periods[i].status === "P";
-    root.append(svg("circle", { cx: left + i * band + band / 2, cy: y(v / 1e6), r: prov ? 4.5 : 3.5,
+    root.append(svg("circle", { cx: left + i * band + band / 2, cy: y(v / div), r: prov ? 4.5 : 3.5,
       fill: prov ? "#fff" : colours.balance, stroke: colours.balance, "stroke-width": 2, "data-series": "balance",
       "data-period": periods[i].id, "data-value": v }));
   });
