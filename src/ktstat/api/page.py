@@ -181,7 +181,7 @@ def font_file(weight: str, chars: frozenset[str]) -> str:
 def web_font(weight: str, chars: frozenset[str], folder: Path | None = None) -> Asset:
     """The typeface in ``weight`` (``regular`` or ``bold``) cut to ``chars``, as WOFF2; cached per
     (weight, characters) in memory and, given ``folder``, on disk (:func:`font_file`; read from
-    there when present, written there when cut; a folder that cannot be written is left alone), so a
+    there when present, written there when missing; a folder that cannot be written is left alone), so a
     restarted server does not cut it again. ``ApiError`` 404 for another weight."""
     if weight not in FONT_WEIGHTS:
         raise not_found(f"no font {weight!r}; fonts: {', '.join(w + '.woff2' for w in FONT_WEIGHTS)}")
@@ -200,6 +200,8 @@ def web_font(weight: str, chars: frozenset[str], folder: Path | None = None) -> 
             got = _font_cache[key] = _asset(body, WOFF2)
             for old in [k for k in _font_cache if k[0] == weight and k != key]:
                 del _font_cache[old]
+        elif folder is not None and not (folder / font_file(weight, chars)).is_file():
+            _write_font(folder / font_file(weight, chars), got.body)  # cut for another folder: keep it here too
         return got
 
 
