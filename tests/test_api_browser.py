@@ -741,6 +741,11 @@ def test_charts_that_read(tab: Page, api_rich: Small) -> None:
     assert gone not in {m["item"] for m in chart["marks"]}
     assert not next(e for e in chart["legend"] if e["item"] == gone)["shown"]
     tab.shot("60-gap-hidden-series", full_page=False)
+    # the address keeps what the reader hid: the share link opens the chart as it is
+    assert f"hide={gone}" in page.url and f"hide={gone}" in page.input_value("#share-link")
+    page.goto(page.url)
+    tab.ready()
+    assert gone not in {m["item"] for m in tab.chart()["marks"]}
     # consecutive periods: joined
     tab.changed(lambda: page.select_option("#period-from", "2023H1"))
     assert all("L" in p["d"] for p in tab.chart()["paths"])

@@ -53,6 +53,8 @@ const state = {
   item: null,          // an item to point at (from a search)
   hidden: new Set(),   // chart series hidden by the reader
   hiddenKey: "",       // the chart the hidden set belongs to
+  hiddenByReader: false,  // the reader chose what is hidden (kept in the address)
+  askedHidden: null,   // series hidden by the address (&hide=), applied to the first chart
   table: null,         // last /api/table answer
   usd: { div: 1e6, key: "unit_usd_million" },  // how US dollars are shown (usdScale)
   seq: 0,             // refresh() calls: only the latest one's table is drawn
@@ -328,6 +330,7 @@ function addressParams() {
     if (state.scale !== "auto") q.set("scale", state.scale);
     if (state.chartMeasure && state.chartMeasure !== state.measures[0]) q.set("chart", state.chartMeasure);
     if (state.item) q.set("item", state.item);
+    if (state.hiddenByReader) for (const i of state.hidden) q.append("hide", i);
   } else {
     if (state.view === "home" && state.homeFlow) q.set("dataflow", state.homeFlow);
     q.set("lang", state.lang);
@@ -558,6 +561,12 @@ function renderChart(doc) {
     state.hiddenKey = key;
     const order = [...doc.rows].sort((a, b) => seriesSize(b, cols) - seriesSize(a, cols));
     state.hidden = new Set(cols.length > 1 ? order.slice(MAX_LINES).map((r) => r.item) : []);
+    state.hiddenByReader = false;
+    if (state.askedHidden) {
+      state.hidden = new Set(state.askedHidden.filter((i) => doc.rows.some((r) => r.item === i)));
+      state.hiddenByReader = true;
+      state.askedHidden = null;
+    }
     if (state.item) state.hidden.delete(state.item);
   }
   let chart;
@@ -601,7 +610,10 @@ function renderChartLegend(doc, cols) {
     b.addEventListener("click", () => {
       if (state.hidden.has(r.item)) state.hidden.delete(r.item);
       else state.hidden.add(r.item);
+      state.hiddenByReader = true;
       renderChart(state.table);
+      writeAddress();
+      renderShare();
     });
     return b;
   });
@@ -1198,6 +1210,7 @@ async function start() {
   state.labels = ["code", "both"].includes(params.get("labels")) ? params.get("labels") : "name";
   state.scale = ["same", "own", "share"].includes(params.get("scale")) ? params.get("scale") : "auto";
   state.item = params.get("item");
+  if (params.has("hide")) state.askedHidden = params.getAll("hide");
   const tableAsked = ["breakdown", "period", "measure", "vintage"].some((k) => params.has(k));
   let view = params.get("view") || (tableAsked ? "table" : "home");
   if (!["home", "table", "calendar"].includes(view)) view = "home";
