@@ -10,7 +10,7 @@
  *
  * Three views: "home" (the latest release's key figures and headline chart, the default),
  * "table" (tables and charts) and "calendar". The view and the selection live in the address
- * (?view=&dataflow=&vintage=&breakdown=&freq=&period=&measure=&lang=&layout=&labels=&scale=&item=),
+ * (?view=&dataflow=&vintage=&breakdown=&freq=&period=&measure=&lang=&layout=&labels=&scale=&item=&hide=),
  * so a view can be bookmarked, shared and embedded (&embed=1: the chart alone). Values are shown
  * rounded (US$ million, or thousand or dollars for a table of small values: usdScale; one
  * decimal; percentages one decimal); downloads carry the API's full values.
