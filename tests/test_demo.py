@@ -246,7 +246,7 @@ def test_published_cells_sit_near_the_centre_of_their_rounding(demo_dir: Path) -
 
 def test_growth_of_large_unpublished_cells_is_believable(demo_dir: Path) -> None:
     """Cells above 1 % of their flow's total grow within the range the published growth rates
-    span (-42.7 % to +29 %), widened by 15 points; the largest movers are named in calibration.md."""
+    span (-42.7 % to +29 %), widened by 20 points; the largest movers are named in calibration.md."""
     from ktstat.periods import parse
 
     cells = _money_cells(demo_dir)
@@ -262,7 +262,7 @@ def test_growth_of_large_unpublished_cells_is_believable(demo_dir: Path) -> None
             continue
         n += 1
         g = 100 * (v / pv - 1)
-        if not -57.7 <= g <= 44.0:
+        if not -62.7 <= g <= 49.0:
             odd.append((dom, period, b, item, m, round(g, 1)))
     assert n > 1000
     assert odd == []

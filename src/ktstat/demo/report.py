@@ -57,6 +57,7 @@ def top_share(con: duckdb.DuckDBPyConnection, dom: str, share: float = 0.01) -> 
 
 FLOWS = {"exports": 0, "imports": 1}
 DEPARTURES_LISTED = 12
+GROWTH_MARGIN = 20.0  # percentage points added on each side of the published growth rates' range
 
 
 def _leaves(
@@ -128,7 +129,7 @@ def plausibility(con: duckdb.DuckDBPyConnection, facts: list[Fact], cals: dict[s
     """The plausibility rules (:mod:`ktstat.demo.plausibility`) applied to the demo's cells, the
     growth range taken from the published growth rates."""
     rates = [f.value for f in facts if split_measure(f.measure)[1] == "growth" and f.domain in cals]
-    return check(plausibility_cells(con, facts, cals), rules_from_growth(rates))
+    return check(plausibility_cells(con, facts, cals), rules_from_growth(rates, GROWTH_MARGIN))
 
 
 def plausibility_lines(rep: Report) -> list[str]:
