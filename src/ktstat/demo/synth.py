@@ -337,10 +337,7 @@ def synthesize(
         if need > 0:
             its += [int(v) for v in rng.choice(len(cal.items), need, p=mean_items[f] / mean_items[f].sum())]
             pas += [int(v) for v in rng.choice(len(cal.partners), need, p=mean_partners[f] / mean_partners[f].sum())]
-            # a reporter's first contracts are its largest: those that come and go with the
-            # number of records it reports are small
-            rank = np.arange(len(amounts), len(amounts) + need) + 1.0
-            amounts += [float(v) for v in rng.lognormal(0.0, CONTRACT_SPREAD, need) / np.sqrt(rank)]
+            amounts += [float(v) for v in rng.lognormal(0.0, CONTRACT_SPREAD, need)]
         return its[:k], pas[:k], amounts[:k]
 
     sizes = cfg["sizes"]
