@@ -68,7 +68,7 @@ class Rules:
     growth_hi: float
     min_share: float = 1.0
     max_departure: float = 2.5
-    duplicate_rtol: float = 1e-7
+    duplicate_rtol: float = 1e-9
 
     def describe(self) -> str:
         return (
