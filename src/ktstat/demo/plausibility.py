@@ -5,7 +5,8 @@ period, US dollars), each marked as published (the subject of a published fact) 
 its prior where the calibration has one and the set of calibration leaves it is made of. Three
 rules flag an unpublished cell:
 
-- **growth**: the cell holds at least ``min_share`` percent of its flow's total in the period or
+- **growth** (cells the calibration fits: the total, single breakdowns and crosses of reporter
+  classifications): the cell holds at least ``min_share`` percent of its flow's total in the period or
   the one before, and its growth on that previous period (same frequency) lies outside the
   range of the published growth rates widened by ``growth_margin`` percentage points;
 - **duplicate**: its value equals (relative difference below ``duplicate_rtol``) the value of
@@ -51,6 +52,7 @@ class Cell:
     published: bool = False
     prior: float | None = None
     members: tuple[tuple[str, frozenset[int]], ...] | None = None
+    fitted: bool = True  # the calibration fits the cell (a sum of its leaves of one source)
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
@@ -72,7 +74,8 @@ class Rules:
 
     def describe(self) -> str:
         return (
-            f"an unpublished cell is implausible when it holds at least {self.min_share:g} % of its "
+            f"an unpublished cell the calibration fits (the total, single breakdowns, crosses of "
+            f"reporter classifications) is implausible when it holds at least {self.min_share:g} % of its "
             f"flow's total (in the period or the one before) and grows by less than "
             f"{self.growth_lo:+.1f} % or more than {self.growth_hi:+.1f} % on the previous period; "
             f"or when its value equals that of another cell of the same programme, period and flow "
@@ -136,7 +139,7 @@ def check(cells: Iterable[Cell], rules: Rules) -> Report:
             continue
         prev_period = _previous(c.period)
         prev = by_key.get((c.domain, prev_period, c.breakdown, c.item, c.flow))
-        if prev is not None and prev.value > 0:
+        if c.fitted and prev is not None and prev.value > 0:
             s = max(share(c, c.period, c.value), share(c, prev_period, prev.value))
             if s >= rules.min_share:
                 rate = 100.0 * (c.value / prev.value - 1.0)

@@ -120,6 +120,7 @@ def plausibility_cells(con: duckdb.DuckDBPyConnection, facts: list[Fact], cals: 
                     (dom_id, period, breakdown, item) in published,
                     prior,
                     leaves,
+                    leaves is None or len(leaves) == 1,
                 )
             )
     return out
@@ -139,8 +140,8 @@ def plausibility_lines(rep: Report) -> list[str]:
         "",
         f"Rule: {rep.rules.describe()}. A flagged cell stops the demo.",
         "",
-        "Growth on the previous period of the cells above "
-        f"{rep.rules.min_share:g} % of their flow's total (exports and imports of every breakdown):",
+        "Growth on the previous period of the fitted cells above "
+        f"{rep.rules.min_share:g} % of their flow's total (exports and imports):",
         "",
         "| domain | frequency | cells | min % | 5th pct % | median % | 95th pct % | max % | outside the range |",
         "|---|---|---|---|---|---|---|---|---|",

@@ -81,11 +81,6 @@ ANNUAL_RATES: dict[str, list[float]] = {
     ],
 }
 FIRST_RATE_YEAR = 2010
-CONTRACT_SPREAD = 0.5  # log-normal sigma of the sizes of a reporter's contracts
-CONTRACT_NOISE = 0.05  # log-normal sigma of a contract's value from one period to the next
-# the backbone records (which meet every margin on their own, so the fit is feasible) enter the
-# fit at this fraction of their value: large blocks of arbitrary cells would make crosses jump
-BACKBONE = 0.01
 WHOLE_UNITS = {"KRW", "JPY"}
 NAMES = [
     "Hanbit",
@@ -323,23 +318,6 @@ def synthesize(
     """Records (column lists, in record order) and business-register rows of one domain."""
     profiles = cal.profiles
     reporters = _reporters(dom, cfg, profiles, rng, scale)
-    # each reporter's contracts: its k-th record of a flow is with the same partner, for the same
-    # item and of about the same size in every period (large firms' licences last), so that
-    # crosses of items or partners with reporters' classes move smoothly; drawn when first needed
-    contracts: dict[tuple[int, int], tuple[list[int], list[int], list[float]]] = {}
-    propensity = rng.random(len(reporters))
-    mean_items = cal.margin("items").mean(axis=0)
-    mean_partners = cal.margin("partners").mean(axis=0)
-
-    def contracts_of(ri: int, f: int, k: int) -> tuple[list[int], list[int], list[float]]:
-        its, pas, amounts = contracts.setdefault((ri, f), ([], [], []))
-        need = k - len(its)
-        if need > 0:
-            its += [int(v) for v in rng.choice(len(cal.items), need, p=mean_items[f] / mean_items[f].sum())]
-            pas += [int(v) for v in rng.choice(len(cal.partners), need, p=mean_partners[f] / mean_partners[f].sum())]
-            amounts += [float(v) for v in rng.lognormal(0.0, CONTRACT_SPREAD, need)]
-        return its[:k], pas[:k], amounts[:k]
-
     sizes = cfg["sizes"]
     base = span(dom.first_period, dom.last_period)
     lp_freq = cal.periods[0].freq
@@ -381,26 +359,23 @@ def synthesize(
                     continue
                 mem = members.get(pi, [])
                 size = profiles[pi][1]
-                # reporters stay active or inactive for years: a lasting propensity, a little noise
-                share = sizes[size]["active"]
-                act = [ri for ri in mem if share >= 1.0 or propensity[ri] + rng.normal(0.0, 0.05) < share]
+                act = [ri for ri in mem if rng.random() < sizes[size]["active"]]
                 if len(act) < min(3, len(mem)):
                     act = sorted(mem, key=lambda ri: -reporters[ri].weight)[: min(3, len(mem))]
                 active += [(ri, pi) for ri in act]
             # large reporters report many transactions: record counts grow with size
             lam = np.array([reporters[ri].weight ** 0.75 for ri, _ in active])
             c = max(0.0, (budget - len(active)) / max(lam.sum(), 1e-9))
-            # about the same number of records every period (stochastic rounding), so that a
-            # reporter's contracts do not come and go from one period to the next
-            ks = 1 + np.floor(lam * c + rng.random(len(lam))).astype(int)
-            for (ri, pi), k, expected in zip(active, ks, 1 + lam * c, strict=True):
-                its, pas, sz = contracts_of(ri, f, int(k))
+            ks = 1 + rng.poisson(lam * c)
+            p_item = t_items / t_items.sum()
+            p_partner = t_partners / t_partners.sum()
+            for (ri, pi), k in zip(active, ks, strict=True):
                 rec_r += [ri] * k
                 rec_prof += [pi] * k
-                rec_item += its
-                rec_partner += pas
-                noise = rng.lognormal(0.0, CONTRACT_NOISE, k)
-                rec_amt += list(reporters[ri].weight * np.array(sz) * noise / expected)
+                rec_amt += list(reporters[ri].weight * rng.lognormal(0.0, 0.6, k) / k)
+            n = len(rec_r)
+            rec_item = list(rng.choice(len(t_items), n, p=p_item))
+            rec_partner = list(rng.choice(len(t_partners), n, p=p_partner))
             # a backbone of records that meets all three margins exactly on its own (north-west
             # corner rule in random order) guarantees the fit below is feasible
             top_reporter: dict[int, int] = {}
@@ -418,7 +393,7 @@ def synthesize(
                 rec_prof.append(p_)
                 rec_item.append(i_)
                 rec_partner.append(j)
-                rec_amt.append(v * BACKBONE)
+                rec_amt.append(v)
             amt = _rake(
                 np.array(rec_amt, dtype=float),
                 [np.array(rec_prof), np.array(rec_item), np.array(rec_partner)],
