@@ -271,7 +271,7 @@ def test_growth_of_large_unpublished_cells_is_believable(demo_dir: Path) -> None
 def test_calibration_reports_plausibility(demo_dir: Path) -> None:
     text = (demo_dir / "calibration.md").read_text(encoding="utf-8")
     section = text.split("## Plausibility of the unpublished cells", 1)[1].split("\n## ", 1)[0]
-    assert "Rule: an unpublished cell is implausible when" in section
+    assert "Rule: an unpublished cell the calibration fits" in section
     assert "Duplicate values among cells that cannot hold a record in common: 0." in section
     assert "Largest departures from the prior" in section
     assert "Flagged cells: 0. None." in section
