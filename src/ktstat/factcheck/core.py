@@ -249,17 +249,21 @@ def vocabulary(domain: str) -> tuple[Phrase, ...]:
     return tuple(sorted(uniq, key=lambda p: -len(p.phrase)))
 
 
+@cache
+def _patterns(domain: str) -> tuple[tuple[Phrase, re.Pattern[str]], ...]:
+    """The phrases of :func:`vocabulary` (two letters or more), each with its compiled pattern."""
+    return tuple((p, re.compile(re.escape(p.phrase.lower()))) for p in vocabulary(domain) if len(p.phrase) >= 2)
+
+
 def find_items(text: str, domain: str) -> list[tuple[int, int, list[Phrase]]]:
     """Item mentions in ``text``: ``(start, end, phrases)``, longest match first, no overlaps;
     ``phrases`` holds every reading of the same words (two breakdowns may share a label)."""
     found: list[tuple[int, int, list[Phrase]]] = []
     low = re.sub(r"ministry of science and ict|과학기술정보통신부", lambda m: "#" * len(m.group(0)), text.lower())
-    for p in vocabulary(domain):
+    for p, rx in _patterns(domain):
         pl = p.phrase.lower()
-        if len(pl) < 2:
-            continue
         ascii_ = pl.isascii()
-        for m in re.finditer(re.escape(pl), low):
+        for m in rx.finditer(low):
             a, b = m.start(), m.end()
             if ascii_ and ((a > 0 and low[a - 1].isalnum()) or (b < len(low) and low[b].isalnum())):
                 continue
@@ -364,16 +368,17 @@ def _base_periods(text: str, ctx: ArticleContext) -> list[str]:
     return out
 
 
-def article_context(text: str, domain: str | None = None) -> ArticleContext:
-    """The programme an article is about (counting its words), its year ("this year": the latest
-    year it names when it says "this year", else the year after it) and its main period."""
+def article_context(text: str, domain: str | None = None, year: int | None = None) -> ArticleContext:
+    """The programme an article is about (counting its words), its year (``year``, the year the
+    article appeared, when known; else the latest year it names when it says "this year", else
+    the year after it) and its main period."""
     low = text.lower()
     kst = len(re.findall(r"knowledge services|지식서비스", low))
     tbp = len(re.findall(r"technolog\w* (?:trade|export|import)|기술무역|기술수출|기술도입", low))
     dom = domain or ("kst" if kst > tbp else "tbp")
     years = [int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", text)]
     top = max(years) if years else 2024
-    this_year = (
+    this_year = year or (
         top if re.search(r"this year|올해|금년", low) or not re.search(r"last year|지난해|작년", low) else top + 1
     )
     ctx = ArticleContext(dom, this_year, str(top))
@@ -448,9 +453,12 @@ def _nearest_flow(text: str, a: int, b: int, lo: int, hi: int) -> tuple[str | No
     return (best[1], best[2]) if best else (None, 0)
 
 
-def check(text: str, figures: Figures, lang: str = "en", domain: str | None = None) -> list[Result]:
-    """Fact-check ``text`` against ``figures``: one :class:`Result` per claim (module docstring)."""
-    ctx = article_context(text, domain)
+def check(
+    text: str, figures: Figures, lang: str = "en", domain: str | None = None, year: int | None = None
+) -> list[Result]:
+    """Fact-check ``text`` against ``figures``: one :class:`Result` per claim (module docstring).
+    ``year``: the year the article appeared ("this year", "last year"), when known."""
+    ctx = article_context(text, domain, year)
     claims = extract(text)
     results = []
     sents = _sentences(text)
