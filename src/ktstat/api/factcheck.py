@@ -101,21 +101,20 @@ class FactcheckDoc(_Doc):
 @dataclass
 class SnapshotFigures:
     """:class:`ktstat.factcheck.figures.Figures` over vintages the API has indexed: ``chosen`` maps a
-    domain to its vintage; ``rates`` maps a period to won per US dollar."""
+    domain to its vintage; ``index`` a domain to its series by ktstat (breakdown, item, measure),
+    one per frequency; ``rates`` a period to won per US dollar."""
 
     chosen: dict[str, VintageData]
-    index: dict[str, dict[tuple[str, str, str], Series]]
+    index: dict[str, dict[tuple[str, str, str], list[Series]]]
     rates: dict[str, float]
 
     def value(self, domain: str, period: str, breakdown: str, item: str, measure: str) -> float | None:
-        series = self.index.get(domain, {}).get((breakdown, item, measure))
-        if series is None:
-            return None
-        i = series.at(period)
-        if i < 0:
-            return None
-        got = series.values[i]
-        return None if got is None else float(got)
+        for series in self.index.get(domain, {}).get((breakdown, item, measure), ()):  # one per frequency
+            i = series.at(period)
+            if i >= 0:
+                got = series.values[i]
+                return None if got is None else float(got)
+        return None
 
     def krw_per_usd(self, period: str) -> float | None:
         return krw_rate(self.rates, period)
@@ -132,17 +131,19 @@ class FigureSource:
     def __init__(self, snapshots: Path) -> None:
         self.snapshots = snapshots
         self._lock = threading.Lock()
-        self._index: dict[tuple[int, str], dict[tuple[str, str, str], Series]] = {}
+        self._index: dict[tuple[int, str], dict[tuple[str, str, str], list[Series]]] = {}
         self._rates: tuple[int, dict[str, float]] | None = None
 
-    def _series(self, snap: Snapshot, vd: VintageData) -> dict[tuple[str, str, str], Series]:
+    def _series(self, snap: Snapshot, vd: VintageData) -> dict[tuple[str, str, str], list[Series]]:
         key = (snap.generation, vd.id)
         with self._lock:
             got = self._index.get(key)
             if got is None:
                 for old in [k for k in self._index if k[0] != snap.generation]:
                     del self._index[old]
-                got = self._index[key] = {(s.kt_breakdown, s.kt_item, s.measure): s for s in vd.series}
+                got = self._index[key] = {}
+                for s in vd.series:
+                    got.setdefault((s.kt_breakdown, s.kt_item, s.measure), []).append(s)
             return got
 
     def rates(self) -> dict[str, float]:

@@ -49,8 +49,20 @@ class TableFigures:
 
 def krw_rate(rates: dict[str, float], period: str) -> float | None:
     """Won per US dollar for ``period`` from ``rates`` (period label -> won per dollar): the
-    period's own rate, else the year's (a half-year of a table of quarters and years)."""
-    return rates.get(period) or rates.get(period[:4])
+    period's own rate; else the mean of its quarters' rates when the table has them all (the
+    records were converted at those); else the rate of its year; else ``None``."""
+    from ktstat.periods import parse
+
+    own = rates.get(period)
+    if own:
+        return own
+    try:
+        quarters = [rates.get(str(q)) for q in parse(period).subperiods("Q")]
+    except ValueError:
+        quarters = []
+    if quarters and all(quarters):
+        return sum(q for q in quarters if q) / len(quarters)
+    return rates.get(period[:4])
 
 
 def parse_as_of(text: str) -> date | datetime:

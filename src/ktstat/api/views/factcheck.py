@@ -20,6 +20,8 @@ def add_routes(app: FastAPI, state: ApiState, ctx: Ctx) -> None:
     """Add the fact-check routes to ``app``."""
     source = factcheck.FigureSource(state.snapshots)
     doc = factcheck.__doc__ or ""
+    answer = json_doc(factcheck.FactcheckDoc, "The claims (JSON), or the highlighted article (format=html)")
+    answer[200]["content"]["text/html"] = {}
 
     @app.post(
         "/factcheck",
@@ -27,11 +29,7 @@ def add_routes(app: FastAPI, state: ApiState, ctx: Ctx) -> None:
         tags=["Fact-check"],
         description=section(doc, "``POST /factcheck``", "The page"),
         response_class=Response,
-        responses={
-            **json_doc(factcheck.FactcheckDoc),
-            **ok("text/html", description="format=html"),
-            **errors(400, 404),
-        },
+        responses={**answer, **errors(400, 404)},
     )
     def post_factcheck(
         request: Request,
