@@ -5,6 +5,7 @@ the demo's releases when ``shared/articles`` is beside the checkout."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -267,6 +268,56 @@ def test_shared_articles_against_the_demo(demo_dir: Path) -> None:
     a4 = arts["004"].results
     for text in ("19.71 billion dollars", "24.24 billion dollars", "770 million dollars"):
         assert by_text(a4, text).verdict == "consistent"
+
+
+# ---------------------------------------------------------------- our own articles against the demo
+
+OWN = Path(__file__).parent / "fixtures" / "factcheck"
+MARK = re.compile(r"\[\[(.+?)\]\]\{(\w+)\}")
+
+
+def unmark(raw: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """The article without its markers, and the marked spans: ``[[text]]{verdict}`` says that the
+    claim in ``text`` must get ``verdict`` (a planted error, or a trap that must pass)."""
+    out: list[str] = []
+    marks = []
+    pos = 0
+    for m in MARK.finditer(raw):
+        out.append(raw[pos : m.start()])
+        start = sum(map(len, out))
+        out.append(m.group(1))
+        marks.append((start, start + len(m.group(1)), m.group(2)))
+        pos = m.end()
+    out.append(raw[pos:])
+    return "".join(out), marks
+
+
+def test_markers_are_read() -> None:
+    text, marks = unmark("Exports [[rose 5%]]{inconsistent} to $1 billion.")
+    assert text == "Exports rose 5% to $1 billion." and marks == [(8, 15, "inconsistent")]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in OWN.glob("*.txt")))
+def test_own_articles_with_planted_errors(demo_dir: Path, name: str) -> None:
+    """Articles we wrote (English and Korean) from the published figures the demo reproduces, with
+    planted errors (wrong figures, directions, periods, units, ranks, signs) marked where they
+    are: every planted error reported with its verdict, every other claim consistent."""
+    from ktstat.factcheck.figures import store_figures
+    from ktstat.factcheck.report import check_article
+
+    text, marks = unmark((OWN / name).read_text(encoding="utf-8"))
+    art = check_article(name, text, store_figures(demo_dir / "ktstat.duckdb"))
+    assert len(art.results) >= 10
+    problems = []
+    for r in art.results:
+        want = [v for a, b, v in marks if a < r.claim.end and r.claim.start < b]
+        if r.verdict != (want[0] if want else "consistent"):
+            problems.append(f"{r.claim.text!r}: {r.verdict} ({r.cell}; {r.reason}), want {want or 'consistent'}")
+    for a, b, v in marks:
+        if not any(a < r.claim.end and r.claim.start < b for r in art.results):
+            problems.append(f"planted {text[a:b]!r} ({v}) not found")
+    assert not problems, "\n".join(problems)
+    assert sum(1 for _a, _b, v in marks if v != "consistent") >= 4
 
 
 # ---------------------------------------------------------------- the command line

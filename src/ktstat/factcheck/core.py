@@ -304,6 +304,11 @@ _CHANGE_BEFORE = re.compile(
     r"|up by|down by|increase by)\s*$",
     re.I,
 )
+_EARLIER = re.compile(
+    r"\b(?:a|one) (?:year|half) (?:earlier|before|ago)\b|\bthe (?:year|half) before\b"
+    r"|1년 전|한 해 전|직전 반기에는|전년에는",
+    re.I,
+)
 _SHARE = re.compile(r"accounted for|accounting for|share of|비중", re.I)
 _PREV = re.compile(r"previous (?:year|half)|the year before|전년|직전 반기|전반기", re.I)
 _BASE_YEAR = re.compile(
@@ -420,6 +425,29 @@ def _clauses(sentence: str, base: int) -> list[tuple[int, int]]:
     return [(base + a, base + b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
+_ABBREV = re.compile(
+    r"(?:^|[^A-Za-z])(?:[A-Z]|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Mr|Mrs|Ms|Dr|No|vs|etc|Co|Corp|Inc|Ltd)$"
+)
+
+
+def _line_sentences(line: str) -> list[tuple[int, int]]:
+    """Sentences of a line: each ends at ``!``, ``?``, ``。`` or a full stop that is not a decimal
+    point (``4.5``), nor an abbreviation's (``U.S.``, ``Dec.``), nor followed by a lower-case word
+    or a number."""
+    out, start = [], 0
+    for m in re.finditer(r"[.!?。]", line):
+        i = m.start()
+        if line[i] == ".":
+            rest = line[i + 1 :]
+            if rest[:1].isdigit() or _ABBREV.search(line[start:i]) or re.match(r"\s*[a-z0-9,;]", rest):
+                continue
+        out.append((start, i + 1))
+        start = i + 1
+    if line[start:].strip():
+        out.append((start, len(line)))
+    return out
+
+
 def _sentences(text: str) -> list[tuple[int, int, int]]:
     """``(start, end, paragraph)`` of each sentence."""
     out = []
@@ -427,9 +455,9 @@ def _sentences(text: str) -> list[tuple[int, int, int]]:
     pos = 0
     for line in text.split("\n"):
         if line.strip():
-            for m in re.finditer(r"(?:[^.!?。]|[.](?=\d))+(?:[.!?。]|$)", line):
-                if m.group(0).strip():
-                    out.append((pos + m.start(), pos + m.end(), para))
+            for a, b in _line_sentences(line):
+                if line[a:b].strip():
+                    out.append((pos + a, pos + b, para))
             para += 1
         pos += len(line) + 1
     return out
@@ -464,12 +492,14 @@ def check(
     sents = _sentences(text)
     state: dict[str, object] = {}
     cur_para = -1
+    para_period: str | None = None
     last: Result | None = None
     para_items: list[tuple[str, str]] = []
     for s0, s1, para in sents:
         if para != cur_para:
             state = {}
             para_items = []
+            para_period = None
             cur_para = para
         else:
             para_items = [x for x in para_items] + list(state.get("items") or [])  # type: ignore[call-overload]
@@ -482,6 +512,9 @@ def check(
         else:
             scope = (s0, s1)
         sent_periods = _periods_in(text[scope[0] : scope[1]], ctx)
+        own_period = para_period  # a sentence naming no period: the paragraph's last one
+        if sent_periods:
+            para_period = sent_periods[-1][1]
         base_periods = _base_periods(sentence, ctx)
         clause_state = dict(state)
         sent_flow: tuple[str, int] | None = None
@@ -554,17 +587,22 @@ def check(
                                     cand.append((f"{ib}+{b}", f"{ic}+{i}"))
                 elif state.get("items") or clause_state.get("items"):
                     cand = list(clause_state.get("items") or state.get("items"))  # type: ignore[call-overload]
-                    cand.append(("total", "all"))
+                    if c.kind != "rank":  # the total ranks first among one item: no reading
+                        cand.append(("total", "all"))
                 else:
                     cand = [("total", "all")]
                 # period
-                period = str(clause_state.get("period") or (sent_periods[-1][1] if sent_periods else ctx.main))
+                period = str(
+                    clause_state.get("period") or (sent_periods[-1][1] if sent_periods else own_period or ctx.main)
+                )
                 before = text[max(lo, c.start - 24) : c.start]
                 after = text[c.end : min(hi, c.end + 24)]
                 if re.match(r"\s*when\b|\s*당시", ctext) and base_periods:
                     period = base_periods[-1]
                 if c.kind == "rank":
                     pass
+                elif c.unit in ("USD", "KRW", "ratio") and _EARLIER.search(text[c0 : c.start]):
+                    period = _shift(period, -1)  # "a year earlier they had been $17.6 billion"
                 elif (_PREV.search(before) and before.rstrip().endswith(("(", "year", "half"))) or (
                     re.match(r"^\s*(?:dollars\s+)?in the previous (?:year|half)|^\)?\s*(?:in )?the previous", after)
                 ):
