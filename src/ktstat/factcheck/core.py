@@ -810,9 +810,14 @@ def _key(cell: Cell) -> tuple[str, str, str, str, str]:
     return (cell.domain, cell.period, cell.breakdown, cell.item, cell.measure)
 
 
+def _usd(v: float) -> str:
+    """Dollars as a reader writes them: billions to three decimals, or millions below a billion."""
+    return f"{v / 1e9:,.3f} bn USD" if abs(v) >= 1e9 else f"{v / 1e6:,.3f} million USD"
+
+
 def _fmt(v: float, c: Claim, rate: float | None) -> str:
     if c.unit == "USD":
-        return f"{v / 1e9:,.3f} bn USD"
+        return _usd(v)
     if c.unit == "KRW":
         return f"{(v * (rate or 0)) / 1e12:,.4f} trillion won"
     if c.unit in ("percent", "pp"):
@@ -822,7 +827,7 @@ def _fmt(v: float, c: Claim, rate: float | None) -> str:
 
 def _fmt_tol(c: Claim) -> str:
     if c.unit == "USD":
-        return f"{c.tol / 1e9:g} bn"
+        return f"{c.tol / 1e9:g} bn" if c.tol >= 1e7 else f"{c.tol / 1e6:g} million"
     if c.unit == "KRW":
         return f"{c.tol / 1e12:g} trillion won"
     return f"{c.tol:g}"
