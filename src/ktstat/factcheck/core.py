@@ -188,9 +188,13 @@ def _sentence_at(text: str, pos: int) -> str:
 
 @dataclass(frozen=True)
 class Phrase:
+    """Words naming an item; ``exact``: only as written (an abbreviation, or a capitalised word that
+    is a common noun in lower case, like "Content" for the content industry)."""
+
     phrase: str
     breakdown: str
     code: str
+    exact: bool = False
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -213,7 +217,8 @@ BREAKDOWN_FILES = {
 def vocabulary(domain: str) -> tuple[Phrase, ...]:
     """The phrases naming a domain's breakdown items: its code lists' English and Korean labels
     (parenthesised suffixes dropped), the shared partner list (regions and countries) and the
-    domain's ``synonyms.csv``; longest phrase first."""
+    domain's ``synonyms.csv`` (``phrase, breakdown, code[, case]``; ``case`` ``exact``: matched only
+    as written); longest phrase first."""
     out: list[Phrase] = []
     ddir = _PKG / "domains" / domain
     for bd, fname in BREAKDOWN_FILES[domain].items():
@@ -237,7 +242,7 @@ def vocabulary(domain: str) -> tuple[Phrase, ...]:
         for lab in (r["label_en"], r["label_ko"]):
             out.append(Phrase(lab, b, r["code"]))
     for r in _read(ddir / "synonyms.csv"):
-        out.append(Phrase(r["phrase"], r["breakdown"], r["code"]))
+        out.append(Phrase(r["phrase"], r["breakdown"], r["code"], (r.get("case") or "").strip() == "exact"))
     # a label shared by two items of one breakdown is useless: keep the first
     seen: set[tuple[str, str]] = set()
     uniq = []
@@ -267,7 +272,7 @@ def find_items(text: str, domain: str) -> list[tuple[int, int, list[Phrase]]]:
             a, b = m.start(), m.end()
             if ascii_ and ((a > 0 and low[a - 1].isalnum()) or (b < len(low) and low[b].isalnum())):
                 continue
-            if ascii_ and pl.isupper() is False and p.phrase.isupper() and text[a:b] != p.phrase:
+            if ascii_ and (p.exact or p.phrase.isupper()) and text[a:b] != p.phrase:
                 continue
             hit = next((f for f in found if f[0] == a and f[1] == b), None)
             if hit is not None:
@@ -432,14 +437,15 @@ _ABBREV = re.compile(
 
 def _line_sentences(line: str) -> list[tuple[int, int]]:
     """Sentences of a line: each ends at ``!``, ``?``, ``。`` or a full stop that is not a decimal
-    point (``4.5``), nor an abbreviation's (``U.S.``, ``Dec.``), nor followed by a lower-case word
-    or a number."""
+    point (``4.5``), nor an abbreviation's (``U.S.``, ``Dec.``), nor part of an ellipsis, nor
+    followed by a lower-case word or a number."""
     out, start = [], 0
     for m in re.finditer(r"[.!?。]", line):
         i = m.start()
         if line[i] == ".":
             rest = line[i + 1 :]
-            if rest[:1].isdigit() or _ABBREV.search(line[start:i]) or re.match(r"\s*[a-z0-9,;]", rest):
+            dots = rest[:1] == "." or line[i - 1 : i] == "."  # an ellipsis joins ("ICT and Content... Surpluses")
+            if dots or rest[:1].isdigit() or _ABBREV.search(line[start:i]) or re.match(r"\s*[a-z0-9,;]", rest):
                 continue
         out.append((start, i + 1))
         start = i + 1
@@ -664,7 +670,7 @@ def _verdict(
         flow = "volume"  # a milestone of the trade ("the $40 billion mark")
     direction = _direction(text, c, lo, hi)
     if flow is None:
-        return Result(c, None, None, "not_in_release", "no measure (exports, imports, balance, ...) named near it")
+        return _any_flow(c, ctx, period, items, text, lo, hi, figures)
     target = c.value
     if c.unit in ("USD", "KRW"):
         if (
@@ -804,6 +810,36 @@ def _verdict(
     return Result(
         c, cell, v, "inconsistent", f"released {_fmt(v, c, rate)}, outside the claim's rounding ±{_fmt_tol(c)}"
     )
+
+
+def _any_flow(
+    c: Claim,
+    ctx: ArticleContext,
+    period: str,
+    items: list[tuple[str, str]],
+    text: str,
+    lo: int,
+    hi: int,
+    figures: Figures,
+) -> Result:
+    """A claim that names no flow ("29% growth"): read with each flow in turn. One fits: that
+    one; several: ``ambiguous``; none, though the release has the cells: ``inconsistent``."""
+    if c.unit not in ("USD", "KRW", "percent"):
+        return Result(c, None, None, "not_in_release", "no measure (exports, imports, balance, ...) named near it")
+    tries = [_verdict(c, ctx, period, items, f, 1, text, lo, hi, figures) for f in ("exports", "imports", "volume")]
+    fit = [r for r in tries if r.verdict == "consistent"]
+    known = [r for r in tries if r.released is not None and r.cell is not None]
+    if len(fit) == 1:
+        r = fit[0]
+        return Result(c, r.cell, r.released, "consistent", f"no flow named; only this one fits: {r.reason}")
+    if len(fit) > 1:
+        cells = [r.cell for r in fit if r.cell is not None]
+        listed = "; ".join(f"{r.cell} = {r.released:,.6g}" for r in fit)
+        return Result(c, None, None, "ambiguous", f"no flow named; more than one fits: {listed}", cells)
+    if known:
+        listed = "; ".join(f"{r.cell} = {r.released:,.6g}" for r in known)
+        return Result(c, None, None, "inconsistent", f"no flow named, and none fits: {listed}")
+    return Result(c, None, None, "not_in_release", "no measure (exports, imports, balance, ...) named near it")
 
 
 def _key(cell: Cell) -> tuple[str, str, str, str, str]:
