@@ -74,7 +74,9 @@ def by_text(results: list[Result], text: str) -> Result:
         ("exports of $870 million", 870e6, "USD", 5e6),
         ("수출은 183억 달러", 183e8, "USD", 0.5e8),
         ("수출은 7억 7천만 달러", 7.7e8, "USD", 0.5e7),
-        ("수출은 1조 8,300억 원", 1.83e12, "KRW", 0.5e8),
+        ("수출은 1조 8,300억 원", 1.83e12, "KRW", 50e8),  # trailing zeros are rounding, as in "870 million"
+        ("규모는 143억 7,500만 달러", 14.375e9, "USD", 50e4),
+        ("수출은 18조 3천억 원", 18.3e12, "KRW", 0.05e12),
         ("volume of 27.1914 trillion won", 27.1914e12, "KRW", 0.00005e12),
         ("exports up 6%", 6.0, "percent", 0.5),
         ("수출이 5.2% 감소", 5.2, "percent", 0.05),

@@ -81,7 +81,7 @@ _AMOUNT_EN = re.compile(
     re.I,
 )
 _AMOUNT_KO = re.compile(
-    r"(?P<jo>\d[\d,]*(?:\.\d+)?)\s?조(?:\s?(?P<eok2>\d[\d,]*)\s?억)?\s?(?P<u>원|달러)"
+    r"(?P<jo>\d[\d,]*(?:\.\d+)?)\s?조(?:\s?(?P<eok2>\d[\d,]*)\s?(?P<k>천)?\s?억)?\s?(?P<u>원|달러)"
     r"|(?P<eok>\d[\d,]*(?:\.\d+)?)\s?억(?:\s?(?P<man>\d+)\s?천만|\s?(?P<man2>\d[\d,]*)\s?만)?\s?(?P<u2>달러|원)"
 )
 _PCT = re.compile(rf"(?P<n>{NUM})\s?(?P<u>percentage points?|%\s?p\b|%포인트|%p|%|percent|per cent|퍼센트)")
@@ -126,8 +126,9 @@ def extract(text: str) -> list[Claim]:
     for m in _AMOUNT_KO.finditer(text):
         unit = "KRW" if (m.group("u") or m.group("u2")) == "원" else "USD"
         if m.group("jo"):
-            v = _num(m.group("jo")) * 1e12 + (_num(m.group("eok2")) * 1e8 if m.group("eok2") else 0)
-            tol = 0.5e8 if m.group("eok2") else _half_unit(m.group("jo")) * 1e12
+            eok = 1e11 if m.group("k") else 1e8  # "3천억": three thousand 억
+            v = _num(m.group("jo")) * 1e12 + (_num(m.group("eok2")) * eok if m.group("eok2") else 0)
+            tol = _half_unit(m.group("eok2")) * eok if m.group("eok2") else _half_unit(m.group("jo")) * 1e12
         else:
             v = _num(m.group("eok")) * 1e8
             tol = _half_unit(m.group("eok")) * 1e8
@@ -136,7 +137,7 @@ def extract(text: str) -> list[Claim]:
                 tol = 0.5e7
             elif m.group("man2"):
                 v += _num(m.group("man2")) * 1e4
-                tol = 0.5e4
+                tol = _half_unit(m.group("man2")) * 1e4
         add(Claim(m.group(0), m.start(), m.end(), v, unit, tol))
     for m in _AMOUNT_EN.finditer(text):
         n = m.group("n1") or m.group("n2")
@@ -501,8 +502,18 @@ def check(
     para_period: str | None = None
     last: Result | None = None
     para_items: list[tuple[str, str]] = []
+    # a sentence naming no period takes its paragraph's last one; a paragraph naming none, the one
+    # period the paragraph before named (if it named just one); the headline, its lede's first
+    carry: str | None = None
+    named: set[str] = set()
+    seen_any = False
     for s0, s1, para in sents:
         if para != cur_para:
+            if len(named) == 1:
+                carry = next(iter(named))
+            elif named:
+                carry = None
+            named = set()
             state = {}
             para_items = []
             para_period = None
@@ -518,9 +529,16 @@ def check(
         else:
             scope = (s0, s1)
         sent_periods = _periods_in(text[scope[0] : scope[1]], ctx)
-        own_period = para_period  # a sentence naming no period: the paragraph's last one
+        own_period = para_period or carry
+        if own_period is None and not seen_any and not sent_periods:
+            lede = _periods_in(text[s1:], ctx)
+            own_period = lede[0][1] if lede else None
+        # from another paragraph or the lede, the period is a guess: the main period is the other
+        soft = None if sent_periods or para_period else own_period
         if sent_periods:
             para_period = sent_periods[-1][1]
+            named.update(p for _, p in sent_periods)
+            seen_any = True
         base_periods = _base_periods(sentence, ctx)
         clause_state = dict(state)
         sent_flow: tuple[str, int] | None = None
@@ -631,7 +649,8 @@ def check(
                     for b, i in list(cand):
                         if b not in ("total", pb) and "+" not in b and pb in ("industry",) and b == "institution":
                             cand.append((f"{pb}+{b}", f"{pi}+{i}"))
-                last = _verdict(c, ctx, period, cand, flow, fsign, text, lo, hi, figures)
+                alts = (ctx.main,) if soft and period == soft and not clause_state.get("period") else ()
+                last = _verdict(c, ctx, period, cand, flow, fsign, text, lo, hi, figures, alts)
                 results.append(last)
             state = dict(clause_state)
             state.pop("period", None)
@@ -662,15 +681,23 @@ def _verdict(
     lo: int,
     hi: int,
     figures: Figures,
+    alt_periods: tuple[str, ...] = (),
 ) -> Result:
+    """The verdict on ``c`` read as ``flow`` of ``items`` in ``period`` (or, failing that, in one of
+    ``alt_periods``: another reading of a period the sentence does not name)."""
     before = text[max(lo, c.start - 45) : c.start]
     after = text[c.end : min(hi, c.end + 30)]
     if c.unit == "USD" and re.match(r"^\s*(?:threshold|mark|milestone|barrier)", after, re.I):
         c.kind = "atleast"
         flow = "volume"  # a milestone of the trade ("the $40 billion mark")
     direction = _direction(text, c, lo, hi)
+    if flow == "balance":  # the word right after the amount says which: "43억 달러 적자", "a $4.3bn surplus"
+        if re.match(r"\s*(?:의\s*)?(?:적자|deficit)", after, re.I):
+            fsign = -1
+        elif re.match(r"\s*(?:의\s*)?(?:흑자|surplus)", after, re.I):
+            fsign = 1
     if flow is None:
-        return _any_flow(c, ctx, period, items, text, lo, hi, figures)
+        return _any_flow(c, ctx, period, items, text, lo, hi, figures, alt_periods)
     target = c.value
     if c.unit in ("USD", "KRW"):
         if (
@@ -717,15 +744,19 @@ def _verdict(
         measure = f"{m}_record"
     else:
         measure = f"{flow}_rank" if flow in ("exports", "imports", "balance", "volume", "ratio") else "volume_rank"
-    periods = [period]
+    periods = [period] + [p for p in alt_periods if p != period]
     cells = [Cell(ctx.domain, p, b, i, measure) for p in periods for b, i in items]
     found = [(cell, figures.value(*_key(cell))) for cell in cells]
     have = [(cell, v) for cell, v in found if v is not None]
     if not have:
         return Result(c, cells[0], None, "not_in_release", f"the release has no {cells[0]}")
-    rate = figures.krw_per_usd(period) if c.unit == "KRW" else None
-    if c.unit == "KRW" and rate is None:
-        return Result(c, have[0][0], have[0][1], "not_in_release", f"no won-dollar rate for {period} in the store")
+    rates = {p: figures.krw_per_usd(p) for p in periods} if c.unit == "KRW" else {}
+    if c.unit == "KRW":
+        with_rate = [(cell, v) for cell, v in have if rates[cell.period] is not None]
+        if not with_rate:
+            return Result(c, have[0][0], have[0][1], "not_in_release", f"no won-dollar rate for {period} in the store")
+        have = with_rate
+    rate = rates.get(have[0][0].period)
 
     def fits(v: float, t: float, tol: float) -> bool:
         return abs(v - t) <= tol * 1.000001 + abs(t) * 1e-9 + 1e-9
@@ -746,13 +777,16 @@ def _verdict(
         return Result(
             c, have[0][0], v, "unit", f"the ratio is a plain number: it changed by {v:.2f}, not by percentage points"
         )
-    ok = [(cell, v) for cell, v in have if fits(released_in_claim_units(v), target, tol)]
+    ok = [(cell, v) for cell, v in have if fits(v * (rates.get(cell.period) or 1.0), target, tol)]
     if len(ok) >= 1:
         cell, v = ok[0]
+        rate = rates.get(cell.period)
         how = f" at {rate:,.1f} won/USD" if rate else ""
         return Result(
             c, cell, v, "consistent", f"released {_fmt(v, c, rate)}{how}; the claim's rounding allows ±{_fmt_tol(c)}"
         )
+    have = [h for h in have if h[0].period == period] or have  # the other periods only if they fit
+    rate = rates.get(have[0][0].period)
     if (
         len(have) > 1
         and any(cell.breakdown != "total" for cell, _ in have)
@@ -821,12 +855,16 @@ def _any_flow(
     lo: int,
     hi: int,
     figures: Figures,
+    alt_periods: tuple[str, ...] = (),
 ) -> Result:
     """A claim that names no flow ("29% growth"): read with each flow in turn. One fits: that
     one; several: ``ambiguous``; none, though the release has the cells: ``inconsistent``."""
     if c.unit not in ("USD", "KRW", "percent"):
         return Result(c, None, None, "not_in_release", "no measure (exports, imports, balance, ...) named near it")
-    tries = [_verdict(c, ctx, period, items, f, 1, text, lo, hi, figures) for f in ("exports", "imports", "volume")]
+    tries = [
+        _verdict(c, ctx, period, items, f, 1, text, lo, hi, figures, alt_periods)
+        for f in ("exports", "imports", "volume")
+    ]
     fit = [r for r in tries if r.verdict == "consistent"]
     known = [r for r in tries if r.released is not None and r.cell is not None]
     if len(fit) == 1:
