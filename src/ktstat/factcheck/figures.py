@@ -8,10 +8,11 @@ ratios, integers for ranks, 0/1 for records) or ``None`` when the release has no
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 Key = tuple[str, str, str, str, str]
@@ -90,6 +91,19 @@ def as_of_instant(as_of: date | datetime, timezone: str) -> datetime:
     return datetime.combine(as_of + timedelta(days=1), time(0), ZoneInfo(timezone)) - timedelta(microseconds=1)
 
 
+def _rows(store: Path, con: Any, v: Any) -> Iterable[tuple[Any, ...]]:
+    """A vintage's rows: from its snapshot file beside the store when there is one (hash-checked,
+    much faster to read), else from the store (:func:`ktstat.release.vintage.vintage_rows`)."""
+    from ktstat.release.snapshot import file_name, read_snapshot_table, snapshot_dir
+    from ktstat.release.vintage import ROW_COLUMNS, vintage_rows
+
+    path = snapshot_dir(store) / file_name(v)
+    if not path.is_file():
+        return vintage_rows(con, v)
+    _v, table = read_snapshot_table(path)
+    return zip(*(table.column(c).to_pylist() for c in ROW_COLUMNS), strict=True)
+
+
 def store_figures(
     store: Path,
     release: list[str] | None = None,
@@ -100,10 +114,11 @@ def store_figures(
     (:func:`ktstat.release.vintage.latest` over the vintages whose release time has passed at
     ``now``; with ``as_of``, at that time instead, see :func:`as_of_instant`, never later than
     ``now``), or the vintages named in ``release``; withheld cells (status ``C``/``N``) are left
-    out. Rates: the store's KRW rates (``per_usd`` is stored in millionths)."""
+    out. Rows are read from the vintages' snapshot files when present (hash-checked), else from
+    the store. Rates: the store's KRW rates (``per_usd`` is stored in millionths)."""
     from ktstat import domain as domains
     from ktstat.errors import InputError
-    from ktstat.release.vintage import get_vintage, latest, list_vintages, vintage_rows
+    from ktstat.release.vintage import get_vintage, latest, list_vintages
     from ktstat.store import open_store
 
     if not store.exists():
@@ -124,7 +139,7 @@ def store_figures(
         out = TableFigures(names=[])
         for v in chosen:
             out.names.append(v.vintage_id)
-            for period, breakdown, item, measure, value, status in vintage_rows(con, v):
+            for period, breakdown, item, measure, value, status in _rows(store, con, v):
                 if value is None or status in ("C", "N"):
                     continue
                 out.cells[(v.domain, period, breakdown, item, measure)] = float(value)
