@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -338,4 +339,37 @@ def test_cli_refuses_a_missing_store_and_a_bad_format(tmp_path: Path) -> None:
     res = runner.invoke(app, ["factcheck", str(art), "--format", "xml"])
     assert res.exit_code == 1
     res = runner.invoke(app, ["factcheck", str(tmp_path / "missing.txt")])
+    assert res.exit_code == 1
+
+
+def test_as_of_chooses_the_vintages_current_that_day(api_rich: object, tmp_path: Path) -> None:
+    """``--as-of``: the vintage current on the article's day (the rich API store: kst-2024H2-v1
+    released 2025-03-19, kst-2025H1-v1 on 2025-09-17 at noon, Seoul) and its year as "this year"."""
+    from typer.testing import CliRunner
+
+    from apistore import V1, V2, Small
+    from ktstat.cli import app
+    from ktstat.factcheck.figures import store_figures
+
+    assert isinstance(api_rich, Small)
+    store = api_rich.store
+    assert store_figures(store, as_of=date(2025, 6, 1)).vintages() == [V1]
+    assert store_figures(store, as_of=date(2025, 9, 17)).vintages() == [V2]  # released that day
+    assert store_figures(store, as_of=date(2025, 3, 18)).vintages() == []
+    exports = api_rich.rows[V2][("2025H1", "total", "all", "exports")][0]
+    assert exports is not None
+    art = tmp_path / "a.txt"
+    art.write_text(f"Knowledge services exports were ${exports / 1e6:,.1f} million in the first half of this year.")
+    runner = CliRunner()
+    verdicts = {}
+    for day in ("2025-06-01", "2025-09-18"):
+        res = runner.invoke(app, ["factcheck", str(art), "--store", str(store), "--format", "json", "--as-of", day])
+        assert res.exit_code == 0, res.output
+        (claim,) = json.loads(res.output)["articles"][0]["claims"]
+        assert claim["cell"]["period"] == "2025H1"
+        verdicts[day] = claim["verdict"]
+    assert verdicts == {"2025-06-01": "not_in_release", "2025-09-18": "consistent"}
+    res = runner.invoke(app, ["factcheck", str(art), "--store", str(store), "--as-of", "June"])
+    assert res.exit_code == 1 and "not a date" in str(res.exception)
+    res = runner.invoke(app, ["factcheck", str(art), "--store", str(store), "--as-of", "2025-06-01", "--release", V1])
     assert res.exit_code == 1
