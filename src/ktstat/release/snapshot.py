@@ -18,6 +18,9 @@ and refuses (``VintageError``) a file whose content, metadata or name disagree. 
 written to a temporary name in the same folder and renamed into place, so a reader never
 sees half a file.
 
+Beside them, ``rates.csv`` (:func:`write_rates`): the store's exchange rates, rewritten when they
+change, so that the API can convert won amounts (the fact-check) without the store.
+
 Writers: :func:`ktstat.release.vintage.create_vintage` (``ktstat release``) writes the snapshot
 of the vintage it makes; ``ktstat publish`` writes it when missing; :func:`export_missing`
 writes every missing one of a store (the API calls it once at start, read-only, for stores
