@@ -79,6 +79,8 @@ def by_text(results: list[Result], text: str) -> Result:
         ("규모는 143억 7,500만 달러", 14.375e9, "USD", 50e4),
         ("수출은 18조 3천억 원", 18.3e12, "KRW", 0.05e12),
         ("volume of 27.1914 trillion won", 27.1914e12, "KRW", 0.00005e12),
+        ("volume of KRW 27.2 trillion", 27.2e12, "KRW", 0.05e12),
+        ("exports of 18.3 billion US dollars", 18.3e9, "USD", 0.05e9),
         ("exports up 6%", 6.0, "percent", 0.5),
         ("수출이 5.2% 감소", 5.2, "percent", 0.05),
         ("rose by 0.06 percentage points", 0.06, "pp", 0.005),
@@ -91,6 +93,18 @@ def test_amounts_and_rounding_as_written(text: str, value: float, unit: str, tol
     assert c.value == pytest.approx(value)
     assert c.unit == unit
     assert c.tol == pytest.approx(tol)
+
+
+def test_more_ways_to_say_a_direction_and_a_half_year() -> None:
+    res = check("Information and communications exports soared 8.8% in 2024, electronics plunged 5.2%.", FIG, "en")
+    assert [r.verdict for r in res] == ["consistent", "consistent"]
+    res = check("Information and communications exports plunged 8.8% in 2024, electronics soared 5.2%.", FIG, "en")
+    assert [r.verdict for r in res] == ["inconsistent", "inconsistent"]
+    (r,) = check("In the first six months of 2025, knowledge services exports slid 6%.", FIG, "en")
+    assert r.cell is not None and r.cell.period == "2025H1"
+    assert r.verdict == "inconsistent" and "direction" in r.reason
+    (r,) = check("지식서비스 수출은 2025년 상반기 6.2% 급증했다.", FIG, "ko")
+    assert r.verdict == "consistent"
 
 
 def test_offsets_point_at_the_claim() -> None:

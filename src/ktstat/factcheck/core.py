@@ -76,8 +76,8 @@ class Result:
 # ---------------------------------------------------------------- extraction
 
 _AMOUNT_EN = re.compile(
-    rf"(?P<neg>[-−–]\s?)?(?:(?P<cur>\$|USD\s?|US\$\s?)(?P<n1>{NUM})\s?(?P<s1>trillion|billion|million|bn|mn|[BbMm]\b)?"
-    rf"|(?P<n2>{NUM})\s?(?P<s2>trillion|billion|million|bn|mn)\s?(?P<u2>dollars|won|USD|KRW)?)",
+    rf"(?P<neg>[-−–]\s?)?(?:(?P<cur>\$|USD\s?|US\$\s?|KRW\s?|₩\s?)(?P<n1>{NUM})\s?(?P<s1>trillion|billion|million|bn|mn|[BbMm]\b)?"
+    rf"|(?P<n2>{NUM})\s?(?P<s2>trillion|billion|million|bn|mn)\s?(?P<u2>dollars|US dollars|won|USD|KRW)?)",
     re.I,
 )
 _AMOUNT_KO = re.compile(
@@ -145,7 +145,8 @@ def extract(text: str) -> list[Claim]:
         if m.group("n2") and not m.group("u2") and not re.search(r"(dollars|won)", text[m.end() : m.end() + 12]):
             # "4.53 billion" without a currency: take the article's dollars unless "won" follows
             pass
-        unit = "KRW" if (m.group("u2") or "").lower() in ("won", "krw") else "USD"
+        krw = (m.group("u2") or "").lower() in ("won", "krw") or (m.group("cur") or "").strip() in ("KRW", "₩")
+        unit = "KRW" if krw else "USD"
         if not m.group("cur") and not m.group("u2"):
             after = text[m.end() : m.end() + 8].lower()
             unit = "KRW" if "won" in after or "원" in after else "USD"
@@ -298,11 +299,13 @@ _FLOW = [
     (re.compile(r"\bimports?\b|\bpayments\b|수입|도입", re.I), "imports", 1),
 ]
 _UP = re.compile(
-    r"\b(?:up|grew|grow|growth|rose|rise|increase[ds]?|increasing|jumped|surged?|gained|climbed|expanded|widen(?:ed|ing)?)\b|증가|늘|확대|상승",
+    r"\b(?:up|grew|grow|growth|rose|rise|increase[ds]?|increasing|jumped|surged?|soared|gained|climbed|expanded"
+    r"|widen(?:ed|ing)?|rebounded|advanced|edged up|higher)\b|증가|늘|확대|상승|급증|증대",
     re.I,
 )
 _DOWN = re.compile(
-    r"\b(?:down|fell|fall|declined?|decrease[ds]?|dropped|slump(?:ed)?|narrow(?:ed)?|shr[aiu]nk)\b|감소|줄|축소|하락",
+    r"\b(?:down|fell|fall|declined?|decrease[ds]?|dropped|slump(?:ed)?|narrow(?:ed)?|shr[aiu]nk|slid|plunged"
+    r"|tumbled|contracted|edged down|lower)\b|감소|줄|축소|하락|급감",
     re.I,
 )
 _CHANGE_BEFORE = re.compile(
@@ -342,8 +345,9 @@ def _periods_in(text: str, ctx: ArticleContext) -> list[tuple[int, str]]:
     )
     last = ctx.year - 1
     for m in re.finditer(
-        r"(?:first half|1H|H1|January-June|상반기)(?:\s+(?:of\s+)?(?:this year|(20\d\d)))?"
-        r"|(?:second half|2H|H2|July-December|하반기)(?:\s+of\s+(last year|(20\d\d)))?"
+        r"(?:first half|first six months|1H|H1|January-June|January to June|상반기)"
+        r"(?:\s+(?:of\s+)?(?:this year|(20\d\d)))?"
+        r"|(?:second half|last six months|2H|H2|July-December|July to December|하반기)(?:\s+of\s+(last year|(20\d\d)))?"
         r"|(20\d\d|지난해|작년|올해|금년)년?\s*(상반기|하반기)"
         r"|(?<!\d)(20\d\d)(?!\d)|last year|지난해|작년|this year|올해",
         masked,
@@ -357,9 +361,9 @@ def _periods_in(text: str, ctx: ArticleContext) -> list[tuple[int, str]]:
             out.append((m.start(), f"{y}{'H1' if m.group(5) == '상반기' else 'H2'}"))
         elif m.group(6):
             out.append((m.start(), m.group(6)))
-        elif any(w in g for w in ("first half", "1h", "h1", "january", "상반기")):
+        elif any(w in g for w in ("first half", "first six", "1h", "h1", "january", "상반기")):
             out.append((m.start(), f"{m.group(1) or ctx.year}H1"))
-        elif any(w in g for w in ("second half", "2h", "h2", "july", "하반기")):
+        elif any(w in g for w in ("second half", "last six", "2h", "h2", "july", "하반기")):
             y = str(m.group(3) or (last if m.group(2) else ctx.year))
             out.append((m.start(), f"{y}H2"))
         elif g in ("last year", "지난해", "작년"):
