@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from apistore import AFTER, BEFORE, V1, V2, Small
 from ktstat.api.app import create_app
 from ktstat.api.factcheck import FactcheckDoc, FigureSource
 from ktstat.factcheck.figures import store_figures
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "articles"
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +180,29 @@ def test_openapi_documents_the_fact_check(client: TestClient) -> None:
     assert set(ops) == {"get", "post"}
     assert "FactcheckRequest" in str(ops["post"]["requestBody"])
     assert "FactcheckDoc" in str(ops["post"]["responses"]["200"])
+
+
+def test_the_api_answers_as_the_command_line_on_the_demo(demo_dir: Path) -> None:
+    """Our own articles (and the shared press articles, when they are beside the checkout): the
+    same claims, cells, verdicts and released values from the API's snapshots as from the store."""
+    from ktstat.factcheck.report import check_article, to_doc
+
+    articles = sorted((Path(__file__).parent / "fixtures" / "factcheck").glob("*.txt"))
+    articles += sorted(SHARED.glob("*.txt")) if SHARED.is_dir() else []
+    stored = store_figures(demo_dir / "ktstat.duckdb")
+    app = create_app(demo_dir / "ktstat.duckdb", refresh_seconds=0)
+    with TestClient(app) as c:
+        for path in articles:
+            text = path.read_text(encoding="utf-8")
+            r = c.post("/factcheck", json={"text": text, "path": path.name})
+            assert r.status_code == 200, r.text
+            assert r.headers["x-ktstat-vintage"] == ",".join(stored.vintages())
+            (want,) = to_doc([check_article(path.name, text, stored)])["articles"]
+            (got,) = r.json()["articles"]
+            assert (got["path"], got["lang"], len(got["claims"])) == (want["path"], want["lang"], len(want["claims"]))
+            for g, w in zip(got["claims"], want["claims"], strict=True):
+                if w["released"] is None:
+                    assert g["released"] is None, (path.name, w)
+                else:
+                    assert g["released"] == pytest.approx(w["released"], rel=1e-12), (path.name, w)
+                assert {**g, "released": None} == {**w, "released": None}, path.name

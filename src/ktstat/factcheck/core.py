@@ -808,11 +808,12 @@ def _verdict(
     rv = released_in_claim_units(v)
     # another scale or unit?
     if c.unit in ("USD", "KRW"):
-        for f, word in ((1e3, "trillion for billion"), (1e-3, "billion for trillion"), (1e3, ""), (1e-3, "")):
+        written = _scale_of(c.text)
+        for f in (1e3, 1e-3):
             if fits(rv, target * f, c.tol * f):
-                return Result(
-                    c, cell, v, "unit", f"fits only with another scale ({word or 'x1000'}): released {_fmt(v, c, rate)}"
-                )
+                other = SCALE_NAMES.get(written * f) if written else None
+                how = f"{other}, not {SCALE_NAMES[written]}" if other and written else f"x{f:g}"
+                return Result(c, cell, v, "unit", f"fits only with another scale ({how}): released {_fmt(v, c, rate)}")
         if c.unit == "KRW" and v:
             implied = target / v
             for f, word in (
@@ -882,6 +883,20 @@ def _any_flow(
         listed = "; ".join(f"{r.cell} = {r.released:,.6g}" for r in known)
         return Result(c, None, None, "inconsistent", f"no flow named, and none fits: {listed}")
     return Result(c, None, None, "not_in_release", "no measure (exports, imports, balance, ...) named near it")
+
+
+SCALE_NAMES = {1e6: "million", 1e9: "billion", 1e12: "trillion", 1e15: "quadrillion", 1e3: "thousand"}
+
+
+def _scale_of(text: str) -> float | None:
+    """The scale an amount is written in (``billion``: 1e9, ``조``: 1e12, ...), ``None`` if none."""
+    m = re.search(r"trillion|billion|million|(?<![a-z])bn\b|(?<![a-z])mn\b|\d\s?[BbMm]\b|조|억", text, re.I)
+    if m is None:
+        return None
+    w = m.group(0).lower()[-1:] if m.group(0)[0].isdigit() else m.group(0).lower()
+    return {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9, "million": 1e6, "mn": 1e6, "m": 1e6, "조": 1e12}.get(
+        w, 1e8
+    )
 
 
 def _key(cell: Cell) -> tuple[str, str, str, str, str]:
