@@ -167,6 +167,13 @@ def test_won_amount_with_the_wrong_scale_is_a_unit_error() -> None:
     assert "trillion" in r.reason
 
 
+def test_dollars_in_the_wrong_scale_name_the_right_one() -> None:
+    (r,) = check("Technology exports were $18.3 million in 2024.", FIG, "en")
+    assert r.verdict == "unit" and "billion, not million" in r.reason
+    (r,) = check("Technology exports were USD 18.3trillion in 2024.", FIG, "en")
+    assert r.verdict == "unit" and "billion, not trillion" in r.reason
+
+
 def test_won_amount_at_the_periods_rate_is_consistent() -> None:
     (r,) = check("Technology exports were 25.03 trillion won in 2024.", FIG, "en")
     assert r.verdict == "consistent", r.reason
