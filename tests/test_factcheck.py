@@ -160,6 +160,15 @@ def test_english_planted_errors_are_caught_and_correct_claims_pass() -> None:
     assert [r.verdict for r in ranks] == ["consistent", "inconsistent"]  # planted: ICT is second
 
 
+def test_ordinal_ranks() -> None:
+    text = "Information and communications was the second-largest industry by technology trade volume in 2024."
+    assert [(r.claim.value, r.verdict) for r in check(text, FIG, "en")] == [(2.0, "consistent")]
+    text = "Electronics was the second largest industry by technology trade volume in 2024."
+    assert [(r.claim.value, r.verdict) for r in check(text, FIG, "en")] == [(2.0, "inconsistent")]
+    text = "2024년 기술무역규모는 정보통신산업이 2위였다."
+    assert [(r.claim.value, r.verdict) for r in check(text, FIG, "ko")] == [(2.0, "consistent")]
+
+
 def test_won_amount_with_the_wrong_scale_is_a_unit_error() -> None:
     res = check("Technology exports were 25.03 billion won in 2024.", FIG, "en")
     (r,) = res

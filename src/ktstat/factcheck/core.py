@@ -4,7 +4,8 @@
 the caller), a :class:`~ktstat.factcheck.figures.Figures` and a language, and returns one
 :class:`Result` per numeric claim, in text order. Units of ``Claim.value``: US dollars for
 ``unit == "USD"``, won for ``"KRW"``, percent for ``"percent"``, percentage points for
-``"pp"``, a plain number for ``"ratio"``, 1 for ``"rank"`` and ``"record"``. ``Claim.tol`` is
+``"pp"``, a plain number for ``"ratio"``, the rank for ``"rank"`` ("second-largest": 2), 1 for
+``"record"``. ``Claim.tol`` is
 half a unit of the last digit as written (doubled after "about", "nearly", "약").
 
 Verdicts: ``consistent`` (released value within the claim's rounding), ``inconsistent``,
@@ -89,7 +90,13 @@ _RATIO = re.compile(r"(?<![\d.$,])(?P<n>\d\.\d{1,3})(?![\d%]|\s?(?:trillion|bill
 _RECORD = re.compile(
     r"all-time high|record high|highest ever|highest figures ever|on record|역대 최대|사상 최대|역대 최고", re.I
 )
-_RANK = re.compile(r"\b(?:the largest|largest|ranked first|the highest|first place)\b|가장 큰|최대 흑자|1위", re.I)
+_ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5}
+_RANK = re.compile(
+    r"\b(?:the\s+)?(?:(?P<ord>second|third|fourth|fifth|2nd|3rd|4th|5th)[- ])?(?:largest|biggest|highest)\b"
+    r"|\branked (?P<ord2>first|second|third|fourth|fifth)\b|\bfirst place\b"
+    r"|가장 큰|최대 흑자|(?P<k>[1-9])위",
+    re.I,
+)
 
 _APPROX = re.compile(r"(?:about|approximately|around|nearly|almost|some|roughly|약)\s*\S{0,3}$", re.I)
 
@@ -174,7 +181,9 @@ def extract(text: str) -> list[Claim]:
     for m in _RECORD.finditer(text):
         add(Claim(m.group(0), m.start(), m.end(), 1.0, "record", 0.0, kind="record"))
     for m in _RANK.finditer(text):
-        add(Claim(m.group(0), m.start(), m.end(), 1.0, "rank", 0.0, kind="rank"))
+        word = (m.group("ord") or m.group("ord2") or "first").lower()
+        rank = int(m.group("k")) if m.group("k") else _ORDINALS.get(word, 1)
+        add(Claim(m.group(0), m.start(), m.end(), float(rank), "rank", 0.0, kind="rank"))
     return sorted(out, key=lambda c: c.start)
 
 
