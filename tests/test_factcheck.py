@@ -201,6 +201,16 @@ def test_ratio_change_in_percentage_points_is_a_unit_error() -> None:
     assert [r.verdict for r in res] == ["unit", "consistent"]
 
 
+def test_a_ratio_change_as_a_plain_number() -> None:
+    res = check("2024년 기술무역수지비는 0.81로 전년보다 0.03 하락했다.", FIG, "ko")
+    assert [(r.cell.measure if r.cell else None, r.verdict) for r in res] == [
+        ("ratio", "consistent"),
+        ("ratio_change", "consistent"),
+    ]
+    (change, _level) = check("The 2024 technology trade balance ratio rose by 0.03 to 0.81.", FIG, "en")
+    assert change.verdict == "inconsistent" and "direction" in change.reason
+
+
 def test_not_in_release_names_the_cell() -> None:
     (r,) = check("Technology exports to Brazil were $1.2 billion in 2024.", FIG, "en")
     assert r.verdict == "not_in_release"

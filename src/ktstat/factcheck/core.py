@@ -176,7 +176,7 @@ def extract(text: str) -> list[Claim]:
         add(Claim(m.group(0), m.start() - (1 if neg else 0), m.end(), v, unit, _half_unit(m.group("n"))))
     for m in _RATIO.finditer(text):
         sent = _sentence_at(text, m.start())
-        if re.search(r"ratio|배율", sent, re.I):
+        if re.search(r"ratio|배율|수지비", sent, re.I):
             add(Claim(m.group("n"), m.start(), m.end(), _num(m.group("n")), "ratio", _half_unit(m.group("n"))))
     for m in _RECORD.finditer(text):
         add(Claim(m.group(0), m.start(), m.end(), 1.0, "record", 0.0, kind="record"))
@@ -300,7 +300,7 @@ def find_items(text: str, domain: str) -> list[tuple[int, int, list[Phrase]]]:
 
 _FLOW = [
     (re.compile(r"\btrade volume\b|\bvolume\b|\(exports \+ imports\)|무역규모|교역규모", re.I), "volume", 1),
-    (re.compile(r"\bbalance ratio\b|\bratio\b|배율", re.I), "ratio", 1),
+    (re.compile(r"\bbalance ratio\b|\bratio\b|배율|수지비", re.I), "ratio", 1),
     (re.compile(r"\bdeficits?\b|적자", re.I), "balance", -1),
     (re.compile(r"\bsurplus(?:es)?\b|흑자", re.I), "balance", 1),
     (re.compile(r"\bbalance\b|수지", re.I), "balance", 1),
@@ -581,7 +581,7 @@ def check(
                 if flow is None:
                     flow = clause_state.get("flow")  # type: ignore[assignment]
                     fsign = int(clause_state.get("fsign", 1))  # type: ignore[call-overload]
-                if c.unit in ("pp", "ratio") and re.search(r"\bratio\b|배율", sentence, re.I):
+                if c.unit in ("pp", "ratio") and re.search(r"\bratio\b|배율|수지비", sentence, re.I):
                     flow, fsign = "ratio", 1
                 if flow is not None:
                     clause_state["flow"], clause_state["fsign"] = flow, fsign
@@ -752,6 +752,10 @@ def _verdict(
             )
     elif c.unit == "ratio":
         measure = "ratio"
+        if _CHANGE_BEFORE.search(before) or re.match(
+            r"^\s*(?:포인트\s*)?(?:증가|감소|상승|하락|늘|줄|개선|악화)", after
+        ):
+            measure, target = "ratio_change", abs(c.value) * (direction or 1)  # "fell by 0.03", "0.03 하락"
     elif c.unit == "record":
         m = flow if flow in ("exports", "imports", "balance", "volume") else "volume"
         measure = f"{m}_record"
@@ -855,6 +859,8 @@ def _verdict(
         )
     if c.unit == "percent" and measure.endswith("_growth") and fits(v, -target, c.tol):
         return Result(c, cell, v, "inconsistent", f"wrong direction: released {v:+.1f}%")
+    if measure.endswith("_change") and target and fits(released_in_claim_units(v), -target, tol):
+        return Result(c, cell, v, "inconsistent", f"wrong direction: released {_fmt(v, c, rate)}")
     return Result(
         c, cell, v, "inconsistent", f"released {_fmt(v, c, rate)}, outside the claim's rounding ±{_fmt_tol(c)}"
     )
