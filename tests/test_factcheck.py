@@ -211,6 +211,11 @@ def test_a_ratio_change_as_a_plain_number() -> None:
     assert change.verdict == "inconsistent" and "direction" in change.reason
 
 
+def test_percentage_points_of_a_growth_rate_are_not_published() -> None:
+    (r,) = check("Technology export growth slowed by 2.1 percentage points in 2024.", FIG, "en")
+    assert r.verdict == "not_in_release" and "percentage points" in r.reason
+
+
 def test_not_in_release_names_the_cell() -> None:
     (r,) = check("Technology exports to Brazil were $1.2 billion in 2024.", FIG, "en")
     assert r.verdict == "not_in_release"

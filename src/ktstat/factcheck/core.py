@@ -729,6 +729,14 @@ def _verdict(
             measure = flow
             if flow == "balance" and fsign < 0 and c.value > 0:
                 target = -c.value
+    elif c.unit == "pp" and flow != "ratio":
+        return Result(
+            c,
+            None,
+            None,
+            "not_in_release",
+            f"a change in percentage points (of a growth rate or share of the {flow}): the release publishes none",
+        )
     elif c.unit in ("percent", "pp"):
         near_b = text[max(lo, c.start - 30) : c.start]
         after_amount = re.search(r"(?:billion|million|bn|달러|원)\s*\(\s*$", near_b, re.I)
