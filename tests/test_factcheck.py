@@ -160,6 +160,14 @@ def test_english_planted_errors_are_caught_and_correct_claims_pass() -> None:
     assert [r.verdict for r in ranks] == ["consistent", "inconsistent"]  # planted: ICT is second
 
 
+def test_the_largest_deficit_is_ranked_from_the_bottom() -> None:
+    text = "In the first half of 2025, North America posted the largest knowledge services deficit of any region."
+    (r,) = check(text, FIG, "en")
+    assert r.verdict == "consistent" and r.cell is not None and r.cell.item == "north_america"
+    (r,) = check(text.replace("North America", "Asia"), FIG, "en")
+    assert r.verdict == "inconsistent" and "number 2 of 2" in r.reason
+
+
 def test_ordinal_ranks() -> None:
     text = "Information and communications was the second-largest industry by technology trade volume in 2024."
     assert [(r.claim.value, r.verdict) for r in check(text, FIG, "en")] == [(2.0, "consistent")]

@@ -516,16 +516,13 @@ def check(
     last: Result | None = None
     para_items: list[tuple[str, str]] = []
     # a sentence naming no period takes its paragraph's last one; a paragraph naming none, the one
-    # period the paragraph before named (if it named just one); the headline, its lede's first
+    # period the paragraph just before named (if it named just one); the headline, its lede's first
     carry: str | None = None
     named: set[str] = set()
     seen_any = False
     for s0, s1, para in sents:
         if para != cur_para:
-            if len(named) == 1:
-                carry = next(iter(named))
-            elif named:
-                carry = None
+            carry = next(iter(named)) if len(named) == 1 else None
             named = set()
             state = {}
             para_items = []
@@ -769,6 +766,10 @@ def _verdict(
         measure = f"{m}_record"
     else:
         measure = f"{flow}_rank" if flow in ("exports", "imports", "balance", "volume", "ratio") else "volume_rank"
+        if flow == "balance" and fsign < 0:  # "the largest deficit": ranked from the bottom
+            got = _deficit_rank(c, ctx, period, items, figures)
+            if got is not None:
+                return got
     periods = [period] + [p for p in alt_periods if p != period]
     cells = [Cell(ctx.domain, p, b, i, measure) for p in periods for b, i in items]
     found = [(cell, figures.value(*_key(cell))) for cell in cells]
@@ -871,6 +872,34 @@ def _verdict(
         return Result(c, cell, v, "inconsistent", f"wrong direction: released {_fmt(v, c, rate)}")
     return Result(
         c, cell, v, "inconsistent", f"released {_fmt(v, c, rate)}, outside the claim's rounding ±{_fmt_tol(c)}"
+    )
+
+
+def _deficit_rank(
+    c: Claim, ctx: ArticleContext, period: str, items: list[tuple[str, str]], figures: Figures
+) -> Result | None:
+    """ "The largest deficit" (or the second-largest): the item's place from the bottom among the
+    balances of every item of its breakdown (the code lists') in ``period``; ``None`` when the
+    claim is about no single item of a breakdown or the release has no balance for it."""
+    real = [(b, i) for b, i in items if b != "total" and "+" not in b]
+    if not real:
+        return None
+    b, i = real[0]
+    codes = sorted({p.code for p in vocabulary(ctx.domain) if p.breakdown == b})
+    values = {code: figures.value(ctx.domain, period, b, code, "balance") for code in codes}
+    mine = values.get(i)
+    if mine is None:
+        return None
+    others = [v for v in values.values() if v is not None]
+    place = 1 + sum(1 for v in others if v < mine)
+    verdict = "consistent" if place == int(c.value) else "inconsistent"
+    cell = Cell(ctx.domain, period, b, i, "balance")
+    return Result(
+        c,
+        cell,
+        mine,
+        verdict,
+        f"its deficit ({_usd(mine)}) is number {place} of {len(others)} {b} balances, largest first",
     )
 
 
