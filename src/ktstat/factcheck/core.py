@@ -94,7 +94,7 @@ _ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "2nd": 2, "3rd": 
 _RANK = re.compile(
     r"\b(?:the\s+)?(?:(?P<ord>second|third|fourth|fifth|2nd|3rd|4th|5th)[- ])?(?:largest|biggest|highest)\b"
     r"|\branked (?P<ord2>first|second|third|fourth|fifth)\b|\bfirst place\b"
-    r"|가장 큰|최대 흑자|(?P<k>[1-9])위",
+    r"|가장 큰|최대\s*(?:기술)?(?:흑자|적자|수출|도입|수입|교역)|(?P<k>[1-9])위",
     re.I,
 )
 
@@ -299,7 +299,15 @@ def find_items(text: str, domain: str) -> list[tuple[int, int, list[Phrase]]]:
 # ---------------------------------------------------------------- context
 
 _FLOW = [
-    (re.compile(r"\btrade volume\b|\bvolume\b|\(exports \+ imports\)|무역규모|교역규모", re.I), "volume", 1),
+    (
+        re.compile(
+            r"\btrade volume\b|\bvolume\b|\(exports \+ imports\)|무역규모|교역규모"
+            r"|\((?:기술)?수출\s*\+\s*(?:기술)?(?:도입|수입)\)",
+            re.I,
+        ),
+        "volume",
+        1,
+    ),
     (re.compile(r"\bbalance ratio\b|\bratio\b|배율|수지비", re.I), "ratio", 1),
     (re.compile(r"\bdeficits?\b|적자", re.I), "balance", -1),
     (re.compile(r"\bsurplus(?:es)?\b|흑자", re.I), "balance", 1),
@@ -667,9 +675,18 @@ def check(
     return results
 
 
+_KO_VERB = re.compile(r"^\s*(?:\([^)]*\)\s*)?(?:포인트\s*)?(?:(증가|늘|확대|상승|급증|증대)|감소|줄|축소|하락|급감)")
+"""A Korean direction verb right after a number ("23.7% 감소", "37억 달러(10.8%) 증가")."""
+
+
 def _direction(text: str, c: Claim, lo: int, hi: int) -> int:
+    """+1 or -1 from the direction words nearest the claim (a Korean verb right after it first,
+    then words before it, then after it), 0 when there are none."""
     seg_b = text[max(lo, c.start - 40) : c.start]
     seg_a = text[c.end : min(hi, c.end + 25)]
+    ko = _KO_VERB.match(text[c.end : c.end + 30])
+    if ko:
+        return 1 if ko.group(1) else -1
     ups = [m.end() for m in _UP.finditer(seg_b)]
     downs = [m.end() for m in _DOWN.finditer(seg_b)]
     if ups or downs:
@@ -697,6 +714,9 @@ def _verdict(
     ``alt_periods``: another reading of a period the sentence does not name)."""
     before = text[max(lo, c.start - 45) : c.start]
     after = text[c.end : min(hi, c.end + 30)]
+    own = [(name, sign) for rx, name, sign in _FLOW if rx.search(c.text)]
+    if c.kind == "rank" and own:  # "최대 기술수출국": the rank names its flow
+        flow, fsign = own[0]
     if c.unit == "USD" and re.match(r"^\s*(?:threshold|mark|milestone|barrier)", after, re.I):
         c.kind = "atleast"
         flow = "volume"  # a milestone of the trade ("the $40 billion mark")
@@ -711,7 +731,7 @@ def _verdict(
     target = c.value
     if c.unit in ("USD", "KRW"):
         if (
-            re.match(r"^\s*(?:증가|확대|감소|축소|늘어|줄어)", after)
+            re.match(r"^\s*(?:\([^)]*\)\s*)?(?:증가|확대|감소|축소|늘어|줄어)", after)
             or _CHANGE_BEFORE.search(before)
             or re.search(r"(?:increase|decrease|rise|fall|growth) in [\w\s]*\($", before, re.I)
             or re.match(r"^\s*(?:dollars\s+)?(?:compared|from the previous)", after)
@@ -739,8 +759,9 @@ def _verdict(
         after_amount = re.search(r"(?:billion|million|bn|달러|원)\s*\(\s*$", near_b, re.I)
         if re.match(r"^\)?\s*of the (?:increase|decrease|growth|rise)", after) or re.search(r"기여", after):
             measure = f"{flow}_contribution" if flow in ("exports", "imports", "volume") else ""
-        elif after_amount and re.search(
-            r"(?:increase|decrease|rise|fall) of\s*\S+\s*(?:billion|million|bn)\s*\(\s*$", near_b, re.I
+        elif after_amount and (
+            re.search(r"(?:increase|decrease|rise|fall) of\s*\S+\s*(?:billion|million|bn)\s*\(\s*$", near_b, re.I)
+            or re.match(r"^\s*\)\s*(?:증가|감소|늘|줄|상승|하락|확대|축소)", after)
         ):
             measure = f"{flow}_growth" if flow in ("exports", "imports", "volume") else ""
             target = abs(c.value) * (direction or 1)
