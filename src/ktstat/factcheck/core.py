@@ -309,7 +309,7 @@ _FLOW = [
         1,
     ),
     (re.compile(r"\bbalance ratio\b|\bratio\b|배율|수지비", re.I), "ratio", 1),
-    (re.compile(r"\bdeficits?\b|적자", re.I), "balance", -1),
+    (re.compile(r"\bdeficits?\b|\bshortfalls?\b|\btrade gap\b|적자", re.I), "balance", -1),
     (re.compile(r"\bsurplus(?:es)?\b|흑자", re.I), "balance", 1),
     (re.compile(r"\bbalance\b|수지", re.I), "balance", 1),
     (re.compile(r"\bexports?\b|\bearned\b|\breceipts\b|수출", re.I), "exports", 1),
@@ -338,7 +338,7 @@ _EARLIER = re.compile(
 _SHARE = re.compile(r"accounted for|accounting for|share of|비중", re.I)
 _PREV = re.compile(r"previous (?:year|half)|the year before|전년|직전 반기|전반기", re.I)
 _BASE_YEAR = re.compile(
-    r"(?:from|since|on|over|compared (?:to|with)|than)\s+(?:the\s+)?"
+    r"(?:from|since|on|over|compared (?:to|with)|than(?: in)?)\s+(?:the\s+)?"
     r"(?:(?:first|second) half of (?:last year|this year|20\d\d)|20\d\d\b)"
     r"|(?:(?:20\d\d년|지난해|작년|올해)\s*)?(?:상반기|하반기|전년|직전 반기)\s*(?:대비|보다)",
     re.I,
@@ -394,7 +394,9 @@ def _base_periods(text: str, ctx: ArticleContext) -> list[str]:
     """The periods ``text`` compares with ("compared to the second half of last year")."""
     out = []
     for m in _BASE_YEAR.finditer(text):
-        core = re.sub(r"^(?:from|since|on|over|compared (?:to|with)|than)\s+(?:the\s+)?", "", m.group(0), flags=re.I)
+        core = re.sub(
+            r"^(?:from|since|on|over|compared (?:to|with)|than(?: in)?)\s+(?:the\s+)?", "", m.group(0), flags=re.I
+        )
         core = re.sub(r"\s*(?:대비|보다)$", "", core)
         out += [p for _, p in _periods_in(core, ctx)]
     return out
