@@ -61,3 +61,15 @@ def test_paste_check_and_read_the_verdicts(server: Server, browser: Any, api_ric
     assert all(u.startswith(server.url) for u in requests), requests
     assert not errors, errors
     context.close()
+
+
+def test_the_explorer_links_the_page_in_the_readers_language(server: Server, browser: Any) -> None:
+    context = browser.new_context(locale="ko-KR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(server.url + "/?lang=ko")
+    link = page.wait_for_selector("#nav-factcheck")
+    assert link is not None and link.text_content() == "기사 검증"
+    link.click()
+    page.wait_for_url("**/factcheck?lang=ko")
+    assert page.text_content("h1") == "기사 수치 확인"
+    context.close()
