@@ -321,9 +321,17 @@ def factcheck(
     lang: Annotated[str, typer.Option(help="auto, en or ko.")] = "auto",
     fmt: Annotated[str, typer.Option("--format", help="table, json or html.")] = "table",
     out: Annotated[Path | None, typer.Option(help="Write the report here (default: standard output).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="The day the articles appeared (2025-09-17): check against the vintages current then; "
+            "'this year' is that year.",
+        ),
+    ] = None,
 ) -> None:
     """Check the numbers in press articles against the released figures."""
-    from ktstat.factcheck.figures import store_figures
+    from ktstat.factcheck.figures import parse_as_of, store_figures
     from ktstat.factcheck.report import check_article, to_html, to_json, to_table, to_text
 
     if lang not in ("auto", "en", "ko"):
@@ -333,8 +341,12 @@ def factcheck(
     for a in article:
         if not a.is_file():
             _fail(f"{a}: no such article")
-    figures = store_figures(store, release or None)
-    done = [check_article(str(a), to_text(a.read_text(encoding="utf-8"), a.name), figures, lang) for a in article]
+    when = parse_as_of(as_of) if as_of else None
+    if when is not None and release:
+        _fail("--as-of and --release: give one (--as-of chooses the vintages current at that time)")
+    figures = store_figures(store, release or None, as_of=when)
+    year = when.year if when is not None else None
+    done = [check_article(str(a), to_text(a.read_text(encoding="utf-8"), a.name), figures, lang, year) for a in article]
     if fmt == "table":
         from ktstat.ui import console
 
