@@ -8,13 +8,16 @@ periods are formed (a year needs all its quarters within the domain's range). It
 cross are joined with ``+`` in the order the cross is declared.
 
 How (the same rows as summing each reporter's cells per period of every frequency directly,
-in fewer and smaller passes): reporters are numbered once; the reporter cells are summed per
-reporter x base period x flow x the columns a breakdown's codes depend on (one temp table per
-set of columns, shared by the breakdowns that need it, each made from a wider one when there
-is one); a breakdown's codes are joined to that
-and summed per reporter, base period, flow and item; each coarser frequency is then summed
-from the next finer one (quarters to half-years to years), so no row is repeated per
-frequency; the cells of each level come from its per-reporter sums.
+in few passes): reporters are numbered once; every reporter cell gets, as columns, the code of
+each breakdown whose membership gives a key at most one code (``LEFT JOIN``), and the cells are
+summed per reporter x base period x flow x the codes of every breakdown in one
+``GROUPING SETS`` aggregation (one pass over the reporter cells for all breakdowns; a
+breakdown whose membership gives a key several codes, as overlapping special classes do, is
+joined row by row and has a pass of its own, with the crosses it is part of). Each coarser
+frequency's per-reporter sums are then summed from the next finer one's (quarters to
+half-years to years), so no row is repeated per frequency; each level's cells (amount,
+reporters, the two largest reporters' amounts) come from its per-reporter sums in one
+aggregation for all breakdowns.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from ktstat.classify import KEYS, build_memberships
 from ktstat.domain import Domain
+from ktstat.errors import DomainError
 from ktstat.periods import ORDER
 from ktstat.store import count, insert_rows
 
@@ -61,56 +65,69 @@ def build_period_map(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
     insert_rows(con, "pmap", rows)
 
 
-def _sources(domain: Domain, name: str) -> tuple[str, ...]:
-    """The reporter-cell columns a breakdown's codes depend on (besides reporter, period, flow)."""
-    cols: list[str] = []
-    for part in [] if name == "total" else name.split("+"):
-        cols += [c for c in KEYS[domain.breakdowns[part].source] if c not in cols]
-    return tuple(sorted(cols))
+def _parts(name: str) -> list[str]:
+    """The single breakdowns a breakdown name is made of (none for ``total``)."""
+    return [] if name == "total" else name.split("+")
 
 
-def _source_tables(
-    con: duckdb.DuckDBPyConnection, domain: Domain, needed: set[tuple[str, ...]]
-) -> dict[tuple[str, ...], str]:
-    """Temp tables of the reporter cells summed per reporter number x base period x flow x each
-    set of columns in ``needed``: the widest sets first, each from the narrowest table already
-    made whose columns include its own (exact integer sums in any order), else from
-    ``reporter_cells``."""
-    made: dict[tuple[str, ...], str] = {}
-    for cols in sorted(needed, key=lambda c: (-len(c), c)):
-        name = f"cube_src_{len(made)}"
-        supersets = [k for k in made if set(cols) <= set(k)]
-        dims = "".join(f", {c}" for c in cols)
-        if supersets:
-            src = made[min(supersets, key=len)]
-            sql = f"SELECT rid, period_index, flow{dims}, sum(amt) AS amt FROM {src} GROUP BY ALL"
-        else:
-            sql = f"""SELECT r.rid, rc.period_index, rc.flow{dims}, sum(rc.amount_usd_micro) AS amt
-                FROM reporter_cells rc JOIN cube_rid r ON r.reporter_id = rc.reporter_id
-                WHERE rc.domain = '{domain.id}' GROUP BY ALL"""
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
-        made[cols] = name
-    return made
+def _multi_valued(con: duckdb.DuckDBPyConnection, domain: Domain) -> set[str]:
+    """The breakdowns whose membership gives some key more than one code (a code and its
+    ancestors, overlapping classes): their codes are joined row by row, the others' as columns."""
+    out = set()
+    for name, b in domain.breakdowns.items():
+        keys = ", ".join(f"key{k + 1}" for k in range(len(KEYS[b.source])))
+        if count(con, f"SELECT count(*) - count(DISTINCT ({keys})) FROM m_{name}"):
+            out.add(name)
+    return out
 
 
-def _base_sql(domain: Domain, name: str, source: str) -> str:
-    """A breakdown's amounts per reporter number, base period, flow and item (codes joined)."""
-    parts = [] if name == "total" else name.split("+")
-    joins, codes, grps = [], [], []
+def _pass_sql(domain: Domain, names: list[str], multi: set[str]) -> str:
+    """One grouped pass over the reporter cells for the breakdowns ``names`` (all of them with
+    the same multi-valued parts): every cell gets its code (and the code's depth, ``grp``) of
+    each part as columns, from the memberships (a multi-valued part's joined row by row, the
+    others' left-joined: a key without a code leaves it NULL), then one ``GROUPING SETS``
+    aggregation sums the amounts per reporter, base period, flow and the codes of each
+    breakdown. Rows of a breakdown with a NULL code are dropped (the key has no code in it).
+    Gives ``breakdown, item, rank_group, rid, period_index, flow, amt``."""
+    parts = sorted({p for n in names for p in _parts(n)})
+    cols, joins = [], []
     for i, part in enumerate(parts):
-        b = domain.breakdowns[part]
-        keys = KEYS[b.source]
-        cond = " AND ".join(f"m{i}.key{k + 1} IS NOT DISTINCT FROM s.{col}" for k, col in enumerate(keys))
-        joins.append(f"JOIN m_{part} m{i} ON {cond}")
-        codes.append(f"m{i}.code")
-        grps.append(f"CAST(m{i}.grp AS VARCHAR)")
-    item = " || '+' || ".join(codes) if codes else "'all'"
-    grp = (grps[0] if len(grps) == 1 else "''") if grps else "''"
+        keys = KEYS[domain.breakdowns[part].source]
+        cond = " AND ".join(f"m{i}.key{k + 1} IS NOT DISTINCT FROM rc.{col}" for k, col in enumerate(keys))
+        joins.append(f"{'' if part in multi else 'LEFT '}JOIN m_{part} m{i} ON {cond}")
+        cols += [f"m{i}.code AS c_{part}", f"m{i}.grp AS g_{part}"]
+    singles = [n for n in names if len(_parts(n)) == 1]
+    grouped = [f"c_{p}" for p in parts] + [f"g_{n}" for n in singles]
+    sets, masks = [], {}
+    for n in names:
+        used = [f"c_{p}" for p in _parts(n)] + ([f"g_{n}"] if n in singles else [])
+        sets.append(f"(rid, period_index, flow{''.join(f', {c}' for c in used)})")
+        # GROUPING(...) of this set: a bit per column of ``grouped`` left out, the first highest
+        masks[n] = sum(1 << (len(grouped) - 1 - k) for k, c in enumerate(grouped) if c not in used)
+    if len(set(masks.values())) != len(masks):
+        raise DomainError(f"{domain.id}: two breakdowns group by the same codes ({', '.join(names)})")
+    mask = f"GROUPING({', '.join(grouped)})" if grouped else "0"
+    cases = []
+    for n in names:
+        ps = _parts(n)
+        item = " || '+' || ".join(f"c_{p}" for p in ps) if ps else "'all'"
+        rank = f"CAST(g_{n} AS VARCHAR)" if n in singles else "''"
+        ok = " AND ".join(f"c_{p} IS NOT NULL" for p in ps) or "true"
+        cases.append((masks[n], f"'{n}'", item, rank, ok))
+
+    def pick(k: int) -> str:
+        return "CASE mask " + " ".join(f"WHEN {c[0]} THEN {c[k]}" for c in cases) + " END"
+
+    keep = " OR ".join(f"(mask = {c[0]} AND {c[4]})" for c in cases)
     return f"""
-        SELECT s.period_index, s.flow, {item} AS item, {grp} AS rank_group, s.rid, sum(s.amt) AS amt
-        FROM {source} s
-        {" ".join(joins)}
-        GROUP BY ALL"""
+        SELECT {pick(1)} AS breakdown, {pick(2)} AS item, {pick(3)} AS rank_group, rid, period_index, flow, amt
+        FROM (SELECT {mask} AS mask, rid, period_index, flow, {", ".join(grouped) or "NULL AS none"}, sum(amt) AS amt
+              FROM (SELECT r.rid, rc.period_index, rc.flow, rc.amount_usd_micro AS amt{"".join(f", {c}" for c in cols)}
+                    FROM reporter_cells rc JOIN cube_rid r ON r.reporter_id = rc.reporter_id
+                    {" ".join(joins)}
+                    WHERE rc.domain = '{domain.id}')
+              GROUP BY GROUPING SETS ({", ".join(sets)}))
+        WHERE {keep}"""
 
 
 def _levels(domain: Domain) -> list[tuple[str, str | None]]:
@@ -125,36 +142,17 @@ def _levels(domain: Domain) -> list[tuple[str, str | None]]:
     return out + [(f, None) for f in cube_frequencies(domain) if ORDER[f] > ORDER[base]]
 
 
-def _breakdown_sql(domain: Domain, name: str, source: str) -> str:
-    """One breakdown's cube rows (see the module docstring), as one statement."""
-    ctes = [f"l0 AS MATERIALIZED ({_base_sql(domain, name, source)})"]
-    cells = []
-    for freq, finer in _levels(domain):
-        if freq == domain.base_frequency:  # l0 holds one row per reporter and cell already
-            level = (
-                f"(SELECT pm.period_index, b.flow, b.item, b.rank_group, b.amt FROM l0 b "
-                f"JOIN pmap pm ON pm.base_index = b.period_index AND pm.freq = '{freq}')"
-            )
-        else:
-            src = (
-                f"l0 b JOIN pmap m ON m.base_index = b.period_index AND m.freq = '{freq}'"
-                if finer is None
-                else f"l_{finer} b JOIN cube_map_{finer}_{freq} m ON m.i1 = b.period_index"
-            )
-            ctes.append(f"""l_{freq} AS MATERIALIZED (
-                SELECT m.{"period_index" if finer is None else "i2"} AS period_index, b.flow, b.item, b.rank_group,
-                       b.rid, sum(b.amt) AS amt
-                FROM {src} GROUP BY ALL)""")
-            level = f"l_{freq}"
-        cells.append(f"""
-            SELECT '{domain.id}', '{freq}', p.period, c.period_index, '{name}', c.item, c.flow, c.amount,
-                   c.reporters, c.top1, c.top2, c.rank_group
-            FROM (SELECT period_index, flow, item, rank_group, sum(amt) AS amount, count(*) AS reporters,
-                         max(amt) AS top1, coalesce(max(amt, 2)[2], 0) AS top2
-                  FROM {level} GROUP BY ALL) c
-            JOIN (SELECT DISTINCT period, period_index FROM pmap WHERE freq = '{freq}') p
-                 ON p.period_index = c.period_index""")
-    return f"WITH {', '.join(ctes)} {' UNION ALL '.join(cells)}"
+def _cells_sql(domain: Domain, freq: str, level: str) -> str:
+    """The cube rows of one frequency from its per-reporter sums (table ``level``): per cell
+    the amount, the number of reporters and the two largest reporters' amounts."""
+    return f"""
+        SELECT '{domain.id}', '{freq}', p.period, c.period_index, c.breakdown, c.item, c.flow, c.amount,
+               c.reporters, c.top1, c.top2, c.rank_group
+        FROM (SELECT period_index, flow, breakdown, item, rank_group, sum(amt) AS amount, count(*) AS reporters,
+                     max(amt) AS top1, coalesce(max(amt, 2)[2], 0) AS top2
+              FROM {level} GROUP BY ALL) c
+        JOIN (SELECT DISTINCT period, period_index FROM pmap WHERE freq = '{freq}') p
+             ON p.period_index = c.period_index"""
 
 
 def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
@@ -165,16 +163,39 @@ def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
     con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_rid AS
         SELECT reporter_id, CAST(row_number() OVER (ORDER BY reporter_id) AS INTEGER) AS rid
         FROM (SELECT DISTINCT reporter_id FROM reporter_cells WHERE domain = '{domain.id}')""")
-    levels = _levels(domain)
-    for freq, finer in levels:
-        if finer is not None:
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_map_{finer}_{freq} AS
-                SELECT DISTINCT a.period_index AS i1, b.period_index AS i2 FROM pmap a
-                JOIN pmap b ON b.base_index = a.base_index AND b.freq = '{freq}' WHERE a.freq = '{finer}'""")
-    made = _source_tables(con, domain, {_sources(domain, name) for name in domain.breakdown_names()})
+    multi = _multi_valued(con, domain)
+    passes: dict[tuple[str, ...], list[str]] = {}
     for name in domain.breakdown_names():
-        con.execute(f"INSERT INTO cube {_breakdown_sql(domain, name, made[_sources(domain, name)])}")
-    temps = ["cube_rid", *(f"cube_map_{g}_{f}" for f, g in levels if g is not None), *made.values()]
+        passes.setdefault(tuple(sorted(p for p in _parts(name) if p in multi)), []).append(name)
+    # per reporter, base period, flow, breakdown and item: one grouped pass per set of multi-valued parts
+    union = " UNION ALL ".join(f"({_pass_sql(domain, names, multi)})" for names in passes.values())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cube_l_{domain.base_frequency} AS {union}")
+    levels = _levels(domain)
+    temps = ["cube_rid", f"cube_l_{domain.base_frequency}"]
+    base = domain.base_frequency
+    for freq, finer in levels:
+        if freq != base:
+            if finer is None:
+                src = f"cube_l_{base} b JOIN pmap m ON m.base_index = b.period_index AND m.freq = '{freq}'"
+                target = "m.period_index"
+            else:
+                con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_map_{finer}_{freq} AS
+                    SELECT DISTINCT a.period_index AS i1, b.period_index AS i2 FROM pmap a
+                    JOIN pmap b ON b.base_index = a.base_index AND b.freq = '{freq}' WHERE a.freq = '{finer}'""")
+                temps.append(f"cube_map_{finer}_{freq}")
+                src = f"cube_l_{finer} b JOIN cube_map_{finer}_{freq} m ON m.i1 = b.period_index"
+                target = "m.i2"
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_l_{freq} AS
+                SELECT b.breakdown, b.item, b.rank_group, b.rid, {target} AS period_index, b.flow, sum(b.amt) AS amt
+                FROM {src} GROUP BY ALL""")
+            temps.append(f"cube_l_{freq}")
+            level = f"cube_l_{freq}"
+        else:  # the base periods of the map (all of them: each base period with records is complete)
+            level = (
+                f"(SELECT b.* FROM cube_l_{freq} b SEMI JOIN pmap pm ON pm.base_index = b.period_index "
+                f"AND pm.freq = '{freq}')"
+            )
+        con.execute(f"INSERT INTO cube {_cells_sql(domain, freq, level)}")
     for table in temps:
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return count(con, "SELECT count(*) FROM cube WHERE domain = ?", [domain.id])
