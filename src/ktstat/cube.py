@@ -22,6 +22,7 @@ aggregation for all breakdowns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ktstat.classify import KEYS, build_memberships
@@ -81,46 +82,61 @@ def _multi_valued(con: duckdb.DuckDBPyConnection, domain: Domain) -> set[str]:
     return out
 
 
-def _pass_sql(domain: Domain, names: list[str], multi: set[str]) -> str:
+def _code_ids(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
+    """Temp table ``cube_codes(part, cid, code, grp)``: every code of every breakdown numbered
+    (so that the passes group by integers), and ``cube_m_<part>``: its membership with ``cid``
+    in place of the code."""
+    con.execute("CREATE OR REPLACE TEMP TABLE cube_codes (part VARCHAR, cid INTEGER, code VARCHAR, grp INTEGER)")
+    for part, b in domain.breakdowns.items():
+        con.execute(
+            f"""INSERT INTO cube_codes SELECT '{part}', CAST(row_number() OVER (ORDER BY code) AS INTEGER), code, grp
+            FROM (SELECT DISTINCT code, grp FROM m_{part})"""
+        )
+        keys = ", ".join(f"m.key{k + 1}" for k in range(len(KEYS[b.source])))
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE cube_m_{part} AS SELECT {keys}, c.cid FROM m_{part} m
+            JOIN cube_codes c ON c.part = '{part}' AND c.code = m.code AND c.grp = m.grp"""
+        )
+
+
+def _pass_sql(domain: Domain, names: list[str], multi: set[str], bids: dict[str, int], width: int) -> str:
     """One grouped pass over the reporter cells for the breakdowns ``names`` (all of them with
-    the same multi-valued parts): every cell gets its code (and the code's depth, ``grp``) of
-    each part as columns, from the memberships (a multi-valued part's joined row by row, the
-    others' left-joined: a key without a code leaves it NULL), then one ``GROUPING SETS``
-    aggregation sums the amounts per reporter, base period, flow and the codes of each
-    breakdown. Rows of a breakdown with a NULL code are dropped (the key has no code in it).
-    Gives ``breakdown, item, rank_group, rid, period_index, flow, amt``."""
+    the same multi-valued parts): every cell gets the number of its code of each part
+    (``cube_codes``) as a column, from the memberships (a multi-valued part's joined row by
+    row, the others' left-joined: a key without a code leaves it NULL), then one
+    ``GROUPING SETS`` aggregation sums the amounts per reporter, base period, flow and the
+    codes of each breakdown. Rows of a breakdown with a NULL code are dropped (the key has no
+    code in it). Gives ``bid`` (the breakdown's number, ``bids``), ``k1 .. k<width>`` (its
+    parts' code numbers in order, 0 beyond them), ``rid, period_index, flow, amt``."""
     parts = sorted({p for n in names for p in _parts(n)})
     cols, joins = [], []
     for i, part in enumerate(parts):
         keys = KEYS[domain.breakdowns[part].source]
         cond = " AND ".join(f"m{i}.key{k + 1} IS NOT DISTINCT FROM rc.{col}" for k, col in enumerate(keys))
-        joins.append(f"{'' if part in multi else 'LEFT '}JOIN m_{part} m{i} ON {cond}")
-        cols += [f"m{i}.code AS c_{part}", f"m{i}.grp AS g_{part}"]
-    singles = [n for n in names if len(_parts(n)) == 1]
-    grouped = [f"c_{p}" for p in parts] + [f"g_{n}" for n in singles]
+        joins.append(f"{'' if part in multi else 'LEFT '}JOIN cube_m_{part} m{i} ON {cond}")
+        cols.append(f"m{i}.cid AS c_{part}")
+    grouped = [f"c_{p}" for p in parts]
     sets, masks = [], {}
     for n in names:
-        used = [f"c_{p}" for p in _parts(n)] + ([f"g_{n}"] if n in singles else [])
+        used = [f"c_{p}" for p in _parts(n)]
         sets.append(f"(rid, period_index, flow{''.join(f', {c}' for c in used)})")
         # GROUPING(...) of this set: a bit per column of ``grouped`` left out, the first highest
         masks[n] = sum(1 << (len(grouped) - 1 - k) for k, c in enumerate(grouped) if c not in used)
     if len(set(masks.values())) != len(masks):
         raise DomainError(f"{domain.id}: two breakdowns group by the same codes ({', '.join(names)})")
     mask = f"GROUPING({', '.join(grouped)})" if grouped else "0"
-    cases = []
-    for n in names:
-        ps = _parts(n)
-        item = " || '+' || ".join(f"c_{p}" for p in ps) if ps else "'all'"
-        rank = f"CAST(g_{n} AS VARCHAR)" if n in singles else "''"
-        ok = " AND ".join(f"c_{p} IS NOT NULL" for p in ps) or "true"
-        cases.append((masks[n], f"'{n}'", item, rank, ok))
 
-    def pick(k: int) -> str:
-        return "CASE mask " + " ".join(f"WHEN {c[0]} THEN {c[k]}" for c in cases) + " END"
+    def pick(value: Callable[[str], str]) -> str:
+        return "CASE mask " + " ".join(f"WHEN {masks[n]} THEN {value(n)}" for n in names) + " END"
 
-    keep = " OR ".join(f"(mask = {c[0]} AND {c[4]})" for c in cases)
+    def part_code(j: int) -> Callable[[str], str]:
+        return lambda n: f"c_{_parts(n)[j]}" if j < len(_parts(n)) else "0"
+
+    ks = [pick(part_code(j)) + f" AS k{j + 1}" for j in range(width)]
+    keep = " OR ".join(f"(mask = {masks[n]}{''.join(f' AND c_{p} IS NOT NULL' for p in _parts(n))})" for n in names)
     return f"""
-        SELECT {pick(1)} AS breakdown, {pick(2)} AS item, {pick(3)} AS rank_group, rid, period_index, flow, amt
+        SELECT CAST({pick(lambda n: str(bids[n]))} AS SMALLINT) AS bid, {", ".join([*ks, ""])}
+               rid, period_index, flow, amt
         FROM (SELECT {mask} AS mask, rid, period_index, flow, {", ".join(grouped) or "NULL AS none"}, sum(amt) AS amt
               FROM (SELECT r.rid, rc.period_index, rc.flow, rc.amount_usd_micro AS amt{"".join(f", {c}" for c in cols)}
                     FROM reporter_cells rc JOIN cube_rid r ON r.reporter_id = rc.reporter_id
@@ -142,15 +158,27 @@ def _levels(domain: Domain) -> list[tuple[str, str | None]]:
     return out + [(f, None) for f in cube_frequencies(domain) if ORDER[f] > ORDER[base]]
 
 
-def _cells_sql(domain: Domain, freq: str, level: str) -> str:
+def _cells_sql(domain: Domain, freq: str, level: str, width: int) -> str:
     """The cube rows of one frequency from its per-reporter sums (table ``level``): per cell
-    the amount, the number of reporters and the two largest reporters' amounts."""
+    the amount, the number of reporters and the two largest reporters' amounts; the breakdown's
+    name and item (its parts' codes joined with ``+``, ``all`` for the total) and rank group
+    (the code's depth for a single breakdown) from the numbers (``cube_bd``, ``cube_codes``)."""
+    ks = [f"k{j + 1}" for j in range(width)]
+    joins = " ".join(
+        f"LEFT JOIN cube_codes a{j + 1} ON a{j + 1}.part = bd.part{j + 1} AND a{j + 1}.cid = c.k{j + 1}"
+        for j in range(width)
+    )
+    codes = ", ".join(f"a{j + 1}.code" for j in range(width))
+    item = f"CASE WHEN bd.parts = 0 THEN 'all' ELSE concat_ws('+', {codes}) END" if width else "'all'"
+    rank = "CASE WHEN bd.parts = 1 THEN CAST(a1.grp AS VARCHAR) ELSE '' END" if width else "''"
     return f"""
-        SELECT '{domain.id}', '{freq}', p.period, c.period_index, c.breakdown, c.item, c.flow, c.amount,
-               c.reporters, c.top1, c.top2, c.rank_group
-        FROM (SELECT period_index, flow, breakdown, item, rank_group, sum(amt) AS amount, count(*) AS reporters,
+        SELECT '{domain.id}', '{freq}', p.period, c.period_index, bd.breakdown, {item}, c.flow, c.amount,
+               c.reporters, c.top1, c.top2, {rank}
+        FROM (SELECT bid, {", ".join([*ks, ""])} period_index, flow, sum(amt) AS amount, count(*) AS reporters,
                      max(amt) AS top1, coalesce(max(amt, 2)[2], 0) AS top2
               FROM {level} GROUP BY ALL) c
+        JOIN cube_bd bd ON bd.bid = c.bid
+        {joins}
         JOIN (SELECT DISTINCT period, period_index FROM pmap WHERE freq = '{freq}') p
              ON p.period_index = c.period_index"""
 
@@ -163,17 +191,27 @@ def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
     con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_rid AS
         SELECT reporter_id, CAST(row_number() OVER (ORDER BY reporter_id) AS INTEGER) AS rid
         FROM (SELECT DISTINCT reporter_id FROM reporter_cells WHERE domain = '{domain.id}')""")
+    _code_ids(con, domain)
+    names = domain.breakdown_names()
+    bids = {n: i for i, n in enumerate(names)}
+    width = max(len(_parts(n)) for n in names)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE cube_bd (bid SMALLINT, breakdown VARCHAR, parts INTEGER"
+        + "".join(f", part{j + 1} VARCHAR" for j in range(width))
+        + ")"
+    )
+    insert_rows(con, "cube_bd", [(bids[n], n, len(_parts(n)), *(_parts(n) + [None] * width)[:width]) for n in names])
     multi = _multi_valued(con, domain)
     passes: dict[tuple[str, ...], list[str]] = {}
-    for name in domain.breakdown_names():
+    for name in names:
         passes.setdefault(tuple(sorted(p for p in _parts(name) if p in multi)), []).append(name)
-    # per reporter, base period, flow, breakdown and item: one grouped pass per set of multi-valued parts
-    union = " UNION ALL ".join(f"({_pass_sql(domain, names, multi)})" for names in passes.values())
-    con.execute(f"CREATE OR REPLACE TEMP TABLE cube_l_{domain.base_frequency} AS {union}")
-    levels = _levels(domain)
-    temps = ["cube_rid", f"cube_l_{domain.base_frequency}"]
     base = domain.base_frequency
-    for freq, finer in levels:
+    # per reporter, base period, flow, breakdown and item: one grouped pass per set of multi-valued parts
+    union = " UNION ALL ".join(f"({_pass_sql(domain, ns, multi, bids, width)})" for ns in passes.values())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cube_l_{base} AS {union}")
+    temps = ["cube_rid", "cube_bd", "cube_codes", *(f"cube_m_{p}" for p in domain.breakdowns), f"cube_l_{base}"]
+    ks = "".join(f"b.k{j + 1}, " for j in range(width))
+    for freq, finer in _levels(domain):
         if freq != base:
             if finer is None:
                 src = f"cube_l_{base} b JOIN pmap m ON m.base_index = b.period_index AND m.freq = '{freq}'"
@@ -186,7 +224,7 @@ def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
                 src = f"cube_l_{finer} b JOIN cube_map_{finer}_{freq} m ON m.i1 = b.period_index"
                 target = "m.i2"
             con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_l_{freq} AS
-                SELECT b.breakdown, b.item, b.rank_group, b.rid, {target} AS period_index, b.flow, sum(b.amt) AS amt
+                SELECT b.bid, {ks}b.rid, {target} AS period_index, b.flow, sum(b.amt) AS amt
                 FROM {src} GROUP BY ALL""")
             temps.append(f"cube_l_{freq}")
             level = f"cube_l_{freq}"
@@ -195,7 +233,7 @@ def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
                 f"(SELECT b.* FROM cube_l_{freq} b SEMI JOIN pmap pm ON pm.base_index = b.period_index "
                 f"AND pm.freq = '{freq}')"
             )
-        con.execute(f"INSERT INTO cube {_cells_sql(domain, freq, level)}")
+        con.execute(f"INSERT INTO cube {_cells_sql(domain, freq, level, width)}")
     for table in temps:
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return count(con, "SELECT count(*) FROM cube WHERE domain = ?", [domain.id])
