@@ -8,22 +8,27 @@ at the next compile), the amount in micro-dollars. Amounts are summed per curren
 ten-thousandths (exact integers), then converted once with the period's average rate,
 rounding half away from zero to the micro-dollar, then summed across currencies: no floating point touches money.
 
-The aggregation runs in DuckDB (engine ``duckdb``, the default) or on Spark (engine ``spark``
-or ``spark:URL``, see :mod:`ktstat.engine_spark`), with the same rows either way; everything
-after it (cube, indicators, disclosure control) runs in DuckDB.
+The query is written once (:mod:`ktstat.engine.aggregation`), each engine giving its dialect of
+the exact arithmetic. Engines are registered by name (:data:`REGISTRY`, each an :class:`Engine`):
+DuckDB (``duckdb``, the default, in the store's connection) and Spark (``spark`` or
+``spark:URL``, :mod:`ktstat.engine.spark`), with the same rows either way; everything after it
+(cube, indicators, disclosure control) runs in DuckDB.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ktstat.domain import Domain
+from ktstat.engine.aggregation import Dialect, base_aggregation_sql
 from ktstat.errors import InputError
 from ktstat.store import count
 
 if TYPE_CHECKING:
     import duckdb
+
+Progress = Callable[[str], None]
 
 
 def _to_micro_usd(m: str, p: str) -> str:
@@ -48,40 +53,75 @@ TO_MICRO_USD = f"""CASE WHEN minor BETWEEN -9000000000000000000 AND 900000000000
     ELSE (CASE WHEN minor >= 0 THEN {_to_micro_usd("minor", "per_usd")}
                ELSE -({_to_micro_usd("-minor", "per_usd")}) END) END"""
 
-BASE_AGGREGATION = f"""
-WITH active AS (
-    SELECT * FROM records
-    WHERE domain = ? AND batch_id IN (SELECT batch_id FROM batches WHERE status = 'active')
-),
-by_currency AS (
-    SELECT a.domain, a.reporter_id, a.period, a.period_index, a.flow, a.item, a.partner, r.industry, r.size_class,
-           r.platform, a.currency, a.per_usd, sum(a.amount_minor) AS minor, count(*) AS n
-    FROM active a
-    JOIN reporters r ON r.domain = a.domain AND r.reporter_id = a.reporter_id
-         AND (r.valid_from IS NULL OR r.valid_from <= a.ref_date) AND (r.valid_to IS NULL OR r.valid_to >= a.ref_date)
-    GROUP BY ALL
+DUCKDB = Dialect(
+    records="(SELECT * FROM records WHERE domain = ? "
+    "AND batch_id IN (SELECT batch_id FROM batches WHERE status = 'active'))",
+    reporters="reporters",
+    to_micro=TO_MICRO_USD,
 )
-SELECT domain, reporter_id, period, period_index, flow, item, partner, industry, size_class,
-       platform, sum({TO_MICRO_USD}) AS amount_usd_micro, sum(n) AS records
-FROM by_currency
-GROUP BY ALL
-"""
+BASE_AGGREGATION = base_aggregation_sql(DUCKDB)
+"""The base aggregation in DuckDB over the store (parameter: the domain), active batches only."""
 
 
-ENGINES = ("duckdb", "spark")
+class Engine(Protocol):
+    """Where the base aggregation runs. ``takes_url``: whether ``name:URL`` is accepted;
+    ``aggregate`` rebuilds the domain's ``reporter_cells`` in the store from its records of
+    active batches and register (same rows on every engine) and returns their number."""
+
+    name: str
+    takes_url: bool
+
+    def aggregate(
+        self, con: duckdb.DuckDBPyConnection, domain: Domain, url: str | None, progress: Progress | None
+    ) -> int: ...
+
+
+class DuckDBEngine:
+    """The store's own engine: :data:`BASE_AGGREGATION` in the store's connection."""
+
+    name = "duckdb"
+    takes_url = False
+
+    def aggregate(
+        self, con: duckdb.DuckDBPyConnection, domain: Domain, url: str | None, progress: Progress | None
+    ) -> int:
+        con.execute("DELETE FROM reporter_cells WHERE domain = ?", [domain.id])
+        con.execute(f"INSERT INTO reporter_cells {BASE_AGGREGATION}", [domain.id])
+        return count(con, "SELECT count(*) FROM reporter_cells WHERE domain = ?", [domain.id])
+
+
+class SparkEngine:
+    """Spark (:mod:`ktstat.engine.spark`: the records exported to Parquet, aggregated by Spark
+    in :data:`ktstat.engine.spark.SPARK` dialect, the cells loaded back); ``url`` a master or
+    Spark Connect URL."""
+
+    name = "spark"
+    takes_url = True
+
+    def aggregate(
+        self, con: duckdb.DuckDBPyConnection, domain: Domain, url: str | None, progress: Progress | None
+    ) -> int:
+        from ktstat.engine.spark import base_aggregation_spark
+
+        return base_aggregation_spark(con, domain, url=url, progress=progress)
+
+
+REGISTRY: dict[str, Engine] = {e.name: e for e in (DuckDBEngine(), SparkEngine())}
+"""The engines by name; a new engine is a class with :class:`Engine`'s members, added here."""
+ENGINES = tuple(REGISTRY)
 
 
 def parse_engine(engine: str) -> tuple[str, str | None]:
-    """Split an engine name into (engine, Spark URL): ``duckdb`` -> ("duckdb", None), ``spark`` ->
+    """Split an engine name into (engine, URL): ``duckdb`` -> ("duckdb", None), ``spark`` ->
     ("spark", None) (the URL then comes from ``$KTSTAT_SPARK``, else ``local[2]``), ``spark:URL``
     -> ("spark", URL) with a master URL (``local[4]``, ``spark://host:7077``) or a Spark Connect
-    URL (``sc://host:15002``). Raises :class:`InputError` for anything else."""
+    URL (``sc://host:15002``); a URL only for engines that take one (:data:`REGISTRY`). Raises
+    :class:`InputError` for anything else."""
     name, sep, url = engine.strip().partition(":")
     name = name.lower()
-    if name == "duckdb" and not sep:
-        return "duckdb", None
-    if name == "spark" and (not sep or url.strip()):
-        return "spark", url.strip() or None
+    found = REGISTRY.get(name)
+    if found is not None and (not sep or (found.takes_url and url.strip())):
+        return name, url.strip() or None
     raise InputError(
         f"unknown engine {engine!r}; use duckdb, spark or spark:URL (e.g. spark:local[4], spark:sc://host:15002)"
     )
@@ -91,15 +131,9 @@ def base_aggregation(
     con: duckdb.DuckDBPyConnection,
     domain: Domain,
     engine: str = "duckdb",
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """Rebuild the domain's reporter-cell table; returns its row count. ``engine``: where the
     aggregation runs (see :func:`parse_engine`); the rows are the same either way."""
     name, url = parse_engine(engine)
-    if name == "spark":
-        from ktstat.engine_spark import base_aggregation_spark
-
-        return base_aggregation_spark(con, domain, url=url, progress=progress)
-    con.execute("DELETE FROM reporter_cells WHERE domain = ?", [domain.id])
-    con.execute(f"INSERT INTO reporter_cells {BASE_AGGREGATION}", [domain.id])
-    return count(con, "SELECT count(*) FROM reporter_cells WHERE domain = ?", [domain.id])
+    return REGISTRY[name].aggregate(con, domain, url, progress)
