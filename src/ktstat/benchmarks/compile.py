@@ -361,13 +361,13 @@ def _child(argv: Sequence[str] | None = None) -> None:
     with ``--sql-log``, each SQL statement's seconds (:class:`_TimedConnection`)."""
     import argparse
 
-    import ktstat.ingest
+    from ktstat.ingest import staging
     from ktstat.pipeline import compile_domain
     from ktstat.store import open_store
 
     # the Parquet schema reader insists on a real connection: hand it the wrapped one
-    schema_reader = ktstat.ingest.read_parquet_schema
-    ktstat.ingest.read_parquet_schema = lambda con, path: schema_reader(getattr(con, "_con", con), path)
+    schema_reader = staging.read_parquet_schema
+    staging.read_parquet_schema = lambda con, path: schema_reader(getattr(con, "_con", con), path)
 
     ap = argparse.ArgumentParser(prog="python -m ktstat.benchmarks.compile")
     for name in ("--domain", "--records", "--reporters", "--rates", "--store", "--log"):
