@@ -17,7 +17,10 @@ joined row by row and has a pass of its own, with the crosses it is part of). Ea
 frequency's per-reporter sums are then summed from the next finer one's (quarters to
 half-years to years), so no row is repeated per frequency; each level's cells (amount,
 reporters, the two largest reporters' amounts) come from its per-reporter sums in one
-aggregation for all breakdowns.
+aggregation for all breakdowns. The passes group by integers (a number per breakdown and per
+code; names and items are joined to the cells at the end), and sum in 64-bit integers when the
+domain's absolute amounts sum to less than 2^63 micro-dollars (no partial sum can then be
+larger: exact), else in 128-bit ones.
 """
 
 from __future__ import annotations
@@ -99,7 +102,7 @@ def _code_ids(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
         )
 
 
-def _pass_sql(domain: Domain, names: list[str], multi: set[str], bids: dict[str, int], width: int) -> str:
+def _pass_sql(domain: Domain, names: list[str], multi: set[str], bids: dict[str, int], width: int, money: str) -> str:
     """One grouped pass over the reporter cells for the breakdowns ``names`` (all of them with
     the same multi-valued parts): every cell gets the number of its code of each part
     (``cube_codes``) as a column, from the memberships (a multi-valued part's joined row by
@@ -137,8 +140,10 @@ def _pass_sql(domain: Domain, names: list[str], multi: set[str], bids: dict[str,
     return f"""
         SELECT CAST({pick(lambda n: str(bids[n]))} AS SMALLINT) AS bid, {", ".join([*ks, ""])}
                rid, period_index, flow, amt
-        FROM (SELECT {mask} AS mask, rid, period_index, flow, {", ".join(grouped) or "NULL AS none"}, sum(amt) AS amt
-              FROM (SELECT r.rid, rc.period_index, rc.flow, rc.amount_usd_micro AS amt{"".join(f", {c}" for c in cols)}
+        FROM (SELECT {mask} AS mask, rid, period_index, flow, {", ".join(grouped) or "NULL AS none"},
+                     CAST(sum(amt) AS {money}) AS amt
+              FROM (SELECT r.rid, rc.period_index, rc.flow, CAST(rc.amount_usd_micro AS {money}) AS amt
+                           {"".join(f", {c}" for c in cols)}
                     FROM reporter_cells rc JOIN cube_rid r ON r.reporter_id = rc.reporter_id
                     {" ".join(joins)}
                     WHERE rc.domain = '{domain.id}')
@@ -172,8 +177,8 @@ def _cells_sql(domain: Domain, freq: str, level: str, width: int) -> str:
     item = f"CASE WHEN bd.parts = 0 THEN 'all' ELSE concat_ws('+', {codes}) END" if width else "'all'"
     rank = "CASE WHEN bd.parts = 1 THEN CAST(a1.grp AS VARCHAR) ELSE '' END" if width else "''"
     return f"""
-        SELECT '{domain.id}', '{freq}', p.period, c.period_index, bd.breakdown, {item}, c.flow, c.amount,
-               c.reporters, c.top1, c.top2, {rank}
+        SELECT '{domain.id}', '{freq}', p.period, c.period_index, bd.breakdown, {item}, c.flow,
+               CAST(c.amount AS HUGEINT), c.reporters, CAST(c.top1 AS HUGEINT), CAST(c.top2 AS HUGEINT), {rank}
         FROM (SELECT bid, {", ".join([*ks, ""])} period_index, flow, sum(amt) AS amount, count(*) AS reporters,
                      max(amt) AS top1, coalesce(max(amt, 2)[2], 0) AS top2
               FROM {level} GROUP BY ALL) c
@@ -206,8 +211,13 @@ def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
     for name in names:
         passes.setdefault(tuple(sorted(p for p in _parts(name) if p in multi)), []).append(name)
     base = domain.base_frequency
+    # every partial sum is at most the sum of the absolute amounts: 64-bit integers when that fits
+    total_abs = con.execute(
+        "SELECT coalesce(sum(abs(amount_usd_micro)), 0) FROM reporter_cells WHERE domain = ?", [domain.id]
+    ).fetchone()
+    money = "BIGINT" if total_abs is not None and int(total_abs[0]) < 2**63 else "HUGEINT"
     # per reporter, base period, flow, breakdown and item: one grouped pass per set of multi-valued parts
-    union = " UNION ALL ".join(f"({_pass_sql(domain, ns, multi, bids, width)})" for ns in passes.values())
+    union = " UNION ALL ".join(f"({_pass_sql(domain, ns, multi, bids, width, money)})" for ns in passes.values())
     con.execute(f"CREATE OR REPLACE TEMP TABLE cube_l_{base} AS {union}")
     temps = ["cube_rid", "cube_bd", "cube_codes", *(f"cube_m_{p}" for p in domain.breakdowns), f"cube_l_{base}"]
     ks = "".join(f"b.k{j + 1}, " for j in range(width))
@@ -224,7 +234,7 @@ def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
                 src = f"cube_l_{finer} b JOIN cube_map_{finer}_{freq} m ON m.i1 = b.period_index"
                 target = "m.i2"
             con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_l_{freq} AS
-                SELECT b.bid, {ks}b.rid, {target} AS period_index, b.flow, sum(b.amt) AS amt
+                SELECT b.bid, {ks}b.rid, {target} AS period_index, b.flow, CAST(sum(b.amt) AS {money}) AS amt
                 FROM {src} GROUP BY ALL""")
             temps.append(f"cube_l_{freq}")
             level = f"cube_l_{freq}"
