@@ -10,10 +10,11 @@ cross are joined with ``+`` in the order the cross is declared.
 How (the same rows as summing each reporter's cells per period of every frequency directly,
 in few passes): reporters are numbered once; every reporter cell gets, as columns, the code of
 each breakdown whose membership gives a key at most one code (``LEFT JOIN``), and the cells are
-summed per reporter x base period x flow x the codes of every breakdown in one
-``GROUPING SETS`` aggregation (one pass over the reporter cells for all breakdowns; a
-breakdown whose membership gives a key several codes, as overlapping special classes do, is
-joined row by row and has a pass of its own, with the crosses it is part of). Each coarser
+summed per reporter x base period x flow x the codes of several breakdowns in one
+``GROUPING SETS`` aggregation (one pass over the reporter cells for up to
+:data:`SETS_PER_PASS` breakdowns; a breakdown whose membership gives a key several codes, as
+overlapping special classes do, is joined row by row and has passes of its own, with the
+crosses it is part of); each pass is then taken through every period level. Each coarser
 frequency's per-reporter sums are then summed from the next finer one's (quarters to
 half-years to years), so no row is repeated per frequency; each level's cells (amount,
 reporters, the two largest reporters' amounts) come from its per-reporter sums in one
@@ -67,6 +68,12 @@ def build_period_map(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
         "CREATE OR REPLACE TEMP TABLE pmap (base_index INTEGER, freq VARCHAR, period VARCHAR, period_index INTEGER)"
     )
     insert_rows(con, "pmap", rows)
+
+
+SETS_PER_PASS = 4
+"""Breakdowns summed in one grouped pass at most, each pass then taken through every period
+level and its per-reporter tables dropped: fewer passes over the reporter cells against the
+memory the per-reporter sums of many breakdowns take at once."""
 
 
 def _parts(name: str) -> list[str]:
@@ -216,34 +223,49 @@ def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
         "SELECT coalesce(sum(abs(amount_usd_micro)), 0) FROM reporter_cells WHERE domain = ?", [domain.id]
     ).fetchone()
     money = "BIGINT" if total_abs is not None and int(total_abs[0]) < 2**63 else "HUGEINT"
-    # per reporter, base period, flow, breakdown and item: one grouped pass per set of multi-valued parts
-    union = " UNION ALL ".join(f"({_pass_sql(domain, ns, multi, bids, width, money)})" for ns in passes.values())
-    con.execute(f"CREATE OR REPLACE TEMP TABLE cube_l_{base} AS {union}")
-    temps = ["cube_rid", "cube_bd", "cube_codes", *(f"cube_m_{p}" for p in domain.breakdowns), f"cube_l_{base}"]
-    ks = "".join(f"b.k{j + 1}, " for j in range(width))
-    for freq, finer in _levels(domain):
+    temps = ["cube_rid", "cube_bd", "cube_codes", *(f"cube_m_{p}" for p in domain.breakdowns)]
+    levels = _levels(domain)
+    for coarse, fine in levels:
+        if fine is not None:
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_map_{fine}_{coarse} AS
+                SELECT DISTINCT a.period_index AS i1, b.period_index AS i2 FROM pmap a
+                JOIN pmap b ON b.base_index = a.base_index AND b.freq = '{coarse}' WHERE a.freq = '{fine}'""")
+            temps.append(f"cube_map_{fine}_{coarse}")
+    # the level each per-reporter table is last read by: dropped after it (they are large)
+    last_use = {base: 0}
+    for k, (freq, finer) in enumerate(levels):
+        last_use[freq] = max(last_use.get(freq, k), k)
         if freq != base:
-            if finer is None:
-                src = f"cube_l_{base} b JOIN pmap m ON m.base_index = b.period_index AND m.freq = '{freq}'"
-                target = "m.period_index"
-            else:
-                con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_map_{finer}_{freq} AS
-                    SELECT DISTINCT a.period_index AS i1, b.period_index AS i2 FROM pmap a
-                    JOIN pmap b ON b.base_index = a.base_index AND b.freq = '{freq}' WHERE a.freq = '{finer}'""")
-                temps.append(f"cube_map_{finer}_{freq}")
-                src = f"cube_l_{finer} b JOIN cube_map_{finer}_{freq} m ON m.i1 = b.period_index"
-                target = "m.i2"
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_l_{freq} AS
-                SELECT b.bid, {ks}b.rid, {target} AS period_index, b.flow, CAST(sum(b.amt) AS {money}) AS amt
-                FROM {src} GROUP BY ALL""")
-            temps.append(f"cube_l_{freq}")
-            level = f"cube_l_{freq}"
-        else:  # the base periods of the map (all of them: each base period with records is complete)
-            level = (
-                f"(SELECT b.* FROM cube_l_{freq} b SEMI JOIN pmap pm ON pm.base_index = b.period_index "
-                f"AND pm.freq = '{freq}')"
-            )
-        con.execute(f"INSERT INTO cube {_cells_sql(domain, freq, level, width)}")
+            last_use[finer or base] = k
+    ks = "".join(f"b.k{j + 1}, " for j in range(width))
+    # one grouped pass per set of multi-valued parts and at most SETS_PER_PASS breakdowns, then its levels
+    chunks = [ns[k : k + SETS_PER_PASS] for ns in passes.values() for k in range(0, len(ns), SETS_PER_PASS)]
+    for chunk in chunks:
+        # per reporter, base period, flow, breakdown and item
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE cube_l_{base} AS {_pass_sql(domain, chunk, multi, bids, width, money)}"
+        )
+        for k, (freq, finer) in enumerate(levels):
+            if freq != base:
+                if finer is None:
+                    src = f"cube_l_{base} b JOIN pmap m ON m.base_index = b.period_index AND m.freq = '{freq}'"
+                    target = "m.period_index"
+                else:
+                    src = f"cube_l_{finer} b JOIN cube_map_{finer}_{freq} m ON m.i1 = b.period_index"
+                    target = "m.i2"
+                con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_l_{freq} AS
+                    SELECT b.bid, {ks}b.rid, {target} AS period_index, b.flow, CAST(sum(b.amt) AS {money}) AS amt
+                    FROM {src} GROUP BY ALL""")
+                level = f"cube_l_{freq}"
+            else:  # the base periods of the map (all of them: each base period with records is complete)
+                level = (
+                    f"(SELECT b.* FROM cube_l_{freq} b SEMI JOIN pmap pm ON pm.base_index = b.period_index "
+                    f"AND pm.freq = '{freq}')"
+                )
+            con.execute(f"INSERT INTO cube {_cells_sql(domain, freq, level, width)}")
+            for f, last in last_use.items():
+                if last == k:
+                    con.execute(f"DROP TABLE IF EXISTS cube_l_{f}")
     for table in temps:
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return count(con, "SELECT count(*) FROM cube WHERE domain = ?", [domain.id])
