@@ -437,3 +437,43 @@ def test_as_of_chooses_the_vintages_current_that_day(api_rich: object, tmp_path:
     assert res.exit_code == 1 and "not a date" in str(res.exception)
     res = runner.invoke(app, ["factcheck", str(art), "--store", str(store), "--as-of", "2025-06-01", "--release", V1])
     assert res.exit_code == 1
+
+
+def test_a_half_years_growth_against_a_year_earlier_is_the_year_on_year_measure() -> None:
+    figs = TableFigures(
+        {
+            ("kst", "2025H1", "total", "all", "exports"): 19.705 * BN,
+            ("kst", "2025H1", "total", "all", "exports_growth"): 1.3,
+            ("kst", "2025H1", "total", "all", "exports_growth_yoy"): 8.8,
+        },
+        rates={},
+    )
+    text = "In the first half of 2025, knowledge services exports rose 9% from a year earlier."
+    (r,) = check(text, figs, "en")
+    assert r.cell is not None and r.cell.measure == "exports_growth_yoy" and r.verdict == "consistent"
+    (r,) = check("In the first half of 2025, knowledge services exports rose 9% from the previous half.", figs, "en")
+    assert r.cell is not None and r.cell.measure == "exports_growth" and r.verdict == "inconsistent"
+    (r,) = check("2025년 상반기 지식서비스 수출은 전년 동기 대비 8.8% 증가했다.", figs, "ko")
+    assert r.cell is not None and r.cell.measure == "exports_growth_yoy" and r.verdict == "consistent"
+
+
+def test_an_aside_naming_a_driver_does_not_change_the_subject() -> None:
+    figs = TableFigures(
+        {
+            ("kst", "2025H1", "category", "ict_services", "balance_record"): 1.0,
+            ("kst", "2025H1", "total", "all", "balance_record"): 0.0,
+            ("kst", "2025H1", "subcategory", "info_provision_platform", "balance"): 1.4 * BN,
+        },
+        rates={},
+    )
+    text = (
+        "Knowledge services trade in the first half of 2025 ran a deficit. Information and communications "
+        "services, led by strong performance in information provision and platform services (1.4 billion "
+        "dollars), posted the largest half-year surplus on record."
+    )
+    res = check(text, figs, "en")
+    rec = by_text(res, "on record")
+    assert rec.cell is not None and (rec.cell.breakdown, rec.cell.item) == ("category", "ict_services")
+    assert rec.verdict == "consistent"
+    amount = by_text(res, "1.4 billion dollars")
+    assert amount.cell is not None and amount.cell.item == "info_provision_platform" and amount.verdict == "consistent"

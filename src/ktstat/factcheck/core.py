@@ -569,7 +569,7 @@ def check(
             cps = [p for pos, p in _periods_in(ctext, ctx)]
             if cps:
                 clause_state["period"] = cps[-1]
-            if items:
+            if items and not _ASIDE.match(ctext):  # ", led by X, ...": X is not what the sentence is about
                 clause_state["items"] = [(p.breakdown, p.code) for p in items[0][2]]
                 clause_state["explicit"] = True
             for c in cl:
@@ -699,6 +699,23 @@ def _direction(text: str, c: Claim, lo: int, hi: int) -> int:
     return 0
 
 
+# a clause that names what drove the subject, not a new subject ("X, led by Y, posted ...")
+_ASIDE = re.compile(
+    r"[\s,]*(?:(?:mainly |largely )?(?:led|driven|helped|followed) by|(?:mainly |largely )?(?:thanks|owing|due) to"
+    r"|including|such as)\b",
+    re.I,
+)
+
+# a comparison with the same period a year earlier, said in the sentence
+_YOY = re.compile(
+    r"(?:from|than|over|on|compared with|against) (?:the same (?:period|half|quarter) )?"
+    r"(?:a|one) year (?:earlier|before|ago)"
+    r"|year[- ]on[- ]year|\byoy\b|(?:from|than|over|compared with) the same (?:period|half|quarter)"
+    r"|전년\s*동기|전년\s*같은\s*기간|1년\s*전",
+    re.I,
+)
+
+
 def _verdict(
     c: Claim,
     ctx: ArticleContext,
@@ -793,6 +810,8 @@ def _verdict(
             got = _deficit_rank(c, ctx, period, items, figures)
             if got is not None:
                 return got
+    if _YOY.search(text[lo:hi]) and re.search(r"[HQ]", period) and measure.endswith(("_growth", "_change")):
+        measure += "_yoy"  # a half-year or quarter "up 9% from a year earlier": the same period a year before
     periods = [period] + [p for p in alt_periods if p != period]
     cells = [Cell(ctx.domain, p, b, i, measure) for p in periods for b, i in items]
     found = [(cell, figures.value(*_key(cell))) for cell in cells]
