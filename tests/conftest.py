@@ -98,23 +98,41 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {what}")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the xdist_group marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Marks for a fast subset: ./run test -m "not slow and not demo and not spark and not browser".
 
     And the groups of ``-n N --dist loadgroup`` (pytest-xdist, the default in pyproject.toml): a
     test file runs on one worker, so its module fixtures are built once; every test of the
     session's demo runs on one worker, so the demo is built once."""
+    grouping = bool(getattr(config.option, "loadgroup", False))  # set on xdist's workers
     for item in items:
         path = item.nodeid.split("::")[0]
+        group = path
         if "demo_dir" in getattr(item, "fixturenames", ()):
             item.add_marker("demo")
-            item.add_marker(pytest.mark.xdist_group("demo"))
-        else:
-            item.add_marker(pytest.mark.xdist_group(path))
+            group = "demo"
+        item.add_marker(pytest.mark.xdist_group(group))
+        if grouping:
+            _group_node_id(item, group)
         if path.endswith("test_engine_spark.py"):
             item.add_marker("spark")
         if path.endswith("test_api_browser.py"):
             item.add_marker("browser")
+
+
+def _group_node_id(item: pytest.Item, group: str) -> None:
+    """Give a worker's item the node id ``<id>@<group>`` that xdist's loadgroup scheduler groups by.
+
+    pytest-xdist 3.8 appends the suffix by assigning ``item._nodeid``, which pytest 9.2's
+    structured node ids (``item._id``) no longer read: the marks were ignored, every test was
+    scheduled on its own, and the demo and the stores of tests/apistore.py were built on both
+    workers (pytest-dev/pytest-xdist#1386). Where xdist's assignment still works (older pytest),
+    it does it itself."""
+    node_id = getattr(item, "_id", None)
+    if node_id is None or str(node_id).endswith("@" + group):
+        return
+    item._id = type(node_id).parse(f"{node_id}@{group}")
 
 
 def _reporter() -> pytest.TerminalReporter | None:
