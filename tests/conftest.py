@@ -6,8 +6,12 @@ import importlib.util
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from ktstat.factcheck.figures import TableFigures
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -20,6 +24,15 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     run_demo(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_figures(demo_dir: Path) -> TableFigures:
+    """The released figures of the session's demo (``store_figures`` of its store: 600,000 cells),
+    read once for the fact-check tests that check articles against the demo. Read only."""
+    from ktstat.factcheck.figures import store_figures
+
+    return store_figures(demo_dir / "ktstat.duckdb")
 
 
 @pytest.fixture(scope="session")
