@@ -5,12 +5,15 @@ from __future__ import annotations
 import importlib.util
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from apistore import Small
+    from browserkit import Server
     from ktstat.factcheck.figures import TableFigures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +52,39 @@ def api_rich(tmp_path_factory: pytest.TempPathFactory) -> object:
     from apistore import build_rich
 
     return build_rich(tmp_path_factory.mktemp("api-rich"))
+
+
+# ---- the browser tests (tests/test_api_browser.py, tests/test_api_factcheck_browser.py; tests/browserkit.py)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium, headless, driven by playwright: one per browser test module."""
+    from browserkit import CHROMIUM, FLAGS, sync_api
+
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def explorer_server(api_rich: Small) -> Iterator[Server]:
+    """The API over the rich store (tests/apistore.py) served on loopback: one per browser test module."""
+    from browserkit import Server
+
+    srv = Server(api_rich)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture()
+def server(explorer_server: Server) -> Server:
+    """The module's server, its clock set after both releases at the start of each test."""
+    from apistore import AFTER
+
+    explorer_server.clock.t = AFTER
+    return explorer_server
 
 
 # ---- a progress line per test file (besides pytest's dots): "tests/test_x.py: 12 passed in 3.4 s"
@@ -106,7 +142,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, what in (
         ("demo", "uses the session's demo (demo_dir: about 3 minutes to build, once)"),
         ("spark", "runs Spark (tests/test_engine_spark.py, the Spark runs of tests/engines/)"),
-        ("browser", "drives chromium (tests/test_api_browser.py)"),
+        ("browser", "drives chromium (tests/test_api_browser.py, tests/test_api_factcheck_browser.py)"),
     ):
         config.addinivalue_line("markers", f"{name}: {what}")
 
