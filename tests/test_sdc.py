@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ktstat import domain as domains
 from ktstat.sdc.audit import intervals
@@ -479,3 +481,63 @@ def test_a_cross_refined_in_another_order_is_an_equation() -> None:
         ]
         want = {(t.index[(f, p, "industry+region", it)], 1), *((t.index[k], -1) for k in parts)}
         assert any(set(eq) == want for eq in t.equations), (p, it)
+
+
+@given(
+    cells=st.lists(st.lists(st.integers(0, 1000), min_size=2, max_size=4), min_size=2, max_size=4),
+    hide=st.lists(st.booleans(), min_size=25, max_size=25),
+)
+@settings(max_examples=40, deadline=None)
+def test_audit_bounds_equal_an_lp_solved_from_scratch(cells: list[list[int]], hide: list[bool]) -> None:
+    # a two-way table with row, column and grand totals; the audit solves one warm-started model
+    # per group of hidden cells, an independent LP (scipy's linprog) each bound from scratch
+    from scipy.optimize import linprog
+
+    cols = min(len(r) for r in cells)
+    grid = [r[:cols] for r in cells]
+    t = Table("X")
+
+    def key(name: str) -> tuple[str, str, str, str]:
+        return ("A", "2023", "b", name)
+
+    for i, row in enumerate(grid):
+        for j, v in enumerate(row):
+            t.values[t.cell(key(f"{i}.{j}"))] = v
+        t.values[t.cell(key(f"{i}.*"))] = sum(row)
+    for j in range(cols):
+        t.values[t.cell(key(f"*.{j}"))] = sum(r[j] for r in grid)
+    t.values[t.cell(key("*.*"))] = sum(map(sum, grid))
+    for i in range(len(grid)):
+        assert t.add(key(f"{i}.*"), [key(f"{i}.{j}") for j in range(cols)])
+    for j in range(cols):
+        assert t.add(key(f"*.{j}"), [key(f"{i}.{j}") for i in range(len(grid))])
+    assert t.add(key("*.*"), [key(f"{i}.*") for i in range(len(grid))])
+    hidden = {c for c in range(len(t.keys)) if hide[c]}
+    if not hidden:
+        return
+    found = {iv.cell: iv for iv in intervals(t, hidden, hidden, 0.10)}
+    order = sorted(hidden)
+    pos = {c: k for k, c in enumerate(order)}
+    a_eq, b_eq = [], []
+    for eq in t.equations:
+        if any(c in pos for c, _ in eq):
+            row = [0.0] * len(order)
+            rhs = 0.0
+            for c, coef in eq:
+                if c in pos:
+                    row[pos[c]] = coef
+                else:
+                    rhs -= coef * t.values[c]
+            a_eq.append(row)
+            b_eq.append(rhs)
+    for c in order:
+        objective = [0.0] * len(order)
+        for sense in (1.0, -1.0):
+            objective[pos[c]] = sense
+            res = linprog(objective, A_eq=a_eq or None, b_eq=b_eq or None, bounds=(0, None), method="highs")
+            bound = found[c].lower if sense > 0 else found[c].upper
+            if res.status == 3:  # unbounded above
+                assert bound == math.inf
+            else:
+                assert res.status == 0
+                assert bound == pytest.approx(sense * res.fun, abs=1e-6 * max(1, t.values[order[0]], *t.values))

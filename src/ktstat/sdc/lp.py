@@ -33,6 +33,7 @@ FEASIBILITY = 1e-9  # HiGHS primal and dual feasibility tolerances, in scaled un
 SPAN = 1e4  # the attacker's model is scaled so that the group's largest value is SPAN
 NOISE = 1e-10  # witness movements below NOISE times the protection needed (a tenth of FEASIBILITY) are round-off
 UNCLEAR = 1e-6  # movements below this (times the protection) are re-solved with the cell held still
+PRIMAL_SIMPLEX = 4  # HiGHS simplex_strategy value for the primal simplex
 CAP = 1e4  # after numerical trouble, movements are bounded by CAP times the protection needed
 
 
@@ -130,6 +131,9 @@ class Attacker:
         n = len(self.cells)
         lo = np.array([0.0 if v >= 0 else -INF for v in values])
         self.h = _highs(np.zeros(n), lo, np.full(n, INF), rows, np.array(rhs))
+        # only the objective changes between solves, so the last optimal basis stays primal
+        # feasible: primal simplex restarts from it (several times faster than the default dual)
+        self.h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
         self._last: int | None = None
 
     def _solve(self, k: int, sense: float) -> float:
