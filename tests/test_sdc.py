@@ -518,7 +518,8 @@ def test_audit_bounds_equal_an_lp_solved_from_scratch(cells: list[list[int]], hi
     found = {iv.cell: iv for iv in intervals(t, hidden, hidden, 0.10)}
     order = sorted(hidden)
     pos = {c: k for k, c in enumerate(order)}
-    a_eq, b_eq = [], []
+    a_eq: list[list[float]] = []
+    b_eq: list[float] = []
     for eq in t.equations:
         if any(c in pos for c, _ in eq):
             row = [0.0] * len(order)
