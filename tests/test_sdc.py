@@ -522,14 +522,14 @@ def test_audit_bounds_equal_an_lp_solved_from_scratch(cells: list[list[int]], hi
     b_eq: list[float] = []
     for eq in t.equations:
         if any(c in pos for c, _ in eq):
-            row = [0.0] * len(order)
+            coefs = [0.0] * len(order)
             rhs = 0.0
             for c, coef in eq:
                 if c in pos:
-                    row[pos[c]] = coef
+                    coefs[pos[c]] = coef
                 else:
                     rhs -= coef * t.values[c]
-            a_eq.append(row)
+            a_eq.append(coefs)
             b_eq.append(rhs)
     for c in order:
         objective = [0.0] * len(order)
