@@ -78,7 +78,7 @@ def decode_json(doc: dict[str, Any]) -> Cells:
         codes = [dims[n]["values"][int(i)]["id"] for n, i in enumerate(key.split(":"))]
         for t, obs in series["observations"].items():
             label = period_label(times[int(t)]["id"])
-            assert {"A": "A", "S": "H"}[codes[0]] in ("A" if len(label) == 4 else label[4])
+            assert {"A": "A", "S": "H", "Q": "Q"}[codes[0]] == ("A" if len(label) == 4 else label[4])
             out[(label, breakdown_name(codes[1]), item_code(codes[2]), codes[3])] = (obs[0], statuses[obs[1]]["id"])
     return out
 
@@ -304,7 +304,7 @@ BAD = [
     ("/data/a,b,c,d?format=jsondata", None, 400, 140),  # malformed flow
     ("/data/KST/S.NOPE..exports?format=jsondata", None, 404, 100),  # unknown dimension value
     ("/data/KST/S.TOTAL.all.made_up?format=csv", None, 404, 100),
-    ("/data/KST/Q.TOTAL.all.exports?format=jsondata", None, 404, 100),  # a FREQ KST does not publish
+    ("/data/KST/M.TOTAL.all.exports?format=jsondata", None, 404, 100),  # a FREQ KST does not publish (monthly)
     ("/data/KST/S.TOTAL?format=jsondata", None, 400, 140),  # wrong number of positions
     ("/data/KST/S.TOTAL.all.exports.x?format=jsondata", None, 400, 140),
     ("/data/KST/S.TO%25TAL..?format=jsondata", None, 400, 140),  # bad characters
