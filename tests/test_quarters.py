@@ -239,3 +239,27 @@ def test_an_lp_attack_on_quarters_halves_and_years_narrows_no_confidential_cell(
                 quarter_links += 1
     assert all(attacked.values()), attacked  # confidential quarters, halves and years were all attacked
     assert quarter_links > 0
+
+
+def test_release_tables_show_the_two_quarters_beside_the_half(rich: Small, micro: dict[str, dict[Cell, int]]) -> None:
+    from ktstat.release.tables import standard_tables
+
+    tables = {t.id: t for t in standard_tables(DOM, rich.rows[V2], "2025H1", provisional=True)}
+    summary = tables["total"]
+    heads = [c.label_en for c in summary.columns]
+    assert heads[:7] == ["H1 2023", "H2 2023", "H1 2024", "H2 2024", "H1 2025", "Q1 2025", "Q2 2025"]
+    assert [c.provisional for c in summary.columns[4:7]] == [True, True, True]
+    cat = tables["category"]
+    heads = [c.label_en for c in cat.columns]
+    assert heads[:3] == ["Exports", "Exports, Q1 2025", "Exports, Q2 2025"]
+    assert [c.label_ko for c in cat.columns[1:3]] == ["수출(2025년 1분기)", "수출(2025년 2분기)"]
+    imports = heads.index("Imports")
+    assert heads[imports + 1 : imports + 3] == ["Imports, Q1 2025", "Imports, Q2 2025"]
+    assert any("Q1 2025" in n for n in cat.footnotes_en)  # the quarters are provisional with the half
+    for row in cat.rows:
+        for k in (0, imports):
+            half, q1, q2 = row.cells[k : k + 3]
+            assert (q1.ref.period, q2.ref.period) == ("2025Q1", "2025Q2") and q1.ref.measure == half.ref.measure
+            if "C" not in (half.status, q1.status, q2.status):
+                exact = [micro[V2][(c.ref.period, c.ref.breakdown, c.ref.item, c.ref.measure)] for c in (q1, q2, half)]
+                assert exact[0] + exact[1] == exact[2], row.code
