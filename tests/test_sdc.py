@@ -405,3 +405,76 @@ def test_time_equations_follow_the_period_hierarchy() -> None:
     # every equation holds exactly
     for eq in t.equations:
         assert sum(coef * t.values[k] for k, coef in eq) == 0
+
+
+def test_hierarchies_inside_crosses_are_equations() -> None:
+    """A reader adds the cells of a finer cross to those of a coarser one (category+partner to
+    category+region, a special class's sub-classes by region to the class by region, tbp's
+    partner+industry to industry+region) as surely as a partner to its region: the table holds
+    those equations, so secondary suppression and the audit see them."""
+    from pathlib import Path
+
+    from ktstat.pipeline import compile_domain
+    from ktstat.sdc.linear import build_tables
+    from ktstat.store import open_store
+
+    fix = Path(__file__).parent / "fixtures" / "kst_small"
+    con = open_store(None)
+    try:
+        compile_domain(con, "kst", fix / "records.csv", fix / "reporters.csv", fix / "rates.csv", protect=False)
+        t = build_tables(con, domains.load("kst"))["X"]
+    finally:
+        con.close()
+
+    def linked(total: tuple[str, str, str, str], parts: list[tuple[str, str, str, str]]) -> bool:
+        want = {(t.index[total], 1), *((t.index[p], -1) for p in parts)}
+        return any(set(eq) == want for eq in t.equations)
+
+    # 2023 exports of professional and business services to Asia: China's (r05)
+    region = ("A", "2023", "category+region", "professional_business+asia")
+    assert linked(region, [("A", "2023", "category+partner", "professional_business+CN")])
+    # the ICT industry's exports to Asia in 2023: game software (R1, JP 5000) and ICT manufacturing (R2, CN 4000)
+    ict = ("A", "2023", "special+region", "ict_industry+asia")
+    assert t.values[t.index[ict]] == 9000 * 1_000_000
+    assert linked(
+        ict,
+        [
+            ("A", "2023", "special+region", "ict_game_software+asia"),
+            ("A", "2023", "special+region", "ict_manufacturing+asia"),
+        ],
+    )
+    assert linked(
+        ("A", "2023", "special+region", "ict_game_software+asia"),
+        [("A", "2023", "special+partner", "ict_game_software+JP")],
+    )
+    for eq in t.equations:
+        assert sum(coef * t.values[k] for k, coef in eq) == 0
+
+
+def test_a_cross_refined_in_another_order_is_an_equation() -> None:
+    """tbp's industry+region is the sum of partner+industry over the region's partners (the parts
+    in the other order)."""
+    import tempfile
+    from pathlib import Path
+
+    from ktstat.sdc.linear import build_tables
+    from storystore import build_story
+
+    with tempfile.TemporaryDirectory() as tmp:
+        con = build_story(Path(tmp))
+        try:
+            t = build_tables(con, domains.load("tbp"))["X"]
+        finally:
+            con.close()
+    cells = [k for k in t.keys if k[2] == "industry+region"]
+    assert cells
+    for f, p, _, it in cells:
+        industry, region = it.split("+")
+        parts = [k for k in t.keys if k[:3] == (f, p, "partner+industry") and k[3].endswith("+" + industry)]
+        parts = [
+            k
+            for k in parts
+            if domains.load("tbp").breakdowns["partner"].codelist.by_code[k[3].split("+")[0]].parent == region
+        ]
+        want = {(t.index[(f, p, "industry+region", it)], 1), *((t.index[k], -1) for k in parts)}
+        assert any(set(eq) == want for eq in t.equations), (p, it)
