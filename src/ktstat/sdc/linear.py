@@ -115,15 +115,15 @@ def _equations(t: Table, domain: Domain, items: dict[tuple[str, str], set[str]],
                         kids = [d for d in fine if b2.codelist.ancestor(d, b1.level) == c]
                         t.add((freq, period, b1.name, c), [(freq, period, b2.name, d) for d in kids])
             # hierarchies inside crosses: a cross refining another, a code's children in a cross
-            for coarse, fine, order in _refinements(domain):
-                c_name, f_name = "+".join(coarse), "+".join(fine)
-                groups = defaultdict(list)
+            for c_parts, f_parts, order in _refinements(domain):
+                c_name, f_name = "+".join(c_parts), "+".join(f_parts)
+                refined: dict[str, list[str]] = defaultdict(list)
                 for it in sorted(items.get((freq, f_name), set())):
                     codes = it.split("+")
-                    up = [_up(domain, coarse[k], fine[order[k]], codes[order[k]]) for k in range(len(coarse))]
+                    up = [_up(domain, c_parts[k], f_parts[order[k]], codes[order[k]]) for k in range(len(c_parts))]
                     if all(u is not None for u in up):
-                        groups["+".join(u for u in up if u is not None)].append(it)
-                for code, members in sorted(groups.items()):
+                        refined["+".join(u for u in up if u is not None)].append(it)
+                for code, members in sorted(refined.items()):
                     t.add((freq, period, c_name, code), [(freq, period, f_name, m) for m in members])
             for cross in domain.crosses:
                 name = "+".join(cross)
@@ -131,13 +131,13 @@ def _equations(t: Table, domain: Domain, items: dict[tuple[str, str], set[str]],
                 present = set(cells)
                 for pos, part in enumerate(cross):
                     by = singles[part].codelist.by_code
-                    kids: dict[str, list[str]] = defaultdict(list)
+                    children: dict[str, list[str]] = defaultdict(list)
                     for it in cells:
                         codes = it.split("+")
                         parent = by[codes[pos]].parent if codes[pos] in by else ""
                         if parent:
-                            kids["+".join([*codes[:pos], parent, *codes[pos + 1 :]])].append(it)
-                    for code, members in sorted(kids.items()):
+                            children["+".join([*codes[:pos], parent, *codes[pos + 1 :]])].append(it)
+                    for code, members in sorted(children.items()):
                         if code in present:
                             t.add((freq, period, name, code), [(freq, period, name, m) for m in members])
             # crosses: each margin is the sum of its row or column
