@@ -141,7 +141,8 @@ def test_statements_cite_a_partner_by_industry_and_a_category_by_partner() -> No
     _put(lookup, p, "partner+industry", "CN+machinery", imports_change=-100e6)
     cited = [st.text_en for st in statements(tbp, lookup, p) for r, _ in st.cells if r.breakdown == "partner+industry"]
     assert cited == [
-        "For China, technology imports fell by $500.0 million, most of it in Electrical and electronics ($400.0 million)."
+        "For China, technology imports fell by $500.0 million, most of it in Electrical and electronics "
+        "($400.0 million)."
     ], cited
 
     kst = domains.load("kst")
