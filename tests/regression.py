@@ -17,8 +17,9 @@ way by the code before the compile was reorganised (issue 17, commit 31a84d9), s
 figures. It was written again when the figures changed on purpose: kst publishing quarters
 with its crosses yearly and half-yearly only (fewer cube cells, more indicators) and disclosure
 control seeing the hierarchies inside crosses (more secondary cells); the reporter cells, the
-batches and the quarantine stayed line for line the same. Run with ``PYTHONPATH=<other checkout>/src`` to dump another version's figures, and
-``ROWS`` larger for a one-off comparison of big inputs (``diff`` the two files).
+batches and the quarantine stayed line for line the same. Run with
+``PYTHONPATH=<other checkout>/src`` to dump another version's figures, and ``ROWS`` larger
+for a one-off comparison of big inputs (``diff`` the two files).
 """
 
 from __future__ import annotations
