@@ -78,6 +78,9 @@ class Result:
     verdict: str
     reason: str
     candidates: list[Cell] = field(default_factory=list)
+    rate: tuple[float, float, float, float] | None = None
+    """A won amount off the period's rate: the rate it implies, the period's, and the lowest and
+    highest the won traded at since (see :func:`_won_verdict`)."""
 
 
 # ---------------------------------------------------------------- extraction
@@ -100,7 +103,7 @@ _ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "2nd": 2, "3rd": 
 _RANK = re.compile(
     r"\b(?:the\s+)?(?:(?P<ord>second|third|fourth|fifth|2nd|3rd|4th|5th)[- ])?(?:largest|biggest|highest)\b"
     r"|\branked (?P<ord2>first|second|third|fourth|fifth)\b|\bfirst place\b"
-    r"|가장 큰|최대\s*(?:기술)?(?:흑자|적자|수출|도입|수입|교역)|(?P<k>[1-9])위",
+    r"|가장 큰|최대\s*(?:기술무역\s*|기술\s*)?(?:흑자|적자|수출|도입|수입|교역)|(?P<k>[1-9])위",
     re.I,
 )
 
@@ -348,12 +351,18 @@ _EARLIER = re.compile(
     r"|1년 전|한 해 전|직전 반기에는|전년에는",
     re.I,
 )
+_KO_BASE = re.compile(r"(20\d\d)년의\s*[^.,。]{0,40}?보다")
+"""A comparison with a year's figure in Korean ("2010년의 127억 7천만 달러 적자보다")."""
+_PREV_SUBJECT = re.compile(r"전년(?:도)?의?(?!\s*(?:대비|보다|동기|같은|에|과|와))")
+"""전년 naming what the sentence is about ("전년 기술무역수지비는 0.78"), not its comparison (전년 대비)."""
 _SHARE = re.compile(r"accounted for|accounting for|share of|비중", re.I)
 _PREV = re.compile(r"previous (?:year|half)|the year before|전년|직전 반기|전반기", re.I)
 _BASE_YEAR = re.compile(
-    r"(?:from|since|on|over|compared (?:to|with)|than(?: in)?)\s+(?:the\s+)?"
+    r"\bfrom\s+(?:\$|USD\s?)?\d[\d.,]*\s*(?:%|percent|trillion|billion|million|bn)?(?:\s+(?:won|dollars))?\s+in\s+20\d\d\b"
+    r"|(?:from|since|on|over|compared (?:to|with)|than(?: in)?)\s+(?:the\s+)?"
     r"(?:(?:first|second) half of (?:last year|this year|20\d\d)|20\d\d\b)"
-    r"|(?:(?:20\d\d년|지난해|작년|올해)\s*)?(?:상반기|하반기|전년|직전 반기)\s*(?:대비|보다)",
+    r"|(?:(?:20\d\d년|지난해|작년|올해)\s*)?(?:상반기|하반기|전년|직전 반기)\s*(?:대비|보다)"
+    r"|20\d\d년(?:의(?=(?:(?!전년|직전|지난해)[^.,。]){0,40}?보다)|(?=\s*(?:보다|대비|에 비해)))",
     re.I,
 )
 
@@ -386,11 +395,11 @@ _MON = (
 _DATE = re.compile(
     r"(?<!\d)(?P<y>20\d\d)(?:\s*[-./]\s*(?P<m>\d{1,2})\s*[-./]\s*(?P<d>\d{1,2})(?!\d)"
     r"|년\s*(?P<m2>\d{1,2})\s*월(?:\s*(?P<d2>\d{1,2})\s*일)?)"
-    rf"|(?P<mon>{_MON})\s+(?:(?P<d3>\d{{1,2}}),?\s+)?(?P<y3>20\d\d)(?!\d)"
+    rf"|(?P<mon>{_MON})\s+(?P<d3>\d{{1,2}}),?\s+(?P<y3>20\d\d)(?!\d)"
     rf"|(?<!\d)(?P<d4>\d{{1,2}})\s+(?P<mon4>{_MON}),?\s+(?P<y4>20\d\d)(?!\d)"
 )
 """A date: ``2025-09-17``, ``2025.9.17``, ``2025년 9월 17일``, ``Sept. 17, 2025``, ``17 September
-2025``, or a month of a year (``2025년 9월``, ``March 2025``): never a period of the statistics."""
+2025``, or a month of a year in Korean (``2025년 9월``): never a period of the statistics."""
 _DATELINE = re.compile(
     r"published|posted|updated|issued|released|dated|입력|수정|등록|발행|송고|작성|게재|\(yonhap\)|--|—", re.I
 )
@@ -475,7 +484,10 @@ def _base_periods(text: str, ctx: ArticleContext) -> list[str]:
     out = []
     for m in _BASE_YEAR.finditer(text):
         core = re.sub(
-            r"^(?:from|since|on|over|compared (?:to|with)|than(?: in)?)\s+(?:the\s+)?", "", m.group(0), flags=re.I
+            r"^(?:from|since|on|over|compared (?:to|with)|than(?: in)?)\s+(?:the\s+)?(?:\S+\s+in\s+(?=20))?",
+            "",
+            m.group(0),
+            flags=re.I,
         )
         core = re.sub(r"\s*(?:대비|보다)$", "", core)
         out += [p for _, p in _periods_in(core, ctx)]
@@ -503,11 +515,22 @@ def article_context(
     )
     ctx = ArticleContext(dom, this_year, str(top), lang, day)
     counts: dict[str, int] = {}
-    for _, p in _periods_in(text, ctx):
+    first: dict[str, int] = {}
+    for pos, p in _periods_in(text, ctx):
         counts[p] = counts.get(p, 0) + 1
-    if counts:
-        ctx.main = max(counts, key=lambda p: (counts[p], p))
+        first.setdefault(p, pos)
+    if counts:  # the period named most; of those, the latest to end (a year before its halves)
+        ctx.main = max(counts, key=lambda p: (counts[p], _end(p), len(p) == 4, -first[p]))
     return ctx
+
+
+def _end(period: str) -> tuple[int, int]:
+    """When a period ends: its year and last month."""
+    from ktstat.periods import parse
+
+    p = parse(period)
+    months = {"A": 12, "H": 6 * p.sub, "Q": 3 * p.sub}.get(p.freq, 12)
+    return (p.year, months)
 
 
 def _shift(period: str, n: int) -> str:
@@ -707,6 +730,8 @@ def check(
                         ):
                             near = ph
                             break
+                if near is None and c.kind == "rank" and not relative:
+                    near = _overtaker(c, text, s0, ctx)
                 if near is None:
                     prev = [
                         (b, ph)
@@ -737,13 +762,31 @@ def check(
                 period = str(
                     clause_state.get("period") or (sent_periods[-1][1] if sent_periods else own_period or ctx.main)
                 )
+                own_year = re.match(r"\s*(?:\([^)]*\)\s*)?in (20\d\d)\b(?!\s*(?:and|to)\b)", text[c.end : c.end + 30])
+                named_here = _periods_in(ctext, ctx)
+                in_base = [m for m in _KO_BASE.finditer(text, c0, c1) if m.start() < c.start and c.end <= m.end()]
+                if own_year:  # "from 0.78 in 2022": the year written right after the number is its own
+                    period = own_year.group(1)
+                elif in_base:  # "2010년의 127억 7천만 달러 적자보다": the comparison's own year
+                    period = in_base[-1].group(1)
+                elif len({p for _, p in named_here}) > 1:  # "지난해 72억 달러 ... 2010년의 127억 달러"
+                    preceding = [p for pos, p in named_here if c0 + pos < c.start]
+                    if preceding:
+                        period = preceding[-1]
+                prev_subject = None
+                for m in _PREV_SUBJECT.finditer(text[c0 : c.start]):
+                    prev_subject = m
+                if prev_subject is not None and not _periods_in(text[c0 + prev_subject.end() : c.start], ctx):
+                    period = _shift(period, -1)  # "전년 기술무역수지비는 0.78": the year before
                 before = text[max(lo, c.start - 24) : c.start]
                 after = text[c.end : min(hi, c.end + 24)]
                 if re.match(r"\s*when\b|\s*당시", ctext) and base_periods:
                     period = base_periods[-1]
                 if c.kind == "rank":
                     pass
-                elif c.unit in ("USD", "KRW", "ratio") and _EARLIER.search(text[c0 : c.start]):
+                elif c.unit in ("USD", "KRW", "ratio") and (
+                    _EARLIER.search(text[c0 : c.start]) or _EARLIER.match(text[s0 : c.start].lstrip())
+                ):
                     period = _shift(period, -1)  # "a year earlier they had been $17.6 billion"
                 elif (_PREV.search(before) and before.rstrip().endswith(("(", "year", "half"))) or (
                     re.match(r"^\s*(?:dollars\s+)?in the previous (?:year|half)|^\)?\s*(?:in )?the previous", after)
@@ -770,7 +813,10 @@ def check(
                         if b not in ("total", pb) and "+" not in b and pb in ("industry",) and b == "institution":
                             cand.append((f"{pb}+{b}", f"{pi}+{i}"))
                 if c.kind == "overtake":
-                    got = _overtake(c, ctx, text, s0, s1, period, flow, fsign, figures)
+                    oflow, osign = _nearest_flow(text, c.start, c.end, s0, s1)
+                    if oflow is None and last is not None and last.cell is not None:
+                        oflow, osign = last.cell.measure.split("_")[0], 1  # "... 추월했다는 주장도": as before
+                    got = _overtake(c, ctx, text, s0, s1, period, oflow, osign, figures)
                     if got is not None:  # two items of one breakdown, else no claim about the figures
                         results.append(got)
                     continue
@@ -781,6 +827,34 @@ def check(
                 clause_state["items"] = kept_items
             state = dict(clause_state)
             state.pop("period", None)
+    return _shared_rates(results, ctx)
+
+
+RATE_SLACK_SHARED = 0.05
+"""How far (relative) a rate that several won amounts of one article share may lie outside the
+quarterly averages of the time: one rate for the whole article is a conversion made on some day
+of the time (daily rates swing several per cent around a quarter's average)."""
+
+
+def _shared_rates(results: list[Result], ctx: ArticleContext) -> list[Result]:
+    """Won amounts reported ``inconsistent`` for their rate alone that imply the very rate (within
+    0.3 %) another won amount of the article implies, a rate within :data:`RATE_SLACK_SHARED` of
+    those of the time: the article's own rate, so ``other_rate``."""
+    off = [r for r in results if r.rate is not None]
+    for r in off:
+        if r.verdict != "inconsistent" or r.rate is None or r.released is None:
+            continue
+        implied, rate, low, high = r.rate
+        same = any(o is not r and o.rate is not None and abs(o.rate[0] / implied - 1) <= 0.003 for o in off)
+        if same and low * (1 - RATE_SLACK_SHARED) <= implied <= high * (1 + RATE_SLACK_SHARED):
+            r.verdict = "other_rate"
+            r.reason = ctx.say(
+                "other_rate_shared",
+                released=_usd(r.released, ctx.lang),
+                implied=_rate(implied),
+                rate=_rate(rate),
+                at_period=_won(r.released * rate, ctx.lang),
+            )
     return results
 
 
@@ -878,7 +952,11 @@ def _verdict(
     elif c.unit in ("percent", "pp"):
         near_b = text[max(lo, c.start - 30) : c.start]
         after_amount = re.search(r"(?:billion|million|bn|달러|원)\s*\(\s*$", near_b, re.I)
-        if re.match(r"^\)?\s*of the (?:increase|decrease|growth|rise)", after) or re.search(r"기여", after):
+        if (
+            re.match(r"^\)?\s*of the (?:increase|decrease|growth|rise)", after)
+            or re.search(r"기여", after)
+            or re.search(r"증가(?:분|액)(?:의|\s*중)\s*$", near_b)
+        ):
             measure = f"{flow}_contribution" if flow in ("exports", "imports", "volume") else ""
         elif after_amount and (
             re.search(r"(?:increase|decrease|rise|fall) of\s*\S+\s*(?:billion|million|bn)\s*\(\s*$", near_b, re.I)
@@ -1049,15 +1127,21 @@ def _won_verdict(
     def believable(r: float) -> bool:
         return 800 <= r <= 2500
 
-    if not believable(implied) and written:
+    if lo_r <= 1.0 <= hi_r:  # "197억 1천만 원" for 197억 1천만 달러: dollars written as won
+        return Result(c, cell, v, "unit", ctx.say("won_is_dollars", released=_usd(v, lang)))
+    if not believable(implied):
         for f in (1e3, 1e-3, 1e4, 1e-4):
-            right, wrong = _scale_key(written * f, c.text), _scale_key(written, c.text)
-            if believable(implied * f) and right and wrong:
+            if not believable(implied * f):
+                continue
+            right, wrong = (_scale_key(written * f, c.text), _scale_key(written, c.text)) if written else (None, None)
+            if right and wrong:
                 names = terms(lang).section("factcheck_scale")
                 reason = ctx.say(
                     "won_scale", implied=f"{implied:,.4g}", right=names[right], written=names[wrong], rate=_rate(rate)
                 )
-                return Result(c, cell, v, "unit", reason)
+            else:
+                reason = ctx.say("other_scale_factor", factor=f"{f:g}", released=_fmt(v, c, rate, lang))
+            return Result(c, cell, v, "unit", reason)
     span = _rate_span(figures, cell.period, ctx)
     low, high, first, last = span if span else (rate, rate, int(cell.period[:4]), int(cell.period[:4]))
     at_period = _won(v * rate, lang)
@@ -1065,7 +1149,7 @@ def _won_verdict(
         reason = ctx.say(
             "other_rate", released=_usd(v, lang), implied=_rate(implied), rate=_rate(rate), at_period=at_period
         )
-        return Result(c, cell, v, "other_rate", reason)
+        return Result(c, cell, v, "other_rate", reason, rate=(implied, rate, low, high))
     if believable(implied):
         reason = ctx.say(
             "won_off",
@@ -1078,7 +1162,7 @@ def _won_verdict(
             at_period=at_period,
             rate=_rate(rate),
         )
-        return Result(c, cell, v, "inconsistent", reason)
+        return Result(c, cell, v, "inconsistent", reason, rate=(implied, rate, low, high))
     return None
 
 
@@ -1088,6 +1172,20 @@ def _flow_word(flow: str, lang: str) -> str:
 
 def _noun(breakdown: str, lang: str) -> str:
     return terms(lang).section("noun").get(breakdown, breakdown)
+
+
+def _overtaker(c: Claim, text: str, s0: int, ctx: ArticleContext) -> list[Phrase] | None:
+    """The subject of a rank that follows "X surpassed Y" in its sentence ("China surpassed
+    Vietnam to post the largest surplus", "중국이 베트남을 제치고 최대 흑자국"): X, not Y."""
+    verbs = list(_OVERTAKE.finditer(text, s0, c.start))
+    if not verbs:
+        return None
+    v = verbs[-1]
+    before = [f for f in find_items(text[s0 : v.start()], ctx.domain)]
+    korean = bool(re.match(r"[가-힣]", v.group(0)))
+    if korean:
+        return before[-2][2] if len(before) >= 2 else None
+    return before[-1][2] if before else None
 
 
 def _overtake(
