@@ -351,6 +351,10 @@ _EARLIER = re.compile(
     r"|1년 전|한 해 전|직전 반기에는|전년에는",
     re.I,
 )
+_FROM_AMOUNT_IN = re.compile(
+    r"\bfrom\s+(?:\$|USD\s?)?\d[\d.,]*\s*(?:%|percent|trillion|billion|million|bn)?(?:\s+(?:won|dollars))?\s+in\s+(20\d\d)\b"
+)
+"""A comparison with a figure of a named year ("to 0.84 from 0.78 in 2022")."""
 _KO_BASE = re.compile(r"(20\d\d)년의\s*[^.,。]{0,40}?보다")
 """A comparison with a year's figure in Korean ("2010년의 127억 7천만 달러 적자보다")."""
 _PREV_SUBJECT = re.compile(r"전년(?:도)?의?(?!\s*(?:대비|보다|동기|같은|에|과|와))")
@@ -400,9 +404,8 @@ _DATE = re.compile(
 )
 """A date: ``2025-09-17``, ``2025.9.17``, ``2025년 9월 17일``, ``Sept. 17, 2025``, ``17 September
 2025``, or a month of a year in Korean (``2025년 9월``): never a period of the statistics."""
-_DATELINE = re.compile(
-    r"published|posted|updated|issued|released|dated|입력|수정|등록|발행|송고|작성|게재|\(yonhap\)|--|—", re.I
-)
+_DATELINE = re.compile(r"published|posted|updated|입력|수정|등록|발행|송고|작성|게재|\(yonhap\)|--|—", re.I)
+"""Words of a byline or a dateline, just before the date or right after it."""
 
 
 def _date_of(m: re.Match[str]) -> date | None:
@@ -438,7 +441,8 @@ def article_date(text: str) -> date | None:
             if day is None:
                 continue
             rest = (ln[: m.start()] + ln[m.end() :]).split()
-            if len(rest) <= 8 or _DATELINE.search(ln) or m.start() <= 40:
+            said = _DATELINE.search(ln[max(0, m.start() - 30) : m.start()] + " " + ln[m.end() : m.end() + 12])
+            if len(rest) <= 8 or said or m.start() <= 40:
                 return day
     return None
 
@@ -664,6 +668,7 @@ def check(
         else:
             scope = (s0, s1)
         sent_periods = _periods_in(text[scope[0] : scope[1]], ctx)
+        only_base = _FROM_AMOUNT_IN.search(text[s0:s1]) if not sent_periods else None
         own_period = para_period or carry
         if own_period is None and not seen_any and not sent_periods:
             lede = _periods_in(text[s1:], ctx)
@@ -762,6 +767,8 @@ def check(
                 period = str(
                     clause_state.get("period") or (sent_periods[-1][1] if sent_periods else own_period or ctx.main)
                 )
+                if only_base is not None:  # "improved to 0.84 from 0.78 in 2022": the year after
+                    period = _shift(only_base.group(1), 1)
                 own_year = re.match(r"\s*(?:\([^)]*\)\s*)?in (20\d\d)\b(?!\s*(?:and|to)\b)", text[c.end : c.end + 30])
                 named_here = _periods_in(ctext, ctx)
                 in_base = [m for m in _KO_BASE.finditer(text, c0, c1) if m.start() < c.start and c.end <= m.end()]
@@ -800,9 +807,12 @@ def check(
                     last is not None
                     and last.cell is not None
                     and before.rstrip().endswith("(")
-                    and 0 <= c.start - last.claim.end <= 3
+                    and re.fullmatch(r"\s*(?:in\s+20\d\d\s*)?\(\s*", text[last.claim.end : c.start])
                 ):
                     period, cand = last.cell.period, [(last.cell.breakdown, last.cell.item)]
+                    base = last.cell.measure.split("_")[0]
+                    if c.unit == "KRW" and base in ("exports", "imports", "balance", "volume"):
+                        flow = base  # "$17.648 billion (25.39 trillion won)": the same figure in won
                 if c.kind == "rank" and re.match(
                     r"^\s*(?:[\w-]+\s+){0,3}(?:in\s+)?the previous year", text[c.end : min(hi, c.end + 50)]
                 ):
