@@ -324,6 +324,29 @@ def test_shared_articles_against_the_demo(demo_dir: Path) -> None:
     a4 = arts["004"].results
     for text in ("19.71 billion dollars", "24.24 billion dollars", "770 million dollars"):
         assert by_text(a4, text).verdict == "consistent"
+    # the real errors are the four the issue names; the won amounts of 001, made at one rate of the
+    # time (about 1,438.7 won/USD), are flagged as such, not called wrong; everything else holds
+    flagged = sorted(
+        (key, r.claim.text, r.verdict) for key, a in arts.items() for r in a.results if r.verdict != "consistent"
+    )
+    assert flagged == [
+        ("000", "$40.5 billion", "inconsistent"),
+        ("000", "6%", "inconsistent"),
+        ("001", "0.06 percentage points", "unit"),
+        ("001", "27.1914 trillion won", "other_rate"),
+        ("001", "29.3937 billion won", "unit"),
+        ("001", "55.5338 trillion won", "other_rate"),
+        ("002", "43%", "not_in_release"),
+    ], flagged
+    for text in ("27.1914 trillion won", "55.5338 trillion won"):
+        assert "1,438.7" in by_text(a1, text).reason
+    # figures of 001 the demo is calibrated to (press_figures.csv)
+    for text in ("0.78", "48.8%", "$1.132 billion"):
+        assert by_text(a1, text).verdict == "consistent"
+    # "China surpassed Vietnam, which had the largest surplus the previous year": Vietnam, 2022
+    ranks = [r for r in a1 if r.claim.unit == "rank" and r.cell is not None and r.cell.item == "VN"]
+    assert [(r.cell.period, r.verdict) for r in ranks if r.cell is not None] == [("2022", "consistent")]
+    assert [r.verdict for r in a1 if r.claim.unit == "order"] == ["consistent", "consistent"]
 
 
 # ---------------------------------------------------------------- our own articles against the demo
@@ -605,7 +628,8 @@ KST = TableFigures(
 def test_the_articles_day_places_last_year_and_a_half_without_its_year(
     text: str, day: date | None, period: str
 ) -> None:
-    (r,) = check(text, KST, "ko" if HANGUL.search(text) else "en", day=day)
+    lang = "ko" if HANGUL.search(text) else "en"
+    (r,) = check(text, KST, lang, day=day) if day else check(text, KST, lang)
     assert r.cell is not None and r.cell.period == period
     assert r.verdict == "consistent", r.reason
 
