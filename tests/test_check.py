@@ -68,3 +68,13 @@ def test_the_press_figures_the_reference_leaves_out_are_checked(tmp_path: Path) 
     named = {line.split()[0] for line in res.failures}
     assert "T23-43" in named and "T23-42" in named  # wrong and missing
     assert "T22-03" not in named  # reproduced within its rounding
+
+
+def test_consistency_of_quarters(tmp_path: Path) -> None:
+    """A half is the exact sum of its quarters, a year of its four quarters."""
+    f = tmp_path / "ind.csv"
+    rows = [("2025H1", "exports", "4"), ("2025Q1", "exports", "1.5"), ("2025Q2", "exports", "2.500001")]
+    rows += [("2025H1", "imports", "2"), ("2025Q1", "imports", "0.5"), ("2025Q2", "imports", "1.5")]
+    rows += [("2024", "exports", "10"), *((f"2024Q{q}", "exports", "2.5") for q in (1, 2, 3, 4))]
+    f.write_text(HEAD + "".join(f"kst,{p},total,all,{m},{v},A\n" for p, m, v in rows), encoding="utf-8")
+    assert check(f).inconsistent == ["kst total/all 2025H1 exports: 4 is not the sum of its quarters (1.5 + 2.500001)"]
