@@ -41,12 +41,12 @@ def write_indicators(con: duckdb.DuckDBPyConnection, path: Path, domain: str | N
         from ktstat.publish.release import parquet_table
 
         w = where.replace("domain", "i.domain")
-        table = con.execute(
+        table = con.sql(
             f"SELECT i.domain, i.period, i.breakdown, i.item, i.measure, i.value, i.status, m.micro FROM indicators i "
             "LEFT JOIN indicator_micro m ON m.domain = i.domain AND m.period = i.period "
             f"AND m.breakdown = i.breakdown AND m.item = i.item AND m.measure = i.measure {w} "
             f"ORDER BY {', '.join('i.' + c.strip() for c in ORDER.split(','))}",
-            params,
+            params=params,
         ).to_arrow_table()
         assert table is not None  # a SELECT always has a result
         micros = [None if m is None else int(m) for m in table.column("micro").to_pylist()]

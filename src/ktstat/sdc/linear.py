@@ -157,7 +157,7 @@ def _equations(t: Table, domain: Domain, items: dict[tuple[str, str], set[str]],
             if ORDER[fine_f] <= ORDER[coarse_f]:
                 continue
             for (freq, breakdown), coarse_codes in items.items():
-                if freq != coarse_f:
+                if freq != coarse_f or (fine_f, breakdown) not in items:  # not compiled at the finer frequency
                     continue
                 for label in sorted(periods[coarse_f]):
                     subs = [str(p) for p in parse(label).subperiods(fine_f)]
