@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ktstat.demo.calibrate import split_measure
-from ktstat.demo.facts import default_facts_path, load_facts
+from ktstat.demo.facts import default_facts_path, demo_facts_paths, load_facts
 from ktstat.publish.exact import parquet_value
 
 CONFLICTING = {"T24-03", "T24-06"}
@@ -77,9 +77,12 @@ def _indicators(demo_dir: Path) -> dict[tuple[str, ...], tuple[float | None, str
 
 
 def test_every_non_conflicting_fact_is_reproduced(demo_dir: Path) -> None:
+    """The reference's facts and the press figures the reference leaves out (press_figures.csv)."""
     cells = _indicators(demo_dir)
     misses = []
-    for f in load_facts(default_facts_path()):
+    facts = [f for p in demo_facts_paths() for f in load_facts(p)]
+    assert {"T22-03", "T23-42", "T23-43"} <= {f.fact_id for f in facts}
+    for f in facts:
         if f.fact_id in CONFLICTING:
             continue
         value, status = cells.get((f.domain, f.period, f.breakdown, f.item, f.measure), (None, "missing"))
