@@ -401,7 +401,7 @@ def synthesize(
     seasonal = np.array(prior_cfg.get("seasonal", [1.0, 1.0, 1.0, 1.0]), dtype=float)
     quarter_noise = float(prior_cfg.get("quarter_noise", 0.0))
     # reporters with lasting contracts (None: every record drawn afresh each period)
-    cc = cfg.get("contracts")
+    cc: dict[str, Any] = cfg.get("contracts") or {}
     contracts: dict[tuple[int, int], Contracts] = {}
     lasting: set[tuple[int, int]] = set()  # (reporter, flow)
     if cc:
@@ -455,22 +455,22 @@ def synthesize(
             fixed_partner: list[int] = []
             for (ri, pi), k in zip(active, ks, strict=True):
                 if (ri, f) in lasting:
-                    c_ = contracts.get((ri, f))
-                    if c_ is None:
+                    con = contracts.get((ri, f))
+                    if con is None:
                         value = float(shares[ri, f]) * float(means["items"][f].sum())
-                        c_ = contracts[(ri, f)] = draw_contracts(
+                        con = contracts[(ri, f)] = draw_contracts(
                             value, means["items"][f], means["partners"][f], cc, rng
                         )
                     else:
-                        c_.log_size = c_.log_size + rng.normal(0.0, drift, len(c_.log_size))
-                    m = len(c_.items)
+                        con.log_size = con.log_size + rng.normal(0.0, drift, len(con.log_size))
+                    m = len(con.items)
                     # the mean of the other records' log-normal factor: the same expected size
                     total = reporters[ri].weight * np.exp(0.18 + rng.normal(0.0, noise))
                     rec_r += [ri] * m
                     rec_prof += [pi] * m
-                    rec_amt += list(c_.amounts(total) * np.exp(rng.normal(0.0, noise, m)))
-                    fixed_item += [int(v) for v in c_.items]
-                    fixed_partner += [int(v) for v in c_.partners]
+                    rec_amt += list(con.amounts(total) * np.exp(rng.normal(0.0, noise, m)))
+                    fixed_item += [int(v) for v in con.items]
+                    fixed_partner += [int(v) for v in con.partners]
                     continue
                 rec_r += [ri] * k
                 rec_prof += [pi] * k
