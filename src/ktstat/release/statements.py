@@ -46,6 +46,7 @@ MIN_SCORE = 0.1
 SHARE_FLOOR = 5.0  # items below this share of volume (%) are not movers, contrasts or turns
 CONTRAST_FLOOR = 10.0  # both items of a contrast hold at least this share of volume (%)
 SIGNS_MAX_ITEMS = 8  # breakdowns with more items are not listed by the sign of their balance
+HALF = (0.45, 0.55)  # a part holding between these shares of its item's change is "about half" of it; above, "most"
 # kinds exempt from the repeat penalty: about the whole breakdown, or explaining an item's change
 UNPENALISED = ("signs", "within_exports", "within_imports")
 
@@ -780,7 +781,7 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
             if sum(1 for v in parts.values() if v != 0) < 2 or whole == 0:
                 continue  # one part only: it is the item's change itself, nothing explained
             sub = max(parts, key=lambda c: (parts[c] * (1 if whole > 0 else -1), c))
-            if parts[sub] / whole < 0.5:
+            if parts[sub] / whole < HALF[0]:
                 continue
 
             def within_gen(
@@ -796,7 +797,7 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                 fs, _ = b.fig(p, name, sub, lead.measure(f"{flow}_change"), "money")
                 share = b.st.cells[fs.k][1] / whole
                 return (
-                    ("within_whole" if share > 1 else "within"),
+                    ("within_whole" if share > 1 else "within" if share > HALF[1] else "within_half"),
                     {
                         "item": Label(bd, it),
                         "sub": Label(other, sub.split("+")[1 - pos]),
@@ -804,6 +805,7 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                         "change": fw,
                         "sub_change": fs,
                         "direction": _w("increase" if whole >= 0 else "decrease"),
+                        "dir": _dir(whole),
                     },
                     0.4 + 0.15 * min(share, 1.0),
                 )
