@@ -163,7 +163,9 @@ def _disclosure_report(con: duckdb.DuckDBPyConnection) -> str:
                 ORDER BY a.value_usd LIMIT 8""",
                 [dom_id],
             ).fetchall():
-                le, ge = ("", "") if ex else ("≤ ", "≥ ")
+                # a side not solved exactly lies further out; nothing lies below zero (-100 %)
+                le = "≤ " if not ex and lo > -1 + 1e-9 else ""
+                ge = "" if ex else "≥ "
                 hi_s = f"{ge}+{100 * hi:.0f} %" if hi is not None else "unbounded"
                 lines.append(f"| {p} | {b} | {i} | {flow} | {n} | {rule} | {le}{100 * lo:.0f} % to {hi_s} |")
             lines.append("")

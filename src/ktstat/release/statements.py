@@ -183,6 +183,7 @@ def _render(st: Statement, dom: Domain, key: str, values: Values) -> None:
     for lang in LANGS:
         t = terms(lang, dom.id)
         unit = unit_for(max(amounts, default=0.0), lang)
+        in_text = t.section("in_text")
 
         def show(f: Fig, lang: str = lang, unit: str = unit) -> str:
             v = st.cells[f.k][1]
@@ -194,7 +195,13 @@ def _render(st: Statement, dom: Domain, key: str, values: Values) -> None:
                 return ordinal(int(v), lang)
             return percent(v, lang) if f.kind == "percent" else ratio(v, lang)
 
-        def value(v: object, t: Terms = t, show: Callable[[Fig], str] = show, lang: str = lang) -> str:
+        def value(
+            v: object,
+            t: Terms = t,
+            show: Callable[[Fig], str] = show,
+            lang: str = lang,
+            in_text: dict[str, str] = in_text,
+        ) -> str:
             if isinstance(v, Fig):
                 text = show(v)
                 shown.setdefault((v.k, v.kind), {}).setdefault(lang, text)
@@ -202,11 +209,10 @@ def _render(st: Statement, dom: Domain, key: str, values: Values) -> None:
             if isinstance(v, Word):
                 return noun(dom, v.key, t.lang) if v.section == "noun" else t.get(v.section, v.key)
             if isinstance(v, Label):
-                return (
-                    dom.breakdowns[v.breakdown].codelist.label(v.code, t.lang)
-                    if v.breakdown in dom.breakdowns
-                    else v.code
-                )
+                if v.breakdown not in dom.breakdowns:
+                    return v.code
+                name = dom.breakdowns[v.breakdown].codelist.label(v.code, t.lang)
+                return in_text.get(name, name)
             if isinstance(v, Per):
                 return t.period(v.label)
             if isinstance(v, Seq):
