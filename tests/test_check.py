@@ -54,3 +54,27 @@ def test_consistency_is_exact(tmp_path: Path) -> None:
         "kst total/all 2025 exports: 10.000001 is not the sum of its halves (4 + 6)",
     ]
     assert res.failures  # the published facts are missing from this file
+
+
+def test_the_press_figures_the_reference_leaves_out_are_checked(tmp_path: Path) -> None:
+    """press_figures.csv (the 2022 balance ratio, a contribution, an industry's surplus as the press
+    repeats them) is checked by default, as the demo is calibrated to it."""
+    f = tmp_path / "ind.csv"
+    f.write_text(
+        HEAD + "tbp,2023,industry,information_communications,balance,1140000000,A\ntbp,2022,total,all,ratio,0.7751,A\n",
+        encoding="utf-8",
+    )
+    res = check(f)
+    named = {line.split()[0] for line in res.failures}
+    assert "T23-43" in named and "T23-42" in named  # wrong and missing
+    assert "T22-03" not in named  # reproduced within its rounding
+
+
+def test_consistency_of_quarters(tmp_path: Path) -> None:
+    """A half is the exact sum of its quarters, a year of its four quarters."""
+    f = tmp_path / "ind.csv"
+    rows = [("2025H1", "exports", "4"), ("2025Q1", "exports", "1.5"), ("2025Q2", "exports", "2.500001")]
+    rows += [("2025H1", "imports", "2"), ("2025Q1", "imports", "0.5"), ("2025Q2", "imports", "1.5")]
+    rows += [("2024", "exports", "10"), *((f"2024Q{q}", "exports", "2.5") for q in (1, 2, 3, 4))]
+    f.write_text(HEAD + "".join(f"kst,{p},total,all,{m},{v},A\n" for p, m, v in rows), encoding="utf-8")
+    assert check(f).inconsistent == ["kst total/all 2025H1 exports: 4 is not the sum of its quarters (1.5 + 2.500001)"]

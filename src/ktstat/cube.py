@@ -174,7 +174,8 @@ def _cells_sql(domain: Domain, freq: str, level: str, width: int) -> str:
     """The cube rows of one frequency from its per-reporter sums (table ``level``): per cell
     the amount, the number of reporters and the two largest reporters' amounts; the breakdown's
     name and item (its parts' codes joined with ``+``, ``all`` for the total) and rank group
-    (the code's depth for a single breakdown) from the numbers (``cube_bd``, ``cube_codes``)."""
+    (the code's depth for a single breakdown) from the numbers (``cube_bd``, ``cube_codes``);
+    only the breakdowns compiled at that frequency (``Domain.breakdowns_at``)."""
     ks = [f"k{j + 1}" for j in range(width)]
     joins = " ".join(
         f"LEFT JOIN cube_codes a{j + 1} ON a{j + 1}.part = bd.part{j + 1} AND a{j + 1}.cid = c.k{j + 1}"
@@ -192,7 +193,8 @@ def _cells_sql(domain: Domain, freq: str, level: str, width: int) -> str:
         JOIN cube_bd bd ON bd.bid = c.bid
         {joins}
         JOIN (SELECT DISTINCT period, period_index FROM pmap WHERE freq = '{freq}') p
-             ON p.period_index = c.period_index"""
+             ON p.period_index = c.period_index
+        WHERE bd.breakdown IN ({", ".join(f"'{n}'" for n in domain.breakdowns_at(freq))})"""
 
 
 def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:

@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS disclosure (domain VARCHAR, freq VARCHAR, period VARC
     item VARCHAR, flow VARCHAR, reporters BIGINT, amount_usd_micro HUGEINT, rule VARCHAR);
 CREATE TABLE IF NOT EXISTS disclosure_audit (domain VARCHAR, freq VARCHAR, period VARCHAR, breakdown VARCHAR,
     item VARCHAR, flow VARCHAR, value_usd DOUBLE, lower_usd DOUBLE, upper_usd DOUBLE, protected BOOLEAN);
+ALTER TABLE disclosure_audit ADD COLUMN IF NOT EXISTS exact BOOLEAN DEFAULT true;
 CREATE TABLE IF NOT EXISTS vintages (vintage_id VARCHAR PRIMARY KEY, domain VARCHAR, period VARCHAR,
     status VARCHAR, release_at VARCHAR, created_at VARCHAR, codelists VARCHAR, batches VARCHAR,
     rows BIGINT, content_hash VARCHAR, revises VARCHAR, reason VARCHAR);

@@ -41,12 +41,12 @@ def write_indicators(con: duckdb.DuckDBPyConnection, path: Path, domain: str | N
         from ktstat.publish.release import parquet_table
 
         w = where.replace("domain", "i.domain")
-        table = con.execute(
+        table = con.sql(
             f"SELECT i.domain, i.period, i.breakdown, i.item, i.measure, i.value, i.status, m.micro FROM indicators i "
             "LEFT JOIN indicator_micro m ON m.domain = i.domain AND m.period = i.period "
             f"AND m.breakdown = i.breakdown AND m.item = i.item AND m.measure = i.measure {w} "
             f"ORDER BY {', '.join('i.' + c.strip() for c in ORDER.split(','))}",
-            params,
+            params=params,
         ).to_arrow_table()
         assert table is not None  # a SELECT always has a result
         micros = [None if m is None else int(m) for m in table.column("micro").to_pylist()]
@@ -128,9 +128,10 @@ def _disclosure_report(con: duckdb.DuckDBPyConnection) -> str:
             lines.append(
                 f"| {freq} | {b} | {flow} | {n:,} | {prim:,} | {sec:,} | {hidden:,.0f} | {_pct(hidden, whole)} |"
             )
-        checked, ok, margin_lo, margin_hi = con.execute(
+        checked, ok, margin_lo, margin_hi, exact = con.execute(
             """SELECT count(*), count(*) FILTER (WHERE protected),
-                min((value_usd - lower_usd) / value_usd), min((upper_usd - value_usd) / value_usd)
+                min((value_usd - lower_usd) / value_usd), min((upper_usd - value_usd) / value_usd),
+                count(*) FILTER (WHERE exact)
             FROM disclosure_audit WHERE domain = ? AND value_usd > 0""",
             [dom_id],
         ).fetchall()[0]
@@ -138,10 +139,13 @@ def _disclosure_report(con: duckdb.DuckDBPyConnection) -> str:
         if checked:
             verdict = "**passed**" if ok == checked else f"**FAILED** for {checked - ok:,} cells"
             lines += [
-                f"{verdict}: {ok:,} of {checked:,} primary cells protected. The closest a reader gets to a "
-                f"primary cell is {100 * (margin_lo or 0):.1f} % below its value and "
+                f"{verdict}: {ok:,} of {checked:,} primary cells protected. No reader gets closer to a "
+                f"primary cell than {100 * (margin_lo or 0):.1f} % below its value and "
                 + (f"{100 * margin_hi:.1f} %" if margin_hi is not None else "no limit")
-                + f" above it (required: {r.protection_percent:g} %).",
+                + f" above it (required: {r.protection_percent:g} %). "
+                + f"{exact:,} of these intervals are exact (two linear programs each); the others are at "
+                "least as wide as shown: a table the reader cannot rule out, found while solving the "
+                "others, already takes the cell beyond its protection (≤ and ≥ below).",
                 "",
             ]
             lines += [
@@ -151,16 +155,19 @@ def _disclosure_report(con: duckdb.DuckDBPyConnection) -> str:
                 "| period | table | item | flow | reporters | rule | reader's interval |",
                 "|---|---|---|---|---:|---|---|",
             ]
-            for p, b, i, flow, n, rule, lo, hi in con.execute(
+            for p, b, i, flow, n, rule, lo, hi, ex in con.execute(
                 """SELECT a.period, a.breakdown, a.item, a.flow, d.reporters, d.rule,
-                    (a.lower_usd - a.value_usd) / a.value_usd, (a.upper_usd - a.value_usd) / a.value_usd
+                    (a.lower_usd - a.value_usd) / a.value_usd, (a.upper_usd - a.value_usd) / a.value_usd, a.exact
                 FROM disclosure_audit a JOIN disclosure d USING (domain, freq, period, breakdown, item, flow)
                 WHERE a.domain = ? AND a.value_usd > 0 AND (a.breakdown = 'partner' OR a.breakdown LIKE '%+%')
                 ORDER BY a.value_usd LIMIT 8""",
                 [dom_id],
             ).fetchall():
-                hi_s = f"+{100 * hi:.0f} %" if hi is not None else "unbounded"
-                lines.append(f"| {p} | {b} | {i} | {flow} | {n} | {rule} | {100 * lo:.0f} % to {hi_s} |")
+                # a side not solved exactly lies further out; nothing lies below zero (-100 %)
+                le = "≤ " if not ex and lo > -1 + 1e-9 else ""
+                ge = "" if ex else "≥ "
+                hi_s = f"{ge}+{100 * hi:.0f} %" if hi is not None else "unbounded"
+                lines.append(f"| {p} | {b} | {i} | {flow} | {n} | {rule} | {le}{100 * lo:.0f} % to {hi_s} |")
             lines.append("")
         else:
             lines += ["No primary cell: nothing needed protection.", ""]

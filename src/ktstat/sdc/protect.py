@@ -150,14 +150,15 @@ def repair(
                     hidden |= set(d)
                     finder.mark_suppressed(set(d))
         hidden &= drop_recomputable(table, hidden, primary)
-        ivs = intervals(table, hidden, primary, q)
+        ivs = intervals(table, hidden, primary, q, exact=False)
     return ivs
 
 
 def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
     """Primary and secondary suppression and the audit for a compiled domain; writes table
     ``disclosure`` (domain, freq, period, breakdown, item, flow, reporters, amount, rule) and
-    ``disclosure_audit`` (the interval a reader can deduce for each primary cell)."""
+    ``disclosure_audit`` (for each primary cell, the interval a reader can deduce, or where
+    ``exact`` is false, values the reader cannot rule out, proving it protected)."""
     q = domain.disclosure.protection_percent / 100
     primary_cells(con, domain)
     rows = con.execute("SELECT freq, period, breakdown, item, flow, rule FROM sdc_cells").fetchall()
@@ -168,7 +169,7 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
     for flow, table in tables.items():
         prim = {table.index[(f, p, b, i)] for f, p, b, i, fl, rule in rows if fl == flow and rule}
         hidden = secondary(table, prim, q, result.unprotectable)
-        ivs = repair(table, hidden, prim, q, intervals(table, hidden, prim, q))
+        ivs = repair(table, hidden, prim, q, intervals(table, hidden, prim, q, exact=False))
         second += [(*table.keys[c], flow) for c in sorted(hidden - prim)]
         for iv in ivs:
             f, p, b, i = table.keys[iv.cell]
@@ -184,6 +185,7 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
                     iv.lower / 1e6,
                     None if iv.upper == float("inf") else iv.upper / 1e6,
                     iv.protected,
+                    iv.exact,
                 )
             )
             if not iv.protected:
