@@ -94,6 +94,7 @@ _AMOUNT_EN = re.compile(
 _AMOUNT_KO = re.compile(
     r"(?P<jo>\d[\d,]*(?:\.\d+)?)\s?조(?:\s?(?P<eok2>\d[\d,]*)\s?(?P<k>천)?\s?억)?\s?(?P<u>원|달러)"
     r"|(?P<eok>\d[\d,]*(?:\.\d+)?)\s?억(?:\s?(?P<man>\d+)\s?천만|\s?(?P<man2>\d[\d,]*)\s?만)?\s?(?P<u2>달러|원)"
+    r"|(?<![\d.,])(?P<man3>\d[\d,]*(?:\.\d+)?)\s?(?P<k3>천)?만\s?(?P<u3>달러|원)"
 )
 _PCT = re.compile(rf"(?P<n>{NUM})\s?(?P<u>percentage points?|%\s?p\b|%포인트|%p|%|percent|per cent|퍼센트)")
 _RATIO = re.compile(r"(?<![\d.$,])(?P<n>\d\.\d{1,3})(?![\d%]|\s?(?:trillion|billion|million|bn|억|조|percent))")
@@ -148,8 +149,11 @@ def extract(text: str) -> list[Claim]:
             taken.append((c.start, c.end))
 
     for m in _AMOUNT_KO.finditer(text):
-        unit = "KRW" if (m.group("u") or m.group("u2")) == "원" else "USD"
-        if m.group("jo"):
+        unit = "KRW" if (m.group("u") or m.group("u2") or m.group("u3")) == "원" else "USD"
+        if m.group("man3"):  # "8,623만 달러", "3천만 달러"
+            size = 1e7 if m.group("k3") else 1e4
+            v, tol = _num(m.group("man3")) * size, _half_unit(m.group("man3")) * size
+        elif m.group("jo"):
             eok = 1e11 if m.group("k") else 1e8  # "3천억": three thousand 억
             v = _num(m.group("jo")) * 1e12 + (_num(m.group("eok2")) * eok if m.group("eok2") else 0)
             tol = _half_unit(m.group("eok2")) * eok if m.group("eok2") else _half_unit(m.group("jo")) * 1e12
