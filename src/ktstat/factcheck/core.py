@@ -97,7 +97,7 @@ _AMOUNT_KO = re.compile(
     r"|(?<![\d.,])(?P<man3>\d[\d,]*(?:\.\d+)?)\s?(?P<k3>천)?만\s?(?P<u3>달러|원)"
 )
 _PCT = re.compile(rf"(?P<n>{NUM})\s?(?P<u>percentage points?|%\s?p\b|%포인트|%p|%|percent|per cent|퍼센트)")
-_RATIO = re.compile(r"(?<![\d.$,])(?P<n>\d\.\d{1,3})(?![\d%]|\s?(?:trillion|billion|million|bn|억|조|percent))")
+_RATIO = re.compile(r"(?<![\d.$,])(?P<n>\d{1,2}\.\d{1,3})(?![\d%]|\s?(?:trillion|billion|million|bn|억|조|percent))")
 _RECORD = re.compile(
     r"all-time high|record high|highest ever|highest figures ever|on record|역대 최대|사상 최대|역대 최고"
     r"|(?:통계 작성|집계) 이래 최대",
