@@ -335,8 +335,10 @@ def test_shared_articles_against_the_demo(demo_figures: TableFigures) -> None:
         ("001", "27.1914 trillion won", "other_rate"),
         ("001", "29.3937 billion won", "unit"),
         ("001", "55.5338 trillion won", "other_rate"),
-        ("002", "43%", "not_in_release"),
     ], flagged
+    # "a reduction of about 43% from the $12.77 billion deficit in 2010": from the two released levels
+    since = by_text(arts["002"].results, "43%")
+    assert since.cell is not None and (since.cell.period, since.cell.measure) == ("2024", "balance")
     for text in ("27.1914 trillion won", "55.5338 trillion won"):
         assert "1,438.7" in by_text(a1, text).reason
     # figures of 001 the demo is calibrated to (press_figures.csv)
@@ -1246,3 +1248,35 @@ def test_every_statement_of_the_demo_releases_checks_out(demo_dir: Path) -> None
 def _key_of(r: Result) -> tuple[str, str, str, str, str] | None:
     c = r.cell
     return None if c is None else (c.domain, c.period, c.breakdown, c.item, c.measure)
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        (
+            "The deficit was $7.26 billion in 2024, a reduction of about 43% from the $12.77 billion deficit in 2010.",
+            OK,
+        ),
+        (
+            "The deficit was $7.26 billion in 2024, an increase of about 43% from the $12.77 billion deficit in 2010.",
+            "inconsistent",
+        ),
+        (
+            "The deficit was $7.26 billion in 2024, a reduction of about 33% from the $12.77 billion deficit in 2010.",
+            "inconsistent",
+        ),
+        ("2024년 적자는 72.6억 달러로 2010년 대비 43% 감소하였다.", OK),
+        ("2024년 적자는 72.6억 달러로 2010년 대비 43% 증가하였다.", "inconsistent"),
+    ],
+)
+def test_a_change_since_a_year_further_back_is_worked_out_from_the_two_levels(text: str, verdict: str) -> None:
+    figures = TableFigures(
+        cells={
+            ("kst", "2024", "total", "all", "balance"): -7.26 * BN,
+            ("kst", "2010", "total", "all", "balance"): -12.77 * BN,
+        },
+        names=["kst-2024-v1"],
+    )
+    lang = "ko" if "년" in text else "en"
+    got = [r for r in check(text, figures, lang, domain="kst") if r.claim.unit == "percent"]
+    assert [(r.verdict, str(r.cell)) for r in got] == [(verdict, "kst 2024 total=all balance")], got

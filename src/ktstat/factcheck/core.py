@@ -345,7 +345,7 @@ _UP = re.compile(
 )
 _DOWN = re.compile(
     r"\b(?:down|fell|fall|declined?|decrease[ds]?|dropped|slump(?:ed)?|narrow(?:ed)?|shr[aiu]nk|slid|plunged"
-    r"|tumbled|contracted|edged down|lower)\b|감소|줄|축소|하락|급감",
+    r"|tumbled|contracted|edged down|lower|reduc(?:e|ed|es|ing|tions?))\b|감소|줄|축소|하락|급감",
     re.I,
 )
 _CHANGE_BEFORE = re.compile(
@@ -1140,6 +1140,12 @@ def _verdict(
         else:
             measure = f"{flow}_growth" if flow in ("exports", "imports", "volume") else ""
             target = abs(c.value) * (direction or (1 if c.value >= 0 else -1))
+            since = _SINCE.search(text, lo, hi)
+            base = next((g for g in since.groups() if g), None) if since else None
+            if base and flow in ("exports", "imports", "volume", "balance") and base != _shift(period, -1)[:4]:
+                got = _derived_growth(c, ctx, period, base, items, flow, direction, figures)
+                if got is not None:
+                    return got
         if not measure:
             return Result(c, None, None, "not_in_release", ctx.say("no_such_percentage", flow=_flow_word(flow, lang)))
     elif c.unit == "ratio":
@@ -1160,6 +1166,53 @@ def _verdict(
     if _YOY.search(text[lo:hi]) and re.search(r"[HQ]", period) and measure.endswith(("_growth", "_change")):
         measure += "_yoy"  # a half-year or quarter "up 9% from a year earlier": the same period a year before
     return _settle(c, ctx, period, items, measure, target, figures, alt_periods)
+
+
+_SINCE = re.compile(
+    r"\b(?:since|from|compared (?:to|with)|against)\b(?:(?:(?!\.\s)[^;,%]){0,40}?\bin)?\s+(20\d\d)\b(?!\s*(?:to|and)\b)"
+    r"|(20\d\d)년\s*(?:대비|보다|이후|에 비해)"
+)
+"""A comparison with a named year, however far back ("from the $12.77 billion deficit in 2010",
+"since 2014", "2010년 대비")."""
+
+
+def _derived_growth(
+    c: Claim,
+    ctx: ArticleContext,
+    period: str,
+    base: str,
+    items: list[tuple[str, str]],
+    flow: str,
+    direction: int,
+    figures: Figures,
+) -> Result | None:
+    """A percentage change against a year further back than the release compares with ("a
+    reduction of about 43% from the deficit in 2010"): worked out from the two released levels
+    (for two deficits, the change in the deficit's size), the claim's direction word giving its
+    sign. ``None`` when the release lacks either level."""
+    if period == base or _end(period) < _end(base):
+        period = ctx.main if ctx.main != base else period
+    if period == base:
+        return None
+    for b, i in items:
+        now, then = (figures.value(ctx.domain, p, b, i, flow) for p in (period, base))
+        if now is None or then is None or not then:
+            continue
+        if flow == "balance" and now < 0 and then < 0:
+            now, then = -now, -then  # a deficit's size
+        pct = (now / then - 1) * 100
+        target = abs(c.value) * (direction or (1 if c.value >= 0 else -1))
+        ok = abs(pct - target) <= c.tol * 1.000001 + 1e-9
+        reason = ctx.say(
+            "derived_growth",
+            now=_usd(now, ctx.lang),
+            then=_usd(then, ctx.lang),
+            period=terms(ctx.lang).period(period),
+            base=terms(ctx.lang).period(base),
+            pct=f"{pct:+.1f}%",
+        )
+        return Result(c, Cell(ctx.domain, period, b, i, flow), pct, "consistent" if ok else "inconsistent", reason)
+    return None
 
 
 def _settle(
