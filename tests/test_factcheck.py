@@ -1280,3 +1280,71 @@ def test_a_change_since_a_year_further_back_is_worked_out_from_the_two_levels(te
     lang = "ko" if "년" in text else "en"
     got = [r for r in check(text, figures, lang, domain="kst") if r.claim.unit == "percent"]
     assert [(r.verdict, str(r.cell)) for r in got] == [(verdict, "kst 2024 total=all balance")], got
+
+
+PARA_FIG = TableFigures(
+    cells={
+        **SHAPE_FIG.cells,
+        ("tbp", "2024", "total", "all", "exports"): 18.35 * BN,
+        ("tbp", "2024", "total", "all", "exports_growth"): 3.71,
+        ("tbp", "2023", "total", "all", "exports"): 17.69 * BN,
+        ("tbp", "2023", "total", "all", "volume"): 38.6 * BN,
+    },
+    rates=SHAPE_FIG.rates,
+    names=SHAPE_FIG.names,
+)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "want"),
+    [
+        (
+            "ko",
+            "기술수출은 183.5억 달러로 2023년(176.9억 달러)보다 3.7% 늘었다.",
+            ["2024 exports", "2023 exports", "2024 exports_growth"],
+        ),
+        (
+            "en",
+            "The technology trade volume grew from $20.69 billion in 2014 to $40.91 billion.",
+            ["2014 volume", "2024 volume"],
+        ),
+        (
+            "en",
+            "The technology trade volume grew from $38.60 billion in 2023 to $40.91 billion in 2024.",
+            ["2023 volume", "2024 volume"],
+        ),
+        (
+            "en",
+            "Electrical and electronics accounted for 46.8% of the $1.65 billion increase in technology imports.",
+            ["2024 industry=electric_electronics imports_contribution", "2024 imports_change"],
+        ),
+        (
+            "ko",
+            "전기전자는 기술무역규모의 37.2%(143.7억 달러)를 차지했다.",
+            ["2024 industry=electric_electronics volume_share", "2024 industry=electric_electronics volume"],
+        ),
+    ],
+)
+def test_the_families_said_otherwise(lang: str, text: str, want: list[str]) -> None:
+    """The same figures in words of our own sentences' families but not in their shapes: read by the
+    general rules as the same cells ("tbp 2024 exports" short for the total's)."""
+    got = [(r.verdict, str(r.cell)) for r in check(text, PARA_FIG, lang)]
+    full = [f"tbp {w}" if "=" in w else f"tbp {w.split()[0]} total=all {w.split()[1]}" for w in want]
+    assert got == [("consistent", w) for w in full]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "wrong"),
+    [
+        ("ko", "기술수출은 183.5억 달러로 2023년(186.9억 달러)보다 3.7% 늘었다.", "186.9억 달러"),
+        ("en", "The technology trade volume grew from $22.69 billion in 2014 to $40.91 billion.", "$22.69 billion"),
+        (
+            "en",
+            "Electrical and electronics accounted for 46.8% of the $1.65 billion decrease in technology imports.",
+            "$1.65 billion",
+        ),
+        ("ko", "전기전자는 기술무역규모의 35.2%(143.7억 달러)를 차지했다.", "35.2%"),
+    ],
+)
+def test_planted_errors_in_the_families_said_otherwise(lang: str, text: str, wrong: str) -> None:
+    assert by_text(check(text, PARA_FIG, lang), wrong).verdict == "inconsistent"

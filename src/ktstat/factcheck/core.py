@@ -373,7 +373,7 @@ _BASE_YEAR = re.compile(
     r"|(?:from|since|on|over|compared (?:to|with)|than(?: in)?)\s+(?:the\s+)?"
     r"(?:(?:first|second) half of (?:last year|this year|20\d\d)|20\d\d\b)"
     r"|(?:(?:20\d\d년|지난해|작년|올해)\s*)?(?:상반기|하반기|전년|직전 반기)\s*(?:대비|보다)"
-    r"|20\d\d년(?:의(?=(?:(?!전년|직전|지난해)[^.,。]){0,40}?보다)|(?=\s*(?:보다|대비|에 비해)))",
+    r"|20\d\d년(?:의(?=(?:(?!전년|직전|지난해)[^.,。]){0,40}?보다)|(?=\s*(?:\([^()]*\)\s*)?(?:보다|대비|에 비해)))",
     re.I,
 )
 
@@ -753,6 +753,12 @@ def check(
                         ):
                             near = ph
                             break
+                if (
+                    near is None
+                    and _OF_THE_WHOLE.search(text[max(c0, c.start - 30) : c.start])
+                    and c.unit in ("USD", "KRW")
+                ):
+                    near = [Phrase("total", "total", "all")]  # "accounted for half of the $1.65 billion increase"
                 if near is None and c.kind == "rank" and not relative:
                     near = _overtaker(c, text, s0, ctx)
                 if near is None:
@@ -787,7 +793,9 @@ def check(
                 )
                 if only_base is not None:  # "improved to 0.84 from 0.78 in 2022": the year after
                     period = _shift(only_base.group(1), 1)
-                own_year = re.match(r"\s*(?:\([^)]*\)\s*)?in (20\d\d)\b(?!\s*(?:and|to)\b)", text[c.end : c.end + 30])
+                own_year = re.match(
+                    r"\s*(?:\([^)]*\)\s*)?in (20\d\d)\b(?!\s*(?:and|to)\s+20\d\d)", text[c.end : c.end + 30]
+                ) or re.search(r"(?<!\d)(20\d\d)년\s*\(\s*$", text[c0 : c.start])  # "2023년(176.9억 달러)"
                 named_here = _periods_in(ctext, ctx)
                 in_base = [m for m in _KO_BASE.finditer(text, c0, c1) if m.start() < c.start and c.end <= m.end()]
                 if own_year:  # "from 0.78 in 2022": the year written right after the number is its own
@@ -857,6 +865,10 @@ def check(
                         results.append(got)
                     continue
                 alts = (ctx.main,) if soft and period == soft and not clause_state.get("period") else ()
+                if (
+                    only_base is not None and ctx.latest and not own_year
+                ):  # "from X in 2014 to Y": Y may be the release's
+                    alts += (ctx.latest,)
                 last = _verdict(c, ctx, period, cand, flow, fsign, text, lo, hi, figures, alts)
                 results.append(last)
             if relative:
@@ -1050,6 +1062,10 @@ def _direction(text: str, c: Claim, lo: int, hi: int) -> int:
 
 
 # a clause that names what drove the subject, not a new subject ("X, led by Y, posted ...")
+_OF_THE_WHOLE = re.compile(r"\bof the (?:total |overall )?$|전체\s*\S*\s*(?:증가|감소)(?:분|액)\s*\(\s*$", re.I)
+"""Just before an amount that is the whole's change a part accounted for ("... of the $1.65 billion
+increase", "전체 기술도입 증가분(16.5억 달러)")."""
+
 _ASIDE = re.compile(
     r"[\s,]*(?:(?:mainly |largely )?(?:led|driven|helped|followed) by|(?:mainly |largely )?(?:thanks|owing|due) to"
     r"|including|such as)\b",
@@ -1105,6 +1121,7 @@ def _verdict(
             or _CHANGE_BEFORE.search(before)
             or re.search(r"(?:increase|decrease|rise|fall|growth) in [\w\s]*\($", before, re.I)
             or re.match(r"^\s*(?:dollars\s+)?(?:compared|from the previous)", after)
+            or re.match(r"^\s*(?:increase|decrease|rise|fall|drop|gain|jump|decline)\b", after, re.I)
         ):
             if flow == "balance":
                 widen = re.search(r"widen|expand|확대|늘", text[lo:hi], re.I)
@@ -1122,7 +1139,12 @@ def _verdict(
         near_b = text[max(lo, c.start - 30) : c.start]
         after_amount = re.search(r"(?:billion|million|bn|달러|원)\s*\(\s*$", near_b, re.I)
         if (
-            re.match(r"^\)?\s*of the (?:increase|decrease|growth|rise)", after)
+            re.match(
+                r"^\)?\s*of the (?:(?:total|overall)\s+)?(?:(?:\$|US\$)?[\d.,]+\s*(?:billion|million|bn|mn)?\s+)?"
+                r"(?:increase|decrease|growth|rise|fall|drop|gain)",
+                after,
+                re.I,
+            )
             or re.search(r"기여", after)
             or re.search(r"증가(?:분|액)(?:의|\s*중)\s*$", near_b)
         ):
@@ -1133,7 +1155,7 @@ def _verdict(
         ):
             measure = f"{flow}_growth" if flow in ("exports", "imports", "volume") else ""
             target = abs(c.value) * (direction or 1)
-        elif _SHARE.search(near_b) or after_amount:
+        elif _SHARE.search(near_b) or after_amount or re.match(r"^\s*(?:\([^)]*\)\s*)?[을를]\s*차지", after):
             measure = f"{flow}_share" if flow in ("exports", "imports", "volume") else ""
         elif flow == "ratio":
             measure, target = "ratio_change", c.value * (direction or 1)
