@@ -864,7 +864,9 @@ def check(
                     if got is not None:  # two items of one breakdown, else no claim about the figures
                         results.append(got)
                     continue
-                alts = (ctx.main,) if soft and period == soft and not clause_state.get("period") else ()
+                alts: tuple[str, ...] = (
+                    (ctx.main,) if soft and period == soft and not clause_state.get("period") else ()
+                )
                 if (
                     only_base is not None and ctx.latest and not own_year
                 ):  # "from X in 2014 to Y": Y may be the release's
