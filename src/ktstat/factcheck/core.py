@@ -867,10 +867,8 @@ def check(
                 alts: tuple[str, ...] = (
                     (ctx.main,) if soft and period == soft and not clause_state.get("period") else ()
                 )
-                if (
-                    only_base is not None and ctx.latest and not own_year
-                ):  # "from X in 2014 to Y": Y may be the release's
-                    alts += (ctx.latest,)
+                if only_base is not None and ctx.latest and not own_year:
+                    alts += (ctx.latest,)  # "from X in 2014 to Y": Y may be the release's
                 last = _verdict(c, ctx, period, cand, flow, fsign, text, lo, hi, figures, alts)
                 results.append(last)
             if relative:
