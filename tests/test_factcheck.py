@@ -786,6 +786,10 @@ SHAPE_FIG = TableFigures(
         ("kst", "2024H1", "total", "all", "exports_growth"): 2.06,
         ("kst", "2025H1", "total", "all", "exports_record"): 1,
         ("kst", "2025H1", "total", "all", "imports_record"): 0,
+        ("tbp", "2024", "institution", "mid_sized", "balance_rank"): 1,
+        ("tbp", "2024", "institution", "mid_sized", "balance_record"): 1,
+        ("tbp", "2024", "partner", "VN", "ratio"): 14.262,
+        ("tbp", "2024", "partner", "VN", "ratio_rank"): 1,
     },
     rates={"2024": 1364.0, "2025H1": 1400.0},
     names=["tbp-2024-v1", "kst-2025H1-v1"],
@@ -983,6 +987,30 @@ OWN_SENTENCES = [
             ("10.3억 달러", OK, "kst 2025H1 total=all balance_change_yoy"),
         ],
     ),
+    (
+        "en",
+        "Mid-sized enterprises had the largest surplus of any type of firm, the largest on record ($1.10 billion).",
+        [
+            ("the largest", OK, "tbp 2024 institution=mid_sized balance_rank"),
+            ("on record", OK, "tbp 2024 institution=mid_sized balance_record"),
+            ("$1.10 billion", OK, "tbp 2024 institution=mid_sized balance"),
+        ],
+    ),
+    (
+        "ko",
+        "기관유형 중에서는 중견기업이 통계 작성 이래 최대이자 가장 큰 흑자(11.0억 달러)를 기록하였다.",
+        [
+            ("통계 작성 이래 최대", OK, "tbp 2024 institution=mid_sized balance_record"),
+            ("가장 큰", OK, "tbp 2024 institution=mid_sized balance_rank"),
+            ("11.0억 달러", OK, "tbp 2024 institution=mid_sized balance"),
+        ],
+    ),
+    (
+        "en",
+        "Vietnam had the highest ratio of exports to imports of any partner country, 14.26.",
+        [("the highest", OK, "tbp 2024 partner=VN ratio_rank"), ("14.26", OK, "tbp 2024 partner=VN ratio")],
+    ),
+    ("ko", "베트남은 기술무역수지비가 14.26으로 국가 중 가장 높았다.", [("14.26", OK, "tbp 2024 partner=VN ratio")]),
     (
         "en",
         "Technology exports and technology imports were both the highest on record.",
@@ -1191,6 +1219,31 @@ PLANTED = [
         "10.3억 달러",
         "kst 2025H1 total=all balance_change_yoy",
     ),
+    (
+        "en",
+        "Mid-sized enterprises had the largest deficit of any type of firm, the largest on record ($1.10 billion).",
+        "$1.10 billion",
+        "tbp 2024 institution=mid_sized balance",
+    ),
+    (
+        "en",
+        "Mid-sized enterprises had the largest deficit of any type of firm, the largest on record ($1.10 billion).",
+        "the largest",
+        "tbp 2024 institution=mid_sized balance",
+    ),
+    (
+        "ko",
+        "기관유형 중에서는 중견기업이 통계 작성 이래 최대이자 가장 큰 적자(11.0억 달러)를 기록하였다.",
+        "11.0억 달러",
+        "tbp 2024 institution=mid_sized balance",
+    ),
+    (
+        "en",
+        "Vietnam had the highest ratio of exports to imports of any partner country, 14.62.",
+        "14.62",
+        "tbp 2024 partner=VN ratio",
+    ),
+    ("ko", "베트남은 기술무역수지비가 14.62로 국가 중 가장 높았다.", "14.62", "tbp 2024 partner=VN ratio"),
     (
         "en",
         "Knowledge services exports and knowledge services imports were both the highest on record.",
