@@ -57,6 +57,16 @@ def api_rich(tmp_path_factory: pytest.TempPathFactory) -> object:
 # ---- the browser tests (tests/test_api_browser.py, tests/test_api_factcheck_browser.py; tests/browserkit.py)
 
 
+@pytest.fixture(scope="session")
+def spark_stopped_at_end() -> Iterator[None]:
+    """One Spark session for every Spark test of a worker (the engine starts it on first use and
+    reuses it; both Spark test files share one xdist group, so one JVM starts), stopped at the end."""
+    yield
+    from ktstat.engine.spark import stop_session
+
+    stop_session()
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's chromium, headless, driven by playwright: one per browser test module."""
@@ -147,6 +157,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {what}")
 
 
+SPARK_FILES = ("test_engine_spark.py", "engines/test_conformance.py")
+"""Test files that start Spark: one xdist group, so the worker's one Spark session serves them all."""
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Marks for a fast subset: ./run test -m "not slow and not demo and not spark and not browser".
@@ -158,6 +172,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         path = item.nodeid.split("::")[0]
         group = path
+        if path.endswith(SPARK_FILES):
+            group = "spark"
         if "demo_dir" in getattr(item, "fixturenames", ()):
             item.add_marker("demo")
             group = "demo"
