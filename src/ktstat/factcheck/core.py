@@ -15,6 +15,10 @@ dollar figure converted at a rate the won traded at since the period, not the pe
 flagged, not an error of the figure), ``not_in_release`` and ``ambiguous``. Each verdict's
 reason is in the article's language, from the ``[factcheck]`` templates of
 ``terms/<lang>.toml``. Rule-based and deterministic.
+
+A claim in a sentence that one of the sentence shapes of :mod:`ktstat.factcheck.shapes` fits (the
+press release's own sentence families: comparisons, contributions, crosses, shares, lists) is read
+as the shape says; every other claim by the general rules below.
 """
 
 from __future__ import annotations
