@@ -459,11 +459,24 @@ def article_date(text: str) -> date | None:
     return None
 
 
+_ORDINAL_Q = ("first", "second", "third", "fourth")
+_QUARTER = re.compile(
+    r"(?<!\d)(?P<y>20\d\d)년\s*(?P<q>[1-4])\s*분기|\bQ(?P<q2>[1-4])\s+(?P<y2>20\d\d)(?!\d)"
+    r"|(?P<ord>first|second|third|fourth) quarter of (?P<y3>20\d\d)(?!\d)|(?<!\d)(?P<y4>20\d\d)\s?Q(?P<q3>[1-4])\b",
+    re.I,
+)
+"""A quarter: ``2025년 1분기``, ``Q1 2025``, ``the first quarter of 2025``, ``2025Q1``."""
+
+
 def _periods_in(text: str, ctx: ArticleContext) -> list[tuple[int, str]]:
     """Explicit periods in ``text`` with their positions: years, halves, "last year", 상반기."""
     out: list[tuple[int, str]] = []
     masked = _BASE_YEAR.sub(lambda m: " " * len(m.group(0)), text)
     masked = _mask_dates(masked)  # dates are not periods: "2025년 9월 17일", "September 17, 2025"
+    for m in _QUARTER.finditer(masked):  # "2025년 1분기", "Q1 2025", "the first quarter of 2025"
+        q = m.group("q") or m.group("q2") or m.group("q3") or str(_ORDINAL_Q.index(m.group("ord").lower()) + 1)
+        out.append((m.start(), f"{m.group('y') or m.group('y2') or m.group('y3') or m.group('y4')}Q{q}"))
+    masked = _QUARTER.sub(lambda m: " " * len(m.group(0)), masked)
     last = ctx.year - 1
     for m in re.finditer(
         r"(?:first half|first six months|1H|H1|January-June|January to June|상반기)"
@@ -537,7 +550,29 @@ def article_context(
         first.setdefault(p, pos)
     if counts:  # the period named most; of those, the latest to end (a year before its halves)
         ctx.main = max(counts, key=lambda p: (counts[p], _end(p), len(p) == 4, -first[p]))
+    titled = _title_period(text, ctx)
+    if titled:
+        ctx.main = titled
     return ctx
+
+
+TITLE_LINES = 3
+"""How far down a title may be (after a kicker such as "Press release")."""
+
+
+def _title_period(text: str, ctx: ArticleContext) -> str | None:
+    """The one period the article's title names ("Technology trade statistics, 2024",
+    "2025년 상반기 지식서비스무역통계"): the first of its first :data:`TITLE_LINES` lines that
+    names a period, when that line is a title (no sentence) and names just one."""
+    lines = [ln for ln in text.splitlines() if ln.strip()][:TITLE_LINES]
+    for ln in lines:
+        got = {p for _, p in _periods_in(ln, ctx)}
+        if not got:
+            continue
+        if len(got) == 1 and not re.search(r"[.!?。](?:\s|$)|다\.?$", ln.strip()):
+            return got.pop()
+        return None
+    return None
 
 
 def _end(period: str) -> tuple[int, int]:
@@ -603,6 +638,10 @@ def _line_sentences(line: str) -> list[tuple[int, int]]:
     return out
 
 
+_BULLET = re.compile(r"[ \t]*[•·▪◦‣∙]\s")
+"""A list item's bullet (:func:`ktstat.factcheck.report.to_text` writes ``• ``)."""
+
+
 def _sentences(text: str) -> list[tuple[int, int, int]]:
     """``(start, end, paragraph)`` of each sentence."""
     out = []
@@ -647,6 +686,7 @@ def check(
     """Fact-check ``text`` against ``figures``: one :class:`Result` per claim (module docstring),
     its reason in ``lang``. ``day``: the day the article appeared, when the caller knows it
     (``--as-of``; else the article's dateline's); ``year``: its "this year", if not the day's."""
+    text = _blank_table_rows(text)
     released = released_periods(figures)
     if domain is None and len(released) == 1 and not _names_programme(text):
         domain = next(iter(released))  # a text naming no programme: the one the figures are of
@@ -670,7 +710,8 @@ def check(
     seen_any = False
     for s0, s1, para in sents:
         if para != cur_para:
-            carry = next(iter(named)) if len(named) == 1 else None
+            # a list item stands alone: it takes no period from the item before
+            carry = next(iter(named)) if len(named) == 1 and not _BULLET.match(text, s0) else None
             named = set()
             state = {}
             para_items = []
@@ -880,6 +921,13 @@ def check(
             state = dict(clause_state)
             state.pop("period", None)
     return _shared_rates(results, ctx)
+
+
+def _blank_table_rows(text: str) -> str:
+    """``text`` with its table rows (lines of tab-separated cells, as :func:`report.to_text`
+    writes a table) blanked, offsets kept: a table's numbers have no words of their own to say
+    what they are, so they are no claims, and its column headings name no period of the text."""
+    return re.sub(r"(?m)^[^\n]*\t[^\n]*$", lambda m: " " * len(m.group(0)), text)
 
 
 def released_periods(figures: Figures) -> dict[str, str]:

@@ -14,6 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +39,113 @@ class Article:
     results: list[Result]
 
 
+_SKIP = {"script", "style", "svg", "head", "template", "noscript"}
+_BLOCK = {
+    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "header", "footer",
+    "section", "article", "main", "nav", "aside", "table", "caption", "thead", "tbody", "tfoot", "tr",
+    "figure", "figcaption", "blockquote", "pre", "body", "html", "form", "address",
+}
+_VOID = {"br", "hr", "img", "meta", "link", "input", "wbr", "col", "source", "area", "base", "embed", "param", "track"}
+_LISTS = {"ul", "ol", "dl", "table", "thead", "tbody", "tfoot"}
+BOX_MAX = 80
+"""The longest box of short fragments (a key figure: its label, value and change) read as one line."""
+
+
+class _Node:
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.kids: list[_Node | str] = []
+
+
+class _Tree(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = _Node("")
+        self.stack = [self.root]
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.skip:
+            self.skip += tag not in _VOID
+            return
+        if tag in _SKIP:
+            self.skip = 1
+            return
+        node = _Node(tag)
+        self.stack[-1].kids.append(node)
+        if tag not in _VOID:
+            self.stack.append(node)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if not self.skip and tag not in _SKIP:
+            self.stack[-1].kids.append(_Node(tag))
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skip:
+            self.skip -= tag not in _VOID
+            return
+        for i in range(len(self.stack) - 1, 0, -1):
+            if self.stack[i].tag == tag:
+                del self.stack[i:]
+                break
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.stack[-1].kids.append(data)
+
+
+def _lines(node: _Node) -> list[str]:
+    """The lines of an element: block children on lines of their own, a table row's cells on one
+    line separated by tabs, a list item after a bullet, a box of short fragments on one line."""
+    out: list[str] = [""]
+
+    def newline() -> None:
+        if out[-1].strip():
+            out.append("")
+
+    for kid in node.kids:
+        if isinstance(kid, str):
+            out[-1] += re.sub(r"\s+", " ", kid)
+        elif kid.tag == "br":
+            out.append("")
+        elif kid.tag in ("td", "th"):
+            cell = " ".join(x.strip() for x in _lines(kid) if x.strip())
+            out[-1] = f"{out[-1]}\t{cell}" if out[-1].strip() else cell
+        elif kid.tag in _BLOCK:
+            got = [x.strip() for x in _lines(kid) if x.strip()]
+            joined = " · ".join(got)
+            if (
+                len(got) > 1
+                and kid.tag not in _LISTS
+                and len(joined) <= BOX_MAX
+                and not re.search(r"[.!?。](?:\s|$)|\t", joined)
+            ):
+                got = [joined]
+            if kid.tag == "li" and got:
+                got[0] = "• " + got[0]
+            newline()
+            out.extend(got)
+            out.append("")
+        else:
+            inner = _lines(kid)
+            out[-1] += inner[0]
+            out.extend(inner[1:])
+    return out
+
+
 def to_text(raw: str, name: str = "") -> str:
-    """Plain text of an article: HTML tags dropped (block tags become line breaks) and entities
-    decoded; Markdown headings, emphasis and link targets dropped; anything else as is."""
+    """Plain text of an article. HTML: scripts, styles, charts (``svg``) and the head dropped,
+    block elements on lines of their own, a table row on one line with its cells separated by
+    tabs (the checker leaves table rows alone), a list item after a bullet ``• `` (an item
+    stands alone: it takes no period from the item before), a box of short fragments (a key
+    figure: label, value, change) on one line joined by `` · ``; entities decoded. Markdown:
+    headings, emphasis and link targets dropped. Anything else as is."""
     if name.endswith((".html", ".htm")) or re.search(r"<(?:p|div|html|body|br)\b", raw, re.I):
-        raw = re.sub(r"(?is)<(script|style)\b.*?</\1>", "", raw)
-        raw = re.sub(r"(?i)<(?:br|/p|/div|/h\d|/li|/tr)\b[^>]*>", "\n", raw)
-        raw = html.unescape(re.sub(r"<[^>]+>", "", raw))
+        tree = _Tree()
+        tree.feed(raw)
+        tree.close()
+        raw = "\n".join(x.rstrip() for x in _lines(tree.root)).strip("\n") + "\n"
+        raw = re.sub(r"\n{3,}", "\n\n", raw)
     if name.endswith(".md"):
         raw = re.sub(r"(?m)^#+\s*", "", raw)
         raw = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", raw)
