@@ -96,9 +96,9 @@ _AMOUNT_EN = re.compile(
     re.I,
 )
 _AMOUNT_KO = re.compile(
-    r"(?P<jo>\d[\d,]*(?:\.\d+)?)\s?조(?:\s?(?P<eok2>\d[\d,]*)\s?(?P<k>천)?\s?억)?\s?(?P<u>원|달러)"
+    r"(?:(?<![\d.,])(?P<neg>[-−])\s?)?(?:(?P<jo>\d[\d,]*(?:\.\d+)?)\s?조(?:\s?(?P<eok2>\d[\d,]*)\s?(?P<k>천)?\s?억)?\s?(?P<u>원|달러)"
     r"|(?P<eok>\d[\d,]*(?:\.\d+)?)\s?억(?:\s?(?P<man>\d+)\s?천만|\s?(?P<man2>\d[\d,]*)\s?만)?\s?(?P<u2>달러|원)"
-    r"|(?<![\d.,])(?P<man3>\d[\d,]*(?:\.\d+)?)\s?(?P<k3>천)?만\s?(?P<u3>달러|원)"
+    r"|(?<![\d.,])(?P<man3>\d[\d,]*(?:\.\d+)?)\s?(?P<k3>천)?만\s?(?P<u3>달러|원))"
 )
 _PCT = re.compile(rf"(?P<n>{NUM})\s?(?P<u>percentage points?|%\s?p\b|%포인트|%p|%|percent|per cent|퍼센트)")
 _RATIO = re.compile(r"(?<![\d.$,])(?P<n>\d{1,2}\.\d{1,3})(?![\d%]|\s?(?:trillion|billion|million|bn|억|조|percent))")
@@ -109,7 +109,7 @@ _RECORD = re.compile(
 )
 _ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5}
 _RANK = re.compile(
-    r"\b(?:the\s+)?(?:(?P<ord>second|third|fourth|fifth|2nd|3rd|4th|5th)[- ])?(?:largest|biggest|highest)\b"
+    r"\b(?:the\s+)?(?:(?P<ord>second|third|fourth|fifth|2nd|3rd|4th|5th)[- ])?(?<!\d\s)(?:largest|biggest|highest)\b"
     r"|\branked (?P<ord2>first|second|third|fourth|fifth)\b|\bfirst place\b"
     r"|가장 큰|최대\s*(?:기술무역\s*|기술\s*)?(?:흑자|적자|수출|도입|수입|교역)|(?P<k>[1-9])위",
     re.I,
@@ -170,7 +170,7 @@ def extract(text: str) -> list[Claim]:
             elif m.group("man2"):
                 v += _num(m.group("man2")) * 1e4
                 tol = _half_unit(m.group("man2")) * 1e4
-        add(Claim(m.group(0), m.start(), m.end(), v, unit, tol))
+        add(Claim(m.group(0), m.start(), m.end(), -v if m.group("neg") else v, unit, tol))
     for m in _AMOUNT_EN.finditer(text):
         n = m.group("n1") or m.group("n2")
         s = (m.group("s1") or m.group("s2") or "").lower()
@@ -328,7 +328,7 @@ def find_items(text: str, domain: str) -> list[tuple[int, int, list[Phrase]]]:
 _FLOW = [
     (
         re.compile(
-            r"\btrade volume\b|\bvolume\b|\(exports \+ imports\)|무역규모|교역규모"
+            r"\btrade volume\b|\bvolume\b|\(exports \+ imports\)|무역규모|교역규모|(?<![가-힣])규모(?![가-힣])"
             r"|\((?:기술)?수출\s*\+\s*(?:기술)?(?:도입|수입)\)",
             re.I,
         ),
@@ -354,9 +354,15 @@ _DOWN = re.compile(
 )
 _CHANGE_BEFORE = re.compile(
     r"(?:increase of|decrease of|increased by|decreased by|widened by|narrowed by|grew by|rose by|fell by"
-    r"|up by|down by|increase by)\s*$",
+    r"|up by|down by|increase by)\s*$|(?:대비|보다)\s*[-−+]?\s*$",
     re.I,
 )
+"""Words just before an amount or a ratio that make it a change ("rose by", ``전년 대비 −9.9억 달러``)."""
+_CHANGE_ON = re.compile(
+    r"^\s*(?:on|from|against|over|compared (?:to|with)) (?:the )?(?:previous|preceding|same|last|a year)\b", re.I
+)
+"""Words right after an amount or a ratio that make it a change against another period ("−$0.99 billion
+on previous year", "+0.07 on the same half a year earlier")."""
 _EARLIER = re.compile(
     r"\b(?:a|one) (?:year|half) (?:earlier|before|ago)\b|\bthe (?:year|half) before\b"
     r"|1년 전|한 해 전|직전 반기에는|전년에는",
@@ -608,7 +614,7 @@ class Reading:
 
 def _clauses(sentence: str, base: int) -> list[tuple[int, int]]:
     cuts = [0]
-    for m in re.finditer(r", (?!\d)|; | while | but | whereas | resulting in |, while|—|, 반면|며 |고, ", sentence):
+    for m in re.finditer(r", (?!\d)| · |; | while | but | whereas | resulting in |, while|—|, 반면|며 |고, ", sentence):
         cuts.append(m.end())
     cuts.append(len(sentence))
     return [(base + a, base + b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
@@ -1110,6 +1116,9 @@ def _direction(text: str, c: Claim, lo: int, hi: int) -> int:
     ua, da = _UP.search(seg_a), _DOWN.search(seg_a)
     if ua or da:
         return 1 if (ua and (not da or ua.start() < da.start())) else -1
+    sign = re.search(r"([-−+])\s?\$?$", text[max(lo, c.start - 3) : c.start]) or re.match(r"[-−+]", c.text)
+    if sign:  # no words, a sign written: "+3.7% on previous year", "−$0.99 billion", "대비 −9.9억 달러"
+        return 1 if sign.group(0)[0] == "+" else -1
     return 0
 
 
@@ -1126,7 +1135,7 @@ _ASIDE = re.compile(
 
 # a comparison with the same period a year earlier, said in the sentence
 _YOY = re.compile(
-    r"(?:from|than|over|on|compared with|against) (?:the same (?:period|half|quarter) )?"
+    r"(?:from|than|over|on|compared with|against) (?:(?:the )?same (?:period|half|quarter) )?"
     r"(?:a|one) year (?:earlier|before|ago)"
     r"|year[- ]on[- ]year|\byoy\b|(?:from|than|over|compared with) the same (?:period|half|quarter)"
     r"|전년\s*동기|전년\s*같은\s*기간|1년\s*전",
@@ -1173,6 +1182,7 @@ def _verdict(
             or _CHANGE_BEFORE.search(before)
             or re.search(r"(?:increase|decrease|rise|fall|growth) in [\w\s]*\($", before, re.I)
             or re.match(r"^\s*(?:dollars\s+)?(?:compared|from the previous)", after)
+            or _CHANGE_ON.match(after)
             or re.match(r"^\s*(?:increase|decrease|rise|fall|drop|gain|jump|decline)\b", after, re.I)
         ):
             if flow == "balance":
@@ -1224,8 +1234,10 @@ def _verdict(
             return Result(c, None, None, "not_in_release", ctx.say("no_such_percentage", flow=_flow_word(flow, lang)))
     elif c.unit == "ratio":
         measure = "ratio"
-        if _CHANGE_BEFORE.search(before) or re.match(
-            r"^\s*(?:포인트\s*)?(?:증가|감소|상승|하락|늘|줄|개선|악화)", after
+        if (
+            _CHANGE_BEFORE.search(before)
+            or _CHANGE_ON.match(after)
+            or re.match(r"^\s*(?:포인트\s*)?(?:증가|감소|상승|하락|늘|줄|개선|악화)", after)
         ):
             measure, target = "ratio_change", abs(c.value) * (direction or 1)  # "fell by 0.03", "0.03 하락"
     elif c.unit == "record":
