@@ -47,8 +47,8 @@ _BLOCK = {
 }
 _VOID = {"br", "hr", "img", "meta", "link", "input", "wbr", "col", "source", "area", "base", "embed", "param", "track"}
 _LISTS = {"ul", "ol", "dl", "table", "thead", "tbody", "tfoot"}
-BOX_MAX = 80
-"""The longest box of short fragments (a key figure: its label, value and change) read as one line."""
+BOX_PART = 48
+"""The longest fragment of a box read as one line (a key figure: its label, value and changes)."""
 
 
 class _Node:
@@ -94,6 +94,11 @@ class _Tree(HTMLParser):
             self.stack[-1].kids.append(data)
 
 
+def _has_block(node: _Node) -> bool:
+    """Whether a block element lies within ``node``."""
+    return any(isinstance(k, _Node) and (k.tag in _BLOCK or _has_block(k)) for k in node.kids)
+
+
 def _lines(node: _Node) -> list[str]:
     """The lines of an element: block children on lines of their own, a table row's cells on one
     line separated by tabs, a list item after a bullet, a box of short fragments on one line."""
@@ -117,7 +122,8 @@ def _lines(node: _Node) -> list[str]:
             if (
                 len(got) > 1
                 and kid.tag not in _LISTS
-                and len(joined) <= BOX_MAX
+                and not any(isinstance(k, _Node) and _has_block(k) for k in kid.kids)
+                and max(len(x) for x in got) <= BOX_PART
                 and not re.search(r"[.!?。](?:\s|$)|\t", joined)
             ):
                 got = [joined]
