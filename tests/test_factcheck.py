@@ -1401,3 +1401,97 @@ def test_the_families_said_otherwise(lang: str, text: str, want: list[str]) -> N
 )
 def test_planted_errors_in_the_families_said_otherwise(lang: str, text: str, wrong: str) -> None:
     assert by_text(check(text, PARA_FIG, lang), wrong).verdict == "inconsistent"
+
+
+# ---------------------------------------------------------------- our own whole press releases
+
+FLAGS = ("inconsistent", "unit", "not_in_release", "ambiguous")
+
+
+def _press_release(demo_dir: Path, release: str, lang: str, html: str | None = None) -> tuple[str, list[Result]]:
+    """A release's press release (``html``: a changed copy of it) read as a journalist would paste
+    it, checked against the release's own vintage: its text and results."""
+    from ktstat.factcheck.figures import store_figures
+    from ktstat.factcheck.report import check_article
+
+    folder = demo_dir / "releases" / release
+    vintage = json.loads((folder / "statements.json").read_text(encoding="utf-8"))["vintage"]
+    raw = html if html is not None else (folder / f"press-release.{lang}.html").read_text(encoding="utf-8")
+    text = to_text(raw, "press-release.html")
+    figures = store_figures(demo_dir / "ktstat.duckdb", [vintage])
+    return text, check_article(release, text, figures).results
+
+
+def _line_of(text: str, r: Result) -> str:
+    return text[text.rfind("\n", 0, r.claim.start) + 1 : text.find("\n", r.claim.end)].strip()
+
+
+def test_our_own_press_releases_check_out_whole(demo_dir: Path) -> None:
+    """Each release's whole press release, English and Korean (title, dateline, key figures,
+    statements, tables, notes, contacts), pasted as an article: every claim consistent; dates,
+    table cells, phone numbers and notes are no claims. The key figures are read as their cells."""
+    bad: list[str] = []
+    releases = sorted(p.name for p in (demo_dir / "releases").iterdir() if (p / "statements.json").is_file())
+    assert any(r.startswith("kst-") for r in releases) and any(r.startswith("tbp-") for r in releases)
+    for release in releases:
+        for lang in ("en", "ko"):
+            text, results = _press_release(demo_dir, release, lang)
+            assert len(results) >= 60, (release, lang, len(results))
+            bad += [
+                f"{release} {lang}: {r.claim.text!r} {r.verdict} {r.cell}: {r.reason} | {_line_of(text, r)}"
+                for r in results
+                if r.verdict in FLAGS or r.verdict != "consistent"
+            ]
+            period = release.split("-", 1)[1]
+            heads = [r for r in results if r.cell is not None and r.cell.breakdown == "total"]
+            measures = {r.cell.measure for r in heads if r.cell is not None and r.cell.period == period}
+            assert {"exports", "imports", "balance", "volume", "ratio", "ratio_change"} <= measures, (release, lang)
+            if period[4:5] == "H":  # a half-year's key figures: against the half before and a year before
+                assert {"exports_growth_yoy", "balance_change_yoy", "ratio_change_yoy"} <= measures, (release, lang)
+    assert not bad, "\n".join(bad)
+
+
+def _plant(raw: str, pattern: str, repl: str) -> str:
+    changed, n = re.subn(pattern, repl, raw, count=1)
+    assert n == 1, pattern
+    return changed
+
+
+def test_planted_errors_in_our_own_press_release_are_caught(demo_dir: Path) -> None:
+    """A press release with a figure, a direction, a comparison year and a sign changed: each change
+    is reported, nothing else."""
+    folder = demo_dir / "releases" / "tbp-2024"
+    raw = (folder / "press-release.en.html").read_text(encoding="utf-8")
+    # a key figure: its first decimal moved by five
+    raw = _plant(raw, r'(<div class="value">\$\d+\.)(\d)', lambda m: f"{m.group(1)}{(int(m.group(2)) + 5) % 10}")  # type: ignore[arg-type]
+    # a direction: imports that rose said to have fallen
+    raw = _plant(raw, r"(<li>[^<]*?whose technology imports )rose( \d)", r"\1fell\2")
+    # a period: the ratio of another year
+    raw = _plant(raw, r"(ratio fell from \d\.\d\d in )2023", r"\g<1>2021")
+    # a sign: the balance's change written as an increase
+    raw = _plant(raw, r'(<div class="change down">)−(\$\d)', r"\1+\2")
+    text, results = _press_release(demo_dir, "tbp-2024", "en", raw)
+    flagged = sorted((r.claim.text, r.verdict) for r in results if r.verdict != "consistent")
+    lines = [_line_of(text, r) for r in results if r.verdict != "consistent"]
+    assert len(flagged) == 4, (flagged, lines)
+    assert any("whose technology imports fell" in ln for ln in lines), lines
+    assert any("from 0." in ln and "in 2021" in ln for ln in lines), lines
+    assert sum(1 for ln in lines if ln.startswith("Technology trade balance ·")) == 1, lines
+    assert sum(1 for ln in lines if ln.startswith("Technology ") and " · " in ln) == 2, lines
+
+
+def test_planted_errors_in_a_korean_half_year_press_release_are_caught(demo_dir: Path) -> None:
+    """The Korean half-year release with a year-on-year growth, a level and a comparison half
+    changed: each change reported, nothing else."""
+    folder = demo_dir / "releases" / "kst-2025H1"
+    raw = (folder / "press-release.ko.html").read_text(encoding="utf-8")
+    gap = r"(?:</span>)?\s*<span[^>]*>"  # the Korean release sets each word in a span
+    raw = _plant(raw, rf"(동기{gap}대비</span> \+)(\d+)\.", lambda m: f"{m.group(1)}{int(m.group(2)) + 3}.")  # type: ignore[arg-type]
+    raw = _plant(raw, rf"(가장{gap}큰{gap}적자\()(\d+)\.", lambda m: f"{m.group(1)}{int(m.group(2)) + 2}.")  # type: ignore[arg-type]
+    raw = _plant(raw, rf"(수출입비율은{gap})2024년({gap}하반기)", r"\g<1>2023년\2")
+    text, results = _press_release(demo_dir, "kst-2025H1", "ko", raw)
+    flagged = [(r.claim.text, r.verdict, _line_of(text, r)) for r in results if r.verdict != "consistent"]
+    assert len(flagged) == 3, flagged
+    assert any("전년 동기 대비" in ln and " · " in ln for _t, _v, ln in flagged), flagged
+    assert any("가장 큰 적자" in ln for _t, _v, ln in flagged), flagged
+    assert any("2023년 하반기" in ln for _t, _v, ln in flagged), flagged
