@@ -354,15 +354,21 @@ _DOWN = re.compile(
 )
 _CHANGE_BEFORE = re.compile(
     r"(?:increase of|decrease of|increased by|decreased by|widened by|narrowed by|grew by|rose by|fell by"
-    r"|up by|down by|increase by)\s*$|(?:대비|보다)\s*[-−+]?\s*$",
+    r"|up by|down by|increase by)\s*$",
     re.I,
 )
-"""Words just before an amount or a ratio that make it a change ("rose by", ``전년 대비 −9.9억 달러``)."""
-_CHANGE_ON = re.compile(
-    r"^\s*(?:on|from|against|over|compared (?:to|with)) (?:the )?(?:previous|preceding|same|last|a year)\b", re.I
-)
-"""Words right after an amount or a ratio that make it a change against another period ("−$0.99 billion
-on previous year", "+0.07 on the same half a year earlier")."""
+
+
+@cache
+def _change_words(where: str) -> re.Pattern[str]:
+    """The ``[factcheck_words]`` ``change_after`` (``where``: ``after``) or ``change_before`` words
+    of both languages: an amount or a ratio they follow or precede is a change against another
+    period ("−$0.99 billion on previous year", ``전년 대비 −9.9억 달러``)."""
+    alts = [terms(lg).get("factcheck_words", f"change_{where}") for lg in ("en", "ko")]
+    rx = "|".join(f"(?:{a})" for a in alts if a) or "(?!)"
+    return re.compile(rf"^\s*(?:{rx})" if where == "after" else rf"(?:{rx})\s*$", re.I)
+
+
 _EARLIER = re.compile(
     r"\b(?:a|one) (?:year|half) (?:earlier|before|ago)\b|\bthe (?:year|half) before\b"
     r"|1년 전|한 해 전|직전 반기에는|전년에는",
@@ -465,13 +471,16 @@ def article_date(text: str) -> date | None:
     return None
 
 
-_ORDINAL_Q = ("first", "second", "third", "fourth")
-_QUARTER = re.compile(
-    r"(?<!\d)(?P<y>20\d\d)년\s*(?P<q>[1-4])\s*분기|\bQ(?P<q2>[1-4])\s+(?P<y2>20\d\d)(?!\d)"
-    r"|(?P<ord>first|second|third|fourth) quarter of (?P<y3>20\d\d)(?!\d)|(?<!\d)(?P<y4>20\d\d)\s?Q(?P<q3>[1-4])\b",
-    re.I,
-)
-"""A quarter: ``2025년 1분기``, ``Q1 2025``, ``the first quarter of 2025``, ``2025Q1``."""
+@cache
+def _quarters() -> tuple[re.Pattern[str], ...]:
+    """A quarter as the ``[period]`` terms of either language write it (``Q1 2025``, ``2025년
+    1분기``) or as a label (``2025Q1``): patterns with groups ``year`` and ``q``."""
+    out = [re.compile(r"(?<!\d)(?P<year>20\d\d)\s?Q(?P<q>[1-4])\b")]
+    for lg in ("en", "ko"):
+        rx = re.escape(terms(lg).get("period", "Q")).replace(r"\ ", " ").replace(" ", r"\s*")
+        rx = rx.replace(r"\{year\}", r"(?P<year>20\d\d)").replace(r"\{q\}", r"(?P<q>[1-4])")
+        out.append(re.compile(rf"(?<![\w.]){rx}(?!\d)", re.I))
+    return tuple(out)
 
 
 def _periods_in(text: str, ctx: ArticleContext) -> list[tuple[int, str]]:
@@ -479,10 +488,9 @@ def _periods_in(text: str, ctx: ArticleContext) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     masked = _BASE_YEAR.sub(lambda m: " " * len(m.group(0)), text)
     masked = _mask_dates(masked)  # dates are not periods: "2025년 9월 17일", "September 17, 2025"
-    for m in _QUARTER.finditer(masked):  # "2025년 1분기", "Q1 2025", "the first quarter of 2025"
-        q = m.group("q") or m.group("q2") or m.group("q3") or str(_ORDINAL_Q.index(m.group("ord").lower()) + 1)
-        out.append((m.start(), f"{m.group('y') or m.group('y2') or m.group('y3') or m.group('y4')}Q{q}"))
-    masked = _QUARTER.sub(lambda m: " " * len(m.group(0)), masked)
+    for rx in _quarters():  # "2025년 1분기", "Q1 2025", "2025Q1"
+        out += [(m.start(), f"{m.group('year')}Q{m.group('q')}") for m in rx.finditer(masked)]
+        masked = rx.sub(lambda m: " " * len(m.group(0)), masked)
     last = ctx.year - 1
     for m in re.finditer(
         r"(?:first half|first six months|1H|H1|January-June|January to June|상반기)"
@@ -511,7 +519,7 @@ def _periods_in(text: str, ctx: ArticleContext) -> list[tuple[int, str]]:
             out.append((m.start(), str(last)))
         else:
             out.append((m.start(), str(ctx.year)))
-    return out
+    return sorted(out)
 
 
 def _base_periods(text: str, ctx: ArticleContext) -> list[str]:
@@ -1182,7 +1190,8 @@ def _verdict(
             or _CHANGE_BEFORE.search(before)
             or re.search(r"(?:increase|decrease|rise|fall|growth) in [\w\s]*\($", before, re.I)
             or re.match(r"^\s*(?:dollars\s+)?(?:compared|from the previous)", after)
-            or _CHANGE_ON.match(after)
+            or _change_words("before").search(before)
+            or _change_words("after").match(after)
             or re.match(r"^\s*(?:increase|decrease|rise|fall|drop|gain|jump|decline)\b", after, re.I)
         ):
             if flow == "balance":
@@ -1236,7 +1245,8 @@ def _verdict(
         measure = "ratio"
         if (
             _CHANGE_BEFORE.search(before)
-            or _CHANGE_ON.match(after)
+            or _change_words("before").search(before)
+            or _change_words("after").match(after)
             or re.match(r"^\s*(?:포인트\s*)?(?:증가|감소|상승|하락|늘|줄|개선|악화)", after)
         ):
             measure, target = "ratio_change", abs(c.value) * (direction or 1)  # "fell by 0.03", "0.03 하락"
