@@ -125,14 +125,16 @@ def _levels(domain: Domain) -> list[tuple[str, str | None]]:
     return out + [(f, None) for f in cube_frequencies(domain) if ORDER[f] > ORDER[base]]
 
 
-def _breakdown_sql(domain: Domain, name: str, source: str) -> str:
-    """One breakdown's cube rows (see the module docstring), as one statement."""
+def _breakdown_sql(domain: Domain, name: str, source: str, per_reporter: bool = False) -> str:
+    """One breakdown's cube rows (see the module docstring), as one statement; ``per_reporter``:
+    instead, one row per reporter number and cell with the reporter's amount (``rid, freq, period,
+    breakdown, item, flow, amount``)."""
     ctes = [f"l0 AS MATERIALIZED ({_base_sql(domain, name, source)})"]
     cells = []
     for freq, finer in _levels(domain):
         if freq == domain.base_frequency:  # l0 holds one row per reporter and cell already
             level = (
-                f"(SELECT pm.period_index, b.flow, b.item, b.rank_group, b.amt FROM l0 b "
+                f"(SELECT pm.period_index, b.flow, b.item, b.rank_group, b.rid, b.amt FROM l0 b "
                 f"JOIN pmap pm ON pm.base_index = b.period_index AND pm.freq = '{freq}')"
             )
         else:
@@ -146,6 +148,13 @@ def _breakdown_sql(domain: Domain, name: str, source: str) -> str:
                        b.rid, sum(b.amt) AS amt
                 FROM {src} GROUP BY ALL)""")
             level = f"l_{freq}"
+        if per_reporter:
+            cells.append(f"""
+                SELECT c.rid, '{freq}' AS freq, p.period, '{name}' AS breakdown, c.item, c.flow, c.amt AS amount
+                FROM {level} c
+                JOIN (SELECT DISTINCT period, period_index FROM pmap WHERE freq = '{freq}') p
+                     ON p.period_index = c.period_index""")
+            continue
         cells.append(f"""
             SELECT '{domain.id}', '{freq}', p.period, c.period_index, '{name}', c.item, c.flow, c.amount,
                    c.reporters, c.top1, c.top2, c.rank_group
@@ -157,24 +166,53 @@ def _breakdown_sql(domain: Domain, name: str, source: str) -> str:
     return f"WITH {', '.join(ctes)} {' UNION ALL '.join(cells)}"
 
 
-def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
-    """Rebuild the domain's cube from ``reporter_cells``; returns its row count."""
+def _prepare(con: duckdb.DuckDBPyConnection, domain: Domain) -> dict[tuple[str, ...], str]:
+    """The temp tables both the cube and the holdings read: memberships, the period map, reporter
+    numbers (``cube_rid``), the maps between frequencies and the source tables (returned)."""
     build_memberships(con, domain)
     build_period_map(con, domain)
-    con.execute("DELETE FROM cube WHERE domain = ?", [domain.id])
     con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_rid AS
         SELECT reporter_id, CAST(row_number() OVER (ORDER BY reporter_id) AS INTEGER) AS rid
         FROM (SELECT DISTINCT reporter_id FROM reporter_cells WHERE domain = '{domain.id}')""")
-    levels = _levels(domain)
-    for freq, finer in levels:
+    for freq, finer in _levels(domain):
         if finer is not None:
             con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_map_{finer}_{freq} AS
                 SELECT DISTINCT a.period_index AS i1, b.period_index AS i2 FROM pmap a
                 JOIN pmap b ON b.base_index = a.base_index AND b.freq = '{freq}' WHERE a.freq = '{finer}'""")
-    made = _source_tables(con, domain, {_sources(domain, name) for name in domain.breakdown_names()})
-    for name in domain.breakdown_names():
-        con.execute(f"INSERT INTO cube {_breakdown_sql(domain, name, made[_sources(domain, name)])}")
+    return _source_tables(con, domain, {_sources(domain, name) for name in domain.breakdown_names()})
+
+
+def _drop_temps(con: duckdb.DuckDBPyConnection, domain: Domain, made: dict[tuple[str, ...], str]) -> None:
+    levels = _levels(domain)
     temps = ["cube_rid", *(f"cube_map_{g}_{f}" for f, g in levels if g is not None), *made.values()]
     for table in temps:
         con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
+    """Rebuild the domain's cube from ``reporter_cells``; returns its row count."""
+    con.execute("DELETE FROM cube WHERE domain = ?", [domain.id])
+    made = _prepare(con, domain)
+    for name in domain.breakdown_names():
+        con.execute(f"INSERT INTO cube {_breakdown_sql(domain, name, made[_sources(domain, name)])}")
+    _drop_temps(con, domain, made)
     return count(con, "SELECT count(*) FROM cube WHERE domain = ?", [domain.id])
+
+
+def build_holdings(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
+    """Temp table ``sdc_holdings (reporter_id, freq, period, breakdown, item, flow, amount)``: each
+    reporter's own amount (micro-dollars) in every published cube cell it reports to, the sums the
+    cube makes before it counts reporters (for disclosure control against reporters who know their
+    own figures); returns its row count."""
+    made = _prepare(con, domain)
+    freqs = ", ".join(f"'{f}'" for f in domain.frequencies)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE sdc_holdings (reporter_id VARCHAR, freq VARCHAR, period VARCHAR, "
+        "breakdown VARCHAR, item VARCHAR, flow VARCHAR, amount HUGEINT)"
+    )
+    for name in domain.breakdown_names():
+        sql = _breakdown_sql(domain, name, made[_sources(domain, name)], per_reporter=True)
+        con.execute(f"""INSERT INTO sdc_holdings SELECT r.reporter_id, h.freq, h.period, h.breakdown, h.item,
+            h.flow, h.amount FROM ({sql}) h JOIN cube_rid r ON r.rid = h.rid WHERE h.freq IN ({freqs})""")
+    _drop_temps(con, domain, made)
+    return count(con, "SELECT count(*) FROM sdc_holdings")

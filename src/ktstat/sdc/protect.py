@@ -57,7 +57,13 @@ def _ball(table: Table, eqs_of: dict[int, list[int]], cell: int, radius: int, wi
 
 
 def secondary(
-    table: Table, primary: set[int], q: float, unprotectable: list[int] | None = None, local_block: int = LOCAL_BLOCK
+    table: Table,
+    primary: set[int],
+    q: float,
+    unprotectable: list[int] | None = None,
+    local_block: int = LOCAL_BLOCK,
+    frozen: set[int] | None = None,
+    kept: set[int] | None = None,
 ) -> set[int]:
     """The suppressed cells (primary ones included) protecting every primary cell (see module doc).
 
@@ -66,9 +72,14 @@ def secondary(
     ``local_block`` cells, a cell's perturbation is sought first among the cells within two
     shared equations of it, then three, then in the whole block (a perturbation found in a
     neighbourhood is one of the whole table: the cells outside stay put).
+
+    Across vintages (:mod:`ktstat.sdc.vintages`): ``frozen`` cells are published already and
+    never move; ``kept`` cells are suppressed already (they move freely and stay suppressed).
     """
-    suppressed = set(primary)
-    movable = {c for c, v in enumerate(table.values) if v != 0} | suppressed
+    frozen = frozen or set()
+    kept = kept or set()
+    suppressed = set(primary) | kept
+    movable = ({c for c, v in enumerate(table.values) if v != 0} - frozen) | suppressed
     eqs_of: dict[int, list[int]] = defaultdict(list)
     for e, eq in enumerate(table.equations):
         for c, _ in eq:
@@ -110,7 +121,7 @@ def secondary(
             stretch = min(abs(table.values[c]) / abs(dc) for c, dc in d.items())
             for c, dc in d.items():
                 covered[c] = max(covered.get(c, 0.0), abs(dc) * stretch)
-    return drop_recomputable(table, suppressed, primary)
+    return drop_recomputable(table, suppressed, primary | kept)
 
 
 def drop_recomputable(table: Table, hidden: set[int], primary: set[int]) -> set[int]:
@@ -129,16 +140,26 @@ def drop_recomputable(table: Table, hidden: set[int], primary: set[int]) -> set[
 
 
 def repair(
-    table: Table, hidden: set[int], primary: set[int], q: float, ivs: list[Interval], rounds: int = 3
+    table: Table,
+    hidden: set[int],
+    primary: set[int],
+    q: float,
+    ivs: list[Interval],
+    rounds: int = 3,
+    frozen: set[int] | None = None,
+    kept: set[int] | None = None,
 ) -> list[Interval]:
     """A safety net behind ``secondary``: for each primary cell the audit finds unprotected, look
     for a protecting perturbation over its whole block afresh and hide the cells it moves (into
-    ``hidden``); audit again. Returns the final intervals."""
+    ``hidden``); audit again. Returns the final intervals. ``frozen`` and ``kept`` as in
+    :func:`secondary`."""
+    frozen = frozen or set()
+    kept = kept or set()
     for _ in range(rounds):
         failing = [iv.cell for iv in ivs if not iv.protected]
         if not failing:
             break
-        movable = {c for c, v in enumerate(table.values) if v != 0} | hidden
+        movable = ({c for c, v in enumerate(table.values) if v != 0} - frozen) | hidden
         for cells, eqs in components(table, movable):
             here = [c for c in failing if c in set(cells)]
             if not here:
@@ -149,7 +170,7 @@ def repair(
                 if d:
                     hidden |= set(d)
                     finder.mark_suppressed(set(d))
-        hidden &= drop_recomputable(table, hidden, primary)
+        hidden &= drop_recomputable(table, hidden, primary | kept)
         ivs = intervals(table, hidden, primary, q)
     return ivs
 
