@@ -27,6 +27,8 @@ from ktstat.store import insert_rows
 if TYPE_CHECKING:
     import duckdb
 
+    from ktstat.sdc.vintages import InsiderInterval
+
 FIXED_COST = 1e-5  # per-cell part of the cost of hiding a cell, relative to the block's largest value
 MARGIN = 1e-4  # witnesses move a cell by its protection times (1 + MARGIN), against round-off
 LOCAL_BLOCK = 5000  # larger blocks look for perturbations near the cell first
@@ -37,9 +39,11 @@ class ProtectionResult:
     domain: str
     primary: dict[str, int] = field(default_factory=dict)  # rule -> cells
     secondary: int = 0
-    audit_failures: list[Interval] = field(default_factory=list)
+    audit_failures: list[Interval] = field(default_factory=list)  # outsider, any vintage
+    insider_failures: list[InsiderInterval] = field(default_factory=list)
     unprotectable: list[int] = field(default_factory=list)
     cells: int = 0
+    missing_vintages: list[str] = field(default_factory=list)  # vintages without a disclosure record
 
 
 def _ball(table: Table, eqs_of: dict[int, list[int]], cell: int, radius: int, within: set[int]) -> set[int]:
@@ -176,30 +180,53 @@ def repair(
 
 
 def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
-    """Primary and secondary suppression and the audit for a compiled domain; writes table
-    ``disclosure`` (domain, freq, period, breakdown, item, flow, reporters, amount, rule) and
-    ``disclosure_audit`` (the interval a reader can deduce for each primary cell)."""
-    q = domain.disclosure.protection_percent / 100
+    """Primary and secondary suppression and the audit for a compiled domain, against the
+    domain's released vintages and the largest reporters of primary cells as the domain's
+    ``[disclosure]`` settings say (:mod:`ktstat.sdc.vintages`). Writes tables ``disclosure``
+    (domain, freq, period, breakdown, item, flow, reporters, amount, rule), ``disclosure_audit``
+    (the interval an outsider can deduce for each primary cell), ``disclosure_insider`` (the
+    interval each largest reporter deduces), ``disclosure_holdings`` (what a vintage keeps for
+    later protection), and, when earlier vintages exist, ``disclosure_changes`` (cells whose
+    status differs from the latest vintage that released them, and why) and ``disclosure_alone``
+    (the pattern the data alone would get, for comparison)."""
+    from ktstat.sdc.layers import current_holdings, keep_holdings, vintage_layers
+    from ktstat.sdc.vintages import Layer, protect_layers
+
+    rules = domain.disclosure
+    q = rules.protection_percent / 100
+    p_ins = rules.insider_fraction
     primary_cells(con, domain)
     rows = con.execute("SELECT freq, period, breakdown, item, flow, rule FROM sdc_cells").fetchall()
     tables = build_tables(con, domain)
+    earlier, result_missing = vintage_layers(con, domain) if rules.across_vintages else ({"X": [], "M": []}, [])
+    holdings = current_holdings(con, domain) if p_ins is not None else {"X": {}, "M": {}}
     result = ProtectionResult(domain.id)
+    result.missing_vintages = result_missing
     second: list[tuple[str, str, str, str, str]] = []
+    public: list[tuple[str, str, str, str, str]] = []
+    alone: list[tuple[str, ...]] = []
+    changes: list[tuple[str, ...]] = []
     audit_rows = []
+    insider_rows = []
+    rule_of = {(f, p, b, i, fl): rule for f, p, b, i, fl, rule in rows}
     for flow, table in tables.items():
-        prim = {table.index[(f, p, b, i)] for f, p, b, i, fl, rule in rows if fl == flow and rule}
-        hidden = secondary(table, prim, q, result.unprotectable)
-        ivs = repair(table, hidden, prim, q, intervals(table, hidden, prim, q))
-        second += [(*table.keys[c], flow) for c in sorted(hidden - prim)]
-        for iv in ivs:
-            f, p, b, i = table.keys[iv.cell]
+        prim_keys = {(f, p, b, i) for f, p, b, i, fl, rule in rows if fl == flow and rule}
+        res = protect_layers(earlier[flow], Layer("", table, set(), prim_keys, holdings[flow]), q, p_ins)
+        j = res.joint
+        last = len(earlier[flow])
+        result.unprotectable += res.unprotectable
+        second += [(*k, flow) for k in sorted(res.hidden - res.primary)]
+        public += [(*d.key, flow) for d in res.decisions if d.outcome == "public"]
+        for iv in res.outsider:
+            i, key = j.origin[iv.cell]
+            if not iv.protected:
+                result.audit_failures.append(iv)
+            if i != last:
+                continue
             audit_rows.append(
                 (
                     domain.id,
-                    f,
-                    p,
-                    b,
-                    i,
+                    *key,
                     flow,
                     iv.value / 1e6,
                     iv.lower / 1e6,
@@ -207,22 +234,86 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
                     iv.protected,
                 )
             )
-            if not iv.protected:
-                result.audit_failures.append(iv)
+        for ins in res.insider:
+            i, key = j.origin[ins.cell]
+            if not ins.protected:
+                result.insider_failures.append(ins)
+            tag = earlier[flow][i].tag if i < last else ""
+            insider_rows.append(
+                (
+                    domain.id,
+                    tag,
+                    *key,
+                    flow,
+                    ins.attacker,
+                    ins.value / 1e6,
+                    ins.need / 1e6,
+                    ins.lower / 1e6,
+                    None if ins.upper == float("inf") else ins.upper / 1e6,
+                    ins.protected,
+                )
+            )
+        if not earlier[flow]:
+            continue
+        # the comparison: the pattern these data alone would get, and the changes against the latest vintage
+        idx = {table.index[k] for k in prim_keys}
+        by_itself = {table.keys[c] for c in secondary(table, idx, q)}
+        alone += [(domain.id, *k, flow) for k in sorted(by_itself)]
+        decided = {d.key: d for d in res.decisions}
+        for k, c in sorted(table.index.items()):
+            before = next((lay for lay in reversed(earlier[flow]) if k in lay.table.index), None)
+            if before is None:
+                continue
+            was = "suppressed" if k in before.hidden else "published"
+            now = "suppressed" if k in res.hidden else "published"
+            changed = before.table.values[before.table.index[k]] != table.values[c]
+            d = decided.get(k)
+            if was == now and d is None:
+                continue
+            rule = rule_of[(*k, flow)]
+            if d is not None and d.outcome == "public":
+                why = f"{rule} now, but unchanged since {d.vintage}, which published it: public, published again"
+            elif d is not None:
+                why = f"{rule} now; {d.vintage} published another value, which no longer identifies anyone"
+            elif now == "suppressed" and rule:
+                why = f"{rule} now" + (" (revised)" if changed else "")
+            elif now == "suppressed":
+                why = (
+                    "secondary, needed against the earlier vintages"
+                    if k not in by_itself
+                    else "secondary" + (" (revised)" if changed else "")
+                )
+            else:
+                why = "no longer confidential" + (" (revised)" if changed else " (its earlier pattern is not needed)")
+            changes.append((domain.id, *k, flow, before.tag, was, now, why))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE sdc_secondary (freq VARCHAR, period VARCHAR, breakdown VARCHAR, "
         "item VARCHAR, flow VARCHAR)"
     )
     insert_rows(con, "sdc_secondary", second)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE sdc_public (freq VARCHAR, period VARCHAR, breakdown VARCHAR, "
+        "item VARCHAR, flow VARCHAR)"
+    )
+    insert_rows(con, "sdc_public", public)
     con.execute("DELETE FROM disclosure WHERE domain = ?", [domain.id])
     con.execute(
         """INSERT INTO disclosure
         SELECT c.domain, c.freq, c.period, c.breakdown, c.item, c.flow, c.reporters, c.amount,
-               CASE WHEN c.rule <> '' THEN c.rule WHEN s.flow IS NOT NULL THEN 'secondary' ELSE '' END
-        FROM sdc_cells c LEFT JOIN sdc_secondary s USING (freq, period, breakdown, item, flow)"""
+               CASE WHEN u.flow IS NOT NULL THEN '' WHEN c.rule <> '' THEN c.rule
+                    WHEN s.flow IS NOT NULL THEN 'secondary' ELSE '' END
+        FROM sdc_cells c LEFT JOIN sdc_secondary s USING (freq, period, breakdown, item, flow)
+        LEFT JOIN sdc_public u USING (freq, period, breakdown, item, flow)"""
     )
     con.execute("DELETE FROM disclosure_audit WHERE domain = ?", [domain.id])
     insert_rows(con, "disclosure_audit", audit_rows)
+    con.execute("DELETE FROM disclosure_insider WHERE domain = ?", [domain.id])
+    insert_rows(con, "disclosure_insider", insider_rows)
+    con.execute("DELETE FROM disclosure_changes WHERE domain = ?", [domain.id])
+    insert_rows(con, "disclosure_changes", changes)
+    con.execute("DELETE FROM disclosure_alone WHERE domain = ?", [domain.id])
+    insert_rows(con, "disclosure_alone", alone)
+    keep_holdings(con, domain)
     result.primary = dict(
         con.execute(
             "SELECT rule, count(*) FROM disclosure WHERE domain = ? AND rule NOT IN ('', 'secondary') GROUP BY 1",

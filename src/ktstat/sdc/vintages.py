@@ -143,7 +143,7 @@ def joint(layers: list[Layer], years: list[set[int]] | None = None) -> Joint:
     links: set[int] = set()
     for i in range(len(layers)):
         for j in range(i + 1, len(layers)):
-            for k, c in layers[i].table.index.items():
+            for k in layers[i].table.index:
                 a, b = where.get((i, k)), where.get((j, k))
                 if a is None or b is None or t.values[a] != t.values[b]:
                     continue

@@ -1,0 +1,114 @@
+"""The layers of :mod:`ktstat.sdc.vintages` read from the store, and what protection keeps there.
+
+- ``vintage_layers``: each vintage's cells as released (``vintage_cells``: every cube cell of its
+  periods with its true value, reporters, two largest contributions and the rule that hid it)
+  and the holdings kept with it (``vintage_holdings``), as X and M layers, oldest release first;
+- ``current_holdings``: per flow, cell -> reporter -> own amount (micro-dollars) for every
+  reporter of a primary cell, and for the largest reporter of each primary cell in every cell
+  (what the insider attack and its repair need), from the cube's per-reporter sums;
+- ``keep_holdings``: table ``disclosure_holdings``, the part of those a vintage keeps (primary
+  cells, and the largest reporters in suppressed cells).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from ktstat.domain import Domain
+from ktstat.sdc.linear import Key, tables_from_rows
+from ktstat.sdc.vintages import Layer
+
+if TYPE_CHECKING:
+    import duckdb
+
+PRIMARY_RULES = ("threshold", "dominance", "p_percent")
+
+
+def _holdings(rows: list[tuple[str, str, str, str, str, str, int]]) -> dict[str, dict[Key, dict[str, int]]]:
+    out: dict[str, dict[Key, dict[str, int]]] = {"X": defaultdict(dict), "M": defaultdict(dict)}
+    for flow, f, p, b, i, r, a in rows:
+        out[flow][(f, p, b, i)][r] = int(a)
+    return out
+
+
+def vintage_layers(
+    con: duckdb.DuckDBPyConnection, domain: Domain, upto: str | None = None
+) -> tuple[dict[str, list[Layer]], list[str]]:
+    """The X and M layers of the domain's vintages (released or embargoed: a reader will have
+    them), oldest release first, up to and including the vintage ``upto`` when given; and the
+    ids of vintages made without a disclosure record (before ktstat kept one), left out."""
+    from ktstat.release.vintage import list_vintages
+
+    layers: dict[str, list[Layer]] = {"X": [], "M": []}
+    missing = []
+    for v in list_vintages(con, domain.id):
+        rows = con.execute(
+            "SELECT flow, freq, period, breakdown, item, amount_usd_micro, rule FROM vintage_cells WHERE vintage_id = ?",
+            [v.vintage_id],
+        ).fetchall()
+        if not rows:
+            missing.append(v.vintage_id)
+        else:
+            tables = tables_from_rows([r[:6] for r in rows], domain)
+            hold = _holdings(
+                con.execute(
+                    "SELECT flow, freq, period, breakdown, item, reporter_id, amount_usd_micro FROM vintage_holdings "
+                    "WHERE vintage_id = ?",
+                    [v.vintage_id],
+                ).fetchall()
+            )
+            for flow, table in tables.items():
+                hidden = {(f, p, b, i) for fl, f, p, b, i, _a, rule in rows if fl == flow and rule}
+                prim = {(f, p, b, i) for fl, f, p, b, i, _a, rule in rows if fl == flow and rule in PRIMARY_RULES}
+                layers[flow].append(Layer(v.vintage_id, table, hidden, prim, dict(hold[flow])))
+        if v.vintage_id == upto:
+            break
+    return layers, missing
+
+
+def current_holdings(con: duckdb.DuckDBPyConnection, domain: Domain) -> dict[str, dict[Key, dict[str, int]]]:
+    """See the module doc; reads temp table ``sdc_cells`` (:func:`ktstat.sdc.primary.primary_cells`)
+    and makes ``sdc_holdings`` and ``sdc_attackers`` (the largest reporter of each primary cell)."""
+    from ktstat.cube import build_holdings
+
+    build_holdings(con, domain)
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE sdc_prim_hold AS
+        SELECT h.* FROM sdc_holdings h JOIN sdc_cells c USING (freq, period, breakdown, item, flow)
+        WHERE c.rule <> ''"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE sdc_attackers AS
+        SELECT DISTINCT first(reporter_id ORDER BY amount DESC, reporter_id) AS reporter_id
+        FROM sdc_prim_hold GROUP BY freq, period, breakdown, item, flow"""
+    )
+    rows = con.execute(
+        """SELECT flow, freq, period, breakdown, item, reporter_id, amount FROM sdc_prim_hold
+        UNION
+        SELECT flow, freq, period, breakdown, item, reporter_id, amount FROM sdc_holdings
+        WHERE reporter_id IN (SELECT reporter_id FROM sdc_attackers)"""
+    ).fetchall()
+    return {flow: dict(h) for flow, h in _holdings(rows).items()}
+
+
+def keep_holdings(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
+    """Table ``disclosure_holdings`` of the domain: every reporter's amount in each primary cell,
+    and the largest reporters' amounts in each suppressed cell (reads ``disclosure`` and the temp
+    tables of :func:`current_holdings`; empty when the insider attack is off)."""
+    con.execute("DELETE FROM disclosure_holdings WHERE domain = ?", [domain.id])
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sdc_attackers' AND temporary"
+    ).fetchall()[0][0]
+    if not exists or not domain.disclosure.insider:
+        return
+    con.execute(
+        """INSERT INTO disclosure_holdings
+        SELECT ?, reporter_id, freq, period, breakdown, item, flow, amount FROM sdc_prim_hold
+        UNION
+        SELECT ?, h.reporter_id, h.freq, h.period, h.breakdown, h.item, h.flow, h.amount FROM sdc_holdings h
+        JOIN disclosure d ON d.domain = ? AND d.freq = h.freq AND d.period = h.period AND d.breakdown = h.breakdown
+             AND d.item = h.item AND d.flow = h.flow AND d.rule <> ''
+        WHERE h.reporter_id IN (SELECT reporter_id FROM sdc_attackers)""",
+        [domain.id, domain.id, domain.id],
+    )
