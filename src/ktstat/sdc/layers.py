@@ -7,12 +7,15 @@
   reporter of a primary cell, and for the largest reporter of each primary cell in every cell
   (what the insider attack and its repair need), from the cube's per-reporter sums;
 - ``keep_holdings``: table ``disclosure_holdings``, the part of those a vintage keeps (primary
-  cells, and the largest reporters in suppressed cells).
+  cells, and the largest reporters in suppressed cells);
+- ``audit_released``: every vintage and the compile audited together, as an outsider and as
+  the largest reporters.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ktstat.domain import Domain
@@ -44,7 +47,8 @@ def vintage_layers(
     missing = []
     for v in list_vintages(con, domain.id):
         rows = con.execute(
-            "SELECT flow, freq, period, breakdown, item, amount_usd_micro, rule FROM vintage_cells WHERE vintage_id = ?",
+            "SELECT flow, freq, period, breakdown, item, amount_usd_micro, rule FROM vintage_cells "
+            "WHERE vintage_id = ?",
             [v.vintage_id],
         ).fetchall()
         if not rows:
@@ -112,3 +116,94 @@ def keep_holdings(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
         WHERE h.reporter_id IN (SELECT reporter_id FROM sdc_attackers)""",
         [domain.id, domain.id, domain.id],
     )
+
+
+@dataclass(frozen=True)
+class Revealed:
+    """A primary cell of a vintage that all vintages together narrow below its protection."""
+
+    vintage: str
+    key: tuple[str, str, str, str, str]  # freq, period, breakdown, item, flow
+    attacker: str  # "outsider", or "largest reporter of a primary cell" (never its id)
+    value: float  # US dollars
+    lower: float
+    upper: float
+    equations: list[str]
+
+
+@dataclass
+class ReleasedAudit:
+    """What :func:`audit_released` found for one domain."""
+
+    domain: str
+    vintages: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # vintages without a disclosure record
+    checked: int = 0  # (cell, attacker) intervals computed
+    revealed: list[Revealed] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.revealed
+
+
+def audit_released(con: duckdb.DuckDBPyConnection, domain: Domain) -> ReleasedAudit:
+    """Audit every vintage of the domain together (released and embargoed) and the compile in
+    the store (tagged ``compile``, what the next release would publish): the joint table of all
+    of them (:func:`ktstat.sdc.vintages.joint`; years identical in a later layer left out), each
+    primary cell's interval as an outsider deduces it, and as the largest reporter of each primary
+    cell deduces it (when the domain's ``insider`` setting is on)."""
+    from ktstat.sdc.audit import intervals
+    from ktstat.sdc.vintages import explain, insider_intervals, joint, relevant_years
+
+    rules = domain.disclosure
+    q = rules.protection_percent / 100
+    p_ins = rules.insider_fraction
+    layers, missing = vintage_layers(con, domain)
+    out = ReleasedAudit(domain.id, [lay.tag for lay in layers["X"]], missing)
+    compiled = con.execute(
+        "SELECT flow, freq, period, breakdown, item, amount_usd_micro, rule FROM disclosure WHERE domain = ?",
+        [domain.id],
+    ).fetchall()
+    if compiled:
+        tables = tables_from_rows([r[:6] for r in compiled], domain)
+        hold = _holdings(
+            con.execute(
+                "SELECT flow, freq, period, breakdown, item, reporter_id, amount_usd_micro FROM disclosure_holdings "
+                "WHERE domain = ?",
+                [domain.id],
+            ).fetchall()
+        )
+        for flow, table in tables.items():
+            hidden = {(f, p, b, i) for fl, f, p, b, i, _a, rule in compiled if fl == flow and rule}
+            prim = {(f, p, b, i) for fl, f, p, b, i, _a, rule in compiled if fl == flow and rule in PRIMARY_RULES}
+            layers[flow].append(Layer("compile", table, hidden, prim, dict(hold[flow])))
+    for flow, lays in layers.items():
+        if not lays:
+            continue
+        j = joint(lays, relevant_years(lays, last_too=True))
+        shut = {c for c, (i, k) in enumerate(j.origin) if k in lays[i].hidden}
+        targets = {c for c, (i, k) in enumerate(j.origin) if k in lays[i].primary and j.table.values[c] != 0}
+        found: list[tuple[int, str, float, float]] = []
+        for iv in intervals(j.table, shut, targets, q):
+            out.checked += 1
+            if not iv.protected:
+                found.append((iv.cell, "outsider", iv.lower, iv.upper))
+        if p_ins is not None:
+            for ins in insider_intervals(j, lays, shut, targets, p_ins):
+                out.checked += 1
+                if not ins.protected:
+                    found.append((ins.cell, "largest reporter of a primary cell", ins.lower, ins.upper))
+        for c, who, lo, hi in found:
+            i, key = j.origin[c]
+            out.revealed.append(
+                Revealed(
+                    lays[i].tag,
+                    (*key, flow),
+                    who,
+                    j.table.values[c] / 1e6,
+                    lo / 1e6,
+                    hi / 1e6,
+                    explain(j, lays, c, shut),
+                )
+            )
+    return out

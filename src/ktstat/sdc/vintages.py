@@ -99,11 +99,13 @@ def unchanged_years(earlier: list[Layer], current: Layer) -> dict[int, set[Key]]
     return out
 
 
-def relevant_years(layers: list[Layer], skip: set[int] | None = None) -> list[set[int]]:
+def relevant_years(layers: list[Layer], skip: set[int] | None = None, last_too: bool = False) -> list[set[int]]:
     """For each layer, the years (with their halves and quarters) it adds to the joint table: all
     of the last layer's but ``skip``; an earlier layer's year only where it differs (a value or a
-    status) from every later earlier layer's."""
+    status) from every later earlier layer's (``last_too``: and from the last layer's, when its
+    pattern is settled, as in an audit)."""
     skip = skip or set()
+    end = len(layers) if last_too else -1
     out: list[set[int]] = []
     for i, layer in enumerate(layers):
         years = {_year(k) for k in layer.table.index} - skip
@@ -113,7 +115,7 @@ def relevant_years(layers: list[Layer], skip: set[int] | None = None) -> list[se
         keep = set()
         for y in years:
             sig = _signature(layer, y)
-            if all(_signature(later, y) != sig for later in layers[i + 1 : -1]):
+            if all(_signature(later, y) != sig for later in layers[i + 1 : end]):
                 keep.add(y)
         out.append(keep)
     return out
