@@ -215,14 +215,21 @@ class WitnessFinder:
                 self.h.changeColCost(k, 0.0)
                 self.h.changeColCost(self.n + k, 0.0)
 
-    def find(self, cell: int, need: float) -> dict[int, float] | None:
-        """The perturbation (cell -> d, micro-dollars) moving ``cell`` up by ``need``; None if none exists."""
+    def find(self, cell: int, need: float, room: dict[int, int] | None = None) -> dict[int, float] | None:
+        """The perturbation (cell -> d, micro-dollars) moving ``cell`` up by ``need``; None if none
+        exists. ``room``: tighter limits for this search only (as in the constructor)."""
+        bound = self.bound
+        if room:
+            bound = bound.copy()
+            for c, r in room.items():
+                if c in self.pos:
+                    bound[self.pos[c]] = min(bound[self.pos[c]], abs(float(r)))
         k = self.pos[cell]
-        need = min(need, self.bound[k])
+        need = min(need, bound[k])
         if need <= 0:
             return {}
         # solve in units of the movement wanted, so that small cells are not lost in round-off
-        upper = np.concatenate([self.bound, self.bound]) / need
+        upper = np.concatenate([bound, bound]) / need
         upper[k] = upper[self.n + k] = 0.0
         lower = np.zeros(2 * self.n)
         lower[k] = upper[k] = 1.0

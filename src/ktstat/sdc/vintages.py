@@ -243,15 +243,16 @@ class InsiderInterval:
     protected: bool
 
 
-def _attackers(j: Joint, layers: list[Layer], cells: Iterable[int], targets: set[int]) -> list[str]:
+def _singles(j: Joint, layers: list[Layer], cells: Iterable[int], targets: set[int]) -> set[str]:
+    """The reporters who are alone in a primary cell among ``cells`` (each knows a whole cell)."""
     found = set()
     for c in cells:
         if c in targets:
             i, k = j.origin[c]
-            top = layers[i].largest(k)
-            if top is not None:
-                found.add(top[0])
-    return sorted(found)
+            h = layers[i].holdings.get(k, {})
+            if len(h) == 1:
+                found |= set(h)
+    return found
 
 
 def _known(j: Joint, layers: list[Layer], cells: Iterable[int], who: str) -> dict[int, int]:
@@ -274,28 +275,62 @@ def _need(j: Joint, layers: list[Layer], c: int, who: str, p: float) -> float:
 def insider_intervals(
     j: Joint, layers: list[Layer], hidden: set[int], targets: set[int], p: float
 ) -> list[InsiderInterval]:
-    """For each group of suppressed cells and each largest reporter of one of its primary cells
-    who reported to the group: that reporter's interval for every primary cell of the group that
-    others reported to (module doc)."""
+    """Each primary cell's interval as deduced by its attackers (module doc): its largest reporter,
+    and every reporter alone in another primary cell of its group of suppressed cells (who knows
+    that whole cell), each subtracting its own figures; the cells where the attacker is the only
+    reporter are skipped (its own figure).
+
+    First, per primary cell, one perturbation that moves it by the largest protection these
+    attackers need while every cell moves within the part none of them holds (a
+    ``WitnessFinder`` with that room): if there is one, the cell is protected against all of
+    them, and the interval recorded is the one it proves (each attacker's own is at least as
+    wide). Otherwise each attacker's interval is computed exactly (two linear programs)."""
     out: list[InsiderInterval] = []
     for cells, eqs in components(j.table, hidden):
         wanted = [c for c in cells if c in targets]
         if not wanted or not eqs:
             continue
-        for who in _attackers(j, layers, cells, targets):
-            known = _known(j, layers, cells, who)
-            if not known:
-                continue  # it knows nothing more than an outsider about these cells
-            attacker = Attacker(j.table, cells, eqs, known)
-            tol = TOLERANCE * attacker.scale * SPAN
-            for c in wanted:
-                v = j.table.values[c]
-                if v - known.get(c, 0) <= 0:
-                    continue  # its own figure
-                need = _need(j, layers, c, who, p)
-                lower, upper = attacker.bounds(c)
-                ok = lower <= v - need + tol and upper >= v + need - tol
-                out.append(InsiderInterval(c, who, v, need, lower, upper, ok))
+        knowns = {w: _known(j, layers, cells, w) for w in _singles(j, layers, cells, targets)}
+        singles = sorted(knowns)
+        finder = WitnessFinder(j.table, cells, eqs, set(cells), 0.0)
+        exact: dict[str, Attacker] = {}
+        for c in wanted:
+            i, k = j.origin[c]
+            top = layers[i].largest(k)
+            if top is not None and top[0] not in knowns:
+                knowns[top[0]] = _known(j, layers, cells, top[0])
+            v = j.table.values[c]
+            needs = {
+                w: _need(j, layers, c, w, p)
+                for w in sorted({*singles, *([top[0]] if top else [])})
+                if knowns[w] and v - knowns[w].get(c, 0) > 0
+            }
+            if not needs:
+                continue  # no attacker knows more than an outsider, or it is their own figure
+            # the largest reporter (p % of the second) and the others (p % of the largest) apart:
+            # one perturbation for each group, and exact intervals for a group without one
+            groups = [[w for w in needs if top and w == top[0]], [w for w in needs if not top or w != top[0]]]
+            for group in groups:
+                if not group:
+                    continue
+                room: dict[int, int] = {}
+                for w in group:
+                    for x, a in knowns[w].items():
+                        room[x] = min(room.get(x, j.table.values[x]), j.table.values[x] - a)
+                most = max(needs[w] for w in group)
+                d = finder.find(c, most * (1 + MARGIN), room) if most > 0 else {}
+                moved = abs(d.get(c, 0.0)) if d is not None else 0.0
+                if d is not None and moved >= most:
+                    out += [InsiderInterval(c, w, v, needs[w], v - moved, v + moved, True) for w in group]
+                    continue
+                for w in group:
+                    if w not in exact:
+                        exact[w] = Attacker(j.table, cells, eqs, knowns[w])
+                    attacker = exact[w]
+                    tol = TOLERANCE * attacker.scale * SPAN
+                    lower, upper = attacker.bounds(c)
+                    ok = lower <= v - needs[w] + tol and upper >= v + needs[w] - tol
+                    out.append(InsiderInterval(c, w, v, needs[w], lower, upper, ok))
     return out
 
 
