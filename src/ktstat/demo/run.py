@@ -4,7 +4,8 @@ Writes to ``out``: ``inputs/`` (per domain ``records.parquet``, ``records-sample
 ``reporters.csv``; shared ``exchange_rates.csv``), ``ktstat.duckdb``, ``indicators.csv``,
 ``indicators.parquet``, ``calibration.md``, ``disclosure/`` (cells.csv, report.md) and
 ``releases/<domain>-<period>/`` (technology trade 2024 provisional and 2023 final, knowledge
-services 2025H1 provisional: press releases, statements, data files, SDMX); prints the
+services 2025H1 provisional, then ``kst-2025H1-final`` after a corrected resubmission
+(:mod:`ktstat.demo.revision`): press releases, statements, data files, SDMX); prints the
 headline figures of each programme's latest period.
 """
 
@@ -173,11 +174,15 @@ def run_demo(
                 out / "inputs" / "exchange_rates.csv",
                 progress=say,
             )
+        published = publish_releases(con, out, now or datetime.now(UTC), say) if releases else []
+        if releases:  # kst 2025H1 corrected and released final (demo/revision.py)
+            from ktstat.demo.revision import revise_kst
+
+            published += revise_kst(con, out, now or datetime.now(UTC), say)
         write_indicators(con, out / "indicators.csv")
         write_indicators(con, out / "indicators.parquet")
         say("writing disclosure/cells.csv and disclosure/report.md")
         write_disclosure(con, out / "disclosure")
-        published = publish_releases(con, out, now or datetime.now(UTC), say) if releases else []
         say("writing calibration.md")
         summary = write_calibration_report(con, out / "calibration.md", facts, cals)
     from ktstat.ui import console as ui_console
