@@ -87,13 +87,16 @@ def current_holdings(con: duckdb.DuckDBPyConnection, domain: Domain) -> dict[str
         SELECT DISTINCT first(reporter_id ORDER BY amount DESC, reporter_id) AS reporter_id
         FROM sdc_prim_hold GROUP BY freq, period, breakdown, item, flow"""
     )
-    rows = con.execute(
-        """SELECT flow, freq, period, breakdown, item, reporter_id, amount FROM sdc_prim_hold
+    table = con.execute(
+        """SELECT flow, freq, period, breakdown, item, reporter_id, CAST(amount AS BIGINT) AS amount
+        FROM sdc_prim_hold
         UNION
-        SELECT flow, freq, period, breakdown, item, reporter_id, amount FROM sdc_holdings
+        SELECT flow, freq, period, breakdown, item, reporter_id, CAST(amount AS BIGINT) FROM sdc_holdings
         WHERE reporter_id IN (SELECT reporter_id FROM sdc_attackers)"""
-    ).fetchall()
-    return {flow: dict(h) for flow, h in _holdings(rows).items()}
+    ).to_arrow_table()
+    assert table is not None  # a SELECT always has a result
+    cols = [table.column(n).to_pylist() for n in table.column_names]
+    return {flow: dict(h) for flow, h in _holdings(list(zip(*cols, strict=True))).items()}
 
 
 def keep_holdings(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:

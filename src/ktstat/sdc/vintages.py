@@ -217,14 +217,22 @@ def protect_layers(
     outsider = repair(j.table, hidden, targets, q, intervals(j.table, hidden, targets, q), frozen=frozen, kept=kept)
     insider: list[InsiderInterval] = []
     if p_insider is not None:
+        start = set(hidden)
+        insider = insider_intervals(j, layers, hidden, targets, p_insider)
         for _ in range(rounds):
-            insider = insider_intervals(j, layers, hidden, targets, p_insider)
             failing = [iv for iv in insider if not iv.protected]
             if not failing:
                 break
+            before = set(hidden)
             insider_repair(j, layers, hidden, failing, frozen, p_insider)
             hidden &= drop_recomputable(j.table, hidden, targets | kept)
-        outsider = intervals(j.table, hidden, targets, q)
+            # audit again the groups of suppressed cells the repair touched
+            touched = (hidden ^ before) | {iv.cell for iv in failing}
+            again = {c for cells, _ in components(j.table, hidden) if touched.intersection(cells) for c in cells}
+            insider = [iv for iv in insider if iv.cell not in again]
+            insider += insider_intervals(j, layers, hidden, targets, p_insider, only=touched)
+        if hidden != start:
+            outsider = intervals(j.table, hidden, targets, q)
     mine = {k for c, (i, k) in enumerate(j.origin) if i == last and c in hidden}
     mine |= {k for pattern in reused.values() for k in pattern}
     return LayersResult(mine, prim_keys, decisions, outsider, insider, unprotectable, j)
@@ -273,7 +281,7 @@ def _need(j: Joint, layers: list[Layer], c: int, who: str, p: float) -> float:
 
 
 def insider_intervals(
-    j: Joint, layers: list[Layer], hidden: set[int], targets: set[int], p: float
+    j: Joint, layers: list[Layer], hidden: set[int], targets: set[int], p: float, only: set[int] | None = None
 ) -> list[InsiderInterval]:
     """Each primary cell's interval as deduced by its attackers (module doc): its largest reporter,
     and every reporter alone in another primary cell of its group of suppressed cells (who knows
@@ -284,11 +292,12 @@ def insider_intervals(
     attackers need while every cell moves within the part none of them holds (a
     ``WitnessFinder`` with that room): if there is one, the cell is protected against all of
     them, and the interval recorded is the one it proves (each attacker's own is at least as
-    wide). Otherwise each attacker's interval is computed exactly (two linear programs)."""
+    wide). Otherwise each attacker's interval is computed exactly (two linear programs).
+    ``only``: audit only the groups holding one of these cells."""
     out: list[InsiderInterval] = []
     for cells, eqs in components(j.table, hidden):
         wanted = [c for c in cells if c in targets]
-        if not wanted or not eqs:
+        if not wanted or not eqs or (only is not None and not only.intersection(cells)):
             continue
         knowns = {w: _known(j, layers, cells, w) for w in _singles(j, layers, cells, targets)}
         singles = sorted(knowns)
