@@ -718,12 +718,12 @@ def test_demo_store(demo: tuple[TestClient, Path, Path]) -> None:
     c, store, releases = demo
     rel = {d["dataflow"]: d for d in c.get("/releases").json()["releases"]}
     assert set(rel) == {"KST", "TBP"}  # the demo's releases
-    assert rel["KST"]["latest"] == "kst-2025H1-v1"
+    assert rel["KST"]["latest"] == "kst-2025H1-v2"  # final, after the corrected resubmission
     assert rel["TBP"]["latest"] == "tbp-2024-v1"  # same release time as tbp-2023-v1: the later id
     con = duckdb.connect(str(store), read_only=True)
     try:
         tbp = published(cells_of(vintage_rows(con, get_vintage(con, "tbp-2023-v1"))))
-        kst = published(cells_of(vintage_rows(con, get_vintage(con, "kst-2025H1-v1"))))
+        kst = published(cells_of(vintage_rows(con, get_vintage(con, "kst-2025H1-v2"))))
     finally:
         con.close()
     got = decode_sdmx_csv(c.get("/data/TBP/all?vintage=tbp-2023-v1&format=csv").text)

@@ -44,6 +44,8 @@ from ktstat.sdc.linear import Key, Table
 from ktstat.sdc.lp import SPAN, Attacker, WitnessFinder
 from ktstat.sdc.protect import FIXED_COST, MARGIN, drop_recomputable, secondary
 
+PROOFS = 64  # perturbations kept per group of suppressed cells, to prove other cells protected
+
 
 @dataclass
 class Layer:
@@ -303,6 +305,7 @@ def insider_intervals(
         singles = sorted(knowns)
         finder = WitnessFinder(j.table, cells, eqs, set(cells), 0.0)
         exact: dict[str, Attacker] = {}
+        proofs: list[tuple[frozenset[str], dict[int, float]]] = []
         for c in wanted:
             i, k = j.origin[c]
             top = layers[i].largest(k)
@@ -327,10 +330,21 @@ def insider_intervals(
                     for x, a in knowns[w].items():
                         room[x] = min(room.get(x, j.table.values[x]), j.table.values[x] - a)
                 most = max(needs[w] for w in group)
+                # a perturbation found for another cell against a larger group of attackers, moving
+                # this one enough, proves it too (its room was no larger)
+                g = frozenset(group)
+                moved = max((m.get(c, 0.0) for big, m in proofs if g <= big), default=0.0)
+                if moved >= most > 0:
+                    out += [InsiderInterval(c, w, v, needs[w], v - moved, v + moved, True) for w in group]
+                    continue
                 d = finder.find(c, most * (1 + MARGIN), room) if most > 0 else {}
                 moved = abs(d.get(c, 0.0)) if d is not None else 0.0
                 if d is not None and moved >= most:
                     out += [InsiderInterval(c, w, v, needs[w], v - moved, v + moved, True) for w in group]
+                    if d:  # stretched as far as the room allows
+                        stretch = min(room.get(x, abs(j.table.values[x])) / abs(dx) for x, dx in d.items())
+                        proofs.append((g, {x: abs(dx) * stretch for x, dx in d.items()}))
+                        del proofs[:-PROOFS]
                     continue
                 for w in group:
                     if w not in exact:
