@@ -2,9 +2,9 @@
 
 After the provisional release of kst 2025H1, a corrected resubmission arrives: the same records
 file with a few reporters' 2025H1 amounts changed, ingested as a batch that supersedes the first
-(``--supersedes``). Some of the changes fall in small cells (a partner cell of three or four
-reporters whose smallest reporter's amounts grow :data:`SMALL_FACTOR` times, which can make the
-cell confidential), some in large ones (a few mid-sized reporters' amounts cut by
+(``--supersedes``). Some of the changes fall in small cells (a partner cell of at most
+:data:`SMALL_REPORTERS` reporters whose smallest reporter's amounts grow :data:`SMALL_FACTOR`
+times), some in large ones (a few mid-sized reporters' amounts cut by
 :data:`LARGE_CUT` percent). The whole change stays below :data:`MAX_CHANGE_USD` so the published
 figures still hold to their rounding. The domain is compiled again (its disclosure control
 protects the new pattern against the provisional vintage) and released as final; both vintages
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 SMALL_CELLS = 3  # partner cells whose smallest reporter's amounts change
+SMALL_REPORTERS = 7  # a small cell: at most this many reporters
 SMALL_FACTOR = 6
 LARGE_REPORTERS = 3  # mid-sized reporters whose amounts are cut
 LARGE_CUT = 3  # percent
@@ -32,8 +33,8 @@ def _choose(con: Any, quarters: list[str]) -> tuple[list[tuple[str, str, str]], 
     small = con.execute(
         f"""WITH cells AS (
             SELECT d.flow, d.item AS partner, d.amount_usd_micro FROM disclosure d
-            WHERE d.domain = 'kst' AND d.period = '{PERIOD}' AND d.breakdown = 'partner' AND d.rule = ''
-              AND d.reporters BETWEEN 3 AND 4),
+            WHERE d.domain = 'kst' AND d.period = '{PERIOD}' AND d.breakdown = 'partner'
+              AND d.reporters <= {SMALL_REPORTERS}),
         parts AS (
             SELECT r.reporter_id, r.flow, r.partner, sum(r.amount_usd_micro) AS amt FROM reporter_cells r
             JOIN cells c ON c.flow = r.flow AND c.partner = r.partner
@@ -89,7 +90,7 @@ def corrected_file(con: Any, records: Path, out: Path) -> tuple[Path, str]:
             amounts[n] = amount * SMALL_FACTOR
             changed += 1
         elif rid in large_set:
-            amounts[n] = (amount * (100 - LARGE_CUT) / 100).quantize(Decimal("0.01"))
+            amounts[n] = (amount * (100 - LARGE_CUT) / 100).quantize(Decimal("1"))  # whole units: any currency
             changed += 1
     fixed = table.set_column(
         table.schema.get_field_index("amount"), "amount", pa.array(amounts, table.schema.field("amount").type)

@@ -246,6 +246,14 @@ def _vintages_section(con: duckdb.DuckDBPyConnection, dom_id: str) -> list[str]:
         [dom_id],
     ).fetchall():
         lines.append(f"| {why} | {n:,} |")
+    changed = con.execute("SELECT count(*) FROM disclosure_changes WHERE domain = ?", [dom_id]).fetchall()[0][0]
+    if not changed:
+        return [
+            *lines[:-4],
+            "No cell's status differs from the latest vintage that released it: the earlier patterns held, where "
+            "these data alone would have suppressed other cells.",
+            "",
+        ]
     lines += ["", "| period | table | item | flow | vintage | was | now | why |", "|---|---|---|---|---|---|---|---|"]
     for row in con.execute(
         """SELECT period, breakdown, item, flow, vintage, before, after, why FROM disclosure_changes
