@@ -737,6 +737,14 @@ def test_demo_store(demo: tuple[TestClient, Path, Path]) -> None:
     assert round(total[("2025H1", "total", "all", "exports")][0] / 1e9, 2) == 19.71  # type: ignore[operator]
     t = c.get("/api/table?dataflow=TBP&breakdown=total&period=2023&measure=exports&vintage=tbp-2023-v1").json()
     assert t["rows"][0]["values"]["2023.exports"] == tbp[("2023", "total", "all", "exports")][0]
+    # the explorer's landing view states the published headline figures, as the press release does
+    home = {p["id"]: p for p in c.get("/api/home").json()["programmes"]}
+    figures = {f["measure"]: f for f in home["KST"]["figures"]}
+    assert (
+        figures["exports"]["text"]["en"] == "$19.71 billion"
+        and figures["balance"]["text"]["en"] == "\u2212$4.53 billion"
+    )
+    assert home["KST"]["vintage"]["title"]["en"] == "Knowledge services trade statistics, H1 2025 (provisional)"
     assert (releases / "kst-2025H1" / "manifest.json").exists()
     doc = c.get("/releases/kst-2025H1-v1/press-release.en.html")
     assert doc.status_code == 200

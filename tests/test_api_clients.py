@@ -299,7 +299,7 @@ def _pandasdmx_venv(venv: Path) -> Path:
 
 def test_pandasdmx(base: str, api_small: Small, pandasdmx_python: Path) -> None:
     r = subprocess.run(
-        [str(pandasdmx_python), "-c", PANDASDMX_SCRIPT, base, KEY], capture_output=True, text=True, timeout=120
+        [str(pandasdmx_python), "-c", PANDASDMX_SCRIPT, base, KEY], capture_output=True, text=True, timeout=600
     )
     assert r.returncode == 0, r.stderr[-2000:]
     got = {cell_key(k): (v, s) for k, v, s in json.loads(r.stdout.strip().splitlines()[-1])}
@@ -351,7 +351,7 @@ def test_rsdmx_with_dsd(base: str, api_small: Small, rscript: str, tmp_path: Pat
     script = tmp_path / "read.R"
     script.write_text(RSDMX_SCRIPT)
     out = tmp_path / "cells.csv"
-    r = subprocess.run([rscript, str(script), base, KEY, str(out)], capture_output=True, text=True, timeout=120)
+    r = subprocess.run([rscript, str(script), base, KEY, str(out)], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-1000:] + r.stderr[-2000:]
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     got = {

@@ -133,3 +133,17 @@ def test_command_line_round_trip(tmp_path: Path) -> None:
         "6 rows in = 2 accepted + 4 quarantined; quarantined = 2 open + 0 corrected by a later record + "
         "2 resolved by hand"
     ) in res.stdout
+
+
+def test_an_unclosed_quote_before_the_reporter_still_resolves(tmp_path: Path) -> None:
+    """The quote swallows the rest of the line into the reporter field; the ids are read by splitting."""
+    con = open_store(tmp_path / "s.duckdb")
+    (tmp_path / "q.csv").write_text(HEADER + 'N7,"R1,2023-01,X,US,SH3,100,USD,\n', encoding="utf-8")
+    kst = domains.load("kst")
+    ingest_files(con, kst, [tmp_path / "q.csv"], reference=(FIX / "reporters.csv", FIX / "rates.csv"))
+    rows = _open_rows(con)
+    assert (rows["1:1"]["record_id"], rows["1:1"]["reporter_id"]) == ("N7", "R1")
+    (tmp_path / "fixed.csv").write_text(HEADER + "N7,R1,2023-01,X,US,SH3,100,USD,\n", encoding="utf-8")
+    assert ingest_files(con, kst, [tmp_path / "fixed.csv"]).files[0].resolved == 1
+    assert _open_rows(con) == {}
+    con.close()

@@ -21,13 +21,20 @@ from ktstat import store
 store.COMMAND = "ktstat ingest"
 con = store.open_store(sys.argv[1], read_only=sys.argv[2] == "ro")
 print("ready", flush=True)
-time.sleep(float(sys.argv[3]))
+if sys.argv[3] == "until-told":
+    sys.stdin.readline()  # held until the test writes a line (or closes stdin)
+else:
+    time.sleep(float(sys.argv[3]))
 """
 
 
-def _holder(path: Path, mode: str = "rw", seconds: float = 30.0) -> subprocess.Popen[str]:
-    """Another process holding the store (writing, or reading with ``mode="ro"``)."""
-    p = subprocess.Popen([sys.executable, "-c", HOLD, str(path), mode, str(seconds)], stdout=subprocess.PIPE, text=True)
+def _holder(path: Path, mode: str = "rw", seconds: float | None = 30.0) -> subprocess.Popen[str]:
+    """Another process holding the store (writing, or reading with ``mode="ro"``), for ``seconds``
+    or, with ``None``, until a line is written to its stdin."""
+    hold = "until-told" if seconds is None else str(seconds)
+    p = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(path), mode, hold], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     assert p.stdout is not None
     assert p.stdout.readline().strip() == "ready"
     return p
@@ -100,16 +107,32 @@ def test_stale_lock_info_is_not_believed(tmp_path: Path) -> None:
 
 
 def test_the_command_line_waits_for_a_busy_store_then_proceeds(tmp_path: Path) -> None:
+    """The store is released only once the waiting command has said whom it waits for (no race
+    with the command's start-up, however slow the machine)."""
     path = tmp_path / "s.duckdb"
     open_store(path).close()
-    p = _holder(path, seconds=2.0)
-    t = time.monotonic()
-    res = _ktstat("batches", "--store", str(path), "--wait", "60")
-    assert p.wait(timeout=30) == 0
-    assert res.returncode == 0, res.stderr
-    assert time.monotonic() - t >= 1.5
-    assert f"busy: waiting for ktstat ingest (PID {p.pid}, since" in res.stderr
-    assert "batches in" in res.stdout
+    p = _holder(path, seconds=None)
+    cmd = subprocess.Popen(
+        [sys.executable, "-m", "ktstat", "batches", "--store", str(path), "--wait", "300"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert cmd.stderr is not None and p.stdin is not None
+    heard = []
+    try:
+        for line in cmd.stderr:  # the progress line comes before the store is released
+            heard.append(line)
+            if "waiting for" in line:
+                break
+    finally:
+        p.stdin.write("release\n")
+        p.stdin.close()
+    assert p.wait(timeout=60) == 0
+    out, rest = cmd.communicate(timeout=300)
+    assert cmd.returncode == 0, "".join(heard) + rest
+    assert any(f"busy: waiting for ktstat ingest (PID {p.pid}, since" in line for line in heard), heard
+    assert "batches in" in out
 
 
 def test_the_command_line_gives_up_in_one_line(tmp_path: Path) -> None:

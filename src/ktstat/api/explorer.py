@@ -8,11 +8,16 @@
      "vintages": [{"id", "domain", "dataflow", "period", "status", "release_at", "revises", "reason",
                    "content_hash", "documents": "/releases/<id>"}, ...],  (oldest release first)
      "frequencies": [{"id": "H", "sdmx": "S", "label": {...},
+                      "bases": {"previous": {<label>}, "yoy": {<label>}},
                       "periods": [{"id": "2025H1", "sdmx": "2025-S1", "label": {...}}, ...]}, ...],
      "breakdowns": [{"id": "category", "sdmx": "CATEGORY", "label": {...},
                      "items": [{"id": "ip_royalties", "sdmx": "ip_royalties", "label": {...},
                                 "parent": null}, ...]}, ...],
-     "measures": [{"id": "exports", "label": {...}, "unit": "USD", "frequencies": ["A", "H"]}, ...]}
+     "measures": [{"id": "exports_growth_yoy", "label": {...}, "short": {<without the comparison>},
+                   "unit": "PC", "frequencies": ["H"], "base": "exports", "kind": "growth",
+                   "basis": "yoy"}, ...]}   (basis: previous, yoy or null)
+
+A vintage carries its ``title`` and release ``date`` in both languages (:func:`ktstat.api.home.vintage_words`).
 
 Periods and items are those the vintage holds (periods oldest first, items in code-list order).
 
@@ -46,10 +51,14 @@ from typing import Any
 
 import orjson
 
+from ktstat.api.home import vintage_words
 from ktstat.api.index import AGENCY, FREQ_ORDER, DomainInfo, View, VintageData, period_info
 from ktstat.api.query import ApiError, not_found, resolve_flow, resolve_vintage, syntax
+from ktstat.indicators import split_measure
 from ktstat.publish.sdmx import (
+    COMPARED,
     FREQ_NAMES,
+    MEASURE_KINDS,
     STATUS_NAMES,
     UNIT_NAMES,
     breakdown_id,
@@ -58,6 +67,7 @@ from ktstat.publish.sdmx import (
     unit_measure,
 )
 from ktstat.release.numbers import period_label as spoken_period
+from ktstat.terms import terms
 
 DEFAULT_MEASURES = ("exports", "imports", "balance")
 MAX_COLUMNS = 240
@@ -89,6 +99,7 @@ def vintage_doc(vd: VintageData, documents: bool = False) -> dict[str, Any]:
     }
     if documents:
         doc["documents"] = f"/releases/{v.vintage_id}"
+    doc.update(vintage_words(vd))
     return doc
 
 
@@ -121,6 +132,22 @@ def _flow_id(view: View, dataflow: str) -> str:
     return next(f for f, d in view.flows.items() if d == dom)
 
 
+def _short_measure(base: str, kind: str, lang: str, programme: str) -> str:
+    """A measure's name without its comparison (``Exports: growth (%)``), for a list grouped by basis."""
+    t = terms(lang, programme)
+    try:
+        name = t.get("measure", base)
+    except KeyError:
+        name = base
+    return t.fill("measure_kind", kind if kind in MEASURE_KINDS else "level", m=name)
+
+
+def _bases(freq: str) -> dict[str, dict[str, str]]:
+    """The words of each comparison basis of a frequency (``previous half-year``)."""
+    names = ("previous",) if freq == "A" else ("previous", "yoy")
+    return {n: _label(terms("en").basis(n, freq), terms("ko").basis(n, freq)) for n in names}
+
+
 def _flow_meta(view: View, vd: VintageData) -> dict[str, Any]:
     info = vd.info
     dom = info.domain
@@ -133,6 +160,7 @@ def _flow_meta(view: View, vd: VintageData) -> dict[str, Any]:
                 "id": KT_FREQ[f],
                 "sdmx": f,
                 "label": _label(en, ko),
+                "bases": _bases(KT_FREQ[f]),
                 "periods": [
                     {
                         "id": p.label,
@@ -158,8 +186,18 @@ def _flow_meta(view: View, vd: VintageData) -> dict[str, Any]:
     measures = []
     for m in info.codes["MEASURE"]:
         fs = [f for f, ms in lists.measures.items() if m in ms]
+        base, kind, yoy = split_measure(m)
         measures.append(
-            {"id": m, "label": _label(*measure_label(m, dom.id)), "unit": unit_measure(m), "frequencies": fs}
+            {
+                "id": m,
+                "label": _label(*measure_label(m, dom.id)),
+                "short": _label(_short_measure(base, kind, "en", dom.id), _short_measure(base, kind, "ko", dom.id)),
+                "unit": unit_measure(m),
+                "frequencies": fs,
+                "base": base,
+                "kind": kind,
+                "basis": "yoy" if yoy else ("previous" if kind in COMPARED else None),
+            }
         )
     return {
         "id": info.flow,

@@ -31,6 +31,9 @@ class VintageDoc(_Doc):
     reason: str | None
     content_hash: str
     documents: str | None = None
+    title: Label
+    short: Label
+    date: Label
 
 
 class PeriodDoc(_Doc):
@@ -43,6 +46,7 @@ class FrequencyDoc(_Doc):
     id: str
     sdmx: str
     label: Label
+    bases: dict[str, Label]
     periods: list[PeriodDoc]
 
 
@@ -63,8 +67,12 @@ class BreakdownDoc(_Doc):
 class MeasureDoc(_Doc):
     id: str
     label: Label
+    short: Label
     unit: str
     frequencies: list[str]
+    base: str
+    kind: str
+    basis: str | None
 
 
 class DataflowDoc(_Doc):
@@ -145,6 +153,109 @@ class ReleaseDoc(VintageDoc):
     """``/releases/{vintage}``."""
 
     files: list[FileDoc]
+
+
+class CalendarEntryDoc(_Doc):
+    domain: str
+    dataflow: str
+    period: str
+    status: str
+    release_at: str
+    state: str
+    vintage: str | None
+    title: Label
+    date: Label
+
+
+class ChangeDoc(_Doc):
+    basis: str
+    kind: str
+    measure: str
+    value: float | None
+    status: str
+    unit: str
+    text: Label
+
+
+class BasisLineDoc(_Doc):
+    basis: str
+    text: Label
+
+
+class FigureTableDoc(_Doc):
+    breakdown: str
+    period: list[str]
+    measure: list[str]
+
+
+class FigureDoc(_Doc):
+    measure: str
+    label: Label
+    unit: str
+    value: float | None
+    status: str | None
+    text: Label
+    changes: list[ChangeDoc]
+    lines: list[BasisLineDoc]
+    table: FigureTableDoc
+
+
+class BasisDoc(_Doc):
+    name: str
+    period: str
+    suffix: str
+    label: Label
+
+
+class TrendPeriodDoc(_Doc):
+    id: str
+    label: Label
+    status: str | None
+
+
+class TrendDoc(_Doc):
+    periods: list[TrendPeriodDoc]
+    series: dict[str, list[float | None]]
+
+
+class ProgrammeDoc(_Doc):
+    id: str
+    domain: str
+    label: Label
+    vintage: VintageDoc
+    period: str
+    freq: str
+    period_label: Label
+    bases: list[BasisDoc]
+    figures: list[FigureDoc]
+    trend: TrendDoc
+    files: dict[str, dict[str, str]]
+    next_release: list[CalendarEntryDoc]
+
+
+class HomeDoc(_Doc):
+    """``/api/home``."""
+
+    programmes: list[ProgrammeDoc]
+    calendar: list[CalendarEntryDoc]
+
+
+class SearchResultDoc(_Doc):
+    dataflow: str
+    domain: str
+    programme: Label
+    breakdown: str
+    breakdown_label: Label
+    item: str
+    label: Label
+    matched: str
+
+
+class SearchDoc(_Doc):
+    """``/api/search``."""
+
+    q: str
+    results: list[SearchResultDoc]
 
 
 class ErrorItem(_Doc):

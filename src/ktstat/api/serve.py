@@ -22,6 +22,8 @@ ENV_STORE = "KTSTAT_API_STORE"
 ENV_RELEASES = "KTSTAT_API_RELEASES"
 ENV_MAX = "KTSTAT_API_MAX_OBSERVATIONS"
 ENV_CACHE = "KTSTAT_API_CACHE_ENTRIES"
+FONT_WAIT = 120.0
+"""Seconds :func:`serve` waits, at most, for the explorer's typeface before it listens."""
 
 
 def app_from_env() -> FastAPI:
@@ -66,6 +68,7 @@ def serve(
     os.environ[ENV_MAX] = str(max_observations)
     if workers <= 1:
         app = app_from_env()  # fails here, before binding the port, if the store is unusable
+        app.state.fonts_ready.wait(FONT_WAIT)  # the explorer's typeface cut (or read) before the first reader
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
         return
     from ktstat.release.snapshot import export_store

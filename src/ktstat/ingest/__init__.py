@@ -442,7 +442,10 @@ def _ids_from_line(text: str, header: list[str]) -> tuple[str | None, str | None
     try:
         fields = next(csv.reader([text], delimiter=delim))
     except (csv.Error, StopIteration):
-        return None, None
+        fields = []
+    if len(fields) != len(header) or any(delim in f for f in fields):
+        # an unclosed quote swallows the rest of the line into one field: split on the delimiter
+        fields = [f.strip().strip('"') for f in text.split(delim)]
 
     def get(name: str) -> str | None:
         k = header.index(name) if name in header else -1

@@ -1,31 +1,41 @@
 /* ktstat web data explorer.
  *
- * A page over the API's explorer endpoints, nothing else: /api/meta (programmes, released
- * vintages, breakdowns, periods, measures, labels in English and Korean), /api/table (one
- * breakdown's items by the chosen periods and measures), /api/table.csv|.xlsx (the same table
- * to download) and /releases/{vintage} (the release's documents). Only released vintages exist
- * for those endpoints, so nothing embargoed can reach the page.
+ * A page over the API's explorer endpoints, nothing else: /api/home (each programme's latest
+ * release in brief and the release calendar), /api/search (items of every breakdown by name, in
+ * English or Korean), /api/meta (programmes, released vintages, breakdowns, periods, measures,
+ * labels in both languages), /api/table (one breakdown's items by the chosen periods and
+ * measures), /api/table.csv|.xlsx (the same table to download) and /releases/{vintage} (the
+ * release's documents). Only released vintages exist for those endpoints, so nothing embargoed can
+ * reach the page.
  *
- * The selection lives in the address (?dataflow=&vintage=&breakdown=&period=&measure=&lang=),
- * so a view can be bookmarked and shared. Values are shown rounded (US$ million, or thousand or
- * dollars for a table of small values: usdScale; one decimal; percentages one decimal); downloads
- * carry the API's full values.
+ * Three views: "home" (the latest release's key figures and headline chart, the default),
+ * "table" (tables and charts) and "calendar". The view and the selection live in the address
+ * (?view=&dataflow=&vintage=&breakdown=&freq=&period=&measure=&lang=&layout=&labels=&scale=&item=&hide=),
+ * so a view can be bookmarked, shared and embedded (&embed=1: the chart alone). Values are shown
+ * rounded (US$ million, or thousand or dollars for a table of small values: usdScale; one
+ * decimal; percentages one decimal); downloads carry the API's full values.
  */
 "use strict";
 
-const MAIN_MEASURES = ["exports", "imports", "balance", "volume", "ratio"];
+const LEVELS = ["exports", "imports", "balance", "volume", "ratio"];
 const DEFAULT_MEASURES = ["exports", "imports", "balance"];
 const STATUS_SYMBOL = { C: "x", N: "–" };
 const NO_CELL = "..";
-const PALETTE = ["#1f5fa8", "#c4512b", "#2e8b57", "#8a4fb3", "#d49a00", "#3aa7c4", "#a0522d", "#6b7a8f",
-  "#d46a9f", "#4b6e1f"];
+const PALETTE = ["#1f5fa8", "#c4512b", "#2e8b57", "#8a4fb3", "#b07d00", "#2a93b0", "#a0522d", "#55627a",
+  "#c2538f", "#4b6e1f"];
 const MAX_BARS = 30;
-const MAX_LINES = 8;
+const MAX_LINES = 8;      // series drawn at first; the others are listed, hidden, in the legend
+const OWN_SCALE_AT = 8;  // "automatic" scale: small multiples when the largest series is this many times the smallest
+const QUICK_RANGES = [3, 5, 10];
 
 const state = {
   lang: "en",
+  view: "home",
+  embed: false,
   strings: null,       // i18n.json
   meta: null,          // /api/meta (latest vintage of every dataflow)
+  home: null,          // /api/home
+  homeFlow: null,      // the programme shown on the home view
   statuses: {},        // status code -> {en, ko}
   units: {},
   flowMeta: new Map(), // "FLOW|vintage" -> the dataflow's meta for that vintage
@@ -37,10 +47,20 @@ const state = {
   periods: [],
   measures: [],
   chartMeasure: null,
+  layout: "across",    // periods across (columns) or down (rows)
+  labels: "name",      // item labels: name, code or both
+  scale: "auto",       // chart scale: auto, same, own (small multiples), share
+  item: null,          // an item to point at (from a search)
+  hidden: new Set(),   // chart series hidden by the reader
+  hiddenKey: "",       // the chart the hidden set belongs to
+  hiddenByReader: false,  // the reader chose what is hidden (kept in the address)
+  askedHidden: null,   // series hidden by the address (&hide=), applied to the first chart
   table: null,         // last /api/table answer
   usd: { div: 1e6, key: "unit_usd_million" },  // how US dollars are shown (usdScale)
   seq: 0,             // refresh() calls: only the latest one's table is drawn
   flowCalls: 0,       // useFlow() calls: only the latest one's programme and release apply
+  searchSeq: 0,
+  folded: false,       // the choices were folded (or left open) once, on first showing the tables
 };
 
 const $ = (id) => document.getElementById(id);
@@ -64,7 +84,8 @@ const svg = (tag, attrs = {}, text) => {
 };
 
 const t = (key) => (state.strings[state.lang] || state.strings.en)[key] || key;
-const label = (obj) => (obj && obj.label ? obj.label[state.lang] || obj.label.en : "");
+const both = (obj) => (obj ? obj[state.lang] || obj.en : "");
+const label = (obj) => (obj && obj.label ? both(obj.label) : "");
 const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => values[k]);
 
 // --- talking to the API ------------------------------------------------------------------------
@@ -112,6 +133,29 @@ function tableQuery(lang) {
   return q;
 }
 
+/** The address of a table view (for links: key figures, search results, the calendar). */
+function viewAddress(params) {
+  const q = new URLSearchParams({ view: "table" });
+  for (const [k, v] of Object.entries(params)) {
+    if (v === null || v === undefined) continue;
+    for (const x of Array.isArray(v) ? v : [v]) q.append(k, x);
+  }
+  q.set("lang", state.lang);
+  return `/?${q}`;
+}
+
+/** The SDMX REST query of the shown table: /data/FLOW/FREQ.BREAKDOWN.ITEMS.MEASURES with its periods. */
+function sdmxQuery() {
+  const f = frequency(state.freq);
+  const b = state.flow.breakdowns.find((x) => x.id === state.breakdown);
+  if (!f || !b || !state.periods.length || !state.measures.length) return "";
+  const sdmxOf = (id) => f.periods.find((p) => p.id === id).sdmx;
+  const key = [f.sdmx, b.sdmx, "", state.measures.join("+")].join(".");
+  const q = new URLSearchParams({ startPeriod: sdmxOf(state.periods[0]),
+    endPeriod: sdmxOf(state.periods[state.periods.length - 1]), vintage: state.vintage });
+  return `/data/${state.flow.id}/${key}?${q}`;
+}
+
 // --- messages ---------------------------------------------------------------------------------------
 
 function showMessage(text) {
@@ -141,6 +185,9 @@ function measuresFor(freq) {
   return state.flow.measures.filter((m) => m.frequencies.includes(freq));
 }
 
+/** The release period, the periods its comparisons need and those between: the last three
+ * half-years of a half-yearly release (against the previous half and the same half a year
+ * earlier), the last two years of an annual one. */
 function defaultPeriods(freq) {
   const ids = (frequency(freq) || { periods: [] }).periods.map((p) => p.id);
   const own = state.flow.vintage.period;
@@ -148,7 +195,8 @@ function defaultPeriods(freq) {
   if (end < 0) return [];
   const last = ids[end];
   const yearBefore = `${Number(last.slice(0, 4)) - 1}${last.slice(4)}`;
-  return ids.includes(yearBefore) ? [yearBefore, last] : [last];
+  const start = ids.includes(yearBefore) ? ids.indexOf(yearBefore) : Math.max(0, end - 1);
+  return ids.slice(start, end + 1);
 }
 
 function applyDefaults(keep) {
@@ -181,10 +229,35 @@ function option(value, text, selected) {
 }
 
 function vintageText(v) {
-  const parts = [v.period, t(v.status) || v.status];
+  const parts = [both(v.short), both(v.date)];
   if (v.revises) parts.push(t("revised"));
   if (v.id === state.meta.dataflows.find((f) => f.id === state.flow.id).vintage.id) parts.push(t("latest"));
-  return `${v.id} (${parts.slice(1).join(", ")})`;
+  return parts.join(" · ");
+}
+
+function basisWords(name) {
+  const f = frequency(state.freq);
+  return f && f.bases && f.bases[name] ? both(f.bases[name]) : name;
+}
+
+/** Measures in groups: levels, one group per comparison basis (named with it), the rest. */
+function measureGroups(avail) {
+  const f = frequency(state.freq);
+  const bases = Object.keys((f && f.bases) || { previous: null });
+  const groups = [{ id: "level", title: t("group_levels"), measures: avail.filter((m) => m.kind === "level") }];
+  for (const b of bases) {
+    groups.push({ id: b, title: fill(t("group_basis"), { basis: basisWords(b) }),
+      measures: avail.filter((m) => m.basis === b) });
+  }
+  groups.push({ id: "other", title: t("group_other"),
+    measures: avail.filter((m) => m.kind !== "level" && !bases.includes(m.basis)) });
+  return groups.filter((g) => g.measures.length);
+}
+
+function measureName(m) {
+  if (!m) return "";
+  if (m.basis) return `${both(m.short)}, ${fill(t("group_basis"), { basis: basisWords(m.basis) }).toLowerCase()}`;
+  return both(m.short);
 }
 
 function renderControls() {
@@ -207,28 +280,34 @@ function renderControls() {
   $("frequency").replaceChildren(...freqs.map((f) => el("label", {},
     el("input", { type: "radio", name: "freq", value: f.id, checked: f.id === state.freq }), label(f))));
 
-  const periods = [...frequency(state.freq).periods].reverse();
-  $("periods").replaceChildren(...periods.map((p) => el("label", {},
-    el("input", { type: "checkbox", name: "period", value: p.id, checked: state.periods.includes(p.id) }),
-    label(p))));
+  const periods = frequency(state.freq).periods;
+  const first = state.periods[0], last = state.periods[state.periods.length - 1];
+  $("period-from").replaceChildren(...periods.map((p) => option(p.id, label(p), p.id === first)));
+  $("period-to").replaceChildren(...periods.map((p) => option(p.id, label(p), p.id === last)));
+  $("period-quick").replaceChildren(...QUICK_RANGES.filter((n) => n < periods.length).map((n) =>
+    el("button", { type: "button", "data-last": n, text: fill(t("range_last"), { n }) })));
+  $("range-note").textContent = fill(t("range_note"), { n: state.periods.length, total: periods.length });
 
   const avail = measuresFor(state.freq);
   const box = (m) => el("label", {},
     el("input", { type: "checkbox", name: "measure", value: m.id, checked: state.measures.includes(m.id) }),
-    label(m));
-  const main = avail.filter((m) => MAIN_MEASURES.includes(m.id));
-  const more = avail.filter((m) => !MAIN_MEASURES.includes(m.id));
-  $("measures").replaceChildren(
-    el("h3", { text: t("main_measures") }), ...main.map(box),
-    el("h3", { text: t("more_measures") }), ...more.map(box));
+    both(m.short));
+  $("measures").replaceChildren(...measureGroups(avail).map((g) => {
+    const open = g.id === "level" || g.measures.some((m) => state.measures.includes(m.id));
+    return el("details", { open, "data-group": g.id }, el("summary", { text: g.title }), ...g.measures.map(box));
+  }));
 
   const byId = Object.fromEntries(avail.map((m) => [m.id, m]));
-  $("chart-measure").replaceChildren(...state.measures.map((m) => option(m, label(byId[m]), m === state.chartMeasure)));
+  $("chart-measure").replaceChildren(...state.measures.map((m) => option(m, measureName(byId[m]), m === state.chartMeasure)));
+  for (const i of document.querySelectorAll("input[name=layout]")) i.checked = i.value === state.layout;
+  $("labels").value = state.labels;
+  $("chart-scale").value = state.scale;
 }
 
 function renderStrings() {
   document.documentElement.lang = state.lang;
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  $("search").placeholder = t("search_placeholder");
   for (const b of document.querySelectorAll(".lang button")) {
     b.setAttribute("aria-pressed", String(b.dataset.lang === state.lang));
   }
@@ -241,10 +320,33 @@ function renderStrings() {
   legend.replaceChildren(el("span", { text: `${t("legend")}:` }), ...items);
 }
 
+function addressParams() {
+  const q = new URLSearchParams({ view: state.view });
+  if (state.view === "table" && state.flow) {
+    for (const [k, v] of tableQuery()) q.append(k, v);
+    q.set("freq", state.freq);
+    if (state.layout !== "across") q.set("layout", state.layout);
+    if (state.labels !== "name") q.set("labels", state.labels);
+    if (state.scale !== "auto") q.set("scale", state.scale);
+    if (state.chartMeasure && state.chartMeasure !== state.measures[0]) q.set("chart", state.chartMeasure);
+    if (state.item) q.set("item", state.item);
+    if (state.hiddenByReader) for (const i of state.hidden) q.append("hide", i);
+  } else {
+    if (state.view === "home" && state.homeFlow) q.set("dataflow", state.homeFlow);
+    q.set("lang", state.lang);
+  }
+  return q;
+}
+
 function writeAddress() {
-  const q = tableQuery();
-  q.set("freq", state.freq);
+  const q = addressParams();
+  if (state.embed) q.set("embed", "1");
   history.replaceState(null, "", `${location.pathname}?${q}`);
+  for (const a of document.querySelectorAll("#views a")) {
+    a.setAttribute("aria-current", a.dataset.view === state.view ? "page" : "false");
+    a.href = `/?view=${a.dataset.view}&lang=${state.lang}`;
+  }
+  $("home-link").href = `/?lang=${state.lang}`;
 }
 
 // --- numbers ------------------------------------------------------------------------------------------
@@ -287,50 +389,93 @@ function cellText(value, status) {
   return { value };
 }
 
+function itemText(row) {
+  if (state.labels === "code") return row.item;
+  if (state.labels === "both") return `${row.item} · ${row.label}`;
+  return row.label;
+}
+
 // --- the table ----------------------------------------------------------------------------------------
+
+function valueCell(row, c) {
+  const value = row.values[c.id];
+  const status = row.statuses[c.id];
+  const shown = cellText(value, status);
+  const td = el("td", { "data-column": c.id, "data-status": status || "" });
+  const names = state.statuses[status];
+  if (shown.value !== undefined && shown.value !== null) {
+    td.append(formatValue(value, c.unit));
+    if (value < 0) td.classList.add("neg");
+    if (status === "P") td.append(el("sup", { text: "p" }));
+    if (names) td.title = names[state.lang] || names.en;
+  } else {
+    td.textContent = shown.text;
+    td.classList.add(shown.cls);
+    td.title = names ? names[state.lang] || names.en : t("no_cell");
+  }
+  return td;
+}
+
+function measureHead(c, withPeriod) {
+  const m = state.flow.measures.find((x) => x.id === c.measure);
+  const parts = [];
+  if (withPeriod) parts.push(el("div", { class: "period", text: c.period_label }));
+  parts.push(el("div", { text: m ? both(m.short) : c.measure_label }));
+  if (m && m.basis) parts.push(el("div", { class: "basis", text: fill(t("group_basis"), { basis: basisWords(m.basis) }) }));
+  parts.push(el("div", { class: "unit", text: `(${unitText(c.unit)})` }));
+  return parts;
+}
 
 function renderTable(doc) {
   const table = $("table");
-  const head = el("tr", {}, el("th", { scope: "col", text: t("item") }));
-  for (const c of doc.columns) {
-    head.append(el("th", { scope: "col", "data-column": c.id },
-      el("div", { text: c.period_label }), el("div", { text: c.measure_label }),
-      el("div", { class: "unit", text: `(${unitText(c.unit)})` })));
-  }
-  const body = el("tbody");
-  for (const row of doc.rows) {
-    const tr = el("tr", { "data-item": row.item });
-    tr.append(el("th", { scope: "row", class: row.parent ? "child" : null, text: row.label }));
-    for (const c of doc.columns) {
-      const value = row.values[c.id];
-      const status = row.statuses[c.id];
-      const shown = cellText(value, status);
-      const td = el("td", { "data-column": c.id, "data-status": status || "" });
-      if (shown.value !== undefined && shown.value !== null) {
-        td.append(formatValue(value, c.unit));
-        if (value < 0) td.classList.add("neg");
-        if (status === "P") td.append(el("sup", { text: "p" }));
-        const names = state.statuses[status];
-        if (names) td.title = names[state.lang] || names.en;
-      } else {
-        td.textContent = shown.text;
-        td.classList.add(shown.cls);
-        const names = state.statuses[status];
-        td.title = names ? names[state.lang] || names.en : t("no_cell");
-      }
-      tr.append(td);
+  let head, body;
+  if (state.layout === "down") {
+    const measures = [...new Set(doc.columns.map((c) => c.measure))];
+    const periods = [...new Set(doc.columns.map((c) => c.period))];
+    const byKey = Object.fromEntries(doc.columns.map((c) => [c.id, c]));
+    head = el("tr", {}, el("th", { scope: "col", text: t("item") }), el("th", { scope: "col", class: "period", text: t("periods") }));
+    for (const m of measures) {
+      const c = doc.columns.find((x) => x.measure === m);
+      head.append(el("th", { scope: "col", "data-measure": m }, ...measureHead(c, false)));
     }
-    body.append(tr);
+    body = el("tbody");
+    for (const row of doc.rows) {
+      periods.forEach((p, k) => {
+        const tr = el("tr", { "data-item": row.item, "data-period": p, class: k === 0 ? "first" : null });
+        if (row.item === state.item) tr.classList.add("hit");
+        if (k === 0) {
+          tr.append(el("th", { scope: "rowgroup", rowspan: periods.length, class: row.parent ? "child" : null,
+            text: itemText(row) }));
+        }
+        const pc = doc.columns.find((c) => c.period === p);
+        tr.append(el("th", { scope: "row", class: "period", text: pc.period_label }));
+        for (const m of measures) tr.append(valueCell(row, byKey[`${p}.${m}`]));
+        body.append(tr);
+      });
+    }
+  } else {
+    head = el("tr", {}, el("th", { scope: "col", text: t("item") }));
+    for (const c of doc.columns) head.append(el("th", { scope: "col", "data-column": c.id }, ...measureHead(c, true)));
+    body = el("tbody");
+    for (const row of doc.rows) {
+      const tr = el("tr", { "data-item": row.item, class: row.item === state.item ? "hit" : null });
+      tr.append(el("th", { scope: "row", class: row.parent ? "child" : null, text: itemText(row) }));
+      for (const c of doc.columns) tr.append(valueCell(row, c));
+      body.append(tr);
+    }
   }
   table.replaceChildren(el("caption", { class: "visually-hidden", text: doc.breakdown.label }), el("thead", {}, head), body);
   table.dataset.usdScale = String(state.usd.div);
+  table.dataset.layout = state.layout;
   table.dataset.state = "ready";
   table.dataset.query = tableQuery(doc.lang).toString();
   $("table-title").textContent = `${label(state.flow)}: ${doc.breakdown.label}`;
   document.title = `${label(state.flow)}: ${doc.breakdown.label} · ktstat`;
+  const hit = table.querySelector("tr.hit");
+  if (hit && !state.embed) hit.scrollIntoView({ block: "nearest" });
 }
 
-// --- the chart ------------------------------------------------------------------------------------------
+// --- charts ---------------------------------------------------------------------------------------------
 
 function niceTicks(lo, hi, count = 5) {
   if (lo === hi) { lo -= 1; hi += 1; }
@@ -350,22 +495,129 @@ function axisText(value, ticks) {
   return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
 }
 
+function isWide(ch) {
+  return /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch);
+}
+
+/** Lines of at most ``n`` Latin-character widths (wide characters count twice), broken between words. */
+function wrap(text, n) {
+  const lines = [];
+  let line = "", width = 0;
+  for (const word of text.split(/\s+/)) {
+    const w = [...word].reduce((s, ch) => s + (isWide(ch) ? 2 : 1), 0);
+    if (line && width + 1 + w > n) { lines.push(line); line = word; width = w; }
+    else { line = line ? `${line} ${word}` : word; width += (line === word ? 0 : 1) + w; }
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** Patterns for provisional bars (hatched in the bar's colour). */
+function hatchDefs(root, colours) {
+  const defs = svg("defs");
+  colours.forEach((c, k) => {
+    const p = svg("pattern", { id: `hatch-${k}`, width: 6, height: 6, patternUnits: "userSpaceOnUse",
+      patternTransform: "rotate(45)" });
+    p.append(svg("rect", { width: 6, height: 6, fill: "#fff" }), svg("rect", { width: 3, height: 6, fill: c }));
+    defs.append(p);
+  });
+  root.append(defs);
+}
+
+/** The width a chart is drawn at, in its own units: the box's width between ``lo`` and ``hi``, so
+ * that text keeps its size on a phone instead of being scaled down with the drawing. */
+function chartWidth(id, lo, hi) {
+  const w = $(id).clientWidth || hi;
+  return Math.round(Math.max(lo, Math.min(hi, w)));
+}
+
 function chartSeries(doc) {
   const measure = state.chartMeasure;
   const cols = doc.columns.filter((c) => c.measure === measure);
   return { measure, cols, unit: cols.length ? cols[0].unit : "USD" };
 }
 
+function seriesSize(r, cols) {
+  let most = -1;
+  for (const c of cols) {
+    const v = r.values[c.id];
+    if (v !== null && v !== undefined) most = Math.max(most, Math.abs(v));
+  }
+  return most;
+}
+
 function renderChart(doc) {
   const box = $("chart");
   const { measure, cols, unit } = chartSeries(doc);
   const m = state.flow.measures.find((x) => x.id === measure);
-  $("chart-caption").textContent = m ? fill(t("chart_caption"), { measure: label(m), unit: unitText(unit) }) : "";
-  if (!cols.length) { box.replaceChildren(); return; }
-  const chart = cols.length === 1 ? barChart(doc, cols[0], unit) : lineChart(doc, cols, unit);
+  const share = state.scale === "share" && unit === "USD" && m && m.kind === "level" && measure !== "balance";
+  $("chart-caption").textContent = m
+    ? fill(t("chart_caption"), { measure: measureName(m), unit: share ? t("unit_pc") : unitText(unit) }) : "";
+  $("scale-box").hidden = cols.length < 2;
+  const notes = [];
+  if (!cols.length) { box.replaceChildren(); $("chart-legend").replaceChildren(); return; }
+  const key = `${state.flow.id}|${state.breakdown}|${measure}`;
+  if (key !== state.hiddenKey) {  // a new chart: the largest MAX_LINES series shown, the others listed
+    state.hiddenKey = key;
+    const order = [...doc.rows].sort((a, b) => seriesSize(b, cols) - seriesSize(a, cols));
+    state.hidden = new Set(cols.length > 1 ? order.slice(MAX_LINES).map((r) => r.item) : []);
+    state.hiddenByReader = false;
+    if (state.askedHidden) {
+      state.hidden = new Set(state.askedHidden.filter((i) => doc.rows.some((r) => r.item === i)));
+      state.hiddenByReader = true;
+      state.askedHidden = null;
+    }
+    if (state.item) state.hidden.delete(state.item);
+  }
+  let chart;
+  if (cols.length === 1) {
+    chart = barChart(doc, cols[0], unit);
+  } else {
+    const rows = doc.rows.filter((r) => !state.hidden.has(r.item));
+    const sizes = rows.map((r) => seriesSize(r, cols)).filter((s) => s > 0);
+    const spread = sizes.length > 1 ? Math.max(...sizes) / Math.min(...sizes) : 1;
+    const own = state.scale === "own" || (state.scale === "auto" && spread >= OWN_SCALE_AT);
+    chart = own && !share ? smallMultiples(doc, rows, cols, unit) : lineChart(doc, rows, cols, unit, share);
+    notes.push(t("gap_note"));
+  }
   chart.setAttribute("data-measure", measure);
-  chart.setAttribute("data-kind", cols.length === 1 ? "bars" : "lines");
+  if (chart.dataset.kind === undefined) chart.setAttribute("data-kind", cols.length === 1 ? "bars" : "lines");
+  const anyP = doc.rows.some((r) => cols.some((c) => r.statuses[c.id] === "P"));
+  if (anyP) notes.unshift(t("provisional_points"));
+  $("chart-notes").textContent = notes.join(" ");
   box.replaceChildren(chart);
+  renderChartLegend(doc, cols);
+}
+
+/** A series' colour: the palette in the order of the series drawn (so that the few drawn differ);
+ * a hidden series is grey. */
+function colourOf(doc, item) {
+  if (state.hidden.has(item)) return "#b8c0cc";
+  const k = doc.rows.filter((r) => !state.hidden.has(r.item)).findIndex((r) => r.item === item);
+  return PALETTE[k % PALETTE.length];
+}
+
+function renderChartLegend(doc, cols) {
+  const box = $("chart-legend");
+  if (cols.length === 1) { box.replaceChildren(); return; }
+  const entries = doc.rows.map((r) => {
+    const hidden = state.hidden.has(r.item);
+    const withheld = seriesSize(r, cols) < 0;
+    const b = el("button", { type: "button", "data-item": r.item, "aria-pressed": String(!hidden),
+      class: withheld ? "withheld" : null },
+      el("span", { class: "swatch", style: `background:${colourOf(doc, r.item)}` }),
+      el("span", { class: "name", text: withheld ? `${itemText(r)} (${t("chart_withheld")})` : itemText(r) }));
+    b.addEventListener("click", () => {
+      if (state.hidden.has(r.item)) state.hidden.delete(r.item);
+      else state.hidden.add(r.item);
+      state.hiddenByReader = true;
+      renderChart(state.table);
+      writeAddress();
+      renderShare();
+    });
+    return b;
+  });
+  box.replaceChildren(el("p", { class: "hint", text: t("legend_hint") }), ...entries);
 }
 
 function barChart(doc, col, unit) {
@@ -375,131 +627,179 @@ function barChart(doc, col, unit) {
     rows = [...rows].sort((a, b) => Math.abs(b.value ?? 0) - Math.abs(a.value ?? 0)).slice(0, MAX_BARS);
     note = fill(t("chart_top"), { n: MAX_BARS, period: col.period_label });
   }
-  const W = 760, left = 210, right = 70, top = 26, rowH = 22;
-  const H = top + rows.length * rowH + 30;
+  const W = chartWidth("chart", 340, 760), narrow = W < 560;
+  const left = narrow ? 130 : 250, right = narrow ? 56 : 80, top = note ? 26 : 10, line = 14;
+  const labelLines = rows.map((r) => wrap(itemText(r.row), narrow ? 18 : 34).slice(0, 3));
+  const heights = labelLines.map((ls) => Math.max(24, ls.length * line + 8));
+  const H = top + heights.reduce((a, b) => a + b, 0) + 30;
   const vals = rows.filter((r) => r.value !== null && r.value !== undefined).map((r) => scaled(r.value, unit));
   const ticks = vals.length ? niceTicks(Math.min(0, ...vals), Math.max(0, ...vals)) : [0, 1];
   const lo = ticks[0], hi = ticks[ticks.length - 1];
   const x = (v) => left + ((v - lo) / (hi - lo)) * (W - left - right);
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${col.label}` });
+  hatchDefs(root, [getComputedStyle(document.body).getPropertyValue("--pos").trim() || "#1f5fa8",
+    getComputedStyle(document.body).getPropertyValue("--neg").trim() || "#c4512b"]);
   const grid = svg("g", { class: "grid" });
   for (const tk of ticks) {
-    grid.append(svg("line", { x1: x(tk), x2: x(tk), y1: top - 6, y2: H - 24 }));
+    grid.append(svg("line", { x1: x(tk), x2: x(tk), y1: top - 4, y2: H - 24 }));
     grid.append(svg("text", { x: x(tk), y: H - 8, "text-anchor": "middle", "font-size": 11 }, axisText(tk, ticks)));
   }
   root.append(grid);
+  let y = top;
   rows.forEach((r, i) => {
-    const y = top + i * rowH;
-    root.append(svg("text", { x: left - 8, y: y + rowH * 0.65, "text-anchor": "end", "font-size": 12 },
-      truncate(r.row.label, 30)));
+    const h = heights[i];
+    const lines = labelLines[i];
+    const text = svg("text", { x: left - 8, y: y + h / 2 - ((lines.length - 1) * line) / 2 + 4, "text-anchor": "end",
+      "font-size": 12, class: r.row.item === state.item ? "hit" : "" });
+    lines.forEach((ln, k) => text.append(svg("tspan", { x: left - 8, dy: k ? line : 0 }, ln)));
+    text.append(svg("title", {}, itemText(r.row)));
+    root.append(text);
     if (r.value === null || r.value === undefined) {
-      const text = r.status === "C" ? t("chart_withheld") : r.status ? STATUS_SYMBOL[r.status] || "" : NO_CELL;
-      root.append(svg("text", { x: x(0) + 4, y: y + rowH * 0.65, "font-size": 11, class: "withheld",
-        "data-item": r.row.item }, text));
+      const w = r.status === "C" ? t("chart_withheld") : r.status ? STATUS_SYMBOL[r.status] || "" : NO_CELL;
+      root.append(svg("text", { x: x(0) + 4, y: y + h / 2 + 4, "font-size": 11, class: "withheld",
+        "data-item": r.row.item }, w));
+      y += h;
       return;
     }
     const v = scaled(r.value, unit);
     const x0 = x(Math.min(0, v)), x1 = x(Math.max(0, v));
-    const bar = svg("rect", { x: x0, y: y + 3, width: Math.max(0.5, x1 - x0), height: rowH - 6,
-      class: `bar ${v < 0 ? "neg" : "pos"}`, "data-item": r.row.item, "data-value": r.value });
-    bar.append(svg("title", {}, `${r.row.label}: ${formatValue(r.value, unit)}`));
+    const prov = r.status === "P";
+    const bar = svg("rect", { x: x0, y: y + h / 2 - 8, width: Math.max(0.5, x1 - x0), height: 16,
+      class: `bar ${v < 0 ? "neg" : "pos"}${prov ? " provisional" : ""}`, "data-item": r.row.item,
+      "data-value": r.value, "data-status": r.status });
+    if (prov) bar.setAttribute("fill", `url(#hatch-${v < 0 ? 1 : 0})`);
+    bar.append(svg("title", {}, `${itemText(r.row)}: ${formatValue(r.value, unit)}${prov ? " (p)" : ""}`));
     root.append(bar);
+    root.append(svg("text", { x: v < 0 ? x0 - 4 : x1 + 4, y: y + h / 2 + 4, "font-size": 11,
+      "text-anchor": v < 0 ? "end" : "start", class: "value" }, formatValue(r.value, unit) + (prov ? " p" : "")));
+    y += h;
   });
-  root.append(svg("line", { x1: x(0), x2: x(0), y1: top - 6, y2: H - 24, class: "zero" }));
+  root.append(svg("line", { x1: x(0), x2: x(0), y1: top - 4, y2: H - 24, class: "zero" }));
   if (note) root.append(svg("text", { x: left, y: 14, "font-size": 11, class: "withheld" }, note));
   return root;
 }
 
-function lineChart(doc, cols, unit) {
-  const last = cols[cols.length - 1];
-  let rows = doc.rows;
-  let note = "";
-  if (rows.length > MAX_LINES) {
-    const size = (r) => {
-      for (let i = cols.length - 1; i >= 0; i--) {
-        const v = r.values[cols[i].id];
-        if (v !== null && v !== undefined) return Math.abs(v);
-      }
-      return -1;
-    };
-    rows = [...rows].sort((a, b) => size(b) - size(a)).slice(0, MAX_LINES);
-    note = fill(t("chart_top"), { n: MAX_LINES, period: last.period_label });
+/** Positions of the columns on a time axis: consecutive periods side by side, a skipped period
+ * leaves its place empty (so a line never joins periods that are not consecutive). */
+function timeAxis(cols) {
+  const order = periodOrder();
+  const idx = cols.map((c) => order.indexOf(c.period));
+  const first = Math.min(...idx);
+  return { pos: idx.map((i) => i - first), span: Math.max(...idx) - first, idx };
+}
+
+function drawLines(root, doc, rows, cols, unit, geo, share) {
+  const { x, y } = geo;
+  const { pos, idx } = timeAxis(cols);
+  const totals = cols.map((c) => rows.reduce((s, r) => s + (r.values[c.id] ?? 0), 0));
+  const valueOf = (r, i) => {
+    const v = r.values[cols[i].id];
+    if (v === null || v === undefined) return null;
+    if (share) return totals[i] ? (100 * v) / totals[i] : null;
+    return scaled(v, unit);
+  };
+  for (const r of rows) {
+    const colour = colourOf(doc, r.item);
+    const g = svg("g", { "data-item": r.item, class: r.item === state.item ? "hit" : "" });
+    let path = "";
+    let prev = null;  // index in cols of the last drawn point
+    cols.forEach((c, i) => {
+      const v = valueOf(r, i);
+      if (v === null) { prev = null; return; }
+      const joined = prev !== null && idx[i] - idx[prev] === 1;
+      path += `${joined ? "L" : "M"}${x(pos[i]).toFixed(1)},${y(v).toFixed(1)}`;
+      prev = i;
+      const prov = r.statuses[c.id] === "P";
+      const dot = svg("circle", { cx: x(pos[i]), cy: y(v), r: prov ? 4 : 3.2, fill: prov ? "#fff" : colour,
+        stroke: colour, "stroke-width": prov ? 2 : 1, "data-period": c.period, "data-value": r.values[c.id],
+        "data-status": r.statuses[c.id], class: prov ? "provisional" : "" });
+      dot.append(svg("title", {}, `${itemText(r)}, ${c.period_label}: ${formatValue(r.values[c.id], unit)}${prov ? " (p)" : ""}`));
+      g.append(dot);
+    });
+    g.prepend(svg("path", { d: path, class: "series", stroke: colour }));
+    root.append(g);
   }
-  const W = 760, H = 340, left = 70, right = 190, top = 26, bottom = 40;
+}
+
+function valueRange(rows, cols, unit, share) {
   const vals = [];
-  for (const r of rows) for (const c of cols) {
+  const totals = cols.map((c) => rows.reduce((s, r) => s + (r.values[c.id] ?? 0), 0));
+  for (const r of rows) cols.forEach((c, i) => {
     const v = r.values[c.id];
-    if (v !== null && v !== undefined) vals.push(scaled(v, unit));
-  }
-  const ticks = niceTicks(Math.min(0, ...vals), Math.max(0, ...vals));
+    if (v === null || v === undefined) return;
+    vals.push(share ? (totals[i] ? (100 * v) / totals[i] : 0) : scaled(v, unit));
+  });
+  return vals.length ? [Math.min(0, ...vals), Math.max(0, ...vals)] : [0, 1];
+}
+
+function lineChart(doc, rows, cols, unit, share) {
+  const W = chartWidth("chart", 340, 760), H = W < 560 ? 260 : 340, left = W < 560 ? 48 : 70, right = 30;
+  const top = 16, bottom = 40;
+  const [vlo, vhi] = valueRange(rows, cols, unit, share);
+  const ticks = niceTicks(vlo, vhi);
   const lo = ticks[0], hi = ticks[ticks.length - 1];
-  const x = (i) => left + (cols.length === 1 ? 0 : (i / (cols.length - 1)) * (W - left - right));
+  const { pos, span } = timeAxis(cols);
+  const x = (p) => left + (span === 0 ? (W - left - right) / 2 : (p / span) * (W - left - right));
   const y = (v) => top + (1 - (v - lo) / (hi - lo)) * (H - top - bottom);
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": cols.map((c) => c.label).join(", ") });
   const grid = svg("g", { class: "grid" });
   for (const tk of ticks) {
     grid.append(svg("line", { x1: left, x2: W - right, y1: y(tk), y2: y(tk) }));
-    grid.append(svg("text", { x: left - 6, y: y(tk) + 4, "text-anchor": "end", "font-size": 11 }, axisText(tk, ticks)));
+    grid.append(svg("text", { x: left - 6, y: y(tk) + 4, "text-anchor": "end", "font-size": 11 },
+      share ? `${axisText(tk, ticks)}%` : axisText(tk, ticks)));
   }
-  const every = Math.ceil(cols.length / 10);
+  const every = Math.ceil(cols.length / (W < 560 ? 4 : 10));
   cols.forEach((c, i) => {
     if (i % every === 0 || i === cols.length - 1) {
-      grid.append(svg("text", { x: x(i), y: H - bottom + 18, "text-anchor": "middle", "font-size": 11 }, c.period_label));
+      grid.append(svg("text", { x: x(pos[i]), y: H - bottom + 18, "text-anchor": "middle", "font-size": 11 }, c.period_label));
     }
   });
   root.append(grid);
   if (lo < 0 && hi > 0) root.append(svg("line", { x1: left, x2: W - right, y1: y(0), y2: y(0), class: "zero" }));
-  rows.forEach((r, k) => {
-    const colour = PALETTE[k % PALETTE.length];
-    const g = svg("g", { "data-item": r.item });
-    let path = "";
-    let pen = false;
-    cols.forEach((c, i) => {
-      const v = r.values[c.id];
-      if (v === null || v === undefined) { pen = false; return; }
-      path += `${pen ? "L" : "M"}${x(i).toFixed(1)},${y(scaled(v, unit)).toFixed(1)}`;
-      pen = true;
-      const dot = svg("circle", { cx: x(i), cy: y(scaled(v, unit)), r: 3, fill: colour, "data-period": c.period,
-        "data-value": v });
-      dot.append(svg("title", {}, `${r.label}, ${c.period_label}: ${formatValue(v, unit)}`));
-      g.append(dot);
-    });
-    g.prepend(svg("path", { d: path, class: "series", stroke: colour }));
-    root.append(g);
-    const ly = top + 8 + k * 18;
-    root.append(svg("rect", { x: W - right + 14, y: ly - 8, width: 12, height: 4, fill: colour }));
-    if (path) {
-      root.append(svg("text", { x: W - right + 32, y: ly - 2, "font-size": 11 }, truncate(r.label, 24)));
-    } else {  // every value of the item withheld or absent: named in the legend, no line
-      root.append(svg("text", { x: W - right + 32, y: ly - 2, "font-size": 11, class: "withheld", "data-item": r.item },
-        `${truncate(r.label, 18)} (${t("chart_withheld")})`));
-    }
-  });
-  if (note) root.append(svg("text", { x: left, y: 14, "font-size": 11, class: "withheld" }, note));
+  drawLines(root, doc, rows, cols, unit, { x, y }, share);
+  root.setAttribute("data-kind", "lines");
+  root.setAttribute("data-scale", share ? "share" : "same");
   return root;
 }
 
-function truncate(text, n) {
-  // n is a width in Latin characters; wide characters (Hangul, CJK, full-width forms) count twice
-  const wide = (ch) => /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch);
-  let width = 0;
-  const chars = [...text];
-  for (let i = 0; i < chars.length; i++) {
-    width += wide(chars[i]) ? 2 : 1;
-    if (width > n) return `${chars.slice(0, Math.max(1, i - 1)).join("")}…`;
+/** One small chart per series, each on its own scale (series of very different sizes stay readable). */
+function smallMultiples(doc, rows, cols, unit) {
+  const wrapBox = el("div", { class: "multiples", "data-kind": "lines", "data-scale": "own" });
+  const { pos, span } = timeAxis(cols);
+  for (const r of rows) {
+    const W = 240, H = 150, left = 50, right = 12, top = 10, bottom = 24;
+    const [vlo, vhi] = valueRange([r], cols, unit, false);
+    const ticks = niceTicks(vlo, vhi, 3);
+    const lo = ticks[0], hi = ticks[ticks.length - 1];
+    const x = (p) => left + (span === 0 ? (W - left - right) / 2 : (p / span) * (W - left - right));
+    const y = (v) => top + (1 - (v - lo) / (hi - lo)) * (H - top - bottom);
+    const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": itemText(r) });
+    const grid = svg("g", { class: "grid" });
+    for (const tk of ticks) {
+      grid.append(svg("line", { x1: left, x2: W - right, y1: y(tk), y2: y(tk) }));
+      grid.append(svg("text", { x: left - 4, y: y(tk) + 4, "text-anchor": "end", "font-size": 10 }, axisText(tk, ticks)));
+    }
+    [0, cols.length - 1].forEach((i) => grid.append(svg("text", { x: x(pos[i]), y: H - 6,
+      "text-anchor": i ? "end" : "start", "font-size": 10 }, cols[i].period_label)));
+    root.append(grid);
+    if (lo < 0 && hi > 0) root.append(svg("line", { x1: left, x2: W - right, y1: y(0), y2: y(0), class: "zero" }));
+    drawLines(root, doc, [r], cols, unit, { x, y }, false);
+    wrapBox.append(el("div", { class: "panel" },
+      el("div", { class: "panel-title", text: itemText(r) },
+        el("span", { class: "swatch", style: `background:${colourOf(doc, r.item)}` })), root));
   }
-  return text;
+  // the panels' marks, for whoever reads the chart as data
+  return wrapBox;
 }
 
 // --- the release bar ----------------------------------------------------------------------------------
 
 async function renderRelease() {
   const v = state.flow.vintage;
-  const when = v.release_at.replace("T", " ").slice(0, 16);
-  const zone = v.release_at.slice(19);
-  let text = `${v.id} · ${t(v.status) || v.status} · ${t("released")} ${when} (${zone || "UTC"})`;
+  let text = `${both(v.title)} · ${fill(t("released_on"), { date: both(v.date) })}`;
   if (v.revises) text += ` · ${t("revised")}: ${v.revises}${v.reason ? ` (${v.reason})` : ""}`;
   $("release-info").textContent = text;
+  $("release-info").title = v.id;
   const vintage = state.vintage;
   const doc = await releaseDoc(vintage);
   if (vintage !== state.vintage) return;
@@ -510,6 +810,185 @@ async function renderRelease() {
     a.hidden = !url;
     if (url) a.href = url;
   }
+}
+
+function renderShare() {
+  const here = `${location.origin}/?${addressParams()}`;
+  $("embed-title").textContent = $("table-title").textContent;
+  $("embed-source").href = here;
+  $("embed-source").textContent = both(state.flow.vintage.title);
+  $("share-link").value = here;
+  const embed = `${location.origin}/?${addressParams()}&embed=1`;
+  const title = $("chart-caption").textContent.replace(/"/g, "&quot;");
+  $("embed-code").value = `<iframe src="${embed.replace(/&/g, "&amp;")}" title="${title}" width="800" height="520" style="border:0"></iframe>`;
+  const sdmx = sdmxQuery();
+  $("sdmx-query").href = sdmx;
+  $("sdmx-query-text").textContent = sdmx ? `${location.origin}${sdmx}` : "";
+  const csv = `/api/table.csv?${tableQuery()}`;
+  $("csv-url").href = csv;
+  $("csv-url-text").textContent = `${location.origin}${csv}`;
+}
+
+// --- the home view ----------------------------------------------------------------------------------------
+
+function homeProgramme() {
+  const progs = state.home.programmes;
+  return progs.find((p) => p.id === state.homeFlow) || progs[0];
+}
+
+function figureLink(prog, f) {
+  return viewAddress({ dataflow: prog.id, vintage: prog.vintage.id, breakdown: f.table.breakdown,
+    freq: prog.freq, period: f.table.period, measure: f.table.measure });
+}
+
+function renderHome() {
+  const prog = homeProgramme();
+  if (!prog) { showMessage(t("nothing_released")); return; }
+  state.homeFlow = prog.id;
+  $("home-programmes").replaceChildren(...state.home.programmes.map((p) => {
+    const b = el("button", { type: "button", role: "tab", "aria-selected": String(p.id === prog.id),
+      "data-flow": p.id, text: both(p.label) });
+    b.addEventListener("click", () => { state.homeFlow = p.id; renderHome(); writeAddress(); });
+    return b;
+  }));
+  $("home-title").textContent = both(prog.vintage.title);
+  const when = [fill(t("released_on"), { date: both(prog.vintage.date) })];
+  $("home-when").textContent = when.join(" · ");
+  $("key-figures").replaceChildren(...prog.figures.map((f) => {
+    const value = el("span", { class: "value", text: both(f.text) });
+    if (f.status === "P") value.append(el("sup", { text: "p", title: both(state.statuses.P) }));
+    return el("a", { class: `figure${f.value !== null && f.value < 0 ? " neg" : ""}`, href: figureLink(prog, f),
+      "data-measure": f.measure, "data-value": f.value === null ? "" : String(f.value), title: t("open_table") },
+      el("span", { class: "name", text: both(f.label) }), value,
+      ...f.lines.map((c) => el("span", { class: "change", "data-basis": c.basis, text: both(c.text) })),
+      el("span", { class: "more", text: `${t("open_table")} →` }));
+  }));
+  renderHomeChart(prog);
+  const files = [];
+  const link = (key, text) => {
+    const got = prog.files[key];
+    const url = got && (got[state.lang] || got.en);
+    if (url) files.push(el("li", {}, el("a", { href: url, id: `home-${key.replace(/_/g, "-")}`, text })));
+  };
+  link("press_release", t("press_release"));
+  link("press_release_pdf", `${t("press_release")} (${t("press_release_pdf")})`);
+  link("tables", t("tables_xlsx"));
+  files.push(el("li", {}, el("a", { id: "home-tables-view", href: viewAddress({ dataflow: prog.id }),
+    text: t("open_tables") })));
+  $("home-files").replaceChildren(...files);
+  const next = prog.next_release;
+  $("home-next").hidden = !next.length;
+  $("home-next").replaceChildren(...(next.length ? [el("strong", { text: `${t("next_release")}: ${both(next[0].date)}` }),
+    ...next.map((e) => el("span", { class: "due", text: both(e.title) }))] : []));
+  document.title = `${both(prog.vintage.title)} · ktstat`;
+  $("home").dataset.state = "ready";
+}
+
+function renderHomeChart(prog) {
+  const tr = prog.trend;
+  const periods = tr.periods;
+  const first = both(periods[0].label), last = both(periods[periods.length - 1].label);
+  // the unit the press release counts in: billions (English), 억 (Korean), else millions
+  let most = 0;
+  for (const k of ["exports", "imports", "balance"]) for (const v of tr.series[k]) if (v !== null) most = Math.max(most, Math.abs(v));
+  const [div, unitKey] = [state.lang === "ko" ? [1e8, "unit_usd_eok"] : [1e9, "unit_usd_billion"], [1e6, "unit_usd_million"]]
+    .find(([d]) => most >= 10 * d) || [1e6, "unit_usd_million"];
+  $("home-chart-caption").textContent = `${fill(t("headline_chart"), { first, last })} (${t(unitKey)})`;
+  const W = chartWidth("home-chart", 340, 640), H = W < 560 ? 220 : 250, left = W < 560 ? 44 : 64;
+  const right = 16, top = 12, bottom = 30;
+  const vals = [];
+  for (const k of ["exports", "imports", "balance"]) for (const v of tr.series[k]) if (v !== null) vals.push(v / div);
+  const ticks = niceTicks(Math.min(0, ...vals), Math.max(0, ...vals));
+  const lo = ticks[0], hi = ticks[ticks.length - 1];
+  const band = (W - left - right) / periods.length;
+  const y = (v) => top + (1 - (v - lo) / (hi - lo)) * (H - top - bottom);
+  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": $("home-chart-caption").textContent,
+    "data-kind": "headline" });
+  const colours = { exports: PALETTE[0], imports: PALETTE[1], balance: "#1d2733" };
+  const names = Object.fromEntries(prog.figures.map((f) => [f.measure, both(f.label)]));
+  hatchDefs(root, [colours.exports, colours.imports]);
+  const grid = svg("g", { class: "grid" });
+  const fmt = new Intl.NumberFormat(locale(), { maximumFractionDigits: div > 1e6 ? 2 : 0 });
+  for (const tk of ticks) {
+    grid.append(svg("line", { x1: left, x2: W - right, y1: y(tk), y2: y(tk) }));
+    grid.append(svg("text", { x: left - 6, y: y(tk) + 4, "text-anchor": "end", "font-size": 11 }, axisText(tk, ticks)));
+  }
+  root.append(grid);
+  periods.forEach((p, i) => {
+    const x0 = left + i * band;
+    const words = both(p.label) + (p.status === "P" ? " p" : "");
+    const tick = svg("text", { x: x0 + band / 2, y: H - 18, "text-anchor": "middle", "font-size": 11 });
+    (band < 90 ? wrap(words, 8) : [words]).forEach((ln, k) => tick.append(svg("tspan", { x: x0 + band / 2, dy: k ? 13 : 0 }, ln)));
+    root.append(tick);
+    ["exports", "imports"].forEach((k, j) => {
+      const v = tr.series[k][i];
+      if (v === null) return;
+      const bw = band * 0.3;
+      const bx = x0 + band * 0.18 + j * bw;
+      const r = svg("rect", { x: bx, y: Math.min(y(0), y(v / div)), width: bw - 2, height: Math.abs(y(v / div) - y(0)),
+        fill: p.status === "P" ? `url(#hatch-${j})` : colours[k], stroke: colours[k], "data-series": k,
+        "data-period": p.id, "data-value": v });
+      r.append(svg("title", {}, `${names[k] || k}, ${both(p.label)}: ${fmt.format(v / div)}`));
+      root.append(r);
+    });
+  });
+  if (lo < 0 && hi > 0) root.append(svg("line", { x1: left, x2: W - right, y1: y(0), y2: y(0), class: "zero" }));
+  let path = "";
+  tr.series.balance.forEach((v, i) => {
+    if (v === null) return;
+    const cx = left + i * band + band / 2;
+    path += `${path ? "L" : "M"}${cx.toFixed(1)},${y(v / div).toFixed(1)}`;
+  });
+  root.append(svg("path", { d: path, class: "series", stroke: colours.balance }));
+  tr.series.balance.forEach((v, i) => {
+    if (v === null) return;
+    const prov = periods[i].status === "P";
+    root.append(svg("circle", { cx: left + i * band + band / 2, cy: y(v / div), r: prov ? 4.5 : 3.5,
+      fill: prov ? "#fff" : colours.balance, stroke: colours.balance, "stroke-width": 2, "data-series": "balance",
+      "data-period": periods[i].id, "data-value": v }));
+  });
+  $("home-chart").replaceChildren(root);
+  $("home-chart-legend").replaceChildren(...["exports", "imports", "balance"].map((k) =>
+    el("span", { class: "key" }, el("span", { class: `swatch ${k === "balance" ? "line" : ""}`,
+      style: `background:${colours[k]}` }), names[k] || k)),
+  el("span", { class: "hint", text: t("provisional_points") }));
+}
+
+// --- the calendar ---------------------------------------------------------------------------------------------
+
+function renderCalendar() {
+  const cal = state.home.calendar;
+  const row = (e) => {
+    const title = e.vintage
+      ? el("a", { href: viewAddress({ dataflow: e.dataflow, vintage: e.vintage }), text: both(e.title) })
+      : both(e.title);
+    return el("tr", { "data-state": e.state, "data-vintage": e.vintage || "" },
+      el("td", { class: "date", text: both(e.date) }), el("th", { scope: "row" }, title));
+  };
+  const upcoming = cal.filter((e) => e.state === "upcoming");
+  const released = cal.filter((e) => e.state === "released").reverse();
+  $("calendar-upcoming").replaceChildren(el("tbody", {}, ...upcoming.map(row)));
+  $("calendar-released").replaceChildren(el("tbody", {}, ...released.map(row)));
+  $("calendar").dataset.state = "ready";
+  document.title = `${t("view_calendar")} · ktstat`;
+}
+
+// --- search -----------------------------------------------------------------------------------------------
+
+async function runSearch(text) {
+  const seq = ++state.searchSeq;
+  const box = $("search-results");
+  if (!text.trim()) { box.hidden = true; box.replaceChildren(); return; }
+  const doc = await getJSON(`/api/search?${new URLSearchParams({ q: text })}`);
+  if (seq !== state.searchSeq) return;
+  const hits = doc.results.map((r) => el("a", { role: "option", class: "hit",
+    href: viewAddress({ dataflow: r.dataflow, breakdown: r.breakdown, item: r.item }),
+    "data-flow": r.dataflow, "data-breakdown": r.breakdown, "data-item": r.item },
+    el("span", { class: "name", text: both(r.label) + (r.matched !== both(r.label) ? ` (${r.matched})` : "") }),
+    el("span", { class: "where", text: `${both(r.breakdown_label)} · ${both(r.programme)}` })));
+  box.replaceChildren(...(hits.length ? hits : [el("p", { class: "none", text: fill(t("search_none"), { q: text }) })]));
+  box.dataset.q = text;
+  box.hidden = false;
 }
 
 // --- putting it together ----------------------------------------------------------------------------------
@@ -542,6 +1021,8 @@ async function refresh() {
     state.usd = usdScale(doc);
     renderTable(doc);
     renderChart(doc);
+    renderShare();
+    markReady();
   } catch (err) {
     if (seq !== state.seq) return;
     table.dataset.state = "error";
@@ -569,57 +1050,177 @@ function checked(name) {
   return [...document.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
 }
 
+function setRange(from, to) {
+  const order = periodOrder();
+  let a = order.indexOf(from), b = order.indexOf(to);
+  if (a < 0 || b < 0) return;
+  if (a > b) [a, b] = [b, a];
+  state.periods = order.slice(a, b + 1);
+  update();
+}
+
+/** Performance marks for the first view: when its figures are on screen (read by the browser tests). */
+function markReady() {
+  if (!document.body.dataset.firstView) {
+    document.body.dataset.firstView = String(Math.round(performance.now()));
+    performance.mark("ktstat-first-view");
+  }
+}
+
+/** On a phone the choices start folded away: the chart and the table come first. */
+function foldOnPhone() {
+  if (!state.folded && window.matchMedia("(max-width: 800px)").matches) $("options").open = false;
+  state.folded = true;
+}
+
+async function showView(view) {
+  state.view = view;
+  for (const id of ["home", "app", "calendar"]) $(id).hidden = true;
+  writeAddress();
+  if (view === "home") {
+    $("home").hidden = false;
+    renderHome();
+    markReady();
+  } else if (view === "calendar") {
+    $("calendar").hidden = false;
+    renderCalendar();
+    markReady();
+  } else {
+    $("app").hidden = false;
+    foldOnPhone();
+    if (!state.flow) {
+      const flows = state.meta.dataflows;
+      const flow = flows.find((f) => f.id === state.homeFlow) || flows[0];
+      await useFlow(flow.id, null, {});
+    } else {
+      update();
+    }
+  }
+}
+
 function wire() {
   $("programme").addEventListener("change", (e) => {
     state.breakdown = null;
     state.freq = null;
+    state.item = null;
     useFlow(e.target.value, null).catch((err) => showMessage(err.message));
   });
   $("vintage").addEventListener("change", (e) => {
     useFlow(state.flow.id, e.target.value, { periods: state.periods, measures: state.measures })
       .catch((err) => showMessage(err.message));
   });
-  $("breakdown").addEventListener("change", (e) => { state.breakdown = e.target.value; update(); });
+  $("breakdown").addEventListener("change", (e) => { state.breakdown = e.target.value; state.item = null; update(); });
   $("frequency").addEventListener("change", () => {
     state.freq = checked("freq")[0];
     applyDefaults({ measures: state.measures, freq: state.freq });
     update();
   });
-  $("periods").addEventListener("change", () => {
+  $("period-from").addEventListener("change", () => setRange($("period-from").value, $("period-to").value));
+  $("period-to").addEventListener("change", () => setRange($("period-from").value, $("period-to").value));
+  $("period-quick").addEventListener("click", (e) => {
+    const n = Number(e.target.dataset && e.target.dataset.last);
+    if (!n) return;
     const order = periodOrder();
-    state.periods = checked("period").sort((a, b) => order.indexOf(a) - order.indexOf(b));
-    update();
+    const end = order.indexOf(state.periods[state.periods.length - 1]);
+    const last = end >= 0 ? end : order.length - 1;
+    setRange(order[Math.max(0, last - n + 1)], order[last]);
   });
   $("periods-all").addEventListener("click", () => { state.periods = periodOrder(); update(); });
-  $("periods-none").addEventListener("click", () => { state.periods = []; update(); });
   $("measures").addEventListener("change", () => {
     const order = state.flow.measures.map((m) => m.id);
     state.measures = checked("measure").sort((a, b) => order.indexOf(a) - order.indexOf(b));
     if (!state.measures.includes(state.chartMeasure)) state.chartMeasure = state.measures[0] || null;
     update();
   });
+  $("layout").addEventListener("change", () => {
+    state.layout = checked("layout")[0] || "across";
+    writeAddress();
+    if (state.table) { renderTable(state.table); renderShare(); }
+  });
+  $("labels").addEventListener("change", (e) => {
+    state.labels = e.target.value;
+    writeAddress();
+    if (state.table) { renderTable(state.table); renderChart(state.table); renderShare(); }
+  });
   $("chart-measure").addEventListener("change", (e) => {
     state.chartMeasure = e.target.value;
-    if (state.table) renderChart(state.table);
+    writeAddress();
+    if (state.table) { renderChart(state.table); renderShare(); }
+  });
+  $("chart-scale").addEventListener("change", (e) => {
+    state.scale = e.target.value;
+    writeAddress();
+    if (state.table) { renderChart(state.table); renderShare(); }
   });
   for (const b of document.querySelectorAll(".lang button")) {
     b.addEventListener("click", () => {
       state.lang = b.dataset.lang;
       renderStrings();
-      update();
+      if (state.view === "table") update();
+      else showView(state.view);
+      if (!$("search-results").hidden) runSearch($("search").value).catch(() => {});
     });
   }
+  for (const a of document.querySelectorAll("#views a")) {
+    a.addEventListener("click", (e) => {
+      if (e.metaKey || e.ctrlKey || e.shiftKey) return;
+      e.preventDefault();
+      showView(a.dataset.view).catch((err) => showMessage(err.message));
+    });
+  }
+  let timer = null;
+  $("search").addEventListener("keydown", (e) => {
+    if (e.key === "ArrowDown") {
+      const first = $("search-results").querySelector("a.hit");
+      if (first) { e.preventDefault(); first.focus(); }
+    } else if (e.key === "Escape") {
+      $("search-results").hidden = true;
+    }
+  });
+  $("search-results").addEventListener("keydown", (e) => {
+    const hits = [...$("search-results").querySelectorAll("a.hit")];
+    const k = hits.indexOf(document.activeElement);
+    if (e.key === "ArrowDown" && k < hits.length - 1) { e.preventDefault(); hits[k + 1].focus(); }
+    else if (e.key === "ArrowUp") { e.preventDefault(); (k > 0 ? hits[k - 1] : $("search")).focus(); }
+    else if (e.key === "Escape") { $("search-results").hidden = true; $("search").focus(); }
+  });
+  $("search").addEventListener("input", (e) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => runSearch(e.target.value).catch((err) => showMessage(err.message)), 120);
+  });
+  $("search-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const first = $("search-results").querySelector("a.hit");
+    if (first) location.href = first.href;
+  });
+  document.addEventListener("click", (e) => {
+    if (!$("search-form").contains(e.target)) $("search-results").hidden = true;
+  });
   $("controls").addEventListener("submit", (e) => e.preventDefault());
+  for (const id of ["share-link", "embed-code"]) $(id).addEventListener("focus", (e) => e.target.select());
 }
 
 async function start() {
   const params = new URLSearchParams(location.search);
   const lang = params.get("lang") || (navigator.language || "").slice(0, 2);
   state.lang = lang === "ko" ? "ko" : "en";
+  state.embed = params.get("embed") === "1";
+  if (state.embed) document.body.classList.add("embed");
+  state.layout = params.get("layout") === "down" ? "down" : "across";
+  state.labels = ["code", "both"].includes(params.get("labels")) ? params.get("labels") : "name";
+  state.scale = ["same", "own", "share"].includes(params.get("scale")) ? params.get("scale") : "auto";
+  state.item = params.get("item");
+  if (params.has("hide")) state.askedHidden = params.getAll("hide");
+  const tableAsked = ["breakdown", "period", "measure", "vintage"].some((k) => params.has(k));
+  let view = params.get("view") || (tableAsked ? "table" : "home");
+  if (!["home", "table", "calendar"].includes(view)) view = "home";
+  if (state.embed) view = "table";
   try {
-    state.strings = await getJSON("/static/i18n.json");
-    renderStrings();
-    state.meta = await getJSON("/api/meta");
+    const [strings, meta, home] = await Promise.all([
+      getJSON("/static/i18n.json"), getJSON("/api/meta"), getJSON("/api/home")]);
+    state.strings = strings;
+    state.meta = meta;
+    state.home = home;
   } catch (err) {
     showMessage(err.message);
     return;
@@ -628,16 +1229,26 @@ async function start() {
   state.units = state.meta.units;
   renderStrings();
   const flows = state.meta.dataflows;
+  wire();
   if (!flows.length) {
+    state.view = "calendar";
     showMessage(t("nothing_released"));
+    if (view === "calendar") await showView("calendar");
     return;
   }
-  wire();
-  $("app").hidden = false;
   const wanted = (params.get("dataflow") || "").toUpperCase();
+  state.homeFlow = (flows.find((f) => f.id === wanted) || flows[0]).id;
+  if (view !== "table") {
+    await showView(view);
+    return;
+  }
+  state.view = "table";
+  $("app").hidden = false;
+  foldOnPhone();
   const flow = flows.find((f) => f.id === wanted) || flows[0];
   const vintage = flow.vintages.some((v) => v.id === params.get("vintage")) ? params.get("vintage") : null;
   state.breakdown = params.get("breakdown");
+  state.chartMeasure = params.get("chart");
   try {
     await useFlow(flow.id, vintage, { periods: params.getAll("period"), measures: params.getAll("measure"),
                                       freq: params.get("freq") });

@@ -4,6 +4,8 @@ Excel downloads; documents in :mod:`ktstat.api.explorer`)."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Annotated
 
 import orjson
@@ -11,8 +13,8 @@ from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
-from ktstat.api import explorer, models, page
-from ktstat.api.index import Snapshot, View
+from ktstat.api import explorer, home, models, page
+from ktstat.api.index import View
 from ktstat.api.state import ApiState
 from ktstat.api.views.common import (
     XLSX,
@@ -29,6 +31,8 @@ from ktstat.api.views.common import (
     ok,
     section,
 )
+
+LOG = logging.getLogger("ktstat.api")
 
 
 def add_routes(app: FastAPI, state: ApiState, ctx: Ctx) -> None:
@@ -198,19 +202,23 @@ def add_routes(app: FastAPI, state: ApiState, ctx: Ctx) -> None:
     async def static(request: Request, name: Annotated[str, PathParam(max_length=64)]) -> Response:
         return asset_response(request, page.static_file(name))
 
-    font_chars: dict[tuple[int, int], frozenset[str]] = {}
+    fonts_dir = state.snapshots / "fonts"
+    fonts_ready = threading.Event()
+    app.state.fonts_ready = fonts_ready
 
-    def label_texts(snap: Snapshot, view: View) -> frozenset[str]:
-        """The characters of every label of what is released (one entry per store generation and epoch)."""
-        key = (snap.generation, view.epoch)
-        got = font_chars.get(key)
-        if got is None:
-            texts = [explorer.meta(view).decode("utf-8")]
-            texts += [explorer.meta(view, vintage=v).decode("utf-8") for v in view.released]
-            got = page.font_chars(texts)
-            font_chars.clear()
-            font_chars[key] = got
-        return got
+    def warm() -> None:
+        """Cut the typeface for what the snapshot's programmes can show (or read it from
+        ``fonts_dir``), so that no reader waits for it."""
+        try:
+            chars = page.domain_chars(state.snapshot.domains)
+            for weight in page.FONT_WEIGHTS:
+                page.web_font(weight, chars, fonts_dir)
+        except Exception:  # the first request cuts it then, and reports what fails
+            LOG.exception("cutting the explorer's typeface at start failed")
+        finally:
+            fonts_ready.set()
+
+    threading.Thread(target=warm, name="ktstat-fonts", daemon=True).start()
 
     @app.get(
         "/static/fonts/{weight}.woff2",
@@ -220,5 +228,34 @@ def add_routes(app: FastAPI, state: ApiState, ctx: Ctx) -> None:
         responses={**ok(page.WOFF2), **errors(404)},
     )
     def font(request: Request, weight: Annotated[str, PathParam(max_length=16)]) -> Response:
+        snap, _view = ctx(request)
+        return asset_response(
+            request, page.web_font(weight, page.domain_chars(snap.domains), fonts_dir), cache="no-cache"
+        )
+
+    @app.get(
+        "/api/home",
+        summary="Each programme's latest release in brief, and the release calendar",
+        tags=["Explorer"],
+        description=home.__doc__ or "",
+        response_class=Response,
+        responses=json_doc(models.HomeDoc),
+    )
+    async def api_home(request: Request) -> Response:
         snap, view = ctx(request)
-        return asset_response(request, page.web_font(weight, label_texts(snap, view)))
+        now = state.clock()
+        progs = [home.programme(view.default[d], snap.releases, now) for d in view.flows.values()]
+        served = [(info.domain, info.flow) for _d, info in sorted(snap.domains.items())]
+        doc = {"programmes": progs, "calendar": home.release_calendar(served, view, now)}
+        return json_response(orjson.dumps(doc))
+
+    @app.get(
+        "/api/search",
+        summary="Items of every programme and breakdown whose name holds a text (English or Korean)",
+        tags=["Explorer"],
+        response_class=Response,
+        responses={**json_doc(models.SearchDoc), **errors(400)},
+    )
+    async def api_search(request: Request, q: Annotated[str, Query(max_length=100)] = "") -> Response:
+        _snap, view = ctx(request)
+        return json_response(orjson.dumps({"q": q, "results": home.search(view, q)}))
