@@ -1,28 +1,26 @@
 """The demo's revision scenario: knowledge services 2025H1, provisional, then corrected and final.
 
 After the provisional release of kst 2025H1, a corrected resubmission arrives: the same records
-file with a few reporters' 2025H1 amounts changed, ingested as a batch that supersedes the first
-(``--supersedes``). Some of the changes fall in small cells (a partner cell of at most
-:data:`SMALL_REPORTERS` reporters whose smallest reporter's amounts grow :data:`SMALL_FACTOR`
-times), some in large ones (a few mid-sized reporters' amounts cut by
-:data:`LARGE_CUT` percent). The whole change stays below :data:`MAX_CHANGE_USD` so the published
-figures still hold to their rounding. The domain is compiled again (its disclosure control
-protects the new pattern against the provisional vintage) and released as final; both vintages
-are published, and ``disclosure/report.md`` shows what changed in the pattern and why.
+file with a few reporters' 2025H1 records corrected to another partner country of the same
+region (a misreported country), ingested as a batch that supersedes the first
+(``--supersedes``). Some corrections fall in small cells (the smallest reporter of
+:data:`SMALL_CELLS` partner cells of at most :data:`SMALL_REPORTERS` reporters), some in large
+ones (:data:`LARGE_REPORTERS` mid-sized reporters). Partner cells change; regions, categories
+and every total keep their values, so the published figures still hold. The domain is compiled
+again (its disclosure control protects the new pattern against the provisional vintage) and
+released as final; both vintages are published, and ``disclosure/report.md`` shows what changed
+in the pattern and why.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 SMALL_CELLS = 3  # partner cells whose smallest reporter's amounts change
 SMALL_REPORTERS = 7  # a small cell: at most this many reporters
-SMALL_FACTOR = 6
-LARGE_REPORTERS = 3  # mid-sized reporters whose amounts are cut
-LARGE_CUT = 3  # percent
-MAX_CHANGE_USD = 3_000_000
+LARGE_REPORTERS = 3  # mid-sized reporters corrected
+MID_SIZED_USD = 5_000_000  # a mid-sized reporter: at most this much in the half-year
 PERIOD = "2025H1"
 
 
@@ -44,13 +42,10 @@ def _choose(con: Any, quarters: list[str]) -> tuple[list[tuple[str, str, str]], 
         ORDER BY amt, reporter_id"""
     ).fetchall()
     picked: list[tuple[str, str, str]] = []
-    budget = MAX_CHANGE_USD * 10**6 / 2
-    for rid, flow, partner, amt in small:
-        extra = int(amt) * (SMALL_FACTOR - 1)
-        if extra <= budget and len(picked) < SMALL_CELLS and rid not in {p[0] for p in picked}:
+    for rid, flow, partner, _amt in small:
+        if len(picked) < SMALL_CELLS and rid not in {p[0] for p in picked}:
             picked.append((rid, flow, partner))
-            budget -= extra
-    cut_budget = MAX_CHANGE_USD * 10**6 / 2 * 100 / LARGE_CUT / LARGE_REPORTERS
+    cut_budget = MID_SIZED_USD * 10**6
     large = [
         rid
         for (rid,) in con.execute(
@@ -78,27 +73,34 @@ def corrected_file(con: Any, records: Path, out: Path) -> tuple[Path, str]:
     months = {str(m) for q in quarters for m in _months(q)}
     table = pq.read_table(records)
     cols = {name: table.column(name).to_pylist() for name in ("reporter_id", "period", "flow", "partner")}
-    amounts = table.column("amount").to_pylist()
     small_set = set(small)
     large_set = set(large)
+    region = dom.breakdowns["region"]
+    counts: dict[str, int] = {}
+    for partner in cols["partner"]:
+        counts[partner] = counts.get(partner, 0) + 1
+
+    def sibling(partner: str) -> str:
+        """The partner of the same region with the most records (a misreported country)."""
+        home = region.codelist.ancestor(partner, region.level)
+        same = [q for q in counts if q != partner and region.codelist.ancestor(q, region.level) == home]
+        return max(same, key=lambda q: (counts[q], q)) if same else partner
+
+    partners = list(cols["partner"])
     changed = 0
-    for n, amount in enumerate(amounts):
+    for n in range(len(partners)):
         if cols["period"][n][:7] not in months:
             continue
         rid = cols["reporter_id"][n]
-        if (rid, cols["flow"][n], cols["partner"][n]) in small_set:
-            amounts[n] = amount * SMALL_FACTOR
+        if (rid, cols["flow"][n], cols["partner"][n]) in small_set or rid in large_set:
+            # the corrected partner country: region, category and every published total are unchanged
+            partners[n] = sibling(cols["partner"][n])
             changed += 1
-        elif rid in large_set:
-            amounts[n] = (amount * (100 - LARGE_CUT) / 100).quantize(Decimal("1"))  # whole units: any currency
-            changed += 1
-    fixed = table.set_column(
-        table.schema.get_field_index("amount"), "amount", pa.array(amounts, table.schema.field("amount").type)
-    )
+    fixed = table.set_column(table.schema.get_field_index("partner"), "partner", pa.array(partners, pa.string()))
     pq.write_table(fixed, out)
     what = (
-        f"{changed} records of {len(small) + len(large)} reporters corrected: {len(small)} in small partner cells "
-        f"(x{SMALL_FACTOR}), {len(large)} mid-sized reporters (-{LARGE_CUT} %)"
+        f"{changed} records of {len(small) + len(large)} reporters corrected to another partner country of the same "
+        f"region: {len(small)} in small partner cells, {len(large)} mid-sized reporters"
     )
     return out, what
 
