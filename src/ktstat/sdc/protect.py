@@ -270,7 +270,7 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
             d = decided.get(k)
             if was == now and d is None:
                 continue
-            rule = rule_of[(*k, flow)]
+            rule = rule_of.get((*k, flow), "")  # "" also for a cell nobody reports any more
             if d is not None and d.outcome == "public":
                 why = f"{rule} now, but unchanged since {d.vintage}, which published it: public, published again"
             elif d is not None:
