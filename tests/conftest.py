@@ -92,7 +92,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _config.append(config)
     for name, what in (
         ("demo", "uses the session's demo (demo_dir: about 3 minutes to build, once)"),
-        ("spark", "runs Spark (tests/test_engine_spark.py)"),
+        ("spark", "runs Spark (tests/test_engine_spark.py, the Spark runs of tests/engines/)"),
         ("browser", "drives chromium (tests/test_api_browser.py)"),
     ):
         config.addinivalue_line("markers", f"{name}: {what}")

@@ -30,6 +30,7 @@ from apistore import AFTER, BEFORE, KST, V1, V2, V2_AT, Cells, Clock, Small, cel
 from ktstat import domain as domains
 from ktstat.api import models
 from ktstat.api.app import create_app
+from ktstat.periods import parse
 from ktstat.publish.sdmx import breakdown_name, item_code, period_label
 from ktstat.release.vintage import create_vintage, get_vintage, vintage_rows
 
@@ -78,7 +79,7 @@ def decode_json(doc: dict[str, Any]) -> Cells:
         codes = [dims[n]["values"][int(i)]["id"] for n, i in enumerate(key.split(":"))]
         for t, obs in series["observations"].items():
             label = period_label(times[int(t)]["id"])
-            assert {"A": "A", "S": "H"}[codes[0]] in ("A" if len(label) == 4 else label[4])
+            assert {"A": "A", "S": "H", "Q": "Q"}[codes[0]] == ("A" if len(label) == 4 else label[4])
             out[(label, breakdown_name(codes[1]), item_code(codes[2]), codes[3])] = (obs[0], statuses[obs[1]]["id"])
     return out
 
@@ -245,19 +246,23 @@ def test_keys_periods_and_observation_counts(client: TestClient, small: Small, c
     r = client.get("/data/KST/S.CATEGORY..EXPORTS+imports?format=jsondata")  # case-insensitive codes, canonical out
     got = decode_json(r.json())
     assert got == {
-        k: v for k, v in want.items() if len(k[0]) == 6 and k[1] == "category" and k[3] in ("exports", "imports")
+        k: v
+        for k, v in want.items()
+        if parse(k[0]).freq == "H" and k[1] == "category" and k[3] in ("exports", "imports")
     }
     assert r.headers["content-type"] == SDMX_JSON
     same = client.get("/data/KTSTAT,KST,1.0/S.CATEGORY..exports+imports/all?format=jsondata")
     assert decode_json(same.json()) == got
     # a period range keeps the periods lying inside it, whatever the frequency
+    quarters = {f"2024Q{q}" for q in (1, 2, 3, 4)}
     for start, end, expect in (
-        ("2024", "2024", {"2024", "2024H1", "2024H2"}),
-        ("2024-S1", "2024-S2", {"2024", "2024H1", "2024H2"}),
-        ("2024H1", "2024-12-31", {"2024", "2024H1", "2024H2"}),
-        ("2024-S1", "2024-S1", {"2024H1"}),
-        ("2024-01", "2024-09", {"2024H1"}),
-        ("2024-02", "2024-12", {"2024H2"}),
+        ("2024", "2024", {"2024", "2024H1", "2024H2", *quarters}),
+        ("2024-S1", "2024-S2", {"2024", "2024H1", "2024H2", *quarters}),
+        ("2024H1", "2024-12-31", {"2024", "2024H1", "2024H2", *quarters}),
+        ("2024-S1", "2024-S1", {"2024H1", "2024Q1", "2024Q2"}),
+        ("2024-01", "2024-09", {"2024H1", "2024Q1", "2024Q2", "2024Q3"}),
+        ("2024-02", "2024-12", {"2024H2", "2024Q2", "2024Q3", "2024Q4"}),
+        ("2024-Q2", "2024-Q3", {"2024Q2", "2024Q3"}),
     ):
         got = decode_plain_csv(
             client.get(f"/data/KST/.TOTAL.all.exports?startPeriod={start}&endPeriod={end}&format=plaincsv").text
@@ -265,6 +270,8 @@ def test_keys_periods_and_observation_counts(client: TestClient, small: Small, c
         assert {k[0] for k in got} == expect, (start, end)
     got = decode_plain_csv(client.get("/data/KST/S.TOTAL.all.exports?startPeriod=2024-S2&format=plaincsv").text)
     assert {k[0] for k in got} == {"2024H2", "2025H1"}
+    got = decode_plain_csv(client.get("/data/KST/Q.TOTAL.all.exports?startPeriod=2024-Q3&format=plaincsv").text)
+    assert {k[0] for k in got} == {"2024Q3", "2024Q4", "2025Q1", "2025Q2"}
     last = decode_plain_csv(client.get("/data/KST/S.CATEGORY..exports?lastNObservations=1&format=plaincsv").text)
     assert {k[0] for k in last} == {"2025H1"} and len(last) == len({k[2] for k in last})
     first = decode_plain_csv(client.get("/data/KST/S.CATEGORY..exports?firstNObservations=2&format=plaincsv").text)
@@ -304,7 +311,7 @@ BAD = [
     ("/data/a,b,c,d?format=jsondata", None, 400, 140),  # malformed flow
     ("/data/KST/S.NOPE..exports?format=jsondata", None, 404, 100),  # unknown dimension value
     ("/data/KST/S.TOTAL.all.made_up?format=csv", None, 404, 100),
-    ("/data/KST/Q.TOTAL.all.exports?format=jsondata", None, 404, 100),  # a FREQ KST does not publish
+    ("/data/KST/M.TOTAL.all.exports?format=jsondata", None, 404, 100),  # a FREQ KST does not publish (monthly)
     ("/data/KST/S.TOTAL?format=jsondata", None, 400, 140),  # wrong number of positions
     ("/data/KST/S.TOTAL.all.exports.x?format=jsondata", None, 400, 140),
     ("/data/KST/S.TO%25TAL..?format=jsondata", None, 400, 140),  # bad characters

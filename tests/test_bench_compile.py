@@ -184,3 +184,23 @@ def test_memory_guard_stops_a_child_over_the_budget_and_projection_skips() -> No
     assert code != 0 and guard.killed and guard.killed[0][1] > 150
     assert bench._projected_peak_mb({1_000_000: 500.0, 10_000_000: 4000.0}, 100_000_000) == 40_000.0
     assert bench._projected_peak_mb({10_000_000: 4000.0}, 1_000_000) is None
+
+
+def test_a_script_whose_library_is_missing_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(bench.BASELINE_LIBRARIES, bench.POLARS, "ktstat_no_such_library")
+    reason = bench.missing_library(bench.POLARS)
+    assert reason is not None and "pip install ktstat_no_such_library" in reason
+    assert bench.missing_library(bench.KTSTAT) is None and bench.missing_library(bench.FLOOR) is None
+
+
+def test_the_targets_are_judged_at_ten_million_rows() -> None:
+    rows = [
+        {"rows": 10_000_000, "approach": bench.KTSTAT, "x_floor": 2.5, "peak_memory_mb": 2500, "x_ktstat": 1.0},
+        {"rows": 10_000_000, "approach": bench.POLARS, "x_floor": 3.0, "peak_memory_mb": 5000, "x_ktstat": 1.2},
+    ]
+    got = {t["target"]: t["met"] for t in bench.targets(rows)}
+    assert got == {
+        "10 M rows: ktstat at most 3x the floor": True,
+        "10 M rows: ktstat peak memory < 2 GiB": False,
+        f"10 M rows: ktstat faster than the {bench.POLARS}": True,
+    }

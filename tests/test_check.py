@@ -54,3 +54,13 @@ def test_consistency_is_exact(tmp_path: Path) -> None:
         "kst total/all 2025 exports: 10.000001 is not the sum of its halves (4 + 6)",
     ]
     assert res.failures  # the published facts are missing from this file
+
+
+def test_consistency_of_quarters(tmp_path: Path) -> None:
+    """A half is the exact sum of its quarters, a year of its four quarters."""
+    f = tmp_path / "ind.csv"
+    rows = [("2025H1", "exports", "4"), ("2025Q1", "exports", "1.5"), ("2025Q2", "exports", "2.500001")]
+    rows += [("2025H1", "imports", "2"), ("2025Q1", "imports", "0.5"), ("2025Q2", "imports", "1.5")]
+    rows += [("2024", "exports", "10"), *((f"2024Q{q}", "exports", "2.5") for q in (1, 2, 3, 4))]
+    f.write_text(HEAD + "".join(f"kst,{p},total,all,{m},{v},A\n" for p, m, v in rows), encoding="utf-8")
+    assert check(f).inconsistent == ["kst total/all 2025H1 exports: 4 is not the sum of its quarters (1.5 + 2.500001)"]

@@ -197,3 +197,100 @@ def test_split_measure() -> None:
     assert split_measure("balance_record_low") == ("balance", "record_low", False)
     assert split_measure("ratio") == ("ratio", "level", False)
     assert split_measure("volume_rank") == ("volume", "rank", False)
+
+
+def _money_cells(demo_dir: Path) -> dict[tuple[str, ...], float]:
+    """Exports and imports of every cell (US dollars), suppressed cells left out."""
+    return {k: v for k, (v, _) in _indicators(demo_dir).items() if k[4] in ("exports", "imports") and v is not None}
+
+
+def test_no_duplicate_values_among_unpublished_cells(demo_dir: Path) -> None:
+    """Two cells of one breakdown or another (crosses aside: there a region can equal its one
+    trading country, see calibration.md) of a period and flow with the same value (to the
+    dollar) must be one number under two names: then they are equal in every period and both
+    flows."""
+    cells = _money_cells(demo_dir)
+    published = {(f.domain, f.period, f.breakdown, f.item) for f in load_facts(default_facts_path())}
+    series: dict[tuple[str, str, str], dict[tuple[str, str], float]] = {}
+    groups: dict[tuple[str, str, str, int], list[tuple[str, str]]] = {}
+    for (dom, period, b, item, m), v in cells.items():
+        series.setdefault((dom, b, item), {})[(period, m)] = v
+        if v > 0 and "+" not in b and (dom, period, b, item) not in published:
+            groups.setdefault((dom, period, m, round(v)), []).append((b, item))
+    dups = []
+    for (dom, _, _, _), names in groups.items():
+        for other in names[1:]:
+            one, two = series[(dom, *names[0])], series[(dom, *other)]
+            if one.keys() != two.keys() or any(abs(one[k] - two[k]) > 1.0 for k in one):
+                dups.append((dom, names[0], other))
+    assert len(groups) > 5_000
+    assert dups == []
+
+
+def test_published_cells_sit_near_the_centre_of_their_rounding(demo_dir: Path) -> None:
+    """The fit aims at the published value, not at the edge of its rounding interval: the mean
+    distance from the centre is well under half the half-width (uniform would be 0.5, an LP
+    vertex about 1)."""
+    cells = _indicators(demo_dir)
+    positions = []
+    for f in load_facts(default_facts_path()):
+        if f.fact_id in CONFLICTING or f.unit != "usd_bn":
+            continue
+        v, _ = cells[(f.domain, f.period, f.breakdown, f.item, f.measure)]
+        assert v is not None, f.fact_id
+        positions.append(abs(f.in_unit(v) - f.value) / f.tolerance)
+    assert len(positions) > 40
+    assert sum(positions) / len(positions) < 0.25
+    assert max(positions) < 0.9
+
+
+def test_growth_of_large_unpublished_cells_is_believable(demo_dir: Path) -> None:
+    """Cells above 1 % of their flow's total grow within the range the published growth rates
+    span (-42.7 % to +29 %), widened by 20 points; the largest movers are named in calibration.md."""
+    from ktstat.periods import parse
+
+    cells = _money_cells(demo_dir)
+    published = {(f.domain, f.period, f.breakdown, f.item) for f in load_facts(default_facts_path())}
+    odd, n = [], 0
+    for (dom, period, b, item, m), v in cells.items():
+        if b == "total" or ("+" in b and b != "industry+institution") or (dom, period, b, item) in published:
+            continue  # the cells the calibration fits (crosses with items or partners: records' draws)
+        prev = str(parse(period).shift(-1))
+        pv = cells.get((dom, prev, b, item, m))
+        t, pt = cells.get((dom, period, "total", "all", m)), cells.get((dom, prev, "total", "all", m))
+        if pv is None or not pv or t is None or pt is None or max(v / t, pv / pt) < 0.01:
+            continue
+        n += 1
+        g = 100 * (v / pv - 1)
+        if not -62.7 <= g <= 49.0:
+            odd.append((dom, period, b, item, m, round(g, 1)))
+    assert n > 500
+    assert odd == []
+
+
+def test_calibration_reports_plausibility(demo_dir: Path) -> None:
+    text = (demo_dir / "calibration.md").read_text(encoding="utf-8")
+    section = text.split("## Plausibility of the unpublished cells", 1)[1].split("\n## ", 1)[0]
+    assert "Rule: an unpublished cell the calibration fits" in section
+    assert "Duplicate values among cells that cannot hold a record in common: 0." in section
+    assert "Largest departures from the prior" in section
+    assert "Flagged cells: 0. None." in section
+
+
+def test_quarters_split_cell_by_cell(demo_dir: Path) -> None:
+    """Knowledge services quarters (compiled to the cube): the first quarter's part of its half
+    differs from cell to cell (no common split by construction) and stays mild (40 to 60 %)."""
+    con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
+    rows = con.execute(
+        """SELECT q.breakdown, q.item, q.flow, q.amount_usd_micro / h.amount_usd_micro
+        FROM cube q JOIN cube h ON h.domain = q.domain AND h.period = '2024H1' AND h.breakdown = q.breakdown
+            AND h.item = q.item AND h.flow = q.flow
+        JOIN cube t ON t.domain = q.domain AND t.period = '2024H1' AND t.breakdown = 'total' AND t.flow = q.flow
+        WHERE q.domain = 'kst' AND q.period = '2024Q1' AND q.breakdown IN ('partner', 'subcategory', 'industry')
+            AND h.amount_usd_micro > 0.01 * t.amount_usd_micro"""
+    ).fetchall()
+    assert len(rows) > 20
+    parts = [float(r[3]) for r in rows]
+    assert len({round(p, 9) for p in parts}) == len(parts)
+    assert all(0.4 < p < 0.6 for p in parts)
+    assert max(parts) - min(parts) > 0.01

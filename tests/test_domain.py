@@ -148,3 +148,27 @@ def test_domain_ids_and_breakdown_names_are_checked(tmp_path: Path, monkeypatch:
             domains.load("kst2")
     finally:
         domains.load.cache_clear()
+
+
+def test_crosses_are_compiled_at_the_frequencies_declared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kst = domains.load("kst")
+    assert "category+region" in kst.breakdowns_at("H") and "category+region" in kst.breakdowns_at("A")
+    assert kst.breakdowns_at("Q") == ["total", *kst.breakdowns]
+    assert domains.load("tbp").breakdowns_at("A") == domains.load("tbp").breakdown_names()
+    # a frequency the domain does not publish is refused, naming the file
+    dst = tmp_path / "domains" / "kst3"
+    shutil.copytree(domains.BUILTIN_DOMAINS / "kst", dst)
+    toml = dst / "domain.toml"
+    text = (
+        toml.read_text()
+        .replace('id = "kst"', 'id = "kst3"')
+        .replace('frequencies = ["A", "H"]\n', 'frequencies = ["M"]\n')
+    )
+    toml.write_text(text)
+    monkeypatch.setenv("KTSTAT_DOMAINS", str(tmp_path / "domains"))
+    domains.load.cache_clear()
+    try:
+        with pytest.raises(DomainError, match=r"kst3/domain.toml: \[crosses\] frequencies names 'M'"):
+            domains.load("kst3")
+    finally:
+        domains.load.cache_clear()

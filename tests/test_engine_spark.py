@@ -20,9 +20,9 @@ import duckdb
 import pytest
 
 from ktstat import domain as domains
-from ktstat import engine_spark
 from ktstat.engine import base_aggregation, parse_engine
-from ktstat.engine_spark import java_available, spark_url, stop_session
+from ktstat.engine import spark as engine_spark
+from ktstat.engine.spark import java_available, spark_url, stop_session
 from ktstat.errors import InputError
 from ktstat.pipeline import compile_domain
 from ktstat.store import open_store

@@ -5,6 +5,8 @@ the demo's releases when ``shared/articles`` is beside the checkout."""
 from __future__ import annotations
 
 import json
+import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -73,8 +75,12 @@ def by_text(results: list[Result], text: str) -> Result:
         ("exports of $870 million", 870e6, "USD", 5e6),
         ("수출은 183억 달러", 183e8, "USD", 0.5e8),
         ("수출은 7억 7천만 달러", 7.7e8, "USD", 0.5e7),
-        ("수출은 1조 8,300억 원", 1.83e12, "KRW", 0.5e8),
+        ("수출은 1조 8,300억 원", 1.83e12, "KRW", 50e8),  # trailing zeros are rounding, as in "870 million"
+        ("규모는 143억 7,500만 달러", 14.375e9, "USD", 50e4),
+        ("수출은 18조 3천억 원", 18.3e12, "KRW", 0.05e12),
         ("volume of 27.1914 trillion won", 27.1914e12, "KRW", 0.00005e12),
+        ("volume of KRW 27.2 trillion", 27.2e12, "KRW", 0.05e12),
+        ("exports of 18.3 billion US dollars", 18.3e9, "USD", 0.05e9),
         ("exports up 6%", 6.0, "percent", 0.5),
         ("수출이 5.2% 감소", 5.2, "percent", 0.05),
         ("rose by 0.06 percentage points", 0.06, "pp", 0.005),
@@ -87,6 +93,18 @@ def test_amounts_and_rounding_as_written(text: str, value: float, unit: str, tol
     assert c.value == pytest.approx(value)
     assert c.unit == unit
     assert c.tol == pytest.approx(tol)
+
+
+def test_more_ways_to_say_a_direction_and_a_half_year() -> None:
+    res = check("Information and communications exports soared 8.8% in 2024, electronics plunged 5.2%.", FIG, "en")
+    assert [r.verdict for r in res] == ["consistent", "consistent"]
+    res = check("Information and communications exports plunged 8.8% in 2024, electronics soared 5.2%.", FIG, "en")
+    assert [r.verdict for r in res] == ["inconsistent", "inconsistent"]
+    (r,) = check("In the first six months of 2025, knowledge services exports slid 6%.", FIG, "en")
+    assert r.cell is not None and r.cell.period == "2025H1"
+    assert r.verdict == "inconsistent" and "direction" in r.reason
+    (r,) = check("지식서비스 수출은 2025년 상반기 6.2% 급증했다.", FIG, "ko")
+    assert r.verdict == "consistent"
 
 
 def test_offsets_point_at_the_claim() -> None:
@@ -142,11 +160,35 @@ def test_english_planted_errors_are_caught_and_correct_claims_pass() -> None:
     assert [r.verdict for r in ranks] == ["consistent", "inconsistent"]  # planted: ICT is second
 
 
+def test_the_largest_deficit_is_ranked_from_the_bottom() -> None:
+    text = "In the first half of 2025, North America posted the largest knowledge services deficit of any region."
+    (r,) = check(text, FIG, "en")
+    assert r.verdict == "consistent" and r.cell is not None and r.cell.item == "north_america"
+    (r,) = check(text.replace("North America", "Asia"), FIG, "en")
+    assert r.verdict == "inconsistent" and "number 2 of 2" in r.reason
+
+
+def test_ordinal_ranks() -> None:
+    text = "Information and communications was the second-largest industry by technology trade volume in 2024."
+    assert [(r.claim.value, r.verdict) for r in check(text, FIG, "en")] == [(2.0, "consistent")]
+    text = "Electronics was the second largest industry by technology trade volume in 2024."
+    assert [(r.claim.value, r.verdict) for r in check(text, FIG, "en")] == [(2.0, "inconsistent")]
+    text = "2024년 기술무역규모는 정보통신산업이 2위였다."
+    assert [(r.claim.value, r.verdict) for r in check(text, FIG, "ko")] == [(2.0, "consistent")]
+
+
 def test_won_amount_with_the_wrong_scale_is_a_unit_error() -> None:
     res = check("Technology exports were 25.03 billion won in 2024.", FIG, "en")
     (r,) = res
     assert r.verdict == "unit"
     assert "trillion" in r.reason
+
+
+def test_dollars_in_the_wrong_scale_name_the_right_one() -> None:
+    (r,) = check("Technology exports were $18.3 million in 2024.", FIG, "en")
+    assert r.verdict == "unit" and "billion, not million" in r.reason
+    (r,) = check("Technology exports were USD 18.3trillion in 2024.", FIG, "en")
+    assert r.verdict == "unit" and "billion, not trillion" in r.reason
 
 
 def test_won_amount_at_the_periods_rate_is_consistent() -> None:
@@ -165,6 +207,21 @@ def test_wrong_period_is_caught() -> None:
 def test_ratio_change_in_percentage_points_is_a_unit_error() -> None:
     res = check("The technology trade balance ratio fell by 0.03 percentage points to 0.81 in 2024.", FIG, "en")
     assert [r.verdict for r in res] == ["unit", "consistent"]
+
+
+def test_a_ratio_change_as_a_plain_number() -> None:
+    res = check("2024년 기술무역수지비는 0.81로 전년보다 0.03 하락했다.", FIG, "ko")
+    assert [(r.cell.measure if r.cell else None, r.verdict) for r in res] == [
+        ("ratio", "consistent"),
+        ("ratio_change", "consistent"),
+    ]
+    (change, _level) = check("The 2024 technology trade balance ratio rose by 0.03 to 0.81.", FIG, "en")
+    assert change.verdict == "inconsistent" and "direction" in change.reason
+
+
+def test_percentage_points_of_a_growth_rate_are_not_published() -> None:
+    (r,) = check("Technology export growth slowed by 2.1 percentage points in 2024.", FIG, "en")
+    assert r.verdict == "not_in_release" and "percentage points" in r.reason
 
 
 def test_not_in_release_names_the_cell() -> None:
@@ -269,6 +326,67 @@ def test_shared_articles_against_the_demo(demo_dir: Path) -> None:
         assert by_text(a4, text).verdict == "consistent"
 
 
+# ---------------------------------------------------------------- our own articles against the demo
+
+OWN = Path(__file__).parent / "fixtures" / "factcheck"
+MARK = re.compile(r"\[\[(.+?)\]\]\{(\w+)\}")
+
+
+def unmark(raw: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """The article without its markers, and the marked spans: ``[[text]]{verdict}`` says that the
+    claim in ``text`` must get ``verdict`` (a planted error, or a trap that must pass)."""
+    out: list[str] = []
+    marks = []
+    pos = 0
+    for m in MARK.finditer(raw):
+        out.append(raw[pos : m.start()])
+        start = sum(map(len, out))
+        out.append(m.group(1))
+        marks.append((start, start + len(m.group(1)), m.group(2)))
+        pos = m.end()
+    out.append(raw[pos:])
+    return "".join(out), marks
+
+
+def test_markers_are_read() -> None:
+    text, marks = unmark("Exports [[rose 5%]]{inconsistent} to $1 billion.")
+    assert text == "Exports rose 5% to $1 billion." and marks == [(8, 15, "inconsistent")]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in OWN.glob("*.txt")))
+def test_own_articles_with_planted_errors(demo_dir: Path, name: str) -> None:
+    """Articles we wrote (English and Korean) from the published figures the demo reproduces, with
+    planted errors (wrong figures, directions, periods, units, ranks, signs) marked where they
+    are: every planted error reported with its verdict, every other claim consistent."""
+    from ktstat.factcheck.figures import store_figures
+    from ktstat.factcheck.report import check_article
+
+    text, marks = unmark((OWN / name).read_text(encoding="utf-8"))
+    art = check_article(name, text, store_figures(demo_dir / "ktstat.duckdb"))
+    assert len(art.results) >= 10
+    problems = []
+    for r in art.results:
+        want = [v for a, b, v in marks if a < r.claim.end and r.claim.start < b]
+        if r.verdict != (want[0] if want else "consistent"):
+            problems.append(f"{r.claim.text!r}: {r.verdict} ({r.cell}; {r.reason}), want {want or 'consistent'}")
+    for a, b, v in marks:
+        if not any(a < r.claim.end and r.claim.start < b for r in art.results):
+            problems.append(f"planted {text[a:b]!r} ({v}) not found")
+    assert not problems, "\n".join(problems)
+    assert any(v != "consistent" for _a, _b, v in marks)
+
+
+def test_own_articles_plant_every_kind_of_error_in_both_languages() -> None:
+    """The fixtures together: English and Korean, at least 25 planted errors, of both verdicts."""
+    planted: dict[str, list[str]] = {"en": [], "ko": []}
+    for path in OWN.glob("*.txt"):
+        _text, marks = unmark(path.read_text(encoding="utf-8"))
+        planted[path.name[:2]] += [v for _a, _b, v in marks if v != "consistent"]
+    assert all(planted.values())
+    every = planted["en"] + planted["ko"]
+    assert len(every) >= 25 and {"inconsistent", "unit"} <= set(every)
+
+
 # ---------------------------------------------------------------- the command line
 
 
@@ -286,3 +404,76 @@ def test_cli_refuses_a_missing_store_and_a_bad_format(tmp_path: Path) -> None:
     assert res.exit_code == 1
     res = runner.invoke(app, ["factcheck", str(tmp_path / "missing.txt")])
     assert res.exit_code == 1
+
+
+def test_as_of_chooses_the_vintages_current_that_day(api_rich: object, tmp_path: Path) -> None:
+    """``--as-of``: the vintage current on the article's day (the rich API store: kst-2024H2-v1
+    released 2025-03-19, kst-2025H1-v1 on 2025-09-17 at noon, Seoul) and its year as "this year"."""
+    from typer.testing import CliRunner
+
+    from apistore import V1, V2, Small
+    from ktstat.cli import app
+    from ktstat.factcheck.figures import store_figures
+
+    assert isinstance(api_rich, Small)
+    store = api_rich.store
+    assert store_figures(store, as_of=date(2025, 6, 1)).vintages() == [V1]
+    assert store_figures(store, as_of=date(2025, 9, 17)).vintages() == [V2]  # released that day
+    assert store_figures(store, as_of=date(2025, 3, 18)).vintages() == []
+    exports = api_rich.rows[V2][("2025H1", "total", "all", "exports")][0]
+    assert exports is not None
+    art = tmp_path / "a.txt"
+    art.write_text(f"Knowledge services exports were ${exports / 1e6:,.1f} million in the first half of this year.")
+    runner = CliRunner()
+    verdicts = {}
+    for day in ("2025-06-01", "2025-09-18"):
+        res = runner.invoke(app, ["factcheck", str(art), "--store", str(store), "--format", "json", "--as-of", day])
+        assert res.exit_code == 0, res.output
+        (claim,) = json.loads(res.output)["articles"][0]["claims"]
+        assert claim["cell"]["period"] == "2025H1"
+        verdicts[day] = claim["verdict"]
+    assert verdicts == {"2025-06-01": "not_in_release", "2025-09-18": "consistent"}
+    res = runner.invoke(app, ["factcheck", str(art), "--store", str(store), "--as-of", "June"])
+    assert res.exit_code == 1 and "not a date" in str(res.exception)
+    res = runner.invoke(app, ["factcheck", str(art), "--store", str(store), "--as-of", "2025-06-01", "--release", V1])
+    assert res.exit_code == 1
+
+
+def test_a_half_years_growth_against_a_year_earlier_is_the_year_on_year_measure() -> None:
+    figs = TableFigures(
+        {
+            ("kst", "2025H1", "total", "all", "exports"): 19.705 * BN,
+            ("kst", "2025H1", "total", "all", "exports_growth"): 1.3,
+            ("kst", "2025H1", "total", "all", "exports_growth_yoy"): 8.8,
+        },
+        rates={},
+    )
+    text = "In the first half of 2025, knowledge services exports rose 9% from a year earlier."
+    (r,) = check(text, figs, "en")
+    assert r.cell is not None and r.cell.measure == "exports_growth_yoy" and r.verdict == "consistent"
+    (r,) = check("In the first half of 2025, knowledge services exports rose 9% from the previous half.", figs, "en")
+    assert r.cell is not None and r.cell.measure == "exports_growth" and r.verdict == "inconsistent"
+    (r,) = check("2025년 상반기 지식서비스 수출은 전년 동기 대비 8.8% 증가했다.", figs, "ko")
+    assert r.cell is not None and r.cell.measure == "exports_growth_yoy" and r.verdict == "consistent"
+
+
+def test_an_aside_naming_a_driver_does_not_change_the_subject() -> None:
+    figs = TableFigures(
+        {
+            ("kst", "2025H1", "category", "ict_services", "balance_record"): 1.0,
+            ("kst", "2025H1", "total", "all", "balance_record"): 0.0,
+            ("kst", "2025H1", "subcategory", "info_provision_platform", "balance"): 1.4 * BN,
+        },
+        rates={},
+    )
+    text = (
+        "Knowledge services trade in the first half of 2025 ran a deficit. Information and communications "
+        "services, led by strong performance in information provision and platform services (1.4 billion "
+        "dollars), posted the largest half-year surplus on record."
+    )
+    res = check(text, figs, "en")
+    rec = by_text(res, "on record")
+    assert rec.cell is not None and (rec.cell.breakdown, rec.cell.item) == ("category", "ict_services")
+    assert rec.verdict == "consistent"
+    amount = by_text(res, "1.4 billion dollars")
+    assert amount.cell is not None and amount.cell.item == "info_provision_platform" and amount.verdict == "consistent"

@@ -92,6 +92,7 @@ from pathlib import Path
 import pytest
 
 import ktstat
+from ktstat.periods import parse
 from ktstat.pipeline import compile_domain
 from ktstat.store import open_store
 
@@ -280,6 +281,51 @@ def test_half_year_growth_and_yoy(ind):
     assert status(ind, "2024H2", "total", "all", "imports_growth_yoy") == "A"
     # balance 2024H2 6500 vs 2024H1 5500
     assert val(ind, "2024H2", "total", "all", "balance_change") == 1000
+
+
+# quarters from the records table: (exports, imports)
+QUARTERS = {
+    "2023Q1": (1000 + 5000, 3000),  # r01 r02 / r04
+    "2023Q2": (2500, 2000),  # r09 / r03
+    "2023Q3": (4000, 1500),  # r05 / r07
+    "2023Q4": (2000 + 500, 1000),  # r06 r08 / r10
+    "2024Q1": (1500 + 5500, 2500),  # r11 r12 / r14
+    "2024Q2": (2000, 1000),  # r19 / r13
+    "2024Q3": (5000, 2000),  # r15 / r17
+    "2024Q4": (3000 + 1000, 500),  # r16 r18 / r20
+}
+
+
+@pytest.mark.parametrize("quarter", sorted(QUARTERS))
+def test_quarter_levels_add_up_to_their_half(ind, quarter):
+    x, m = QUARTERS[quarter]
+    assert val(ind, quarter, "total", "all", "exports") == x
+    assert val(ind, quarter, "total", "all", "imports") == m
+    assert val(ind, quarter, "total", "all", "balance") == x - m
+    half = str(parse(quarter).to("H"))
+    quarters = [str(q) for q in parse(half).subperiods("Q")]
+    for k, meas in ((0, "exports"), (1, "imports")):
+        assert val(ind, half, "total", "all", meas) == sum(QUARTERS[q][k] for q in quarters)
+
+
+def test_quarter_growth_against_previous_quarter_and_a_year_earlier(ind):
+    g = lambda p, meas: val(ind, p, "total", "all", meas)  # noqa: E731
+    # 2024Q1 (7000) against 2023Q4 (2500) and against 2023Q1 (6000)
+    assert g("2024Q1", "exports_change") == 4500
+    assert g("2024Q1", "exports_growth") == pytest.approx(100 * (7000 / 2500 - 1), rel=1e-12)
+    assert g("2024Q1", "exports_change_yoy") == 1000
+    assert g("2024Q1", "exports_growth_yoy") == pytest.approx(100 * (7000 / 6000 - 1), rel=1e-12)
+    # imports 2024Q2 (1000) against 2024Q1 (2500) and 2023Q2 (2000)
+    assert g("2024Q2", "imports_change") == -1500
+    assert g("2024Q2", "imports_change_yoy") == -1000
+    assert g("2024Q2", "imports_growth_yoy") == pytest.approx(-50.0, rel=1e-12)
+    # 2023Q1 has no reported quarter before it nor a year before it
+    assert status(ind, "2023Q1", "total", "all", "exports_growth") == "N"
+    assert status(ind, "2023Q1", "total", "all", "exports_growth_yoy") == "N"
+    # a category's quarters add up to its half: ict_services exports 2024H1 = r12 (2024Q1) only
+    assert val(ind, "2024Q1", "category", "ict_services", "exports") == 5500
+    assert val(ind, "2024Q2", "category", "ict_services", "exports") == 0
+    assert val(ind, "2024H1", "category", "ict_services", "exports") == 5500
 
 
 # ------------------------------------------------------------------------ categories
@@ -498,9 +544,12 @@ def test_provisional_period(ind):
     assert status(ind, "2025H1", "total", "all", "exports_growth") == "P"
     # not meaningful stays N even in a provisional period: no imports in 2025H1
     assert status(ind, "2025H1", "total", "all", "ratio") == "N"
-    statuses = {s for (p, *_), (v, s) in ind.items() if p == "2025H1"}
+    # the provisional half's quarters are provisional with it; everything else is final
+    provisional = ("2025H1", "2025Q1", "2025Q2")
+    statuses = {s for (p, *_), (v, s) in ind.items() if p in provisional}
     assert statuses == {"P", "N"}
-    others = {s for (p, *_), (v, s) in ind.items() if p != "2025H1"}
+    assert {s for (p, *_), (v, s) in ind.items() if p == "2025Q1"} == {"P", "N"}
+    others = {s for (p, *_), (v, s) in ind.items() if p not in provisional}
     assert others == {"A", "N"}
     # every status agrees with the value being empty
     assert all((v is None) == (s == "N") for v, s in ind.values())
@@ -510,9 +559,10 @@ def test_periods_covered(ind):
     periods = {p for (p, *_) in ind}
     years = {"2023", "2024"}  # 2025 is incomplete (2025Q3, Q4 outside the domain)
     halves = {"2023H1", "2023H2", "2024H1", "2024H2", "2025H1"}
-    assert periods == years | halves
+    quarters = {f"{y}Q{q}" for y in (2023, 2024) for q in (1, 2, 3, 4)} | {"2025Q1", "2025Q2"}
+    assert periods == years | halves | quarters
     # every item seen in a frequency is present in every period of that frequency
-    for freq_periods in (years, halves):
+    for freq_periods in (years, halves, quarters):
         cells = {(b, i) for (p, b, i, _) in ind if p in freq_periods}
         for b, i in cells:
             for p in freq_periods:

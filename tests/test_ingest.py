@@ -277,7 +277,7 @@ def test_parquet_changed_during_ingest_is_refused(loaded, monkeypatch) -> None:
     """A Parquet file is read in several passes: one that changes meanwhile is not ingested."""
     import duckdb
 
-    import ktstat.ingest as ingest
+    from ktstat.ingest import reconciliation
 
     con, dom, tmp = loaded
     path = tmp / "r.parquet"
@@ -287,13 +287,13 @@ def test_parquet_changed_during_ingest_is_refused(loaded, monkeypatch) -> None:
         f"'US' AS partner, 'SH1' AS item, '10.50' AS amount, 'USD' AS currency) TO '{path}' (FORMAT parquet)"
     )
     src.close()
-    real = ingest._file_report
+    real = reconciliation._file_report
 
     def touch_then_report(*args, **kwargs):
         real(*args, **kwargs)
         path.write_bytes(path.read_bytes() + b"\0")
 
-    monkeypatch.setattr(ingest, "_file_report", touch_then_report)
+    monkeypatch.setattr(reconciliation, "_file_report", touch_then_report)
     with pytest.raises(InputError, match="changed while it was being ingested"):
         ingest_files(con, dom, [path])
     assert con.execute("SELECT count(*) FROM records").fetchone() == (0,)
@@ -303,8 +303,8 @@ def test_out_of_memory_on_parquet_is_not_blamed_on_the_file(loaded, monkeypatch)
     """Running out of memory while validating a Parquet file says what to change here, not "send it again"."""
     import duckdb
 
-    import ktstat.ingest as ingest
     from ktstat.errors import KtstatError
+    from ktstat.ingest import validation
 
     con, dom, tmp = loaded
     path = tmp / "m.parquet"
@@ -318,7 +318,7 @@ def test_out_of_memory_on_parquet_is_not_blamed_on_the_file(loaded, monkeypatch)
     def out_of_memory(*args, **kwargs):
         raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate")
 
-    monkeypatch.setattr(ingest, "_check", out_of_memory)
+    monkeypatch.setattr(validation, "_check", out_of_memory)
     with pytest.raises(KtstatError, match="m.parquet: out of memory while validating.*KTSTAT_MEMORY_LIMIT") as got:
         ingest_files(con, dom, [path])
     assert not isinstance(got.value, InputError)

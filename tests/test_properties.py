@@ -68,6 +68,7 @@ PROVISIONAL = {"2025H1"}
 FREQ_PERIODS = {
     "A": ["2023", "2024"],
     "H": ["2023H1", "2023H2", "2024H1", "2024H2"],
+    "Q": [f"{y}Q{q}" for y in (2023, 2024) for q in (1, 2, 3, 4)],
 }
 PERIOD_FREQ = {p: f for f, ps in FREQ_PERIODS.items() for p in ps}
 PERIOD_POS = {p: i for ps in FREQ_PERIODS.values() for i, p in enumerate(ps)}

@@ -348,7 +348,7 @@ def test_small_structure(small: tuple[list[Row], dict[str, Path]]) -> None:
     assert set(measures.items) == set(measure_names("A")) | set(measure_names("H"))
     assert measures["exports_growth_yoy"].name.localizations["ko"] == "수출 증감률(%), 전년 동기 대비"
     assert set(sm.codelist["CL_OBS_STATUS"].items) == {"A", "P", "N", "C"}
-    assert set(sm.codelist["CL_FREQ"].items) >= {"A", "S"}
+    assert set(sm.codelist["CL_FREQ"].items) >= {"A", "S", "Q"}
     # every code and code list has a non-empty English and Korean name
     tree = etree.parse(str(paths["structure"]))
     ns = {
@@ -426,24 +426,24 @@ def test_id_scheme() -> None:
 
 
 @pytest.mark.parametrize(
-    ("row", "message"),
+    ("domain", "row", "message"),
     [
-        (("2024", "total", "all", "exports", 1.0, "C"), "without a value"),
-        (("2024", "total", "all", "exports", None, "A"), "needs a number"),
-        (("2024", "total", "all", "exports", float("nan"), "A"), "finite"),
-        (("2024", "total", "all", "exports", 1.0, "X"), "status"),
-        (("2024", "total", "nope", "exports", 1.0, "A"), "not a code"),
-        (("2024", "category", "computer_services", "exports", 1.0, "A"), "not a code"),
-        (("2024", "industry+institution", "sme+information_communications", "exports", 1.0, "A"), "not a code"),
-        (("2024", "nope", "all", "exports", 1.0, "A"), "unknown breakdown"),
-        (("2024", "total", "all", "exports_growth_yoy", 1.0, "A"), "unknown measure"),
-        (("2024Q1", "total", "all", "exports", 1.0, "A"), "frequencies"),
-        (("24", "total", "all", "exports", 1.0, "A"), "not a period"),
+        ("kst", ("2024", "total", "all", "exports", 1.0, "C"), "without a value"),
+        ("kst", ("2024", "total", "all", "exports", None, "A"), "needs a number"),
+        ("kst", ("2024", "total", "all", "exports", float("nan"), "A"), "finite"),
+        ("kst", ("2024", "total", "all", "exports", 1.0, "X"), "status"),
+        ("kst", ("2024", "total", "nope", "exports", 1.0, "A"), "not a code"),
+        ("kst", ("2024", "category", "computer_services", "exports", 1.0, "A"), "not a code"),
+        ("kst", ("2024", "industry+institution", "sme+information_communications", "exports", 1.0, "A"), "not a code"),
+        ("kst", ("2024", "nope", "all", "exports", 1.0, "A"), "unknown breakdown"),
+        ("kst", ("2024", "total", "all", "exports_growth_yoy", 1.0, "A"), "unknown measure"),
+        ("tbp", ("2024H1", "total", "all", "exports", 1.0, "A"), "frequencies"),  # tbp publishes years only
+        ("kst", ("24", "total", "all", "exports", 1.0, "A"), "not a period"),
     ],
 )
-def test_bad_rows(row: Row, message: str, tmp_path: Path) -> None:
+def test_bad_rows(domain: str, row: Row, message: str, tmp_path: Path) -> None:
     with pytest.raises(InputError, match=message):
-        write_sdmx(domains.load("kst"), [row], tmp_path)
+        write_sdmx(domains.load(domain), [row], tmp_path)
     assert not list(tmp_path.iterdir())
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ktstat import domain as domains
 from ktstat.sdc.audit import intervals
@@ -375,10 +377,8 @@ def test_a_protectable_cell_is_not_reported_unprotectable() -> None:
 
 
 def test_time_equations_follow_the_period_hierarchy() -> None:
-    """A programme publishing years, halves and quarters (kst compiled to quarters, published
-    at every frequency): a reader can add quarters to halves and to years, so the table carries
-    those equations (and disclosure control and the audit see them)."""
-    from dataclasses import replace
+    """kst publishes years, halves and quarters: a reader can add quarters to halves and to
+    years, so the table carries those equations (and disclosure control and the audit see them)."""
     from pathlib import Path
 
     from ktstat.pipeline import compile_domain
@@ -389,7 +389,8 @@ def test_time_equations_follow_the_period_hierarchy() -> None:
     con = open_store(None)
     try:
         compile_domain(con, "kst", fix / "records.csv", fix / "reporters.csv", fix / "rates.csv", protect=False)
-        dom = replace(domains.load("kst"), frequencies=("A", "H", "Q"))
+        dom = domains.load("kst")
+        assert dom.frequencies == ("A", "H", "Q")
         t = build_tables(con, dom)["X"]
     finally:
         con.close()
@@ -406,3 +407,176 @@ def test_time_equations_follow_the_period_hierarchy() -> None:
     # every equation holds exactly
     for eq in t.equations:
         assert sum(coef * t.values[k] for k, coef in eq) == 0
+
+
+def test_hierarchies_inside_crosses_are_equations() -> None:
+    """A reader adds the cells of a finer cross to those of a coarser one (category+partner to
+    category+region, a special class's sub-classes by region to the class by region, tbp's
+    partner+industry to industry+region) as surely as a partner to its region: the table holds
+    those equations, so secondary suppression and the audit see them."""
+    from pathlib import Path
+
+    from ktstat.pipeline import compile_domain
+    from ktstat.sdc.linear import build_tables
+    from ktstat.store import open_store
+
+    fix = Path(__file__).parent / "fixtures" / "kst_small"
+    con = open_store(None)
+    try:
+        compile_domain(con, "kst", fix / "records.csv", fix / "reporters.csv", fix / "rates.csv", protect=False)
+        t = build_tables(con, domains.load("kst"))["X"]
+    finally:
+        con.close()
+
+    def linked(total: tuple[str, str, str, str], parts: list[tuple[str, str, str, str]]) -> bool:
+        want = {(t.index[total], 1), *((t.index[p], -1) for p in parts)}
+        return any(set(eq) == want for eq in t.equations)
+
+    # 2023 exports of professional and business services to Asia: China's (r05)
+    region = ("A", "2023", "category+region", "professional_business+asia")
+    assert linked(region, [("A", "2023", "category+partner", "professional_business+CN")])
+    # the ICT industry's exports to Asia in 2023: game software (R1, JP 5000) and ICT manufacturing (R2, CN 4000)
+    ict = ("A", "2023", "special+region", "ict_industry+asia")
+    assert t.values[t.index[ict]] == 9000 * 1_000_000
+    assert linked(
+        ict,
+        [
+            ("A", "2023", "special+region", "ict_game_software+asia"),
+            ("A", "2023", "special+region", "ict_manufacturing+asia"),
+        ],
+    )
+    assert linked(
+        ("A", "2023", "special+region", "ict_game_software+asia"),
+        [("A", "2023", "special+partner", "ict_game_software+JP")],
+    )
+    for eq in t.equations:
+        assert sum(coef * t.values[k] for k, coef in eq) == 0
+
+
+def test_a_cross_refined_in_another_order_is_an_equation() -> None:
+    """tbp's industry+region is the sum of partner+industry over the region's partners (the parts
+    in the other order)."""
+    import tempfile
+    from pathlib import Path
+
+    from ktstat.sdc.linear import build_tables
+    from storystore import build_story
+
+    with tempfile.TemporaryDirectory() as tmp:
+        con = build_story(Path(tmp))
+        try:
+            t = build_tables(con, domains.load("tbp"))["X"]
+        finally:
+            con.close()
+    cells = [k for k in t.keys if k[2] == "industry+region"]
+    assert cells
+    for f, p, _, it in cells:
+        industry, region = it.split("+")
+        parts = [k for k in t.keys if k[:3] == (f, p, "partner+industry") and k[3].endswith("+" + industry)]
+        parts = [
+            k
+            for k in parts
+            if domains.load("tbp").breakdowns["partner"].codelist.by_code[k[3].split("+")[0]].parent == region
+        ]
+        want = {(t.index[(f, p, "industry+region", it)], 1), *((t.index[k], -1) for k in parts)}
+        assert any(set(eq) == want for eq in t.equations), (p, it)
+
+
+GRIDS = st.lists(st.lists(st.integers(0, 1000), min_size=2, max_size=4), min_size=2, max_size=4)
+HIDES = st.lists(st.booleans(), min_size=25, max_size=25)
+
+
+def _two_way(cells: list[list[int]]) -> Table:
+    """A two-way table of the rows given (cut to the shortest), with row, column and grand totals."""
+    cols = min(len(r) for r in cells)
+    grid = [r[:cols] for r in cells]
+    t = Table("X")
+
+    def key(name: str) -> tuple[str, str, str, str]:
+        return ("A", "2023", "b", name)
+
+    for i, row in enumerate(grid):
+        for j, v in enumerate(row):
+            t.values[t.cell(key(f"{i}.{j}"))] = v
+        t.values[t.cell(key(f"{i}.*"))] = sum(row)
+    for j in range(cols):
+        t.values[t.cell(key(f"*.{j}"))] = sum(r[j] for r in grid)
+    t.values[t.cell(key("*.*"))] = sum(map(sum, grid))
+    for i in range(len(grid)):
+        assert t.add(key(f"{i}.*"), [key(f"{i}.{j}") for j in range(cols)])
+    for j in range(cols):
+        assert t.add(key(f"*.{j}"), [key(f"{i}.{j}") for i in range(len(grid))])
+    assert t.add(key("*.*"), [key(f"{i}.*") for i in range(len(grid))])
+    return t
+
+
+@given(cells=GRIDS, hide=HIDES)
+@settings(max_examples=40, deadline=None)
+def test_audit_bounds_equal_an_lp_solved_from_scratch(cells: list[list[int]], hide: list[bool]) -> None:
+    # the audit solves one warm-started model per group of hidden cells, an independent LP
+    # (scipy's linprog) each bound from scratch
+    from scipy.optimize import linprog
+
+    t = _two_way(cells)
+    hidden = {c for c in range(len(t.keys)) if hide[c]}
+    if not hidden:
+        return
+    found = {iv.cell: iv for iv in intervals(t, hidden, hidden, 0.10)}
+    order = sorted(hidden)
+    pos = {c: k for k, c in enumerate(order)}
+    a_eq: list[list[float]] = []
+    b_eq: list[float] = []
+    for eq in t.equations:
+        if any(c in pos for c, _ in eq):
+            coefs = [0.0] * len(order)
+            rhs = 0.0
+            for c, coef in eq:
+                if c in pos:
+                    coefs[pos[c]] = coef
+                else:
+                    rhs -= coef * t.values[c]
+            a_eq.append(coefs)
+            b_eq.append(rhs)
+    for c in order:
+        objective = [0.0] * len(order)
+        for sense in (1.0, -1.0):
+            objective[pos[c]] = sense
+            res = linprog(objective, A_eq=a_eq or None, b_eq=b_eq or None, bounds=(0, None), method="highs")
+            bound = found[c].lower if sense > 0 else found[c].upper
+            if res.status == 3:  # unbounded above
+                assert bound == math.inf
+            else:
+                assert res.status == 0
+                assert bound == pytest.approx(sense * res.fun, abs=1e-6 * max(1, t.values[order[0]], *t.values))
+
+
+@given(cells=GRIDS, hide=HIDES, q=st.sampled_from([0.05, 0.10, 0.5]))
+@settings(max_examples=60, deadline=None)
+def test_an_audit_exact_only_where_needed_decides_as_the_exact_one(
+    cells: list[list[int]], hide: list[bool], q: float
+) -> None:
+    # intervals proven by the tables seen while solving other cells: the same verdict for every
+    # cell; a side not solved lies inside the exact interval; an interval marked exact is exact
+    t = _two_way(cells)
+    hidden = {c for c in range(len(t.keys)) if hide[c]}
+    exact = {iv.cell: iv for iv in intervals(t, hidden, hidden, q)}
+    quick = {iv.cell: iv for iv in intervals(t, hidden, hidden, q, exact=False)}
+    assert exact.keys() == quick.keys()
+    for c, iv in quick.items():
+        full = exact[c]
+        assert iv.protected == full.protected, t.keys[c]
+        scale = 1e-9 * max(1, *t.values)
+        assert full.lower - scale <= iv.lower <= t.values[c] + scale
+        assert t.values[c] - scale <= iv.upper <= full.upper + scale
+        if iv.exact:
+            assert iv.lower == pytest.approx(full.lower, abs=scale)
+            assert iv.upper == pytest.approx(full.upper, abs=scale)
+
+
+def test_an_audit_exact_only_where_needed_solves_fewer_programs() -> None:
+    # a 4 x 4 table with every inner cell hidden: the tables seen prove most cells protected
+    t = _two_way([[100, 200, 300, 400], [150, 250, 350, 450], [120, 220, 320, 420], [130, 230, 330, 430]])
+    inner = {t.index[("A", "2023", "b", f"{i}.{j}")] for i in range(4) for j in range(4)}
+    quick = intervals(t, inner, inner, 0.10, exact=False)
+    assert all(iv.protected for iv in quick)
+    assert sum(iv.exact for iv in quick) < len(inner) / 2

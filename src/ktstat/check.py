@@ -6,7 +6,8 @@ is looked up in the indicators file and compared within its rounding (``decimals
 with other facts (read from ``calibration.md`` beside the indicators file, if there is one) and
 any given with ``--set-aside`` are reported but not counted. Then the internal consistency of the
 file: balance = exports - imports and volume = exports + imports in every cell, a year the sum
-of its halves. Reads the exact decimals the files carry (``Decimal``), so the sums are exact.
+of its halves and of its quarters, a half of its quarters. Reads the exact decimals the files
+carry (``Decimal``), so the sums are exact.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from ktstat.demo.facts import Fact, default_facts_path, load_facts
 from ktstat.errors import InputError
+from ktstat.periods import ORDER, parse
 
 Key = tuple[str, str, str, str, str]
 
@@ -103,7 +105,8 @@ def check(indicators: Path, facts_files: list[Path] | None = None, set_aside: li
 
 
 def consistency(values: dict[Key, Decimal | None]) -> list[str]:
-    """Exact identities: balance and volume from exports and imports; a year the sum of its halves."""
+    """Exact identities: balance and volume from exports and imports; a period the sum of its
+    subperiods of each finer frequency present (a year of its halves and quarters, a half of its quarters)."""
     out = []
     cells: dict[tuple[str, str, str, str], dict[str, Decimal | None]] = defaultdict(dict)
     for (d, p, b, i, measure), v in values.items():
@@ -115,19 +118,27 @@ def consistency(values: dict[Key, Decimal | None]) -> list[str]:
         tol = Decimal("1e-6") * max(abs(x), abs(im), Decimal(1)) if _inexact(x, im, bal, vol) else Decimal(0)
         if abs(x - im - bal) > tol or abs(x + im - vol) > tol:
             out.append(f"{'/'.join(k)}: exports {x} imports {im} balance {bal} volume {vol} do not add up")
+    # the period hierarchy: a year is the sum of its halves and of its quarters, a half of its quarters
     for (d, p, b, i), ms in cells.items():
-        if len(p) != 4:
+        try:
+            per = parse(p)
+        except ValueError:
             continue
-        h1, h2 = cells.get((d, p + "H1", b, i)), cells.get((d, p + "H2", b, i))
-        if not h1 or not h2:
-            continue
-        for m in ("exports", "imports"):
-            y, a, c = ms.get(m), h1.get(m), h2.get(m)
-            if y is None or a is None or c is None:
+        for fine in ("H", "Q"):
+            if ORDER[fine] <= ORDER[per.freq]:
                 continue
-            tol = Decimal("1e-6") * max(abs(y), Decimal(1)) if _inexact(y, a, c) else Decimal(0)
-            if abs(y - a - c) > tol:
-                out.append(f"{d} {b}/{i} {p} {m}: {y} is not the sum of its halves ({a} + {c})")
+            subs = [str(s) for s in per.subperiods(fine)]
+            parts = [cells.get((d, s, b, i)) for s in subs]
+            for m in ("exports", "imports"):
+                whole, got = ms.get(m), [c.get(m) if c else None for c in parts]
+                if whole is None or any(v is None for v in got):
+                    continue
+                vs = [v for v in got if v is not None]
+                tol = Decimal("1e-6") * max(abs(whole), Decimal(1)) if _inexact(whole, *vs) else Decimal(0)
+                if abs(whole - sum(vs, Decimal(0))) > tol:
+                    named = {"H": "halves", "Q": "quarters"}[fine]
+                    shown = " + ".join(str(v) for v in vs)
+                    out.append(f"{d} {b}/{i} {p} {m}: {whole} is not the sum of its {named} ({shown})")
     return out
 
 

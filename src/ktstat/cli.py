@@ -312,6 +312,49 @@ def show(
 
 
 @app.command()
+def trace(
+    period: Annotated[str, typer.Option(help="Period of the cell, e.g. 2023, 2025H1.")],
+    domain: Annotated[str, typer.Option(help="Domain id.")],
+    item: Annotated[str, typer.Option(help="Item of the cell, e.g. all, ip_royalties, manufacturing+large.")],
+    flow: Annotated[str, typer.Option(help="X (exports) or M (imports).")],
+    breakdown: Annotated[str, typer.Option(help="Breakdown, e.g. total, category, industry+institution.")] = "total",
+    store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat-demo/ktstat.duckdb"),
+    out: Annotated[Path | None, typer.Option(help="Write the records behind the cell here (CSV).")] = None,
+    wait: Wait = WAIT_DEFAULT,
+) -> None:
+    """Trace one cube cell to its reporter cells and the records (batch, file, row) behind them."""
+    import csv
+
+    from ktstat import domain as domains
+    from ktstat.publish.exact import micro_text
+    from ktstat.trace import RECORD_COLUMNS, trace_cell
+
+    if not store.exists():
+        _fail(f"{store}: store not found")
+    t = trace_cell(_open(store, wait, read_only=True), domains.load(domain), period, breakdown, item, flow)
+    files = sorted({(r[0], r[1]) for r in t.records})
+    typer.echo(
+        f"{t.domain} {t.period} {t.breakdown} {t.item} {t.flow}: {micro_text(t.amount_usd_micro)} US dollars "
+        f"from {t.reporters:,} reporter(s)"
+    )
+    typer.echo(
+        f"  {len(t.cells):,} reporter cells, summing to {micro_text(t.cells_sum)} US dollars; "
+        f"{len(t.records):,} records in {len(files)} batch(es): "
+        + "; ".join(f"batch {b} {f}" for b, f in files[:5])
+        + (" ..." if len(files) > 5 else "")
+    )
+    typer.echo(f"  adds up: {'yes' if t.adds_up else 'NO'}")
+    if out is not None:
+        with out.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(RECORD_COLUMNS)
+            w.writerows(t.records)
+        typer.echo(f"  records written to {out}")
+    if not t.adds_up:
+        raise typer.Exit(1)
+
+
+@app.command()
 def factcheck(
     article: Annotated[list[Path], typer.Argument(help="Article files (plain text, HTML or Markdown).")],
     store: Annotated[Path, typer.Option(help="DuckDB store file.")] = Path("ktstat-demo/ktstat.duckdb"),
@@ -321,9 +364,17 @@ def factcheck(
     lang: Annotated[str, typer.Option(help="auto, en or ko.")] = "auto",
     fmt: Annotated[str, typer.Option("--format", help="table, json or html.")] = "table",
     out: Annotated[Path | None, typer.Option(help="Write the report here (default: standard output).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="The day the articles appeared (2025-09-17): check against the vintages current then; "
+            "'this year' is that year.",
+        ),
+    ] = None,
 ) -> None:
     """Check the numbers in press articles against the released figures."""
-    from ktstat.factcheck.figures import store_figures
+    from ktstat.factcheck.figures import parse_as_of, store_figures
     from ktstat.factcheck.report import check_article, to_html, to_json, to_table, to_text
 
     if lang not in ("auto", "en", "ko"):
@@ -333,8 +384,12 @@ def factcheck(
     for a in article:
         if not a.is_file():
             _fail(f"{a}: no such article")
-    figures = store_figures(store, release or None)
-    done = [check_article(str(a), to_text(a.read_text(encoding="utf-8"), a.name), figures, lang) for a in article]
+    when = parse_as_of(as_of) if as_of else None
+    if when is not None and release:
+        _fail("--as-of and --release: give one (--as-of chooses the vintages current at that time)")
+    figures = store_figures(store, release or None, as_of=when)
+    year = when.year if when is not None else None
+    done = [check_article(str(a), to_text(a.read_text(encoding="utf-8"), a.name), figures, lang, year) for a in article]
     if fmt == "table":
         from ktstat.ui import console
 

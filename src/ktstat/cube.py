@@ -8,21 +8,30 @@ periods are formed (a year needs all its quarters within the domain's range). It
 cross are joined with ``+`` in the order the cross is declared.
 
 How (the same rows as summing each reporter's cells per period of every frequency directly,
-in fewer and smaller passes): reporters are numbered once; the reporter cells are summed per
-reporter x base period x flow x the columns a breakdown's codes depend on (one temp table per
-set of columns, shared by the breakdowns that need it, each made from a wider one when there
-is one); a breakdown's codes are joined to that
-and summed per reporter, base period, flow and item; each coarser frequency is then summed
-from the next finer one (quarters to half-years to years), so no row is repeated per
-frequency; the cells of each level come from its per-reporter sums.
+in few passes): reporters are numbered once; every reporter cell gets, as columns, the code of
+each breakdown whose membership gives a key at most one code (``LEFT JOIN``), and the cells are
+summed per reporter x base period x flow x the codes of several breakdowns in one
+``GROUPING SETS`` aggregation (one pass over the reporter cells for up to
+:data:`SETS_PER_PASS` breakdowns; a breakdown whose membership gives a key several codes, as
+overlapping special classes do, is joined row by row and has passes of its own, with the
+crosses it is part of); each pass is then taken through every period level. Each coarser
+frequency's per-reporter sums are then summed from the next finer one's (quarters to
+half-years to years), so no row is repeated per frequency; each level's cells (amount,
+reporters, the two largest reporters' amounts) come from its per-reporter sums in one
+aggregation for all breakdowns. The passes group by integers (a number per breakdown and per
+code; names and items are joined to the cells at the end), and sum in 64-bit integers when the
+domain's absolute amounts sum to less than 2^63 micro-dollars (no partial sum can then be
+larger: exact), else in 128-bit ones.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ktstat.classify import KEYS, build_memberships
 from ktstat.domain import Domain
+from ktstat.errors import DomainError
 from ktstat.periods import ORDER
 from ktstat.store import count, insert_rows
 
@@ -61,56 +70,92 @@ def build_period_map(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
     insert_rows(con, "pmap", rows)
 
 
-def _sources(domain: Domain, name: str) -> tuple[str, ...]:
-    """The reporter-cell columns a breakdown's codes depend on (besides reporter, period, flow)."""
-    cols: list[str] = []
-    for part in [] if name == "total" else name.split("+"):
-        cols += [c for c in KEYS[domain.breakdowns[part].source] if c not in cols]
-    return tuple(sorted(cols))
+SETS_PER_PASS = 4
+"""Breakdowns summed in one grouped pass at most, each pass then taken through every period
+level and its per-reporter tables dropped: fewer passes over the reporter cells against the
+memory the per-reporter sums of many breakdowns take at once."""
 
 
-def _source_tables(
-    con: duckdb.DuckDBPyConnection, domain: Domain, needed: set[tuple[str, ...]]
-) -> dict[tuple[str, ...], str]:
-    """Temp tables of the reporter cells summed per reporter number x base period x flow x each
-    set of columns in ``needed``: the widest sets first, each from the narrowest table already
-    made whose columns include its own (exact integer sums in any order), else from
-    ``reporter_cells``."""
-    made: dict[tuple[str, ...], str] = {}
-    for cols in sorted(needed, key=lambda c: (-len(c), c)):
-        name = f"cube_src_{len(made)}"
-        supersets = [k for k in made if set(cols) <= set(k)]
-        dims = "".join(f", {c}" for c in cols)
-        if supersets:
-            src = made[min(supersets, key=len)]
-            sql = f"SELECT rid, period_index, flow{dims}, sum(amt) AS amt FROM {src} GROUP BY ALL"
-        else:
-            sql = f"""SELECT r.rid, rc.period_index, rc.flow{dims}, sum(rc.amount_usd_micro) AS amt
-                FROM reporter_cells rc JOIN cube_rid r ON r.reporter_id = rc.reporter_id
-                WHERE rc.domain = '{domain.id}' GROUP BY ALL"""
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
-        made[cols] = name
-    return made
+def _parts(name: str) -> list[str]:
+    """The single breakdowns a breakdown name is made of (none for ``total``)."""
+    return [] if name == "total" else name.split("+")
 
 
-def _base_sql(domain: Domain, name: str, source: str) -> str:
-    """A breakdown's amounts per reporter number, base period, flow and item (codes joined)."""
-    parts = [] if name == "total" else name.split("+")
-    joins, codes, grps = [], [], []
+def _multi_valued(con: duckdb.DuckDBPyConnection, domain: Domain) -> set[str]:
+    """The breakdowns whose membership gives some key more than one code (a code and its
+    ancestors, overlapping classes): their codes are joined row by row, the others' as columns."""
+    out = set()
+    for name, b in domain.breakdowns.items():
+        keys = ", ".join(f"key{k + 1}" for k in range(len(KEYS[b.source])))
+        if count(con, f"SELECT count(*) - count(DISTINCT ({keys})) FROM m_{name}"):
+            out.add(name)
+    return out
+
+
+def _code_ids(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
+    """Temp table ``cube_codes(part, cid, code, grp)``: every code of every breakdown numbered
+    (so that the passes group by integers), and ``cube_m_<part>``: its membership with ``cid``
+    in place of the code."""
+    con.execute("CREATE OR REPLACE TEMP TABLE cube_codes (part VARCHAR, cid INTEGER, code VARCHAR, grp INTEGER)")
+    for part, b in domain.breakdowns.items():
+        con.execute(
+            f"""INSERT INTO cube_codes SELECT '{part}', CAST(row_number() OVER (ORDER BY code) AS INTEGER), code, grp
+            FROM (SELECT DISTINCT code, grp FROM m_{part})"""
+        )
+        keys = ", ".join(f"m.key{k + 1}" for k in range(len(KEYS[b.source])))
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE cube_m_{part} AS SELECT {keys}, c.cid FROM m_{part} m
+            JOIN cube_codes c ON c.part = '{part}' AND c.code = m.code AND c.grp = m.grp"""
+        )
+
+
+def _pass_sql(domain: Domain, names: list[str], multi: set[str], bids: dict[str, int], width: int, money: str) -> str:
+    """One grouped pass over the reporter cells for the breakdowns ``names`` (all of them with
+    the same multi-valued parts): every cell gets the number of its code of each part
+    (``cube_codes``) as a column, from the memberships (a multi-valued part's joined row by
+    row, the others' left-joined: a key without a code leaves it NULL), then one
+    ``GROUPING SETS`` aggregation sums the amounts per reporter, base period, flow and the
+    codes of each breakdown. Rows of a breakdown with a NULL code are dropped (the key has no
+    code in it). Gives ``bid`` (the breakdown's number, ``bids``), ``k1 .. k<width>`` (its
+    parts' code numbers in order, 0 beyond them), ``rid, period_index, flow, amt``."""
+    parts = sorted({p for n in names for p in _parts(n)})
+    cols, joins = [], []
     for i, part in enumerate(parts):
-        b = domain.breakdowns[part]
-        keys = KEYS[b.source]
-        cond = " AND ".join(f"m{i}.key{k + 1} IS NOT DISTINCT FROM s.{col}" for k, col in enumerate(keys))
-        joins.append(f"JOIN m_{part} m{i} ON {cond}")
-        codes.append(f"m{i}.code")
-        grps.append(f"CAST(m{i}.grp AS VARCHAR)")
-    item = " || '+' || ".join(codes) if codes else "'all'"
-    grp = (grps[0] if len(grps) == 1 else "''") if grps else "''"
+        keys = KEYS[domain.breakdowns[part].source]
+        cond = " AND ".join(f"m{i}.key{k + 1} IS NOT DISTINCT FROM rc.{col}" for k, col in enumerate(keys))
+        joins.append(f"{'' if part in multi else 'LEFT '}JOIN cube_m_{part} m{i} ON {cond}")
+        cols.append(f"m{i}.cid AS c_{part}")
+    grouped = [f"c_{p}" for p in parts]
+    sets, masks = [], {}
+    for n in names:
+        used = [f"c_{p}" for p in _parts(n)]
+        sets.append(f"(rid, period_index, flow{''.join(f', {c}' for c in used)})")
+        # GROUPING(...) of this set: a bit per column of ``grouped`` left out, the first highest
+        masks[n] = sum(1 << (len(grouped) - 1 - k) for k, c in enumerate(grouped) if c not in used)
+    if len(set(masks.values())) != len(masks):
+        raise DomainError(f"{domain.id}: two breakdowns group by the same codes ({', '.join(names)})")
+    mask = f"GROUPING({', '.join(grouped)})" if grouped else "0"
+
+    def pick(value: Callable[[str], str]) -> str:
+        return "CASE mask " + " ".join(f"WHEN {masks[n]} THEN {value(n)}" for n in names) + " END"
+
+    def part_code(j: int) -> Callable[[str], str]:
+        return lambda n: f"c_{_parts(n)[j]}" if j < len(_parts(n)) else "0"
+
+    ks = [pick(part_code(j)) + f" AS k{j + 1}" for j in range(width)]
+    keep = " OR ".join(f"(mask = {masks[n]}{''.join(f' AND c_{p} IS NOT NULL' for p in _parts(n))})" for n in names)
     return f"""
-        SELECT s.period_index, s.flow, {item} AS item, {grp} AS rank_group, s.rid, sum(s.amt) AS amt
-        FROM {source} s
-        {" ".join(joins)}
-        GROUP BY ALL"""
+        SELECT CAST({pick(lambda n: str(bids[n]))} AS SMALLINT) AS bid, {", ".join([*ks, ""])}
+               rid, period_index, flow, amt
+        FROM (SELECT {mask} AS mask, rid, period_index, flow, {", ".join(grouped) or "NULL AS none"},
+                     CAST(sum(amt) AS {money}) AS amt
+              FROM (SELECT r.rid, rc.period_index, rc.flow, CAST(rc.amount_usd_micro AS {money}) AS amt
+                           {"".join(f", {c}" for c in cols)}
+                    FROM reporter_cells rc JOIN cube_rid r ON r.reporter_id = rc.reporter_id
+                    {" ".join(joins)}
+                    WHERE rc.domain = '{domain.id}')
+              GROUP BY GROUPING SETS ({", ".join(sets)}))
+        WHERE {keep}"""
 
 
 def _levels(domain: Domain) -> list[tuple[str, str | None]]:
@@ -125,94 +170,159 @@ def _levels(domain: Domain) -> list[tuple[str, str | None]]:
     return out + [(f, None) for f in cube_frequencies(domain) if ORDER[f] > ORDER[base]]
 
 
-def _breakdown_sql(domain: Domain, name: str, source: str, per_reporter: bool = False) -> str:
-    """One breakdown's cube rows (see the module docstring), as one statement; ``per_reporter``:
-    instead, one row per reporter number and cell with the reporter's amount (``rid, freq, period,
-    breakdown, item, flow, amount``)."""
-    ctes = [f"l0 AS MATERIALIZED ({_base_sql(domain, name, source)})"]
-    cells = []
-    for freq, finer in _levels(domain):
-        if freq == domain.base_frequency:  # l0 holds one row per reporter and cell already
-            level = (
-                f"(SELECT pm.period_index, b.flow, b.item, b.rank_group, b.rid, b.amt FROM l0 b "
-                f"JOIN pmap pm ON pm.base_index = b.period_index AND pm.freq = '{freq}')"
-            )
-        else:
-            src = (
-                f"l0 b JOIN pmap m ON m.base_index = b.period_index AND m.freq = '{freq}'"
-                if finer is None
-                else f"l_{finer} b JOIN cube_map_{finer}_{freq} m ON m.i1 = b.period_index"
-            )
-            ctes.append(f"""l_{freq} AS MATERIALIZED (
-                SELECT m.{"period_index" if finer is None else "i2"} AS period_index, b.flow, b.item, b.rank_group,
-                       b.rid, sum(b.amt) AS amt
-                FROM {src} GROUP BY ALL)""")
-            level = f"l_{freq}"
-        if per_reporter:
-            cells.append(f"""
-                SELECT c.rid, '{freq}' AS freq, p.period, '{name}' AS breakdown, c.item, c.flow, c.amt AS amount
-                FROM {level} c
-                JOIN (SELECT DISTINCT period, period_index FROM pmap WHERE freq = '{freq}') p
-                     ON p.period_index = c.period_index""")
-            continue
-        cells.append(f"""
-            SELECT '{domain.id}', '{freq}', p.period, c.period_index, '{name}', c.item, c.flow, c.amount,
-                   c.reporters, c.top1, c.top2, c.rank_group
-            FROM (SELECT period_index, flow, item, rank_group, sum(amt) AS amount, count(*) AS reporters,
-                         max(amt) AS top1, coalesce(max(amt, 2)[2], 0) AS top2
-                  FROM {level} GROUP BY ALL) c
-            JOIN (SELECT DISTINCT period, period_index FROM pmap WHERE freq = '{freq}') p
-                 ON p.period_index = c.period_index""")
-    return f"WITH {', '.join(ctes)} {' UNION ALL '.join(cells)}"
+def _agg_sql(level: str, width: int) -> str:
+    """Per cell of a level's per-reporter sums (table ``level``): the amount, the number of
+    reporters and the two largest reporters' amounts."""
+    ks = [f"k{j + 1}" for j in range(width)]
+    return f"""SELECT bid, {", ".join([*ks, ""])} period_index, flow, sum(amt) AS amount, count(*) AS reporters,
+                     max(amt) AS top1, coalesce(max(amt, 2)[2], 0) AS top2
+              FROM {level} GROUP BY ALL"""
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, domain: Domain) -> dict[tuple[str, ...], str]:
-    """The temp tables both the cube and the holdings read: memberships, the period map, reporter
-    numbers (``cube_rid``), the maps between frequencies and the source tables (returned)."""
-    build_memberships(con, domain)
-    build_period_map(con, domain)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_rid AS
-        SELECT reporter_id, CAST(row_number() OVER (ORDER BY reporter_id) AS INTEGER) AS rid
-        FROM (SELECT DISTINCT reporter_id FROM reporter_cells WHERE domain = '{domain.id}')""")
-    for freq, finer in _levels(domain):
-        if finer is not None:
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_map_{finer}_{freq} AS
-                SELECT DISTINCT a.period_index AS i1, b.period_index AS i2 FROM pmap a
-                JOIN pmap b ON b.base_index = a.base_index AND b.freq = '{freq}' WHERE a.freq = '{finer}'""")
-    return _source_tables(con, domain, {_sources(domain, name) for name in domain.breakdown_names()})
+def _names(width: int, c: str) -> tuple[str, str, str]:
+    """The joins to ``cube_bd bd`` and ``cube_codes`` of rows ``c`` with a breakdown number and
+    code numbers, and the item and rank group expressions they give."""
+    joins = (
+        "JOIN cube_bd bd ON bd.bid = "
+        + f"{c}.bid "
+        + " ".join(
+            f"LEFT JOIN cube_codes a{j + 1} ON a{j + 1}.part = bd.part{j + 1} AND a{j + 1}.cid = {c}.k{j + 1}"
+            for j in range(width)
+        )
+    )
+    codes = ", ".join(f"a{j + 1}.code" for j in range(width))
+    item = f"CASE WHEN bd.parts = 0 THEN 'all' ELSE concat_ws('+', {codes}) END" if width else "'all'"
+    rank = "CASE WHEN bd.parts = 1 THEN CAST(a1.grp AS VARCHAR) ELSE '' END" if width else "''"
+    return joins, item, rank
 
 
-def _drop_temps(con: duckdb.DuckDBPyConnection, domain: Domain, made: dict[tuple[str, ...], str]) -> None:
-    levels = _levels(domain)
-    temps = ["cube_rid", *(f"cube_map_{g}_{f}" for f, g in levels if g is not None), *made.values()]
-    for table in temps:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+def _cells_sql(domain: Domain, freq: str, level: str, width: int, aggregated: bool = False) -> str:
+    """The cube rows of one frequency from its per-reporter sums (table ``level``; with
+    ``aggregated``, its cells as :func:`_agg_sql` gives them): per cell
+    the amount, the number of reporters and the two largest reporters' amounts; the breakdown's
+    name and item (its parts' codes joined with ``+``, ``all`` for the total) and rank group
+    (the code's depth for a single breakdown) from the numbers (``cube_bd``, ``cube_codes``);
+    only the breakdowns compiled at that frequency (``Domain.breakdowns_at``)."""
+    joins, item, rank = _names(width, "c")
+    return f"""
+        SELECT '{domain.id}', '{freq}', p.period, c.period_index, bd.breakdown, {item}, c.flow,
+               CAST(c.amount AS HUGEINT), c.reporters, CAST(c.top1 AS HUGEINT), CAST(c.top2 AS HUGEINT), {rank}
+        FROM {level if aggregated else f"({_agg_sql(level, width)})"} c
+        {joins}
+        JOIN (SELECT DISTINCT period, period_index FROM pmap WHERE freq = '{freq}') p
+             ON p.period_index = c.period_index
+        WHERE bd.breakdown IN ({", ".join(f"'{n}'" for n in domain.breakdowns_at(freq))})"""
 
 
 def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
-    """Rebuild the domain's cube from ``reporter_cells``; returns its row count."""
+    """Rebuild the domain's cube from ``reporter_cells``; returns its row count. When the
+    domain's disclosure control guards against insiders (``[disclosure] insider``), also table
+    ``cube_holdings``: every reporter's own amount in each cell a primary rule makes
+    confidential, from the same per-reporter sums (no pass of its own)."""
+    build_memberships(con, domain)
+    build_period_map(con, domain)
     con.execute("DELETE FROM cube WHERE domain = ?", [domain.id])
-    made = _prepare(con, domain)
-    for name in domain.breakdown_names():
-        con.execute(f"INSERT INTO cube {_breakdown_sql(domain, name, made[_sources(domain, name)])}")
-    _drop_temps(con, domain, made)
-    return count(con, "SELECT count(*) FROM cube WHERE domain = ?", [domain.id])
-
-
-def build_holdings(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
-    """Temp table ``sdc_holdings (reporter_id, freq, period, breakdown, item, flow, amount)``: each
-    reporter's own amount (micro-dollars) in every published cube cell it reports to, the sums the
-    cube makes before it counts reporters (for disclosure control against reporters who know their
-    own figures); returns its row count."""
-    made = _prepare(con, domain)
-    freqs = ", ".join(f"'{f}'" for f in domain.frequencies)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_rid AS
+        SELECT reporter_id, CAST(row_number() OVER (ORDER BY reporter_id) AS INTEGER) AS rid
+        FROM (SELECT DISTINCT reporter_id FROM reporter_cells WHERE domain = '{domain.id}')""")
+    _code_ids(con, domain)
+    names = domain.breakdown_names()
+    bids = {n: i for i, n in enumerate(names)}
+    width = max(len(_parts(n)) for n in names)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE sdc_holdings (reporter_id VARCHAR, freq VARCHAR, period VARCHAR, "
-        "breakdown VARCHAR, item VARCHAR, flow VARCHAR, amount HUGEINT)"
+        "CREATE OR REPLACE TEMP TABLE cube_bd (bid SMALLINT, breakdown VARCHAR, parts INTEGER"
+        + "".join(f", part{j + 1} VARCHAR" for j in range(width))
+        + ")"
     )
-    for name in domain.breakdown_names():
-        sql = _breakdown_sql(domain, name, made[_sources(domain, name)], per_reporter=True)
-        con.execute(f"""INSERT INTO sdc_holdings SELECT r.reporter_id, h.freq, h.period, h.breakdown, h.item,
-            h.flow, h.amount FROM ({sql}) h JOIN cube_rid r ON r.rid = h.rid WHERE h.freq IN ({freqs})""")
-    _drop_temps(con, domain, made)
-    return count(con, "SELECT count(*) FROM sdc_holdings")
+    insert_rows(con, "cube_bd", [(bids[n], n, len(_parts(n)), *(_parts(n) + [None] * width)[:width]) for n in names])
+    multi = _multi_valued(con, domain)
+    passes: dict[tuple[str, ...], list[str]] = {}
+    for name in names:
+        passes.setdefault(tuple(sorted(p for p in _parts(name) if p in multi)), []).append(name)
+    base = domain.base_frequency
+    # every partial sum is at most the sum of the absolute amounts: 64-bit integers when that fits
+    total_abs = con.execute(
+        "SELECT coalesce(sum(abs(amount_usd_micro)), 0) FROM reporter_cells WHERE domain = ?", [domain.id]
+    ).fetchone()
+    money = "BIGINT" if total_abs is not None and int(total_abs[0]) < 2**63 else "HUGEINT"
+    temps = ["cube_rid", "cube_bd", "cube_codes", *(f"cube_m_{p}" for p in domain.breakdowns)]
+    levels = _levels(domain)
+    for coarse, fine in levels:
+        if fine is not None:
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_map_{fine}_{coarse} AS
+                SELECT DISTINCT a.period_index AS i1, b.period_index AS i2 FROM pmap a
+                JOIN pmap b ON b.base_index = a.base_index AND b.freq = '{coarse}' WHERE a.freq = '{fine}'""")
+            temps.append(f"cube_map_{fine}_{coarse}")
+    # the level each per-reporter table is last read by: dropped after it (they are large)
+    last_use = {base: 0}
+    for k, (freq, finer) in enumerate(levels):
+        last_use[freq] = max(last_use.get(freq, k), k)
+        if freq != base:
+            last_use[finer or base] = k
+    ks = "".join(f"b.k{j + 1}, " for j in range(width))
+    kcols = [f"k{j + 1}" for j in range(width)]
+    # each reporter's amount in the cells the primary rules make confidential (for disclosure
+    # control against reporters, who know their own figures: ktstat.sdc.vintages), taken from
+    # the per-reporter sums of each level before they are dropped
+    from ktstat.sdc.primary import primary_condition
+
+    holdings = domain.disclosure.insider
+    big = [f"CAST({c} AS HUGEINT)" for c in ("amount", "top1", "top2")]
+    confidential = primary_condition(domain.disclosure, big[0], "reporters", big[1], big[2])
+    if holdings:
+        temps += ["cube_agg", "cube_hold_raw"]
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE cube_hold_raw (freq VARCHAR, bid SMALLINT, "
+            f"{''.join(f'{k} INTEGER, ' for k in kcols)}period_index INTEGER, flow VARCHAR, rid INTEGER, amt {money})"
+        )
+    # one grouped pass per set of multi-valued parts and at most SETS_PER_PASS breakdowns, then its levels
+    chunks = [ns[k : k + SETS_PER_PASS] for ns in passes.values() for k in range(0, len(ns), SETS_PER_PASS)]
+    for chunk in chunks:
+        # per reporter, base period, flow, breakdown and item
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE cube_l_{base} AS {_pass_sql(domain, chunk, multi, bids, width, money)}"
+        )
+        for k, (freq, finer) in enumerate(levels):
+            if freq != base:
+                if finer is None:
+                    src = f"cube_l_{base} b JOIN pmap m ON m.base_index = b.period_index AND m.freq = '{freq}'"
+                    target = "m.period_index"
+                else:
+                    src = f"cube_l_{finer} b JOIN cube_map_{finer}_{freq} m ON m.i1 = b.period_index"
+                    target = "m.i2"
+                con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_l_{freq} AS
+                    SELECT b.bid, {ks}b.rid, {target} AS period_index, b.flow, CAST(sum(b.amt) AS {money}) AS amt
+                    FROM {src} GROUP BY ALL""")
+                level = f"cube_l_{freq}"
+            else:  # the base periods of the map (all of them: each base period with records is complete)
+                level = (
+                    f"(SELECT b.* FROM cube_l_{freq} b SEMI JOIN pmap pm ON pm.base_index = b.period_index "
+                    f"AND pm.freq = '{freq}')"
+                )
+            if holdings and freq in domain.frequencies:
+                # the cells once, for the cube and for the reporters' amounts in the primary ones
+                con.execute(f"CREATE OR REPLACE TEMP TABLE cube_agg AS {_agg_sql(level, width)}")
+                con.execute(f"INSERT INTO cube {_cells_sql(domain, freq, 'cube_agg', width, aggregated=True)}")
+                on = " AND ".join(f"c.{col} = b.{col}" for col in ["bid", *kcols, "period_index", "flow"])
+                at = ", ".join(str(bids[n]) for n in domain.breakdowns_at(freq))
+                con.execute(f"""INSERT INTO cube_hold_raw
+                    SELECT '{freq}', b.bid, {ks}b.period_index, b.flow, b.rid, b.amt FROM {level} b
+                    SEMI JOIN (SELECT * FROM cube_agg WHERE bid IN ({at}) AND {confidential}) c ON {on}""")
+            else:
+                con.execute(f"INSERT INTO cube {_cells_sql(domain, freq, level, width)}")
+            for f, last in last_use.items():
+                if last == k:
+                    con.execute(f"DROP TABLE IF EXISTS cube_l_{f}")
+    con.execute("DELETE FROM cube_holdings WHERE domain = ?", [domain.id])
+    if holdings:
+        joins, item, _rank = _names(width, "h")
+        con.execute(f"""INSERT INTO cube_holdings
+            SELECT '{domain.id}', r.reporter_id, h.freq, p.period, bd.breakdown, {item}, h.flow,
+                   CAST(h.amt AS HUGEINT)
+            FROM cube_hold_raw h {joins}
+            JOIN cube_rid r ON r.rid = h.rid
+            JOIN (SELECT DISTINCT freq, period, period_index FROM pmap) p
+                 ON p.freq = h.freq AND p.period_index = h.period_index""")
+    for table in temps:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return count(con, "SELECT count(*) FROM cube WHERE domain = ?", [domain.id])

@@ -178,10 +178,18 @@ class Domain:
     path: Path
     codelists: dict[str, CodeList] = field(default_factory=dict)
     release: ReleaseSpec = field(default_factory=ReleaseSpec)
+    cross_frequencies: tuple[str, ...] = ()  # frequencies the crosses are compiled at (empty: all)
 
     def breakdown_names(self) -> list[str]:
         """``total``, every breakdown, then every cross (``a+b``), in declared order."""
         return ["total", *self.breakdowns, *("+".join(c) for c in self.crosses)]
+
+    def breakdowns_at(self, freq: str) -> list[str]:
+        """The breakdown names compiled and published at a frequency: all of them, except the
+        crosses at a frequency ``[crosses] frequencies`` leaves out."""
+        if not self.cross_frequencies or freq in self.cross_frequencies:
+            return self.breakdown_names()
+        return ["total", *self.breakdowns]
 
     def periods(self, freq: str) -> list[Period]:
         """The complete periods of ``freq`` the domain covers."""
@@ -340,6 +348,13 @@ def _load_dir(path: Path) -> Domain:
             for part in c:
                 if part not in breakdowns:
                     raise DomainError(f"{path}/domain.toml: cross {'+'.join(c)} names unknown breakdown {part}")
+        cross_freqs = tuple(spec.get("crosses", {}).get("frequencies", ()))
+        for f in cross_freqs:
+            if f not in spec["frequencies"]:
+                raise DomainError(
+                    f"{path}/domain.toml: [crosses] frequencies names {f!r}, not a published frequency "
+                    f"({', '.join(spec['frequencies'])})"
+                )
         dom = Domain(
             id=spec["id"],
             version=str(spec["version"]),
@@ -359,6 +374,7 @@ def _load_dir(path: Path) -> Domain:
             path=path,
             codelists=lists,
             release=_release_spec(spec.get("release", {}), path),
+            cross_frequencies=cross_freqs,
         )
     except KeyError as e:
         raise DomainError(f"{path}/domain.toml lacks the setting {e.args[0]!r}") from None

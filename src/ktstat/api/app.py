@@ -7,8 +7,8 @@ the store itself is opened only once at start, read-only, to write missing snaps
 serves **released vintages only**: a vintage whose ``release_at`` is after the clock does not
 exist for any endpoint, and appears, without a restart, on the first request after its time.
 The clock is ``now()`` (default: the real UTC time, or the fixed time of the environment
-variable ``KTSTAT_NOW``, ISO 8601 with a zone). Only GET and HEAD are answered; nothing is
-ever written to the store.
+variable ``KTSTAT_NOW``, ISO 8601 with a zone). Only GET and HEAD are answered (and POST to
+``/factcheck``, which reads an article); nothing is ever written to the store.
 
 Endpoints
 ---------
@@ -43,6 +43,13 @@ Explorer JSON (see :mod:`ktstat.api.explorer` for the documents):
   &measure=imports[&vintage=][&lang=en|ko]`` -> ``{columns, rows: [{item, label, values,
   statuses}]}``; ``/api/table.csv`` and ``/api/table.xlsx``: the same table as a download.
 
+Fact-check (see :mod:`ktstat.api.factcheck`):
+
+- ``POST /factcheck`` with ``{"text", "lang", "as_of", "release", "path"}`` -> the numeric claims of
+  the article, each with its cell, the released value and a verdict (``ktstat factcheck --format
+  json``'s document; ``?format=html``: the article highlighted); ``GET /factcheck``: a page to
+  paste an article into (English and Korean).
+
 Errors are 4xx with an SDMX error body (SDMX-JSON ``{"meta", "errors": [{"code", "title",
 "detail"}]}``, or an SDMX-ML 2.1 ``Error`` message when XML was asked): 400 (code 140 syntax,
 150 semantic), 404 (100: unknown dataflow, code, vintage, file; no observations), 405, 406
@@ -74,6 +81,7 @@ from ktstat.api.query import ApiError
 from ktstat.api.state import ApiState, env_clock
 from ktstat.api.views import docs, releases
 from ktstat.api.views import explorer as explorer_views
+from ktstat.api.views import factcheck as factcheck_views
 from ktstat.api.views import sdmx as sdmx_views
 from ktstat.api.views.common import errors, ok
 
@@ -154,7 +162,7 @@ def create_app(
         if exc.status_code == 404:
             err = ApiError(404, 100, f"no such resource: {request.url.path}")
         elif exc.status_code == 405:
-            err = ApiError(405, 1405, "only GET and HEAD are allowed")
+            err = ApiError(405, 1405, "only GET and HEAD are allowed (and POST to /factcheck)")
         else:
             err = ApiError(exc.status_code, exc.status_code, str(exc.detail))
         return failure(request, err)
@@ -167,6 +175,7 @@ def create_app(
     sdmx_views.add_routes(app, state, ctx, errors, ok)  # data, structures, availability (REST 2.1 and 2.0)
     releases.add_routes(app, state, ctx)
     explorer_views.add_routes(app, state, ctx)
+    factcheck_views.add_routes(app, state, ctx)
 
     def openapi() -> dict[str, Any]:
         """The OpenAPI document without FastAPI's 422 answers: invalid parameters get a 400 SDMX error."""
@@ -201,7 +210,7 @@ def create_app(
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
-        allow_methods=["GET", "HEAD"],
+        allow_methods=["GET", "HEAD", "POST"],
         allow_headers=["*"],
         expose_headers=["X-Ktstat-Vintage", "Content-Disposition"],
         max_age=86400,

@@ -1,6 +1,7 @@
 """The ASGI front of the API and its response cache.
 
-:class:`Front` runs before FastAPI's routing: only GET and HEAD (405 otherwise); the snapshot and
+:class:`Front` runs before FastAPI's routing: only GET and HEAD (405 otherwise; POST only to
+``/factcheck``, which reads its body and is never cached); the snapshot and
 the view released by the clock put into ``scope["state"]["ktstat"]``; HEAD answered as GET without
 a body; successful responses kept in a :class:`ResponseCache` (keyed by snapshot generation,
 number of released vintages, path, query, ``Accept`` and whether gzip is accepted) and answered
@@ -105,10 +106,15 @@ def error_body(
     return formats.error_json(err.code, err.title, err.detail, prepared), "application/json"
 
 
+POST_PATHS = frozenset({"/factcheck"})
+"""The paths that take POST (reading the request's body, writing nothing): not cached."""
+
+
 class Front:
-    """ASGI layer before the routing: only GET and HEAD; the clock and the refresh checked on every
-    request (the snapshot and view it sees go into ``scope["state"]["ktstat"]``); HEAD answered
-    as GET without a body; successful responses cached (see :class:`ResponseCache`)."""
+    """ASGI layer before the routing: only GET and HEAD (and POST to :data:`POST_PATHS`); the clock
+    and the refresh checked on every request (the snapshot and view it sees go into
+    ``scope["state"]["ktstat"]``); HEAD answered as GET without a body; successful GET responses
+    cached (see :class:`ResponseCache`)."""
 
     def __init__(self, app: ASGIApp, state: ApiState) -> None:
         self.app = app
@@ -122,6 +128,10 @@ class Front:
         path = scope["path"]
         accept = _header(scope, b"accept")
         st = self.state
+        if method == "POST" and path in POST_PATHS:  # computed from the request's body: never cached
+            scope.setdefault("state", {})["ktstat"] = st.current()
+            await self.app(scope, receive, send)
+            return
         if method not in ("GET", "HEAD"):
             err = ApiError(405, 1405, f"{method} is not allowed: the API is read-only (GET and HEAD)")
             body, media = error_body(path, accept, None, err, datetime.now(UTC))

@@ -63,7 +63,76 @@ BASELINE_MODULES = {
     PANDAS: "ktstat.benchmarks.baselines.pandas_compile",
     POLARS: "ktstat.benchmarks.baselines.polars_compile",
 }
+BASELINE_LIBRARIES = {PANDAS: "pandas", POLARS: "polars"}  # what each script imports beyond ktstat's own
 SEED = 20251
+# the partner shares [exports, imports] the benchmark"s generated records have always used (the demo"s
+# priors before its gravity model), kept so that the inputs, and the regression figures, stay the same
+BENCH_PARTNERS: dict[str, dict[str, list[float]]] = {
+    "tbp": {
+        "US": [0.29, 0.39],
+        "CN": [0.16, 0.05],
+        "VN": [0.09, 0.005],
+        "JP": [0.06, 0.11],
+        "DE": [0.03, 0.07],
+        "GB": [0.02, 0.04],
+        "FR": [0.015, 0.03],
+        "NL": [0.015, 0.05],
+        "CH": [0.005, 0.04],
+        "IE": [0.005, 0.03],
+        "SE": [0.005, 0.015],
+        "IN": [0.05, 0.01],
+        "ID": [0.03, 0.005],
+        "TH": [0.02, 0.004],
+        "MY": [0.015, 0.004],
+        "SG": [0.03, 0.03],
+        "HK": [0.02, 0.01],
+        "TW": [0.03, 0.02],
+        "PH": [0.01, 0.002],
+        "SA": [0.03, 0.003],
+        "AE": [0.02, 0.003],
+        "MX": [0.02, 0.003],
+        "BR": [0.02, 0.003],
+        "CA": [0.01, 0.02],
+        "AU": [0.01, 0.01],
+        "RU": [0.01, 0.003],
+        "PL": [0.015, 0.002],
+        "TR": [0.01, 0.002],
+        "ZA": [0.005, 0.001],
+        "EG": [0.005, 0.001],
+    },
+    "kst": {
+        "US": [0.2, 0.36],
+        "CA": [0.01, 0.02],
+        "CN": [0.16, 0.07],
+        "JP": [0.08, 0.07],
+        "VN": [0.07, 0.01],
+        "HK": [0.05, 0.02],
+        "SG": [0.05, 0.05],
+        "TW": [0.03, 0.02],
+        "IN": [0.03, 0.01],
+        "ID": [0.02, 0.005],
+        "TH": [0.015, 0.005],
+        "MY": [0.01, 0.005],
+        "PH": [0.01, 0.005],
+        "DE": [0.03, 0.06],
+        "GB": [0.03, 0.06],
+        "FR": [0.02, 0.03],
+        "NL": [0.02, 0.05],
+        "IE": [0.01, 0.06],
+        "CH": [0.01, 0.03],
+        "LU": [0.005, 0.02],
+        "SE": [0.005, 0.01],
+        "SA": [0.03, 0.005],
+        "AE": [0.02, 0.005],
+        "QA": [0.01, 0.002],
+        "MX": [0.015, 0.005],
+        "BR": [0.015, 0.005],
+        "AU": [0.015, 0.01],
+        "NZ": [0.005, 0.002],
+        "ZA": [0.005, 0.002],
+        "NG": [0.003, 0.001],
+    },
+}
 TOLERANCE_USD = 0.01  # plus a relative 1e-9: float sums of the scripts vs ktstat's exact micro-dollars
 
 
@@ -166,7 +235,8 @@ def _write_records(
     whole = np.array([c in WHOLE_UNITS for c in currencies])
     items, partners = list(cfg["items"]), list(cfg["partners"])
     item_p = np.array([cfg["items"][i] for i in items], dtype=float)
-    partner_p = np.array([cfg["partners"][p] for p in partners], dtype=float)
+    partners = list(BENCH_PARTNERS[dom_id])
+    partner_p = np.array([BENCH_PARTNERS[dom_id][p] for p in partners], dtype=float)
     totals = np.array(list(cfg["totals"].values()), dtype=float).sum(axis=0)
     p_export = float(totals[0] / totals.sum())
     rep_ids = pa.array([r for r, _ in reporters])
@@ -360,13 +430,13 @@ def _child(argv: Sequence[str] | None = None) -> None:
     with ``--sql-log``, each SQL statement's seconds (:class:`_TimedConnection`)."""
     import argparse
 
-    import ktstat.ingest
+    from ktstat.ingest import staging
     from ktstat.pipeline import compile_domain
     from ktstat.store import open_store
 
     # the Parquet schema reader insists on a real connection: hand it the wrapped one
-    schema_reader = ktstat.ingest.read_parquet_schema
-    ktstat.ingest.read_parquet_schema = lambda con, path: schema_reader(getattr(con, "_con", con), path)
+    schema_reader = staging.read_parquet_schema
+    staging.read_parquet_schema = lambda con, path: schema_reader(getattr(con, "_con", con), path)
 
     ap = argparse.ArgumentParser(prog="python -m ktstat.benchmarks.compile")
     for name in ("--domain", "--records", "--reporters", "--rates", "--store", "--log"):
@@ -571,7 +641,9 @@ def run(
     the others are compared with it); ``memory_budget_gb``: any approach's process whose
     resident memory exceeds this is stopped (status ``failed``, the reason recorded), and a
     script whose peak, projected linearly from the largest smaller size it ran at, exceeds
-    four times this is not started (status ``skipped``); ``keep``: leave the ktstat stores and the
+    four times this is not started (status ``skipped``), nor a script whose library is not
+    installed (status ``skipped``, the reason saying how to install it:
+    :func:`missing_library`); ``keep``: leave the ktstat stores and the
     scripts' outputs in ``workdir`` (``{domain}-{rows}.duckdb``, ``{domain}-{rows}-pandas.parquet``,
     ``{domain}-{rows}-polars.parquet``); ``chunk``: rows generated at a time.
 
@@ -594,6 +666,7 @@ def run(
     budget_mb = memory_budget_gb * 1024
     results: list[dict[str, Any]] = []
     peaks: dict[str, dict[int, float]] = {a: {} for a in APPROACHES}
+    missing = {a: missing_library(a) for a in chosen}
     for rows in rows_list:
         t0 = time.perf_counter()
         inputs = make_inputs(rows, base, chunk=chunk, say=say)
@@ -607,6 +680,10 @@ def run(
             oc = _Outcome(approach, [])
             outcomes[approach] = oc
             loads[approach] = round(os.getloadavg()[0], 2)
+            if missing[approach]:
+                oc.status, oc.reason = "skipped", str(missing[approach])
+                say(f"{approach}, {rows:,} rows: skipped: {oc.reason}")
+                continue
             projected = _projected_peak_mb(peaks[approach], rows)
             if approach in BASELINE_MODULES and projected is not None and projected > 4 * budget_mb:
                 oc.status = "skipped"
@@ -700,6 +777,17 @@ def run(
     return results
 
 
+def missing_library(approach: str) -> str | None:
+    """Why a comparison script cannot run here (its library is not installed, and how to
+    install it), or None when it can (ktstat and the floor need nothing more)."""
+    import importlib.util
+
+    lib = BASELINE_LIBRARIES.get(approach)
+    if lib is None or importlib.util.find_spec(lib) is not None:
+        return None
+    return f"{lib} is not installed; to compare with it: pip install {lib} (or pip install 'ktstat[bench]')"
+
+
 def _memory_gib() -> float:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
@@ -707,38 +795,47 @@ def _memory_gib() -> float:
         return float("nan")
 
 
+TARGETS = {  # rows: (most times the floor, peak memory under GiB); issue 17
+    10_000_000: (3.0, 2.0),
+    100_000_000: (3.0, 3.0),
+}
+
+
 def targets(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The issue's targets, judged on ``results`` where the sizes were run: at 100 M rows the
-    full compile within 1.5x the floor with peak memory under 3 GiB; at 10 M rows at least 30x
-    faster than pandas and faster than Polars."""
+    """The issue's targets, judged on ``results`` where the sizes were run (:data:`TARGETS`):
+    at 10 M and at 100 M rows the full compile at most 3x the floor, with peak memory under
+    2 GiB at 10 M rows and under 3 GiB at 100 M rows; at 10 M rows faster than the Polars
+    script (its ``x_ktstat``, script seconds / ktstat's, at least 1)."""
     by = {(r["rows"], r["approach"]): r for r in results}
     out = []
-    k = by.get((100_000_000, KTSTAT))
-    if k is not None:
+    for rows, (x_floor, gib) in TARGETS.items():
+        k = by.get((rows, KTSTAT))
+        if k is None:
+            continue
+        label = f"{rows // 1_000_000} M rows"
         out.append(
             {
-                "target": "100 M rows: ktstat within 1.5x the floor",
+                "target": f"{label}: ktstat at most {x_floor:g}x the floor",
                 "value": k["x_floor"],
-                "met": k["x_floor"] is not None and k["x_floor"] <= 1.5,
+                "met": k["x_floor"] is not None and k["x_floor"] <= x_floor,
             }
         )
         out.append(
             {
-                "target": "100 M rows: ktstat peak memory < 3 GiB",
+                "target": f"{label}: ktstat peak memory < {gib:g} GiB",
                 "value": k["peak_memory_mb"],
-                "met": k["peak_memory_mb"] is not None and k["peak_memory_mb"] < 3 * 1024,
+                "met": k["peak_memory_mb"] is not None and k["peak_memory_mb"] < gib * 1024,
             }
         )
-    for approach, factor in ((PANDAS, 30.0), (POLARS, 1.0)):
-        r = by.get((10_000_000, approach))
-        if r is not None:
-            out.append(
-                {
-                    "target": f"10 M rows: ktstat at least {factor:g}x faster than the {approach}",
-                    "value": r["x_ktstat"],
-                    "met": r["x_ktstat"] is not None and r["x_ktstat"] >= factor,
-                }
-            )
+    r = by.get((10_000_000, POLARS))
+    if r is not None:
+        out.append(
+            {
+                "target": f"10 M rows: ktstat faster than the {POLARS}",
+                "value": r["x_ktstat"],
+                "met": r["x_ktstat"] is not None and r["x_ktstat"] >= 1.0,
+            }
+        )
     return out
 
 

@@ -15,9 +15,13 @@ period's total. Every fact becomes linear constraints on these unknowns:
 When the facts cannot all hold, they are added in order of priority (levels first; figures
 derived from them after) and each fact that makes the system infeasible is set aside,
 together with an irreducible set of facts that cannot all hold (no fact of it can be left out;
-a pair is preferred when one exists). Among the feasible values, the solution minimises the
-weighted L1 distance to a smooth prior plus the L1 norm of the deviations' second differences,
-so that series stay smooth where no fact pins them down. Units: billions of US dollars.
+a pair is preferred when one exists). Among the feasible values, the solution minimises a sum of
+squares (a convex quadratic program, HiGHS): each cell's relative deviation from its prior
+(:mod:`ktstat.demo.prior`), the change of that deviation from one period to the next (so cells
+grow about as their priors do) and each published fact's distance from the centre of its
+rounding interval. Deviations are spread over many cells instead of piling on a few at a vertex
+of the feasible set, and published figures sit near their centres, not at the edges of their
+rounding. Units: billions of US dollars.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ktstat.demo.facts import Fact
+from ktstat.demo.prior import gravity_shares, leaf_paths
 from ktstat.domain import Domain
 from ktstat.indicators import split_measure
 from ktstat.periods import PER_YEAR, Period, parse, span
@@ -41,7 +46,12 @@ FLOWS = ("X", "M")
 SHRINK = 0.98  # keep solutions strictly inside the published rounding
 EPS = 0.003  # bn: strict inequalities (ranks, records) are met by this margin
 FLOOR = 0.05  # no cell below this fraction of its prior: no zeros
-ALPHA, BETA = 0.2, 3.0  # weights of distance to the prior and of roughness
+# weights of the fit's sum of squares: relative deviation of a cell from its prior, change of
+# that deviation between consecutive periods, distance of a published fact from the centre of
+# its rounding interval (in half-widths of the interval)
+W_LEVEL, W_GROWTH, W_CENTRE = 1.0, 40.0, 1.0
+REG = 1e-10  # added to the fit's Hessian: the totals have no term of their own
+MAX_ROUNDS = 200  # active-set rounds of the fit
 PRIORITY = [
     "exports",
     "imports",
@@ -82,6 +92,8 @@ class Calibration:
     partners: list[str]
     profiles: list[tuple[str, str, bool]]
     values: np.ndarray  # [t, flow, leaf] over items+partners+profiles, bn
+    prior: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the same shape: the prior
+    memberships: dict[str, dict[str, set[int]]] = field(default_factory=dict)  # breakdown: code -> leaves
     kept: list[Fact] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     unsupported: list[tuple[Fact, str]] = field(default_factory=list)
@@ -135,31 +147,25 @@ class Model:
         return self.T * 2 * self.L + t * 2 + f
 
     def _prior(self, cfg: dict[str, Any], prior_profiles: np.ndarray) -> np.ndarray:
-        """Prior cell values [T, 2, L]: the interpolated totals split by the configured shares,
-        each share drifting on its own smooth path (a seeded random trend plus a smoothed random
-        walk), so that cells do not all move in step with the total."""
+        """Prior cell values [T, 2, L] in bn: the interpolated totals split by the shares of
+        :mod:`ktstat.demo.prior` (items and profiles as configured, partners by the gravity
+        model), each leaf on its own seeded path."""
         totals = interpolate_totals(cfg["totals"], self.periods)  # [T, 2]
+        pc = cfg["prior"]
         rng = np.random.default_rng(self.seed)
-        steps = 1.0 / PER_YEAR[self.freq]
-        t = np.arange(self.T)[:, None] * steps
-        out = np.zeros((self.T, 2, self.L))
-        spans = [
-            (0, self.n_items),
-            (self.n_items, self.n_items + self.n_partners),
-            (self.n_items + self.n_partners, self.L),
-        ]
-        for f in range(2):
-            it = np.array([cfg["items"][c][f] for c in self.items])
-            pa = np.array([cfg["partners"][c][f] for c in self.partners])
-            base = np.concatenate([it / it.sum(), pa / pa.sum(), prior_profiles[:, f] / prior_profiles[:, f].sum()])
-            trend = rng.normal(0.0, 0.04, self.L)[None, :] * (t - t[-1])
-            walk = np.cumsum(rng.normal(0.0, 0.03 * np.sqrt(steps), (self.T, self.L)), axis=0)
-            walk = np.apply_along_axis(lambda w: np.convolve(w, np.ones(3) / 3, mode="same"), 0, walk)
-            share = base[None, :] * np.exp(trend + walk - walk[-1][None, :])
-            for a, b in spans:  # each margin still adds up to the total
-                share[:, a:b] /= share[:, a:b].sum(axis=1, keepdims=True)
-            out[:, f, :] = totals[:, f][:, None] * share
-        return out
+        n = PER_YEAR[self.freq]
+        years = np.array([p.year + (p.sub - 0.5) / n for p in self.periods])
+        base = np.zeros((self.T, 2, self.L))
+        ni, np_ = self.n_items, self.n_partners
+        items = np.array([cfg["items"][c] for c in self.items], dtype=float)  # [I, 2]
+        base[:, :, :ni] = (items / items.sum(axis=0)).T[None]
+        base[:, :, ni : ni + np_] = gravity_shares(self.partners, years, pc, cfg.get("affinity"))
+        base[:, :, ni + np_ :] = (prior_profiles / prior_profiles.sum(axis=0)).T[None]
+        stability = np.ones(self.L)
+        stability[:ni] = float(pc["item_stability"])
+        spans = [(0, ni), (ni, ni + np_), (ni + np_, self.L)]
+        share = leaf_paths(base, years, spans, stability, pc, rng)
+        return totals[:, :, None] * share
 
     # cell expressions --------------------------------------------------------------------
     def _ts(self, period: str) -> list[int]:
@@ -267,6 +273,52 @@ class Model:
                 rows.append((e, EPS, math.inf) if kind == "record" else (e, -math.inf, -EPS))
             return rows
         raise Unsupported(f"measure {f.measure} is not supported by the calibration")
+
+    def at_prior(self, e: dict[int, float]) -> float:
+        """An expression's value at the prior (bn)."""
+        flat = self.prior.reshape(-1)
+        n = flat.size
+        out = 0.0
+        for i, k in e.items():
+            if i < n:
+                out += k * float(flat[i])
+            else:  # a total: the sum of the items margin
+                t, f = divmod(i - n, 2)
+                out += k * float(self.prior[t, f, : self.n_items].sum())
+        return out
+
+    def centre(self, f: Fact) -> tuple[dict[int, float], float, float] | None:
+        """The fact as a term of the fit, ``(c, k, w)``: ``c.x - k`` is zero at the centre of
+        the fact's rounding interval and ``w (c.x - k)^2`` is 1 at its edge (deviations scaled
+        by the prior where the fact is a ratio of cells). None for ranks and record flags."""
+        base, kind, yoy = split_measure(f.measure)
+        tol = max(f.tolerance, 1e-9)
+        if kind == "level":
+            if base == "ratio":
+                x = self.cell(f.breakdown, f.item, f.period, 0)
+                m = self.cell(f.breakdown, f.item, f.period, 1)
+                return add(x, m, -f.value), 0.0, 1.0 / (tol * self.at_prior(m)) ** 2
+            return self.level(base, f.breakdown, f.item, f.period), f.value, 1.0 / tol**2
+        if kind in ("growth", "change", "contribution"):
+            p = parse(f.period)
+            prev = str(p.shift(-(PER_YEAR[p.freq] if yoy else 1)))
+            cur_e = self.level(base, f.breakdown, f.item, f.period)
+            prev_e = self.level(base, f.breakdown, f.item, prev)
+            if kind == "growth":
+                scale = abs(self.at_prior(prev_e)) * tol / 100
+                return add(cur_e, prev_e, -(1 + f.value / 100)), 0.0, 1.0 / max(scale, 1e-9) ** 2
+            if kind == "change":
+                return add(cur_e, prev_e, -1.0), f.value, 1.0 / tol**2
+            d = add(cur_e, prev_e, -1.0)
+            dt = add(self.level(base, "total", "all", f.period), self.level(base, "total", "all", prev), -1.0)
+            scale = abs(self.at_prior(dt)) * tol
+            return add(scaled(d, 100), dt, -f.value), 0.0, 1.0 / max(scale, 1e-9) ** 2
+        if kind == "share":
+            e = self.level(base, f.breakdown, f.item, f.period)
+            t = self.level(base, "total", "all", f.period)
+            scale = abs(self.at_prior(t)) * tol
+            return add(scaled(e, 100), t, -f.value), 0.0, 1.0 / max(scale, 1e-9) ** 2
+        return None
 
     def _rank_rows(self, f: Fact, base: str, facts: Sequence[Fact]) -> list[Row]:
         peers = self.rank_peers(f.breakdown, f.item)
@@ -378,86 +430,168 @@ def interpolate_totals(anchors: dict[str, list[float]], periods: list[Period]) -
     return np.exp(out)
 
 
-def _solve(model: Model, rows: list[Row], objective: bool) -> np.ndarray | None:
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix
+def _sparse(rows: list[Row], n: int) -> tuple[Any, np.ndarray, np.ndarray]:
+    """Rows as a CSR matrix with their lower and upper bounds."""
+    from scipy.sparse import csr_matrix
 
-    nv = model.nv
-    extra: list[Row] = []
-    c = np.zeros(nv)
-    n_aux = 0
-    if objective:
-        prior = model.prior
-        series = [(f, j) for f in range(2) for j in range(model.L)]
-        a0 = nv
-        n_aux = len(series) * model.T * 2
-        c = np.concatenate([c, np.zeros(n_aux)])
-        k = a0
-        for f, j in series:
-            w = 1.0 / max(prior[:, f, j].mean(), 1e-6)
-            for t in range(model.T):
-                v = model.var(t, f, j)
-                p = prior[t, f, j]
-                c[k] = ALPHA * w
-                extra.append(({k: 1.0, v: -1.0}, -p, math.inf))
-                extra.append(({k: 1.0, v: 1.0}, p, math.inf))
-                k += 1
-                if t >= 2:
-                    d2 = {v: 1.0, model.var(t - 1, f, j): -2.0, model.var(t - 2, f, j): 1.0}
-                    p2 = p - 2 * prior[t - 1, f, j] + prior[t - 2, f, j]
-                    c[k] = BETA * w
-                    extra.append((add({k: 1.0}, d2, -1.0), -p2, math.inf))
-                    extra.append((add({k: 1.0}, d2, 1.0), p2, math.inf))
-                k += 1
-    all_rows = rows + extra
-    ub_r: list[int] = []
-    ub_c: list[int] = []
-    ub_v: list[float] = []
-    b_ub: list[float] = []
-    eq_r: list[int] = []
-    eq_c: list[int] = []
-    eq_v: list[float] = []
-    b_eq: list[float] = []
-    for coeffs, lo, hi in all_rows:
-        if lo == hi:
-            i = len(b_eq)
-            eq_r += [i] * len(coeffs)
-            eq_c += list(coeffs)
-            eq_v += list(coeffs.values())
-            b_eq.append(lo)
-            continue
-        if hi < math.inf:
-            i = len(b_ub)
-            ub_r += [i] * len(coeffs)
-            ub_c += list(coeffs)
-            ub_v += list(coeffs.values())
-            b_ub.append(hi)
-        if lo > -math.inf:
-            i = len(b_ub)
-            ub_r += [i] * len(coeffs)
-            ub_c += list(coeffs)
-            ub_v += [-v for v in coeffs.values()]
-            b_ub.append(-lo)
-    n = nv + n_aux
-    a_ub = coo_matrix((ub_v, (ub_r, ub_c)), shape=(len(b_ub), n)).tocsr() if b_ub else None
-    a_eq = coo_matrix((eq_v, (eq_r, eq_c)), shape=(len(b_eq), n)).tocsr() if b_eq else None
-    bounds = model.bounds() + [(0.0, None)] * n_aux
-    # interior point (with crossover) is several times faster than simplex on the smoothed
-    # objective; feasibility checks without objective are fastest with the default
+    r = [i for i, (coeffs, _, _) in enumerate(rows) for _ in coeffs]
+    c = [j for coeffs, _, _ in rows for j in coeffs]
+    v = [x for coeffs, _, _ in rows for x in coeffs.values()]
+    lo = np.array([row[1] for row in rows], dtype=float)
+    hi = np.array([row[2] for row in rows], dtype=float)
+    return csr_matrix((v, (r, c)), shape=(len(rows), n)), lo, hi
+
+
+def _solve(model: Model, rows: list[Row]) -> np.ndarray | None:
+    """A feasible point of the rows within the variables' bounds (HiGHS), None if there is none."""
+    from scipy.optimize import linprog
+
+    a, lo, hi = _sparse(rows, model.nv)
+    eq = lo == hi
+    up, down = np.isfinite(hi) & ~eq, np.isfinite(lo) & ~eq
+    from scipy.sparse import vstack
+
+    a_ub = vstack([a[up], -a[down]]).tocsr()
+    b_ub = np.concatenate([hi[up], -lo[down]])
     res = linprog(
-        c,
-        A_ub=a_ub,
-        b_ub=b_ub or None,
-        A_eq=a_eq,
-        b_eq=b_eq or None,
-        bounds=bounds,
-        method="highs-ipm" if objective else "highs",
+        np.zeros(model.nv),
+        A_ub=a_ub if a_ub.shape[0] else None,
+        b_ub=b_ub if a_ub.shape[0] else None,
+        A_eq=a[eq] if eq.any() else None,
+        b_eq=lo[eq] if eq.any() else None,
+        bounds=model.bounds(),
+        method="highs",
     )
     if res.status == 2:
         return None
     if res.status != 0:
         raise RuntimeError(f"calibration LP failed: {res.message}")
-    return np.asarray(res.x[:nv])
+    return np.asarray(res.x)
+
+
+Term = tuple[dict[int, float], float, float]  # coefficients c, target k, weight w: w (c.x - k)^2
+
+
+def objective_terms(model: Model, centres: list[Term]) -> list[Term]:
+    """The fit's objective as a sum of squares (see :func:`fit`): every cell's relative
+    deviation from its prior (weight ``W_LEVEL``), the change of that deviation from one period
+    to the next (``W_GROWTH``: a cell grows about as its prior does), and the centre terms of the
+    published facts (``W_CENTRE``, each already scaled to its rounding interval).
+
+    A cell's terms also weigh its size (its prior over the mean prior of its margin): a
+    chi-square distance, under which a shortfall is spread as one relative change over the
+    cells instead of piling onto the largest ones."""
+    prior = model.prior
+    spans = [
+        (0, model.n_items),
+        (model.n_items, model.n_items + model.n_partners),
+        (model.n_items + model.n_partners, model.L),
+    ]
+    size = np.zeros_like(prior)
+    for a, b in spans:
+        size[:, :, a:b] = prior[:, :, a:b] / prior[:, :, a:b].mean(axis=2, keepdims=True)
+    terms: list[Term] = []
+    for f in range(2):
+        for j in range(model.L):
+            for t in range(model.T):
+                p = float(prior[t, f, j])
+                v = model.var(t, f, j)
+                w = float(size[t, f, j])
+                terms.append(({v: 1.0 / p}, 1.0, W_LEVEL * w))
+                if t:
+                    q = float(prior[t - 1, f, j])
+                    terms.append(({v: 1.0 / p, model.var(t - 1, f, j): -1.0 / q}, 0.0, W_GROWTH * w))
+    terms += [(c, k, W_CENTRE * w) for c, k, w in centres]
+    return terms
+
+
+def fit(model: Model, rows: list[Row], terms: list[Term]) -> np.ndarray:
+    """Minimise the sum of ``w (c.x - k)^2`` over the terms subject to the rows and the
+    variables' lower bounds, a convex quadratic program; returns x in bn.
+
+    Cell variables are scaled by their prior (the solver works on x / prior, values near 1).
+    Solved by an active-set method on the KKT system (sparse LU): equalities always active,
+    each violated inequality or bound made active at its violated side, each active one whose
+    multiplier has the wrong sign released, until none is violated and every multiplier has the
+    right sign (a few rounds: at the optimum most facts lie inside their intervals)."""
+    from scipy.sparse import coo_matrix, diags, eye, vstack
+
+    n = model.nv
+    scale = np.ones(n)
+    scale[: model.T * 2 * model.L] = model.prior.reshape(-1)
+    qr: list[int] = []
+    qc: list[int] = []
+    qv: list[float] = []
+    g = np.zeros(n)
+    for coeffs, k, w in terms:
+        idx = list(coeffs)
+        for i in idx:
+            ci = coeffs[i]
+            g[i] -= 2 * w * k * ci
+            for j in idx:
+                qr.append(i)
+                qc.append(j)
+                qv.append(2 * w * ci * coeffs[j])
+    d = diags(scale)
+    q = (d @ coo_matrix((qv, (qr, qc)), shape=(n, n)).tocsr() @ d + REG * eye(n)).tocsr()
+    g = g * scale
+    a_rows, lo, hi = _sparse(_distinct(rows), n)
+    # the variables' lower bounds as rows too: one constraint matrix [A; I]
+    a = vstack([a_rows @ d, eye(n)]).tocsr()
+    lo = np.concatenate([lo, np.array([b for b, _ in model.bounds()]) / scale])
+    hi = np.concatenate([hi, np.full(n, math.inf)])
+    eq = np.flatnonzero(lo == hi)
+    side = np.zeros(len(lo))  # +1 active at its upper bound, -1 at its lower bound, 0 inactive
+    side[eq] = 1
+    tol = 1e-9
+    y = np.zeros(n)
+    for _ in range(MAX_ROUNDS):
+        act = np.flatnonzero(side != 0)
+        rhs = np.where(side[act] > 0, hi[act], lo[act])
+        y, lam = _kkt(q, g, a[act], rhs)
+        ay = a @ y
+        over = (ay > hi + tol * (1 + np.abs(hi))) & (side == 0)
+        under = (ay < lo - tol * (1 + np.abs(lo))) & (side == 0)
+        wrong = np.zeros(len(lo), dtype=bool)
+        ineq = side[act] != 0
+        ineq[np.isin(act, eq)] = False
+        wrong[act[ineq & (side[act] * lam < -tol)]] = True
+        if not over.any() and not under.any() and not wrong.any():
+            return y * scale
+        side[over] = 1
+        side[under] = -1
+        if not over.any() and not under.any():  # release only when nothing is violated
+            side[wrong] = 0
+    raise RuntimeError(f"calibration fit did not settle its active set in {MAX_ROUNDS} rounds")
+
+
+def _distinct(rows: list[Row]) -> list[Row]:
+    """The rows with repeated expressions merged (their bounds intersected): two facts on one
+    number under two names must not make the fit's linear system singular."""
+    out: dict[tuple[tuple[int, float], ...], tuple[float, float]] = {}
+    for coeffs, lo, hi in rows:
+        key = tuple(sorted(coeffs.items()))
+        a, b = out.get(key, (-math.inf, math.inf))
+        out[key] = (max(a, lo), min(b, hi))
+    return [(dict(k), lo, hi) for k, (lo, hi) in out.items()]
+
+
+def _kkt(q: Any, g: np.ndarray, a: Any, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Solution of ``min 1/2 y'Qy + g'y`` subject to ``A y = b``: (y, multipliers)."""
+    import warnings
+
+    from scipy.sparse import bmat, csc_matrix
+    from scipy.sparse.linalg import MatrixRankWarning, spsolve
+
+    m = a.shape[0]
+    k = bmat([[q, a.T], [a, csc_matrix((m, m))]], format="csc")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MatrixRankWarning)
+        try:
+            sol = spsolve(k, np.concatenate([-g, b]))
+        except MatrixRankWarning:
+            raise RuntimeError("calibration fit: the active constraints are linearly dependent") from None
+    return sol[: q.shape[0]], sol[q.shape[0] :]
 
 
 def _closeness(a: Fact, b: Fact) -> int:
@@ -496,7 +630,7 @@ def calibrate(
     base = model.structural_rows()
 
     def feasible(fs: Sequence[Fact]) -> bool:
-        return _solve(model, base + [r for g in fs for r in rows_of[g.fact_id]], objective=False) is not None
+        return _solve(model, base + [r for g in fs for r in rows_of[g.fact_id]]) is not None
 
     say(f"{dom.id}: checking {len(usable)} facts for consistency")
     if feasible(usable):
@@ -512,10 +646,20 @@ def calibrate(
             say(f"{dom.id}: conflict: {', '.join(g.fact_id for g in cal.conflicts[-1].facts)}; set aside {f.fact_id}")
     cal.kept = kept
     say(f"{dom.id}: solving for cell totals ({model.nv:,} unknowns)")
-    x = _solve(model, base + [r for g in kept for r in rows_of[g.fact_id]], objective=True)
-    if x is None:
-        raise RuntimeError("calibration infeasible after setting conflicts aside")
-    cal.values = x[: model.T * 2 * model.L].reshape(model.T, 2, model.L)
+    centres = [c for g in kept if (c := model.centre(g)) is not None]
+    x = fit(model, base + [r for g in kept for r in rows_of[g.fact_id]], objective_terms(model, centres))
+    values = x[: model.T * 2 * model.L].reshape(model.T, 2, model.L)
+    totals = x[model.T * 2 * model.L :].reshape(model.T, 2)
+    for a, b in (
+        (0, model.n_items),
+        (model.n_items, model.n_items + model.n_partners),
+        (model.n_items + model.n_partners, model.L),
+    ):
+        # each margin adds up to the total exactly (the solver's equalities hold to ~1e-9)
+        values[:, :, a:b] *= (totals / values[:, :, a:b].sum(axis=2))[:, :, None]
+    cal.values = values
+    cal.prior = model.prior
+    cal.memberships = memberships
     return cal
 
 

@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Any
 from ktstat import domain as domains
 from ktstat.demo.calibrate import RULE, Calibration
 from ktstat.demo.facts import Fact
+from ktstat.demo.plausibility import Cell, Report, check, growth_summary, rules_from_growth
+from ktstat.indicators import split_measure
+from ktstat.periods import PER_YEAR, parse
 from ktstat.store import one
 
 if TYPE_CHECKING:
@@ -50,6 +53,121 @@ def top_share(con: duckdb.DuckDBPyConnection, dom: str, share: float = 0.01) -> 
     ]
     k = max(1, round(len(vals) * share))
     return len(vals), 100.0 * float(sum(vals[:k])) / float(sum(vals))
+
+
+FLOWS = {"exports": 0, "imports": 1}
+DEPARTURES_LISTED = 12
+GROWTH_MARGIN = 20.0  # percentage points added on each side of the published growth rates' range
+
+
+def _leaves(
+    dom: domains.Domain, cal: Calibration, breakdown: str, item: str
+) -> tuple[tuple[str, frozenset[int]], ...] | None:
+    """The calibration leaves a cell is made of, ``(source, leaves)`` per source of its
+    dimensions (item, partner, reporter); None for the total or a code the calibration does not
+    know."""
+    if breakdown == "total":
+        return None
+    by_source: dict[str, frozenset[int]] = {}
+    for b, code in zip(breakdown.split("+"), item.split("+"), strict=False):
+        if b not in cal.memberships or b not in dom.breakdowns:
+            return None
+        src = dom.breakdowns[b].source
+        s = frozenset(cal.memberships[b].get(code, set()))
+        by_source[src] = by_source[src] & s if src in by_source else s
+    return tuple((k, by_source[k]) for k in sorted(by_source))
+
+
+def plausibility_cells(con: duckdb.DuckDBPyConnection, facts: list[Fact], cals: dict[str, Calibration]) -> list[Cell]:
+    """The exports and imports cells of the compiled indicators with what the rules need: whether
+    a fact publishes the cell, its prior (periods the calibration covers; cells of one source
+    of leaves) and the leaves it is made of."""
+    published = {(f.domain, f.period, f.breakdown, f.item) for f in facts}
+    out = []
+    for dom_id, cal in cals.items():
+        dom = domains.load(dom_id)
+        lp = cal.periods[0].freq
+        index = {str(p): t for t, p in enumerate(cal.periods)}
+        n_items = len(cal.items)
+        leaves_of: dict[tuple[str, str], tuple[tuple[str, frozenset[int]], ...] | None] = {}
+        rows = con.execute(
+            "SELECT period, breakdown, item, measure, value FROM indicators WHERE domain = ? "
+            "AND measure IN ('exports', 'imports') AND value IS NOT NULL",
+            [dom_id],
+        ).fetchall()
+        for period, breakdown, item, measure, value in rows:
+            key = (breakdown, item)
+            if key not in leaves_of:
+                leaves_of[key] = _leaves(dom, cal, breakdown, item)
+            leaves = leaves_of[key]
+            prior = None
+            p = parse(period)
+            if cal.prior.size and PER_YEAR[p.freq] <= PER_YEAR[lp]:
+                ts = [index[str(s)] for s in p.subperiods(lp) if str(s) in index]
+                f = FLOWS[measure]
+                if breakdown == "total":
+                    prior = 1e9 * float(cal.prior[ts, f, :n_items].sum())
+                elif leaves is not None and len(leaves) == 1:
+                    prior = 1e9 * float(cal.prior[ts, f][:, sorted(leaves[0][1])].sum())
+            out.append(
+                Cell(
+                    dom_id,
+                    period,
+                    breakdown,
+                    item,
+                    measure,
+                    float(value),
+                    (dom_id, period, breakdown, item) in published,
+                    prior,
+                    leaves,
+                    leaves is None or len(leaves) == 1,
+                )
+            )
+    return out
+
+
+def plausibility(con: duckdb.DuckDBPyConnection, facts: list[Fact], cals: dict[str, Calibration]) -> Report:
+    """The plausibility rules (:mod:`ktstat.demo.plausibility`) applied to the demo's cells, the
+    growth range taken from the published growth rates."""
+    rates = [f.value for f in facts if split_measure(f.measure)[1] == "growth" and f.domain in cals]
+    return check(plausibility_cells(con, facts, cals), rules_from_growth(rates, GROWTH_MARGIN))
+
+
+def plausibility_lines(rep: Report) -> list[str]:
+    """The plausibility section of ``calibration.md``."""
+    lines = [
+        "## Plausibility of the unpublished cells",
+        "",
+        f"Rule: {rep.rules.describe()}. A flagged cell stops the demo.",
+        "",
+        "Growth on the previous period of the fitted cells above "
+        f"{rep.rules.min_share:g} % of their flow's total (exports and imports):",
+        "",
+        "| domain | frequency | cells | min % | 5th pct % | median % | 95th pct % | max % | outside the range |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for dom, freq, n, q, out in growth_summary(rep):
+        lines.append(f"| {dom} | {freq} | {n} | " + " | ".join(f"{v:+.1f}" for v in q) + f" | {out} |")
+    lines += ["", f"Duplicate values among cells that cannot hold a record in common: {len(rep.duplicates)}."]
+    for a, b in rep.duplicates:
+        lines.append(f"- {a.label()} = {b.breakdown}/{b.item}: {a.value:,.0f} USD")
+    lines += [
+        "",
+        f"Largest departures from the prior (cells above {rep.rules.min_share:g} % of their total):",
+        "",
+        "| cell | published | compiled bn | prior bn | compiled / prior |",
+        "|---|---|---|---|---|",
+    ]
+    for c, ratio in rep.departures[:DEPARTURES_LISTED]:
+        lines.append(
+            f"| {c.label()} | {'yes' if c.published else 'no'} | {c.value / 1e9:.4f} | "
+            f"{(c.prior or 0) / 1e9:.4f} | {ratio:.2f} |"
+        )
+    lines += ["", f"Flagged cells: {len(rep.flags)}." + ("" if rep.flags else " None.")]
+    for fl in rep.flags:
+        lines.append(f"- {fl.cell.label()}: {fl.rule}: {fl.detail}")
+    lines.append("")
+    return lines
 
 
 def write_calibration_report(
@@ -144,9 +262,11 @@ def write_calibration_report(
             f"| {f.domain} | {f.period} | {f.breakdown} / {f.item} | {d[0]} | {d[1]:.1f} | "
             f"{'yes' if d[0] >= 3 and d[1] <= 85 else 'no'} |"
         )
-    lines += ["", "## Concentration", ""]
+    rep = plausibility(con, facts, cals)
+    lines += ["", *plausibility_lines(rep)]
+    lines += ["## Concentration", ""]
     for dom_id in cals:
         n, s = top_share(con, dom_id)
         lines.append(f"- {domains.load(dom_id).label_en}: {n:,} reporters; the top 1 % hold {s:.1f} % of the value.")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return {"held": held, "checked": checked, "conflicting": len(conflicting)}
+    return {"held": held, "checked": checked, "conflicting": len(conflicting), "plausibility": rep}

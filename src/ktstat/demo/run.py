@@ -23,6 +23,7 @@ import numpy as np
 from ktstat import domain as domains
 from ktstat.demo.calibrate import Calibration, calibrate
 from ktstat.demo.facts import Fact, default_facts_path, load_facts
+from ktstat.demo.plausibility import raise_if_flagged
 from ktstat.demo.report import write_calibration_report
 from ktstat.demo.synth import build_profiles, exchange_rates, synthesize
 
@@ -153,7 +154,7 @@ def run_demo(
     with progress_printer() as say:
         for i, dom_id in enumerate(DOMAINS):
             dom = domains.load(dom_id)
-            cfg = cfg_all[dom_id]
+            cfg = {**cfg_all[dom_id], "prior": cfg_all["prior"]}
             rng = np.random.default_rng([seed, i])
             profiles, prior = build_profiles(cfg)
             members = profile_memberships(dom, cfg, profiles)
@@ -185,6 +186,7 @@ def run_demo(
         write_disclosure(con, out / "disclosure")
         say("writing calibration.md")
         summary = write_calibration_report(con, out / "calibration.md", facts, cals)
+    raise_if_flagged(summary["plausibility"], str(out / "calibration.md"))
     from ktstat.ui import console as ui_console
 
     console = ui_console()

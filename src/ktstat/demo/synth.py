@@ -127,14 +127,19 @@ class Reporter:
 
 
 def build_profiles(cfg: dict[str, Any]) -> tuple[list[tuple[str, str, bool]], np.ndarray]:
-    """Reporter profiles (KSIC, size class, platform flag) and their prior shares [P, 2]."""
+    """Reporter profiles (KSIC, size class, platform flag) and their prior shares [P, 2]
+    (industry share x size class share x the KSIC code's weight within its industry)."""
     profiles, prior = [], []
     sizes = cfg["sizes"]
     for ind in cfg["industries"].values():
-        for ksic in ind["ksic"]:
+        codes = ind["ksic"]
+        # a list of KSIC codes weighs them equally; a table gives their weights [X, M]
+        weights = codes if isinstance(codes, dict) else {k: [1.0, 1.0] for k in codes}
+        sums = [sum(float(w[f]) for w in weights.values()) for f in range(2)]
+        for ksic, w in weights.items():
             for size, s in sizes.items():
                 profiles.append((ksic, size, False))
-                prior.append([ind["share"][f] * s["share"][f] / len(ind["ksic"]) for f in range(2)])
+                prior.append([ind["share"][f] * s["share"][f] * float(w[f]) / sums[f] for f in range(2)])
     plat = cfg.get("platforms")
     if plat:
         n = len(plat["ksic"]) * len(plat["sizes"])
@@ -251,6 +256,33 @@ def _northwest(rows: np.ndarray, cols: np.ndarray, rng: np.random.Generator) -> 
     return out
 
 
+def split_subperiods(
+    margins: list[np.ndarray], season: np.ndarray, sigma: float, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Split each margin's cells (same total) over K subperiods: arrays [J, K] whose rows add up
+    to the cells and whose columns add up to the same subperiod totals for every margin.
+
+    The subperiod totals follow ``season`` (relative levels) times a seeded log-normal factor;
+    each cell's split varies around them (log-normal, ``sigma``), then iterative proportional
+    fitting restores the row and column sums. No two cells split alike by construction."""
+    total = float(margins[0].sum())
+    k = len(season)
+    col = season * np.exp(rng.normal(0.0, sigma / 2, k))
+    col = total * col / col.sum()
+    out = []
+    for m in margins:
+        a = m[:, None] * (col / total)[None, :] * np.exp(rng.normal(0.0, sigma, (len(m), k)))
+        for _ in range(200):
+            rows = a.sum(axis=1)
+            a *= np.where(rows > 0, m / np.where(rows > 0, rows, 1.0), 0.0)[:, None]
+            cols = a.sum(axis=0)
+            a *= (col / cols)[None, :]
+            if np.allclose(a.sum(axis=1), m, rtol=1e-12, atol=1e-15):
+                break
+        out.append(a)
+    return out
+
+
 def _close_gap(a: np.ndarray, idx: list[np.ndarray], targets: list[np.ndarray]) -> np.ndarray:
     from scipy.optimize import linprog
     from scipy.sparse import coo_matrix, hstack, vstack
@@ -294,7 +326,10 @@ def synthesize(
     currencies = list(cfg["currencies"])
     cur_p = np.array([cfg["currencies"][c] for c in currencies])
     cur_p = cur_p / cur_p.sum()
-    split: dict[tuple[int, int], float] = {}
+    split: dict[tuple[int, int], list[np.ndarray]] = {}
+    prior_cfg = cfg.get("prior", {})
+    seasonal = np.array(prior_cfg.get("seasonal", [1.0, 1.0, 1.0, 1.0]), dtype=float)
+    quarter_noise = float(prior_cfg.get("quarter_noise", 0.0))
     cols: dict[str, list[Any]] = {
         k: [] for k in ("record_id", "reporter_id", "period", "flow", "partner", "item", "amount", "currency")
     }
@@ -307,20 +342,16 @@ def synthesize(
             pi, _ = _version_at(r, s.year)
             members.setdefault(pi, []).append(ri)
         for f, flow in enumerate(("X", "M")):
+            margins = [cal.margin(m)[t, f] for m in ("items", "partners", "profiles")]
             if len(subs) > 1:
                 key = (lp.index, f)
                 if key not in split:
-                    raw = rng.uniform(0.9, 1.1, len(subs))
-                    split[key] = 0.0
-                    shares = raw / raw.sum()
-                    for k, sub in enumerate(subs):
-                        split[(sub.index, f + 2)] = float(shares[k])
-                frac = split[(s.index, f + 2)]
+                    season = seasonal[[u.to("Q").sub - 1 for u in subs]]
+                    split[key] = split_subperiods(margins, season, quarter_noise, rng)
+                k = subs.index(s)
+                t_items, t_partners, t_prof = (m[:, k] for m in split[key])
             else:
-                frac = 1.0
-            t_items = cal.margin("items")[t, f] * frac
-            t_partners = cal.margin("partners")[t, f] * frac
-            t_prof = cal.margin("profiles")[t, f] * frac
+                t_items, t_partners, t_prof = margins
             rec_r, rec_item, rec_partner, rec_amt, rec_prof = [], [], [], [], []
             active: list[tuple[int, int]] = []
             for pi in range(len(profiles)):

@@ -4,7 +4,8 @@
 the caller), a :class:`~ktstat.factcheck.figures.Figures` and a language, and returns one
 :class:`Result` per numeric claim, in text order. Units of ``Claim.value``: US dollars for
 ``unit == "USD"``, won for ``"KRW"``, percent for ``"percent"``, percentage points for
-``"pp"``, a plain number for ``"ratio"``, 1 for ``"rank"`` and ``"record"``. ``Claim.tol`` is
+``"pp"``, a plain number for ``"ratio"``, the rank for ``"rank"`` ("second-largest": 2), 1 for
+``"record"``. ``Claim.tol`` is
 half a unit of the last digit as written (doubled after "about", "nearly", "약").
 
 Verdicts: ``consistent`` (released value within the claim's rounding), ``inconsistent``,
@@ -76,12 +77,12 @@ class Result:
 # ---------------------------------------------------------------- extraction
 
 _AMOUNT_EN = re.compile(
-    rf"(?P<neg>[-−–]\s?)?(?:(?P<cur>\$|USD\s?|US\$\s?)(?P<n1>{NUM})\s?(?P<s1>trillion|billion|million|bn|mn|[BbMm]\b)?"
-    rf"|(?P<n2>{NUM})\s?(?P<s2>trillion|billion|million|bn|mn)\s?(?P<u2>dollars|won|USD|KRW)?)",
+    rf"(?P<neg>[-−–]\s?)?(?:(?P<cur>\$|USD\s?|US\$\s?|KRW\s?|₩\s?)(?P<n1>{NUM})\s?(?P<s1>trillion|billion|million|bn|mn|[BbMm]\b)?"
+    rf"|(?P<n2>{NUM})\s?(?P<s2>trillion|billion|million|bn|mn)\s?(?P<u2>dollars|US dollars|won|USD|KRW)?)",
     re.I,
 )
 _AMOUNT_KO = re.compile(
-    r"(?P<jo>\d[\d,]*(?:\.\d+)?)\s?조(?:\s?(?P<eok2>\d[\d,]*)\s?억)?\s?(?P<u>원|달러)"
+    r"(?P<jo>\d[\d,]*(?:\.\d+)?)\s?조(?:\s?(?P<eok2>\d[\d,]*)\s?(?P<k>천)?\s?억)?\s?(?P<u>원|달러)"
     r"|(?P<eok>\d[\d,]*(?:\.\d+)?)\s?억(?:\s?(?P<man>\d+)\s?천만|\s?(?P<man2>\d[\d,]*)\s?만)?\s?(?P<u2>달러|원)"
 )
 _PCT = re.compile(rf"(?P<n>{NUM})\s?(?P<u>percentage points?|%\s?p\b|%포인트|%p|%|percent|per cent|퍼센트)")
@@ -89,7 +90,13 @@ _RATIO = re.compile(r"(?<![\d.$,])(?P<n>\d\.\d{1,3})(?![\d%]|\s?(?:trillion|bill
 _RECORD = re.compile(
     r"all-time high|record high|highest ever|highest figures ever|on record|역대 최대|사상 최대|역대 최고", re.I
 )
-_RANK = re.compile(r"\b(?:the largest|largest|ranked first|the highest|first place)\b|가장 큰|최대 흑자|1위", re.I)
+_ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5}
+_RANK = re.compile(
+    r"\b(?:the\s+)?(?:(?P<ord>second|third|fourth|fifth|2nd|3rd|4th|5th)[- ])?(?:largest|biggest|highest)\b"
+    r"|\branked (?P<ord2>first|second|third|fourth|fifth)\b|\bfirst place\b"
+    r"|가장 큰|최대\s*(?:기술)?(?:흑자|적자|수출|도입|수입|교역)|(?P<k>[1-9])위",
+    re.I,
+)
 
 _APPROX = re.compile(r"(?:about|approximately|around|nearly|almost|some|roughly|약)\s*\S{0,3}$", re.I)
 
@@ -126,8 +133,9 @@ def extract(text: str) -> list[Claim]:
     for m in _AMOUNT_KO.finditer(text):
         unit = "KRW" if (m.group("u") or m.group("u2")) == "원" else "USD"
         if m.group("jo"):
-            v = _num(m.group("jo")) * 1e12 + (_num(m.group("eok2")) * 1e8 if m.group("eok2") else 0)
-            tol = 0.5e8 if m.group("eok2") else _half_unit(m.group("jo")) * 1e12
+            eok = 1e11 if m.group("k") else 1e8  # "3천억": three thousand 억
+            v = _num(m.group("jo")) * 1e12 + (_num(m.group("eok2")) * eok if m.group("eok2") else 0)
+            tol = _half_unit(m.group("eok2")) * eok if m.group("eok2") else _half_unit(m.group("jo")) * 1e12
         else:
             v = _num(m.group("eok")) * 1e8
             tol = _half_unit(m.group("eok")) * 1e8
@@ -136,7 +144,7 @@ def extract(text: str) -> list[Claim]:
                 tol = 0.5e7
             elif m.group("man2"):
                 v += _num(m.group("man2")) * 1e4
-                tol = 0.5e4
+                tol = _half_unit(m.group("man2")) * 1e4
         add(Claim(m.group(0), m.start(), m.end(), v, unit, tol))
     for m in _AMOUNT_EN.finditer(text):
         n = m.group("n1") or m.group("n2")
@@ -144,7 +152,8 @@ def extract(text: str) -> list[Claim]:
         if m.group("n2") and not m.group("u2") and not re.search(r"(dollars|won)", text[m.end() : m.end() + 12]):
             # "4.53 billion" without a currency: take the article's dollars unless "won" follows
             pass
-        unit = "KRW" if (m.group("u2") or "").lower() in ("won", "krw") else "USD"
+        krw = (m.group("u2") or "").lower() in ("won", "krw") or (m.group("cur") or "").strip() in ("KRW", "₩")
+        unit = "KRW" if krw else "USD"
         if not m.group("cur") and not m.group("u2"):
             after = text[m.end() : m.end() + 8].lower()
             unit = "KRW" if "won" in after or "원" in after else "USD"
@@ -167,12 +176,14 @@ def extract(text: str) -> list[Claim]:
         add(Claim(m.group(0), m.start() - (1 if neg else 0), m.end(), v, unit, _half_unit(m.group("n"))))
     for m in _RATIO.finditer(text):
         sent = _sentence_at(text, m.start())
-        if re.search(r"ratio|배율", sent, re.I):
+        if re.search(r"ratio|배율|수지비", sent, re.I):
             add(Claim(m.group("n"), m.start(), m.end(), _num(m.group("n")), "ratio", _half_unit(m.group("n"))))
     for m in _RECORD.finditer(text):
         add(Claim(m.group(0), m.start(), m.end(), 1.0, "record", 0.0, kind="record"))
     for m in _RANK.finditer(text):
-        add(Claim(m.group(0), m.start(), m.end(), 1.0, "rank", 0.0, kind="rank"))
+        word = (m.group("ord") or m.group("ord2") or "first").lower()
+        rank = int(m.group("k")) if m.group("k") else _ORDINALS.get(word, 1)
+        add(Claim(m.group(0), m.start(), m.end(), float(rank), "rank", 0.0, kind="rank"))
     return sorted(out, key=lambda c: c.start)
 
 
@@ -188,9 +199,13 @@ def _sentence_at(text: str, pos: int) -> str:
 
 @dataclass(frozen=True)
 class Phrase:
+    """Words naming an item; ``exact``: only as written (an abbreviation, or a capitalised word that
+    is a common noun in lower case, like "Content" for the content industry)."""
+
     phrase: str
     breakdown: str
     code: str
+    exact: bool = False
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -213,7 +228,8 @@ BREAKDOWN_FILES = {
 def vocabulary(domain: str) -> tuple[Phrase, ...]:
     """The phrases naming a domain's breakdown items: its code lists' English and Korean labels
     (parenthesised suffixes dropped), the shared partner list (regions and countries) and the
-    domain's ``synonyms.csv``; longest phrase first."""
+    domain's ``synonyms.csv`` (``phrase, breakdown, code[, case]``; ``case`` ``exact``: matched only
+    as written); longest phrase first."""
     out: list[Phrase] = []
     ddir = _PKG / "domains" / domain
     for bd, fname in BREAKDOWN_FILES[domain].items():
@@ -237,7 +253,7 @@ def vocabulary(domain: str) -> tuple[Phrase, ...]:
         for lab in (r["label_en"], r["label_ko"]):
             out.append(Phrase(lab, b, r["code"]))
     for r in _read(ddir / "synonyms.csv"):
-        out.append(Phrase(r["phrase"], r["breakdown"], r["code"]))
+        out.append(Phrase(r["phrase"], r["breakdown"], r["code"], (r.get("case") or "").strip() == "exact"))
     # a label shared by two items of one breakdown is useless: keep the first
     seen: set[tuple[str, str]] = set()
     uniq = []
@@ -249,21 +265,25 @@ def vocabulary(domain: str) -> tuple[Phrase, ...]:
     return tuple(sorted(uniq, key=lambda p: -len(p.phrase)))
 
 
+@cache
+def _patterns(domain: str) -> tuple[tuple[Phrase, re.Pattern[str]], ...]:
+    """The phrases of :func:`vocabulary` (two letters or more), each with its compiled pattern."""
+    return tuple((p, re.compile(re.escape(p.phrase.lower()))) for p in vocabulary(domain) if len(p.phrase) >= 2)
+
+
 def find_items(text: str, domain: str) -> list[tuple[int, int, list[Phrase]]]:
     """Item mentions in ``text``: ``(start, end, phrases)``, longest match first, no overlaps;
     ``phrases`` holds every reading of the same words (two breakdowns may share a label)."""
     found: list[tuple[int, int, list[Phrase]]] = []
     low = re.sub(r"ministry of science and ict|과학기술정보통신부", lambda m: "#" * len(m.group(0)), text.lower())
-    for p in vocabulary(domain):
+    for p, rx in _patterns(domain):
         pl = p.phrase.lower()
-        if len(pl) < 2:
-            continue
         ascii_ = pl.isascii()
-        for m in re.finditer(re.escape(pl), low):
+        for m in rx.finditer(low):
             a, b = m.start(), m.end()
             if ascii_ and ((a > 0 and low[a - 1].isalnum()) or (b < len(low) and low[b].isalnum())):
                 continue
-            if ascii_ and pl.isupper() is False and p.phrase.isupper() and text[a:b] != p.phrase:
+            if ascii_ and (p.exact or p.phrase.isupper()) and text[a:b] != p.phrase:
                 continue
             hit = next((f for f in found if f[0] == a and f[1] == b), None)
             if hit is not None:
@@ -279,20 +299,30 @@ def find_items(text: str, domain: str) -> list[tuple[int, int, list[Phrase]]]:
 # ---------------------------------------------------------------- context
 
 _FLOW = [
-    (re.compile(r"\btrade volume\b|\bvolume\b|\(exports \+ imports\)|무역규모|교역규모", re.I), "volume", 1),
-    (re.compile(r"\bbalance ratio\b|\bratio\b|배율", re.I), "ratio", 1),
-    (re.compile(r"\bdeficits?\b|적자", re.I), "balance", -1),
+    (
+        re.compile(
+            r"\btrade volume\b|\bvolume\b|\(exports \+ imports\)|무역규모|교역규모"
+            r"|\((?:기술)?수출\s*\+\s*(?:기술)?(?:도입|수입)\)",
+            re.I,
+        ),
+        "volume",
+        1,
+    ),
+    (re.compile(r"\bbalance ratio\b|\bratio\b|배율|수지비", re.I), "ratio", 1),
+    (re.compile(r"\bdeficits?\b|\bshortfalls?\b|\btrade gap\b|적자", re.I), "balance", -1),
     (re.compile(r"\bsurplus(?:es)?\b|흑자", re.I), "balance", 1),
     (re.compile(r"\bbalance\b|수지", re.I), "balance", 1),
     (re.compile(r"\bexports?\b|\bearned\b|\breceipts\b|수출", re.I), "exports", 1),
     (re.compile(r"\bimports?\b|\bpayments\b|수입|도입", re.I), "imports", 1),
 ]
 _UP = re.compile(
-    r"\b(?:up|grew|grow|growth|rose|rise|increase[ds]?|increasing|jumped|surged?|gained|climbed|expanded|widen(?:ed|ing)?)\b|증가|늘|확대|상승",
+    r"\b(?:up|grew|grow|growth|rose|rise|increase[ds]?|increasing|jumped|surged?|soared|gained|climbed|expanded"
+    r"|widen(?:ed|ing)?|rebounded|advanced|edged up|higher)\b|증가|늘|확대|상승|급증|증대",
     re.I,
 )
 _DOWN = re.compile(
-    r"\b(?:down|fell|fall|declined?|decrease[ds]?|dropped|slump(?:ed)?|narrow(?:ed)?|shr[aiu]nk)\b|감소|줄|축소|하락",
+    r"\b(?:down|fell|fall|declined?|decrease[ds]?|dropped|slump(?:ed)?|narrow(?:ed)?|shr[aiu]nk|slid|plunged"
+    r"|tumbled|contracted|edged down|lower)\b|감소|줄|축소|하락|급감",
     re.I,
 )
 _CHANGE_BEFORE = re.compile(
@@ -300,10 +330,15 @@ _CHANGE_BEFORE = re.compile(
     r"|up by|down by|increase by)\s*$",
     re.I,
 )
+_EARLIER = re.compile(
+    r"\b(?:a|one) (?:year|half) (?:earlier|before|ago)\b|\bthe (?:year|half) before\b"
+    r"|1년 전|한 해 전|직전 반기에는|전년에는",
+    re.I,
+)
 _SHARE = re.compile(r"accounted for|accounting for|share of|비중", re.I)
 _PREV = re.compile(r"previous (?:year|half)|the year before|전년|직전 반기|전반기", re.I)
 _BASE_YEAR = re.compile(
-    r"(?:from|since|on|over|compared (?:to|with)|than)\s+(?:the\s+)?"
+    r"(?:from|since|on|over|compared (?:to|with)|than(?: in)?)\s+(?:the\s+)?"
     r"(?:(?:first|second) half of (?:last year|this year|20\d\d)|20\d\d\b)"
     r"|(?:(?:20\d\d년|지난해|작년|올해)\s*)?(?:상반기|하반기|전년|직전 반기)\s*(?:대비|보다)",
     re.I,
@@ -327,8 +362,9 @@ def _periods_in(text: str, ctx: ArticleContext) -> list[tuple[int, str]]:
     )
     last = ctx.year - 1
     for m in re.finditer(
-        r"(?:first half|1H|H1|January-June|상반기)(?:\s+(?:of\s+)?(?:this year|(20\d\d)))?"
-        r"|(?:second half|2H|H2|July-December|하반기)(?:\s+of\s+(last year|(20\d\d)))?"
+        r"(?:first half|first six months|1H|H1|January-June|January to June|상반기)"
+        r"(?:\s+(?:of\s+)?(?:this year|(20\d\d)))?"
+        r"|(?:second half|last six months|2H|H2|July-December|July to December|하반기)(?:\s+of\s+(last year|(20\d\d)))?"
         r"|(20\d\d|지난해|작년|올해|금년)년?\s*(상반기|하반기)"
         r"|(?<!\d)(20\d\d)(?!\d)|last year|지난해|작년|this year|올해",
         masked,
@@ -342,9 +378,9 @@ def _periods_in(text: str, ctx: ArticleContext) -> list[tuple[int, str]]:
             out.append((m.start(), f"{y}{'H1' if m.group(5) == '상반기' else 'H2'}"))
         elif m.group(6):
             out.append((m.start(), m.group(6)))
-        elif any(w in g for w in ("first half", "1h", "h1", "january", "상반기")):
+        elif any(w in g for w in ("first half", "first six", "1h", "h1", "january", "상반기")):
             out.append((m.start(), f"{m.group(1) or ctx.year}H1"))
-        elif any(w in g for w in ("second half", "2h", "h2", "july", "하반기")):
+        elif any(w in g for w in ("second half", "last six", "2h", "h2", "july", "하반기")):
             y = str(m.group(3) or (last if m.group(2) else ctx.year))
             out.append((m.start(), f"{y}H2"))
         elif g in ("last year", "지난해", "작년"):
@@ -358,22 +394,25 @@ def _base_periods(text: str, ctx: ArticleContext) -> list[str]:
     """The periods ``text`` compares with ("compared to the second half of last year")."""
     out = []
     for m in _BASE_YEAR.finditer(text):
-        core = re.sub(r"^(?:from|since|on|over|compared (?:to|with)|than)\s+(?:the\s+)?", "", m.group(0), flags=re.I)
+        core = re.sub(
+            r"^(?:from|since|on|over|compared (?:to|with)|than(?: in)?)\s+(?:the\s+)?", "", m.group(0), flags=re.I
+        )
         core = re.sub(r"\s*(?:대비|보다)$", "", core)
         out += [p for _, p in _periods_in(core, ctx)]
     return out
 
 
-def article_context(text: str, domain: str | None = None) -> ArticleContext:
-    """The programme an article is about (counting its words), its year ("this year": the latest
-    year it names when it says "this year", else the year after it) and its main period."""
+def article_context(text: str, domain: str | None = None, year: int | None = None) -> ArticleContext:
+    """The programme an article is about (counting its words), its year (``year``, the year the
+    article appeared, when known; else the latest year it names when it says "this year", else
+    the year after it) and its main period."""
     low = text.lower()
     kst = len(re.findall(r"knowledge services|지식서비스", low))
     tbp = len(re.findall(r"technolog\w* (?:trade|export|import)|기술무역|기술수출|기술도입", low))
     dom = domain or ("kst" if kst > tbp else "tbp")
     years = [int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", text)]
     top = max(years) if years else 2024
-    this_year = (
+    this_year = year or (
         top if re.search(r"this year|올해|금년", low) or not re.search(r"last year|지난해|작년", low) else top + 1
     )
     ctx = ArticleContext(dom, this_year, str(top))
@@ -415,6 +454,30 @@ def _clauses(sentence: str, base: int) -> list[tuple[int, int]]:
     return [(base + a, base + b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
+_ABBREV = re.compile(
+    r"(?:^|[^A-Za-z])(?:[A-Z]|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Mr|Mrs|Ms|Dr|No|vs|etc|Co|Corp|Inc|Ltd)$"
+)
+
+
+def _line_sentences(line: str) -> list[tuple[int, int]]:
+    """Sentences of a line: each ends at ``!``, ``?``, ``。`` or a full stop that is not a decimal
+    point (``4.5``), nor an abbreviation's (``U.S.``, ``Dec.``), nor part of an ellipsis, nor
+    followed by a lower-case word or a number."""
+    out, start = [], 0
+    for m in re.finditer(r"[.!?。]", line):
+        i = m.start()
+        if line[i] == ".":
+            rest = line[i + 1 :]
+            dots = rest[:1] == "." or line[i - 1 : i] == "."  # an ellipsis joins ("ICT and Content... Surpluses")
+            if dots or rest[:1].isdigit() or _ABBREV.search(line[start:i]) or re.match(r"\s*[a-z0-9,;]", rest):
+                continue
+        out.append((start, i + 1))
+        start = i + 1
+    if line[start:].strip():
+        out.append((start, len(line)))
+    return out
+
+
 def _sentences(text: str) -> list[tuple[int, int, int]]:
     """``(start, end, paragraph)`` of each sentence."""
     out = []
@@ -422,9 +485,9 @@ def _sentences(text: str) -> list[tuple[int, int, int]]:
     pos = 0
     for line in text.split("\n"):
         if line.strip():
-            for m in re.finditer(r"(?:[^.!?。]|[.](?=\d))+(?:[.!?。]|$)", line):
-                if m.group(0).strip():
-                    out.append((pos + m.start(), pos + m.end(), para))
+            for a, b in _line_sentences(line):
+                if line[a:b].strip():
+                    out.append((pos + a, pos + b, para))
             para += 1
         pos += len(line) + 1
     return out
@@ -448,20 +511,32 @@ def _nearest_flow(text: str, a: int, b: int, lo: int, hi: int) -> tuple[str | No
     return (best[1], best[2]) if best else (None, 0)
 
 
-def check(text: str, figures: Figures, lang: str = "en", domain: str | None = None) -> list[Result]:
-    """Fact-check ``text`` against ``figures``: one :class:`Result` per claim (module docstring)."""
-    ctx = article_context(text, domain)
+def check(
+    text: str, figures: Figures, lang: str = "en", domain: str | None = None, year: int | None = None
+) -> list[Result]:
+    """Fact-check ``text`` against ``figures``: one :class:`Result` per claim (module docstring).
+    ``year``: the year the article appeared ("this year", "last year"), when known."""
+    ctx = article_context(text, domain, year)
     claims = extract(text)
     results = []
     sents = _sentences(text)
     state: dict[str, object] = {}
     cur_para = -1
+    para_period: str | None = None
     last: Result | None = None
     para_items: list[tuple[str, str]] = []
+    # a sentence naming no period takes its paragraph's last one; a paragraph naming none, the one
+    # period the paragraph just before named (if it named just one); the headline, its lede's first
+    carry: str | None = None
+    named: set[str] = set()
+    seen_any = False
     for s0, s1, para in sents:
         if para != cur_para:
+            carry = next(iter(named)) if len(named) == 1 else None
+            named = set()
             state = {}
             para_items = []
+            para_period = None
             cur_para = para
         else:
             para_items = [x for x in para_items] + list(state.get("items") or [])  # type: ignore[call-overload]
@@ -474,6 +549,16 @@ def check(text: str, figures: Figures, lang: str = "en", domain: str | None = No
         else:
             scope = (s0, s1)
         sent_periods = _periods_in(text[scope[0] : scope[1]], ctx)
+        own_period = para_period or carry
+        if own_period is None and not seen_any and not sent_periods:
+            lede = _periods_in(text[s1:], ctx)
+            own_period = lede[0][1] if lede else None
+        # from another paragraph or the lede, the period is a guess: the main period is the other
+        soft = None if sent_periods or para_period else own_period
+        if sent_periods:
+            para_period = sent_periods[-1][1]
+            named.update(p for _, p in sent_periods)
+            seen_any = True
         base_periods = _base_periods(sentence, ctx)
         clause_state = dict(state)
         sent_flow: tuple[str, int] | None = None
@@ -484,7 +569,7 @@ def check(text: str, figures: Figures, lang: str = "en", domain: str | None = No
             cps = [p for pos, p in _periods_in(ctext, ctx)]
             if cps:
                 clause_state["period"] = cps[-1]
-            if items:
+            if items and not _ASIDE.match(ctext):  # ", led by X, ...": X is not what the sentence is about
                 clause_state["items"] = [(p.breakdown, p.code) for p in items[0][2]]
                 clause_state["explicit"] = True
             for c in cl:
@@ -503,7 +588,7 @@ def check(text: str, figures: Figures, lang: str = "en", domain: str | None = No
                 if flow is None:
                     flow = clause_state.get("flow")  # type: ignore[assignment]
                     fsign = int(clause_state.get("fsign", 1))  # type: ignore[call-overload]
-                if c.unit in ("pp", "ratio") and re.search(r"\bratio\b|배율", sentence, re.I):
+                if c.unit in ("pp", "ratio") and re.search(r"\bratio\b|배율|수지비", sentence, re.I):
                     flow, fsign = "ratio", 1
                 if flow is not None:
                     clause_state["flow"], clause_state["fsign"] = flow, fsign
@@ -546,17 +631,22 @@ def check(text: str, figures: Figures, lang: str = "en", domain: str | None = No
                                     cand.append((f"{ib}+{b}", f"{ic}+{i}"))
                 elif state.get("items") or clause_state.get("items"):
                     cand = list(clause_state.get("items") or state.get("items"))  # type: ignore[call-overload]
-                    cand.append(("total", "all"))
+                    if c.kind != "rank":  # the total ranks first among one item: no reading
+                        cand.append(("total", "all"))
                 else:
                     cand = [("total", "all")]
                 # period
-                period = str(clause_state.get("period") or (sent_periods[-1][1] if sent_periods else ctx.main))
+                period = str(
+                    clause_state.get("period") or (sent_periods[-1][1] if sent_periods else own_period or ctx.main)
+                )
                 before = text[max(lo, c.start - 24) : c.start]
                 after = text[c.end : min(hi, c.end + 24)]
                 if re.match(r"\s*when\b|\s*당시", ctext) and base_periods:
                     period = base_periods[-1]
                 if c.kind == "rank":
                     pass
+                elif c.unit in ("USD", "KRW", "ratio") and _EARLIER.search(text[c0 : c.start]):
+                    period = _shift(period, -1)  # "a year earlier they had been $17.6 billion"
                 elif (_PREV.search(before) and before.rstrip().endswith(("(", "year", "half"))) or (
                     re.match(r"^\s*(?:dollars\s+)?in the previous (?:year|half)|^\)?\s*(?:in )?the previous", after)
                 ):
@@ -579,16 +669,26 @@ def check(text: str, figures: Figures, lang: str = "en", domain: str | None = No
                     for b, i in list(cand):
                         if b not in ("total", pb) and "+" not in b and pb in ("industry",) and b == "institution":
                             cand.append((f"{pb}+{b}", f"{pi}+{i}"))
-                last = _verdict(c, ctx, period, cand, flow, fsign, text, lo, hi, figures)
+                alts = (ctx.main,) if soft and period == soft and not clause_state.get("period") else ()
+                last = _verdict(c, ctx, period, cand, flow, fsign, text, lo, hi, figures, alts)
                 results.append(last)
             state = dict(clause_state)
             state.pop("period", None)
     return results
 
 
+_KO_VERB = re.compile(r"^\s*(?:\([^)]*\)\s*)?(?:포인트\s*)?(?:(증가|늘|확대|상승|급증|증대)|감소|줄|축소|하락|급감)")
+"""A Korean direction verb right after a number ("23.7% 감소", "37억 달러(10.8%) 증가")."""
+
+
 def _direction(text: str, c: Claim, lo: int, hi: int) -> int:
+    """+1 or -1 from the direction words nearest the claim (a Korean verb right after it first,
+    then words before it, then after it), 0 when there are none."""
     seg_b = text[max(lo, c.start - 40) : c.start]
     seg_a = text[c.end : min(hi, c.end + 25)]
+    ko = _KO_VERB.match(text[c.end : c.end + 30])
+    if ko:
+        return 1 if ko.group(1) else -1
     ups = [m.end() for m in _UP.finditer(seg_b)]
     downs = [m.end() for m in _DOWN.finditer(seg_b)]
     if ups or downs:
@@ -597,6 +697,23 @@ def _direction(text: str, c: Claim, lo: int, hi: int) -> int:
     if ua or da:
         return 1 if (ua and (not da or ua.start() < da.start())) else -1
     return 0
+
+
+# a clause that names what drove the subject, not a new subject ("X, led by Y, posted ...")
+_ASIDE = re.compile(
+    r"[\s,]*(?:(?:mainly |largely )?(?:led|driven|helped|followed) by|(?:mainly |largely )?(?:thanks|owing|due) to"
+    r"|including|such as)\b",
+    re.I,
+)
+
+# a comparison with the same period a year earlier, said in the sentence
+_YOY = re.compile(
+    r"(?:from|than|over|on|compared with|against) (?:the same (?:period|half|quarter) )?"
+    r"(?:a|one) year (?:earlier|before|ago)"
+    r"|year[- ]on[- ]year|\byoy\b|(?:from|than|over|compared with) the same (?:period|half|quarter)"
+    r"|전년\s*동기|전년\s*같은\s*기간|1년\s*전",
+    re.I,
+)
 
 
 def _verdict(
@@ -610,19 +727,30 @@ def _verdict(
     lo: int,
     hi: int,
     figures: Figures,
+    alt_periods: tuple[str, ...] = (),
 ) -> Result:
+    """The verdict on ``c`` read as ``flow`` of ``items`` in ``period`` (or, failing that, in one of
+    ``alt_periods``: another reading of a period the sentence does not name)."""
     before = text[max(lo, c.start - 45) : c.start]
     after = text[c.end : min(hi, c.end + 30)]
+    own = [(name, sign) for rx, name, sign in _FLOW if rx.search(c.text)]
+    if c.kind == "rank" and own:  # "최대 기술수출국": the rank names its flow
+        flow, fsign = own[0]
     if c.unit == "USD" and re.match(r"^\s*(?:threshold|mark|milestone|barrier)", after, re.I):
         c.kind = "atleast"
         flow = "volume"  # a milestone of the trade ("the $40 billion mark")
     direction = _direction(text, c, lo, hi)
+    if flow == "balance":  # the word right after the amount says which: "43억 달러 적자", "a $4.3bn surplus"
+        if re.match(r"\s*(?:의\s*)?(?:적자|deficit)", after, re.I):
+            fsign = -1
+        elif re.match(r"\s*(?:의\s*)?(?:흑자|surplus)", after, re.I):
+            fsign = 1
     if flow is None:
-        return Result(c, None, None, "not_in_release", "no measure (exports, imports, balance, ...) named near it")
+        return _any_flow(c, ctx, period, items, text, lo, hi, figures, alt_periods)
     target = c.value
     if c.unit in ("USD", "KRW"):
         if (
-            re.match(r"^\s*(?:증가|확대|감소|축소|늘어|줄어)", after)
+            re.match(r"^\s*(?:\([^)]*\)\s*)?(?:증가|확대|감소|축소|늘어|줄어)", after)
             or _CHANGE_BEFORE.search(before)
             or re.search(r"(?:increase|decrease|rise|fall|growth) in [\w\s]*\($", before, re.I)
             or re.match(r"^\s*(?:dollars\s+)?(?:compared|from the previous)", after)
@@ -637,13 +765,22 @@ def _verdict(
             measure = flow
             if flow == "balance" and fsign < 0 and c.value > 0:
                 target = -c.value
+    elif c.unit == "pp" and flow != "ratio":
+        return Result(
+            c,
+            None,
+            None,
+            "not_in_release",
+            f"a change in percentage points (of a growth rate or share of the {flow}): the release publishes none",
+        )
     elif c.unit in ("percent", "pp"):
         near_b = text[max(lo, c.start - 30) : c.start]
         after_amount = re.search(r"(?:billion|million|bn|달러|원)\s*\(\s*$", near_b, re.I)
         if re.match(r"^\)?\s*of the (?:increase|decrease|growth|rise)", after) or re.search(r"기여", after):
             measure = f"{flow}_contribution" if flow in ("exports", "imports", "volume") else ""
-        elif after_amount and re.search(
-            r"(?:increase|decrease|rise|fall) of\s*\S+\s*(?:billion|million|bn)\s*\(\s*$", near_b, re.I
+        elif after_amount and (
+            re.search(r"(?:increase|decrease|rise|fall) of\s*\S+\s*(?:billion|million|bn)\s*\(\s*$", near_b, re.I)
+            or re.match(r"^\s*\)\s*(?:증가|감소|늘|줄|상승|하락|확대|축소)", after)
         ):
             measure = f"{flow}_growth" if flow in ("exports", "imports", "volume") else ""
             target = abs(c.value) * (direction or 1)
@@ -660,20 +797,34 @@ def _verdict(
             )
     elif c.unit == "ratio":
         measure = "ratio"
+        if _CHANGE_BEFORE.search(before) or re.match(
+            r"^\s*(?:포인트\s*)?(?:증가|감소|상승|하락|늘|줄|개선|악화)", after
+        ):
+            measure, target = "ratio_change", abs(c.value) * (direction or 1)  # "fell by 0.03", "0.03 하락"
     elif c.unit == "record":
         m = flow if flow in ("exports", "imports", "balance", "volume") else "volume"
         measure = f"{m}_record"
     else:
         measure = f"{flow}_rank" if flow in ("exports", "imports", "balance", "volume", "ratio") else "volume_rank"
-    periods = [period]
+        if flow == "balance" and fsign < 0:  # "the largest deficit": ranked from the bottom
+            got = _deficit_rank(c, ctx, period, items, figures)
+            if got is not None:
+                return got
+    if _YOY.search(text[lo:hi]) and re.search(r"[HQ]", period) and measure.endswith(("_growth", "_change")):
+        measure += "_yoy"  # a half-year or quarter "up 9% from a year earlier": the same period a year before
+    periods = [period] + [p for p in alt_periods if p != period]
     cells = [Cell(ctx.domain, p, b, i, measure) for p in periods for b, i in items]
     found = [(cell, figures.value(*_key(cell))) for cell in cells]
     have = [(cell, v) for cell, v in found if v is not None]
     if not have:
         return Result(c, cells[0], None, "not_in_release", f"the release has no {cells[0]}")
-    rate = figures.krw_per_usd(period) if c.unit == "KRW" else None
-    if c.unit == "KRW" and rate is None:
-        return Result(c, have[0][0], have[0][1], "not_in_release", f"no won-dollar rate for {period} in the store")
+    rates = {p: figures.krw_per_usd(p) for p in periods} if c.unit == "KRW" else {}
+    if c.unit == "KRW":
+        with_rate = [(cell, v) for cell, v in have if rates[cell.period] is not None]
+        if not with_rate:
+            return Result(c, have[0][0], have[0][1], "not_in_release", f"no won-dollar rate for {period} in the store")
+        have = with_rate
+    rate = rates.get(have[0][0].period)
 
     def fits(v: float, t: float, tol: float) -> bool:
         return abs(v - t) <= tol * 1.000001 + abs(t) * 1e-9 + 1e-9
@@ -694,13 +845,16 @@ def _verdict(
         return Result(
             c, have[0][0], v, "unit", f"the ratio is a plain number: it changed by {v:.2f}, not by percentage points"
         )
-    ok = [(cell, v) for cell, v in have if fits(released_in_claim_units(v), target, tol)]
+    ok = [(cell, v) for cell, v in have if fits(v * (rates.get(cell.period) or 1.0), target, tol)]
     if len(ok) >= 1:
         cell, v = ok[0]
+        rate = rates.get(cell.period)
         how = f" at {rate:,.1f} won/USD" if rate else ""
         return Result(
             c, cell, v, "consistent", f"released {_fmt(v, c, rate)}{how}; the claim's rounding allows ±{_fmt_tol(c)}"
         )
+    have = [h for h in have if h[0].period == period] or have  # the other periods only if they fit
+    rate = rates.get(have[0][0].period)
     if (
         len(have) > 1
         and any(cell.breakdown != "total" for cell, _ in have)
@@ -718,11 +872,12 @@ def _verdict(
     rv = released_in_claim_units(v)
     # another scale or unit?
     if c.unit in ("USD", "KRW"):
-        for f, word in ((1e3, "trillion for billion"), (1e-3, "billion for trillion"), (1e3, ""), (1e-3, "")):
+        written = _scale_of(c.text)
+        for f in (1e3, 1e-3):
             if fits(rv, target * f, c.tol * f):
-                return Result(
-                    c, cell, v, "unit", f"fits only with another scale ({word or 'x1000'}): released {_fmt(v, c, rate)}"
-                )
+                other = SCALE_NAMES.get(written * f) if written else None
+                how = f"{other}, not {SCALE_NAMES[written]}" if other and written else f"x{f:g}"
+                return Result(c, cell, v, "unit", f"fits only with another scale ({how}): released {_fmt(v, c, rate)}")
         if c.unit == "KRW" and v:
             implied = target / v
             for f, word in (
@@ -755,8 +910,86 @@ def _verdict(
         )
     if c.unit == "percent" and measure.endswith("_growth") and fits(v, -target, c.tol):
         return Result(c, cell, v, "inconsistent", f"wrong direction: released {v:+.1f}%")
+    if measure.endswith("_change") and target and fits(released_in_claim_units(v), -target, tol):
+        return Result(c, cell, v, "inconsistent", f"wrong direction: released {_fmt(v, c, rate)}")
     return Result(
         c, cell, v, "inconsistent", f"released {_fmt(v, c, rate)}, outside the claim's rounding ±{_fmt_tol(c)}"
+    )
+
+
+def _deficit_rank(
+    c: Claim, ctx: ArticleContext, period: str, items: list[tuple[str, str]], figures: Figures
+) -> Result | None:
+    """ "The largest deficit" (or the second-largest): the item's place from the bottom among the
+    balances of every item of its breakdown (the code lists') in ``period``; ``None`` when the
+    claim is about no single item of a breakdown or the release has no balance for it."""
+    real = [(b, i) for b, i in items if b != "total" and "+" not in b]
+    if not real:
+        return None
+    b, i = real[0]
+    codes = sorted({p.code for p in vocabulary(ctx.domain) if p.breakdown == b})
+    values = {code: figures.value(ctx.domain, period, b, code, "balance") for code in codes}
+    mine = values.get(i)
+    if mine is None:
+        return None
+    others = [v for v in values.values() if v is not None]
+    place = 1 + sum(1 for v in others if v < mine)
+    verdict = "consistent" if place == int(c.value) else "inconsistent"
+    cell = Cell(ctx.domain, period, b, i, "balance")
+    return Result(
+        c,
+        cell,
+        mine,
+        verdict,
+        f"its deficit ({_usd(mine)}) is number {place} of {len(others)} {b} balances, largest first",
+    )
+
+
+def _any_flow(
+    c: Claim,
+    ctx: ArticleContext,
+    period: str,
+    items: list[tuple[str, str]],
+    text: str,
+    lo: int,
+    hi: int,
+    figures: Figures,
+    alt_periods: tuple[str, ...] = (),
+) -> Result:
+    """A claim that names no flow ("29% growth"): read with each flow in turn. One fits: that
+    one; several: ``ambiguous``; none, though the release has the cells: ``inconsistent``."""
+    if c.unit not in ("USD", "KRW", "percent"):
+        return Result(c, None, None, "not_in_release", "no measure (exports, imports, balance, ...) named near it")
+    tries = [
+        _verdict(c, ctx, period, items, f, 1, text, lo, hi, figures, alt_periods)
+        for f in ("exports", "imports", "volume")
+    ]
+    fit = [r for r in tries if r.verdict == "consistent"]
+    known = [r for r in tries if r.released is not None and r.cell is not None]
+    if len(fit) == 1:
+        r = fit[0]
+        return Result(c, r.cell, r.released, "consistent", f"no flow named; only this one fits: {r.reason}")
+    if len(fit) > 1:
+        cells = [r.cell for r in fit if r.cell is not None]
+        listed = "; ".join(f"{r.cell} = {r.released:,.6g}" for r in fit)
+        return Result(c, None, None, "ambiguous", f"no flow named; more than one fits: {listed}", cells)
+    if known:
+        listed = "; ".join(f"{r.cell} = {r.released:,.6g}" for r in known)
+        return Result(c, None, None, "inconsistent", f"no flow named, and none fits: {listed}")
+    return Result(c, None, None, "not_in_release", "no measure (exports, imports, balance, ...) named near it")
+
+
+SCALE_NAMES = {1e6: "million", 1e9: "billion", 1e12: "trillion", 1e15: "quadrillion", 1e3: "thousand"}
+
+
+def _scale_of(text: str) -> float | None:
+    """The scale an amount is written in (``billion``: 1e9, ``조``: 1e12, ...), ``None`` if none."""
+    m = re.search(r"trillion|billion|million|(?<![a-z])bn\b|(?<![a-z])mn\b|\d\s?[BbMm]\b|조|억", text, re.I)
+    if m is None:
+        return None
+    w = m.group(0).lower()[-1:] if m.group(0)[0].isdigit() else m.group(0).lower()
+    return {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9, "million": 1e6, "mn": 1e6, "m": 1e6, "조": 1e12}.get(
+        w, 1e8
     )
 
 
@@ -764,9 +997,14 @@ def _key(cell: Cell) -> tuple[str, str, str, str, str]:
     return (cell.domain, cell.period, cell.breakdown, cell.item, cell.measure)
 
 
+def _usd(v: float) -> str:
+    """Dollars as a reader writes them: billions to three decimals, or millions below a billion."""
+    return f"{v / 1e9:,.3f} bn USD" if abs(v) >= 1e9 else f"{v / 1e6:,.3f} million USD"
+
+
 def _fmt(v: float, c: Claim, rate: float | None) -> str:
     if c.unit == "USD":
-        return f"{v / 1e9:,.3f} bn USD"
+        return _usd(v)
     if c.unit == "KRW":
         return f"{(v * (rate or 0)) / 1e12:,.4f} trillion won"
     if c.unit in ("percent", "pp"):
@@ -776,7 +1014,7 @@ def _fmt(v: float, c: Claim, rate: float | None) -> str:
 
 def _fmt_tol(c: Claim) -> str:
     if c.unit == "USD":
-        return f"{c.tol / 1e9:g} bn"
+        return f"{c.tol / 1e9:g} bn" if c.tol >= 1e7 else f"{c.tol / 1e6:g} million"
     if c.unit == "KRW":
         return f"{c.tol / 1e12:g} trillion won"
     return f"{c.tol:g}"

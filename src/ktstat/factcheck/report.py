@@ -57,10 +57,11 @@ def detect_lang(text: str) -> str:
     return "ko" if hangul and hangul * 5 >= hangul + latin else "en"
 
 
-def check_article(path: str, text: str, figures: Figures, lang: str = "auto") -> Article:
-    """One article checked: its language (``auto`` detects it) and its results."""
+def check_article(path: str, text: str, figures: Figures, lang: str = "auto", year: int | None = None) -> Article:
+    """One article checked: its language (``auto`` detects it) and its results; ``year``: the
+    year it appeared, when known (``--as-of``)."""
     lg = detect_lang(text) if lang == "auto" else lang
-    return Article(path, lg, text, check(text, figures, lg))
+    return Article(path, lg, text, check(text, figures, lg, year=year))
 
 
 def claim_json(r: Result) -> dict[str, Any]:
@@ -77,12 +78,16 @@ def claim_json(r: Result) -> dict[str, Any]:
     }
 
 
-def to_json(articles: list[Article]) -> str:
-    """The report as JSON (module docstring)."""
-    doc = {
+def to_doc(articles: list[Article]) -> dict[str, Any]:
+    """The report as a JSON document (module docstring)."""
+    return {
         "articles": [{"path": a.path, "lang": a.lang, "claims": [claim_json(r) for r in a.results]} for a in articles]
     }
-    return json.dumps(doc, ensure_ascii=False, indent=2)
+
+
+def to_json(articles: list[Article]) -> str:
+    """The report as JSON text (:func:`to_doc`)."""
+    return json.dumps(to_doc(articles), ensure_ascii=False, indent=2)
 
 
 def to_html(articles: list[Article]) -> str:

@@ -128,9 +128,10 @@ def _disclosure_report(con: duckdb.DuckDBPyConnection) -> str:
             lines.append(
                 f"| {freq} | {b} | {flow} | {n:,} | {prim:,} | {sec:,} | {hidden:,.0f} | {_pct(hidden, whole)} |"
             )
-        checked, ok, margin_lo, margin_hi = con.execute(
+        checked, ok, margin_lo, margin_hi, exact = con.execute(
             """SELECT count(*), count(*) FILTER (WHERE protected),
-                min((value_usd - lower_usd) / value_usd), min((upper_usd - value_usd) / value_usd)
+                min((value_usd - lower_usd) / value_usd), min((upper_usd - value_usd) / value_usd),
+                count(*) FILTER (WHERE exact)
             FROM disclosure_audit WHERE domain = ? AND value_usd > 0""",
             [dom_id],
         ).fetchall()[0]
@@ -138,10 +139,13 @@ def _disclosure_report(con: duckdb.DuckDBPyConnection) -> str:
         if checked:
             verdict = "**passed**" if ok == checked else f"**FAILED** for {checked - ok:,} cells"
             lines += [
-                f"{verdict}: {ok:,} of {checked:,} primary cells protected. The closest a reader gets to a "
-                f"primary cell is {100 * (margin_lo or 0):.1f} % below its value and "
+                f"{verdict}: {ok:,} of {checked:,} primary cells protected. No reader gets closer to a "
+                f"primary cell than {100 * (margin_lo or 0):.1f} % below its value and "
                 + (f"{100 * margin_hi:.1f} %" if margin_hi is not None else "no limit")
-                + f" above it (required: {r.protection_percent:g} %).",
+                + f" above it (required: {r.protection_percent:g} %). "
+                + f"{exact:,} of these intervals are exact (two linear programs each); the others are at "
+                "least as wide as shown: a table the reader cannot rule out, found while solving the "
+                "others, already takes the cell beyond its protection (≤ and ≥ below).",
                 "",
             ]
             lines += [
@@ -151,16 +155,17 @@ def _disclosure_report(con: duckdb.DuckDBPyConnection) -> str:
                 "| period | table | item | flow | reporters | rule | reader's interval |",
                 "|---|---|---|---|---:|---|---|",
             ]
-            for p, b, i, flow, n, rule, lo, hi in con.execute(
+            for p, b, i, flow, n, rule, lo, hi, ex in con.execute(
                 """SELECT a.period, a.breakdown, a.item, a.flow, d.reporters, d.rule,
-                    (a.lower_usd - a.value_usd) / a.value_usd, (a.upper_usd - a.value_usd) / a.value_usd
+                    (a.lower_usd - a.value_usd) / a.value_usd, (a.upper_usd - a.value_usd) / a.value_usd, a.exact
                 FROM disclosure_audit a JOIN disclosure d USING (domain, freq, period, breakdown, item, flow)
                 WHERE a.domain = ? AND a.value_usd > 0 AND (a.breakdown = 'partner' OR a.breakdown LIKE '%+%')
                 ORDER BY a.value_usd LIMIT 8""",
                 [dom_id],
             ).fetchall():
-                hi_s = f"+{100 * hi:.0f} %" if hi is not None else "unbounded"
-                lines.append(f"| {p} | {b} | {i} | {flow} | {n} | {rule} | {100 * lo:.0f} % to {hi_s} |")
+                le, ge = ("", "") if ex else ("≤ ", "≥ ")
+                hi_s = f"{ge}+{100 * hi:.0f} %" if hi is not None else "unbounded"
+                lines.append(f"| {p} | {b} | {i} | {flow} | {n} | {rule} | {le}{100 * lo:.0f} % to {hi_s} |")
             lines.append("")
         else:
             lines += ["No primary cell: nothing needed protection.", ""]

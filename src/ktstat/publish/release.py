@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from ktstat import domain as domains
 from ktstat.ingest import file_sha256
-from ktstat.release.snapshot import snapshot_dir, store_path, write_snapshot
+from ktstat.release.snapshot import snapshot_dir, store_path, write_rates, write_snapshot
 from ktstat.release.statements import statements
 from ktstat.release.tables import standard_tables
 from ktstat.release.vintage import get_vintage, vintage_rows
@@ -74,6 +74,7 @@ def _write_release(
     store = store_path(con)
     if store is not None:  # the snapshot the API serves, if the release did not write it
         write_snapshot(snapshot_dir(store), v, rows)
+        write_rates(con, snapshot_dir(store))
     dom = domains.load(v.domain)
     lookup = {(p, b, i, m): (val, st) for p, b, i, m, val, st in rows}
     provisional = v.status == "provisional"

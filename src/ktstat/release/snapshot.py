@@ -18,6 +18,9 @@ and refuses (``VintageError``) a file whose content, metadata or name disagree. 
 written to a temporary name in the same folder and renamed into place, so a reader never
 sees half a file.
 
+Beside them, ``rates.csv`` (:func:`write_rates`): the store's exchange rates, rewritten when they
+change, so that the API can convert won amounts (the fact-check) without the store.
+
 Writers: :func:`ktstat.release.vintage.create_vintage` (``ktstat release``) writes the snapshot
 of the vintage it makes; ``ktstat publish`` writes it when missing; :func:`export_missing`
 writes every missing one of a store (the API calls it once at start, read-only, for stores
@@ -227,14 +230,68 @@ def read_snapshot(path: Path) -> tuple[Vintage, list[Row]]:
     return v, list(zip(*cols, strict=True))
 
 
+RATES = "rates.csv"
+"""The exchange rates beside the snapshots (see :func:`write_rates`)."""
+
+
+def write_rates(con: duckdb.DuckDBPyConnection, folder: Path) -> Path | None:
+    """Write the store's exchange rates into ``folder`` as ``rates.csv`` (``currency, period,
+    per_usd``: units of the currency per US dollar, exact decimals, by currency then period), so
+    that what the API serves can convert amounts without the store (the fact-check of won
+    amounts). Rewritten (atomically) only when the rates changed; ``None`` when the store has no
+    rates table or no rates."""
+    import duckdb
+
+    try:
+        got = con.execute("SELECT currency, period, per_usd FROM rates ORDER BY currency, period").fetchall()
+    except duckdb.CatalogException:  # a store without a rates table
+        return None
+    if not got:
+        return None
+    lines = ["currency,period,per_usd"]
+    for cur, period, micro in got:
+        whole, frac = divmod(int(micro), 1_000_000)
+        number = f"{whole}.{frac:06d}".rstrip("0").rstrip(".") if frac else str(whole)
+        lines.append(f"{cur},{period},{number}")
+    body = ("\n".join(lines) + "\n").encode()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / RATES
+    with contextlib.suppress(OSError):
+        if target.read_bytes() == body:
+            return target
+    fd, tmp = tempfile.mkstemp(prefix=".rates.", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(body)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def read_rates(folder: Path, currency: str) -> dict[str, float]:
+    """The rates of ``currency`` that :func:`write_rates` left in ``folder``: period -> units per
+    US dollar; empty when there is no such file."""
+    import csv
+
+    try:
+        with (folder / RATES).open(encoding="utf-8", newline="") as f:
+            return {r["period"]: float(r["per_usd"]) for r in csv.DictReader(f) if r["currency"] == currency}
+    except FileNotFoundError:
+        return {}
+
+
 def export_missing(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
     """Write the snapshot of every vintage of the store that ``folder`` lacks (hash-checked from the
-    store); returns the files written."""
+    store), and the store's exchange rates (:func:`write_rates`); returns the snapshot files written."""
     have = {(s.vintage_id, s.content_hash) for s in list_snapshots(folder)}
     written = []
     for v in list_vintages(con):
         if (v.vintage_id, v.content_hash) not in have:
             written.append(write_snapshot(folder, v, vintage_rows(con, v)))
+    write_rates(con, folder)
     return written
 
 

@@ -755,64 +755,60 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
 
             add("signs", "signs", signs_gen)
 
-    if spec.partition:
-        for cross in dom.crosses:
-            if bd not in cross:
+    for cross in dom.crosses:
+        if bd not in cross:
+            continue
+        pos = cross.index(bd)
+        other = cross[1 - pos] if len(cross) == 2 else None
+        # explained by a cross with a partition on either side: a region's change by category, or
+        # an overlapping special class's change by region or partner (its parts add up to it)
+        if other is None or other not in dom.breakdowns or not (spec.partition or dom.breakdowns[other].partition):
+            continue
+        name = "+".join(cross)
+        for flow in ("exports", "imports"):
+            changes = {i: c for i in items if (c := val(i, lead.measure(f"{flow}_change"))) is not None}
+            if not changes:
                 continue
-            pos = cross.index(bd)
-            other = cross[1 - pos] if len(cross) == 2 else None
-            if other is None or other not in dom.breakdowns:
+            it = max(changes, key=lambda i: (abs(changes[i]), i))
+            whole = changes[it]
+            parts = {}
+            for k in lookup:
+                if k[0] == p and k[1] == name and k[3] == lead.measure(f"{flow}_change") and k[2].split("+")[pos] == it:
+                    v, st = lookup[k]
+                    if v is not None and st not in ("C", "N"):
+                        parts[k[2]] = v
+            if sum(1 for v in parts.values() if v != 0) < 2 or whole == 0:
+                continue  # one part only: it is the item's change itself, nothing explained
+            sub = max(parts, key=lambda c: (parts[c] * (1 if whole > 0 else -1), c))
+            if parts[sub] / whole < 0.5:
                 continue
-            name = "+".join(cross)
-            for flow in ("exports", "imports"):
-                changes = {i: c for i in items if (c := val(i, lead.measure(f"{flow}_change"))) is not None}
-                if not changes:
-                    continue
-                it = max(changes, key=lambda i: (abs(changes[i]), i))
-                whole = changes[it]
-                parts = {}
-                for k in lookup:
-                    if (
-                        k[0] == p
-                        and k[1] == name
-                        and k[3] == lead.measure(f"{flow}_change")
-                        and k[2].split("+")[pos] == it
-                    ):
-                        v, st = lookup[k]
-                        if v is not None and st not in ("C", "N"):
-                            parts[k[2]] = v
-                if sum(1 for v in parts.values() if v != 0) < 2 or whole == 0:
-                    continue  # one part only: it is the item's change itself, nothing explained
-                sub = max(parts, key=lambda c: (parts[c] * (1 if whole > 0 else -1), c))
-                if parts[sub] / whole < 0.5:
-                    continue
 
-                def within_gen(
-                    b: _Builder,
-                    it: str = it,
-                    sub: str = sub,
-                    flow: str = flow,
-                    name: str = name,
-                    other: str = other,
-                    pos: int = pos,
-                ) -> tuple[str, Values, float]:
-                    fw, whole = b.fig(p, bd, it, lead.measure(f"{flow}_change"), "money")
-                    fs, _ = b.fig(p, name, sub, lead.measure(f"{flow}_change"), "money")
-                    share = b.st.cells[fs.k][1] / whole
-                    return (
-                        ("within_whole" if share > 1 else "within"),
-                        {
-                            "item": Label(bd, it),
-                            "sub": Label(other, sub.split("+")[1 - pos]),
-                            "flow": _w(flow),
-                            "change": fw,
-                            "sub_change": fs,
-                            "direction": _w("increase" if whole >= 0 else "decrease"),
-                        },
-                        0.4 + 0.15 * min(share, 1.0),
-                    )
+            def within_gen(
+                b: _Builder,
+                it: str = it,
+                sub: str = sub,
+                flow: str = flow,
+                name: str = name,
+                other: str = other,
+                pos: int = pos,
+            ) -> tuple[str, Values, float]:
+                fw, whole = b.fig(p, bd, it, lead.measure(f"{flow}_change"), "money")
+                fs, _ = b.fig(p, name, sub, lead.measure(f"{flow}_change"), "money")
+                share = b.st.cells[fs.k][1] / whole
+                return (
+                    ("within_whole" if share > 1 else "within"),
+                    {
+                        "item": Label(bd, it),
+                        "sub": Label(other, sub.split("+")[1 - pos]),
+                        "flow": _w(flow),
+                        "change": fw,
+                        "sub_change": fs,
+                        "direction": _w("increase" if whole >= 0 else "decrease"),
+                    },
+                    0.4 + 0.15 * min(share, 1.0),
+                )
 
-                add(f"{flow}_within_{other}", f"within_{flow}", within_gen)
+            add(f"{flow}_within_{other}", f"within_{flow}", within_gen)
 
     for code in spec.codelist.codes:
         if spec.partition or code.parent or code.code not in items:

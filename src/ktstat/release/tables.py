@@ -16,9 +16,10 @@ Tables, per the domain's ``[release] tables``:
   unit) and the growth in percent (exports, imports, volume only: a balance or a ratio has no
   growth rate).
 - any breakdown: one row per item (code-list order with each parent followed by its children;
-  for partner-like breakdowns the ``top_n`` largest by volume), columns exports and its growth
-  on each basis, imports and its growth on each basis, balance, and the share of the volume,
-  in the release period.
+  for partner-like breakdowns the ``top_n`` largest by volume), columns exports, the exports of
+  each of the release period's subperiods of a finer published frequency (the two quarters of a
+  half-year) and the growth on each basis, the same for imports, then the balance and the share
+  of the volume, in the release period.
 
 Provisional figures are marked once, in the heading of their column (:attr:`Column.provisional`)
 or in the table's title, with a footnote; never cell by cell.
@@ -125,12 +126,17 @@ def _footnotes(
     return out
 
 
+def subperiods(dom: Domain, period: Period) -> list[Period]:
+    """The release period's subperiods of every finer frequency the domain publishes (the two
+    quarters of a half-year; none for a programme publishing years only), coarser first."""
+    finer = sorted((f for f in dom.frequencies if ORDER[f] > ORDER[period.freq]), key=ORDER.__getitem__)
+    return [q for f in finer for q in period.subperiods(f)]
+
+
 def summary_table(dom: Domain, lookup: Lookup, period: Period, provisional: bool) -> ReleaseTable:
     periods = [period.shift(-k) for k in range(dom.release.summary_periods - 1, -1, -1)]
-    # beside the release period, its subperiods of every finer published frequency (the two
-    # quarters of a half-year)
-    finer = [f for f in dom.frequencies if ORDER[f] > ORDER[period.freq]]
-    periods += [q for f in finer for q in period.subperiods(f)]
+    # beside the release period, its subperiods (the two quarters of a half-year)
+    periods += subperiods(dom, period)
     periods = [p for p in periods if (str(p), "total", "all", "exports") in lookup]
     marked = [str(p) for p in periods if _is_provisional(lookup, str(p))] if provisional else []
     cols = [
@@ -226,9 +232,17 @@ def breakdown_table(dom: Domain, lookup: Lookup, period: Period, breakdown: str,
         for lang, (t, d, n, pl) in title.items()
     )
     basis_list = bases(dom, p)
+    subs = [str(q) for q in subperiods(dom, period) if (str(q), "total", "all", "exports") in lookup]
     cols: list[Column] = []
     for flow in ("exports", "imports"):
         cols.append(Column(en_t.get("measure", flow), ko_t.get("measure", flow)))
+        for q in subs:
+            cols.append(
+                Column(
+                    en_t.fill("column", "in_period", measure=en_t.get("measure", flow), period=en_t.period_short(q)),
+                    ko_t.fill("column", "in_period", measure=ko_t.get("measure", flow), period=ko_t.period_short(q)),
+                )
+            )
         for bs in basis_list:
             en, ko = _basis_words(bs, period.freq)
             cols.append(
@@ -240,6 +254,7 @@ def breakdown_table(dom: Domain, lookup: Lookup, period: Period, breakdown: str,
         cells = []
         for flow in ("exports", "imports"):
             cells.append(_cell(dom, lookup, p, breakdown, item, flow, "usd"))
+            cells += [_cell(dom, lookup, q, breakdown, item, flow, "usd") for q in subs]
             cells += [
                 _cell(dom, lookup, p, breakdown, item, bs.measure(f"{flow}_growth"), "percent") for bs in basis_list
             ]
@@ -254,7 +269,7 @@ def breakdown_table(dom: Domain, lookup: Lookup, period: Period, breakdown: str,
         extra.append("top")
     if not b.partition:
         extra.append("overlap")
-    fn_en, fn_ko = _footnotes(dom, period, [p] if provisional else [], [], marked=False)
+    fn_en, fn_ko = _footnotes(dom, period, [p, *subs] if provisional else [], [], marked=False)
     for k in extra:
         fn_en.append(terms("en").fill("note", k, n=dom.release.top_n))
         fn_ko.append(terms("ko").fill("note", k, n=dom.release.top_n))

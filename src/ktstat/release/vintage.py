@@ -369,9 +369,10 @@ def create_vintage(
     made = get_vintage(con, vid)
     store = _store_file(con)
     if store is not None:
-        from ktstat.release.snapshot import snapshot_dir, write_snapshot
+        from ktstat.release.snapshot import snapshot_dir, write_rates, write_snapshot
 
         write_snapshot(snapshot_dir(store), made, vintage_rows(con, made))
+        write_rates(con, snapshot_dir(store))
     return made
 
 

@@ -7,6 +7,12 @@ connected group of suppressed cells, two linear programs per cell (HiGHS, see
 A primary cell of value ``v`` is protected when ``lower <= v (1 - q)`` and
 ``upper >= v (1 + q)`` (q: the protection percent / 100), up to a tolerance of 1e-12 of the
 group's largest value (solver round-off).
+
+Exact intervals cost two programs per cell. Deciding protection needs fewer: every solution of
+a program is a table the reader cannot rule out, so once the solutions seen take a cell beyond
+its protection on one side, that side is proven without a program of its own
+(:meth:`~ktstat.sdc.lp.Attacker.reach`). With ``exact=False`` an interval's side is then the
+value seen (the reader's bound lies further out) and the interval says so (``exact``).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ class Interval:
     lower: float
     upper: float
     protected: bool
+    exact: bool = True  # False: at least one side is a value the reader cannot rule out, not the bound
 
 
 def components(table: Table, cells: set[int]) -> list[tuple[list[int], list[int]]]:
@@ -64,8 +71,9 @@ def components(table: Table, cells: set[int]) -> list[tuple[list[int], list[int]
     return [(sorted(members[r]), eqs.get(r, [])) for r in sorted(members)]
 
 
-def intervals(table: Table, suppressed: set[int], targets: set[int], q: float) -> list[Interval]:
-    """The deducible interval of each target cell (targets must be suppressed), in micro-dollars."""
+def intervals(table: Table, suppressed: set[int], targets: set[int], q: float, exact: bool = True) -> list[Interval]:
+    """The deducible interval of each target cell (targets must be suppressed), in micro-dollars;
+    with ``exact=False``, exact only where needed to decide protection (see module doc)."""
     out: list[Interval] = []
     for cells, eqs in components(table, suppressed):
         wanted = [c for c in cells if c in targets]
@@ -77,10 +85,10 @@ def intervals(table: Table, suppressed: set[int], targets: set[int], q: float) -
         attacker = Attacker(table, cells, eqs)
         tol = TOLERANCE * attacker.scale * SPAN
         for c in wanted:
-            lower, upper = attacker.bounds(c)
             v = table.values[c]
-            ok = lower <= v - q * abs(v) + tol and upper >= v + q * abs(v) - tol
-            out.append(Interval(c, v, lower, upper, ok))
+            low, high = v - q * abs(v) + tol, v + q * abs(v) - tol
+            lower, upper, known = attacker.reach(c, low, high) if not exact else (*attacker.bounds(c), True)
+            out.append(Interval(c, v, lower, upper, lower <= low and upper >= high, known))
     return out
 
 
@@ -147,7 +155,7 @@ def audit_store(con: duckdb.DuckDBPyConnection, domain: Domain) -> StoreAudit:
         prim = {
             table.index[k[:4]] for k, r in hidden.items() if k[4] == flow and r != "secondary" and k[:4] in table.index
         }
-        for iv in intervals(table, sup, prim, q):
+        for iv in intervals(table, sup, prim, q, exact=False):
             res.checked += 1
             if not iv.protected:
                 res.failures.append(((*table.keys[iv.cell], flow), iv.value / 1e6, iv.lower / 1e6, iv.upper / 1e6))

@@ -4,10 +4,12 @@
   periods with its true value, reporters, two largest contributions and the rule that hid it)
   and the holdings kept with it (``vintage_holdings``), as X and M layers, oldest release first;
 - ``current_holdings``: per flow, cell -> reporter -> own amount (micro-dollars) for every
-  reporter of a primary cell, and for the largest reporter of each primary cell in every cell
-  (what the insider attack and its repair need), from the cube's per-reporter sums;
-- ``keep_holdings``: table ``disclosure_holdings``, the part of those a vintage keeps (primary
-  cells, and the largest reporters in suppressed cells);
+  reporter of each cell a primary rule makes confidential (table ``cube_holdings``, kept by
+  :func:`ktstat.cube.build_cube` from its per-reporter sums), and every cell's largest single
+  contribution (an upper bound on what any one reporter knows of a cell whose holdings are not
+  kept);
+- ``keep_holdings``: table ``disclosure_holdings``, the part of those a vintage keeps (the
+  holdings; the largest contributions are in ``vintage_cells``);
 - ``audit_released``: every vintage and the compile audited together, as an outsider and as
   the largest reporters.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ktstat.domain import Domain
 from ktstat.sdc.linear import Key, tables_from_rows
@@ -47,7 +49,7 @@ def vintage_layers(
     missing = []
     for v in list_vintages(con, domain.id):
         rows = con.execute(
-            "SELECT flow, freq, period, breakdown, item, amount_usd_micro, rule FROM vintage_cells "
+            "SELECT flow, freq, period, breakdown, item, amount_usd_micro, rule, top1_micro FROM vintage_cells "
             "WHERE vintage_id = ?",
             [v.vintage_id],
         ).fetchall()
@@ -62,62 +64,68 @@ def vintage_layers(
                     [v.vintage_id],
                 ).fetchall()
             )
+            tops = _tops([(*r[:5], r[7]) for r in rows])
             for flow, table in tables.items():
-                hidden = {(f, p, b, i) for fl, f, p, b, i, _a, rule in rows if fl == flow and rule}
-                prim = {(f, p, b, i) for fl, f, p, b, i, _a, rule in rows if fl == flow and rule in PRIMARY_RULES}
-                layers[flow].append(Layer(v.vintage_id, table, hidden, prim, dict(hold[flow])))
+                hidden = {(f, p, b, i) for fl, f, p, b, i, _a, rule, _t in rows if fl == flow and rule}
+                prim = {(f, p, b, i) for fl, f, p, b, i, _a, rule, _t in rows if fl == flow and rule in PRIMARY_RULES}
+                layers[flow].append(Layer(v.vintage_id, table, hidden, prim, dict(hold[flow]), tops[flow]))
         if v.vintage_id == upto:
             break
     return layers, missing
 
 
-def current_holdings(con: duckdb.DuckDBPyConnection, domain: Domain) -> dict[str, dict[Key, dict[str, int]]]:
-    """See the module doc; reads temp table ``sdc_cells`` (:func:`ktstat.sdc.primary.primary_cells`)
-    and makes ``sdc_holdings`` and ``sdc_attackers`` (the largest reporter of each primary cell)."""
-    from ktstat.cube import build_holdings
-
-    build_holdings(con, domain)
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE sdc_prim_hold AS
-        SELECT h.* FROM sdc_holdings h JOIN sdc_cells c USING (freq, period, breakdown, item, flow)
-        WHERE c.rule <> ''"""
-    )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE sdc_attackers AS
-        SELECT DISTINCT first(reporter_id ORDER BY amount DESC, reporter_id) AS reporter_id
-        FROM sdc_prim_hold GROUP BY freq, period, breakdown, item, flow"""
-    )
-    table = con.execute(
-        """SELECT flow, freq, period, breakdown, item, reporter_id, CAST(amount AS BIGINT) AS amount
-        FROM sdc_prim_hold
-        UNION
-        SELECT flow, freq, period, breakdown, item, reporter_id, CAST(amount AS BIGINT) FROM sdc_holdings
-        WHERE reporter_id IN (SELECT reporter_id FROM sdc_attackers)"""
-    ).to_arrow_table()
+def _arrow_rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> list[tuple[Any, ...]]:
+    table = con.execute(sql, params).to_arrow_table()
     assert table is not None  # a SELECT always has a result
     cols = [table.column(n).to_pylist() for n in table.column_names]
-    return {flow: dict(h) for flow, h in _holdings(list(zip(*cols, strict=True))).items()}
+    return list(zip(*cols, strict=True))
+
+
+def _tops(rows: list[tuple[Any, ...]]) -> dict[str, dict[Key, int]]:
+    out: dict[str, dict[Key, int]] = {"X": {}, "M": {}}
+    for flow, f, p, b, i, t in rows:
+        out[flow][(f, p, b, i)] = int(t or 0)
+    return out
+
+
+def current_holdings(
+    con: duckdb.DuckDBPyConnection, domain: Domain
+) -> tuple[dict[str, dict[Key, dict[str, int]]], dict[str, dict[Key, int]]]:
+    """Per flow, cell -> reporter -> own amount for every reporter of each cell a primary rule
+    makes confidential (table ``cube_holdings``, made with the cube), and cell -> largest single
+    contribution for every cell (what a reporter is taken to know of a cell whose holdings are
+    not kept: :meth:`ktstat.sdc.vintages.Layer.own`)."""
+    freqs = list(domain.frequencies)
+    held = _holdings(
+        _arrow_rows(
+            con,
+            "SELECT flow, freq, period, breakdown, item, reporter_id, CAST(amount_usd_micro AS BIGINT) "
+            "FROM cube_holdings WHERE domain = ? AND list_contains(?, freq)",
+            [domain.id, freqs],
+        )
+    )
+    tops = _tops(
+        _arrow_rows(
+            con,
+            "SELECT flow, freq, period, breakdown, item, CAST(top1_micro AS BIGINT) FROM cube "
+            "WHERE domain = ? AND list_contains(?, freq)",
+            [domain.id, freqs],
+        )
+    )
+    return {flow: dict(h) for flow, h in held.items()}, tops
 
 
 def keep_holdings(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
-    """Table ``disclosure_holdings`` of the domain: every reporter's amount in each primary cell,
-    and the largest reporters' amounts in each suppressed cell (reads ``disclosure`` and the temp
-    tables of :func:`current_holdings`; empty when the insider attack is off)."""
+    """Table ``disclosure_holdings`` of the domain: every reporter's amount in each cell a
+    primary rule makes confidential (from ``cube_holdings``; empty when the insider attack is off)."""
     con.execute("DELETE FROM disclosure_holdings WHERE domain = ?", [domain.id])
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sdc_attackers' AND temporary"
-    ).fetchall()[0][0]
-    if not exists or not domain.disclosure.insider:
+    if not domain.disclosure.insider:
         return
     con.execute(
         """INSERT INTO disclosure_holdings
-        SELECT ?, reporter_id, freq, period, breakdown, item, flow, amount FROM sdc_prim_hold
-        UNION
-        SELECT ?, h.reporter_id, h.freq, h.period, h.breakdown, h.item, h.flow, h.amount FROM sdc_holdings h
-        JOIN disclosure d ON d.domain = ? AND d.freq = h.freq AND d.period = h.period AND d.breakdown = h.breakdown
-             AND d.item = h.item AND d.flow = h.flow AND d.rule <> ''
-        WHERE h.reporter_id IN (SELECT reporter_id FROM sdc_attackers)""",
-        [domain.id, domain.id, domain.id],
+        SELECT domain, reporter_id, freq, period, breakdown, item, flow, amount_usd_micro FROM cube_holdings
+        WHERE domain = ? AND list_contains(?, freq)""",
+        [domain.id, list(domain.frequencies)],
     )
 
 
@@ -164,7 +172,10 @@ def audit_released(con: duckdb.DuckDBPyConnection, domain: Domain) -> ReleasedAu
     layers, missing = vintage_layers(con, domain)
     out = ReleasedAudit(domain.id, [lay.tag for lay in layers["X"]], missing)
     compiled = con.execute(
-        "SELECT flow, freq, period, breakdown, item, amount_usd_micro, rule FROM disclosure WHERE domain = ?",
+        """SELECT d.flow, d.freq, d.period, d.breakdown, d.item, d.amount_usd_micro, d.rule, c.top1_micro
+        FROM disclosure d LEFT JOIN cube c ON c.domain = d.domain AND c.freq = d.freq AND c.period = d.period
+             AND c.breakdown = d.breakdown AND c.item = d.item AND c.flow = d.flow
+        WHERE d.domain = ?""",
         [domain.id],
     ).fetchall()
     if compiled:
@@ -176,10 +187,11 @@ def audit_released(con: duckdb.DuckDBPyConnection, domain: Domain) -> ReleasedAu
                 [domain.id],
             ).fetchall()
         )
+        tops = _tops([(*r[:5], r[7]) for r in compiled])
         for flow, table in tables.items():
-            hidden = {(f, p, b, i) for fl, f, p, b, i, _a, rule in compiled if fl == flow and rule}
-            prim = {(f, p, b, i) for fl, f, p, b, i, _a, rule in compiled if fl == flow and rule in PRIMARY_RULES}
-            layers[flow].append(Layer("compile", table, hidden, prim, dict(hold[flow])))
+            hidden = {(f, p, b, i) for fl, f, p, b, i, _a, rule, _t in compiled if fl == flow and rule}
+            prim = {(f, p, b, i) for fl, f, p, b, i, _a, rule, _t in compiled if fl == flow and rule in PRIMARY_RULES}
+            layers[flow].append(Layer("compile", table, hidden, prim, dict(hold[flow]), tops[flow]))
     for flow, lays in layers.items():
         if not lays:
             continue
@@ -187,7 +199,7 @@ def audit_released(con: duckdb.DuckDBPyConnection, domain: Domain) -> ReleasedAu
         shut = {c for c, (i, k) in enumerate(j.origin) if k in lays[i].hidden}
         targets = {c for c, (i, k) in enumerate(j.origin) if k in lays[i].primary and j.table.values[c] != 0}
         found: list[tuple[int, str, float, float]] = []
-        for iv in intervals(j.table, shut, targets, q):
+        for iv in intervals(j.table, shut, targets, q, exact=False):
             out.checked += 1
             if not iv.protected:
                 found.append((iv.cell, "outsider", iv.lower, iv.upper))

@@ -8,7 +8,10 @@ relations are additivity equations, each ``sum(coef * cell) = 0``:
   code list (category = its subcategories, region = its partners, a special class = its
   sub-classes);
 - a cross ``a+b``: for each code of ``a``, the sum over ``b`` (and for each code of ``b``, the
-  sum over ``a``);
+  sum over ``a``); a hierarchy inside a cross: a cell of ``a+b`` is the sum of the cells of a
+  cross refining it (``category+region`` of ``category+partner``, ``industry+region`` of
+  ``partner+industry``: the parts in any order, one over a finer level of the same code list)
+  and of the cells of its own codes' children (a special class and its sub-classes);
 - time: a period equals the sum of its subperiods in every finer published frequency (a year
   its halves or quarters, a half its quarters), from the period hierarchy of :mod:`ktstat.periods`.
 
@@ -118,6 +121,32 @@ def _equations(t: Table, domain: Domain, items: dict[tuple[str, str], set[str]],
                     for c in sorted(items.get((freq, b1.name), set())):
                         kids = [d for d in fine if b2.codelist.ancestor(d, b1.level) == c]
                         t.add((freq, period, b1.name, c), [(freq, period, b2.name, d) for d in kids])
+            # hierarchies inside crosses: a cross refining another, a code's children in a cross
+            for c_parts, f_parts, order in _refinements(domain):
+                c_name, f_name = "+".join(c_parts), "+".join(f_parts)
+                refined: dict[str, list[str]] = defaultdict(list)
+                for it in sorted(items.get((freq, f_name), set())):
+                    codes = it.split("+")
+                    up = [_up(domain, c_parts[k], f_parts[order[k]], codes[order[k]]) for k in range(len(c_parts))]
+                    if all(u is not None for u in up):
+                        refined["+".join(u for u in up if u is not None)].append(it)
+                for code, members in sorted(refined.items()):
+                    t.add((freq, period, c_name, code), [(freq, period, f_name, m) for m in members])
+            for cross in domain.crosses:
+                name = "+".join(cross)
+                cells = sorted(items.get((freq, name), set()))
+                present = set(cells)
+                for pos, part in enumerate(cross):
+                    by = singles[part].codelist.by_code
+                    children: dict[str, list[str]] = defaultdict(list)
+                    for it in cells:
+                        codes = it.split("+")
+                        parent = by[codes[pos]].parent if codes[pos] in by else ""
+                        if parent:
+                            children["+".join([*codes[:pos], parent, *codes[pos + 1 :]])].append(it)
+                    for code, members in sorted(children.items()):
+                        if code in present:
+                            t.add((freq, period, name, code), [(freq, period, name, m) for m in members])
             # crosses: each margin is the sum of its row or column
             for cross in domain.crosses:
                 name = "+".join(cross)
@@ -135,7 +164,7 @@ def _equations(t: Table, domain: Domain, items: dict[tuple[str, str], set[str]],
             if ORDER[fine_f] <= ORDER[coarse_f]:
                 continue
             for (freq, breakdown), coarse_codes in items.items():
-                if freq != coarse_f:
+                if freq != coarse_f or (fine_f, breakdown) not in items:  # not compiled at the finer frequency
                     continue
                 for label in sorted(periods[coarse_f]):
                     subs = [str(p) for p in parse(label).subperiods(fine_f)]
@@ -143,3 +172,37 @@ def _equations(t: Table, domain: Domain, items: dict[tuple[str, str], set[str]],
                         continue
                     for c in sorted(coarse_codes | items.get((fine_f, breakdown), set())):
                         t.add((coarse_f, label, breakdown, c), [(fine_f, p, breakdown, c) for p in subs])
+
+
+def _refines(domain: Domain, coarse: str, fine: str) -> bool:
+    """Whether breakdown ``fine`` is a finer level of ``coarse``'s code list (partner of region,
+    subcategory of category); a breakdown of reporters has no levels."""
+    a, b = domain.breakdowns[coarse], domain.breakdowns[fine]
+    return a.source == b.source != "reporter" and a.codelist.name == b.codelist.name and a.level < b.level
+
+
+def _up(domain: Domain, coarse: str, fine: str, code: str) -> str | None:
+    """The code of breakdown ``coarse`` containing ``code`` of ``fine`` (the same when they are
+    one breakdown)."""
+    if coarse == fine:
+        return code
+    cl = domain.breakdowns[fine].codelist
+    return cl.ancestor(code, domain.breakdowns[coarse].level) if code in cl.by_code else None
+
+
+def _refinements(domain: Domain) -> list[tuple[tuple[str, ...], tuple[str, ...], list[int]]]:
+    """Pairs of declared crosses ``(coarse, fine, order)`` where each part ``coarse[k]`` is part
+    ``fine[order[k]]`` or a coarser level of it, at least one coarser."""
+    from itertools import permutations
+
+    out = []
+    for coarse in domain.crosses:
+        for fine in domain.crosses:
+            if coarse == fine or len(coarse) != len(fine):
+                continue
+            for order in permutations(range(len(fine))):
+                pairs = [(coarse[k], fine[order[k]]) for k in range(len(coarse))]
+                if all(a == b or _refines(domain, a, b) for a, b in pairs) and any(a != b for a, b in pairs):
+                    out.append((coarse, fine, list(order)))
+                    break
+    return out

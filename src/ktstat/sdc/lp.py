@@ -6,7 +6,10 @@ most 1 inside the solver):
 - :class:`Attacker`: what a reader can deduce about a set of suppressed cells. The published
   cells are constants; every equation touching a suppressed cell constrains the unknowns; a
   cell is non-negative (when its true value is). ``bounds(cell)`` solves the two programs
-  ``min x_cell`` and ``max x_cell`` (warm-started from the previous solve).
+  ``min x_cell`` and ``max x_cell`` (warm-started from the previous solve). Every optimal
+  solution is a table the reader cannot rule out, so the range each cell takes over the
+  solutions seen so far (the true table first) is inside its interval: ``reach(cell, lo, hi)``
+  solves a program only for a side that range does not already reach.
 - :class:`WitnessFinder`: for a cell ``p`` that must be protected by ``need``, the cheapest
   perturbation ``d`` with ``A d = 0``, ``|d_c| <= |x_c|`` and ``d_p = need``. If every cell
   with ``d_c != 0`` is suppressed, both ``x + d`` and ``x - d`` are tables a reader cannot tell
@@ -33,6 +36,7 @@ FEASIBILITY = 1e-9  # HiGHS primal and dual feasibility tolerances, in scaled un
 SPAN = 1e4  # the attacker's model is scaled so that the group's largest value is SPAN
 NOISE = 1e-10  # witness movements below NOISE times the protection needed (a tenth of FEASIBILITY) are round-off
 UNCLEAR = 1e-6  # movements below this (times the protection) are re-solved with the cell held still
+PRIMAL_SIMPLEX = 4  # HiGHS simplex_strategy value for the primal simplex
 CAP = 1e4  # after numerical trouble, movements are bounded by CAP times the protection needed
 
 
@@ -136,7 +140,12 @@ class Attacker:
         n = len(self.cells)
         lo = np.array([0.0 if v >= 0 else -INF for v in values])
         self.h = _highs(np.zeros(n), lo, np.full(n, INF), rows, np.array(rhs))
+        # only the objective changes between solves, so the last optimal basis stays primal
+        # feasible: primal simplex restarts from it (several times faster than the default dual)
+        self.h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
         self._last: int | None = None
+        self.seen_low = np.array(values, dtype=np.float64)  # micro-dollars, over the solutions seen
+        self.seen_high = self.seen_low.copy()
 
     def _solve(self, k: int, sense: float) -> float:
         if self._last is not None:
@@ -147,17 +156,34 @@ class Attacker:
         if not _optimal(self.h):
             # unbounded in that direction: no lower bound for a minimum, no upper bound for a maximum
             return INF if sense < 0 else -INF
+        x = np.asarray(self.h.getSolution().col_value) * self.scale
+        np.minimum(self.seen_low, x, out=self.seen_low)
+        np.maximum(self.seen_high, x, out=self.seen_high)
         return float(self.h.getInfo().objective_function_value) * sense * self.scale
 
     def bounds(self, cell: int) -> tuple[float, float]:
         """``(lower, upper)`` a reader can deduce for a cell of the group (micro-dollars)."""
+        lower, upper, _ = self.reach(cell, -INF, INF)
+        return lower, upper
+
+    def reach(self, cell: int, low: float, high: float) -> tuple[float, float, bool]:
+        """``(lower, upper, exact)`` for a cell: the reader's exact bound on each side, except where
+        a solution seen already takes the cell to ``low`` or below (to ``high`` or above); that
+        side is then the value seen, which the reader's bound lies beyond (``exact`` False)."""
         k = self.pos[cell]
-        part = self.known.get(cell, 0)
-        lower = self._solve(k, 1.0)
-        upper = self._solve(k, -1.0)
+        part = self.known.get(cell, 0)  # the seen range and the solves are of the unknown rest
+        exact = True
+        if self.seen_low[k] + part <= low:
+            lower, exact = float(self.seen_low[k]) + part, False
+        else:
+            lower = self._solve(k, 1.0) + part
+        if self.seen_high[k] + part >= high:
+            upper, exact = float(self.seen_high[k]) + part, False
+        else:
+            upper = self._solve(k, -1.0) + part
         if self.table.values[cell] - part >= 0:
-            lower = max(lower, 0.0)
-        return lower + part, upper + part
+            lower = max(lower, float(part))
+        return lower, upper, exact
 
 
 class WitnessFinder:

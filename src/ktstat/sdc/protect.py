@@ -175,7 +175,7 @@ def repair(
                     hidden |= set(d)
                     finder.mark_suppressed(set(d))
         hidden &= drop_recomputable(table, hidden, primary | kept)
-        ivs = intervals(table, hidden, primary, q)
+        ivs = intervals(table, hidden, primary, q, exact=False)
     return ivs
 
 
@@ -184,7 +184,8 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
     domain's released vintages and the largest reporters of primary cells as the domain's
     ``[disclosure]`` settings say (:mod:`ktstat.sdc.vintages`). Writes tables ``disclosure``
     (domain, freq, period, breakdown, item, flow, reporters, amount, rule), ``disclosure_audit``
-    (the interval an outsider can deduce for each primary cell), ``disclosure_insider`` (the
+    (the interval an outsider can deduce for each primary cell, or where ``exact`` is false, values the
+    reader cannot rule out, proving it protected), ``disclosure_insider`` (the
     interval each largest reporter deduces), ``disclosure_holdings`` (what a vintage keeps for
     later protection), and, when earlier vintages exist, ``disclosure_changes`` (cells whose
     status differs from the latest vintage that released them, and why) and ``disclosure_alone``
@@ -199,7 +200,7 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
     rows = con.execute("SELECT freq, period, breakdown, item, flow, rule FROM sdc_cells").fetchall()
     tables = build_tables(con, domain)
     earlier, result_missing = vintage_layers(con, domain) if rules.across_vintages else ({"X": [], "M": []}, [])
-    holdings = current_holdings(con, domain) if p_ins is not None else {"X": {}, "M": {}}
+    holdings, tops = current_holdings(con, domain) if p_ins is not None else ({"X": {}, "M": {}}, {"X": {}, "M": {}})
     result = ProtectionResult(domain.id)
     result.missing_vintages = result_missing
     second: list[tuple[str, str, str, str, str]] = []
@@ -211,7 +212,7 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
     rule_of = {(f, p, b, i, fl): rule for f, p, b, i, fl, rule in rows}
     for flow, table in tables.items():
         prim_keys = {(f, p, b, i) for f, p, b, i, fl, rule in rows if fl == flow and rule}
-        res = protect_layers(earlier[flow], Layer("", table, set(), prim_keys, holdings[flow]), q, p_ins)
+        res = protect_layers(earlier[flow], Layer("", table, set(), prim_keys, holdings[flow], tops[flow]), q, p_ins)
         j = res.joint
         last = len(earlier[flow])
         result.unprotectable += res.unprotectable
@@ -232,6 +233,7 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
                     iv.lower / 1e6,
                     None if iv.upper == float("inf") else iv.upper / 1e6,
                     iv.protected,
+                    iv.exact,
                 )
             )
         for ins in res.insider:
@@ -251,6 +253,7 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
                     ins.lower / 1e6,
                     None if ins.upper == float("inf") else ins.upper / 1e6,
                     ins.protected,
+                    ins.exact,
                 )
             )
         if not earlier[flow]:

@@ -56,6 +56,16 @@ class Layer:
     hidden: set[Key]  # suppressed cells, primary ones included
     primary: set[Key]
     holdings: dict[Key, dict[str, int]] = field(default_factory=dict)  # cell -> reporter -> own amount
+    top: dict[Key, int] = field(default_factory=dict)  # cell -> its largest single contribution
+
+    def own(self, key: Key, who: str) -> int:
+        """What reporter ``who`` knows of a cell: its own amount where the holdings are kept (the
+        cells a primary rule makes confidential: all their reporters), else at most the cell's
+        largest contribution, taken as known (the attacker is assumed to know more, not less)."""
+        h = self.holdings.get(key)
+        if h is not None:
+            return h.get(who, 0)
+        return self.top.get(key, 0)
 
     def largest(self, key: Key) -> tuple[str, int] | None:
         """The largest reporter of a cell and its amount (ties: the smaller id), if known."""
@@ -204,7 +214,7 @@ def protect_layers(
     public = {d.key for d in decisions if d.outcome == "public"}
     prim_keys = current.primary - public
     reused = unchanged_years(earlier, current)
-    layers = [*earlier, Layer(current.tag, current.table, set(prim_keys), prim_keys, current.holdings)]
+    layers = [*earlier, Layer(current.tag, current.table, set(prim_keys), prim_keys, current.holdings, current.top)]
     j = joint(layers, relevant_years(layers, set(reused)))
     last = len(layers) - 1
     frozen = {c for c, (i, k) in enumerate(j.origin) if i < last and k not in layers[i].hidden}
@@ -216,7 +226,9 @@ def protect_layers(
     }
     unprotectable: list[int] = []
     hidden = secondary(j.table, targets, q, unprotectable, frozen=frozen, kept=kept)
-    outsider = repair(j.table, hidden, targets, q, intervals(j.table, hidden, targets, q), frozen=frozen, kept=kept)
+    outsider = repair(
+        j.table, hidden, targets, q, intervals(j.table, hidden, targets, q, exact=False), frozen=frozen, kept=kept
+    )
     insider: list[InsiderInterval] = []
     if p_insider is not None:
         start = set(hidden)
@@ -234,7 +246,7 @@ def protect_layers(
             insider = [iv for iv in insider if iv.cell not in again]
             insider += insider_intervals(j, layers, hidden, targets, p_insider, only=touched)
         if hidden != start:
-            outsider = intervals(j.table, hidden, targets, q)
+            outsider = intervals(j.table, hidden, targets, q, exact=False)
     mine = {k for c, (i, k) in enumerate(j.origin) if i == last and c in hidden}
     mine |= {k for pattern in reused.values() for k in pattern}
     return LayersResult(mine, prim_keys, decisions, outsider, insider, unprotectable, j)
@@ -251,6 +263,7 @@ class InsiderInterval:
     lower: float
     upper: float
     protected: bool
+    exact: bool = True  # False: the interval a perturbation or a solution seen proves; the reader's is wider
 
 
 def _singles(j: Joint, layers: list[Layer], cells: Iterable[int], targets: set[int]) -> set[str]:
@@ -266,10 +279,11 @@ def _singles(j: Joint, layers: list[Layer], cells: Iterable[int], targets: set[i
 
 
 def _known(j: Joint, layers: list[Layer], cells: Iterable[int], who: str) -> dict[int, int]:
+    """What ``who`` knows of each of the cells (:meth:`Layer.own`), where it is not nothing."""
     out = {}
     for c in cells:
         i, k = j.origin[c]
-        a = layers[i].holdings.get(k, {}).get(who, 0)
+        a = layers[i].own(k, who)
         if a:
             out[c] = a
     return out
@@ -335,12 +349,12 @@ def insider_intervals(
                 g = frozenset(group)
                 moved = max((m.get(c, 0.0) for big, m in proofs if g <= big), default=0.0)
                 if moved >= most > 0:
-                    out += [InsiderInterval(c, w, v, needs[w], v - moved, v + moved, True) for w in group]
+                    out += [InsiderInterval(c, w, v, needs[w], v - moved, v + moved, True, False) for w in group]
                     continue
                 d = finder.find(c, most * (1 + MARGIN), room) if most > 0 else {}
                 moved = abs(d.get(c, 0.0)) if d is not None else 0.0
                 if d is not None and moved >= most:
-                    out += [InsiderInterval(c, w, v, needs[w], v - moved, v + moved, True) for w in group]
+                    out += [InsiderInterval(c, w, v, needs[w], v - moved, v + moved, True, False) for w in group]
                     if d:  # stretched as far as the room allows
                         stretch = min(room.get(x, abs(j.table.values[x])) / abs(dx) for x, dx in d.items())
                         proofs.append((g, {x: abs(dx) * stretch for x, dx in d.items()}))
@@ -351,9 +365,9 @@ def insider_intervals(
                         exact[w] = Attacker(j.table, cells, eqs, knowns[w])
                     attacker = exact[w]
                     tol = TOLERANCE * attacker.scale * SPAN
-                    lower, upper = attacker.bounds(c)
-                    ok = lower <= v - needs[w] + tol and upper >= v + needs[w] - tol
-                    out.append(InsiderInterval(c, w, v, needs[w], lower, upper, ok))
+                    low, high = v - needs[w] + tol, v + needs[w] - tol
+                    lower, upper, known = attacker.reach(c, low, high)
+                    out.append(InsiderInterval(c, w, v, needs[w], lower, upper, lower <= low and upper >= high, known))
     return out
 
 

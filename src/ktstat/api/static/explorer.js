@@ -342,10 +342,11 @@ function writeAddress() {
   const q = addressParams();
   if (state.embed) q.set("embed", "1");
   history.replaceState(null, "", `${location.pathname}?${q}`);
-  for (const a of document.querySelectorAll("#views a")) {
+  for (const a of document.querySelectorAll("#views a[data-view]")) {
     a.setAttribute("aria-current", a.dataset.view === state.view ? "page" : "false");
     a.href = `/?view=${a.dataset.view}&lang=${state.lang}`;
   }
+  $("nav-factcheck").href = `/factcheck?lang=${state.lang}`; // a page of its own
   $("home-link").href = `/?lang=${state.lang}`;
 }
 
@@ -1161,7 +1162,7 @@ function wire() {
       if (!$("search-results").hidden) runSearch($("search").value).catch(() => {});
     });
   }
-  for (const a of document.querySelectorAll("#views a")) {
+  for (const a of document.querySelectorAll("#views a[data-view]")) {
     a.addEventListener("click", (e) => {
       if (e.metaKey || e.ctrlKey || e.shiftKey) return;
       e.preventDefault();

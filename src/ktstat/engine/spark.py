@@ -1,4 +1,5 @@
-"""The base aggregation on Spark: same rows as :data:`ktstat.engine.BASE_AGGREGATION`, cell for cell.
+"""The base aggregation on Spark: same rows as :data:`ktstat.engine.BASE_AGGREGATION`, cell for cell
+(the same query, :mod:`ktstat.engine.aggregation`, in Spark's dialect :data:`SPARK`).
 
 ``base_aggregation_spark(con, domain)`` exports the domain's accepted records (active batches
 only) and its business register from the DuckDB store to Parquet in a staging folder, lets
@@ -50,6 +51,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from ktstat.domain import Domain
+from ktstat.engine.aggregation import Dialect, base_aggregation_sql
 from ktstat.errors import InputError
 from ktstat.store import count
 
@@ -104,23 +106,16 @@ _HALF = _idiv("per_usd", "CAST(2 AS DECIMAL(38, 0))")  # per_usd // 2
 _POS = _idiv(f"minor * {_E8} + {_HALF}", "per_usd")  # (minor * 10^8 + per_usd // 2) // per_usd
 _NEG = _idiv(f"(-minor) * {_E8} + {_HALF}", "per_usd")  # (-minor * 10^8 + per_usd // 2) // per_usd
 
-# The DuckDB query of ktstat.engine.BASE_AGGREGATION, in Spark SQL ({records}, {reporters}: the
-# exported tables; the active-batch filter was applied by the export).
-SPARK_AGGREGATION = f"""
-WITH by_currency AS (
-    SELECT a.domain, a.reporter_id, a.period, a.period_index, a.flow, a.item, a.partner, r.industry, r.size_class,
-           r.platform, a.currency, a.per_usd, sum(a.amount_minor) AS minor, count(*) AS n
-    FROM {{records}} a
-    JOIN {{reporters}} r ON r.domain = a.domain AND r.reporter_id = a.reporter_id
-         AND (r.valid_from IS NULL OR r.valid_from <= a.ref_date) AND (r.valid_to IS NULL OR r.valid_to >= a.ref_date)
-    GROUP BY ALL
+# The base aggregation (ktstat.engine.aggregation) in Spark SQL ({records}, {reporters}: the
+# exported tables, given to session.sql; the active-batch filter was applied by the export).
+SPARK = Dialect(
+    records="{records}",
+    reporters="{reporters}",
+    to_micro=f"CASE WHEN minor >= 0 THEN {_POS} ELSE -{_NEG} END",
+    money="CAST({} AS DECIMAL(38, 0))",
+    count="CAST({} AS BIGINT)",
 )
-SELECT domain, reporter_id, period, period_index, flow, item, partner, industry, size_class, platform,
-       CAST(sum(CASE WHEN minor >= 0 THEN {_POS} ELSE -{_NEG} END) AS DECIMAL(38, 0)) AS amount_usd_micro,
-       CAST(sum(n) AS BIGINT) AS records
-FROM by_currency
-GROUP BY ALL
-"""
+SPARK_AGGREGATION = base_aggregation_sql(SPARK)
 
 # Session settings that make the results exact and deterministic, whatever the server's defaults.
 SQL_CONF = {
