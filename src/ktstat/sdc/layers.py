@@ -75,7 +75,7 @@ def vintage_layers(
 
 
 def _arrow_rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> list[tuple[Any, ...]]:
-    table = con.execute(sql, params).to_arrow_table()
+    table = con.sql(sql, params=params).to_arrow_table()
     assert table is not None  # a SELECT always has a result
     cols = [table.column(n).to_pylist() for n in table.column_names]
     return list(zip(*cols, strict=True))
@@ -164,7 +164,7 @@ def audit_released(con: duckdb.DuckDBPyConnection, domain: Domain) -> ReleasedAu
     primary cell's interval as an outsider deduces it, and as the largest reporter of each primary
     cell deduces it (when the domain's ``insider`` setting is on)."""
     from ktstat.sdc.audit import intervals
-    from ktstat.sdc.vintages import explain, insider_intervals, joint, relevant_years
+    from ktstat.sdc.vintages import Knowledge, explain, insider_intervals, joint, relevant_years
 
     rules = domain.disclosure
     q = rules.protection_percent / 100
@@ -204,7 +204,7 @@ def audit_released(con: duckdb.DuckDBPyConnection, domain: Domain) -> ReleasedAu
             if not iv.protected:
                 found.append((iv.cell, "outsider", iv.lower, iv.upper))
         if p_ins is not None:
-            for ins in insider_intervals(j, lays, shut, targets, p_ins):
+            for ins in insider_intervals(j, lays, shut, targets, p_ins, know=Knowledge(j, lays)):
                 out.checked += 1
                 if not ins.protected:
                     found.append((ins.cell, "largest reporter of a primary cell", ins.lower, ins.upper))

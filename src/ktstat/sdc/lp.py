@@ -201,7 +201,7 @@ class WitnessFinder:
         equations: Iterable[int],
         suppressed: set[int],
         fixed_cost: float,
-        room: dict[int, int] | None = None,
+        room: dict[int, float] | None = None,
     ) -> None:
         """``room``: how far some cells may move at most, if less than their value (against a
         reporter who knows its own part of a cell, the rest of it)."""
@@ -241,7 +241,7 @@ class WitnessFinder:
                 self.h.changeColCost(k, 0.0)
                 self.h.changeColCost(self.n + k, 0.0)
 
-    def find(self, cell: int, need: float, room: dict[int, int] | None = None) -> dict[int, float] | None:
+    def find(self, cell: int, need: float, room: dict[int, float] | None = None) -> dict[int, float] | None:
         """The perturbation (cell -> d, micro-dollars) moving ``cell`` up by ``need``; None if none
         exists. ``room``: tighter limits for this search only (as in the constructor)."""
         bound = self.bound

@@ -68,6 +68,7 @@ def secondary(
     local_block: int = LOCAL_BLOCK,
     frozen: set[int] | None = None,
     kept: set[int] | None = None,
+    witnesses: list[dict[int, float]] | None = None,
 ) -> set[int]:
     """The suppressed cells (primary ones included) protecting every primary cell (see module doc).
 
@@ -79,6 +80,8 @@ def secondary(
 
     Across vintages (:mod:`ktstat.sdc.vintages`): ``frozen`` cells are published already and
     never move; ``kept`` cells are suppressed already (they move freely and stay suppressed).
+    ``witnesses``: the perturbations found are appended to it (they prove cells protected against
+    insiders too: :class:`ktstat.sdc.vintages.Knowledge`).
     """
     frozen = frozen or set()
     kept = kept or set()
@@ -118,6 +121,8 @@ def secondary(
                 if unprotectable is not None:
                     unprotectable.append(p)
                 continue
+            if witnesses is not None and d:
+                witnesses.append(d)
             new = set(d) - suppressed
             suppressed |= new
             if whole is not None:
@@ -152,11 +157,12 @@ def repair(
     rounds: int = 3,
     frozen: set[int] | None = None,
     kept: set[int] | None = None,
+    witnesses: list[dict[int, float]] | None = None,
 ) -> list[Interval]:
     """A safety net behind ``secondary``: for each primary cell the audit finds unprotected, look
     for a protecting perturbation over its whole block afresh and hide the cells it moves (into
-    ``hidden``); audit again. Returns the final intervals. ``frozen`` and ``kept`` as in
-    :func:`secondary`."""
+    ``hidden``); audit again. Returns the final intervals. ``frozen``, ``kept`` and
+    ``witnesses`` as in :func:`secondary`."""
     frozen = frozen or set()
     kept = kept or set()
     for _ in range(rounds):
@@ -172,6 +178,8 @@ def repair(
             for c in here:
                 d = finder.find(c, q * abs(table.values[c]) * (1 + MARGIN))
                 if d:
+                    if witnesses is not None:
+                        witnesses.append(d)
                     hidden |= set(d)
                     finder.mark_suppressed(set(d))
         hidden &= drop_recomputable(table, hidden, primary | kept)
@@ -192,6 +200,7 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
     (the pattern the data alone would get, for comparison)."""
     from ktstat.sdc.layers import current_holdings, keep_holdings, vintage_layers
     from ktstat.sdc.vintages import Layer, protect_layers
+    from ktstat.sdc.vintages import alone as pattern_alone
 
     rules = domain.disclosure
     q = rules.protection_percent / 100
@@ -259,8 +268,7 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
         if not earlier[flow]:
             continue
         # the comparison: the pattern these data alone would get, and the changes against the latest vintage
-        idx = {table.index[k] for k in prim_keys}
-        by_itself = {table.keys[c] for c in secondary(table, idx, q)}
+        by_itself = pattern_alone(Layer("", table, set(), prim_keys, holdings[flow], tops[flow]), res, q, p_ins)
         alone += [(domain.id, *k, flow) for k in sorted(by_itself)]
         decided = {d.key: d for d in res.decisions}
         for k, c in sorted(table.index.items()):

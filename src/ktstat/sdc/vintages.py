@@ -34,17 +34,19 @@ protecting perturbation whose movements fit inside the rests (``WitnessFinder``'
 
 from __future__ import annotations
 
+import functools
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ktstat.periods import parse
 from ktstat.sdc.audit import TOLERANCE, Interval, components, intervals
 from ktstat.sdc.linear import Key, Table
 from ktstat.sdc.lp import SPAN, Attacker, WitnessFinder
 from ktstat.sdc.protect import FIXED_COST, MARGIN, drop_recomputable, secondary
-
-PROOFS = 64  # perturbations kept per group of suppressed cells, to prove other cells protected
 
 
 @dataclass
@@ -57,6 +59,14 @@ class Layer:
     primary: set[Key]
     holdings: dict[Key, dict[str, int]] = field(default_factory=dict)  # cell -> reporter -> own amount
     top: dict[Key, int] = field(default_factory=dict)  # cell -> its largest single contribution
+    _by_year: dict[int, list[Key]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def keys_of(self, year: int) -> list[Key]:
+        """The layer's cells of a year (with its halves and quarters)."""
+        if not self._by_year and self.table.index:
+            for k in self.table.index:
+                self._by_year.setdefault(_year(k), []).append(k)
+        return self._by_year.get(year, [])
 
     def own(self, key: Key, who: str) -> int:
         """What reporter ``who`` knows of a cell: its own amount where the holdings are kept (the
@@ -84,13 +94,18 @@ class Joint:
     links: set[int]  # equations linking two layers
 
 
+@functools.cache
+def _period_year(period: str) -> int:
+    return parse(period).year
+
+
 def _year(key: Key) -> int:
-    return parse(key[1]).year
+    return _period_year(key[1])
 
 
 def _signature(layer: Layer, year: int, status: bool = True) -> frozenset[tuple[Key, int, bool]]:
     t = layer.table
-    return frozenset((k, t.values[c], status and k in layer.hidden) for k, c in t.index.items() if _year(k) == year)
+    return frozenset((k, t.values[t.index[k]], status and k in layer.hidden) for k in layer.keys_of(year))
 
 
 def unchanged_years(earlier: list[Layer], current: Layer) -> dict[int, set[Key]]:
@@ -100,7 +115,7 @@ def unchanged_years(earlier: list[Layer], current: Layer) -> dict[int, set[Key]]
     out: dict[int, set[Key]] = {}
     for y in sorted({_year(k) for k in current.table.index}):
         for layer in reversed(earlier):
-            if not any(_year(k) == y for k in layer.table.index):
+            if not layer.keys_of(y):
                 continue
             if _signature(layer, y, False) == _signature(current, y, False):
                 prim = {k for k in current.primary if _year(k) == y}
@@ -200,6 +215,20 @@ class LayersResult:
     insider: list[InsiderInterval]
     unprotectable: list[int]
     joint: Joint
+    shared: set[int] = field(default_factory=set)  # years the earlier layers add to the joint table
+
+
+def alone(current: Layer, result: LayersResult, q: float, p_insider: float | None) -> set[Key]:
+    """The current layer's pattern had no vintage been released (for comparison): protected
+    afresh in the years the earlier layers shared with it (``result.shared``); elsewhere the
+    joint table held this layer alone already, so its pattern there is the one it got."""
+    if not result.shared:
+        return set(result.hidden)
+    sub = joint([current], [result.shared]).table
+    keys = set(sub.index)
+    mine = Layer(current.tag, sub, set(), current.primary & keys, current.holdings, current.top)
+    fresh = protect_layers([], mine, q, p_insider).hidden
+    return fresh | {k for k in result.hidden if _year(k) not in result.shared}
 
 
 def protect_layers(
@@ -225,31 +254,43 @@ def protect_layers(
         if (k in layers[i].primary) and j.table.values[c] != 0 and (i == last or k in layers[i].hidden)
     }
     unprotectable: list[int] = []
-    hidden = secondary(j.table, targets, q, unprotectable, frozen=frozen, kept=kept)
+    seen: list[dict[int, float]] = []  # the perturbations found: they prove cells protected against insiders too
+    hidden = secondary(j.table, targets, q, unprotectable, frozen=frozen, kept=kept, witnesses=seen)
     outsider = repair(
-        j.table, hidden, targets, q, intervals(j.table, hidden, targets, q, exact=False), frozen=frozen, kept=kept
+        j.table,
+        hidden,
+        targets,
+        q,
+        intervals(j.table, hidden, targets, q, exact=False),
+        frozen=frozen,
+        kept=kept,
+        witnesses=seen,
     )
     insider: list[InsiderInterval] = []
     if p_insider is not None:
         start = set(hidden)
-        insider = insider_intervals(j, layers, hidden, targets, p_insider)
+        know = Knowledge(j, layers)
+        for d in seen:
+            know.add(d)
+        insider = insider_intervals(j, layers, hidden, targets, p_insider, know=know)
         for _ in range(rounds):
             failing = [iv for iv in insider if not iv.protected]
             if not failing:
                 break
             before = set(hidden)
-            insider_repair(j, layers, hidden, failing, frozen, p_insider)
+            insider_repair(j, know, hidden, failing, frozen)
             hidden &= drop_recomputable(j.table, hidden, targets | kept)
             # audit again the groups of suppressed cells the repair touched
             touched = (hidden ^ before) | {iv.cell for iv in failing}
             again = {c for cells, _ in components(j.table, hidden) if touched.intersection(cells) for c in cells}
             insider = [iv for iv in insider if iv.cell not in again]
-            insider += insider_intervals(j, layers, hidden, targets, p_insider, only=touched)
+            insider += insider_intervals(j, layers, hidden, targets, p_insider, only=touched, know=know)
         if hidden != start:
             outsider = intervals(j.table, hidden, targets, q, exact=False)
     mine = {k for c, (i, k) in enumerate(j.origin) if i == last and c in hidden}
     mine |= {k for pattern in reused.values() for k in pattern}
-    return LayersResult(mine, prim_keys, decisions, outsider, insider, unprotectable, j)
+    shared = {_year(k) for i, k in j.origin if i < last}
+    return LayersResult(mine, prim_keys, decisions, outsider, insider, unprotectable, j, shared)
 
 
 @dataclass(frozen=True)
@@ -264,6 +305,7 @@ class InsiderInterval:
     upper: float
     protected: bool
     exact: bool = True  # False: the interval a perturbation or a solution seen proves; the reader's is wider
+    who: frozenset[str] = frozenset()  # the reporters whose own amounts the attacker knows
 
 
 def _singles(j: Joint, layers: list[Layer], cells: Iterable[int], targets: set[int]) -> set[str]:
@@ -278,17 +320,6 @@ def _singles(j: Joint, layers: list[Layer], cells: Iterable[int], targets: set[i
     return found
 
 
-def _known(j: Joint, layers: list[Layer], cells: Iterable[int], who: str) -> dict[int, int]:
-    """What ``who`` knows of each of the cells (:meth:`Layer.own`), where it is not nothing."""
-    out = {}
-    for c in cells:
-        i, k = j.origin[c]
-        a = layers[i].own(k, who)
-        if a:
-            out[c] = a
-    return out
-
-
 def _need(j: Joint, layers: list[Layer], c: int, who: str, p: float) -> float:
     """p times the largest contribution to cell ``c`` that is not ``who``'s."""
     i, k = j.origin[c]
@@ -296,104 +327,220 @@ def _need(j: Joint, layers: list[Layer], c: int, who: str, p: float) -> float:
     return p * max(others, default=0)
 
 
-def insider_intervals(
-    j: Joint, layers: list[Layer], hidden: set[int], targets: set[int], p: float, only: set[int] | None = None
-) -> list[InsiderInterval]:
-    """Each primary cell's interval as deduced by its attackers (module doc): its largest reporter,
-    and every reporter alone in another primary cell of its group of suppressed cells (who knows
-    that whole cell), each subtracting its own figures; the cells where the attacker is the only
-    reporter are skipped (its own figure).
+class Knowledge:
+    """What attackers know of the joint table's cells, and the perturbations seen so far.
 
-    First, per primary cell, one perturbation that moves it by the largest protection these
-    attackers need while every cell moves within the part none of them holds (a
-    ``WitnessFinder`` with that room): if there is one, the cell is protected against all of
-    them, and the interval recorded is the one it proves (each attacker's own is at least as
-    wide). Otherwise each attacker's interval is computed exactly (two linear programs).
+    ``room``: how far a cell can move, up and down, for every attacker: ``|x|`` for a cell whose
+    holdings are kept (an attacker's own amount there narrows it further: :meth:`room_of`), else
+    ``x`` less the cell's largest contribution (what one reporter knows at most). ``pool``: the
+    protecting perturbations found (by secondary suppression, its repairs, and here), each valid
+    as long as every cell it moves is suppressed: ``x + t d`` and ``x - t d`` are then tables an
+    attacker cannot rule out for every ``t`` with ``t |d_c|`` within the attacker's room."""
+
+    def __init__(self, j: Joint, layers: list[Layer]) -> None:
+        self.j = j
+        self.values = np.array(j.table.values, dtype=np.float64)
+        self.room = np.abs(self.values)
+        self.held: dict[int, dict[str, int]] = {}
+        self.cells_of: dict[str, list[int]] = defaultdict(list)  # reporter -> held cells it reports to
+        for c, (i, k) in enumerate(j.origin):
+            h = layers[i].holdings.get(k)
+            if h is not None:
+                self.held[c] = h
+                for r in h:
+                    self.cells_of[r].append(c)
+            elif self.values[c] > 0:
+                self.room[c] = max(0.0, self.values[c] - layers[i].top.get(k, 0))
+        self.pool: list[dict[int, float]] = []
+        self._base: list[float] = []  # per perturbation: the largest t every attacker allows outside held cells
+        self._held: list[list[int]] = []  # per perturbation: the held cells it moves
+        self.by_cell: dict[int, list[int]] = defaultdict(list)
+        self._rooms: dict[frozenset[str], dict[int, float]] = {}
+        self._involved: dict[int, set[str]] = {}
+
+    def add(self, d: dict[int, float]) -> None:
+        if not d:
+            return
+        n = len(self.pool)
+        self.pool.append(d)
+        base = math.inf
+        held = []
+        for c, dc in d.items():
+            base = min(base, self.room[c] / abs(dc))
+            if c in self.held:
+                held.append(c)
+            self.by_cell[c].append(n)
+        self._base.append(base)
+        self._held.append(held)
+
+    def room_of(self, c: int, who: frozenset[str]) -> float:
+        """The room of cell ``c`` against attackers who know all of ``who``'s amounts."""
+        h = self.held.get(c)
+        if h is None or self.values[c] < 0:
+            return float(self.room[c])
+        if len(who) < len(h):
+            own = max((h.get(r, 0) for r in who), default=0)
+        else:
+            own = max((a for r, a in h.items() if r in who), default=0)
+        return max(0.0, float(self.values[c]) - own)
+
+    def overrides(self, who: frozenset[str]) -> dict[int, float]:
+        """The held cells where ``who`` narrow the room, with their room (for ``WitnessFinder.find``)."""
+        got = self._rooms.get(who)
+        if got is None:
+            got = self._rooms[who] = {c: self.room_of(c, who) for r in who for c in self.cells_of.get(r, ())}
+        return got
+
+    def stretch(self, n: int, who: frozenset[str]) -> float:
+        """How far perturbation ``n`` can be scaled against attackers knowing ``who``'s amounts."""
+        t = self._base[n]
+        d = self.pool[n]
+        rooms = self.overrides(who)
+        if len(rooms) < len(self._held[n]):
+            for c, r in rooms.items():
+                if c in d:
+                    t = min(t, r / abs(d[c]))
+        else:
+            for c in self._held[n]:
+                room = rooms.get(c)
+                if room is not None:
+                    t = min(t, room / abs(d[c]))
+        return t
+
+    def proven(self, cell: int, attackers: list[tuple[frozenset[str], float]], hidden: set[int]) -> list[float]:
+        """For each attacker ``(who, need)`` of ``cell``: how far a perturbation seen moves the
+        cell against it, if one moves it at least ``need``; else 0."""
+        out = [0.0] * len(attackers)
+        left = set(range(len(attackers)))
+        for n in self.by_cell.get(cell, ()):
+            d = self.pool[n]
+            far = self._base[n] * abs(d[cell])
+            can = [a for a in left if far >= attackers[a][1]]
+            if not can or not hidden.issuperset(d):
+                continue  # cannot move it far enough, or moves a published cell
+            inv = self.involved(n)
+            for a in can:
+                who, need = attackers[a]
+                moved = far if who.isdisjoint(inv) else self.stretch(n, who) * abs(d[cell])
+                if moved >= need:
+                    out[a] = moved
+                    left.discard(a)
+            if not left:
+                break
+        return out
+
+    def involved(self, n: int) -> set[str]:
+        """The reporters holding a part of a cell perturbation ``n`` moves (held cells)."""
+        got = self._involved.get(n)
+        if got is None:
+            got = self._involved[n] = {r for c in self._held[n] for r in self.held[c]}
+        return got
+
+
+BLOCK = 3  # more reporters alone in a primary cell of a group than this are audited as a block first
+
+
+def _attackers(
+    j: Joint, layers: list[Layer], c: int, singles: set[str], p: float
+) -> list[tuple[str, frozenset[str], float]]:
+    """The attackers of primary cell ``c`` as ``(label, reporters, need)``: its largest reporter,
+    and the reporters alone in a primary cell of its group (one by one where they report to ``c``
+    or are few, else as one block knowing all their amounts: a perturbation valid against the
+    block is valid against each); none who is ``c``'s only reporter."""
+    i, k = j.origin[c]
+    h = layers[i].holdings.get(k, {})
+    top = layers[i].largest(k)
+    v = j.table.values[c]
+    out = []
+    one = {r for r in singles if r in h}
+    if top is not None:
+        one.add(top[0])
+    for w in sorted(one):
+        if v - h.get(w, 0) > 0:
+            out.append((w, frozenset([w]), _need(j, layers, c, w, p)))
+    rest = singles - one
+    if len(rest) > BLOCK:
+        out.append((f"{len(rest)} reporters alone in a primary cell", frozenset(rest), p * max(h.values(), default=0)))
+    else:
+        out += [(w, frozenset([w]), p * max(h.values(), default=0)) for w in sorted(rest)]
+    return [a for a in out if a[2] > 0]
+
+
+def insider_intervals(
+    j: Joint,
+    layers: list[Layer],
+    hidden: set[int],
+    targets: set[int],
+    p: float,
+    only: set[int] | None = None,
+    know: Knowledge | None = None,
+) -> list[InsiderInterval]:
+    """Each primary cell's interval as deduced by its attackers (:func:`_attackers`), each
+    subtracting its own figures (:class:`Knowledge`).
+
+    First, the perturbations seen (``know.pool``): one that every cell it moves is suppressed
+    and that, scaled within an attacker's room, moves the cell by that attacker's protection
+    proves it protected against that attacker, and the interval recorded is the one it proves
+    (the attacker's own is at least as wide; ``exact`` false). Else a new perturbation within
+    the attacker's room (a ``WitnessFinder``; added to the pool, it may prove other cells), and
+    where none exists the attacker's interval is computed (two linear programs at most).
     ``only``: audit only the groups holding one of these cells."""
+    know = know or Knowledge(j, layers)
     out: list[InsiderInterval] = []
     for cells, eqs in components(j.table, hidden):
         wanted = [c for c in cells if c in targets]
         if not wanted or not eqs or (only is not None and not only.intersection(cells)):
             continue
-        knowns = {w: _known(j, layers, cells, w) for w in _singles(j, layers, cells, targets)}
-        singles = sorted(knowns)
-        finder = WitnessFinder(j.table, cells, eqs, set(cells), 0.0)
-        exact: dict[str, Attacker] = {}
-        proofs: list[tuple[frozenset[str], dict[int, float]]] = []
+        singles = _singles(j, layers, cells, targets)
+        finder: WitnessFinder | None = None
+        exact: dict[frozenset[str], Attacker] = {}
         for c in wanted:
-            i, k = j.origin[c]
-            top = layers[i].largest(k)
-            if top is not None and top[0] not in knowns:
-                knowns[top[0]] = _known(j, layers, cells, top[0])
             v = j.table.values[c]
-            needs = {
-                w: _need(j, layers, c, w, p)
-                for w in sorted({*singles, *([top[0]] if top else [])})
-                if knowns[w] and v - knowns[w].get(c, 0) > 0
-            }
-            if not needs:
-                continue  # no attacker knows more than an outsider, or it is their own figure
-            # the largest reporter (p % of the second) and the others (p % of the largest) apart:
-            # one perturbation for each group, and exact intervals for a group without one
-            groups = [[w for w in needs if top and w == top[0]], [w for w in needs if not top or w != top[0]]]
-            for group in groups:
-                if not group:
+            them = _attackers(j, layers, c, singles, p)
+            seen = know.proven(c, [(who, need) for _, who, need in them], hidden)
+            for (label, who, need), moved in zip(them, seen, strict=True):
+                if moved < need:
+                    if finder is None:
+                        finder = WitnessFinder(j.table, cells, eqs, set(cells), 0.0, {x: know.room[x] for x in cells})
+                    d = finder.find(c, need * (1 + MARGIN), know.overrides(who))
+                    if d:
+                        know.add(d)
+                        moved = know.proven(c, [(who, need)], hidden)[0]
+                if moved >= need:
+                    out.append(InsiderInterval(c, label, v, need, v - moved, v + moved, True, False, who))
                     continue
-                room: dict[int, int] = {}
-                for w in group:
-                    for x, a in knowns[w].items():
-                        room[x] = min(room.get(x, j.table.values[x]), j.table.values[x] - a)
-                most = max(needs[w] for w in group)
-                # a perturbation found for another cell against a larger group of attackers, moving
-                # this one enough, proves it too (its room was no larger)
-                g = frozenset(group)
-                moved = max((m.get(c, 0.0) for big, m in proofs if g <= big), default=0.0)
-                if moved >= most > 0:
-                    out += [InsiderInterval(c, w, v, needs[w], v - moved, v + moved, True, False) for w in group]
-                    continue
-                d = finder.find(c, most * (1 + MARGIN), room) if most > 0 else {}
-                moved = abs(d.get(c, 0.0)) if d is not None else 0.0
-                if d is not None and moved >= most:
-                    out += [InsiderInterval(c, w, v, needs[w], v - moved, v + moved, True, False) for w in group]
-                    if d:  # stretched as far as the room allows
-                        stretch = min(room.get(x, abs(j.table.values[x])) / abs(dx) for x, dx in d.items())
-                        proofs.append((g, {x: abs(dx) * stretch for x, dx in d.items()}))
-                        del proofs[:-PROOFS]
-                    continue
-                for w in group:
-                    if w not in exact:
-                        exact[w] = Attacker(j.table, cells, eqs, knowns[w])
-                    attacker = exact[w]
-                    tol = TOLERANCE * attacker.scale * SPAN
-                    low, high = v - needs[w] + tol, v + needs[w] - tol
-                    lower, upper, known = attacker.reach(c, low, high)
-                    out.append(InsiderInterval(c, w, v, needs[w], lower, upper, lower <= low and upper >= high, known))
+                if who not in exact:
+                    knowns = {x: int(know.values[x] - know.room_of(x, who)) for x in cells if know.values[x] > 0}
+                    exact[who] = Attacker(j.table, cells, eqs, knowns)
+                attacker = exact[who]
+                tol = TOLERANCE * attacker.scale * SPAN
+                low, high = v - need + tol, v + need - tol
+                lower, upper, known = attacker.reach(c, low, high)
+                out.append(InsiderInterval(c, label, v, need, lower, upper, lower <= low and upper >= high, known, who))
     return out
 
 
 def insider_repair(
-    j: Joint, layers: list[Layer], hidden: set[int], failing: list[InsiderInterval], frozen: set[int], p: float
+    j: Joint, know: Knowledge, hidden: set[int], failing: list[InsiderInterval], frozen: set[int]
 ) -> None:
     """Hide (into ``hidden``) the cells of a perturbation protecting each failing cell against its
-    attacker: movements within the part of each cell the attacker does not hold."""
+    attacker: movements within the attacker's room (added to ``know.pool``)."""
     movable = ({c for c, v in enumerate(j.table.values) if v != 0} - frozen) | hidden
-    by_who: dict[str, list[InsiderInterval]] = defaultdict(list)
-    for iv in failing:
-        by_who[iv.attacker].append(iv)
+    cell_set = {iv.cell for iv in failing}
     for cells, eqs in components(j.table, movable):
-        inside = set(cells)
+        here = [iv for iv in failing if iv.cell in cell_set and iv.cell in set(cells)]
+        if not here:
+            continue
         fixed = FIXED_COST * max(abs(j.table.values[c]) for c in cells)
-        for who, ivs in sorted(by_who.items()):
-            here = [iv for iv in ivs if iv.cell in inside]
-            if not here:
-                continue
-            room = {c: j.table.values[c] - a for c, a in _known(j, layers, cells, who).items()}
-            finder = WitnessFinder(j.table, cells, eqs, hidden, fixed, room)
-            for iv in here:
-                d = finder.find(iv.cell, iv.need * (1 + MARGIN))
-                if d:
-                    hidden |= set(d)
-                    finder.mark_suppressed(set(d))
+        finder = WitnessFinder(j.table, cells, eqs, hidden, fixed, {x: know.room[x] for x in cells})
+        for iv in here:
+            if know.proven(iv.cell, [(iv.who, iv.need)], hidden)[0] >= iv.need:
+                continue  # a perturbation found for another cell protects it already
+            d = finder.find(iv.cell, iv.need * (1 + MARGIN), know.overrides(iv.who))
+            if d:
+                hidden |= set(d)
+                finder.mark_suppressed(set(d))
+                know.add(d)
 
 
 def explain(j: Joint, layers: list[Layer], cell: int, hidden: set[int], limit: int = 6) -> list[str]:
