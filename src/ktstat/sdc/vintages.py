@@ -272,7 +272,7 @@ def protect_layers(
         know = Knowledge(j, layers)
         for d in seen:
             know.add(d)
-        insider = insider_intervals(j, layers, hidden, targets, p_insider, know=know)
+        insider = insider_intervals(j, layers, hidden, targets, p_insider, know=know, settle=False)
         for _ in range(rounds):
             failing = [iv for iv in insider if not iv.protected]
             if not failing:
@@ -284,7 +284,14 @@ def protect_layers(
             touched = (hidden ^ before) | {iv.cell for iv in failing}
             again = {c for cells, _ in components(j.table, hidden) if touched.intersection(cells) for c in cells}
             insider = [iv for iv in insider if iv.cell not in again]
-            insider += insider_intervals(j, layers, hidden, targets, p_insider, only=touched, know=know)
+            insider += insider_intervals(j, layers, hidden, targets, p_insider, only=touched, know=know, settle=False)
+        # what no perturbation proved: the attackers' intervals, computed
+        failing = [iv for iv in insider if not iv.protected]
+        if failing:
+            cells = {iv.cell for iv in failing}
+            again = {c for group, _ in components(j.table, hidden) if cells.intersection(group) for c in group}
+            insider = [iv for iv in insider if iv.cell not in again]
+            insider += insider_intervals(j, layers, hidden, targets, p_insider, only=cells, know=know)
         if hidden != start:
             outsider = intervals(j.table, hidden, targets, q, exact=False)
     mine = {k for c, (i, k) in enumerate(j.origin) if i == last and c in hidden}
@@ -306,6 +313,7 @@ class InsiderInterval:
     protected: bool
     exact: bool = True  # False: the interval a perturbation or a solution seen proves; the reader's is wider
     who: frozenset[str] = frozenset()  # the reporters whose own amounts the attacker knows
+    free: int = -1  # a cell where it knows none (Threat)
 
 
 def _singles(j: Joint, layers: list[Layer], cells: Iterable[int], targets: set[int]) -> set[str]:
@@ -354,9 +362,35 @@ class Knowledge:
         self.pool: list[dict[int, float]] = []
         self._base: list[float] = []  # per perturbation: the largest t every attacker allows outside held cells
         self._held: list[list[int]] = []  # per perturbation: the held cells it moves
+        self._blocked: list[set[str]] = []
         self.by_cell: dict[int, list[int]] = defaultdict(list)
         self._rooms: dict[frozenset[str], dict[int, float]] = {}
         self._involved: dict[int, set[str]] = {}
+        self._valid: dict[int, bool] = {}  # perturbation -> every cell it moves suppressed (see begin)
+        self._hidden: set[int] = set()
+
+    def begin(self, hidden: set[int]) -> None:
+        """The suppressed cells the perturbations are checked against from now on."""
+        self._hidden = hidden
+        self._valid = {}
+
+    def _ok(self, n: int) -> bool:
+        got = self._valid.get(n)
+        if got is None:
+            got = self._valid[n] = self._hidden.issuperset(self.pool[n])
+        return got
+
+    def _candidates(self, cell: int) -> list[int]:
+        """The perturbations moving ``cell``."""
+        return self.by_cell.get(cell, [])
+
+    def moved_by_last(self, cell: int, th: Threat) -> float:
+        """How far the latest perturbation moves ``cell`` against ``th``."""
+        n = len(self.pool) - 1
+        d = self.pool[n]
+        if cell not in d or not self._ok(n):
+            return 0.0
+        return self.stretch(n, th.who, th.free) * abs(d[cell])
 
     def add(self, d: dict[int, float]) -> None:
         if not d:
@@ -372,6 +406,8 @@ class Knowledge:
             self.by_cell[c].append(n)
         self._base.append(base)
         self._held.append(held)
+        # reporters alone in a cell it moves: they know that cell, so it proves nothing against them
+        self._blocked.append({next(iter(self.held[c])) for c in held if len(self.held[c]) == 1})
 
     def room_of(self, c: int, who: frozenset[str]) -> float:
         """The room of cell ``c`` against attackers who know all of ``who``'s amounts."""
@@ -384,50 +420,92 @@ class Knowledge:
             own = max((a for r, a in h.items() if r in who), default=0)
         return max(0.0, float(self.values[c]) - own)
 
-    def overrides(self, who: frozenset[str]) -> dict[int, float]:
-        """The held cells where ``who`` narrow the room, with their room (for ``WitnessFinder.find``)."""
+    def overrides(self, who: frozenset[str], free: int = -1) -> dict[int, float]:
+        """The held cells where ``who`` narrow the room, with their room (for ``WitnessFinder.find``);
+        ``free``: a cell whose room is its whole value (none of ``who``'s amounts in it are known)."""
         got = self._rooms.get(who)
         if got is None:
             got = self._rooms[who] = {c: self.room_of(c, who) for r in who for c in self.cells_of.get(r, ())}
+        if free in got:
+            got = {**got, free: float(abs(self.values[free]))}
         return got
 
-    def stretch(self, n: int, who: frozenset[str]) -> float:
-        """How far perturbation ``n`` can be scaled against attackers knowing ``who``'s amounts."""
+    def stretch(self, n: int, who: frozenset[str], free: int = -1) -> float:
+        """How far perturbation ``n`` can be scaled against attackers knowing ``who``'s amounts
+        (but in cell ``free``)."""
         t = self._base[n]
         d = self.pool[n]
-        rooms = self.overrides(who)
+        rooms = self._rooms.get(who)
+        if rooms is None:
+            rooms = self.overrides(who)
         if len(rooms) < len(self._held[n]):
             for c, r in rooms.items():
-                if c in d:
+                if c in d and c != free:
                     t = min(t, r / abs(d[c]))
         else:
             for c in self._held[n]:
                 room = rooms.get(c)
-                if room is not None:
+                if room is not None and c != free:
                     t = min(t, room / abs(d[c]))
+        if free in d:
+            t = min(t, abs(self.values[free]) / abs(d[free]))
         return t
 
-    def proven(self, cell: int, attackers: list[tuple[frozenset[str], float]], hidden: set[int]) -> list[float]:
-        """For each attacker ``(who, need)`` of ``cell``: how far a perturbation seen moves the
-        cell against it, if one moves it at least ``need``; else 0."""
-        out = [0.0] * len(attackers)
-        left = set(range(len(attackers)))
-        for n in self.by_cell.get(cell, ()):
+    def proven(self, cell: int, threats: list[Threat], hidden: set[int]) -> list[float]:
+        """For each threat to ``cell``: how far a perturbation seen moves the cell against it, if
+        one moves it at least the threat's need; else 0."""
+        out = [0.0] * len(threats)
+        left = set(range(len(threats)))
+        for n in self._candidates(cell):
             d = self.pool[n]
             far = self._base[n] * abs(d[cell])
-            can = [a for a in left if far >= attackers[a][1]]
-            if not can or not hidden.issuperset(d):
+            can = [a for a in left if far >= threats[a].need]
+            if not can or not self._ok(n):
                 continue  # cannot move it far enough, or moves a published cell
             inv = self.involved(n)
             for a in can:
-                who, need = attackers[a]
-                moved = far if who.isdisjoint(inv) else self.stretch(n, who) * abs(d[cell])
-                if moved >= need:
+                th = threats[a]
+                moved = far if th.who.isdisjoint(inv) else self.stretch(n, th.who, th.free) * abs(d[cell])
+                if moved >= th.need:
                     out[a] = moved
                     left.discard(a)
             if not left:
                 break
         return out
+
+    def proven_each(self, cell: int, members: set[str], need: float, hidden: set[int]) -> tuple[float, set[str]]:
+        """Against each of ``members`` alone (each knowing its own amounts only), kept ``need``
+        away from ``cell``: the least movement the perturbations seen prove, and the members none
+        proves it against. A perturbation moving no held cell a member reports to proves it
+        against that member without looking further."""
+        left: set[str] | None = None  # None: none proven yet
+        least = math.inf
+        for n in self._candidates(cell):
+            d = self.pool[n]
+            far = self._base[n] * abs(d[cell])
+            if far < need or not self._ok(n):
+                continue
+            inv = self.involved(n)
+            if left is None:
+                todo = {w for w in inv if w in members} if len(inv) < len(members) else members & inv
+                least, left = far, set()
+            else:
+                todo, left = left, set()
+            blocked = self._blocked[n]
+            for w in todo:
+                if w in blocked:
+                    left.add(w)
+                    continue
+                moved = far if w not in inv else self.stretch(n, frozenset([w])) * abs(d[cell])
+                if moved >= need:
+                    least = min(least, moved)
+                else:
+                    left.add(w)
+            if not left:
+                break
+        if left is None:
+            return 0.0, set(members)
+        return least, left
 
     def involved(self, n: int) -> set[str]:
         """The reporters holding a part of a cell perturbation ``n`` moves (held cells)."""
@@ -437,33 +515,35 @@ class Knowledge:
         return got
 
 
-BLOCK = 3  # more reporters alone in a primary cell of a group than this are audited as a block first
+@dataclass(frozen=True)
+class Threat:
+    """An attacker of a primary cell: ``who`` (the reporters whose amounts it knows) and the
+    protection it must be kept away by."""
+
+    label: str
+    who: frozenset[str]
+    need: float
+    free: int = -1  # a cell where it knows nothing (unused: kept for the interval's record)
 
 
 def _attackers(
-    j: Joint, layers: list[Layer], c: int, singles: set[str], p: float
-) -> list[tuple[str, frozenset[str], float]]:
-    """The attackers of primary cell ``c`` as ``(label, reporters, need)``: its largest reporter,
-    and the reporters alone in a primary cell of its group (one by one where they report to ``c``
-    or are few, else as one block knowing all their amounts: a perturbation valid against the
-    block is valid against each); none who is ``c``'s only reporter."""
+    j: Joint, layers: list[Layer], c: int, singles: frozenset[str], p: float
+) -> tuple[list[Threat], set[str], float]:
+    """The attackers of primary cell ``c``: its largest reporter and the reporters of ``c`` alone
+    in a primary cell of its group (threats of their own); where ``c`` has one reporter, the
+    other reporters alone in a primary cell of the group too (each to be kept the returned p % of
+    the cell's value away); none who is ``c``'s only reporter."""
     i, k = j.origin[c]
     h = layers[i].holdings.get(k, {})
     top = layers[i].largest(k)
     v = j.table.values[c]
-    out = []
-    one = {r for r in singles if r in h}
+    one = {r for r in h if r in singles}
     if top is not None:
         one.add(top[0])
-    for w in sorted(one):
-        if v - h.get(w, 0) > 0:
-            out.append((w, frozenset([w]), _need(j, layers, c, w, p)))
-    rest = singles - one
-    if len(rest) > BLOCK:
-        out.append((f"{len(rest)} reporters alone in a primary cell", frozenset(rest), p * max(h.values(), default=0)))
-    else:
-        out += [(w, frozenset([w]), p * max(h.values(), default=0)) for w in sorted(rest)]
-    return [a for a in out if a[2] > 0]
+    out = [Threat(w, frozenset([w]), _need(j, layers, c, w, p)) for w in sorted(one) if v - h.get(w, 0) > 0]
+    # a cell with one reporter is never protected only by another one-reporter cell: its other attackers
+    others = set(singles - one) if len(h) == 1 else set()
+    return [a for a in out if a.need > 0], others, p * max(h.values(), default=0)
 
 
 def insider_intervals(
@@ -474,6 +554,7 @@ def insider_intervals(
     p: float,
     only: set[int] | None = None,
     know: Knowledge | None = None,
+    settle: bool = True,
 ) -> list[InsiderInterval]:
     """Each primary cell's interval as deduced by its attackers (:func:`_attackers`), each
     subtracting its own figures (:class:`Knowledge`).
@@ -483,40 +564,63 @@ def insider_intervals(
     proves it protected against that attacker, and the interval recorded is the one it proves
     (the attacker's own is at least as wide; ``exact`` false). Else a new perturbation within
     the attacker's room (a ``WitnessFinder``; added to the pool, it may prove other cells), and
-    where none exists the attacker's interval is computed (two linear programs at most).
-    ``only``: audit only the groups holding one of these cells."""
+    where none exists the attacker's interval is computed (two linear programs at most; not with
+    ``settle`` false: the cell is then taken as failing, to be repaired, its interval the
+    movement found). ``only``: audit only the groups holding one of these cells."""
     know = know or Knowledge(j, layers)
+    know.begin(hidden)
     out: list[InsiderInterval] = []
     for cells, eqs in components(j.table, hidden):
         wanted = [c for c in cells if c in targets]
         if not wanted or not eqs or (only is not None and not only.intersection(cells)):
             continue
-        singles = _singles(j, layers, cells, targets)
+        singles = frozenset(_singles(j, layers, cells, targets))
         finder: WitnessFinder | None = None
-        exact: dict[frozenset[str], Attacker] = {}
+        exact: dict[tuple[frozenset[str], int], Attacker] = {}
         for c in wanted:
             v = j.table.values[c]
-            them = _attackers(j, layers, c, singles, p)
-            seen = know.proven(c, [(who, need) for _, who, need in them], hidden)
-            for (label, who, need), moved in zip(them, seen, strict=True):
+            them, others, most = _attackers(j, layers, c, singles, p)
+            if others and most > 0:
+                # the other reporters alone in a cell: each proven against by a perturbation seen,
+                # one row for them all; those none proves are threats of their own
+                least, left = know.proven_each(c, others, most, hidden)
+                if len(left) < len(others):
+                    label = f"{len(others) - len(left)} reporters alone in another primary cell, each"
+                    out.append(InsiderInterval(c, label, v, most, v - least, v + least, True, False))
+                them += [Threat(w, frozenset([w]), most) for w in sorted(left)]
+            seen = know.proven(c, them, hidden)
+            for th, moved in zip(them, seen, strict=True):
+                need = th.need
                 if moved < need:
                     if finder is None:
                         finder = WitnessFinder(j.table, cells, eqs, set(cells), 0.0, {x: know.room[x] for x in cells})
-                    d = finder.find(c, need * (1 + MARGIN), know.overrides(who))
+                    d = finder.find(c, need * (1 + MARGIN), know.overrides(th.who, th.free))
                     if d:
                         know.add(d)
-                        moved = know.proven(c, [(who, need)], hidden)[0]
+                        moved = know.moved_by_last(c, th)
                 if moved >= need:
-                    out.append(InsiderInterval(c, label, v, need, v - moved, v + moved, True, False, who))
+                    out.append(
+                        InsiderInterval(c, th.label, v, need, v - moved, v + moved, True, False, th.who, th.free)
+                    )
                     continue
-                if who not in exact:
-                    knowns = {x: int(know.values[x] - know.room_of(x, who)) for x in cells if know.values[x] > 0}
-                    exact[who] = Attacker(j.table, cells, eqs, knowns)
-                attacker = exact[who]
+                if not settle:
+                    out.append(
+                        InsiderInterval(c, th.label, v, need, v - moved, v + moved, False, False, th.who, th.free)
+                    )
+                    continue
+                if (th.who, th.free) not in exact:
+                    knowns = {
+                        x: int(know.values[x] - know.room_of(x, th.who))
+                        for x in cells
+                        if know.values[x] > 0 and x != th.free
+                    }
+                    exact[(th.who, th.free)] = Attacker(j.table, cells, eqs, knowns)
+                attacker = exact[(th.who, th.free)]
                 tol = TOLERANCE * attacker.scale * SPAN
                 low, high = v - need + tol, v + need - tol
                 lower, upper, known = attacker.reach(c, low, high)
-                out.append(InsiderInterval(c, label, v, need, lower, upper, lower <= low and upper >= high, known, who))
+                ok = lower <= low and upper >= high
+                out.append(InsiderInterval(c, th.label, v, need, lower, upper, ok, known, th.who, th.free))
     return out
 
 
@@ -526,17 +630,19 @@ def insider_repair(
     """Hide (into ``hidden``) the cells of a perturbation protecting each failing cell against its
     attacker: movements within the attacker's room (added to ``know.pool``)."""
     movable = ({c for c, v in enumerate(j.table.values) if v != 0} - frozen) | hidden
-    cell_set = {iv.cell for iv in failing}
     for cells, eqs in components(j.table, movable):
-        here = [iv for iv in failing if iv.cell in cell_set and iv.cell in set(cells)]
+        inside = set(cells)
+        here = [iv for iv in failing if iv.cell in inside]
         if not here:
             continue
         fixed = FIXED_COST * max(abs(j.table.values[c]) for c in cells)
         finder = WitnessFinder(j.table, cells, eqs, hidden, fixed, {x: know.room[x] for x in cells})
         for iv in here:
-            if know.proven(iv.cell, [(iv.who, iv.need)], hidden)[0] >= iv.need:
+            th = Threat(iv.attacker, iv.who, iv.need, iv.free)
+            know.begin(hidden)  # (changes as cells are hidden)
+            if know.proven(iv.cell, [th], hidden)[0] >= iv.need:
                 continue  # a perturbation found for another cell protects it already
-            d = finder.find(iv.cell, iv.need * (1 + MARGIN), know.overrides(iv.who))
+            d = finder.find(iv.cell, iv.need * (1 + MARGIN), know.overrides(iv.who, iv.free))
             if d:
                 hidden |= set(d)
                 finder.mark_suppressed(set(d))
