@@ -103,3 +103,36 @@ def test_audit_names_the_vintages_and_equations_that_reveal_a_cell(released: Pat
     assert bad.exit_code == 1, bad.output
     assert "cells revealed by the vintages together" in bad.output
     assert "deduces" in bad.output and "[compile]" in bad.output
+
+
+def test_cube_keeps_every_reporters_amount_in_the_confidential_cells(released: Path) -> None:
+    # cube_holdings, made from the cube's own per-reporter sums: for every cell a primary rule
+    # makes confidential, each reporter's amount, summing to the cell, as many as it has reporters
+    from ktstat.store import open_store
+
+    con = open_store(released, read_only=True)
+    bad = con.execute(
+        """SELECT d.freq, d.period, d.breakdown, d.item, d.flow FROM disclosure d
+        LEFT JOIN (SELECT freq, period, breakdown, item, flow, sum(amount_usd_micro) AS amount, count(*) AS n
+                   FROM cube_holdings WHERE domain = 'kst' GROUP BY ALL) h
+             USING (freq, period, breakdown, item, flow)
+        WHERE d.domain = 'kst' AND d.rule IN ('threshold', 'dominance', 'p_percent')
+          AND (h.amount IS DISTINCT FROM d.amount_usd_micro OR h.n IS DISTINCT FROM d.reporters)"""
+    ).fetchall()
+    assert not bad
+    held = con.execute("SELECT count(DISTINCT (freq, period, breakdown, item, flow)) FROM cube_holdings").fetchall()
+    primary = con.execute(
+        "SELECT count(*) FROM disclosure WHERE domain = 'kst' AND rule IN ('threshold', 'dominance', 'p_percent')"
+    ).fetchall()
+    assert held == primary and primary[0][0] > 0
+    # one reporter's amounts, summed from its own records: the two-month partner cell of R01 (VN)
+    (mine,) = con.execute(
+        """SELECT amount_usd_micro FROM cube_holdings WHERE reporter_id = 'R01' AND freq = 'H'
+        AND period = '2024H2' AND breakdown = 'partner' AND item = 'VN' AND flow = 'X'"""
+    ).fetchall()
+    (cell,) = con.execute(
+        """SELECT amount_usd_micro FROM cube WHERE freq = 'H' AND period = '2024H2' AND breakdown = 'partner'
+        AND item = 'VN' AND flow = 'X'"""
+    ).fetchall()
+    assert mine == cell
+    con.close()

@@ -179,18 +179,25 @@ def _insider_section(con: duckdb.DuckDBPyConnection, dom_id: str, p: float | Non
     lines = ["### Against the reporters themselves", ""]
     if p is None:
         return [*lines, "Off for this domain (`insider = false`).", ""]
-    n, ok, who = con.execute(
-        """SELECT count(*), count(*) FILTER (WHERE protected), count(DISTINCT attacker)
+    n, ok, who, cells, exact = con.execute(
+        """SELECT count(*), count(*) FILTER (WHERE protected),
+            count(DISTINCT attacker) FILTER (WHERE attacker NOT LIKE '% reporters alone in another primary cell%'),
+            count(DISTINCT (freq, period, breakdown, item, flow)), count(*) FILTER (WHERE exact)
         FROM disclosure_insider WHERE domain = ? AND vintage = ''""",
         [dom_id],
     ).fetchall()[0]
     verdict = "**passed**" if n == ok else f"**FAILED** for {n - ok:,} intervals"
     return [
         *lines,
-        f"{verdict}: {n:,} intervals of primary cells as deduced by {who:,} reporters, each the largest "
-        f"reporter of a primary cell or alone in one and subtracting its own figures, each kept "
+        f"{verdict}: {n:,} intervals of {cells:,} primary cells as deduced by reporters who know their own "
+        f"figures ({who:,} of them by name: the largest reporter of a primary cell, or a reporter of it alone in "
+        f"another; rows for the reporters alone in another cell group those of a one-reporter cell), each kept "
         f"{100 * p:g} % of the largest other contribution away. A cell with one reporter is therefore never "
-        "protected only by another one-reporter cell, nor by cells of the same reporter.",
+        "protected only by another one-reporter cell, nor by cells of the same reporter. A reporter knows its "
+        "own amount in each confidential cell and is taken to know as much as the largest contribution of "
+        f"every other cell (more than it can). {n - exact:,} of these intervals are proven by a perturbation "
+        "that stays within what the attacker does not hold (the reader's interval is at least as wide); "
+        f"{exact:,} were computed.",
         "",
     ]
 

@@ -224,7 +224,8 @@ def alone(current: Layer, result: LayersResult, q: float, p_insider: float | Non
     joint table held this layer alone already, so its pattern there is the one it got."""
     if not result.shared:
         return set(result.hidden)
-    sub = joint([current], [result.shared]).table
+    sub = joint([current], [result.shared]).table  # one layer: each key once
+    sub.index = {k: c for c, k in enumerate(sub.keys)}
     keys = set(sub.index)
     mine = Layer(current.tag, sub, set(), current.primary & keys, current.holdings, current.top)
     fresh = protect_layers([], mine, q, p_insider).hidden
