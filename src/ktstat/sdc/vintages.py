@@ -281,20 +281,29 @@ def protect_layers(
             before = set(hidden)
             insider_repair(j, know, hidden, failing, frozen)
             hidden &= drop_recomputable(j.table, hidden, targets | kept)
-            # audit again the groups of suppressed cells the repair touched
-            touched = (hidden ^ before) | {iv.cell for iv in failing}
-            again = {c for cells, _ in components(j.table, hidden) if touched.intersection(cells) for c in cells}
+            # audit again the failing cells and those a perturbation through a cell published again
+            # may have proven (hiding more cells leaves every other proof valid)
+            again = {iv.cell for iv in failing}
+            for r in before - hidden:
+                for n in know.by_cell.get(r, ()):
+                    again.update(c for c in know.pool[n] if c in targets)
             insider = [iv for iv in insider if iv.cell not in again]
-            insider += insider_intervals(j, layers, hidden, targets, p_insider, only=touched, know=know, settle=False)
+            insider += insider_intervals(
+                j, layers, hidden, targets & again, p_insider, only=again, know=know, settle=False
+            )
         # what no perturbation proved: the attackers' intervals, computed
         failing = [iv for iv in insider if not iv.protected]
         if failing:
             cells = {iv.cell for iv in failing}
-            again = {c for group, _ in components(j.table, hidden) if cells.intersection(group) for c in group}
-            insider = [iv for iv in insider if iv.cell not in again]
-            insider += insider_intervals(j, layers, hidden, targets, p_insider, only=cells, know=know)
+            insider = [iv for iv in insider if iv.cell not in cells]
+            insider += insider_intervals(j, layers, hidden, targets & cells, p_insider, only=cells, know=know)
         if hidden != start:
-            outsider = intervals(j.table, hidden, targets, q, exact=False)
+            # the groups of suppressed cells that changed: their intervals afresh (the others' hold)
+            changed = hidden ^ start
+            moved = {c for cells, _ in components(j.table, hidden) if changed.intersection(cells) for c in cells}
+            moved |= {c for cells, _ in components(j.table, start) if changed.intersection(cells) for c in cells}
+            outsider = [iv for iv in outsider if iv.cell not in moved]
+            outsider += intervals(j.table, hidden, targets & moved, q, exact=False)
     mine = {k for c, (i, k) in enumerate(j.origin) if i == last and c in hidden}
     mine |= {k for pattern in reused.values() for k in pattern}
     shared = {_year(k) for i, k in j.origin if i < last}
