@@ -14,8 +14,12 @@ inputs' indicators alone are over a million lines).
 every line, gzip). The expected file ``tests/fixtures/regression/compile.txt`` was written this
 way by the code before the compile was reorganised (issue 17, commit 31a84d9), so
 ``tests/test_compile_regression.py`` checks that the reorganised compile gives the very same
-figures. Run with ``PYTHONPATH=<other checkout>/src`` to dump another version's figures, and
-``ROWS`` larger for a one-off comparison of big inputs (``diff`` the two files).
+figures. It was written again when the figures changed on purpose: kst publishing quarters
+with its crosses yearly and half-yearly only (fewer cube cells, more indicators) and disclosure
+control seeing the hierarchies inside crosses (more secondary cells); the reporter cells, the
+batches and the quarantine stayed line for line the same. Run with
+``PYTHONPATH=<other checkout>/src`` to dump another version's figures, and ``ROWS`` larger
+for a one-off comparison of big inputs (``diff`` the two files).
 """
 
 from __future__ import annotations

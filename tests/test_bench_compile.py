@@ -204,3 +204,15 @@ def test_the_targets_are_judged_at_ten_million_rows() -> None:
         "10 M rows: ktstat peak memory < 2 GiB": False,
         f"10 M rows: ktstat faster than the {bench.POLARS}": True,
     }
+
+
+def test_an_unknown_approach_is_one_line_naming_the_known_ones(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "ktstat", "bench", "--approach", "floor", "--rows", "10", "--workdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode != 0
+    assert "internal error" not in run.stderr
+    assert "--approach: unknown approach 'floor'; choose from 'ktstat compile'" in run.stderr

@@ -56,6 +56,20 @@ def test_consistency_is_exact(tmp_path: Path) -> None:
     assert res.failures  # the published facts are missing from this file
 
 
+def test_the_press_figures_the_reference_leaves_out_are_checked(tmp_path: Path) -> None:
+    """press_figures.csv (the 2022 balance ratio, a contribution, an industry's surplus as the press
+    repeats them) is checked by default, as the demo is calibrated to it."""
+    f = tmp_path / "ind.csv"
+    f.write_text(
+        HEAD + "tbp,2023,industry,information_communications,balance,1140000000,A\ntbp,2022,total,all,ratio,0.7751,A\n",
+        encoding="utf-8",
+    )
+    res = check(f)
+    named = {line.split()[0] for line in res.failures}
+    assert "T23-43" in named and "T23-42" in named  # wrong and missing
+    assert "T22-03" not in named  # reproduced within its rounding
+
+
 def test_consistency_of_quarters(tmp_path: Path) -> None:
     """A half is the exact sum of its quarters, a year of its four quarters."""
     f = tmp_path / "ind.csv"

@@ -6,9 +6,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ktstat.demo.plausibility import Cell, ImplausibleData, Rules, check, raise_if_flagged, rules_from_growth
+from ktstat.demo.plausibility import (
+    Cell,
+    ImplausibleData,
+    Rules,
+    check,
+    cross_growth_summary,
+    growth_summary,
+    raise_if_flagged,
+    rules_from_growth,
+)
 from ktstat.demo.prior import gravity_shares, leaf_paths, load_partners
-from ktstat.demo.synth import split_subperiods
+from ktstat.demo.synth import draw_contracts, split_subperiods
 
 RULES = Rules(growth_lo=-50.0, growth_hi=40.0)
 
@@ -131,8 +140,86 @@ def test_raise_names_the_cells() -> None:
 def test_growth_range_from_published_rates() -> None:
     r = rules_from_growth([4.0, -42.7, 29.0], margin=15.0)
     assert (round(r.growth_lo, 1), round(r.growth_hi, 1)) == (-57.7, 44.0)
+    # crosses: the published range stretched by a factor 2 in ratio (0.573 / 2, 1.29 x 2)
+    assert tuple(round(v, 1) for v in r.growth_range(False)) == (-71.4, 158.0)
+    assert r.growth_range(True) == (r.growth_lo, r.growth_hi)
+    r3 = rules_from_growth([4.0, -42.7, 29.0], margin=15.0, cross_factor=3.0)
+    assert tuple(round(v, 1) for v in r3.growth_range(False)) == (-80.9, 287.0)
     with pytest.raises(ValueError):
         rules_from_growth([])
+    with pytest.raises(ValueError):
+        rules_from_growth([4.0], cross_factor=0.5)
+
+
+def _cross_table(values: dict[str, tuple[float, float]]) -> list[Cell]:
+    """Cells of a cross of items and partners (two sources of leaves: the calibration does not
+    fit them) in 2023 and 2024 (bn), with the totals 100 and 110."""
+    cells = [Cell("kst", p, "total", "all", "exports", t * 1e9) for p, t in (("2023", 100.0), ("2024", 110.0))]
+    for n, (code, (a, b)) in enumerate(values.items()):
+        members = (("item", frozenset({n})), ("partner", frozenset({100 + n})))
+        for period, v in (("2023", a), ("2024", b)):
+            cells.append(
+                Cell("kst", period, "category+partner", code, "exports", v * 1e9, members=members, fitted=False)
+            )
+    return cells
+
+
+CROSS_RULES = Rules(growth_lo=-50.0, growth_hi=40.0, cross_lo=-70.0, cross_hi=150.0)
+
+
+def test_cross_cells_grow_within_the_cross_range() -> None:
+    """A cross cell above 1 % of its total that jumps from little to much (a large record landing
+    on another item or partner) is flagged; crosses may move more than single breakdowns."""
+    table = _cross_table(
+        {
+            "pb+GB": (1.2, 5.6),  # +367 %: flagged
+            "ict+SG": (3.0, 0.6),  # -80 %: flagged
+            "pb+US": (2.0, 4.0),  # +100 %: beyond the single breakdowns' range, within the crosses'
+            "cl+NZ": (0.3, 0.9),  # +200 % but below 1 % of the total in both years
+        }
+    )
+    rep = check(table, CROSS_RULES)
+    assert {(f.cell.item, f.rule) for f in rep.flags} == {("pb+GB", "cross growth"), ("ict+SG", "cross growth")}
+    assert {g.cell.item: round(g.rate, 1) for g in rep.growth} == {"pb+GB": 366.7, "ict+SG": -80.0, "pb+US": 100.0}
+    with pytest.raises(ImplausibleData, match=r"category\+partner/pb\+GB exports: cross growth: \+366.7 %"):
+        raise_if_flagged(rep, "calibration.md")
+    # without a range of their own, crosses are held to the single breakdowns' range
+    plain = check(table, RULES)
+    assert {f.cell.item for f in plain.flags} == {"pb+GB", "ict+SG", "pb+US"}
+    # a fact's cell is not flagged
+    published = [Cell(**{**c.__dict__, "published": c.item == "pb+GB"}) for c in table]
+    assert {f.cell.item for f in check(published, CROSS_RULES).flags} == {"ict+SG"}
+    assert "more than +150.0 %" in CROSS_RULES.describe()
+
+
+def test_cross_growth_summary_by_cross() -> None:
+    cells = _cross_table({"pb+GB": (1.2, 5.6), "pb+US": (2.0, 2.2), "ict+US": (4.0, 4.4)}) + _table({"US": (30, 33)})
+    rep = check(cells, CROSS_RULES)
+    rows = cross_growth_summary(rep)
+    assert [(r[0], r[1], r[2], r[3], r[5]) for r in rows] == [("kst", "category+partner", "A", 3, 1)]
+    q = rows[0][4]
+    assert round(q[0], 1) == 10.0 and round(q[2], 1) == 10.0 and round(q[4], 1) == 366.7
+    # the fitted cells' summary leaves the crosses out
+    assert [(r[0], r[2]) for r in growth_summary(rep)] == [("tbp", 1)]
+
+
+def test_lasting_contracts_fit_their_items_and_partners() -> None:
+    """A large reporter's contracts: about one per contract_share of the total, none above
+    `capacity` of its item's or partner's mean value (when a leaf that large exists)."""
+    items = np.array([30.0, 20.0, 10.0, 2.0, 0.5])
+    partners = np.array([40.0, 15.0, 5.0, 2.0, 1.0])
+    cc = {"contract_share": 0.005, "max_contracts": 8, "capacity": 0.5, "spread": 0.5}
+    rng = np.random.default_rng(5)
+    for value in (0.2, 1.0, 3.0):
+        c = draw_contracts(value, items, partners, cc, rng)
+        n = min(8, int(np.ceil(value / items.sum() / 0.005)))
+        assert len(c.items) == len(c.partners) == len(c.log_size) == n
+        sizes = c.amounts(value)
+        assert np.isclose(sizes.sum(), value)
+        assert np.all(sizes <= 0.5 * items[c.items]) and np.all(sizes <= 0.5 * partners[c.partners])
+    # a contract larger than every leaf can hold goes to the largest
+    huge = draw_contracts(100.0, items, partners, {**cc, "max_contracts": 1}, rng)
+    assert list(huge.items) == [0] and list(huge.partners) == [0]
 
 
 PRIOR_CFG = {

@@ -580,3 +580,15 @@ def test_an_audit_exact_only_where_needed_solves_fewer_programs() -> None:
     quick = intervals(t, inner, inner, 0.10, exact=False)
     assert all(iv.protected for iv in quick)
     assert sum(iv.exact for iv in quick) < len(inner) / 2
+
+
+def test_a_side_is_proven_by_a_table_seen_only_beyond_the_protection_itself() -> None:
+    # a cell far below the round-off tolerance of its group (1e-12 of the largest value) is still
+    # solved, not taken as proven by its own value: its interval is the reader's real one
+    t = _two_way([[10**16, 3], [10**16, 4]])
+    small = {t.index[("A", "2023", "b", f"{i}.1")] for i in range(2)}
+    inner = small | {t.index[("A", "2023", "b", f"{i}.0")] for i in range(2)}
+    ivs = intervals(t, inner, small, 0.10, exact=False)
+    assert all(iv.protected for iv in ivs)
+    for iv in ivs:
+        assert iv.lower <= 0.9 * iv.value and iv.upper >= 1.1 * iv.value

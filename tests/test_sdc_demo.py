@@ -6,6 +6,7 @@ figures, is a failure."""
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -44,6 +45,14 @@ def test_report_and_cells_written(demo_dir: Path, published) -> None:
     _, cells = published
     report = (demo_dir / "disclosure" / "report.md").read_text(encoding="utf-8")
     assert "**passed**" in report and "FAILED" not in report
+    # the closest a reader gets is at least the protection required, and the intervals not solved
+    # exactly are marked, never below -100 % (a cell is not negative)
+    closest = re.findall(
+        r"No reader gets closer to a primary cell than ([\d.]+) % below its value and ([\d.]+) %", report
+    )
+    assert len(closest) == 2, closest  # one per programme
+    assert all(float(x) >= 10.0 for pair in closest for x in pair), closest
+    assert "≥ +" in report and "≤ -100 %" not in report
     rules = {c["rule"] for c in cells}
     assert {"threshold", "dominance", "secondary", ""} <= rules
     # the protection at work on small cells: partner countries and crosses lose cells

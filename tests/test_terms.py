@@ -13,6 +13,20 @@ from ktstat.api.page import static_file
 from ktstat.publish.sdmx import FREQ_NAMES, STATUS_NAMES, breakdown_label, measure_label
 from ktstat.terms import LANGS, _catalogue, josa, terms
 
+ENGLISH_ONLY = ("in_text",)  # sections of one language's grammar: names that take "the" in English
+
+
+def test_names_in_english_running_text_are_code_list_labels() -> None:
+    labels = {
+        c.label_en for d in domains.available() for b in domains.load(d).breakdowns.values() for c in b.codelist.codes
+    }
+    in_text = _catalogue("en")["in_text"]
+    assert "United States" in in_text and "Japan" not in in_text
+    for name, text in in_text.items():
+        assert name in labels, name
+        assert text == f"the {name}", name
+    assert "in_text" not in _catalogue("ko")
+
 
 def _fields(template: str) -> set[str]:
     return {f.split(":")[0] for _, f, _, _ in string.Formatter().parse(template) if f}
@@ -23,8 +37,9 @@ def test_every_term_in_both_languages() -> None:
     cannot reach a publication, and every template fills (its placeholders may differ by language:
     Korean names the balance where English says "the surplus")."""
     en, ko = _catalogue("en"), _catalogue("ko")
-    sections = {k for k, v in en.items() if isinstance(v, dict) and k != "programme"}
-    assert sections == {k for k, v in ko.items() if isinstance(v, dict) and k != "programme"}
+    own = {"programme", *ENGLISH_ONLY}
+    sections = {k for k, v in en.items() if isinstance(v, dict) and k not in own}
+    assert sections == {k for k, v in ko.items() if isinstance(v, dict) and k not in own}
     assert {"sentence", "measure_kind", "explorer", "concept", "status"} <= sections
     for sec in sections:
         assert set(en[sec]) == set(ko[sec]), f"[{sec}]: {sorted(set(en[sec]) ^ set(ko[sec]))}"

@@ -1,13 +1,13 @@
 """``ktstat check``: an indicators file against the published figures, to their stated rounding.
 
-Each fact (``src/ktstat/demo/published_figures.csv`` and any ``--facts`` files, same columns)
-is looked up in the indicators file and compared within its rounding (``decimals``, or a
-``tolerance`` column in the fact's unit). Facts the demo's calibration set aside as conflicting
-with other facts (read from ``calibration.md`` beside the indicators file, if there is one) and
-any given with ``--set-aside`` are reported but not counted. Then the internal consistency of the
-file: balance = exports - imports and volume = exports + imports in every cell, a year the sum
-of its halves and of its quarters, a half of its quarters. Reads the exact decimals the files
-carry (``Decimal``), so the sums are exact.
+Each fact (``src/ktstat/demo/published_figures.csv``, ``press_figures.csv`` beside it and any
+``--facts`` files, same columns) is looked up in the indicators file and compared within its
+rounding (``decimals``, or a ``tolerance`` column in the fact's unit). Facts the demo's
+calibration set aside as conflicting with other facts (read from ``calibration.md`` beside the
+indicators file, if there is one) and any given with ``--set-aside`` are reported but not counted.
+Then the internal consistency of the file: balance = exports - imports and volume = exports +
+imports in every cell, a year the sum of its halves and of its quarters, a half of its quarters.
+Reads the exact decimals the files carry (``Decimal``), so the sums are exact.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from ktstat.demo.facts import Fact, default_facts_path, load_facts
+from ktstat.demo.facts import Fact, demo_facts_paths, load_facts
 from ktstat.errors import InputError
 from ktstat.periods import ORDER, parse
 
@@ -82,7 +82,7 @@ def check(indicators: Path, facts_files: list[Path] | None = None, set_aside: li
     values, status = load_indicators(indicators)
     aside = set(set_aside or []) | set(calibration_set_aside(indicators))
     facts: list[Fact] = []
-    for path in [default_facts_path(), *(facts_files or [])]:
+    for path in [*demo_facts_paths(), *(facts_files or [])]:
         facts += load_facts(path)
     res = CheckResult(cells=len(values))
     for f in facts:

@@ -369,7 +369,8 @@ def factcheck(
         typer.Option(
             "--as-of",
             help="The day the articles appeared (2025-09-17): check against the vintages current then; "
-            "'this year' is that year.",
+            "'this year', 'last year' and a half named without its year are read from that day "
+            "(without it, from each article's dateline when it has one).",
         ),
     ] = None,
 ) -> None:
@@ -388,8 +389,7 @@ def factcheck(
     if when is not None and release:
         _fail("--as-of and --release: give one (--as-of chooses the vintages current at that time)")
     figures = store_figures(store, release or None, as_of=when)
-    year = when.year if when is not None else None
-    done = [check_article(str(a), to_text(a.read_text(encoding="utf-8"), a.name), figures, lang, year) for a in article]
+    done = [check_article(str(a), to_text(a.read_text(encoding="utf-8"), a.name), figures, lang, when) for a in article]
     if fmt == "table":
         from ktstat.ui import console
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -71,9 +71,9 @@ class CellDoc(_Doc):
 
 class ClaimDoc(_Doc):
     """A numeric claim: its text and offsets in the article's text, its value in ``unit`` (USD, KRW,
-    percent, pp, ratio, rank, record), the cell it is about, the released value (indicator units:
-    US dollars, percent, plain numbers) and the verdict (consistent, inconsistent, unit,
-    not_in_release, ambiguous) with its reason."""
+    percent, pp, ratio, rank, record, order), the cell it is about, the released value (indicator
+    units: US dollars, percent, plain numbers) and the verdict (consistent, inconsistent, unit,
+    other_rate, not_in_release, ambiguous) with its reason, in the article's language."""
 
     text: str
     start: int
@@ -160,14 +160,14 @@ class FigureSource:
 
     def figures(
         self, snap: Snapshot, view: View, now: datetime, as_of: str | None, release: list[str] | None
-    ) -> tuple[SnapshotFigures, int | None]:
-        """The figures a request asks for, and the year its article appeared (``as_of``) if given.
+    ) -> tuple[SnapshotFigures, date | None]:
+        """The figures a request asks for, and the day its article appeared (``as_of``) if given.
         ``ApiError`` 400 for a bad ``as_of`` or both ``as_of`` and ``release``, 404 for a vintage
         that is not released."""
         from ktstat.errors import KtstatError
 
         chosen: dict[str, VintageData] = {}
-        year = None
+        day: date | None = None
         if release and as_of:
             raise ApiError(400, 150, "give as_of or release, not both (as_of chooses the vintages current then)")
         if release:
@@ -181,7 +181,7 @@ class FigureSource:
                 when = parse_as_of(as_of)
             except KtstatError as e:
                 raise ApiError(400, 150, str(e).replace("--as-of", "as_of")) from None
-            year = when.year
+            day = when.date() if isinstance(when, datetime) else when
             for dom, info in snap.domains.items():
                 at = min(now, as_of_instant(when, info.domain.release.timezone))
                 vd = snap.view(at).default.get(dom)
@@ -190,7 +190,7 @@ class FigureSource:
         else:
             chosen = dict(view.default)
         index = {dom: self._series(snap, vd) for dom, vd in chosen.items()}
-        return SnapshotFigures(chosen, index, self.rates()), year
+        return SnapshotFigures(chosen, index, self.rates()), day
 
 
 __all__ = ["MAX_CHARS", "FactcheckDoc", "FactcheckRequest", "FigureSource", "SnapshotFigures"]

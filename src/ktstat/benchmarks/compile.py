@@ -659,7 +659,12 @@ def run(
     """
     unknown = [a for a in approaches if a not in APPROACHES]
     if unknown:
-        raise ValueError(f"unknown approach(es) {unknown}; choose from {list(APPROACHES)}")
+        from ktstat.errors import QueryError
+
+        raise QueryError(
+            f"--approach: unknown approach {', '.join(map(repr, unknown))}; choose from "
+            + ", ".join(repr(a) for a in APPROACHES)
+        )
     base = workdir or Path(tempfile.mkdtemp(prefix="ktstat-bench-compile-"))
     base.mkdir(parents=True, exist_ok=True)
     chosen = [a for a in APPROACHES if a in approaches or a == KTSTAT]

@@ -1,5 +1,11 @@
 """Published facts (``reference/published_figures.csv`` and files of the same columns).
 
+The demo is calibrated to the packaged copy of the reference file (:func:`default_facts_path`)
+and to ``press_figures.csv`` (:func:`press_facts_path`): figures the releases state, as the
+press coverage repeats them, that the reference file leaves out (the 2022 balance ratio the
+2023 release compares with, a contribution to the growth of exports, an industry's surplus).
+:func:`demo_facts_paths` gives both; ``ktstat demo`` and ``ktstat check`` read them.
+
 A fact states one indicator value with its rounding: the true value lies within
 ``value ± tolerance`` where ``tolerance`` is half a unit of the last published decimal (or
 the file's ``tolerance`` column). Money facts are in billions of US dollars (``usd_bn``).
@@ -14,6 +20,7 @@ from pathlib import Path
 from ktstat.errors import InputError
 
 PACKAGED = Path(__file__).resolve().parent / "published_figures.csv"
+PRESS = Path(__file__).resolve().parent / "press_figures.csv"
 SCALE = {"usd_bn": 1e9}
 
 
@@ -55,6 +62,16 @@ class Fact:
 def default_facts_path() -> Path:
     """The published figures shipped with the package (a copy of the reference file)."""
     return PACKAGED
+
+
+def press_facts_path() -> Path:
+    """Published figures the reference file leaves out, as the press repeats them (module docstring)."""
+    return PRESS
+
+
+def demo_facts_paths() -> list[Path]:
+    """Every facts file the demo is calibrated to and ``ktstat check`` checks by default."""
+    return [PACKAGED, PRESS]
 
 
 def load_facts(path: Path) -> list[Fact]:

@@ -9,6 +9,11 @@ rules flag an unpublished cell:
   classifications): the cell holds at least ``min_share`` percent of its flow's total in the period or
   the one before, and its growth on that previous period (same frequency) lies outside the
   range of the published growth rates widened by ``growth_margin`` percentage points;
+- **cross growth** (crosses with items or partners, which the calibration does not fit: their
+  cells come from how the records fall): the same, with the range ``cross_lo`` to ``cross_hi``,
+  wider than the single breakdowns' (a cross cell is smaller and may move more; the demo takes
+  the published range stretched by a factor in ratio: growth factors from
+  ``(1 + lowest) / factor`` to ``(1 + highest) x factor``);
 - **duplicate**: its value equals (relative difference below ``duplicate_rtol``) the value of
   another cell of the same programme, period and flow that cannot hold a record in common with
   it (their leaves are disjoint in some dimension; cells that may share records, such as an
@@ -71,13 +76,25 @@ class Rules:
     min_share: float = 1.0
     max_departure: float = 2.5
     duplicate_rtol: float = 1e-9
+    cross_lo: float | None = None  # crosses the calibration does not fit; None: growth_lo
+    cross_hi: float | None = None  # None: growth_hi
+
+    def growth_range(self, fitted: bool) -> tuple[float, float]:
+        """(lowest, highest) plausible growth in percent of a cell the calibration fits or not."""
+        if fitted:
+            return self.growth_lo, self.growth_hi
+        lo = self.growth_lo if self.cross_lo is None else self.cross_lo
+        return lo, self.growth_hi if self.cross_hi is None else self.cross_hi
 
     def describe(self) -> str:
+        lo, hi = self.growth_range(False)
         return (
             f"an unpublished cell the calibration fits (the total, single breakdowns, crosses of "
             f"reporter classifications) is implausible when it holds at least {self.min_share:g} % of its "
             f"flow's total (in the period or the one before) and grows by less than "
             f"{self.growth_lo:+.1f} % or more than {self.growth_hi:+.1f} % on the previous period; "
+            f"a cell of a cross with items or partners (which the calibration does not fit), when it "
+            f"holds as much and grows by less than {lo:+.1f} % or more than {hi:+.1f} %; "
             f"or when its value equals that of another cell of the same programme, period and flow "
             f"that cannot hold a record in common with it (relative difference below "
             f"{self.duplicate_rtol:g}); or when "
@@ -86,18 +103,28 @@ class Rules:
         )
 
 
-def rules_from_growth(published_growth: Sequence[float], margin: float = 15.0) -> Rules:
+def rules_from_growth(published_growth: Sequence[float], margin: float = 15.0, cross_factor: float = 2.0) -> Rules:
     """Rules whose growth range is that of the published growth rates (percent) widened by
-    ``margin`` percentage points on each side."""
+    ``margin`` percentage points on each side; for the crosses the calibration does not fit,
+    the published range stretched by ``cross_factor`` in ratio (growth factors from
+    ``(1 + lowest) / cross_factor`` to ``(1 + highest) x cross_factor``)."""
     if not published_growth:
         raise ValueError("no published growth rates to take the range of plausible growth from")
-    return Rules(min(published_growth) - margin, max(published_growth) + margin)
+    if cross_factor < 1.0:
+        raise ValueError(f"cross_factor {cross_factor} would narrow the published range")
+    lo, hi = min(published_growth), max(published_growth)
+    return Rules(
+        lo - margin,
+        hi + margin,
+        cross_lo=100.0 * ((1.0 + lo / 100.0) / cross_factor - 1.0),
+        cross_hi=100.0 * ((1.0 + hi / 100.0) * cross_factor - 1.0),
+    )
 
 
 @dataclass(frozen=True)
 class Flag:
     cell: Cell
-    rule: str  # growth, duplicate or departure
+    rule: str  # growth, cross growth, duplicate or departure
     detail: str
 
 
@@ -139,13 +166,15 @@ def check(cells: Iterable[Cell], rules: Rules) -> Report:
             continue
         prev_period = _previous(c.period)
         prev = by_key.get((c.domain, prev_period, c.breakdown, c.item, c.flow))
-        if c.fitted and prev is not None and prev.value > 0:
+        if prev is not None and prev.value > 0:
             s = max(share(c, c.period, c.value), share(c, prev_period, prev.value))
             if s >= rules.min_share:
                 rate = 100.0 * (c.value / prev.value - 1.0)
                 rep.growth.append(Growth(c, prev.value, rate, s))
-                if not c.published and not rules.growth_lo <= rate <= rules.growth_hi:
-                    rep.flags.append(Flag(c, "growth", f"{rate:+.1f} % on {prev_period} ({s:.1f} % of the total)"))
+                lo, hi = rules.growth_range(c.fitted)
+                if not c.published and not lo <= rate <= hi:
+                    rule = "growth" if c.fitted else "cross growth"
+                    rep.flags.append(Flag(c, rule, f"{rate:+.1f} % on {prev_period} ({s:.1f} % of the total)"))
         if c.prior and c.prior > 0 and share(c, c.period, c.value) >= rules.min_share:
             ratio = c.value / c.prior
             rep.departures.append((c, ratio))
@@ -196,15 +225,33 @@ def _may_share(a: Cell, b: Cell) -> bool:
 
 
 def growth_summary(report: Report) -> list[tuple[str, str, int, list[float], int]]:
-    """Per programme and frequency: (domain, frequency, cells, [min, p5, median, p95, max]
-    growth in percent, cells outside the range)."""
+    """Per programme and frequency, the cells the calibration fits: (domain, frequency, cells,
+    [min, p5, median, p95, max] growth in percent, cells outside the range)."""
     by: dict[tuple[str, str], list[float]] = defaultdict(list)
     for g in report.growth:
-        by[(g.cell.domain, parse(g.cell.period).freq)].append(g.rate)
+        if g.cell.fitted:
+            by[(g.cell.domain, parse(g.cell.period).freq)].append(g.rate)
     out = []
-    r = report.rules
+    lo, hi = report.rules.growth_range(True)
     for (dom, freq), rates in sorted(by.items()):
         a = np.array(rates)
         q = [float(v) for v in np.percentile(a, [0, 5, 50, 95, 100])]
-        out.append((dom, freq, len(rates), q, int(((a < r.growth_lo) | (a > r.growth_hi)).sum())))
+        out.append((dom, freq, len(rates), q, int(((a < lo) | (a > hi)).sum())))
+    return out
+
+
+def cross_growth_summary(report: Report) -> list[tuple[str, str, str, int, list[float], int]]:
+    """Per programme, cross and frequency, the crosses the calibration does not fit: (domain,
+    breakdown, frequency, cells, [min, p1, median, p99, max] growth in percent, cells outside
+    the cross range)."""
+    by: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for g in report.growth:
+        if not g.cell.fitted:
+            by[(g.cell.domain, g.cell.breakdown, parse(g.cell.period).freq)].append(g.rate)
+    out = []
+    lo, hi = report.rules.growth_range(False)
+    for (dom, breakdown, freq), rates in sorted(by.items()):
+        a = np.array(rates)
+        q = [float(v) for v in np.percentile(a, [0, 1, 50, 99, 100])]
+        out.append((dom, breakdown, freq, len(rates), q, int(((a < lo) | (a > hi)).sum())))
     return out

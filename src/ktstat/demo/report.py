@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ktstat import domain as domains
 from ktstat.demo.calibrate import RULE, Calibration
 from ktstat.demo.facts import Fact
-from ktstat.demo.plausibility import Cell, Report, check, growth_summary, rules_from_growth
+from ktstat.demo.plausibility import Cell, Report, check, cross_growth_summary, growth_summary, rules_from_growth
 from ktstat.indicators import split_measure
 from ktstat.periods import PER_YEAR, parse
 from ktstat.store import one
@@ -58,6 +58,9 @@ def top_share(con: duckdb.DuckDBPyConnection, dom: str, share: float = 0.01) -> 
 FLOWS = {"exports": 0, "imports": 1}
 DEPARTURES_LISTED = 12
 GROWTH_MARGIN = 20.0  # percentage points added on each side of the published growth rates' range
+# crosses with items or partners: the published range stretched by this factor in ratio
+# (growth factors from (1 + lowest) / 2 to (1 + highest) x 2: -71.4 % to +158 % for -42.7 to +29)
+CROSS_FACTOR = 2.0
 
 
 def _leaves(
@@ -130,7 +133,7 @@ def plausibility(con: duckdb.DuckDBPyConnection, facts: list[Fact], cals: dict[s
     """The plausibility rules (:mod:`ktstat.demo.plausibility`) applied to the demo's cells, the
     growth range taken from the published growth rates."""
     rates = [f.value for f in facts if split_measure(f.measure)[1] == "growth" and f.domain in cals]
-    return check(plausibility_cells(con, facts, cals), rules_from_growth(rates, GROWTH_MARGIN))
+    return check(plausibility_cells(con, facts, cals), rules_from_growth(rates, GROWTH_MARGIN, CROSS_FACTOR))
 
 
 def plausibility_lines(rep: Report) -> list[str]:
@@ -148,6 +151,17 @@ def plausibility_lines(rep: Report) -> list[str]:
     ]
     for dom, freq, n, q, out in growth_summary(rep):
         lines.append(f"| {dom} | {freq} | {n} | " + " | ".join(f"{v:+.1f}" for v in q) + f" | {out} |")
+    lo, hi = rep.rules.growth_range(False)
+    lines += [
+        "",
+        f"Growth on the previous period of the cells of crosses with items or partners above "
+        f"{rep.rules.min_share:g} % of their flow's total (range {lo:+.1f} % to {hi:+.1f} %):",
+        "",
+        "| domain | cross | frequency | cells | min % | 1st pct % | median % | 99th pct % | max % | outside |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for dom, breakdown, freq, n, q, out in cross_growth_summary(rep):
+        lines.append(f"| {dom} | {breakdown} | {freq} | {n} | " + " | ".join(f"{v:+.1f}" for v in q) + f" | {out} |")
     lines += ["", f"Duplicate values among cells that cannot hold a record in common: {len(rep.duplicates)}."]
     for a, b in rep.duplicates:
         lines.append(f"- {a.label()} = {b.breakdown}/{b.item}: {a.value:,.0f} USD")

@@ -22,7 +22,7 @@ import numpy as np
 
 from ktstat import domain as domains
 from ktstat.demo.calibrate import Calibration, calibrate
-from ktstat.demo.facts import Fact, default_facts_path, load_facts
+from ktstat.demo.facts import Fact, demo_facts_paths, load_facts
 from ktstat.demo.plausibility import raise_if_flagged
 from ktstat.demo.report import write_calibration_report
 from ktstat.demo.synth import build_profiles, exchange_rates, synthesize
@@ -130,8 +130,8 @@ def run_demo(
 
     started = time.perf_counter()
     cfg_all = tomllib.loads(CONFIG.read_text(encoding="utf-8"))
-    facts: list[Fact] = load_facts(default_facts_path())
-    for p in extra_facts or []:
+    facts: list[Fact] = []
+    for p in [*demo_facts_paths(), *(extra_facts or [])]:
         facts += load_facts(p)
     out.mkdir(parents=True, exist_ok=True)
     (out / "inputs").mkdir(exist_ok=True)

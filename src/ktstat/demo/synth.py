@@ -6,6 +6,13 @@ records (each active reporter reports one or more transactions, item and partner
 proportion to the margins), then rakes the record amounts so that every margin equals its
 calibrated total, and writes each amount in a currency of the record at the period's rate.
 Deterministic for a given seed. Amounts in the output are in currency units with 2 decimals.
+
+Where a programme configures ``contracts`` (population.toml), the reporters expected to hold a
+noticeable part of a flow keep their trade from period to period: each has a few lasting
+contracts (an item and a partner each, drawn once, none too large for its item or partner),
+whose sizes drift slowly; everyone else's records are drawn afresh each period. Without it a
+large reporter's trade of a period is one record on a random item and partner, and the crosses
+of items or partners jump between near zero and large from one period to the next.
 """
 
 from __future__ import annotations
@@ -175,6 +182,69 @@ def _reporters(
     return out
 
 
+@dataclass
+class Contracts:
+    """A reporter's lasting contracts in one flow: the item and partner of each (leaf indices)
+    and its log-size, which drifts from period to period."""
+
+    items: np.ndarray
+    partners: np.ndarray
+    log_size: np.ndarray
+
+    def amounts(self, total: float) -> np.ndarray:
+        """The contracts' values when the reporter trades ``total``."""
+        w = np.exp(self.log_size - self.log_size.max())
+        return total * w / w.sum()
+
+
+def expected_shares(reporters: list[Reporter], cfg: dict[str, Any], profile_means: np.ndarray) -> np.ndarray:
+    """Each reporter's expected share of each flow's total [R, 2]: its profile's mean share
+    ([2, P] values) times its weight among the profile's reporters (each counted as often as
+    it is active)."""
+    sizes = cfg["sizes"]
+    share = profile_means / profile_means.sum(axis=1, keepdims=True)
+    wsum = np.zeros(profile_means.shape[1])
+    for r in reporters:
+        pi, size = r.versions[0][0], r.versions[0][1]
+        wsum[pi] += r.weight * min(1.0, float(sizes[size]["active"]))
+    out = np.zeros((len(reporters), 2))
+    for k, r in enumerate(reporters):
+        pi = r.versions[0][0]
+        out[k] = share[:, pi] * r.weight / wsum[pi]
+    return out
+
+
+def _pick(means: np.ndarray, value: float, capacity: float, rng: np.random.Generator) -> int:
+    """A leaf drawn in proportion to its mean value among those at least ``value / capacity``
+    (a contract is at most ``capacity`` of its leaf's value); the largest leaf if none is."""
+    ok = means * capacity >= value
+    if not ok.any():
+        return int(np.argmax(means))
+    p = np.where(ok, means, 0.0)
+    return int(rng.choice(len(means), p=p / p.sum()))
+
+
+def draw_contracts(
+    value: float,
+    item_means: np.ndarray,
+    partner_means: np.ndarray,
+    cc: dict[str, Any],
+    rng: np.random.Generator,
+) -> Contracts:
+    """The lasting contracts of a reporter expected to trade ``value`` (the same unit as the
+    means): about one per ``contract_share`` of the flow's total (at most ``max_contracts``),
+    log-normal sizes (sigma ``spread``), each with an item and a partner drawn in proportion to
+    their mean values among those it is at most ``capacity`` of."""
+    total = float(item_means.sum())
+    n = int(min(int(cc["max_contracts"]), max(1, np.ceil(value / total / float(cc["contract_share"])))))
+    log_size = rng.normal(0.0, float(cc["spread"]), n)
+    sizes = value * np.exp(log_size) / np.exp(log_size).sum()
+    cap = float(cc["capacity"])
+    items = np.array([_pick(item_means, v, cap, rng) for v in sizes])
+    partners = np.array([_pick(partner_means, v, cap, rng) for v in sizes])
+    return Contracts(items, partners, log_size)
+
+
 def _version_at(r: Reporter, year: int) -> tuple[int, str]:
     for pi, size, vf, vt in r.versions:
         if (vf is None or int(vf[:4]) <= year) and (vt is None or int(vt[:4]) >= year):
@@ -330,6 +400,18 @@ def synthesize(
     prior_cfg = cfg.get("prior", {})
     seasonal = np.array(prior_cfg.get("seasonal", [1.0, 1.0, 1.0, 1.0]), dtype=float)
     quarter_noise = float(prior_cfg.get("quarter_noise", 0.0))
+    # reporters with lasting contracts (None: every record drawn afresh each period)
+    cc: dict[str, Any] = cfg.get("contracts") or {}
+    contracts: dict[tuple[int, int], Contracts] = {}
+    lasting: set[tuple[int, int]] = set()  # (reporter, flow)
+    if cc:
+        means = {m: cal.margin(m).mean(axis=0) for m in ("items", "partners", "profiles")}
+        shares = expected_shares(reporters, cfg, means["profiles"])
+        rs, fs = np.nonzero(shares >= float(cc["min_share"]))
+        lasting = {(int(ri), int(f)) for ri, f in zip(rs, fs, strict=True)}
+        step = {"A": 1.0, "H": 0.5, "Q": 0.25}[base[0].freq] if base else 1.0
+        drift = float(cc["drift"]) * np.sqrt(step)
+        noise = float(cc["noise"])
     cols: dict[str, list[Any]] = {
         k: [] for k in ("record_id", "reporter_id", "period", "flow", "partner", "item", "amount", "currency")
     }
@@ -359,7 +441,7 @@ def synthesize(
                     continue
                 mem = members.get(pi, [])
                 size = profiles[pi][1]
-                act = [ri for ri in mem if rng.random() < sizes[size]["active"]]
+                act = [ri for ri in mem if (ri, f) in lasting or rng.random() < sizes[size]["active"]]
                 if len(act) < min(3, len(mem)):
                     act = sorted(mem, key=lambda ri: -reporters[ri].weight)[: min(3, len(mem))]
                 active += [(ri, pi) for ri in act]
@@ -369,13 +451,38 @@ def synthesize(
             ks = 1 + rng.poisson(lam * c)
             p_item = t_items / t_items.sum()
             p_partner = t_partners / t_partners.sum()
+            fixed_item: list[int] = []  # the lasting contracts' items and partners, -1: drawn below
+            fixed_partner: list[int] = []
             for (ri, pi), k in zip(active, ks, strict=True):
+                if (ri, f) in lasting:
+                    con = contracts.get((ri, f))
+                    if con is None:
+                        value = float(shares[ri, f]) * float(means["items"][f].sum())
+                        con = contracts[(ri, f)] = draw_contracts(
+                            value, means["items"][f], means["partners"][f], cc, rng
+                        )
+                    else:
+                        con.log_size = con.log_size + rng.normal(0.0, drift, len(con.log_size))
+                    m = len(con.items)
+                    # the mean of the other records' log-normal factor: the same expected size
+                    total = reporters[ri].weight * np.exp(0.18 + rng.normal(0.0, noise))
+                    rec_r += [ri] * m
+                    rec_prof += [pi] * m
+                    rec_amt += list(con.amounts(total) * np.exp(rng.normal(0.0, noise, m)))
+                    fixed_item += [int(v) for v in con.items]
+                    fixed_partner += [int(v) for v in con.partners]
+                    continue
                 rec_r += [ri] * k
                 rec_prof += [pi] * k
                 rec_amt += list(reporters[ri].weight * rng.lognormal(0.0, 0.6, k) / k)
-            n = len(rec_r)
-            rec_item = list(rng.choice(len(t_items), n, p=p_item))
-            rec_partner = list(rng.choice(len(t_partners), n, p=p_partner))
+                fixed_item += [-1] * k
+                fixed_partner += [-1] * k
+            fi, fp = np.array(fixed_item, dtype=int), np.array(fixed_partner, dtype=int)
+            free = np.flatnonzero(fi < 0)
+            fi[free] = rng.choice(len(t_items), len(free), p=p_item)
+            fp[free] = rng.choice(len(t_partners), len(free), p=p_partner)
+            rec_item = list(fi)
+            rec_partner = list(fp)
             # a backbone of records that meets all three margins exactly on its own (north-west
             # corner rule in random order) guarantees the fit below is feasible
             top_reporter: dict[int, int] = {}

@@ -5,12 +5,16 @@ the caller), a :class:`~ktstat.factcheck.figures.Figures` and a language, and re
 :class:`Result` per numeric claim, in text order. Units of ``Claim.value``: US dollars for
 ``unit == "USD"``, won for ``"KRW"``, percent for ``"percent"``, percentage points for
 ``"pp"``, a plain number for ``"ratio"``, the rank for ``"rank"`` ("second-largest": 2), 1 for
-``"record"``. ``Claim.tol`` is
+``"record"`` and for ``"order"`` ("X overtook Y", "X가 Y를 제치고": X now ahead of Y, and not
+already ahead the period before). ``Claim.tol`` is
 half a unit of the last digit as written (doubled after "about", "nearly", "약").
 
 Verdicts: ``consistent`` (released value within the claim's rounding), ``inconsistent``,
-``unit`` (fits only with another scale or unit), ``not_in_release`` and ``ambiguous``.
-Rule-based and deterministic.
+``unit`` (fits only with another scale or unit), ``other_rate`` (a won amount that is the released
+dollar figure converted at a rate the won traded at since the period, not the period's average:
+flagged, not an error of the figure), ``not_in_release`` and ``ambiguous``. Each verdict's
+reason is in the article's language, from the ``[factcheck]`` templates of
+``terms/<lang>.toml``. Rule-based and deterministic.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 
 from ktstat.factcheck.figures import Figures
+from ktstat.terms import terms
 
 _PKG = Path(__file__).resolve().parent.parent
 NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
@@ -72,6 +78,9 @@ class Result:
     verdict: str
     reason: str
     candidates: list[Cell] = field(default_factory=list)
+    rate: tuple[float, float, float, float] | None = None
+    """A won amount off the period's rate: the rate it implies, the period's, and the lowest and
+    highest the won traded at since (see :func:`_won_verdict`)."""
 
 
 # ---------------------------------------------------------------- extraction
@@ -94,7 +103,12 @@ _ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "2nd": 2, "3rd": 
 _RANK = re.compile(
     r"\b(?:the\s+)?(?:(?P<ord>second|third|fourth|fifth|2nd|3rd|4th|5th)[- ])?(?:largest|biggest|highest)\b"
     r"|\branked (?P<ord2>first|second|third|fourth|fifth)\b|\bfirst place\b"
-    r"|가장 큰|최대\s*(?:기술)?(?:흑자|적자|수출|도입|수입|교역)|(?P<k>[1-9])위",
+    r"|가장 큰|최대\s*(?:기술무역\s*|기술\s*)?(?:흑자|적자|수출|도입|수입|교역)|(?P<k>[1-9])위",
+    re.I,
+)
+
+_OVERTAKE = re.compile(
+    r"\b(?:overt(?:ook|akes?|aking|aken)|surpass(?:ed|es|ing)?|outstrip(?:ped|ping|s)?)\b|제치고|제쳤|앞질렀|앞지르|추월",
     re.I,
 )
 
@@ -180,6 +194,8 @@ def extract(text: str) -> list[Claim]:
             add(Claim(m.group("n"), m.start(), m.end(), _num(m.group("n")), "ratio", _half_unit(m.group("n"))))
     for m in _RECORD.finditer(text):
         add(Claim(m.group(0), m.start(), m.end(), 1.0, "record", 0.0, kind="record"))
+    for m in _OVERTAKE.finditer(text):
+        add(Claim(m.group(0), m.start(), m.end(), 1.0, "order", 0.0, kind="overtake"))
     for m in _RANK.finditer(text):
         word = (m.group("ord") or m.group("ord2") or "first").lower()
         rank = int(m.group("k")) if m.group("k") else _ORDINALS.get(word, 1)
@@ -335,12 +351,22 @@ _EARLIER = re.compile(
     r"|1년 전|한 해 전|직전 반기에는|전년에는",
     re.I,
 )
+_FROM_AMOUNT_IN = re.compile(
+    r"\bfrom\s+(?:\$|USD\s?)?\d[\d.,]*\s*(?:%|percent|trillion|billion|million|bn)?(?:\s+(?:won|dollars))?\s+in\s+(20\d\d)\b"
+)
+"""A comparison with a figure of a named year ("to 0.84 from 0.78 in 2022")."""
+_KO_BASE = re.compile(r"(20\d\d)년의\s*[^.,。]{0,40}?보다")
+"""A comparison with a year's figure in Korean ("2010년의 127억 7천만 달러 적자보다")."""
+_PREV_SUBJECT = re.compile(r"전년(?:도)?의?(?!\s*(?:대비|보다|동기|같은|에|과|와))")
+"""전년 naming what the sentence is about ("전년 기술무역수지비는 0.78"), not its comparison (전년 대비)."""
 _SHARE = re.compile(r"accounted for|accounting for|share of|비중", re.I)
 _PREV = re.compile(r"previous (?:year|half)|the year before|전년|직전 반기|전반기", re.I)
 _BASE_YEAR = re.compile(
-    r"(?:from|since|on|over|compared (?:to|with)|than(?: in)?)\s+(?:the\s+)?"
+    r"\bfrom\s+(?:\$|USD\s?)?\d[\d.,]*\s*(?:%|percent|trillion|billion|million|bn)?(?:\s+(?:won|dollars))?\s+in\s+20\d\d\b"
+    r"|(?:from|since|on|over|compared (?:to|with)|than(?: in)?)\s+(?:the\s+)?"
     r"(?:(?:first|second) half of (?:last year|this year|20\d\d)|20\d\d\b)"
-    r"|(?:(?:20\d\d년|지난해|작년|올해)\s*)?(?:상반기|하반기|전년|직전 반기)\s*(?:대비|보다)",
+    r"|(?:(?:20\d\d년|지난해|작년|올해)\s*)?(?:상반기|하반기|전년|직전 반기)\s*(?:대비|보다)"
+    r"|20\d\d년(?:의(?=(?:(?!전년|직전|지난해)[^.,。]){0,40}?보다)|(?=\s*(?:보다|대비|에 비해)))",
     re.I,
 )
 
@@ -350,16 +376,82 @@ class ArticleContext:
     domain: str
     year: int  # the article's "this year"
     main: str  # the period the article is mostly about
+    lang: str = "en"  # the language of the reasons
+    day: date | None = None  # the day the article appeared, when known
+
+    def half(self, h: int) -> str:
+        """A half-year named without its year ("상반기", "the second half"): the latest such half
+        that had ended by the article's day; without a day, this year's."""
+        if self.day is None:
+            return f"{self.year}H{h}"
+        return f"{self.day.year if h == 1 and self.day.month >= 7 else self.day.year - 1}H{h}"
+
+    def say(self, key: str, **values: object) -> str:
+        """A reason from the ``[factcheck]`` templates of the article's language."""
+        return terms(self.lang).fill("factcheck", key, **values)
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MON = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"
+)
+_DATE = re.compile(
+    r"(?<!\d)(?P<y>20\d\d)(?:\s*[-./]\s*(?P<m>\d{1,2})\s*[-./]\s*(?P<d>\d{1,2})(?!\d)"
+    r"|년\s*(?P<m2>\d{1,2})\s*월(?:\s*(?P<d2>\d{1,2})\s*일)?)"
+    rf"|(?P<mon>{_MON})\s+(?P<d3>\d{{1,2}}),?\s+(?P<y3>20\d\d)(?!\d)"
+    rf"|(?<!\d)(?P<d4>\d{{1,2}})\s+(?P<mon4>{_MON}),?\s+(?P<y4>20\d\d)(?!\d)"
+)
+"""A date: ``2025-09-17``, ``2025.9.17``, ``2025년 9월 17일``, ``Sept. 17, 2025``, ``17 September
+2025``, or a month of a year in Korean (``2025년 9월``): never a period of the statistics."""
+_DATELINE = re.compile(r"published|posted|updated|입력|수정|등록|발행|송고|작성|게재|\(yonhap\)|--|—", re.I)
+"""Words of a byline or a dateline, just before the date or right after it."""
+
+
+def _date_of(m: re.Match[str]) -> date | None:
+    """The day a :data:`_DATE` match names, ``None`` for a month or an impossible date."""
+    try:
+        if m.group("y") and m.group("m"):
+            return date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+        if m.group("y") and m.group("d2"):
+            return date(int(m.group("y")), int(m.group("m2")), int(m.group("d2")))
+        if m.group("d3"):
+            return date(int(m.group("y3")), _MONTHS.index(m.group("mon")[:3].lower()) + 1, int(m.group("d3")))
+        if m.group("d4"):
+            return date(int(m.group("y4")), _MONTHS.index(m.group("mon4")[:3].lower()) + 1, int(m.group("d4")))
+    except ValueError:
+        return None
+    return None
+
+
+def _mask_dates(text: str) -> str:
+    """``text`` with its dates (:data:`_DATE`) blanked, offsets kept."""
+    return _DATE.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def article_date(text: str) -> date | None:
+    """The day an article appeared, from its dateline: a full date in one of its first or last
+    three lines that is short (a byline, "입력 2025.09.17"), names the date as the article's
+    ("Published", "Updated", 입력, 수정, "(Yonhap) --") or opens its line ("Sept. 17, 2025 --
+    ..."). Dates in the body ("released on March 19", a release date) are not the article's."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    for ln in lines[:3] + lines[-3:][::-1]:
+        for m in _DATE.finditer(ln):
+            day = _date_of(m)
+            if day is None:
+                continue
+            rest = (ln[: m.start()] + ln[m.end() :]).split()
+            said = _DATELINE.search(ln[max(0, m.start() - 30) : m.start()] + " " + ln[m.end() : m.end() + 12])
+            if len(rest) <= 8 or said or m.start() <= 40:
+                return day
+    return None
 
 
 def _periods_in(text: str, ctx: ArticleContext) -> list[tuple[int, str]]:
     """Explicit periods in ``text`` with their positions: years, halves, "last year", 상반기."""
     out: list[tuple[int, str]] = []
     masked = _BASE_YEAR.sub(lambda m: " " * len(m.group(0)), text)
-    # dates are not periods: "2025년 9월 17일", "September 17, 2025"
-    masked = re.sub(
-        r"20\d\d년\s*\d{1,2}월(?:\s*\d{1,2}일)?|[A-Z][a-z]+ \d{1,2}, 20\d\d", lambda m: " " * len(m.group(0)), masked
-    )
+    masked = _mask_dates(masked)  # dates are not periods: "2025년 9월 17일", "September 17, 2025"
     last = ctx.year - 1
     for m in re.finditer(
         r"(?:first half|first six months|1H|H1|January-June|January to June|상반기)"
@@ -379,10 +471,11 @@ def _periods_in(text: str, ctx: ArticleContext) -> list[tuple[int, str]]:
         elif m.group(6):
             out.append((m.start(), m.group(6)))
         elif any(w in g for w in ("first half", "first six", "1h", "h1", "january", "상반기")):
-            out.append((m.start(), f"{m.group(1) or ctx.year}H1"))
+            named = m.group(1) or (ctx.year if "this year" in g else None)
+            out.append((m.start(), f"{named}H1" if named else ctx.half(1)))
         elif any(w in g for w in ("second half", "last six", "2h", "h2", "july", "하반기")):
-            y = str(m.group(3) or (last if m.group(2) else ctx.year))
-            out.append((m.start(), f"{y}H2"))
+            named = m.group(3) or (last if m.group(2) else None)
+            out.append((m.start(), f"{named}H2" if named else ctx.half(2)))
         elif g in ("last year", "지난해", "작년"):
             out.append((m.start(), str(last)))
         else:
@@ -395,33 +488,53 @@ def _base_periods(text: str, ctx: ArticleContext) -> list[str]:
     out = []
     for m in _BASE_YEAR.finditer(text):
         core = re.sub(
-            r"^(?:from|since|on|over|compared (?:to|with)|than(?: in)?)\s+(?:the\s+)?", "", m.group(0), flags=re.I
+            r"^(?:from|since|on|over|compared (?:to|with)|than(?: in)?)\s+(?:the\s+)?(?:\S+\s+in\s+(?=20))?",
+            "",
+            m.group(0),
+            flags=re.I,
         )
         core = re.sub(r"\s*(?:대비|보다)$", "", core)
         out += [p for _, p in _periods_in(core, ctx)]
     return out
 
 
-def article_context(text: str, domain: str | None = None, year: int | None = None) -> ArticleContext:
-    """The programme an article is about (counting its words), its year (``year``, the year the
-    article appeared, when known; else the latest year it names when it says "this year", else
-    the year after it) and its main period."""
+def article_context(
+    text: str, domain: str | None = None, year: int | None = None, lang: str = "en", day: date | None = None
+) -> ArticleContext:
+    """The programme an article is about (counting its words), its day (``day``, when the caller
+    knows it, e.g. ``--as-of``; else its dateline's, :func:`article_date`), its year (``year``;
+    else the day's; else the latest year it names when it says "this year", else the year after
+    it) and its main period. The day also places a half named without a year (:meth:`ArticleContext.half`)."""
     low = text.lower()
     kst = len(re.findall(r"knowledge services|지식서비스", low))
     tbp = len(re.findall(r"technolog\w* (?:trade|export|import)|기술무역|기술수출|기술도입", low))
     dom = domain or ("kst" if kst > tbp else "tbp")
-    years = [int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", text)]
-    top = max(years) if years else 2024
-    this_year = year or (
-        top if re.search(r"this year|올해|금년", low) or not re.search(r"last year|지난해|작년", low) else top + 1
+    day = day or article_date(text)
+    years = [int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", _mask_dates(text))]
+    top = max(years) if years else (day.year if day else 2024)
+    this_year = (
+        year
+        or (day.year if day else None)
+        or (top if re.search(r"this year|올해|금년", low) or not re.search(r"last year|지난해|작년", low) else top + 1)
     )
-    ctx = ArticleContext(dom, this_year, str(top))
+    ctx = ArticleContext(dom, this_year, str(top), lang, day)
     counts: dict[str, int] = {}
-    for _, p in _periods_in(text, ctx):
+    first: dict[str, int] = {}
+    for pos, p in _periods_in(text, ctx):
         counts[p] = counts.get(p, 0) + 1
-    if counts:
-        ctx.main = max(counts, key=lambda p: (counts[p], p))
+        first.setdefault(p, pos)
+    if counts:  # the period named most; of those, the latest to end (a year before its halves)
+        ctx.main = max(counts, key=lambda p: (counts[p], _end(p), len(p) == 4, -first[p]))
     return ctx
+
+
+def _end(period: str) -> tuple[int, int]:
+    """When a period ends: its year and last month."""
+    from ktstat.periods import parse
+
+    p = parse(period)
+    months = {"A": 12, "H": 6 * p.sub, "Q": 3 * p.sub}.get(p.freq, 12)
+    return (p.year, months)
 
 
 def _shift(period: str, n: int) -> str:
@@ -512,11 +625,17 @@ def _nearest_flow(text: str, a: int, b: int, lo: int, hi: int) -> tuple[str | No
 
 
 def check(
-    text: str, figures: Figures, lang: str = "en", domain: str | None = None, year: int | None = None
+    text: str,
+    figures: Figures,
+    lang: str = "en",
+    domain: str | None = None,
+    year: int | None = None,
+    day: date | None = None,
 ) -> list[Result]:
-    """Fact-check ``text`` against ``figures``: one :class:`Result` per claim (module docstring).
-    ``year``: the year the article appeared ("this year", "last year"), when known."""
-    ctx = article_context(text, domain, year)
+    """Fact-check ``text`` against ``figures``: one :class:`Result` per claim (module docstring),
+    its reason in ``lang``. ``day``: the day the article appeared, when the caller knows it
+    (``--as-of``; else the article's dateline's); ``year``: its "this year", if not the day's."""
+    ctx = article_context(text, domain, year, lang, day)
     claims = extract(text)
     results = []
     sents = _sentences(text)
@@ -549,6 +668,7 @@ def check(
         else:
             scope = (s0, s1)
         sent_periods = _periods_in(text[scope[0] : scope[1]], ctx)
+        only_base = _FROM_AMOUNT_IN.search(text[s0:s1]) if not sent_periods else None
         own_period = para_period or carry
         if own_period is None and not seen_any and not sent_periods:
             lede = _periods_in(text[s1:], ctx)
@@ -562,10 +682,16 @@ def check(
         base_periods = _base_periods(sentence, ctx)
         clause_state = dict(state)
         sent_flow: tuple[str, int] | None = None
+        prev_items: list[tuple[int, int, list[Phrase]]] = []
         for c0, c1 in _clauses(text[s0:s1], s0):
             cl = [c for c in sclaims if c0 <= c.start < c1]
             ctext = text[c0:c1]
             items = [(a + c0, b + c0, ph) for a, b, ph in find_items(ctext, ctx.domain)]
+            kept_items = clause_state.get("items")
+            relative = not items and prev_items and re.match(r"\s*(?:which|who)\b", ctext, re.I)
+            if relative:  # "China surpassed Vietnam, which had the largest surplus": this clause only
+                clause_state["items"] = [(p.breakdown, p.code) for p in prev_items[-1][2]]
+            prev_items = items
             cps = [p for pos, p in _periods_in(ctext, ctx)]
             if cps:
                 clause_state["period"] = cps[-1]
@@ -609,6 +735,8 @@ def check(
                         ):
                             near = ph
                             break
+                if near is None and c.kind == "rank" and not relative:
+                    near = _overtaker(c, text, s0, ctx)
                 if near is None:
                     prev = [
                         (b, ph)
@@ -639,13 +767,33 @@ def check(
                 period = str(
                     clause_state.get("period") or (sent_periods[-1][1] if sent_periods else own_period or ctx.main)
                 )
+                if only_base is not None:  # "improved to 0.84 from 0.78 in 2022": the year after
+                    period = _shift(only_base.group(1), 1)
+                own_year = re.match(r"\s*(?:\([^)]*\)\s*)?in (20\d\d)\b(?!\s*(?:and|to)\b)", text[c.end : c.end + 30])
+                named_here = _periods_in(ctext, ctx)
+                in_base = [m for m in _KO_BASE.finditer(text, c0, c1) if m.start() < c.start and c.end <= m.end()]
+                if own_year:  # "from 0.78 in 2022": the year written right after the number is its own
+                    period = own_year.group(1)
+                elif in_base:  # "2010년의 127억 7천만 달러 적자보다": the comparison's own year
+                    period = in_base[-1].group(1)
+                elif len({p for _, p in named_here}) > 1:  # "지난해 72억 달러 ... 2010년의 127억 달러"
+                    preceding = [p for pos, p in named_here if c0 + pos < c.start]
+                    if preceding:
+                        period = preceding[-1]
+                prev_subject = None
+                for m in _PREV_SUBJECT.finditer(text[c0 : c.start]):
+                    prev_subject = m
+                if prev_subject is not None and not _periods_in(text[c0 + prev_subject.end() : c.start], ctx):
+                    period = _shift(period, -1)  # "전년 기술무역수지비는 0.78": the year before
                 before = text[max(lo, c.start - 24) : c.start]
                 after = text[c.end : min(hi, c.end + 24)]
                 if re.match(r"\s*when\b|\s*당시", ctext) and base_periods:
                     period = base_periods[-1]
                 if c.kind == "rank":
                     pass
-                elif c.unit in ("USD", "KRW", "ratio") and _EARLIER.search(text[c0 : c.start]):
+                elif c.unit in ("USD", "KRW", "ratio") and (
+                    _EARLIER.search(text[c0 : c.start]) or _EARLIER.match(text[s0 : c.start].lstrip())
+                ):
                     period = _shift(period, -1)  # "a year earlier they had been $17.6 billion"
                 elif (_PREV.search(before) and before.rstrip().endswith(("(", "year", "half"))) or (
                     re.match(r"^\s*(?:dollars\s+)?in the previous (?:year|half)|^\)?\s*(?:in )?the previous", after)
@@ -659,21 +807,64 @@ def check(
                     last is not None
                     and last.cell is not None
                     and before.rstrip().endswith("(")
-                    and 0 <= c.start - last.claim.end <= 3
+                    and re.fullmatch(r"\s*(?:in\s+20\d\d\s*)?\(\s*", text[last.claim.end : c.start])
                 ):
                     period, cand = last.cell.period, [(last.cell.breakdown, last.cell.item)]
-                if c.kind == "rank" and re.match(r"^\s*the previous year|^\s*in the previous year", after):
+                    base = last.cell.measure.split("_")[0]
+                    if c.unit == "KRW" and base in ("exports", "imports", "balance", "volume"):
+                        flow = base  # "$17.648 billion (25.39 trillion won)": the same figure in won
+                if c.kind == "rank" and re.match(
+                    r"^\s*(?:[\w-]+\s+){0,3}(?:in\s+)?the previous year", text[c.end : min(hi, c.end + 50)]
+                ):
                     period = _shift(period, -1)
                 # items named in earlier sentences of the paragraph combine with this one
                 for pb, pi in para_items:
                     for b, i in list(cand):
                         if b not in ("total", pb) and "+" not in b and pb in ("industry",) and b == "institution":
                             cand.append((f"{pb}+{b}", f"{pi}+{i}"))
+                if c.kind == "overtake":
+                    oflow, osign = _nearest_flow(text, c.start, c.end, s0, s1)
+                    if oflow is None and last is not None and last.cell is not None:
+                        oflow, osign = last.cell.measure.split("_")[0], 1  # "... 추월했다는 주장도": as before
+                    got = _overtake(c, ctx, text, s0, s1, period, oflow, osign, figures)
+                    if got is not None:  # two items of one breakdown, else no claim about the figures
+                        results.append(got)
+                    continue
                 alts = (ctx.main,) if soft and period == soft and not clause_state.get("period") else ()
                 last = _verdict(c, ctx, period, cand, flow, fsign, text, lo, hi, figures, alts)
                 results.append(last)
+            if relative:
+                clause_state["items"] = kept_items
             state = dict(clause_state)
             state.pop("period", None)
+    return _shared_rates(results, ctx)
+
+
+RATE_SLACK_SHARED = 0.05
+"""How far (relative) a rate that several won amounts of one article share may lie outside the
+quarterly averages of the time: one rate for the whole article is a conversion made on some day
+of the time (daily rates swing several per cent around a quarter's average)."""
+
+
+def _shared_rates(results: list[Result], ctx: ArticleContext) -> list[Result]:
+    """Won amounts reported ``inconsistent`` for their rate alone that imply the very rate (within
+    0.3 %) another won amount of the article implies, a rate within :data:`RATE_SLACK_SHARED` of
+    those of the time: the article's own rate, so ``other_rate``."""
+    off = [r for r in results if r.rate is not None]
+    for r in off:
+        if r.verdict != "inconsistent" or r.rate is None or r.released is None:
+            continue
+        implied, rate, low, high = r.rate
+        same = any(o is not r and o.rate is not None and abs(o.rate[0] / implied - 1) <= 0.003 for o in off)
+        if same and low * (1 - RATE_SLACK_SHARED) <= implied <= high * (1 + RATE_SLACK_SHARED):
+            r.verdict = "other_rate"
+            r.reason = ctx.say(
+                "other_rate_shared",
+                released=_usd(r.released, ctx.lang),
+                implied=_rate(implied),
+                rate=_rate(rate),
+                at_period=_won(r.released * rate, ctx.lang),
+            )
     return results
 
 
@@ -731,6 +922,7 @@ def _verdict(
 ) -> Result:
     """The verdict on ``c`` read as ``flow`` of ``items`` in ``period`` (or, failing that, in one of
     ``alt_periods``: another reading of a period the sentence does not name)."""
+    lang = ctx.lang
     before = text[max(lo, c.start - 45) : c.start]
     after = text[c.end : min(hi, c.end + 30)]
     own = [(name, sign) for rx, name, sign in _FLOW if rx.search(c.text)]
@@ -766,17 +958,15 @@ def _verdict(
             if flow == "balance" and fsign < 0 and c.value > 0:
                 target = -c.value
     elif c.unit == "pp" and flow != "ratio":
-        return Result(
-            c,
-            None,
-            None,
-            "not_in_release",
-            f"a change in percentage points (of a growth rate or share of the {flow}): the release publishes none",
-        )
+        return Result(c, None, None, "not_in_release", ctx.say("points_not_published", flow=_flow_word(flow, lang)))
     elif c.unit in ("percent", "pp"):
         near_b = text[max(lo, c.start - 30) : c.start]
         after_amount = re.search(r"(?:billion|million|bn|달러|원)\s*\(\s*$", near_b, re.I)
-        if re.match(r"^\)?\s*of the (?:increase|decrease|growth|rise)", after) or re.search(r"기여", after):
+        if (
+            re.match(r"^\)?\s*of the (?:increase|decrease|growth|rise)", after)
+            or re.search(r"기여", after)
+            or re.search(r"증가(?:분|액)(?:의|\s*중)\s*$", near_b)
+        ):
             measure = f"{flow}_contribution" if flow in ("exports", "imports", "volume") else ""
         elif after_amount and (
             re.search(r"(?:increase|decrease|rise|fall) of\s*\S+\s*(?:billion|million|bn)\s*\(\s*$", near_b, re.I)
@@ -792,9 +982,7 @@ def _verdict(
             measure = f"{flow}_growth" if flow in ("exports", "imports", "volume") else ""
             target = abs(c.value) * (direction or (1 if c.value >= 0 else -1))
         if not measure:
-            return Result(
-                c, None, None, "not_in_release", f"a percentage of the {flow}: the release publishes no such measure"
-            )
+            return Result(c, None, None, "not_in_release", ctx.say("no_such_percentage", flow=_flow_word(flow, lang)))
     elif c.unit == "ratio":
         measure = "ratio"
         if _CHANGE_BEFORE.search(before) or re.match(
@@ -817,12 +1005,14 @@ def _verdict(
     found = [(cell, figures.value(*_key(cell))) for cell in cells]
     have = [(cell, v) for cell, v in found if v is not None]
     if not have:
-        return Result(c, cells[0], None, "not_in_release", f"the release has no {cells[0]}")
+        return Result(c, cells[0], None, "not_in_release", ctx.say("no_cell", cell=cells[0]))
     rates = {p: figures.krw_per_usd(p) for p in periods} if c.unit == "KRW" else {}
     if c.unit == "KRW":
         with_rate = [(cell, v) for cell, v in have if rates[cell.period] is not None]
         if not with_rate:
-            return Result(c, have[0][0], have[0][1], "not_in_release", f"no won-dollar rate for {period} in the store")
+            return Result(
+                c, have[0][0], have[0][1], "not_in_release", ctx.say("no_rate", period=terms(lang).period(period))
+            )
         have = with_rate
     rate = rates.get(have[0][0].period)
 
@@ -836,22 +1026,23 @@ def _verdict(
     tol = c.tol * 2 if measure.endswith("_change") else c.tol
     if c.kind == "atleast":
         cell, v = have[0]
-        verdict = "consistent" if v >= target else "inconsistent"
-        return Result(
-            c, cell, v, verdict, f"released {_fmt(v, c, rate)}: {'above' if v >= target else 'below'} the mark"
-        )
+        above = v >= target
+        reason = ctx.say("mark_above" if above else "mark_below", released=_fmt(v, c, rate, lang))
+        return Result(c, cell, v, "consistent" if above else "inconsistent", reason)
     if c.unit == "pp" and measure == "ratio_change" and fits(have[0][1], target, tol):
         v = have[0][1]
-        return Result(
-            c, have[0][0], v, "unit", f"the ratio is a plain number: it changed by {v:.2f}, not by percentage points"
-        )
+        return Result(c, have[0][0], v, "unit", ctx.say("ratio_in_points", change=f"{v:.2f}"))
     ok = [(cell, v) for cell, v in have if fits(v * (rates.get(cell.period) or 1.0), target, tol)]
     if len(ok) >= 1:
         cell, v = ok[0]
         rate = rates.get(cell.period)
-        how = f" at {rate:,.1f} won/USD" if rate else ""
+        how = ctx.say("at_rate", rate=_rate(rate)) if rate else ""
         return Result(
-            c, cell, v, "consistent", f"released {_fmt(v, c, rate)}{how}; the claim's rounding allows ±{_fmt_tol(c)}"
+            c,
+            cell,
+            v,
+            "consistent",
+            ctx.say("consistent", released=_fmt(v, c, rate, lang), at_rate=how, tol=_fmt_tol(c, lang)),
         )
     have = [h for h in have if h[0].period == period] or have  # the other periods only if they fit
     rate = rates.get(have[0][0].period)
@@ -860,14 +1051,8 @@ def _verdict(
         and any(cell.breakdown != "total" for cell, _ in have)
         and not any(cell.breakdown == "total" for cell, _ in have)
     ):
-        return Result(
-            c,
-            None,
-            None,
-            "ambiguous",
-            "fits more than one cell: " + "; ".join(f"{cell} = {_fmt(v, c, rate)}" for cell, v in have),
-            [cell for cell, _ in have],
-        )
+        listed = ctx.say("list_sep").join(f"{cell} = {_fmt(v, c, rate, lang)}" for cell, v in have)
+        return Result(c, None, None, "ambiguous", ctx.say("fits_several", cells=listed), [cell for cell, _ in have])
     cell, v = have[0]
     rv = released_in_claim_units(v)
     # another scale or unit?
@@ -875,46 +1060,216 @@ def _verdict(
         written = _scale_of(c.text)
         for f in (1e3, 1e-3):
             if fits(rv, target * f, c.tol * f):
-                other = SCALE_NAMES.get(written * f) if written else None
-                how = f"{other}, not {SCALE_NAMES[written]}" if other and written else f"x{f:g}"
-                return Result(c, cell, v, "unit", f"fits only with another scale ({how}): released {_fmt(v, c, rate)}")
-        if c.unit == "KRW" and v:
-            implied = target / v
-            for f, word in (
-                (1e3, "trillion, not billion"),
-                (1e-3, "billion, not trillion"),
-                (1e4, "조 (trillion), not 억 (hundred million)"),
-                (1e-4, "억 (hundred million), not 조 (trillion)"),
-            ):
-                if 800 <= implied * f <= 2500 and not 800 <= implied <= 2500:
-                    return Result(
-                        c,
-                        cell,
-                        v,
-                        "unit",
-                        f"as written it implies {implied:,.4g} won per dollar; the scale must be {word} "
-                        f"(the period's rate is {rate:,.1f})",
+                other = SCALE_KEYS.get(written * f) if written else None
+                if other and written:
+                    names = terms(lang).section("factcheck_scale")
+                    reason = ctx.say(
+                        "other_scale",
+                        right=names[other],
+                        written=names[SCALE_KEYS[written]],
+                        released=_fmt(v, c, rate, lang),
                     )
-            if 800 <= implied <= 2500:
-                return Result(
-                    c,
-                    cell,
-                    v,
-                    "inconsistent",
-                    f"converted at {implied:,.1f} won/USD, not the period's rate {rate:,.1f}: "
-                    f"released {v / 1e9:,.3f} bn USD = {rv / 1e12:,.4f} trillion won",
-                )
+                else:
+                    reason = ctx.say("other_scale_factor", factor=f"{f:g}", released=_fmt(v, c, rate, lang))
+                return Result(c, cell, v, "unit", reason)
+        if c.unit == "KRW" and v and rate:
+            got = _won_verdict(c, ctx, cell, v, target, rate, figures)
+            if got is not None:
+                return got
     if c.unit == "pp" and measure == "ratio_change" and fits(v, target, tol):
-        return Result(
-            c, cell, v, "unit", f"the ratio is a plain number: it changed by {v:.2f}, not by {v:.2f} percentage points"
-        )
+        return Result(c, cell, v, "unit", ctx.say("ratio_in_points", change=f"{v:.2f}"))
     if c.unit == "percent" and measure.endswith("_growth") and fits(v, -target, c.tol):
-        return Result(c, cell, v, "inconsistent", f"wrong direction: released {v:+.1f}%")
+        return Result(c, cell, v, "inconsistent", ctx.say("wrong_direction", released=f"{v:+.1f}%"))
     if measure.endswith("_change") and target and fits(released_in_claim_units(v), -target, tol):
-        return Result(c, cell, v, "inconsistent", f"wrong direction: released {_fmt(v, c, rate)}")
+        return Result(c, cell, v, "inconsistent", ctx.say("wrong_direction", released=_fmt(v, c, rate, lang)))
     return Result(
-        c, cell, v, "inconsistent", f"released {_fmt(v, c, rate)}, outside the claim's rounding ±{_fmt_tol(c)}"
+        c, cell, v, "inconsistent", ctx.say("outside", released=_fmt(v, c, rate, lang), tol=_fmt_tol(c, lang))
     )
+
+
+RATE_SLACK = 0.015
+"""How far (relative) a won amount's rate may lie outside the quarterly average rates the won
+traded at between the claim's period and the article's day and still be "a rate of the time"
+(daily rates move a few per cent around a quarter's average)."""
+
+
+def _rate_span(figures: Figures, period: str, ctx: ArticleContext) -> tuple[float, float, int, int] | None:
+    """The lowest and highest won-dollar rate (years and quarters) from ``period``'s year to the
+    article's day (without a day: five years after the article's year), and those two years."""
+    y0 = int(period[:4])
+    y1 = ctx.day.year if ctx.day else max(ctx.year, y0) + 5
+    got: list[tuple[float, int]] = []
+    for y in range(y0, y1 + 1):
+        quarters = [
+            f"{y}Q{q}" for q in range(1, 5) if ctx.day is None or (y, 3 * q - 2) <= (ctx.day.year, ctx.day.month)
+        ]
+        for p in ([str(y)] if ctx.day is None or y < ctx.day.year else []) + quarters:
+            r = figures.krw_per_usd(p)
+            if r:
+                got.append((r, y))
+    if not got:
+        return None
+    return min(r for r, _ in got), max(r for r, _ in got), y0, max(y for _, y in got)
+
+
+def _scale_key(scale: float, text: str) -> str | None:
+    """The ``[factcheck_scale]`` term of a scale as the amount ``text`` writes it (억, 조 in Korean)."""
+    korean = bool(re.search(r"[억조]", text))
+    if korean:
+        return {1e8: "hundred_million", 1e12: "jo"}.get(scale)
+    return SCALE_KEYS.get(scale)
+
+
+def _won_verdict(
+    c: Claim, ctx: ArticleContext, cell: Cell, v: float, target: float, rate: float, figures: Figures
+) -> Result | None:
+    """A won amount that does not fit the released dollars ``v`` at the period's ``rate``:
+    ``unit`` when only another scale gives a rate at all (billion for trillion, 억 for 조);
+    ``other_rate`` when the rate it implies is one the won traded at between the period and the
+    article's day (:func:`_rate_span`, :data:`RATE_SLACK`): the dollar figure holds, converted at a
+    rate of the time, not the period's average; ``inconsistent`` when the rate it implies is
+    believable but not of the time; ``None`` when it implies no rate at all."""
+    lang = ctx.lang
+    implied = target / v
+    lo_r, hi_r = (target - c.tol) / v, (target + c.tol) / v
+    written = _scale_of(c.text)
+
+    def believable(r: float) -> bool:
+        return 800 <= r <= 2500
+
+    if lo_r <= 1.0 <= hi_r:  # "197억 1천만 원" for 197억 1천만 달러: dollars written as won
+        return Result(c, cell, v, "unit", ctx.say("won_is_dollars", released=_usd(v, lang)))
+    if not believable(implied):
+        for f in (1e3, 1e-3, 1e4, 1e-4):
+            if not believable(implied * f):
+                continue
+            right, wrong = (_scale_key(written * f, c.text), _scale_key(written, c.text)) if written else (None, None)
+            if right and wrong:
+                names = terms(lang).section("factcheck_scale")
+                reason = ctx.say(
+                    "won_scale", implied=f"{implied:,.4g}", right=names[right], written=names[wrong], rate=_rate(rate)
+                )
+            else:
+                reason = ctx.say("other_scale_factor", factor=f"{f:g}", released=_fmt(v, c, rate, lang))
+            return Result(c, cell, v, "unit", reason)
+    span = _rate_span(figures, cell.period, ctx)
+    low, high, first, last = span if span else (rate, rate, int(cell.period[:4]), int(cell.period[:4]))
+    at_period = _won(v * rate, lang)
+    if hi_r >= low * (1 - RATE_SLACK) and lo_r <= high * (1 + RATE_SLACK):
+        reason = ctx.say(
+            "other_rate", released=_usd(v, lang), implied=_rate(implied), rate=_rate(rate), at_period=at_period
+        )
+        return Result(c, cell, v, "other_rate", reason, rate=(implied, rate, low, high))
+    if believable(implied):
+        reason = ctx.say(
+            "won_off",
+            implied=_rate(implied),
+            first=first,
+            last=last,
+            low=_rate(low),
+            high=_rate(high),
+            released=_usd(v, lang),
+            at_period=at_period,
+            rate=_rate(rate),
+        )
+        return Result(c, cell, v, "inconsistent", reason, rate=(implied, rate, low, high))
+    return None
+
+
+def _flow_word(flow: str, lang: str) -> str:
+    return terms(lang).section("factcheck_flow").get(flow, flow)
+
+
+def _noun(breakdown: str, lang: str) -> str:
+    return terms(lang).section("noun").get(breakdown, breakdown)
+
+
+def _overtaker(c: Claim, text: str, s0: int, ctx: ArticleContext) -> list[Phrase] | None:
+    """The subject of a rank that follows "X surpassed Y" in its sentence ("China surpassed
+    Vietnam to post the largest surplus", "중국이 베트남을 제치고 최대 흑자국"): X, not Y."""
+    verbs = list(_OVERTAKE.finditer(text, s0, c.start))
+    if not verbs:
+        return None
+    v = verbs[-1]
+    before = [f for f in find_items(text[s0 : v.start()], ctx.domain)]
+    korean = bool(re.match(r"[가-힣]", v.group(0)))
+    if korean:
+        return before[-2][2] if len(before) >= 2 else None
+    return before[-1][2] if before else None
+
+
+def _overtake(
+    c: Claim,
+    ctx: ArticleContext,
+    text: str,
+    s0: int,
+    s1: int,
+    period: str,
+    flow: str | None,
+    fsign: int,
+    figures: Figures,
+) -> Result | None:
+    """ "X overtook Y" (surpassed, 제치고, 앞질렀): X is the item named last before the verb and Y
+    the first after it (in Korean, "X가 Y를 제치고", the two named last before it), items of one
+    breakdown; by ``flow`` (the sentence's; a deficit compares the deficits) X must be ahead of Y
+    in ``period`` and, when the release has the period before, not already ahead then. ``None``
+    when the sentence names no such pair or no flow (nothing to check)."""
+    lang = ctx.lang
+    if flow not in ("exports", "imports", "balance", "volume", "ratio"):
+        return None
+    found = [(s0 + a, s0 + b, ph) for a, b, ph in find_items(text[s0:s1], ctx.domain)]
+    before = [f for f in found if f[1] <= c.start]
+    after = [f for f in found if f[0] >= c.end]
+    if re.match(r"[가-힣]", c.text):
+        pair = (before[-2], before[-1]) if len(before) >= 2 else None
+    else:
+        pair = (before[-1], after[0]) if before and after else None
+    if pair is None:
+        return None
+    both = [(p, q) for p in pair[0][2] for q in pair[1][2] if p.breakdown == q.breakdown and p.code != q.code]
+    if not both:
+        return None
+    px, py = both[0]
+    b = px.breakdown
+
+    def val(p: str, code: str) -> float | None:
+        return figures.value(ctx.domain, p, b, code, flow)
+
+    vx, vy = val(period, px.code), val(period, py.code)
+    cell = Cell(ctx.domain, period, b, px.code, flow)
+    if vx is None or vy is None:
+        return Result(
+            c,
+            cell,
+            vx,
+            "not_in_release",
+            ctx.say("no_cell", cell=cell if vx is None else Cell(ctx.domain, period, b, py.code, flow)),
+        )
+
+    def ahead(x: float, y: float) -> bool:
+        return x < y if flow == "balance" and fsign < 0 else x > y
+
+    def shown(x: float) -> str:
+        return _usd(x, lang) if flow != "ratio" else f"{x:.2f}"
+
+    names = {"first": text[pair[0][0] : pair[0][1]], "second": text[pair[1][0] : pair[1][1]]}
+    common = {
+        **names,
+        "first_value": shown(vx),
+        "second_value": shown(vy),
+        "measure": _flow_word(flow, lang),
+        "period": terms(lang).period(period),
+    }
+    if not ahead(vx, vy):
+        return Result(c, cell, vx, "inconsistent", ctx.say("behind", **common))
+    prev = _shift(period, -1)
+    bx, by = val(prev, px.code), val(prev, py.code)
+    if bx is not None and by is not None and ahead(bx, by):
+        reason = ctx.say(
+            "ahead_before", **common, before=terms(lang).period(prev), first_before=shown(bx), second_before=shown(by)
+        )
+        return Result(c, cell, vx, "inconsistent", reason)
+    return Result(c, cell, vx, "consistent", ctx.say("ahead", **common))
 
 
 def _deficit_rank(
@@ -936,13 +1291,10 @@ def _deficit_rank(
     place = 1 + sum(1 for v in others if v < mine)
     verdict = "consistent" if place == int(c.value) else "inconsistent"
     cell = Cell(ctx.domain, period, b, i, "balance")
-    return Result(
-        c,
-        cell,
-        mine,
-        verdict,
-        f"its deficit ({_usd(mine)}) is number {place} of {len(others)} {b} balances, largest first",
+    reason = ctx.say(
+        "deficit_rank", released=_usd(mine, ctx.lang), place=place, n=len(others), breakdown=_noun(b, ctx.lang)
     )
+    return Result(c, cell, mine, verdict, reason)
 
 
 def _any_flow(
@@ -959,27 +1311,30 @@ def _any_flow(
     """A claim that names no flow ("29% growth"): read with each flow in turn. One fits: that
     one; several: ``ambiguous``; none, though the release has the cells: ``inconsistent``."""
     if c.unit not in ("USD", "KRW", "percent"):
-        return Result(c, None, None, "not_in_release", "no measure (exports, imports, balance, ...) named near it")
+        return Result(c, None, None, "not_in_release", ctx.say("no_measure"))
     tries = [
         _verdict(c, ctx, period, items, f, 1, text, lo, hi, figures, alt_periods)
         for f in ("exports", "imports", "volume")
     ]
     fit = [r for r in tries if r.verdict == "consistent"]
     known = [r for r in tries if r.released is not None and r.cell is not None]
+    sep = ctx.say("list_sep")
     if len(fit) == 1:
         r = fit[0]
-        return Result(c, r.cell, r.released, "consistent", f"no flow named; only this one fits: {r.reason}")
+        return Result(c, r.cell, r.released, "consistent", ctx.say("no_flow_one", reason=r.reason))
     if len(fit) > 1:
         cells = [r.cell for r in fit if r.cell is not None]
-        listed = "; ".join(f"{r.cell} = {r.released:,.6g}" for r in fit)
-        return Result(c, None, None, "ambiguous", f"no flow named; more than one fits: {listed}", cells)
+        listed = sep.join(f"{r.cell} = {r.released:,.6g}" for r in fit)
+        return Result(c, None, None, "ambiguous", ctx.say("no_flow_several", cells=listed), cells)
     if known:
-        listed = "; ".join(f"{r.cell} = {r.released:,.6g}" for r in known)
-        return Result(c, None, None, "inconsistent", f"no flow named, and none fits: {listed}")
-    return Result(c, None, None, "not_in_release", "no measure (exports, imports, balance, ...) named near it")
+        listed = sep.join(f"{r.cell} = {r.released:,.6g}" for r in known)
+        return Result(c, None, None, "inconsistent", ctx.say("no_flow_none", cells=listed))
+    return Result(c, None, None, "not_in_release", ctx.say("no_measure"))
 
 
-SCALE_NAMES = {1e6: "million", 1e9: "billion", 1e12: "trillion", 1e15: "quadrillion", 1e3: "thousand"}
+SCALE_KEYS = {1e3: "thousand", 1e6: "million", 1e9: "billion", 1e12: "trillion", 1e15: "quadrillion"}
+"""The scales of :func:`_scale_of` by their ``[factcheck_scale]`` term (``억``, ``조``: 1e8 and 1e12
+of a Korean amount, :data:`WON_SCALE_KEYS`)."""
 
 
 def _scale_of(text: str) -> float | None:
@@ -997,24 +1352,45 @@ def _key(cell: Cell) -> tuple[str, str, str, str, str]:
     return (cell.domain, cell.period, cell.breakdown, cell.item, cell.measure)
 
 
-def _usd(v: float) -> str:
-    """Dollars as a reader writes them: billions to three decimals, or millions below a billion."""
-    return f"{v / 1e9:,.3f} bn USD" if abs(v) >= 1e9 else f"{v / 1e6:,.3f} million USD"
+def _unit_term(lang: str, key: str) -> str:
+    return terms(lang).get("factcheck_unit", key)
 
 
-def _fmt(v: float, c: Claim, rate: float | None) -> str:
+def _usd(v: float, lang: str = "en", decimals: int | None = None) -> str:
+    """Dollars as a reader of ``lang`` writes them: "40.907 bn USD", "409.07억 달러"; below the
+    big scale, "870.000 million USD", "8,700만 달러" (scales and decimals: ``[factcheck_unit]``)."""
+    size = "big" if abs(v) >= float(_unit_term(lang, "usd_big_scale")) else "small"
+    scale = float(_unit_term(lang, f"usd_{size}_scale"))
+    d = int(_unit_term(lang, f"usd_{size}_decimals")) if decimals is None else decimals
+    return terms(lang).fill("factcheck_unit", f"usd_{size}", n=f"{v / scale:,.{d}f}")
+
+
+def _won(v: float, lang: str = "en", general: bool = False) -> str:
+    """Won in trillions: "50.3884 trillion won", "50.3884조 원"."""
+    scale = float(_unit_term(lang, "won_scale"))
+    n = f"{v / scale:g}" if general else f"{v / scale:,.{int(_unit_term(lang, 'won_decimals'))}f}"
+    return terms(lang).fill("factcheck_unit", "won", n=n)
+
+
+def _rate(r: float) -> str:
+    return f"{r:,.1f}"
+
+
+def _fmt(v: float, c: Claim, rate: float | None, lang: str = "en") -> str:
     if c.unit == "USD":
-        return _usd(v)
+        return _usd(v, lang)
     if c.unit == "KRW":
-        return f"{(v * (rate or 0)) / 1e12:,.4f} trillion won"
+        return _won(v * (rate or 0), lang)
     if c.unit in ("percent", "pp"):
         return f"{v:+.2f}%"
     return f"{v:g}"
 
 
-def _fmt_tol(c: Claim) -> str:
+def _fmt_tol(c: Claim, lang: str = "en") -> str:
     if c.unit == "USD":
-        return f"{c.tol / 1e9:g} bn" if c.tol >= 1e7 else f"{c.tol / 1e6:g} million"
+        size = "big" if c.tol >= float(_unit_term(lang, "usd_big_scale")) / 100 else "small"
+        scale = float(_unit_term(lang, f"usd_{size}_scale"))
+        return terms(lang).fill("factcheck_unit", f"usd_{size}", n=f"{c.tol / scale:g}")
     if c.unit == "KRW":
-        return f"{c.tol / 1e12:g} trillion won"
+        return _won(c.tol, lang, general=True)
     return f"{c.tol:g}"

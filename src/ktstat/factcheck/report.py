@@ -13,6 +13,7 @@ import html
 import json
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ COLOURS = {
     "consistent": "#c8ecc8",
     "inconsistent": "#f7b9b9",
     "unit": "#f9d79b",
+    "other_rate": "#e6efb4",
     "not_in_release": "#dcdcdc",
     "ambiguous": "#c9d8f5",
 }
@@ -57,11 +59,15 @@ def detect_lang(text: str) -> str:
     return "ko" if hangul and hangul * 5 >= hangul + latin else "en"
 
 
-def check_article(path: str, text: str, figures: Figures, lang: str = "auto", year: int | None = None) -> Article:
-    """One article checked: its language (``auto`` detects it) and its results; ``year``: the
-    year it appeared, when known (``--as-of``)."""
+def check_article(
+    path: str, text: str, figures: Figures, lang: str = "auto", as_of: date | datetime | None = None
+) -> Article:
+    """One article checked: its language (``auto`` detects it) and its results, their reasons in
+    that language; ``as_of``: the day it appeared, when the caller knows it (``--as-of``; else the
+    article's own dateline is read)."""
     lg = detect_lang(text) if lang == "auto" else lang
-    return Article(path, lg, text, check(text, figures, lg, year=year))
+    day = as_of.date() if isinstance(as_of, datetime) else as_of
+    return Article(path, lg, text, check(text, figures, lg, day=day))
 
 
 def claim_json(r: Result) -> dict[str, Any]:

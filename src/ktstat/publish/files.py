@@ -41,12 +41,12 @@ def write_indicators(con: duckdb.DuckDBPyConnection, path: Path, domain: str | N
         from ktstat.publish.release import parquet_table
 
         w = where.replace("domain", "i.domain")
-        table = con.execute(
+        table = con.sql(
             f"SELECT i.domain, i.period, i.breakdown, i.item, i.measure, i.value, i.status, m.micro FROM indicators i "
             "LEFT JOIN indicator_micro m ON m.domain = i.domain AND m.period = i.period "
             f"AND m.breakdown = i.breakdown AND m.item = i.item AND m.measure = i.measure {w} "
             f"ORDER BY {', '.join('i.' + c.strip() for c in ORDER.split(','))}",
-            params,
+            params=params,
         ).to_arrow_table()
         assert table is not None  # a SELECT always has a result
         micros = [None if m is None else int(m) for m in table.column("micro").to_pylist()]
@@ -163,7 +163,9 @@ def _disclosure_report(con: duckdb.DuckDBPyConnection) -> str:
                 ORDER BY a.value_usd LIMIT 8""",
                 [dom_id],
             ).fetchall():
-                le, ge = ("", "") if ex else ("≤ ", "≥ ")
+                # a side not solved exactly lies further out; nothing lies below zero (-100 %)
+                le = "≤ " if not ex and lo > -1 + 1e-9 else ""
+                ge = "" if ex else "≥ "
                 hi_s = f"{ge}+{100 * hi:.0f} %" if hi is not None else "unbounded"
                 lines.append(f"| {p} | {b} | {i} | {flow} | {n} | {rule} | {le}{100 * lo:.0f} % to {hi_s} |")
             lines.append("")

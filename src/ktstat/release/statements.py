@@ -46,6 +46,7 @@ MIN_SCORE = 0.1
 SHARE_FLOOR = 5.0  # items below this share of volume (%) are not movers, contrasts or turns
 CONTRAST_FLOOR = 10.0  # both items of a contrast hold at least this share of volume (%)
 SIGNS_MAX_ITEMS = 8  # breakdowns with more items are not listed by the sign of their balance
+HALF = (0.45, 0.55)  # a part holding between these shares of its item's change is "about half" of it; above, "most"
 # kinds exempt from the repeat penalty: about the whole breakdown, or explaining an item's change
 UNPENALISED = ("signs", "within_exports", "within_imports")
 
@@ -182,6 +183,7 @@ def _render(st: Statement, dom: Domain, key: str, values: Values) -> None:
     for lang in LANGS:
         t = terms(lang, dom.id)
         unit = unit_for(max(amounts, default=0.0), lang)
+        in_text = t.section("in_text")
 
         def show(f: Fig, lang: str = lang, unit: str = unit) -> str:
             v = st.cells[f.k][1]
@@ -193,7 +195,13 @@ def _render(st: Statement, dom: Domain, key: str, values: Values) -> None:
                 return ordinal(int(v), lang)
             return percent(v, lang) if f.kind == "percent" else ratio(v, lang)
 
-        def value(v: object, t: Terms = t, show: Callable[[Fig], str] = show, lang: str = lang) -> str:
+        def value(
+            v: object,
+            t: Terms = t,
+            show: Callable[[Fig], str] = show,
+            lang: str = lang,
+            in_text: dict[str, str] = in_text,
+        ) -> str:
             if isinstance(v, Fig):
                 text = show(v)
                 shown.setdefault((v.k, v.kind), {}).setdefault(lang, text)
@@ -201,11 +209,10 @@ def _render(st: Statement, dom: Domain, key: str, values: Values) -> None:
             if isinstance(v, Word):
                 return noun(dom, v.key, t.lang) if v.section == "noun" else t.get(v.section, v.key)
             if isinstance(v, Label):
-                return (
-                    dom.breakdowns[v.breakdown].codelist.label(v.code, t.lang)
-                    if v.breakdown in dom.breakdowns
-                    else v.code
-                )
+                if v.breakdown not in dom.breakdowns:
+                    return v.code
+                name = dom.breakdowns[v.breakdown].codelist.label(v.code, t.lang)
+                return in_text.get(name, name)
             if isinstance(v, Per):
                 return t.period(v.label)
             if isinstance(v, Seq):
@@ -780,7 +787,7 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
             if sum(1 for v in parts.values() if v != 0) < 2 or whole == 0:
                 continue  # one part only: it is the item's change itself, nothing explained
             sub = max(parts, key=lambda c: (parts[c] * (1 if whole > 0 else -1), c))
-            if parts[sub] / whole < 0.5:
+            if parts[sub] / whole < HALF[0]:
                 continue
 
             def within_gen(
@@ -796,7 +803,7 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                 fs, _ = b.fig(p, name, sub, lead.measure(f"{flow}_change"), "money")
                 share = b.st.cells[fs.k][1] / whole
                 return (
-                    ("within_whole" if share > 1 else "within"),
+                    ("within_whole" if share > 1 else "within" if share > HALF[1] else "within_half"),
                     {
                         "item": Label(bd, it),
                         "sub": Label(other, sub.split("+")[1 - pos]),
@@ -804,6 +811,7 @@ def _breakdown_statements(dom: Domain, lookup: Lookup, period: str, breakdown: s
                         "change": fw,
                         "sub_change": fs,
                         "direction": _w("increase" if whole >= 0 else "decrease"),
+                        "dir": _dir(whole),
                     },
                     0.4 + 0.15 * min(share, 1.0),
                 )

@@ -86,9 +86,11 @@ def intervals(table: Table, suppressed: set[int], targets: set[int], q: float, e
         tol = TOLERANCE * attacker.scale * SPAN
         for c in wanted:
             v = table.values[c]
-            low, high = v - q * abs(v) + tol, v + q * abs(v) - tol
-            lower, upper, known = attacker.reach(c, low, high) if not exact else (*attacker.bounds(c), True)
-            out.append(Interval(c, v, lower, upper, lower <= low and upper >= high, known))
+            # a side is proven by a table seen only when it reaches the protection itself; the
+            # tolerance allows for the round-off of a bound solved exactly
+            need_low, need_high = v - q * abs(v), v + q * abs(v)
+            lower, upper, known = attacker.reach(c, need_low, need_high) if not exact else (*attacker.bounds(c), True)
+            out.append(Interval(c, v, lower, upper, lower <= need_low + tol and upper >= need_high - tol, known))
     return out
 
 

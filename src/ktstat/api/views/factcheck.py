@@ -41,8 +41,8 @@ def add_routes(app: FastAPI, state: ApiState, ctx: Ctx) -> None:
         from ktstat.factcheck.report import check_article, to_doc, to_html, to_text
 
         snap, view = ctx(request)
-        figures, year = source.figures(snap, view, state.clock(), body.as_of, body.release)
-        article = check_article(body.path, to_text(body.text, body.path), figures, body.lang, year)
+        figures, day = source.figures(snap, view, state.clock(), body.as_of, body.release)
+        article = check_article(body.path, to_text(body.text, body.path), figures, body.lang, day)
         headers = {"X-Ktstat-Vintage": ",".join(figures.vintages()), "Cache-Control": "no-store"}
         if fmt == "html":
             return Response(to_html([article]), media_type="text/html; charset=utf-8", headers=headers)
