@@ -751,7 +751,8 @@ def test_demo_store(demo: tuple[TestClient, Path, Path]) -> None:
         figures["exports"]["text"]["en"] == "$19.71 billion"
         and figures["balance"]["text"]["en"] == "\u2212$4.53 billion"
     )
-    assert home["KST"]["vintage"]["title"]["en"] == "Knowledge services trade statistics, H1 2025 (provisional)"
+    # the demo releases the corrected 2025H1 final after the provisional (demo/revision.py)
+    assert home["KST"]["vintage"]["title"]["en"] == "Knowledge services trade statistics, H1 2025 (final)"
     assert (releases / "kst-2025H1" / "manifest.json").exists()
     doc = c.get("/releases/kst-2025H1-v1/press-release.en.html")
     assert doc.status_code == 200
