@@ -5,9 +5,16 @@ from __future__ import annotations
 import importlib.util
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from apistore import Small
+    from browserkit import Server
+    from ktstat.factcheck.figures import TableFigures
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -20,6 +27,15 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     run_demo(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_figures(demo_dir: Path) -> TableFigures:
+    """The released figures of the session's demo (``store_figures`` of its store: 600,000 cells),
+    read once for the fact-check tests that check articles against the demo. Read only."""
+    from ktstat.factcheck.figures import store_figures
+
+    return store_figures(demo_dir / "ktstat.duckdb")
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +52,49 @@ def api_rich(tmp_path_factory: pytest.TempPathFactory) -> object:
     from apistore import build_rich
 
     return build_rich(tmp_path_factory.mktemp("api-rich"))
+
+
+# ---- the browser tests (tests/test_api_browser.py, tests/test_api_factcheck_browser.py; tests/browserkit.py)
+
+
+@pytest.fixture(scope="session")
+def spark_stopped_at_end() -> Iterator[None]:
+    """One Spark session for every Spark test of a worker (the engine starts it on first use and
+    reuses it; both Spark test files share one xdist group, so one JVM starts), stopped at the end."""
+    yield
+    from ktstat.engine.spark import stop_session
+
+    stop_session()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium, headless, driven by playwright: one per browser test module."""
+    from browserkit import CHROMIUM, FLAGS, sync_api
+
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def explorer_server(api_rich: Small) -> Iterator[Server]:
+    """The API over the rich store (tests/apistore.py) served on loopback: one per browser test module."""
+    from browserkit import Server
+
+    srv = Server(api_rich)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture()
+def server(explorer_server: Server) -> Server:
+    """The module's server, its clock set after both releases at the start of each test."""
+    from apistore import AFTER
+
+    explorer_server.clock.t = AFTER
+    return explorer_server
 
 
 # ---- a progress line per test file (besides pytest's dots): "tests/test_x.py: 12 passed in 3.4 s"
@@ -93,28 +152,52 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, what in (
         ("demo", "uses the session's demo (demo_dir: about 3 minutes to build, once)"),
         ("spark", "runs Spark (tests/test_engine_spark.py, the Spark runs of tests/engines/)"),
-        ("browser", "drives chromium (tests/test_api_browser.py)"),
+        ("browser", "drives chromium (tests/test_api_browser.py, tests/test_api_factcheck_browser.py)"),
     ):
         config.addinivalue_line("markers", f"{name}: {what}")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+SPARK_FILES = ("test_engine_spark.py", "engines/test_conformance.py")
+"""Test files that start Spark: one xdist group, so the worker's one Spark session serves them all."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the xdist_group marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Marks for a fast subset: ./run test -m "not slow and not demo and not spark and not browser".
 
     And the groups of ``-n N --dist loadgroup`` (pytest-xdist, the default in pyproject.toml): a
     test file runs on one worker, so its module fixtures are built once; every test of the
     session's demo runs on one worker, so the demo is built once."""
+    grouping = bool(getattr(config.option, "loadgroup", False))  # set on xdist's workers
     for item in items:
         path = item.nodeid.split("::")[0]
+        group = path
+        if path.endswith(SPARK_FILES):
+            group = "spark"
         if "demo_dir" in getattr(item, "fixturenames", ()):
             item.add_marker("demo")
-            item.add_marker(pytest.mark.xdist_group("demo"))
-        else:
-            item.add_marker(pytest.mark.xdist_group(path))
+            group = "demo"
+        item.add_marker(pytest.mark.xdist_group(group))
+        if grouping:
+            _group_node_id(item, group)
         if path.endswith("test_engine_spark.py"):
             item.add_marker("spark")
         if path.endswith("test_api_browser.py"):
             item.add_marker("browser")
+
+
+def _group_node_id(item: pytest.Item, group: str) -> None:
+    """Give a worker's item the node id ``<id>@<group>`` that xdist's loadgroup scheduler groups by.
+
+    pytest-xdist 3.8 appends the suffix by assigning ``item._nodeid``, which pytest 9.2's
+    structured node ids (``item._id``) no longer read: the marks were ignored, every test was
+    scheduled on its own, and the demo and the stores of tests/apistore.py were built on both
+    workers (pytest-dev/pytest-xdist#1386). Where xdist's assignment still works (older pytest),
+    it does it itself."""
+    node_id = getattr(item, "_id", None)
+    if node_id is None or str(node_id).endswith("@" + group):
+        return
+    item._id = type(node_id).parse(f"{node_id}@{group}")
 
 
 def _reporter() -> pytest.TerminalReporter | None:

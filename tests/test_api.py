@@ -710,10 +710,15 @@ def test_loadtest_runs(small: Small) -> None:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> tuple[TestClient, Path, Path]:
-    """The session's demo (tests/conftest.py): its store and releases behind the API."""
+    """The session's demo (tests/conftest.py): its store, with the vintage snapshots its releases
+    wrote (as ``ktstat serve`` finds them in the demo's folder; without them the app exports the
+    snapshots again at start, the demo's three vintages), and its releases behind the API."""
+    from ktstat.release.snapshot import snapshot_dir
+
     src = demo_dir / "ktstat.duckdb"
     store = tmp_path_factory.mktemp("demo-api") / "ktstat.duckdb"
     shutil.copy(src, store)
+    shutil.copytree(snapshot_dir(src), snapshot_dir(store))
     releases = src.parent / "releases"
     app = create_app(store, releases_dir=releases if releases.is_dir() else None, refresh_seconds=0)
     return TestClient(app), store, releases

@@ -7,7 +7,8 @@ the vintage's values rounded as stated and confidential cells as ``x``, a select
 table and the chart, a download arrives with the values shown, the language switch works, an
 address restores its view, the press release is linked, and an embargoed vintage is absent from
 the page until its release time. Screenshots go to ``build/screenshots/`` (or
-``$KTSTAT_SCREENSHOTS``).
+``$KTSTAT_SCREENSHOTS``). The browser and the server: tests/browserkit.py, their fixtures in
+tests/conftest.py.
 
 Skipped, with the reason, when playwright or chromium is missing (``./run test`` installs
 Debian's chromium when it can: see README).
@@ -17,87 +18,20 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from apistore import AFTER, BEFORE, V1, V2, Clock, Small
+from apistore import AFTER, BEFORE, V1, V2, Small
+from browserkit import SHOTS, Server  # skips this module without playwright or chromium
 from ktstat.terms import LANGS, terms
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("KTSTAT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-SHOTS = Path(os.environ.get("KTSTAT_SCREENSHOTS") or ROOT / "build" / "screenshots")
 STRINGS = {lang: terms(lang).section("explorer") for lang in LANGS}  # what /static/i18n.json serves
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.lock)")
-if not Path(CHROMIUM).is_file():
-    pytest.skip(
-        f"no chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) or set KTSTAT_CHROMIUM",
-        allow_module_level=True,
-    )
 
-
-# the server and the browser ------------------------------------------------------------------------------------
-
-
-class Server:
-    """uvicorn serving the app on a free loopback port, in a thread; ``clock`` moves the API's time."""
-
-    def __init__(self, small: Small) -> None:
-        import uvicorn
-
-        from ktstat.api.app import create_app
-
-        self.clock = Clock(AFTER)
-        app = create_app(small.store, now=self.clock, releases_dir=small.releases, refresh_seconds=0)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert self.server.started, "uvicorn did not start"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def server(api_rich: Small) -> Iterator[Server]:
-    srv = Server(api_rich)
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
+# the browser tab (the fixtures browser and server: tests/conftest.py) -------------------------------------------
 
 
 class Page:
@@ -204,7 +138,6 @@ class Page:
 
 @pytest.fixture()
 def tab(browser: Any, server: Server) -> Iterator[Page]:
-    server.clock.t = AFTER
     p = Page(browser, server)
     yield p
     p.close()

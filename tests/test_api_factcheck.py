@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from apistore import AFTER, BEFORE, V1, V2, Small
 from ktstat.api.app import create_app
 from ktstat.api.factcheck import FactcheckDoc, FigureSource
-from ktstat.factcheck.figures import store_figures
+from ktstat.factcheck.figures import TableFigures, store_figures
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "articles"
 
@@ -182,14 +182,14 @@ def test_openapi_documents_the_fact_check(client: TestClient) -> None:
     assert "FactcheckDoc" in str(ops["post"]["responses"]["200"])
 
 
-def test_the_api_answers_as_the_command_line_on_the_demo(demo_dir: Path) -> None:
+def test_the_api_answers_as_the_command_line_on_the_demo(demo_dir: Path, demo_figures: TableFigures) -> None:
     """Our own articles (and the shared press articles, when they are beside the checkout): the
     same claims, cells, verdicts and released values from the API's snapshots as from the store."""
     from ktstat.factcheck.report import check_article, to_doc
 
     articles = sorted((Path(__file__).parent / "fixtures" / "factcheck").glob("*.txt"))
     articles += sorted(SHARED.glob("*.txt")) if SHARED.is_dir() else []
-    stored = store_figures(demo_dir / "ktstat.duckdb")
+    stored = demo_figures  # store_figures of the demo's store (tests/conftest.py)
     app = create_app(demo_dir / "ktstat.duckdb", refresh_seconds=0)
     with TestClient(app) as c:
         for path in articles:

@@ -1,34 +1,19 @@
 """The fact-check page (``/factcheck``) in a real browser: an article pasted into the box is checked
 by ``POST /factcheck`` and shown with its claims highlighted by verdict, in English and in
-Korean, with every request going to the server under test. Uses the server and browser of
-tests/test_api_browser.py (skipped, with the reason, without playwright or chromium)."""
+Korean, with every request going to the server under test. The server and the browser of
+tests/test_api_browser.py: the fixtures of tests/conftest.py (skipped, with the reason, without
+playwright or chromium)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from apistore import V2, Small
-from test_api_browser import CHROMIUM, FLAGS, SHOTS, Server, sync_api
+from browserkit import SHOTS, Server  # skips this module without playwright or chromium
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(api_rich: Small) -> Iterator[Server]:
-    srv = Server(api_rich)
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 def test_paste_check_and_read_the_verdicts(server: Server, browser: Any, api_rich: Small) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -65,6 +67,14 @@ def test_heavy_tail(demo_dir: Path) -> None:
         assert sum(top) >= 0.5 * sum(vals), dom
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _indicators_read_once() -> Iterator[None]:
+    """The demo's indicators (1.6 million rows) are read once for the module's tests, then freed."""
+    yield
+    _indicators.cache_clear()
+
+
+@functools.cache
 def _indicators(demo_dir: Path) -> dict[tuple[str, ...], tuple[float | None, str]]:
     t = pq.read_table(demo_dir / "indicators.parquet").to_pylist()
     return {

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +33,7 @@ needs_java = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _spark_stopped_after() -> Iterator[None]:
-    """One Spark session for the module (started by the first test that needs it), stopped after."""
-    yield
-    stop_session()
+pytestmark = pytest.mark.usefixtures("spark_stopped_at_end")
 
 
 def rows(con: duckdb.DuckDBPyConnection, table: str, domain: str) -> Counter[tuple[Any, ...]]:

@@ -298,11 +298,10 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "articles"
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"no shared articles at {SHARED}")
-def test_shared_articles_against_the_demo(demo_dir: Path) -> None:
-    from ktstat.factcheck.figures import store_figures
+def test_shared_articles_against_the_demo(demo_figures: TableFigures) -> None:
     from ktstat.factcheck.report import check_article
 
-    figures = store_figures(demo_dir / "ktstat.duckdb")
+    figures = demo_figures
     arts = {
         p.name[:3]: check_article(str(p), p.read_text(encoding="utf-8"), figures) for p in sorted(SHARED.glob("*.txt"))
     }
@@ -377,15 +376,14 @@ def test_markers_are_read() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in OWN.glob("*.txt")))
-def test_own_articles_with_planted_errors(demo_dir: Path, name: str) -> None:
+def test_own_articles_with_planted_errors(demo_figures: TableFigures, name: str) -> None:
     """Articles we wrote (English and Korean) from the published figures the demo reproduces, with
     planted errors (wrong figures, directions, periods, units, ranks, signs) marked where they
     are: every planted error reported with its verdict, every other claim consistent."""
-    from ktstat.factcheck.figures import store_figures
     from ktstat.factcheck.report import check_article
 
     text, marks = unmark((OWN / name).read_text(encoding="utf-8"))
-    art = check_article(name, text, store_figures(demo_dir / "ktstat.duckdb"))
+    art = check_article(name, text, demo_figures)
     assert len(art.results) >= 10
     problems = []
     for r in art.results:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ import pytest
 
 from ktstat import domain as domains
 from ktstat.engine import REGISTRY, base_aggregation
-from ktstat.engine.spark import java_available, stop_session
+from ktstat.engine.spark import java_available
 from ktstat.pipeline import compile_domain
 from ktstat.store import open_store
 from test_engine_spark import _edge_records, _edge_store
@@ -43,10 +42,7 @@ ENGINES = [
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _sessions_stopped_after() -> Iterator[None]:
-    yield
-    stop_session()
+pytestmark = pytest.mark.usefixtures("spark_stopped_at_end")
 
 
 def _valid(vf: dt.date | None, vt: dt.date | None, ref: dt.date | None) -> bool:
