@@ -57,16 +57,6 @@ def api_rich(tmp_path_factory: pytest.TempPathFactory) -> object:
 # ---- the browser tests (tests/test_api_browser.py, tests/test_api_factcheck_browser.py; tests/browserkit.py)
 
 
-@pytest.fixture(scope="session")
-def spark_stopped_at_end() -> Iterator[None]:
-    """One Spark session for every Spark test of a worker (the engine starts it on first use and
-    reuses it; both Spark test files share one xdist group, so one JVM starts), stopped at the end."""
-    yield
-    from ktstat.engine.spark import stop_session
-
-    stop_session()
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's chromium, headless, driven by playwright: one per browser test module."""
@@ -158,7 +148,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 SPARK_FILES = ("test_engine_spark.py", "engines/test_conformance.py")
-"""Test files that start Spark: one xdist group, so the worker's one Spark session serves them all."""
+"""Test files that start Spark: one xdist group, so one Spark session (the engine starts it on
+first use and reuses it) serves them all; stopped after the last of them (see below)."""
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop the Spark session (and its JVM) once a worker has run its last Spark test."""
+    if item.nodeid.split("::")[0].endswith(SPARK_FILES) and (
+        nextitem is None or not nextitem.nodeid.split("::")[0].endswith(SPARK_FILES)
+    ):
+        from ktstat.engine.spark import stop_session
+
+        stop_session()
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the xdist_group marks

@@ -33,9 +33,6 @@ needs_java = pytest.mark.skipif(
 )
 
 
-pytestmark = pytest.mark.usefixtures("spark_stopped_at_end")
-
-
 def rows(con: duckdb.DuckDBPyConnection, table: str, domain: str) -> Counter[tuple[Any, ...]]:
     """The domain's rows of a table, as a multiset (integers exact at any width, doubles exact)."""
     return Counter(con.execute(f"SELECT * FROM {table} WHERE domain = ?", [domain]).fetchall())

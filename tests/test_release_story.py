@@ -3,8 +3,8 @@
 The demo's releases must carry the story points the real releases led with (checked by the
 cells the statements cite, not by their words); a small fixture with a different story
 (another industry overtaking, a surplus turning to a deficit) must get its own story; the
-texts name their comparison and keep one unit of money; Korean texts have Korean period
-labels."""
+texts name their comparison and keep one unit of money (a tiny amount takes a smaller one);
+Korean texts have Korean period labels."""
 
 from __future__ import annotations
 
@@ -153,9 +153,16 @@ def test_texts_and_tables_name_their_comparison(demo_lookups: dict[str, Lookup],
     lookup = demo_lookups[dom_id]
     for s in statements(dom, lookup, period):
         assert not HANGUL_PERIOD.search(s.text_ko), s.text_ko
-        units = set(re.findall(r"(billion|million)", s.text_en))
-        assert len(units) <= 1, (s.id, s.text_en)  # one unit of money per statement
-        assert len(set(re.findall(r"억 달러|만 달러", s.text_ko))) <= 1, (s.id, s.text_ko)
+        # one unit of money per statement, but for an amount that would show fewer than two
+        # significant digits in it ("$0.00 billion", "0.0억 달러"): that one takes a smaller unit
+        amounts = [(float(n.replace(",", "")), u) for n, u in re.findall(r"\$([\d,.]+) (billion|million)", s.text_en)]
+        if len({u for _, u in amounts}) > 1:
+            assert all(n < 100 for n, u in amounts if u == "million"), (s.id, s.text_en)
+        assert all(n >= 0.1 for n, u in amounts if u == "billion"), (s.id, s.text_en)
+        won = [(float(n.replace(",", "")), u) for n, u in re.findall(r"(?<![\d억])([\d,.]+)(억|만) 달러", s.text_ko)]
+        if len({u for _, u in won}) > 1:
+            assert all(n < 10_000 for n, u in won if u == "만"), (s.id, s.text_ko)
+        assert all(n >= 1 for n, u in won if u == "억"), (s.id, s.text_ko)
     for t in standard_tables(dom, lookup, period, provisional=dom_id == "kst"):
         for c in t.columns:
             assert not HANGUL_PERIOD.search(c.label_ko), c.label_ko

@@ -42,9 +42,6 @@ ENGINES = [
 ]
 
 
-pytestmark = pytest.mark.usefixtures("spark_stopped_at_end")
-
-
 def _valid(vf: dt.date | None, vt: dt.date | None, ref: dt.date | None) -> bool:
     """The register version's validity at the reference date, with SQL's NULL rules."""
     return (vf is None or (ref is not None and vf <= ref)) and (vt is None or (ref is not None and vt >= ref))

@@ -15,6 +15,10 @@ dollar figure converted at a rate the won traded at since the period, not the pe
 flagged, not an error of the figure), ``not_in_release`` and ``ambiguous``. Each verdict's
 reason is in the article's language, from the ``[factcheck]`` templates of
 ``terms/<lang>.toml``. Rule-based and deterministic.
+
+A claim in a sentence that one of the sentence shapes of :mod:`ktstat.factcheck.shapes` fits (the
+press release's own sentence families: comparisons, contributions, crosses, shares, lists) is read
+as the shape says; every other claim by the general rules below.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from functools import cache
 from pathlib import Path
 
 from ktstat.factcheck.figures import Figures
+from ktstat.factcheck.shapes import Role, mask, read_shapes
 from ktstat.terms import terms
 
 _PKG = Path(__file__).resolve().parent.parent
@@ -93,11 +98,14 @@ _AMOUNT_EN = re.compile(
 _AMOUNT_KO = re.compile(
     r"(?P<jo>\d[\d,]*(?:\.\d+)?)\s?조(?:\s?(?P<eok2>\d[\d,]*)\s?(?P<k>천)?\s?억)?\s?(?P<u>원|달러)"
     r"|(?P<eok>\d[\d,]*(?:\.\d+)?)\s?억(?:\s?(?P<man>\d+)\s?천만|\s?(?P<man2>\d[\d,]*)\s?만)?\s?(?P<u2>달러|원)"
+    r"|(?<![\d.,])(?P<man3>\d[\d,]*(?:\.\d+)?)\s?(?P<k3>천)?만\s?(?P<u3>달러|원)"
 )
 _PCT = re.compile(rf"(?P<n>{NUM})\s?(?P<u>percentage points?|%\s?p\b|%포인트|%p|%|percent|per cent|퍼센트)")
-_RATIO = re.compile(r"(?<![\d.$,])(?P<n>\d\.\d{1,3})(?![\d%]|\s?(?:trillion|billion|million|bn|억|조|percent))")
+_RATIO = re.compile(r"(?<![\d.$,])(?P<n>\d{1,2}\.\d{1,3})(?![\d%]|\s?(?:trillion|billion|million|bn|억|조|percent))")
 _RECORD = re.compile(
-    r"all-time high|record high|highest ever|highest figures ever|on record|역대 최대|사상 최대|역대 최고", re.I
+    r"all-time high|record high|highest ever|highest figures ever|on record|역대 최대|사상 최대|역대 최고"
+    r"|(?:통계 작성|집계) 이래 최대",
+    re.I,
 )
 _ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5}
 _RANK = re.compile(
@@ -145,8 +153,11 @@ def extract(text: str) -> list[Claim]:
             taken.append((c.start, c.end))
 
     for m in _AMOUNT_KO.finditer(text):
-        unit = "KRW" if (m.group("u") or m.group("u2")) == "원" else "USD"
-        if m.group("jo"):
+        unit = "KRW" if (m.group("u") or m.group("u2") or m.group("u3")) == "원" else "USD"
+        if m.group("man3"):  # "8,623만 달러", "3천만 달러"
+            size = 1e7 if m.group("k3") else 1e4
+            v, tol = _num(m.group("man3")) * size, _half_unit(m.group("man3")) * size
+        elif m.group("jo"):
             eok = 1e11 if m.group("k") else 1e8  # "3천억": three thousand 억
             v = _num(m.group("jo")) * 1e12 + (_num(m.group("eok2")) * eok if m.group("eok2") else 0)
             tol = _half_unit(m.group("eok2")) * eok if m.group("eok2") else _half_unit(m.group("jo")) * 1e12
@@ -190,7 +201,7 @@ def extract(text: str) -> list[Claim]:
         add(Claim(m.group(0), m.start() - (1 if neg else 0), m.end(), v, unit, _half_unit(m.group("n"))))
     for m in _RATIO.finditer(text):
         sent = _sentence_at(text, m.start())
-        if re.search(r"ratio|배율|수지비", sent, re.I):
+        if re.search(r"ratio|배율|수지비|수출입비율", sent, re.I):
             add(Claim(m.group("n"), m.start(), m.end(), _num(m.group("n")), "ratio", _half_unit(m.group("n"))))
     for m in _RECORD.finditer(text):
         add(Claim(m.group(0), m.start(), m.end(), 1.0, "record", 0.0, kind="record"))
@@ -324,7 +335,7 @@ _FLOW = [
         "volume",
         1,
     ),
-    (re.compile(r"\bbalance ratio\b|\bratio\b|배율|수지비", re.I), "ratio", 1),
+    (re.compile(r"\bbalance ratio\b|\bratio\b|배율|수지비|수출입비율", re.I), "ratio", 1),
     (re.compile(r"\bdeficits?\b|\bshortfalls?\b|\btrade gap\b|적자", re.I), "balance", -1),
     (re.compile(r"\bsurplus(?:es)?\b|흑자", re.I), "balance", 1),
     (re.compile(r"\bbalance\b|수지", re.I), "balance", 1),
@@ -338,7 +349,7 @@ _UP = re.compile(
 )
 _DOWN = re.compile(
     r"\b(?:down|fell|fall|declined?|decrease[ds]?|dropped|slump(?:ed)?|narrow(?:ed)?|shr[aiu]nk|slid|plunged"
-    r"|tumbled|contracted|edged down|lower)\b|감소|줄|축소|하락|급감",
+    r"|tumbled|contracted|edged down|lower|reduc(?:e|ed|es|ing|tions?))\b|감소|줄|축소|하락|급감",
     re.I,
 )
 _CHANGE_BEFORE = re.compile(
@@ -366,7 +377,7 @@ _BASE_YEAR = re.compile(
     r"|(?:from|since|on|over|compared (?:to|with)|than(?: in)?)\s+(?:the\s+)?"
     r"(?:(?:first|second) half of (?:last year|this year|20\d\d)|20\d\d\b)"
     r"|(?:(?:20\d\d년|지난해|작년|올해)\s*)?(?:상반기|하반기|전년|직전 반기)\s*(?:대비|보다)"
-    r"|20\d\d년(?:의(?=(?:(?!전년|직전|지난해)[^.,。]){0,40}?보다)|(?=\s*(?:보다|대비|에 비해)))",
+    r"|20\d\d년(?:의(?=(?:(?!전년|직전|지난해)[^.,。]){0,40}?보다)|(?=\s*(?:\([^()]*\)\s*)?(?:보다|대비|에 비해)))",
     re.I,
 )
 
@@ -378,6 +389,7 @@ class ArticleContext:
     main: str  # the period the article is mostly about
     lang: str = "en"  # the language of the reasons
     day: date | None = None  # the day the article appeared, when known
+    latest: str | None = None  # the period of the domain's release the figures hold, when known
 
     def half(self, h: int) -> str:
         """A half-year named without its year ("상반기", "the second half"): the latest such half
@@ -635,8 +647,15 @@ def check(
     """Fact-check ``text`` against ``figures``: one :class:`Result` per claim (module docstring),
     its reason in ``lang``. ``day``: the day the article appeared, when the caller knows it
     (``--as-of``; else the article's dateline's); ``year``: its "this year", if not the day's."""
+    released = released_periods(figures)
+    if domain is None and len(released) == 1 and not _names_programme(text):
+        domain = next(iter(released))  # a text naming no programme: the one the figures are of
     ctx = article_context(text, domain, year, lang, day)
+    ctx.latest = released.get(ctx.domain)
+    if ctx.latest and not _periods_in(text, ctx):
+        ctx.main = ctx.latest  # a text naming no period is about the latest release
     claims = extract(text)
+    index = {id(c): k for k, c in enumerate(claims)}
     results = []
     sents = _sentences(text)
     state: dict[str, object] = {}
@@ -668,6 +687,9 @@ def check(
         else:
             scope = (s0, s1)
         sent_periods = _periods_in(text[scope[0] : scope[1]], ctx)
+        roles = read_shapes(
+            mask(sentence, [(c.start - s0, c.end - s0, index[id(c)]) for c in sclaims]), ctx.domain, lang
+        )
         only_base = _FROM_AMOUNT_IN.search(text[s0:s1]) if not sent_periods else None
         own_period = para_period or carry
         if own_period is None and not seen_any and not sent_periods:
@@ -714,7 +736,7 @@ def check(
                 if flow is None:
                     flow = clause_state.get("flow")  # type: ignore[assignment]
                     fsign = int(clause_state.get("fsign", 1))  # type: ignore[call-overload]
-                if c.unit in ("pp", "ratio") and re.search(r"\bratio\b|배율|수지비", sentence, re.I):
+                if c.unit in ("pp", "ratio") and re.search(r"\bratio\b|배율|수지비|수출입비율", sentence, re.I):
                     flow, fsign = "ratio", 1
                 if flow is not None:
                     clause_state["flow"], clause_state["fsign"] = flow, fsign
@@ -735,6 +757,12 @@ def check(
                         ):
                             near = ph
                             break
+                if (
+                    near is None
+                    and _OF_THE_WHOLE.search(text[max(c0, c.start - 30) : c.start])
+                    and c.unit in ("USD", "KRW")
+                ):
+                    near = [Phrase("total", "total", "all")]  # "accounted for half of the $1.65 billion increase"
                 if near is None and c.kind == "rank" and not relative:
                     near = _overtaker(c, text, s0, ctx)
                 if near is None:
@@ -769,7 +797,9 @@ def check(
                 )
                 if only_base is not None:  # "improved to 0.84 from 0.78 in 2022": the year after
                     period = _shift(only_base.group(1), 1)
-                own_year = re.match(r"\s*(?:\([^)]*\)\s*)?in (20\d\d)\b(?!\s*(?:and|to)\b)", text[c.end : c.end + 30])
+                own_year = re.match(
+                    r"\s*(?:\([^)]*\)\s*)?in (20\d\d)\b(?!\s*(?:and|to)\s+20\d\d)", text[c.end : c.end + 30]
+                ) or re.search(r"(?<!\d)(20\d\d)년\s*\(\s*$", text[c0 : c.start])  # "2023년(176.9억 달러)"
                 named_here = _periods_in(ctext, ctx)
                 in_base = [m for m in _KO_BASE.finditer(text, c0, c1) if m.start() < c.start and c.end <= m.end()]
                 if own_year:  # "from 0.78 in 2022": the year written right after the number is its own
@@ -822,6 +852,14 @@ def check(
                     for b, i in list(cand):
                         if b not in ("total", pb) and "+" not in b and pb in ("industry",) and b == "institution":
                             cand.append((f"{pb}+{b}", f"{pi}+{i}"))
+                role = roles.get(index[id(c)])
+                if role is not None:
+                    if not role.skip:
+                        got = _shaped(c, role, ctx, cand, flow, fsign, own_period, text, s0, s1, lo, hi, figures)
+                        if got is not None:
+                            last = got
+                            results.append(got)
+                    continue
                 if c.kind == "overtake":
                     oflow, osign = _nearest_flow(text, c.start, c.end, s0, s1)
                     if oflow is None and last is not None and last.cell is not None:
@@ -830,7 +868,11 @@ def check(
                     if got is not None:  # two items of one breakdown, else no claim about the figures
                         results.append(got)
                     continue
-                alts = (ctx.main,) if soft and period == soft and not clause_state.get("period") else ()
+                alts: tuple[str, ...] = (
+                    (ctx.main,) if soft and period == soft and not clause_state.get("period") else ()
+                )
+                if only_base is not None and ctx.latest and not own_year:
+                    alts += (ctx.latest,)  # "from X in 2014 to Y": Y may be the release's
                 last = _verdict(c, ctx, period, cand, flow, fsign, text, lo, hi, figures, alts)
                 results.append(last)
             if relative:
@@ -838,6 +880,139 @@ def check(
             state = dict(clause_state)
             state.pop("period", None)
     return _shared_rates(results, ctx)
+
+
+def released_periods(figures: Figures) -> dict[str, str]:
+    """The period of each domain's release among ``figures``' vintages (``tbp-2024-v1``: tbp,
+    2024; the latest when there are several), by domain; empty when the names say none."""
+    out: dict[str, str] = {}
+    for name in figures.vintages():
+        m = re.match(r"([a-z]+)-(\d{4}(?:[HQ][1-4])?)-", name)
+        if m and (m.group(1) not in out or _end(m.group(2)) > _end(out[m.group(1)])):
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def _names_programme(text: str) -> bool:
+    """Whether ``text`` names a programme (the words :func:`article_context` counts)."""
+    return bool(re.search(_PROGRAMME_WORDS, text, re.I))
+
+
+_PROGRAMME_WORDS = r"knowledge services|지식서비스|technolog\w* (?:trade|export|import)|기술무역|기술수출|기술도입"
+
+_KIND = re.compile(r"\b(?:deficits?|shortfalls?)\b|적자|(?P<plus>\bsurplus(?:es)?\b|흑자)", re.I)
+"""A surplus or deficit word: the sign of a balance."""
+_WIDEN = re.compile(r"widen|expand|확대|늘", re.I)
+
+
+def _kind_sign(text: str, a: int, b: int, where: str) -> int:
+    """+1 (surplus) or -1 (deficit) from the kind word nearest before (``<``) or after (``>``)
+    the span ``a..b`` of ``text``, the other side failing that; 0 when none."""
+    before = [m for m in _KIND.finditer(text, 0, a)]
+    after = list(_KIND.finditer(text, b))
+    order = [before[-1:], after[:1]] if where != ">" else [after[:1], before[-1:]]
+    for got in order:
+        if got:
+            return 1 if got[0].group("plus") else -1
+    return 0
+
+
+def _items_named(words: str | None, domain: str) -> list[tuple[str, str]]:
+    """The ``(breakdown, item)`` readings of an item's name."""
+    if not words:
+        return []
+    found = find_items(words, domain)
+    if found:
+        return [(p.breakdown, p.code) for p in found[0][2]]
+    low = re.sub(r"^the\s+|\s?\([A-Z]{1,3}\)$", "", words.strip(), flags=re.I).lower()
+    return [(p.breakdown, p.code) for p in vocabulary(domain) if p.phrase.lower() == low]
+
+
+def _flow_named(words: str | None) -> str | None:
+    """The flow a few words name ("technology imports": imports), ``None`` if none."""
+    if not words:
+        return None
+    for rx, name, _sign in _FLOW:
+        if rx.search(words):
+            return name
+    return None
+
+
+def _shaped(
+    c: Claim,
+    role: Role,
+    ctx: ArticleContext,
+    subject: list[tuple[str, str]],
+    flow: str | None,
+    fsign: int,
+    own_period: str | None,
+    text: str,
+    s0: int,
+    s1: int,
+    lo: int,
+    hi: int,
+    figures: Figures,
+) -> Result | None:
+    """The verdict on a claim a sentence shape (:mod:`ktstat.factcheck.shapes`) gives ``role``:
+    its items, period and measure from the role; ``subject``, ``flow`` and ``own_period`` are
+    the general reading's (for ``subj``, a shape that names no flow, and the period of a
+    sentence naming only its comparison). ``None`` for "X overtook Y" that names no pair of
+    items (:func:`_overtake`)."""
+    # period: the comparison's, or the sentence's own (a period it names besides its comparisons)
+    bases = [p for t in role.bases for _, p in _periods_in(t, ctx)]
+    sentence = text[s0:s1]
+    for t in role.bases:
+        sentence = sentence.replace(t, " " * len(t), 1)
+    named = [p for _, p in _periods_in(sentence, ctx)]
+    own = named[-1] if named else (own_period or ctx.main)
+    if own in bases:  # the text names no period but its comparison: the release's, or the next
+        own = ctx.latest if ctx.latest and _end(ctx.latest) > _end(own) else _shift(own, 1)
+    base = _periods_in(role.base, ctx) if role.base else []
+    period = base[0][1] if base else own
+    # items
+    one, two = _items_named(role.items, ctx.domain), _items_named(role.items2, ctx.domain)
+    items = {
+        "item": one,
+        "item2": two,
+        "total": [("total", "all")],
+        "subj": subject,
+        "cross": [(f"{b1}+{b2}", f"{i1}+{i2}") for b1, i1 in one for b2, i2 in two if b1 != b2]
+        + [(f"{b2}+{b1}", f"{i2}+{i1}") for b1, i1 in one for b2, i2 in two if b1 != b2],
+    }.get(role.who) or subject
+    # a name two breakdowns share: first the breakdown the sentence's other items are of
+    others = [p.breakdown for _, _, ph in find_items(text[s0:s1], ctx.domain) if len(ph) == 1 for p in ph]
+    items = sorted(items, key=lambda bi: -sum(1 for b in others if b == bi[0].split("+")[0]))
+    # measure and the value the claim says
+    f1 = _flow_named(role.flows[0]) or flow or "volume"
+    f2 = _flow_named(role.flows[1]) or f1
+    measure = role.measure.replace("flow2", f2).replace("flow", f1)
+    base_flow, _, suffix = measure.partition("_")
+    direction = _direction(text, c, lo, hi)
+    if not direction:  # "...; Europe alone accounted for more than that ($605.9 million)": the sentence's
+        words = [(m.start(), 1) for m in _UP.finditer(text, s0, c.start)]
+        words += [(m.start(), -1) for m in _DOWN.finditer(text, s0, c.start)]
+        direction = max(words)[1] if words else 1
+    kind = _kind_sign(text[:s1], c.start, c.end, role.sign or "<") if base_flow == "balance" else 0
+    target = c.value
+    if suffix in ("growth", "change", "ratio_change") or measure == "ratio_change":
+        target = abs(c.value) * direction
+        if measure == "balance_change":
+            widen = _WIDEN.search(text, s0, s1)
+            target = abs(c.value) * ((-1 if widen else 1) if kind < 0 else direction)
+    elif measure == "balance":
+        target = -abs(c.value) if kind < 0 else abs(c.value)
+    elif suffix == "rank" and base_flow == "balance" and kind < 0:
+        got = _deficit_rank(c, ctx, period, items, figures)
+        if got is not None:
+            return got
+    elif suffix == "order":
+        return _overtake(c, ctx, text, s0, s1, period, base_flow, kind or 1, figures)
+    elif suffix == "record" and base_flow == "balance" and kind < 0:
+        measure = "balance_record_low"
+    yoy = {"H": 2, "Q": 4}.get(period[4:5])
+    if not role.base and yoy and suffix in ("growth", "change") and _shift(period, -yoy) in bases:
+        measure += "_yoy"  # "Against the first half of 2024": the same half a year before
+    return _settle(c, ctx, period, items, measure, target, figures)
 
 
 RATE_SLACK_SHARED = 0.05
@@ -891,6 +1066,10 @@ def _direction(text: str, c: Claim, lo: int, hi: int) -> int:
 
 
 # a clause that names what drove the subject, not a new subject ("X, led by Y, posted ...")
+_OF_THE_WHOLE = re.compile(r"\bof the (?:total |overall )?$|전체\s*\S*\s*(?:증가|감소)(?:분|액)\s*\(\s*$", re.I)
+"""Just before an amount that is the whole's change a part accounted for ("... of the $1.65 billion
+increase", "전체 기술도입 증가분(16.5억 달러)")."""
+
 _ASIDE = re.compile(
     r"[\s,]*(?:(?:mainly |largely )?(?:led|driven|helped|followed) by|(?:mainly |largely )?(?:thanks|owing|due) to"
     r"|including|such as)\b",
@@ -946,6 +1125,7 @@ def _verdict(
             or _CHANGE_BEFORE.search(before)
             or re.search(r"(?:increase|decrease|rise|fall|growth) in [\w\s]*\($", before, re.I)
             or re.match(r"^\s*(?:dollars\s+)?(?:compared|from the previous)", after)
+            or re.match(r"^\s*(?:increase|decrease|rise|fall|drop|gain|jump|decline)\b", after, re.I)
         ):
             if flow == "balance":
                 widen = re.search(r"widen|expand|확대|늘", text[lo:hi], re.I)
@@ -963,7 +1143,12 @@ def _verdict(
         near_b = text[max(lo, c.start - 30) : c.start]
         after_amount = re.search(r"(?:billion|million|bn|달러|원)\s*\(\s*$", near_b, re.I)
         if (
-            re.match(r"^\)?\s*of the (?:increase|decrease|growth|rise)", after)
+            re.match(
+                r"^\)?\s*of the (?:(?:total|overall)\s+)?(?:(?:\$|US\$)?[\d.,]+\s*(?:billion|million|bn|mn)?\s+)?"
+                r"(?:increase|decrease|growth|rise|fall|drop|gain)",
+                after,
+                re.I,
+            )
             or re.search(r"기여", after)
             or re.search(r"증가(?:분|액)(?:의|\s*중)\s*$", near_b)
         ):
@@ -974,13 +1159,19 @@ def _verdict(
         ):
             measure = f"{flow}_growth" if flow in ("exports", "imports", "volume") else ""
             target = abs(c.value) * (direction or 1)
-        elif _SHARE.search(near_b) or after_amount:
+        elif _SHARE.search(near_b) or after_amount or re.match(r"^\s*(?:\([^)]*\)\s*)?[을를]\s*차지", after):
             measure = f"{flow}_share" if flow in ("exports", "imports", "volume") else ""
         elif flow == "ratio":
             measure, target = "ratio_change", c.value * (direction or 1)
         else:
             measure = f"{flow}_growth" if flow in ("exports", "imports", "volume") else ""
             target = abs(c.value) * (direction or (1 if c.value >= 0 else -1))
+            since = _SINCE.search(text, lo, hi)
+            base = next((g for g in since.groups() if g), None) if since else None
+            if base and flow in ("exports", "imports", "volume", "balance") and base != _shift(period, -1)[:4]:
+                got = _derived_growth(c, ctx, period, base, items, flow, direction, figures)
+                if got is not None:
+                    return got
         if not measure:
             return Result(c, None, None, "not_in_release", ctx.say("no_such_percentage", flow=_flow_word(flow, lang)))
     elif c.unit == "ratio":
@@ -1000,6 +1191,69 @@ def _verdict(
                 return got
     if _YOY.search(text[lo:hi]) and re.search(r"[HQ]", period) and measure.endswith(("_growth", "_change")):
         measure += "_yoy"  # a half-year or quarter "up 9% from a year earlier": the same period a year before
+    return _settle(c, ctx, period, items, measure, target, figures, alt_periods)
+
+
+_SINCE = re.compile(
+    r"\b(?:since|from|compared (?:to|with)|against)\b(?:(?:(?!\.\s)[^;,%]){0,40}?\bin)?\s+(20\d\d)\b(?!\s*(?:to|and)\b)"
+    r"|(20\d\d)년\s*(?:대비|보다|이후|에 비해)"
+)
+"""A comparison with a named year, however far back ("from the $12.77 billion deficit in 2010",
+"since 2014", "2010년 대비")."""
+
+
+def _derived_growth(
+    c: Claim,
+    ctx: ArticleContext,
+    period: str,
+    base: str,
+    items: list[tuple[str, str]],
+    flow: str,
+    direction: int,
+    figures: Figures,
+) -> Result | None:
+    """A percentage change against a year further back than the release compares with ("a
+    reduction of about 43% from the deficit in 2010"): worked out from the two released levels
+    (for two deficits, the change in the deficit's size), the claim's direction word giving its
+    sign. ``None`` when the release lacks either level."""
+    if period == base or _end(period) < _end(base):
+        period = ctx.main if ctx.main != base else period
+    if period == base:
+        return None
+    for b, i in items:
+        now, then = (figures.value(ctx.domain, p, b, i, flow) for p in (period, base))
+        if now is None or then is None or not then:
+            continue
+        if flow == "balance" and now < 0 and then < 0:
+            now, then = -now, -then  # a deficit's size
+        pct = (now / then - 1) * 100
+        target = abs(c.value) * (direction or (1 if c.value >= 0 else -1))
+        ok = abs(pct - target) <= c.tol * 1.000001 + 1e-9
+        reason = ctx.say(
+            "derived_growth",
+            now=_usd(now, ctx.lang),
+            then=_usd(then, ctx.lang),
+            period=terms(ctx.lang).period(period),
+            base=terms(ctx.lang).period(base),
+            pct=f"{pct:+.1f}%",
+        )
+        return Result(c, Cell(ctx.domain, period, b, i, flow), pct, "consistent" if ok else "inconsistent", reason)
+    return None
+
+
+def _settle(
+    c: Claim,
+    ctx: ArticleContext,
+    period: str,
+    items: list[tuple[str, str]],
+    measure: str,
+    target: float,
+    figures: Figures,
+    alt_periods: tuple[str, ...] = (),
+) -> Result:
+    """The verdict on ``c`` read as ``measure`` of one of ``items`` in ``period`` (or one of
+    ``alt_periods``), ``target`` being the released value it says (signed, in its own units)."""
+    lang = ctx.lang
     periods = [period] + [p for p in alt_periods if p != period]
     cells = [Cell(ctx.domain, p, b, i, measure) for p in periods for b, i in items]
     found = [(cell, figures.value(*_key(cell))) for cell in cells]

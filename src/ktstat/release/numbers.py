@@ -16,6 +16,7 @@ __all__ = [
     "josa",
     "money",
     "money_in",
+    "readable_unit",
     "ordinal",
     "percent",
     "period_heading",
@@ -90,6 +91,23 @@ def unit_for(largest: float, lang: str) -> str:
     return "usd"
 
 
+def readable_unit(value: float, unit: str, lang: str) -> str:
+    """``unit`` (a statement's shared unit, :func:`unit_for`), unless ``value`` would show fewer
+    than two significant digits in it ("$0.00 billion", "0.4억 달러"): then the largest smaller
+    unit in which it shows two ("$3.2 million", "4,400만 달러"), else the smallest."""
+    names = [n for _, n in UNITS[lang]]
+    sizes = {n: s for s, n in UNITS[lang]}
+    for name in names[names.index(unit) :]:
+        digits = _DIGITS[name]
+        if round(abs(value) / sizes[name], digits) >= 10.0 ** (1 - digits) or name == names[-1]:
+            return name
+    return unit
+
+
+_DIGITS = {"bn": 2, "mn": 1, "usd": 0, "eok": 1, "man": 0}
+"""Decimals an amount is shown with in each unit."""
+
+
 def money_in(value: float, unit: str, lang: str, floor: bool = False) -> str:
     """A US-dollar amount (its absolute value) in ``unit`` (:func:`unit_for`): ``$0.95 billion``
     beside ``$4.25 billion``. ``floor``: a round threshold the value passed, shown without
@@ -98,7 +116,7 @@ def money_in(value: float, unit: str, lang: str, floor: bool = False) -> str:
 
     v = abs(value)
     size = dict((n, s) for s, n in UNITS[lang])[unit]
-    digits = {"bn": 2, "mn": 1, "usd": 0, "eok": 1, "man": 0}[unit]
+    digits = _DIGITS[unit]
     if floor:
         step = 10.0 ** math.floor(math.log10(v / size)) if v >= size else 1.0
         shown = math.floor(v / size / step) * step

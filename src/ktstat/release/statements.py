@@ -6,7 +6,9 @@ vintage, the release period. Output: :class:`Statement` objects, each with its t
 and Korean (from the sentence templates of :mod:`ktstat.terms`, in the programme's own words),
 the indicator cells it cites (exactly as in the indicators table) and, for every number in the
 text, the cell it shows. A statement is never made from a confidential (``C``) or empty cell.
-Amounts within one statement share one unit (billions, or millions when all are small).
+Amounts within one statement share one unit (billions, or millions when all are small), but for
+an amount that would show fewer than two significant digits in it ("$0.00 billion"), which takes
+the largest smaller unit it shows two in ("$3.2 million").
 
 Comparisons follow the domain's ``[release] comparisons`` (:mod:`ktstat.release.basis`): the
 leading basis in the headline and every breakdown, a further basis (year on year for
@@ -34,7 +36,7 @@ from dataclasses import dataclass, field
 from ktstat.domain import Domain
 from ktstat.periods import parse
 from ktstat.release.basis import Basis, bases
-from ktstat.release.numbers import money_in, ordinal, percent, ratio, unit_for
+from ktstat.release.numbers import money_in, ordinal, percent, ratio, readable_unit, unit_for
 from ktstat.release.tables import CellRef
 from ktstat.terms import LANGS, Terms, noun, terms
 
@@ -187,8 +189,8 @@ def _render(st: Statement, dom: Domain, key: str, values: Values) -> None:
 
         def show(f: Fig, lang: str = lang, unit: str = unit) -> str:
             v = st.cells[f.k][1]
-            if f.kind == "money":
-                return money_in(v, unit, lang)
+            if f.kind == "money":  # the statement's unit, unless the amount would show as "$0.00 billion"
+                return money_in(v, readable_unit(v, unit, lang), lang)
             if f.kind == "floor":
                 return money_in(v, unit, lang, floor=True)
             if f.kind == "rank":
