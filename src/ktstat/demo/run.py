@@ -197,11 +197,17 @@ def run_demo(
         f"(set aside as conflicting: {summary['conflicting']}); see {out / 'calibration.md'}"
     )
     hidden = dict(con.execute("SELECT rule <> '', count(*) FROM disclosure GROUP BY 1").fetchall())
-    failures = con.execute("SELECT count(*) FILTER (WHERE NOT protected), count(*) FROM disclosure_audit").fetchall()[0]
+    primary = con.execute("SELECT count(*) FROM disclosure WHERE rule NOT IN ('', 'secondary')").fetchone()
+    outsider = con.execute("SELECT count(*) FILTER (WHERE NOT protected), count(*) FROM disclosure_audit").fetchall()[0]
+    insider = con.execute("SELECT count(*) FILTER (WHERE NOT protected) FROM disclosure_insider").fetchone()
+    failed = outsider[0] + (insider[0] if insider else 0)
     console.print(
-        f"disclosure control: {hidden.get(True, 0):,} of {sum(hidden.values()):,} cells suppressed; audit "
-        + ("passed" if failures[0] == 0 else f"FAILED for {failures[0]} cells")
-        + f" ({failures[1]:,} primary cells); see {out / 'disclosure' / 'report.md'}"
+        f"disclosure control: {hidden.get(True, 0):,} of {sum(hidden.values()):,} cells suppressed "
+        f"({primary[0] if primary else 0:,} by the primary rules); audit as an outsider and as the largest "
+        "reporters: "
+        + ("passed" if failed == 0 else f"FAILED for {failed} cells")
+        + f" ({outsider[1]:,} primary cells audited in the last compile, the others unchanged since the "
+        f"vintage that released them); see {out / 'disclosure' / 'report.md'}"
     )
     for vid, folder in published:
         console.print(f"release {vid}: {folder}")
