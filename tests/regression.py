@@ -17,7 +17,10 @@ way by the code before the compile was reorganised (issue 17, commit 31a84d9), s
 figures. It was written again when the figures changed on purpose: kst publishing quarters
 with its crosses yearly and half-yearly only (fewer cube cells, more indicators) and disclosure
 control seeing the hierarchies inside crosses (more secondary cells); the reporter cells, the
-batches and the quarantine stayed line for line the same. Run with
+batches and the quarantine stayed line for line the same. And again when disclosure control
+began protecting against insiders (issue 18): only the disclosure pattern changed, and with it
+the ranks (ranked among the published cells) and the statuses; every other published value
+stayed the same. Run with
 ``PYTHONPATH=<other checkout>/src`` to dump another version's figures, and ``ROWS`` larger
 for a one-off comparison of big inputs (``diff`` the two files).
 """

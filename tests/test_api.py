@@ -730,12 +730,12 @@ def test_demo_store(demo: tuple[TestClient, Path, Path]) -> None:
     c, store, releases = demo
     rel = {d["dataflow"]: d for d in c.get("/releases").json()["releases"]}
     assert set(rel) == {"KST", "TBP"}  # the demo's releases
-    assert rel["KST"]["latest"] == "kst-2025H1-v1"
+    assert rel["KST"]["latest"] == "kst-2025H1-v2"  # final, after the corrected resubmission
     assert rel["TBP"]["latest"] == "tbp-2024-v1"  # same release time as tbp-2023-v1: the later id
     con = duckdb.connect(str(store), read_only=True)
     try:
         tbp = published(cells_of(vintage_rows(con, get_vintage(con, "tbp-2023-v1"))))
-        kst = published(cells_of(vintage_rows(con, get_vintage(con, "kst-2025H1-v1"))))
+        kst = published(cells_of(vintage_rows(con, get_vintage(con, "kst-2025H1-v2"))))
     finally:
         con.close()
     got = decode_sdmx_csv(c.get("/data/TBP/all?vintage=tbp-2023-v1&format=csv").text)
@@ -756,7 +756,8 @@ def test_demo_store(demo: tuple[TestClient, Path, Path]) -> None:
         figures["exports"]["text"]["en"] == "$19.71 billion"
         and figures["balance"]["text"]["en"] == "\u2212$4.53 billion"
     )
-    assert home["KST"]["vintage"]["title"]["en"] == "Knowledge services trade statistics, H1 2025 (provisional)"
+    # the demo releases the corrected 2025H1 final after the provisional (demo/revision.py)
+    assert home["KST"]["vintage"]["title"]["en"] == "Knowledge services trade statistics, H1 2025 (final)"
     assert (releases / "kst-2025H1" / "manifest.json").exists()
     doc = c.get("/releases/kst-2025H1-v1/press-release.en.html")
     assert doc.status_code == 200

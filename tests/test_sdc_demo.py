@@ -149,3 +149,24 @@ def test_audit_command_passes_on_the_demo_store(demo_dir: Path) -> None:
     res = CliRunner().invoke(app, ["audit", "--store", str(demo_dir / "ktstat.duckdb")])
     assert res.exit_code == 0, res.output
     assert "tbp: passed" in res.output and "kst: passed" in res.output
+
+
+def test_the_revision_scenario_keeps_both_vintages_protected_together(demo_dir: Path) -> None:
+    import duckdb
+
+    from ktstat import domain as domains
+    from ktstat.sdc.layers import audit_released
+
+    assert (demo_dir / "releases" / "kst-2025H1" / "manifest.json").exists()
+    assert (demo_dir / "releases" / "kst-2025H1-final" / "manifest.json").exists()
+    con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
+    try:
+        batches = dict(con.execute("SELECT status, count(*) FROM batches WHERE domain = 'kst' GROUP BY 1").fetchall())
+        assert batches == {"superseded": 1, "active": 1}
+        assert not con.execute("SELECT count(*) FROM quarantine WHERE domain = 'kst'").fetchall()[0][0]
+        res = audit_released(con, domains.load("kst"))
+    finally:
+        con.close()
+    assert res.vintages == ["kst-2025H1-v1", "kst-2025H1-v2"] and res.passed, res.revealed[:3]
+    report = (demo_dir / "disclosure" / "report.md").read_text(encoding="utf-8")
+    assert "### Across vintages" in report and "these data alone (for comparison)" in report

@@ -416,11 +416,13 @@ def audit(
     ] = None,
     wait: Wait = WAIT_DEFAULT,
 ) -> None:
-    """Audit disclosure control: print the cells a reader could pin down; exit status 1 if any."""
+    """Audit disclosure control: print the cells a reader could pin down, from the compile and from
+    every vintage together, as an outsider or as a cell's largest reporter; exit status 1 if any."""
     from rich.table import Table
 
     from ktstat import domain as domains
     from ktstat.sdc.audit import audit_store
+    from ktstat.sdc.layers import audit_released
     from ktstat.ui import console
 
     if not store.exists():
@@ -438,6 +440,25 @@ def audit(
             continue
         res = audit_store(con, dom)
         q = dom.disclosure.protection_percent
+        joint = audit_released(con, dom)
+        who = "outsiders and largest reporters" if dom.disclosure.insider else "outsiders"
+        for vid in joint.missing:
+            typer.echo(f"{d}: note: {vid} was made without a disclosure record; it is left out of the joint audit")
+        if joint.passed:
+            typer.echo(
+                f"{d}: all vintages together ({', '.join(joint.vintages) or 'none released'}) and the compile: "
+                f"passed against {who} ({joint.checked:,} intervals)"
+            )
+        else:
+            failed = True
+            typer.echo(f"{d}: FAIL: {len(joint.revealed)} cells revealed by the vintages together")
+            for r in joint.revealed:
+                typer.echo(
+                    f"  {r.vintage}: {' '.join(r.key)} (value {r.value:,.2f}): the {r.attacker} deduces "
+                    f"[{r.lower:,.2f}, {r.upper:,.2f}] from"
+                )
+                for line in r.equations:
+                    typer.echo(f"      {line}")
         if res.passed:
             typer.echo(
                 f"{d}: passed: {res.checked:,} primary cells each protected by at least {q:g} % "

@@ -170,27 +170,44 @@ def _levels(domain: Domain) -> list[tuple[str, str | None]]:
     return out + [(f, None) for f in cube_frequencies(domain) if ORDER[f] > ORDER[base]]
 
 
-def _cells_sql(domain: Domain, freq: str, level: str, width: int) -> str:
-    """The cube rows of one frequency from its per-reporter sums (table ``level``): per cell
-    the amount, the number of reporters and the two largest reporters' amounts; the breakdown's
-    name and item (its parts' codes joined with ``+``, ``all`` for the total) and rank group
-    (the code's depth for a single breakdown) from the numbers (``cube_bd``, ``cube_codes``);
-    only the breakdowns compiled at that frequency (``Domain.breakdowns_at``)."""
+def _agg_sql(level: str, width: int) -> str:
+    """Per cell of a level's per-reporter sums (table ``level``): the amount, the number of
+    reporters and the two largest reporters' amounts."""
     ks = [f"k{j + 1}" for j in range(width)]
-    joins = " ".join(
-        f"LEFT JOIN cube_codes a{j + 1} ON a{j + 1}.part = bd.part{j + 1} AND a{j + 1}.cid = c.k{j + 1}"
-        for j in range(width)
+    return f"""SELECT bid, {", ".join([*ks, ""])} period_index, flow, sum(amt) AS amount, count(*) AS reporters,
+                     max(amt) AS top1, coalesce(max(amt, 2)[2], 0) AS top2
+              FROM {level} GROUP BY ALL"""
+
+
+def _names(width: int, c: str) -> tuple[str, str, str]:
+    """The joins to ``cube_bd bd`` and ``cube_codes`` of rows ``c`` with a breakdown number and
+    code numbers, and the item and rank group expressions they give."""
+    joins = (
+        "JOIN cube_bd bd ON bd.bid = "
+        + f"{c}.bid "
+        + " ".join(
+            f"LEFT JOIN cube_codes a{j + 1} ON a{j + 1}.part = bd.part{j + 1} AND a{j + 1}.cid = {c}.k{j + 1}"
+            for j in range(width)
+        )
     )
     codes = ", ".join(f"a{j + 1}.code" for j in range(width))
     item = f"CASE WHEN bd.parts = 0 THEN 'all' ELSE concat_ws('+', {codes}) END" if width else "'all'"
     rank = "CASE WHEN bd.parts = 1 THEN CAST(a1.grp AS VARCHAR) ELSE '' END" if width else "''"
+    return joins, item, rank
+
+
+def _cells_sql(domain: Domain, freq: str, level: str, width: int, aggregated: bool = False) -> str:
+    """The cube rows of one frequency from its per-reporter sums (table ``level``; with
+    ``aggregated``, its cells as :func:`_agg_sql` gives them): per cell
+    the amount, the number of reporters and the two largest reporters' amounts; the breakdown's
+    name and item (its parts' codes joined with ``+``, ``all`` for the total) and rank group
+    (the code's depth for a single breakdown) from the numbers (``cube_bd``, ``cube_codes``);
+    only the breakdowns compiled at that frequency (``Domain.breakdowns_at``)."""
+    joins, item, rank = _names(width, "c")
     return f"""
         SELECT '{domain.id}', '{freq}', p.period, c.period_index, bd.breakdown, {item}, c.flow,
                CAST(c.amount AS HUGEINT), c.reporters, CAST(c.top1 AS HUGEINT), CAST(c.top2 AS HUGEINT), {rank}
-        FROM (SELECT bid, {", ".join([*ks, ""])} period_index, flow, sum(amt) AS amount, count(*) AS reporters,
-                     max(amt) AS top1, coalesce(max(amt, 2)[2], 0) AS top2
-              FROM {level} GROUP BY ALL) c
-        JOIN cube_bd bd ON bd.bid = c.bid
+        FROM {level if aggregated else f"({_agg_sql(level, width)})"} c
         {joins}
         JOIN (SELECT DISTINCT period, period_index FROM pmap WHERE freq = '{freq}') p
              ON p.period_index = c.period_index
@@ -198,7 +215,10 @@ def _cells_sql(domain: Domain, freq: str, level: str, width: int) -> str:
 
 
 def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
-    """Rebuild the domain's cube from ``reporter_cells``; returns its row count."""
+    """Rebuild the domain's cube from ``reporter_cells``; returns its row count. When the
+    domain's disclosure control guards against insiders (``[disclosure] insider``), also table
+    ``cube_holdings``: every reporter's own amount in each cell a primary rule makes
+    confidential, from the same per-reporter sums (no pass of its own)."""
     build_memberships(con, domain)
     build_period_map(con, domain)
     con.execute("DELETE FROM cube WHERE domain = ?", [domain.id])
@@ -240,6 +260,21 @@ def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
         if freq != base:
             last_use[finer or base] = k
     ks = "".join(f"b.k{j + 1}, " for j in range(width))
+    kcols = [f"k{j + 1}" for j in range(width)]
+    # each reporter's amount in the cells the primary rules make confidential (for disclosure
+    # control against reporters, who know their own figures: ktstat.sdc.vintages), taken from
+    # the per-reporter sums of each level before they are dropped
+    from ktstat.sdc.primary import primary_condition
+
+    holdings = domain.disclosure.insider
+    big = [f"CAST({c} AS HUGEINT)" for c in ("amount", "top1", "top2")]
+    confidential = primary_condition(domain.disclosure, big[0], "reporters", big[1], big[2])
+    if holdings:
+        temps += ["cube_agg", "cube_hold_raw"]
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE cube_hold_raw (freq VARCHAR, bid SMALLINT, "
+            f"{''.join(f'{k} INTEGER, ' for k in kcols)}period_index INTEGER, flow VARCHAR, rid INTEGER, amt {money})"
+        )
     # one grouped pass per set of multi-valued parts and at most SETS_PER_PASS breakdowns, then its levels
     chunks = [ns[k : k + SETS_PER_PASS] for ns in passes.values() for k in range(0, len(ns), SETS_PER_PASS)]
     for chunk in chunks:
@@ -264,10 +299,30 @@ def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
                     f"(SELECT b.* FROM cube_l_{freq} b SEMI JOIN pmap pm ON pm.base_index = b.period_index "
                     f"AND pm.freq = '{freq}')"
                 )
-            con.execute(f"INSERT INTO cube {_cells_sql(domain, freq, level, width)}")
+            if holdings and freq in domain.frequencies:
+                # the cells once, for the cube and for the reporters' amounts in the primary ones
+                con.execute(f"CREATE OR REPLACE TEMP TABLE cube_agg AS {_agg_sql(level, width)}")
+                con.execute(f"INSERT INTO cube {_cells_sql(domain, freq, 'cube_agg', width, aggregated=True)}")
+                on = " AND ".join(f"c.{col} = b.{col}" for col in ["bid", *kcols, "period_index", "flow"])
+                at = ", ".join(str(bids[n]) for n in domain.breakdowns_at(freq))
+                con.execute(f"""INSERT INTO cube_hold_raw
+                    SELECT '{freq}', b.bid, {ks}b.period_index, b.flow, b.rid, b.amt FROM {level} b
+                    SEMI JOIN (SELECT * FROM cube_agg WHERE bid IN ({at}) AND {confidential}) c ON {on}""")
+            else:
+                con.execute(f"INSERT INTO cube {_cells_sql(domain, freq, level, width)}")
             for f, last in last_use.items():
                 if last == k:
                     con.execute(f"DROP TABLE IF EXISTS cube_l_{f}")
+    con.execute("DELETE FROM cube_holdings WHERE domain = ?", [domain.id])
+    if holdings:
+        joins, item, _rank = _names(width, "h")
+        con.execute(f"""INSERT INTO cube_holdings
+            SELECT '{domain.id}', r.reporter_id, h.freq, p.period, bd.breakdown, {item}, h.flow,
+                   CAST(h.amt AS HUGEINT)
+            FROM cube_hold_raw h {joins}
+            JOIN cube_rid r ON r.rid = h.rid
+            JOIN (SELECT DISTINCT freq, period, period_index FROM pmap) p
+                 ON p.freq = h.freq AND p.period_index = h.period_index""")
     for table in temps:
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return count(con, "SELECT count(*) FROM cube WHERE domain = ?", [domain.id])

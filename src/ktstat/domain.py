@@ -99,11 +99,28 @@ class Breakdown:
 
 @dataclass(frozen=True)
 class Disclosure:
+    """The ``[disclosure]`` settings: the primary rules, the protection interval (percent of a
+    cell's value, either side), and two protections of the secondary pattern: ``across_vintages``
+    (every released vintage of the domain is known to the reader) and ``insider`` (the largest
+    reporter of each primary cell, who knows its own figures, is an attacker too, to be kept
+    ``insider_p_percent`` of the largest other contribution away; default: ``p_percent``), both on
+    by default as tau-ARGUS applies its singleton protection by default."""
+
     min_reporters: int = 3
     dominance_n: int = 2
     dominance_k: float = 85.0
     p_percent: float = 10.0
     protection_percent: float = 10.0
+    across_vintages: bool = True
+    insider: bool = True
+    insider_p_percent: float | None = None
+
+    @property
+    def insider_fraction(self) -> float | None:
+        """The insider protection as a fraction, or None when the insider attack is off."""
+        if not self.insider:
+            return None
+        return (self.p_percent if self.insider_p_percent is None else self.insider_p_percent) / 100
 
 
 @dataclass(frozen=True)

@@ -152,10 +152,11 @@ def _compile_store(
         say(
             f"{dom.id}: {sum(p.primary.values()):,} cells suppressed by the primary rules, {p.secondary:,} secondary; "
             f"audit: {'passed' if not p.audit_failures else f'{len(p.audit_failures)} cells FAIL'}"
+            + (f"; against insiders {len(p.insider_failures)} cells FAIL" if p.insider_failures else "")
         )
     else:
-        con.execute("DELETE FROM disclosure WHERE domain = ?", [dom.id])
-        con.execute("DELETE FROM disclosure_audit WHERE domain = ?", [dom.id])
+        for table in ("disclosure", "disclosure_audit", "disclosure_insider", "disclosure_holdings"):
+            con.execute(f"DELETE FROM {table} WHERE domain = ?", [dom.id])
     return res
 
 

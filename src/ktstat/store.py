@@ -64,11 +64,27 @@ CREATE TABLE IF NOT EXISTS cube (domain VARCHAR, freq VARCHAR, period VARCHAR,
     period_index INTEGER, breakdown VARCHAR, item VARCHAR, flow VARCHAR,
     amount_usd_micro HUGEINT, reporters BIGINT, top1_micro HUGEINT, top2_micro HUGEINT,
     rank_group VARCHAR);
+CREATE TABLE IF NOT EXISTS cube_holdings (domain VARCHAR, reporter_id VARCHAR, freq VARCHAR, period VARCHAR,
+    breakdown VARCHAR, item VARCHAR, flow VARCHAR, amount_usd_micro HUGEINT);
 CREATE TABLE IF NOT EXISTS disclosure (domain VARCHAR, freq VARCHAR, period VARCHAR, breakdown VARCHAR,
     item VARCHAR, flow VARCHAR, reporters BIGINT, amount_usd_micro HUGEINT, rule VARCHAR);
 CREATE TABLE IF NOT EXISTS disclosure_audit (domain VARCHAR, freq VARCHAR, period VARCHAR, breakdown VARCHAR,
     item VARCHAR, flow VARCHAR, value_usd DOUBLE, lower_usd DOUBLE, upper_usd DOUBLE, protected BOOLEAN);
 ALTER TABLE disclosure_audit ADD COLUMN IF NOT EXISTS exact BOOLEAN DEFAULT true;
+CREATE TABLE IF NOT EXISTS disclosure_holdings (domain VARCHAR, reporter_id VARCHAR, freq VARCHAR,
+    period VARCHAR, breakdown VARCHAR, item VARCHAR, flow VARCHAR, amount_usd_micro HUGEINT);
+CREATE TABLE IF NOT EXISTS disclosure_changes (domain VARCHAR, freq VARCHAR, period VARCHAR, breakdown VARCHAR,
+    item VARCHAR, flow VARCHAR, vintage VARCHAR, before VARCHAR, after VARCHAR, why VARCHAR);
+CREATE TABLE IF NOT EXISTS disclosure_insider (domain VARCHAR, vintage VARCHAR, freq VARCHAR, period VARCHAR,
+    breakdown VARCHAR, item VARCHAR, flow VARCHAR, attacker VARCHAR, value_usd DOUBLE, need_usd DOUBLE,
+    lower_usd DOUBLE, upper_usd DOUBLE, protected BOOLEAN, exact BOOLEAN);
+CREATE TABLE IF NOT EXISTS disclosure_alone (domain VARCHAR, freq VARCHAR, period VARCHAR, breakdown VARCHAR,
+    item VARCHAR, flow VARCHAR);
+CREATE TABLE IF NOT EXISTS vintage_cells (vintage_id VARCHAR, freq VARCHAR, period VARCHAR, breakdown VARCHAR,
+    item VARCHAR, flow VARCHAR, reporters BIGINT, amount_usd_micro HUGEINT, top1_micro HUGEINT,
+    top2_micro HUGEINT, rule VARCHAR);
+CREATE TABLE IF NOT EXISTS vintage_holdings (vintage_id VARCHAR, reporter_id VARCHAR, freq VARCHAR,
+    period VARCHAR, breakdown VARCHAR, item VARCHAR, flow VARCHAR, amount_usd_micro HUGEINT);
 CREATE TABLE IF NOT EXISTS vintages (vintage_id VARCHAR PRIMARY KEY, domain VARCHAR, period VARCHAR,
     status VARCHAR, release_at VARCHAR, created_at VARCHAR, codelists VARCHAR, batches VARCHAR,
     rows BIGINT, content_hash VARCHAR, revises VARCHAR, reason VARCHAR);

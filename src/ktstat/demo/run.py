@@ -4,7 +4,8 @@ Writes to ``out``: ``inputs/`` (per domain ``records.parquet``, ``records-sample
 ``reporters.csv``; shared ``exchange_rates.csv``), ``ktstat.duckdb``, ``indicators.csv``,
 ``indicators.parquet``, ``calibration.md``, ``disclosure/`` (cells.csv, report.md) and
 ``releases/<domain>-<period>/`` (technology trade 2024 provisional and 2023 final, knowledge
-services 2025H1 provisional: press releases, statements, data files, SDMX); prints the
+services 2025H1 provisional, then ``kst-2025H1-final`` after a corrected resubmission
+(:mod:`ktstat.demo.revision`): press releases, statements, data files, SDMX); prints the
 headline figures of each programme's latest period.
 """
 
@@ -174,11 +175,15 @@ def run_demo(
                 out / "inputs" / "exchange_rates.csv",
                 progress=say,
             )
+        published = publish_releases(con, out, now or datetime.now(UTC), say) if releases else []
+        if releases:  # kst 2025H1 corrected and released final (demo/revision.py)
+            from ktstat.demo.revision import revise_kst
+
+            published += revise_kst(con, out, now or datetime.now(UTC), say)
         write_indicators(con, out / "indicators.csv")
         write_indicators(con, out / "indicators.parquet")
         say("writing disclosure/cells.csv and disclosure/report.md")
         write_disclosure(con, out / "disclosure")
-        published = publish_releases(con, out, now or datetime.now(UTC), say) if releases else []
         say("writing calibration.md")
         summary = write_calibration_report(con, out / "calibration.md", facts, cals)
     raise_if_flagged(summary["plausibility"], str(out / "calibration.md"))
@@ -192,11 +197,17 @@ def run_demo(
         f"(set aside as conflicting: {summary['conflicting']}); see {out / 'calibration.md'}"
     )
     hidden = dict(con.execute("SELECT rule <> '', count(*) FROM disclosure GROUP BY 1").fetchall())
-    failures = con.execute("SELECT count(*) FILTER (WHERE NOT protected), count(*) FROM disclosure_audit").fetchall()[0]
+    primary = con.execute("SELECT count(*) FROM disclosure WHERE rule NOT IN ('', 'secondary')").fetchone()
+    outsider = con.execute("SELECT count(*) FILTER (WHERE NOT protected), count(*) FROM disclosure_audit").fetchall()[0]
+    insider = con.execute("SELECT count(*) FILTER (WHERE NOT protected) FROM disclosure_insider").fetchone()
+    failed = outsider[0] + (insider[0] if insider else 0)
     console.print(
-        f"disclosure control: {hidden.get(True, 0):,} of {sum(hidden.values()):,} cells suppressed; audit "
-        + ("passed" if failures[0] == 0 else f"FAILED for {failures[0]} cells")
-        + f" ({failures[1]:,} primary cells); see {out / 'disclosure' / 'report.md'}"
+        f"disclosure control: {hidden.get(True, 0):,} of {sum(hidden.values()):,} cells suppressed "
+        f"({primary[0] if primary else 0:,} by the primary rules); audit as an outsider and as the largest "
+        "reporters: "
+        + ("passed" if failed == 0 else f"FAILED for {failed} cells")
+        + f" ({outsider[1]:,} primary cells audited in the last compile, the others unchanged since the "
+        f"vintage that released them); see {out / 'disclosure' / 'report.md'}"
     )
     for vid, folder in published:
         console.print(f"release {vid}: {folder}")

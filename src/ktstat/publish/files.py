@@ -171,4 +171,109 @@ def _disclosure_report(con: duckdb.DuckDBPyConnection) -> str:
             lines.append("")
         else:
             lines += ["No primary cell: nothing needed protection.", ""]
+        lines += _insider_section(con, dom_id, r.insider_fraction)
+        lines += _vintages_section(con, dom_id)
     return "\n".join(lines) + "\n"
+
+
+def _insider_section(con: duckdb.DuckDBPyConnection, dom_id: str, p: float | None) -> list[str]:
+    """The audit against reporters who know their own figures (table ``disclosure_insider``)."""
+    lines = ["### Against the reporters themselves", ""]
+    if p is None:
+        return [*lines, "Off for this domain (`insider = false`).", ""]
+    n, ok, who, cells, exact = con.execute(
+        """SELECT count(*), count(*) FILTER (WHERE protected),
+            count(DISTINCT attacker) FILTER (WHERE attacker NOT LIKE '% reporters alone in another primary cell%'),
+            count(DISTINCT (freq, period, breakdown, item, flow)), count(*) FILTER (WHERE exact)
+        FROM disclosure_insider WHERE domain = ? AND vintage = ''""",
+        [dom_id],
+    ).fetchall()[0]
+    verdict = "**passed**" if n == ok else f"**FAILED** for {n - ok:,} intervals"
+    return [
+        *lines,
+        f"{verdict}: {n:,} intervals of {cells:,} primary cells as deduced by reporters who know their own "
+        f"figures ({who:,} of them by name: the largest reporter of a primary cell, or a reporter of it alone in "
+        f"another; rows for the reporters alone in another cell group those of a one-reporter cell), each kept "
+        f"{100 * p:g} % of the largest other contribution away. A cell with one reporter is therefore never "
+        "protected only by another one-reporter cell, nor by cells of the same reporter. A reporter knows its "
+        "own amount in each confidential cell and is taken to know as much as the largest contribution of "
+        f"every other cell (more than it can). {n - exact:,} of these intervals are proven by a perturbation "
+        "that stays within what the attacker does not hold (the reader's interval is at least as wide); "
+        f"{exact:,} were computed.",
+        "",
+    ]
+
+
+def _vintages_section(con: duckdb.DuckDBPyConnection, dom_id: str) -> list[str]:
+    """What the earlier vintages changed in the pattern (tables ``disclosure_changes`` and
+    ``disclosure_alone``)."""
+    lines = ["### Across vintages", ""]
+    vintages = [
+        v
+        for (v,) in con.execute(
+            """SELECT DISTINCT c.vintage_id FROM vintage_cells c JOIN vintages v USING (vintage_id)
+            WHERE v.domain = ? ORDER BY 1""",
+            [dom_id],
+        ).fetchall()
+    ]
+    alone = con.execute("SELECT count(*) FROM disclosure_alone WHERE domain = ?", [dom_id]).fetchall()[0][0]
+    if (
+        not alone
+        and not con.execute("SELECT count(*) FROM disclosure_changes WHERE domain = ?", [dom_id]).fetchall()[0][0]
+    ):
+        known = ", ".join(vintages) if vintages else "none"
+        return [
+            *lines,
+            f"This compile was protected before any vintage of the domain was released, or it changes nothing a "
+            f"vintage released (vintages on record: {known}).",
+            "",
+        ]
+    with_n, with_v = con.execute(
+        "SELECT count(*), coalesce(sum(amount_usd_micro), 0) / 1e6 FROM disclosure WHERE domain = ? AND rule <> ''",
+        [dom_id],
+    ).fetchall()[0]
+    alone_v = con.execute(
+        """SELECT coalesce(sum(d.amount_usd_micro), 0) / 1e6 FROM disclosure_alone a
+        JOIN disclosure d USING (domain, freq, period, breakdown, item, flow) WHERE a.domain = ?""",
+        [dom_id],
+    ).fetchall()[0][0]
+    lines += [
+        "Secondary suppression took every earlier vintage of the domain as known to the reader: a cell's earlier "
+        "published value is an equation where the value did not change; where it changed, the revision is an "
+        "unknown. A primary cell that an earlier vintage published is published again if its value is unchanged "
+        "(it is public already) and suppressed, with the neighbours it needs, if it changed (the earlier value no "
+        "longer identifies anyone).",
+        "",
+        "| pattern | cells suppressed | value hidden, USD |",
+        "|---|---:|---:|",
+        f"| against the earlier vintages (published) | {with_n:,} | {with_v:,.0f} |",
+        f"| these data alone (for comparison) | {alone:,} | {alone_v:,.0f} |",
+        "",
+        "Cells whose status differs from the latest vintage that released them:",
+        "",
+        "| why | cells |",
+        "|---|---:|",
+    ]
+    for why, n in con.execute(
+        """SELECT regexp_replace(why, '^(threshold|dominance|p_percent)', 'primary rule') AS w, count(*)
+        FROM disclosure_changes WHERE domain = ? GROUP BY 1 ORDER BY 2 DESC, 1""",
+        [dom_id],
+    ).fetchall():
+        lines.append(f"| {why} | {n:,} |")
+    changed = con.execute("SELECT count(*) FROM disclosure_changes WHERE domain = ?", [dom_id]).fetchall()[0][0]
+    if not changed:
+        return [
+            *lines[:-4],
+            "No cell's status differs from the latest vintage that released it: the earlier patterns held, where "
+            "these data alone would have suppressed other cells.",
+            "",
+        ]
+    lines += ["", "| period | table | item | flow | vintage | was | now | why |", "|---|---|---|---|---|---|---|---|"]
+    for row in con.execute(
+        """SELECT period, breakdown, item, flow, vintage, before, after, why FROM disclosure_changes
+        WHERE domain = ? ORDER BY (breakdown = 'total') DESC, strlen(breakdown), period, breakdown, item, flow
+        LIMIT 25""",
+        [dom_id],
+    ).fetchall():
+        lines.append("| " + " | ".join(str(x) for x in row) + " |")
+    return [*lines, ""]

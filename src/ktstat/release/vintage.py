@@ -18,7 +18,10 @@ the latest of a domain is the current vintage of its newest period (the one that
 so a period released late never becomes the default.
 
 Each vintage made is also written as an immutable snapshot file beside the store
-(:mod:`ktstat.release.snapshot`), which is what the API serves.
+(:mod:`ktstat.release.snapshot`), which is what the API serves. The store also keeps, never
+published, the vintage's disclosure pattern with its true cell values (``vintage_cells``) and
+the holdings of the largest reporters (``vintage_holdings``): later compiles protect their
+pattern against it (:mod:`ktstat.sdc.vintages`).
 """
 
 from __future__ import annotations
@@ -342,6 +345,21 @@ def create_vintage(
             FROM indicator_micro m JOIN vintage_indicators v ON v.vintage_id = '{vid}' AND v.period = m.period
                  AND v.breakdown = m.breakdown AND v.item = m.item AND v.measure = m.measure
             WHERE m.domain = ? AND v.value IS NOT NULL AND m.micro IS NOT NULL""",
+            [dom.id],
+        )
+        # the pattern's record, for protecting later vintages against this one (never published)
+        con.execute(
+            f"""INSERT INTO vintage_cells SELECT '{vid}', d.freq, d.period, d.breakdown, d.item, d.flow, d.reporters,
+                d.amount_usd_micro, c.top1_micro, c.top2_micro, d.rule
+            FROM disclosure d LEFT JOIN cube c ON c.domain = d.domain AND c.freq = d.freq AND c.period = d.period
+                 AND c.breakdown = d.breakdown AND c.item = d.item AND c.flow = d.flow
+            WHERE d.domain = ? AND d.period IN (SELECT period FROM v_periods)""",
+            [dom.id],
+        )
+        con.execute(
+            f"""INSERT INTO vintage_holdings SELECT '{vid}', reporter_id, freq, period, breakdown, item, flow,
+                amount_usd_micro FROM disclosure_holdings
+            WHERE domain = ? AND period IN (SELECT period FROM v_periods)""",
             [dom.id],
         )
         con.execute("COMMIT")

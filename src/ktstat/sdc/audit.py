@@ -117,6 +117,8 @@ def audit_store(con: duckdb.DuckDBPyConnection, domain: Domain) -> StoreAudit:
     1. the primary rules, applied afresh to the cube, fire only on cells marked suppressed;
     2. every primary cell's interval, deduced from the cells left published (table
        ``disclosure``) through every equation of the table, covers its protection;
+       (a primary cell an earlier vintage published with the same value is public already and
+       may stay published: the revision rule of :mod:`ktstat.sdc.vintages`)
     3. no indicator shows the level of a suppressed cell (``exports`` for X, ``imports`` for
        M; ``balance``, ``volume`` and ``ratio`` for either).
     """
@@ -134,10 +136,21 @@ def audit_store(con: duckdb.DuckDBPyConnection, domain: Domain) -> StoreAudit:
     }
     res.suppressed = len(hidden)
     primary_cells(con, domain)
+    public = {
+        tuple(r)
+        for r in con.execute(
+            """SELECT c.freq, c.period, c.breakdown, c.item, c.flow FROM sdc_cells c JOIN vintage_cells v
+                 ON v.freq = c.freq AND v.period = c.period AND v.breakdown = c.breakdown AND v.item = c.item
+                 AND v.flow = c.flow AND v.rule = '' AND v.amount_usd_micro = c.amount
+            JOIN vintages g ON g.vintage_id = v.vintage_id AND g.domain = ?""",
+            [domain.id],
+        ).fetchall()
+    }
     for f, p, b, i, fl, rule, n in con.execute(
         "SELECT freq, period, breakdown, item, flow, rule, reporters FROM sdc_cells WHERE rule <> '' ORDER BY ALL"
     ).fetchall():
-        if (f, p, b, i, fl) not in hidden:
+        # a primary cell a vintage published with the same value is public already (the revision rule)
+        if (f, p, b, i, fl) not in hidden and (f, p, b, i, fl) not in public:
             res.unsuppressed_primary.append(((f, p, b, i, fl), rule, int(n)))
     for flow, table in build_tables(con, domain).items():
         sup = {table.index[k[:4]] for k in hidden if k[4] == flow and k[:4] in table.index}

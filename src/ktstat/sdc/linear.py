@@ -22,6 +22,7 @@ Every candidate relation is kept only if it holds exactly, in micro-dollars, in 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -72,10 +73,16 @@ def build_tables(con: duckdb.DuckDBPyConnection, domain: Domain) -> dict[str, Ta
         f"WHERE domain = ? AND freq IN ({freqs}) ORDER BY flow, freq, period, breakdown, item",
         [domain.id],
     ).fetchall()
+    return tables_from_rows(rows, domain)
+
+
+def tables_from_rows(rows: Iterable[tuple[str, str, str, str, str, int]], domain: Domain) -> dict[str, Table]:
+    """The X and M tables of cells given as ``(flow, freq, period, breakdown, item, micro-dollars)``
+    (a compile's cube, or a released vintage's cells), with every equation that holds in them."""
     tables = {f: Table(f) for f in ("X", "M")}
     items: dict[tuple[str, str], set[str]] = defaultdict(set)  # (freq, breakdown) -> items
     periods: dict[str, set[str]] = defaultdict(set)
-    for flow, freq, period, breakdown, item, amount in rows:
+    for flow, freq, period, breakdown, item, amount in sorted(rows):
         t = tables[flow]
         t.values[t.cell((freq, period, breakdown, item))] = int(amount)
         items[(freq, breakdown)].add(item)

@@ -113,11 +113,16 @@ def _optimal(h: Any) -> bool:
 class Attacker:
     """The reader's model of one group of suppressed cells (see module doc)."""
 
-    def __init__(self, table: Table, cells: Sequence[int], equations: Iterable[int]) -> None:
+    def __init__(
+        self, table: Table, cells: Sequence[int], equations: Iterable[int], known: dict[int, int] | None = None
+    ) -> None:
+        """``known``: a part of some suppressed cells the reader knows (a reporter's own figures,
+        micro-dollars); the cell is then that part plus a non-negative unknown rest."""
         self.table = table
         self.cells = list(cells)
         self.pos = {c: k for k, c in enumerate(self.cells)}
-        values = [table.values[c] for c in self.cells]
+        self.known = {c: known[c] for c in self.cells if known and known.get(c)}
+        values = [table.values[c] - self.known.get(c, 0) for c in self.cells]
         self.scale = float(max(1, *(abs(v) for v in values))) / SPAN
         rows: list[list[tuple[int, float]]] = []
         rhs: list[float] = []
@@ -127,6 +132,7 @@ class Attacker:
             for c, coef in table.equations[e]:
                 if c in self.pos:
                     row.append((self.pos[c], float(coef)))
+                    const -= coef * self.known.get(c, 0)
                 else:
                     const -= coef * table.values[c]
             rows.append(row)
@@ -165,17 +171,18 @@ class Attacker:
         a solution seen already takes the cell to ``low`` or below (to ``high`` or above); that
         side is then the value seen, which the reader's bound lies beyond (``exact`` False)."""
         k = self.pos[cell]
+        part = self.known.get(cell, 0)  # the seen range and the solves are of the unknown rest
         exact = True
-        if self.seen_low[k] <= low:
-            lower, exact = float(self.seen_low[k]), False
+        if self.seen_low[k] + part <= low:
+            lower, exact = float(self.seen_low[k]) + part, False
         else:
-            lower = self._solve(k, 1.0)
-        if self.seen_high[k] >= high:
-            upper, exact = float(self.seen_high[k]), False
+            lower = self._solve(k, 1.0) + part
+        if self.seen_high[k] + part >= high:
+            upper, exact = float(self.seen_high[k]) + part, False
         else:
-            upper = self._solve(k, -1.0)
-        if self.table.values[cell] >= 0:
-            lower = max(lower, 0.0)
+            upper = self._solve(k, -1.0) + part
+        if self.table.values[cell] - part >= 0:
+            lower = max(lower, float(part))
         return lower, upper, exact
 
 
@@ -188,17 +195,27 @@ class WitnessFinder:
     """
 
     def __init__(
-        self, table: Table, cells: Sequence[int], equations: Iterable[int], suppressed: set[int], fixed_cost: float
+        self,
+        table: Table,
+        cells: Sequence[int],
+        equations: Iterable[int],
+        suppressed: set[int],
+        fixed_cost: float,
+        room: dict[int, float] | None = None,
     ) -> None:
+        """``room``: how far some cells may move at most, if less than their value (against a
+        reporter who knows its own part of a cell, the rest of it)."""
         self.table = table
         self.cells = list(cells)
         self.pos = {c: k for k, c in enumerate(self.cells)}
         n = len(self.cells)
-        self.bound = np.array([abs(float(table.values[c])) for c in self.cells])  # |d_c| <= |x_c|
-        scale = float(max(1.0, self.bound.max(initial=0.0)))
-        cost = np.array(
-            [0.0 if c in suppressed else (self.bound[k] + fixed_cost) / scale for k, c in enumerate(self.cells)]
-        )
+        value = np.array([abs(float(table.values[c])) for c in self.cells])
+        self.bound = value.copy()  # |d_c| <= |x_c|
+        for c, r in (room or {}).items():
+            if c in self.pos:
+                self.bound[self.pos[c]] = min(self.bound[self.pos[c]], abs(float(r)))
+        scale = float(max(1.0, value.max(initial=0.0)))
+        cost = np.array([0.0 if c in suppressed else (value[k] + fixed_cost) / scale for k, c in enumerate(self.cells)])
         # columns: u_0..u_{n-1} (d up), l_0..l_{n-1} (d down)
         rows = []
         for e in equations:
@@ -224,14 +241,21 @@ class WitnessFinder:
                 self.h.changeColCost(k, 0.0)
                 self.h.changeColCost(self.n + k, 0.0)
 
-    def find(self, cell: int, need: float) -> dict[int, float] | None:
-        """The perturbation (cell -> d, micro-dollars) moving ``cell`` up by ``need``; None if none exists."""
+    def find(self, cell: int, need: float, room: dict[int, float] | None = None) -> dict[int, float] | None:
+        """The perturbation (cell -> d, micro-dollars) moving ``cell`` up by ``need``; None if none
+        exists. ``room``: tighter limits for this search only (as in the constructor)."""
+        bound = self.bound
+        if room:
+            bound = bound.copy()
+            for c, r in room.items():
+                if c in self.pos:
+                    bound[self.pos[c]] = min(bound[self.pos[c]], abs(float(r)))
         k = self.pos[cell]
-        need = min(need, self.bound[k])
+        need = min(need, bound[k])
         if need <= 0:
             return {}
         # solve in units of the movement wanted, so that small cells are not lost in round-off
-        upper = np.concatenate([self.bound, self.bound]) / need
+        upper = np.concatenate([bound, bound]) / need
         upper[k] = upper[self.n + k] = 0.0
         lower = np.zeros(2 * self.n)
         lower[k] = upper[k] = 1.0

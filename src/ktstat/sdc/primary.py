@@ -35,6 +35,16 @@ def primary_sql(domain: Domain) -> str:
         FROM cube WHERE domain = '{domain.id}' AND freq IN ({freqs})"""
 
 
+def primary_condition(d: Disclosure, amount: str, reporters: str, top1: str, top2: str) -> str:
+    """SQL true for a cell some primary rule makes confidential (the tests of ``primary_sql``),
+    over the given column expressions."""
+    top = top1 if d.dominance_n == 1 else f"({top1} + {top2})"
+    return (
+        f"({reporters} < {d.min_reporters} OR ({amount} > 0 AND {top} * 100 > {d.dominance_k} * {amount}) "
+        f"OR ({amount} > 0 AND ({amount} - {top1} - {top2}) * 100 < {d.p_percent} * {top1}))"
+    )
+
+
 def primary_cells(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
     """(Re)create temp table ``sdc_cells`` with every published cube cell and its primary rule."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE sdc_cells AS {primary_sql(domain)}")

@@ -27,6 +27,8 @@ from ktstat.store import insert_rows
 if TYPE_CHECKING:
     import duckdb
 
+    from ktstat.sdc.vintages import InsiderInterval
+
 FIXED_COST = 1e-5  # per-cell part of the cost of hiding a cell, relative to the block's largest value
 MARGIN = 1e-4  # witnesses move a cell by its protection times (1 + MARGIN), against round-off
 LOCAL_BLOCK = 5000  # larger blocks look for perturbations near the cell first
@@ -37,9 +39,11 @@ class ProtectionResult:
     domain: str
     primary: dict[str, int] = field(default_factory=dict)  # rule -> cells
     secondary: int = 0
-    audit_failures: list[Interval] = field(default_factory=list)
+    audit_failures: list[Interval] = field(default_factory=list)  # outsider, any vintage
+    insider_failures: list[InsiderInterval] = field(default_factory=list)
     unprotectable: list[int] = field(default_factory=list)
     cells: int = 0
+    missing_vintages: list[str] = field(default_factory=list)  # vintages without a disclosure record
 
 
 def _ball(table: Table, eqs_of: dict[int, list[int]], cell: int, radius: int, within: set[int]) -> set[int]:
@@ -57,7 +61,14 @@ def _ball(table: Table, eqs_of: dict[int, list[int]], cell: int, radius: int, wi
 
 
 def secondary(
-    table: Table, primary: set[int], q: float, unprotectable: list[int] | None = None, local_block: int = LOCAL_BLOCK
+    table: Table,
+    primary: set[int],
+    q: float,
+    unprotectable: list[int] | None = None,
+    local_block: int = LOCAL_BLOCK,
+    frozen: set[int] | None = None,
+    kept: set[int] | None = None,
+    witnesses: list[dict[int, float]] | None = None,
 ) -> set[int]:
     """The suppressed cells (primary ones included) protecting every primary cell (see module doc).
 
@@ -66,9 +77,16 @@ def secondary(
     ``local_block`` cells, a cell's perturbation is sought first among the cells within two
     shared equations of it, then three, then in the whole block (a perturbation found in a
     neighbourhood is one of the whole table: the cells outside stay put).
+
+    Across vintages (:mod:`ktstat.sdc.vintages`): ``frozen`` cells are published already and
+    never move; ``kept`` cells are suppressed already (they move freely and stay suppressed).
+    ``witnesses``: the perturbations found are appended to it (they prove cells protected against
+    insiders too: :class:`ktstat.sdc.vintages.Knowledge`).
     """
-    suppressed = set(primary)
-    movable = {c for c, v in enumerate(table.values) if v != 0} | suppressed
+    frozen = frozen or set()
+    kept = kept or set()
+    suppressed = set(primary) | kept
+    movable = ({c for c, v in enumerate(table.values) if v != 0} - frozen) | suppressed
     eqs_of: dict[int, list[int]] = defaultdict(list)
     for e, eq in enumerate(table.equations):
         for c, _ in eq:
@@ -103,6 +121,8 @@ def secondary(
                 if unprotectable is not None:
                     unprotectable.append(p)
                 continue
+            if witnesses is not None and d:
+                witnesses.append(d)
             new = set(d) - suppressed
             suppressed |= new
             if whole is not None:
@@ -110,7 +130,7 @@ def secondary(
             stretch = min(abs(table.values[c]) / abs(dc) for c, dc in d.items())
             for c, dc in d.items():
                 covered[c] = max(covered.get(c, 0.0), abs(dc) * stretch)
-    return drop_recomputable(table, suppressed, primary)
+    return drop_recomputable(table, suppressed, primary | kept)
 
 
 def drop_recomputable(table: Table, hidden: set[int], primary: set[int]) -> set[int]:
@@ -129,16 +149,27 @@ def drop_recomputable(table: Table, hidden: set[int], primary: set[int]) -> set[
 
 
 def repair(
-    table: Table, hidden: set[int], primary: set[int], q: float, ivs: list[Interval], rounds: int = 3
+    table: Table,
+    hidden: set[int],
+    primary: set[int],
+    q: float,
+    ivs: list[Interval],
+    rounds: int = 3,
+    frozen: set[int] | None = None,
+    kept: set[int] | None = None,
+    witnesses: list[dict[int, float]] | None = None,
 ) -> list[Interval]:
     """A safety net behind ``secondary``: for each primary cell the audit finds unprotected, look
     for a protecting perturbation over its whole block afresh and hide the cells it moves (into
-    ``hidden``); audit again. Returns the final intervals."""
+    ``hidden``); audit again. Returns the final intervals. ``frozen``, ``kept`` and
+    ``witnesses`` as in :func:`secondary`."""
+    frozen = frozen or set()
+    kept = kept or set()
     for _ in range(rounds):
         failing = [iv.cell for iv in ivs if not iv.protected]
         if not failing:
             break
-        movable = {c for c, v in enumerate(table.values) if v != 0} | hidden
+        movable = ({c for c, v in enumerate(table.values) if v != 0} - frozen) | hidden
         for cells, eqs in components(table, movable):
             here = [c for c in failing if c in set(cells)]
             if not here:
@@ -147,39 +178,65 @@ def repair(
             for c in here:
                 d = finder.find(c, q * abs(table.values[c]) * (1 + MARGIN))
                 if d:
+                    if witnesses is not None:
+                        witnesses.append(d)
                     hidden |= set(d)
                     finder.mark_suppressed(set(d))
-        hidden &= drop_recomputable(table, hidden, primary)
+        hidden &= drop_recomputable(table, hidden, primary | kept)
         ivs = intervals(table, hidden, primary, q, exact=False)
     return ivs
 
 
 def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
-    """Primary and secondary suppression and the audit for a compiled domain; writes table
-    ``disclosure`` (domain, freq, period, breakdown, item, flow, reporters, amount, rule) and
-    ``disclosure_audit`` (for each primary cell, the interval a reader can deduce, or where
-    ``exact`` is false, values the reader cannot rule out, proving it protected)."""
-    q = domain.disclosure.protection_percent / 100
+    """Primary and secondary suppression and the audit for a compiled domain, against the
+    domain's released vintages and the largest reporters of primary cells as the domain's
+    ``[disclosure]`` settings say (:mod:`ktstat.sdc.vintages`). Writes tables ``disclosure``
+    (domain, freq, period, breakdown, item, flow, reporters, amount, rule), ``disclosure_audit``
+    (the interval an outsider can deduce for each primary cell, or where ``exact`` is false, values the
+    reader cannot rule out, proving it protected), ``disclosure_insider`` (the
+    interval each largest reporter deduces), ``disclosure_holdings`` (what a vintage keeps for
+    later protection), and, when earlier vintages exist, ``disclosure_changes`` (cells whose
+    status differs from the latest vintage that released them, and why) and ``disclosure_alone``
+    (the pattern the data alone would get, for comparison)."""
+    from ktstat.sdc.layers import current_holdings, keep_holdings, vintage_layers
+    from ktstat.sdc.vintages import Layer, protect_layers
+    from ktstat.sdc.vintages import alone as pattern_alone
+
+    rules = domain.disclosure
+    q = rules.protection_percent / 100
+    p_ins = rules.insider_fraction
     primary_cells(con, domain)
     rows = con.execute("SELECT freq, period, breakdown, item, flow, rule FROM sdc_cells").fetchall()
     tables = build_tables(con, domain)
+    earlier, result_missing = vintage_layers(con, domain) if rules.across_vintages else ({"X": [], "M": []}, [])
+    holdings, tops = current_holdings(con, domain) if p_ins is not None else ({"X": {}, "M": {}}, {"X": {}, "M": {}})
     result = ProtectionResult(domain.id)
+    result.missing_vintages = result_missing
     second: list[tuple[str, str, str, str, str]] = []
+    public: list[tuple[str, str, str, str, str]] = []
+    alone: list[tuple[str, ...]] = []
+    changes: list[tuple[str, ...]] = []
     audit_rows = []
+    insider_rows = []
+    rule_of = {(f, p, b, i, fl): rule for f, p, b, i, fl, rule in rows}
     for flow, table in tables.items():
-        prim = {table.index[(f, p, b, i)] for f, p, b, i, fl, rule in rows if fl == flow and rule}
-        hidden = secondary(table, prim, q, result.unprotectable)
-        ivs = repair(table, hidden, prim, q, intervals(table, hidden, prim, q, exact=False))
-        second += [(*table.keys[c], flow) for c in sorted(hidden - prim)]
-        for iv in ivs:
-            f, p, b, i = table.keys[iv.cell]
+        prim_keys = {(f, p, b, i) for f, p, b, i, fl, rule in rows if fl == flow and rule}
+        res = protect_layers(earlier[flow], Layer("", table, set(), prim_keys, holdings[flow], tops[flow]), q, p_ins)
+        j = res.joint
+        last = len(earlier[flow])
+        result.unprotectable += res.unprotectable
+        second += [(*k, flow) for k in sorted(res.hidden - res.primary)]
+        public += [(*d.key, flow) for d in res.decisions if d.outcome == "public"]
+        for iv in res.outsider:
+            i, key = j.origin[iv.cell]
+            if not iv.protected:
+                result.audit_failures.append(iv)
+            if i != last:
+                continue
             audit_rows.append(
                 (
                     domain.id,
-                    f,
-                    p,
-                    b,
-                    i,
+                    *key,
                     flow,
                     iv.value / 1e6,
                     iv.lower / 1e6,
@@ -188,22 +245,86 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
                     iv.exact,
                 )
             )
-            if not iv.protected:
-                result.audit_failures.append(iv)
+        for ins in res.insider:
+            i, key = j.origin[ins.cell]
+            if not ins.protected:
+                result.insider_failures.append(ins)
+            tag = earlier[flow][i].tag if i < last else ""
+            insider_rows.append(
+                (
+                    domain.id,
+                    tag,
+                    *key,
+                    flow,
+                    ins.attacker,
+                    ins.value / 1e6,
+                    ins.need / 1e6,
+                    ins.lower / 1e6,
+                    None if ins.upper == float("inf") else ins.upper / 1e6,
+                    ins.protected,
+                    ins.exact,
+                )
+            )
+        if not earlier[flow]:
+            continue
+        # the comparison: the pattern these data alone would get, and the changes against the latest vintage
+        by_itself = pattern_alone(Layer("", table, set(), prim_keys, holdings[flow], tops[flow]), res, q, p_ins)
+        alone += [(domain.id, *k, flow) for k in sorted(by_itself)]
+        decided = {d.key: d for d in res.decisions}
+        for k, c in sorted(table.index.items()):
+            before = next((lay for lay in reversed(earlier[flow]) if k in lay.table.index), None)
+            if before is None:
+                continue
+            was = "suppressed" if k in before.hidden else "published"
+            now = "suppressed" if k in res.hidden else "published"
+            changed = before.table.values[before.table.index[k]] != table.values[c]
+            d = decided.get(k)
+            if was == now and d is None:
+                continue
+            rule = rule_of.get((*k, flow), "")  # "" also for a cell nobody reports any more
+            if d is not None and d.outcome == "public":
+                why = f"{rule} now, but unchanged since {d.vintage}, which published it: public, published again"
+            elif d is not None:
+                why = f"{rule} now; {d.vintage} published another value, which no longer identifies anyone"
+            elif now == "suppressed" and rule:
+                why = f"{rule} now" + (" (revised)" if changed else "")
+            elif now == "suppressed":
+                why = (
+                    "secondary, needed against the earlier vintages"
+                    if k not in by_itself
+                    else "secondary" + (" (revised)" if changed else "")
+                )
+            else:
+                why = "no longer confidential" + (" (revised)" if changed else " (its earlier pattern is not needed)")
+            changes.append((domain.id, *k, flow, before.tag, was, now, why))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE sdc_secondary (freq VARCHAR, period VARCHAR, breakdown VARCHAR, "
         "item VARCHAR, flow VARCHAR)"
     )
     insert_rows(con, "sdc_secondary", second)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE sdc_public (freq VARCHAR, period VARCHAR, breakdown VARCHAR, "
+        "item VARCHAR, flow VARCHAR)"
+    )
+    insert_rows(con, "sdc_public", public)
     con.execute("DELETE FROM disclosure WHERE domain = ?", [domain.id])
     con.execute(
         """INSERT INTO disclosure
         SELECT c.domain, c.freq, c.period, c.breakdown, c.item, c.flow, c.reporters, c.amount,
-               CASE WHEN c.rule <> '' THEN c.rule WHEN s.flow IS NOT NULL THEN 'secondary' ELSE '' END
-        FROM sdc_cells c LEFT JOIN sdc_secondary s USING (freq, period, breakdown, item, flow)"""
+               CASE WHEN u.flow IS NOT NULL THEN '' WHEN c.rule <> '' THEN c.rule
+                    WHEN s.flow IS NOT NULL THEN 'secondary' ELSE '' END
+        FROM sdc_cells c LEFT JOIN sdc_secondary s USING (freq, period, breakdown, item, flow)
+        LEFT JOIN sdc_public u USING (freq, period, breakdown, item, flow)"""
     )
     con.execute("DELETE FROM disclosure_audit WHERE domain = ?", [domain.id])
     insert_rows(con, "disclosure_audit", audit_rows)
+    con.execute("DELETE FROM disclosure_insider WHERE domain = ?", [domain.id])
+    insert_rows(con, "disclosure_insider", insider_rows)
+    con.execute("DELETE FROM disclosure_changes WHERE domain = ?", [domain.id])
+    insert_rows(con, "disclosure_changes", changes)
+    con.execute("DELETE FROM disclosure_alone WHERE domain = ?", [domain.id])
+    insert_rows(con, "disclosure_alone", alone)
+    keep_holdings(con, domain)
     result.primary = dict(
         con.execute(
             "SELECT rule, count(*) FROM disclosure WHERE domain = ? AND rule NOT IN ('', 'secondary') GROUP BY 1",
