@@ -53,6 +53,9 @@ def test_the_explorer_links_the_page_in_the_readers_language(server: Server, bro
     page = context.new_page()
     page.goto(server.url + "/?lang=ko")
     link = page.wait_for_selector("#nav-factcheck")
+    # the labels are translated by the page's script once its catalogue has loaded: wait for it
+    # (a timeout, and the test's failure, if the link never reads Korean)
+    page.wait_for_function("document.querySelector('#nav-factcheck').textContent === '기사 검증'", timeout=15000)
     assert link is not None and link.text_content() == "기사 검증"
     link.click()
     page.wait_for_url("**/factcheck?lang=ko")
