@@ -37,6 +37,25 @@ def _holdings(rows: list[tuple[str, str, str, str, str, str, int]]) -> dict[str,
     return out
 
 
+def _add_layers(
+    layers: dict[str, list[Layer]],
+    tag: str,
+    rows: list[tuple[Any, ...]],
+    hold_rows: list[tuple[Any, ...]],
+    domain: Domain,
+) -> None:
+    """Append to each flow's layers the one of ``rows`` (flow, freq, period, breakdown, item,
+    amount in micro-dollars, rule, largest contribution in micro-dollars) with the holdings of
+    ``hold_rows`` (flow, freq, period, breakdown, item, reporter, amount in micro-dollars)."""
+    tables = tables_from_rows([r[:6] for r in rows], domain)
+    hold = _holdings(hold_rows)
+    tops = _tops([(*r[:5], r[7]) for r in rows])
+    for flow, table in tables.items():
+        hidden = {(f, p, b, i) for fl, f, p, b, i, _a, rule, _t in rows if fl == flow and rule}
+        prim = {(f, p, b, i) for fl, f, p, b, i, _a, rule, _t in rows if fl == flow and rule in PRIMARY_RULES}
+        layers[flow].append(Layer(tag, table, hidden, prim, dict(hold[flow]), tops[flow]))
+
+
 def vintage_layers(
     con: duckdb.DuckDBPyConnection, domain: Domain, upto: str | None = None
 ) -> tuple[dict[str, list[Layer]], list[str]]:
@@ -56,19 +75,12 @@ def vintage_layers(
         if not rows:
             missing.append(v.vintage_id)
         else:
-            tables = tables_from_rows([r[:6] for r in rows], domain)
-            hold = _holdings(
-                con.execute(
-                    "SELECT flow, freq, period, breakdown, item, reporter_id, amount_usd_micro FROM vintage_holdings "
-                    "WHERE vintage_id = ?",
-                    [v.vintage_id],
-                ).fetchall()
-            )
-            tops = _tops([(*r[:5], r[7]) for r in rows])
-            for flow, table in tables.items():
-                hidden = {(f, p, b, i) for fl, f, p, b, i, _a, rule, _t in rows if fl == flow and rule}
-                prim = {(f, p, b, i) for fl, f, p, b, i, _a, rule, _t in rows if fl == flow and rule in PRIMARY_RULES}
-                layers[flow].append(Layer(v.vintage_id, table, hidden, prim, dict(hold[flow]), tops[flow]))
+            hold = con.execute(
+                "SELECT flow, freq, period, breakdown, item, reporter_id, amount_usd_micro FROM vintage_holdings "
+                "WHERE vintage_id = ?",
+                [v.vintage_id],
+            ).fetchall()
+            _add_layers(layers, v.vintage_id, rows, hold, domain)
         if v.vintage_id == upto:
             break
     return layers, missing
@@ -179,19 +191,12 @@ def audit_released(con: duckdb.DuckDBPyConnection, domain: Domain) -> ReleasedAu
         [domain.id],
     ).fetchall()
     if compiled:
-        tables = tables_from_rows([r[:6] for r in compiled], domain)
-        hold = _holdings(
-            con.execute(
-                "SELECT flow, freq, period, breakdown, item, reporter_id, amount_usd_micro FROM disclosure_holdings "
-                "WHERE domain = ?",
-                [domain.id],
-            ).fetchall()
-        )
-        tops = _tops([(*r[:5], r[7]) for r in compiled])
-        for flow, table in tables.items():
-            hidden = {(f, p, b, i) for fl, f, p, b, i, _a, rule, _t in compiled if fl == flow and rule}
-            prim = {(f, p, b, i) for fl, f, p, b, i, _a, rule, _t in compiled if fl == flow and rule in PRIMARY_RULES}
-            layers[flow].append(Layer("compile", table, hidden, prim, dict(hold[flow]), tops[flow]))
+        hold = con.execute(
+            "SELECT flow, freq, period, breakdown, item, reporter_id, amount_usd_micro FROM disclosure_holdings "
+            "WHERE domain = ?",
+            [domain.id],
+        ).fetchall()
+        _add_layers(layers, "compile", compiled, hold, domain)
     for flow, lays in layers.items():
         if not lays:
             continue
