@@ -3,6 +3,7 @@ wrapping when the output goes to a pipe or a log file."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -71,3 +72,32 @@ def test_tables_are_not_cut_when_piped(compiled: tuple[Path, subprocess.Complete
     row = next(ln for ln in res.stdout.splitlines() if "records.csv" in ln)
     assert str(FIX / "records.csv") in row or "records.csv" in row
     assert "…" not in res.stdout  # nothing elided to fit 80 columns
+
+
+def test_the_headline_names_the_final_vintage_once_one_is_made(api_small: object, tmp_path: Path) -> None:
+    """The demo's closing headline: the compile's 2025H1 figures are provisional until a final
+    vintage of 2025H1 is made, then the headline names that vintage instead."""
+    import shutil
+    from datetime import timedelta
+
+    from rich.console import Console
+
+    from apistore import AFTER
+    from ktstat import domain as domains
+    from ktstat.release.vintage import create_vintage
+    from ktstat.show import headline
+    from ktstat.store import open_store
+
+    store = tmp_path / "store.duckdb"
+    shutil.copy(api_small.store, store)  # type: ignore[attr-defined]
+    con = open_store(store)
+
+    def said() -> str:
+        out = Console(record=True, width=300, file=io.StringIO())
+        headline(con, "kst", out)
+        return out.export_text()
+
+    assert "2025H1 (provisional):" in said()
+    final = create_vintage(con, domains.load("kst"), "2025H1", "final", AFTER + timedelta(days=30), AFTER)
+    assert f"2025H1 (final: {final.vintage_id}):" in said()
+    con.close()

@@ -112,7 +112,9 @@ def legend(lang: str, prev: str, ratio_name: str = "ratio") -> str:
 
 
 def headline(con: Any, domain_id: str, console: Any) -> None:
-    """Print the key figures of a domain's latest period of its release frequency."""
+    """Print the key figures of a domain's latest period of its release frequency, marked
+    provisional when the compile's figures are, unless a final vintage of the period has been
+    made (then its id)."""
     dom = domains.load(domain_id)
     latest = str(dom.periods(dom.release_frequency)[-1])
     rows = dict(
@@ -123,6 +125,11 @@ def headline(con: Any, domain_id: str, console: Any) -> None:
         ).fetchall()
     )
     flag = " (provisional)" if any(s == "P" for _, s in rows.values()) else ""
+    from ktstat.release.vintage import list_vintages
+
+    final = [v for v in list_vintages(con, domain_id) if v.period == latest and v.status == "final"]
+    if flag and final:  # the compile's provisional figures, released since as final
+        flag = f" (final: {final[-1].vintage_id})"
     parts = []
     for m in ("exports", "imports", "balance", "volume"):
         v, s = rows.get(m, (None, "N"))
