@@ -240,39 +240,27 @@ def _read(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-BREAKDOWN_FILES = {
-    "tbp": {"technology": "technology.csv", "industry": "industry.csv", "institution": "institution.csv"},
-    "kst": {
-        "category": "items.csv",
-        "industry": "industry.csv",
-        "institution": "institution.csv",
-        "special": "special.csv",
-    },
-}
-
-
 @cache
 def vocabulary(domain: str) -> tuple[Phrase, ...]:
-    """The phrases naming a domain's breakdown items: its code lists' English and Korean labels
-    (parenthesised suffixes dropped), the shared partner list (regions and countries) and the
+    """The phrases naming a domain's breakdown items: the English and Korean labels of each
+    breakdown's code list in ``domain.toml`` (its codes at the breakdown's ``level`` when it has
+    one; parenthesised suffixes dropped), the shared partner list (regions and countries) and the
     domain's ``synonyms.csv`` (``phrase, breakdown, code[, case]``; ``case`` ``exact``: matched only
     as written); longest phrase first."""
+    from ktstat import domain as domains
+
     out: list[Phrase] = []
     ddir = _PKG / "domains" / domain
-    for bd, fname in BREAKDOWN_FILES[domain].items():
-        rows = _read(ddir / fname)
-        tops = {r["code"] for r in rows if not r["parent"]}
-        for r in rows:
-            b = bd
-            if domain == "kst" and bd == "category":
-                if r["parent"] in tops:
-                    b = "subcategory"
-                elif r["parent"]:
-                    continue
-            for lab in (r["label_en"], r["label_ko"]):
+    for bd, brk in domains.load(domain).breakdowns.items():
+        if brk.source == "partner":
+            continue  # the shared partner list, below
+        for c in brk.codelist.codes:
+            if brk.level and brk.codelist.depth(c.code) != brk.level:
+                continue  # a code of another level of the list (category or subcategory)
+            for lab in (c.label_en, c.label_ko):
                 lab = re.sub(r"\s*\([^)]*\)$", "", lab).strip()
                 if lab:
-                    out.append(Phrase(lab, b, r["code"]))
+                    out.append(Phrase(lab, bd, c.code))
     for r in _read(_PKG / "codelists" / "partners.csv"):
         if r["code"] == "KR":  # the reporting country itself, not a partner
             continue
