@@ -1495,3 +1495,42 @@ def test_planted_errors_in_a_korean_half_year_press_release_are_caught(demo_dir:
     assert any("전년 동기 대비" in ln and " · " in ln for _t, _v, ln in flagged), flagged
     assert any("가장 큰 적자" in ln for _t, _v, ln in flagged), flagged
     assert any("2023년 하반기" in ln for _t, _v, ln in flagged), flagged
+
+
+def test_an_undated_article_without_a_year_is_about_the_latest_release() -> None:
+    """ "올해 상반기" in an article with no dateline and no year: the half of the latest release of
+    the programme (not a fixed year)."""
+    fig = TableFigures(
+        cells={
+            ("kst", p, "total", "all", m): v * BN
+            for p, vals in (("2024H1", (18.3, 22.1, -3.8)), ("2025H1", (19.71, 24.24, -4.53)))
+            for m, v in zip(("exports", "imports", "balance"), vals, strict=True)
+        },
+        names=["kst-2024H1-v1", "kst-2025H1-v1"],
+    )
+    text = (
+        "올해 상반기 지식서비스 수출은 197.1억 달러, 수입은 242.4억 달러였다. "
+        "지식서비스 무역수지는 55.3억 달러 적자를 기록했다."
+    )
+    got = [(r.cell.period if r.cell else None, r.verdict) for r in check(text, fig, "ko")]
+    assert got == [("2025H1", "consistent"), ("2025H1", "consistent"), ("2025H1", "inconsistent")]
+
+
+def test_articles_in_cp949_are_read_and_other_bytes_are_a_clear_error(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ktstat.cli import app
+    from ktstat.errors import InputError
+    from ktstat.factcheck.report import read_article
+
+    korean = "2025년 상반기 지식서비스 수출은 197.1억 달러였다."
+    (tmp_path / "cp949.txt").write_bytes(korean.encode("cp949"))
+    (tmp_path / "bom.txt").write_bytes(korean.encode("utf-8-sig"))
+    assert read_article(tmp_path / "cp949.txt") == korean == read_article(tmp_path / "bom.txt")
+    bad = tmp_path / "image.txt"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe\xfd")
+    with pytest.raises(InputError, match=r"image\.txt: not text in UTF-8 or CP949 \(byte 1 is 0x89\)"):
+        read_article(bad)
+    # the article is read before the store: the error names the article, not the missing store
+    res = CliRunner().invoke(app, ["factcheck", str(bad), "--store", str(tmp_path / "none.duckdb")])
+    assert res.exit_code == 1 and "image.txt: not text in UTF-8 or CP949" in str(res.exception), res.output

@@ -376,7 +376,7 @@ def factcheck(
 ) -> None:
     """Check the numbers in press articles against the released figures."""
     from ktstat.factcheck.figures import parse_as_of, store_figures
-    from ktstat.factcheck.report import check_article, to_html, to_json, to_table, to_text
+    from ktstat.factcheck.report import check_article, read_article, to_html, to_json, to_table
 
     if lang not in ("auto", "en", "ko"):
         _fail(f"unknown language {lang!r}; choose auto, en or ko")
@@ -388,8 +388,9 @@ def factcheck(
     when = parse_as_of(as_of) if as_of else None
     if when is not None and release:
         _fail("--as-of and --release: give one (--as-of chooses the vintages current at that time)")
+    texts = [read_article(a) for a in article]  # a bad article is named before the store is read
     figures = store_figures(store, release or None, as_of=when)
-    done = [check_article(str(a), to_text(a.read_text(encoding="utf-8"), a.name), figures, lang, when) for a in article]
+    done = [check_article(str(a), t, figures, lang, when) for a, t in zip(article, texts, strict=True)]
     if fmt == "table":
         from ktstat.ui import console
 

@@ -526,19 +526,27 @@ def _base_periods(text: str, ctx: ArticleContext) -> list[str]:
 
 
 def article_context(
-    text: str, domain: str | None = None, year: int | None = None, lang: str = "en", day: date | None = None
+    text: str,
+    domain: str | None = None,
+    year: int | None = None,
+    lang: str = "en",
+    day: date | None = None,
+    released: dict[str, str] | None = None,
 ) -> ArticleContext:
     """The programme an article is about (counting its words), its day (``day``, when the caller
     knows it, e.g. ``--as-of``; else its dateline's, :func:`article_date`), its year (``year``;
     else the day's; else the latest year it names when it says "this year", else the year after
-    it) and its main period. The day also places a half named without a year (:meth:`ArticleContext.half`)."""
+    it; an article naming no year and undated: the year of the programme's latest period in
+    ``released``, domain -> period, else today's) and its main period. The day also places a half
+    named without a year (:meth:`ArticleContext.half`)."""
     low = text.lower()
     kst = len(re.findall(r"knowledge services|지식서비스", low))
     tbp = len(re.findall(r"technolog\w* (?:trade|export|import)|기술무역|기술수출|기술도입", low))
     dom = domain or ("kst" if kst > tbp else "tbp")
     day = day or article_date(text)
     years = [int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", _mask_dates(text))]
-    top = max(years) if years else (day.year if day else 2024)
+    latest = (released or {}).get(dom)
+    top = max(years) if years else (day.year if day else int(latest[:4]) if latest else date.today().year)
     this_year = (
         year
         or (day.year if day else None)
@@ -692,7 +700,7 @@ def check(
     released = released_periods(figures)
     if domain is None and len(released) == 1 and not _names_programme(text):
         domain = next(iter(released))  # a text naming no programme: the one the figures are of
-    ctx = article_context(text, domain, year, lang, day)
+    ctx = article_context(text, domain, year, lang, day, released)
     ctx.latest = released.get(ctx.domain)
     if ctx.latest and not _periods_in(text, ctx):
         ctx.main = ctx.latest  # a text naming no period is about the latest release

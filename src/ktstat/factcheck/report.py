@@ -191,6 +191,26 @@ def to_text(raw: str, name: str = "") -> str:
     return raw
 
 
+def read_article(path: Path) -> str:
+    """The plain text of an article file (:func:`to_text`): UTF-8 (a byte-order mark allowed), else
+    CP949/EUC-KR, as Korean newsrooms' older files are; an :class:`~ktstat.errors.InputError`
+    naming the file and the first undecodable byte when it is neither."""
+    from ktstat.errors import InputError
+
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        try:
+            text = raw.decode("cp949")
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{path}: not text in UTF-8 or CP949 (byte {e.start + 1} is 0x{raw[e.start]:02x}); "
+                "save the article as plain text, HTML or Markdown in UTF-8"
+            ) from None
+    return to_text(text, path.name)
+
+
 def detect_lang(text: str) -> str:
     """``ko`` when at least a fifth of the letters are Hangul, else ``en``."""
     hangul = len(re.findall(r"[\uac00-\ud7a3]", text))
