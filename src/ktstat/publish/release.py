@@ -36,7 +36,7 @@ from ktstat.ingest import file_sha256
 from ktstat.release.snapshot import snapshot_dir, store_path, write_rates, write_snapshot
 from ktstat.release.statements import statements
 from ktstat.release.tables import standard_tables
-from ktstat.release.vintage import get_vintage, vintage_rows
+from ktstat.release.vintage import get_vintage, table_rows, vintage_table
 from ktstat.terms import LANGS, terms
 
 if TYPE_CHECKING:
@@ -70,10 +70,11 @@ def _write_release(
 
     say = say or (lambda _m: None)
     v = get_vintage(con, vintage_id)
-    rows = vintage_rows(con, v)  # checks the content hash
+    vtable = vintage_table(con, v)  # checks the content hash
+    rows = table_rows(vtable)
     store = store_path(con)
     if store is not None:  # the snapshot the API serves, if the release did not write it
-        write_snapshot(snapshot_dir(store), v, rows)
+        write_snapshot(snapshot_dir(store), v, vtable)
         write_rates(con, snapshot_dir(store))
     dom = domains.load(v.domain)
     lookup = {(p, b, i, m): (val, st) for p, b, i, m, val, st in rows}
@@ -95,25 +96,15 @@ def _write_release(
         "statements": [s.as_dict() for s in stmts],
     }
     files["statements.json"] = out / "statements.json"
-    files["statements.json"].write_text(_exact_json(doc, _micro(con, vintage_id)), encoding="utf-8")
+    micro = _micro(con, vintage_id)
+    files["statements.json"].write_text(_exact_json(doc, micro), encoding="utf-8")
 
     say(f"{vintage_id}: indicators")
-    table = pa.table(
-        {
-            "domain": [v.domain] * len(rows),
-            "period": [r[0] for r in rows],
-            "breakdown": [r[1] for r in rows],
-            "item": [r[2] for r in rows],
-            "measure": [r[3] for r in rows],
-            "value": pa.array([r[4] for r in rows], type=pa.float64()),
-            "status": [r[5] for r in rows],
-        }
-    )
+    table = vtable.add_column(0, "domain", pa.array([v.domain] * len(rows), pa.string()))
     files["indicators.csv"] = out / "indicators.csv"
     # the CSV's values as exact decimals (money from its micro-dollars, ranks and flags integers)
     from ktstat.publish.exact import number_text
 
-    micro = _micro(con, vintage_id)
     texts = [number_text(r[3], r[4], micro.get(r[:4])) or None for r in rows]
     pcsv.write_csv(
         table.set_column(5, "value", pa.array(texts, type=pa.string())),

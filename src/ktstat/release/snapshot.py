@@ -47,7 +47,7 @@ from ktstat.release.vintage import (
     digest_of,
     digest_of_table,
     list_vintages,
-    vintage_rows,
+    vintage_table,
 )
 
 if TYPE_CHECKING:
@@ -66,8 +66,8 @@ def snapshot_dir(store: Path | str) -> Path:
 
 def store_path(con: duckdb.DuckDBPyConnection) -> Path | None:
     """The file of the store a connection has open, ``None`` for an in-memory store."""
-    got = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
-    return Path(got[0]) if got and got[0] else None
+    got = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return Path(got[0][0]) if got and got[0][0] else None
 
 
 def file_name(v: Vintage) -> str:
@@ -109,29 +109,32 @@ def _vintage(doc: dict[str, Any]) -> Vintage:
     )
 
 
-def write_snapshot(folder: Path, v: Vintage, rows: list[Row]) -> Path:
-    """Write the snapshot of ``v`` (its rows as :func:`vintage_rows` gives them) into ``folder``
-    unless it is there already; returns its path. ``VintageError`` when the rows do not match the
-    vintage's content hash (nothing is written then)."""
+def write_snapshot(folder: Path, v: Vintage, rows: list[Row] | Any) -> Path:
+    """Write the snapshot of ``v`` into ``folder`` unless it is there already; returns its path.
+    ``rows``: as :func:`vintage_rows` gives them, or the PyArrow table of
+    :func:`~ktstat.release.vintage.vintage_table`. ``VintageError`` when the rows do not match
+    the vintage's content hash (nothing is written then)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if len(rows) != v.rows or digest_of(v, rows) != v.content_hash:
+    target = folder / file_name(v)
+    if target.is_file():  # (its name carries the content hash; written only after the check below)
+        return target
+    if isinstance(rows, pa.Table):
+        table = rows.select(list(ROW_COLUMNS))
+        ok = table.num_rows == v.rows and digest_of_table(v, table) == v.content_hash
+    else:
+        ok = len(rows) == v.rows and digest_of(v, rows) == v.content_hash
+        table = pa.table(
+            {
+                name: pa.array([r[i] for r in rows], pa.float64() if name == "value" else pa.string())
+                for i, name in enumerate(ROW_COLUMNS)
+            }
+        )
+    if not ok:
         raise VintageError(f"vintage {v.vintage_id}: the rows do not match its content hash; no snapshot written")
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / file_name(v)
-    if target.is_file():
-        return target
-    table = pa.table(
-        {
-            "period": pa.array([r[0] for r in rows], pa.string()),
-            "breakdown": pa.array([r[1] for r in rows], pa.string()),
-            "item": pa.array([r[2] for r in rows], pa.string()),
-            "measure": pa.array([r[3] for r in rows], pa.string()),
-            "value": pa.array([r[4] for r in rows], pa.float64()),
-            "status": pa.array([r[5] for r in rows], pa.string()),
-        }
-    ).replace_schema_metadata({META_KEY: json.dumps(_record(v), sort_keys=True).encode()})
+    table = table.replace_schema_metadata({META_KEY: json.dumps(_record(v), sort_keys=True).encode()})
     fd, tmp = tempfile.mkstemp(prefix=f".{v.vintage_id}.", suffix=".part", dir=folder)
     os.close(fd)
     try:
@@ -290,7 +293,7 @@ def export_missing(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
     written = []
     for v in list_vintages(con):
         if (v.vintage_id, v.content_hash) not in have:
-            written.append(write_snapshot(folder, v, vintage_rows(con, v)))
+            written.append(write_snapshot(folder, v, vintage_table(con, v)))
     write_rates(con, folder)
     return written
 

@@ -220,20 +220,32 @@ def get_vintage(con: duckdb.DuckDBPyConnection, vintage_id: str) -> Vintage:
     return _from_row(rows[0])
 
 
-def vintage_rows(con: duckdb.DuckDBPyConnection, vintage: Vintage) -> list[Row]:
-    """The vintage's indicator rows ``(period, breakdown, item, measure, value, status)``, after
-    checking its content hash (raises VintageError if the store's copy was altered)."""
-    rows = con.execute(
-        "SELECT period, breakdown, item, measure, value, status FROM vintage_indicators WHERE vintage_id = ? "
-        "ORDER BY period, breakdown, item, measure",
-        [vintage.vintage_id],
-    ).fetchall()
-    if len(rows) != vintage.rows or _digest_rows(_meta(vintage), rows) != vintage.content_hash:
+def vintage_table(con: duckdb.DuckDBPyConnection, vintage: Vintage) -> Any:
+    """The vintage's indicator rows as a PyArrow table of ``ROW_COLUMNS`` (in the order of
+    :func:`vintage_rows`), after checking its content hash (raises VintageError if the store's
+    copy was altered)."""
+    table = con.sql(
+        "SELECT period, breakdown, item, measure, value::DOUBLE AS value, status FROM vintage_indicators "
+        "WHERE vintage_id = $v ORDER BY period, breakdown, item, measure",
+        params={"v": vintage.vintage_id},
+    ).to_arrow_table()
+    if table.num_rows != vintage.rows or _digest_table(_meta(vintage), table) != vintage.content_hash:
         raise VintageError(
             f"vintage {vintage.vintage_id} does not match its content hash: it was altered in the "
             "store after its release; vintages are immutable (make a correction with --revises)"
         )
-    return rows
+    return table
+
+
+def table_rows(table: Any) -> list[Row]:
+    """The rows of a PyArrow table of ``ROW_COLUMNS`` as tuples (what :func:`vintage_rows` gives)."""
+    return list(zip(*(table.column(name).to_pylist() for name in ROW_COLUMNS), strict=True))
+
+
+def vintage_rows(con: duckdb.DuckDBPyConnection, vintage: Vintage) -> list[Row]:
+    """The vintage's indicator rows ``(period, breakdown, item, measure, value, status)``, after
+    checking its content hash (raises VintageError if the store's copy was altered)."""
+    return table_rows(vintage_table(con, vintage))
 
 
 @gc_paused()  # a vintage holds a row tuple per indicator (over a million for kst)
@@ -309,7 +321,11 @@ def create_vintage(
             CASE WHEN i.status IN ('A', 'P') AND i.period IN (SELECT period FROM v_inside) THEN '{own}'
                  ELSE i.status END AS status
         FROM indicators i WHERE i.domain = ? AND i.period IN (SELECT period FROM v_periods)"""
-    rows = con.execute(snapshot + " ORDER BY period, breakdown, item, measure", [dom.id]).fetchall()
+    table = con.sql(
+        f"SELECT period, breakdown, item, measure, value::DOUBLE AS value, status FROM ({snapshot}) "
+        "ORDER BY period, breakdown, item, measure",
+        params=[dom.id],
+    ).to_arrow_table()
     codelists = {name: cl.version for name, cl in sorted(dom.codelists.items())}
     batches = [
         b
@@ -317,8 +333,8 @@ def create_vintage(
             "SELECT batch_id FROM batches WHERE domain = ? AND status = 'active' ORDER BY 1", [dom.id]
         ).fetchall()
     ]
-    v = Vintage(vid, dom.id, period, status, release_at, now, codelists, batches, len(rows), "", revises, reason)
-    digest = _digest_rows(_meta(v), rows)
+    v = Vintage(vid, dom.id, period, status, release_at, now, codelists, batches, table.num_rows, "", revises, reason)
+    digest = _digest_table(_meta(v), table)
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
@@ -332,7 +348,7 @@ def create_vintage(
                 now.isoformat(),
                 json.dumps(codelists),
                 json.dumps(batches),
-                len(rows),
+                table.num_rows,
                 digest,
                 revises,
                 reason,
@@ -371,7 +387,7 @@ def create_vintage(
     if store is not None:
         from ktstat.release.snapshot import snapshot_dir, write_rates, write_snapshot
 
-        write_snapshot(snapshot_dir(store), made, vintage_rows(con, made))
+        write_snapshot(snapshot_dir(store), made, table)  # the rows just hashed and stored
         write_rates(con, snapshot_dir(store))
     return made
 
