@@ -599,6 +599,20 @@ def insider_intervals(
                     out.append(InsiderInterval(c, label, v, most, v - least, v + least, True, False))
                 them += [Threat(w, frozenset([w]), most) for w in sorted(left)]
             seen = know.proven(c, them, hidden)
+            short = [a for a, th in enumerate(them) if seen[a] < th.need]
+            if len(short) > 1:
+                # one perturbation within every such attacker's room proves the cell against them all
+                if finder is None:
+                    finder = WitnessFinder(j.table, cells, eqs, set(cells), 0.0, {x: know.room[x] for x in cells})
+                rooms: dict[int, float] = {}
+                for a in short:
+                    for x, r in know.overrides(them[a].who, them[a].free).items():
+                        rooms[x] = min(r, rooms.get(x, r))
+                d = finder.find(c, max(them[a].need for a in short) * (1 + MARGIN), rooms)
+                if d:
+                    know.add(d)
+                    for a in short:
+                        seen[a] = max(seen[a], know.moved_by_last(c, them[a]))
             for th, moved in zip(them, seen, strict=True):
                 need = th.need
                 if moved < need:
