@@ -141,6 +141,39 @@ def test_ranks_are_counted_among_published_cells(published) -> None:
             assert r == 1 + sum(1 for w in values if w > v), key  # competition ranking among the published
 
 
+def test_the_demo_compiles_recorded_every_primary_cell_protected(demo_dir: Path) -> None:
+    """What protection recorded when the demo compiled (jointly with the earlier vintages): every
+    primary cell's interval against an outsider and against each of its attackers reaches its
+    protection, the latter checked from the recorded figures again. The independent re-audit of
+    the whole store (``ktstat audit``, about a minute) is in the slow set."""
+    import duckdb
+
+    con = duckdb.connect(str(demo_dir / "ktstat.duckdb"), read_only=True)
+    try:
+        outsider = con.execute(
+            "SELECT domain, count(*), count(*) FILTER (WHERE NOT protected) FROM disclosure_audit GROUP BY 1"
+        ).fetchall()
+        insider = con.execute(
+            """SELECT domain, count(*), count(*) FILTER (WHERE NOT protected),
+                count(*) FILTER (WHERE value_usd - lower_usd < need_usd * 0.999999
+                                 OR upper_usd - value_usd < need_usd * 0.999999)
+            FROM disclosure_insider GROUP BY 1"""
+        ).fetchall()
+        primary = dict(
+            con.execute(
+                "SELECT domain, count(*) FROM disclosure WHERE rule NOT IN ('', 'secondary') GROUP BY 1"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert {d for d, *_ in outsider} == {"tbp", "kst"} and {d for d, *_ in insider} == {"tbp", "kst"}
+    for dom, n, failed in outsider:
+        assert n > 0 and failed == 0, (dom, n, failed)
+    for dom, n, failed, short in insider:
+        assert n > 0 and primary[dom] > 0 and failed == 0 and short == 0, (dom, n, failed, short)
+
+
+@pytest.mark.slow
 def test_audit_command_passes_on_the_demo_store(demo_dir: Path) -> None:
     from typer.testing import CliRunner
 
