@@ -43,11 +43,14 @@ CAP = 1e4  # after numerical trouble, movements are bounded by CAP times the pro
 def _highs(
     cost: np.ndarray, lo: np.ndarray, hi: np.ndarray, rows: Sequence[Sequence[tuple[int, float]]], rhs: np.ndarray
 ) -> Any:
-    """A HiGHS instance holding ``min cost.x, rows(x) = rhs, lo <= x <= hi`` (silent, tight tolerances)."""
+    """A HiGHS instance holding ``min cost.x, rows(x) = rhs, lo <= x <= hi`` (silent, tight tolerances,
+    no presolve: each instance is solved many times from the last basis, and presolving the
+    first solve costs more than it saves)."""
     import highspy
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    h.setOptionValue("presolve", "off")
     h.setOptionValue("primal_feasibility_tolerance", FEASIBILITY)
     h.setOptionValue("dual_feasibility_tolerance", FEASIBILITY)
     lp = highspy.HighsLp()
