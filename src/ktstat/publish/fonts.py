@@ -15,10 +15,12 @@ WeasyPrint, and the charts register the same files with matplotlib.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from ktstat.errors import KtstatError
 
@@ -102,15 +104,30 @@ def cut_font(src: Path, chars: set[str], flavor: str | None = None) -> tuple[byt
     """The font file ``src`` reduced to ``chars``, with the layout features text shaping applies by
     default (``locl``, so the Korean forms, ``kern``, ``liga``, ``ccmp``...), as OpenType bytes, or
     WOFF2 with ``flavor="woff2"`` (needs ``brotli``). Returns (bytes, the characters kept, every
-    character ``src`` has). Deterministic for the same inputs (no timestamp is recalculated)."""
+    character ``src`` has). Deterministic for the same inputs (no timestamp is recalculated).
+
+    Cut from a first cut of ``src`` to every character of the project's text data
+    (:func:`_text_chars`, made once per process and font) when ``chars`` are all in it: the
+    glyphs and features are the same, and parsing the small font instead of the whole CJK one
+    makes a cut about ten times faster."""
+    import io
+
+    has = _font_chars(src)
+    keep = chars & has
+    base, in_base = _base_cut(src)
+    source: Path | io.BytesIO = io.BytesIO(base) if keep <= in_base else src
+    return _cut(source, keep, flavor), keep, set(has)
+
+
+def _cut(source: Path | Any, keep: set[str], flavor: str | None) -> bytes:
     import io
 
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    font = TTFont(str(src), lazy=True, recalcTimestamp=False)
-    has = {chr(c) for c in font.getBestCmap()}
-    keep = chars & has
+    font = TTFont(
+        source if not isinstance(source, Path) else str(source), lazy=True, recalcTimestamp=False, recalcBBoxes=False
+    )
     options = subset.Options()
     options.name_IDs = ["*"]
     options.name_languages = ["*"]
@@ -124,4 +141,42 @@ def cut_font(src: Path, chars: set[str], flavor: str | None = None) -> tuple[byt
     out = io.BytesIO()
     font.save(out)
     font.close()
-    return out.getvalue(), keep, has
+    return out.getvalue()
+
+
+@functools.cache
+def _font_chars(src: Path) -> frozenset[str]:
+    """Every character the font file ``src`` has a glyph for."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(src), lazy=True)
+    try:
+        return frozenset(chr(c) for c in font.getBestCmap())
+    finally:
+        font.close()
+
+
+@functools.cache
+def _base_cut(src: Path) -> tuple[bytes, frozenset[str]]:
+    """``src`` cut to :func:`_text_chars` (OpenType bytes) and the characters it keeps."""
+    keep = set(_text_chars() & _font_chars(src))
+    return _cut(src, keep, None), frozenset(keep)
+
+
+@functools.cache
+def _text_chars() -> frozenset[str]:
+    """The characters publications are made of: printable ASCII, Latin-1 and Latin Extended-A,
+    general punctuation, arrows and mathematical operators, and every character of the
+    package's text data (the terms, code lists and domain files, in both languages)."""
+    ranges = ((0x20, 0x7F), (0xA0, 0x180), (0x2000, 0x2070), (0x20A0, 0x20C0), (0x2100, 0x2200), (0x2200, 0x2300))
+    chars = {chr(c) for lo, hi in ranges for c in range(lo, hi)}
+    root = resources.files("ktstat")
+    todo = [root / "terms", root / "codelists", root / "domains"]
+    while todo:
+        folder = todo.pop()
+        for entry in folder.iterdir():
+            if entry.is_dir():
+                todo.append(entry)
+            elif entry.name.endswith((".toml", ".csv")):
+                chars.update(entry.read_text(encoding="utf-8"))
+    return frozenset(visible(chars))
