@@ -4,6 +4,7 @@ worked out by hand."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -592,3 +593,34 @@ def test_a_side_is_proven_by_a_table_seen_only_beyond_the_protection_itself() ->
     assert all(iv.protected for iv in ivs)
     for iv in ivs:
         assert iv.lower <= 0.9 * iv.value and iv.upper >= 1.1 * iv.value
+
+
+def test_flows_protected_in_processes_of_their_own_give_the_same_pattern(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above ``PARALLEL_CELLS`` the two flows are protected in forked processes: the store's
+    disclosure tables are then the same, row for row, as when protected in this process."""
+    import importlib
+    import multiprocessing
+
+    from ktstat.pipeline import compile_domain
+
+    protection = importlib.import_module("ktstat.sdc.protect")
+    from ktstat.store import open_store
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform: flows are always protected in one process")
+    fix = Path(__file__).parent / "fixtures" / "kst_small"
+    tables = ("disclosure", "disclosure_audit", "disclosure_insider")
+    got = {}
+    real = multiprocessing.get_context
+    for cells in (10**9, 0):  # one process; then a process per flow
+        monkeypatch.setattr(protection, "PARALLEL_CELLS", cells)
+        pools: list[int] = []
+        monkeypatch.setattr(multiprocessing, "get_context", lambda m=None, pools=pools: (pools.append(1), real(m))[1])
+        con = open_store(tmp_path / f"{cells}.duckdb")
+        compile_domain(con, "kst", fix / "records.csv", fix / "reporters.csv", fix / "rates.csv")
+        got[cells] = {t: sorted(map(str, con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
+        con.close()
+        assert bool(pools) == (cells == 0)
+    assert got[0] == got[10**9] and got[0]["disclosure"] and got[0]["disclosure_insider"]

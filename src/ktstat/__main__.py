@@ -1,3 +1,4 @@
 from ktstat.cli import main
 
-main()
+if __name__ == "__main__":  # (not when multiprocessing imports this module in a child process)
+    main()

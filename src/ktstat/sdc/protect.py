@@ -27,7 +27,8 @@ from ktstat.store import insert_rows
 if TYPE_CHECKING:
     import duckdb
 
-    from ktstat.sdc.vintages import InsiderInterval
+    from ktstat.sdc.linear import Key
+    from ktstat.sdc.vintages import InsiderInterval, Layer, LayersResult
 
 FIXED_COST = 1e-5  # per-cell part of the cost of hiding a cell, relative to the block's largest value
 MARGIN = 1e-4  # witnesses move a cell by its protection times (1 + MARGIN), against round-off
@@ -187,6 +188,58 @@ def repair(
     return ivs
 
 
+PARALLEL_CELLS = 20_000  # flows protected in processes of their own when a table has more cells
+
+
+def _protect_flow(
+    job: tuple[list[Layer], Layer, float, float | None],
+) -> tuple[LayersResult, set[Key] | None]:
+    """One flow's protection (:func:`ktstat.sdc.vintages.protect_layers`) and, when earlier
+    vintages exist, the pattern its data alone would get (None otherwise)."""
+    from ktstat.sdc.vintages import alone, protect_layers
+
+    earlier, current, q, p_ins = job
+    res = protect_layers(earlier, current, q, p_ins)
+    return res, (alone(current, res, q, p_ins) if earlier else None)
+
+
+def _protect_flows(
+    jobs: dict[str, tuple[list[Layer], Layer, float, float | None]],
+) -> dict[str, tuple[LayersResult, set[Key] | None]]:
+    """:func:`_protect_flow` of each flow. The flows share no equation, so with two processors
+    or more and a large table each is protected in a process of its own (the results are the
+    same as in one process: each flow's protection is deterministic)."""
+    import multiprocessing
+    import os
+
+    big = any(len(job[1].table.values) > PARALLEL_CELLS for job in jobs.values())
+    forks = "fork" in multiprocessing.get_all_start_methods()
+    if len(jobs) < 2 or not big or (os.cpu_count() or 1) < 2 or not forks:
+        return {flow: _protect_flow(job) for flow, job in jobs.items()}
+    # forked (not spawned): a child imports nothing again, so a caller's own script is not run
+    # again in it, and touches no open store (it runs the linear programs only); an interrupt
+    # reaches this process, which stops the children
+    pool = multiprocessing.get_context("fork").Pool(min(len(jobs), os.cpu_count() or 1), initializer=_child_signals)
+    try:
+        pending = {flow: pool.apply_async(_protect_flow, (job,)) for flow, job in jobs.items()}
+        done = {flow: r.get() for flow, r in pending.items()}
+    except BaseException:
+        pool.terminate()
+        pool.join()
+        raise
+    pool.close()
+    pool.join()
+    return done
+
+
+def _child_signals() -> None:
+    """In a child process: Ctrl-C is for the parent (which stops the children); SIGTERM ends it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
     """Primary and secondary suppression and the audit for a compiled domain, against the
     domain's released vintages and the largest reporters of primary cells as the domain's
@@ -199,8 +252,7 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
     status differs from the latest vintage that released them, and why) and ``disclosure_alone``
     (the pattern the data alone would get, for comparison)."""
     from ktstat.sdc.layers import current_holdings, keep_holdings, vintage_layers
-    from ktstat.sdc.vintages import Layer, protect_layers
-    from ktstat.sdc.vintages import alone as pattern_alone
+    from ktstat.sdc.vintages import Layer
 
     rules = domain.disclosure
     q = rules.protection_percent / 100
@@ -219,9 +271,24 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
     audit_rows = []
     insider_rows = []
     rule_of = {(f, p, b, i, fl): rule for f, p, b, i, fl, rule in rows}
-    for flow, table in tables.items():
-        prim_keys = {(f, p, b, i) for f, p, b, i, fl, rule in rows if fl == flow and rule}
-        res = protect_layers(earlier[flow], Layer("", table, set(), prim_keys, holdings[flow], tops[flow]), q, p_ins)
+    jobs = {
+        flow: (
+            earlier[flow],
+            Layer(
+                "",
+                table,
+                set(),
+                {(f, p, b, i) for f, p, b, i, fl, rule in rows if fl == flow and rule},
+                holdings[flow],
+                tops[flow],
+            ),
+            q,
+            p_ins,
+        )
+        for flow, table in tables.items()
+    }
+    for flow, (res, by_itself) in _protect_flows(jobs).items():
+        table = tables[flow]
         j = res.joint
         last = len(earlier[flow])
         result.unprotectable += res.unprotectable
@@ -265,10 +332,9 @@ def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
                     ins.exact,
                 )
             )
-        if not earlier[flow]:
+        if by_itself is None:
             continue
         # the comparison: the pattern these data alone would get, and the changes against the latest vintage
-        by_itself = pattern_alone(Layer("", table, set(), prim_keys, holdings[flow], tops[flow]), res, q, p_ins)
         alone += [(domain.id, *k, flow) for k in sorted(by_itself)]
         decided = {d.key: d for d in res.decisions}
         for k, c in sorted(table.index.items()):
