@@ -596,31 +596,41 @@ def test_a_side_is_proven_by_a_table_seen_only_beyond_the_protection_itself() ->
 
 
 def test_flows_protected_in_processes_of_their_own_give_the_same_pattern(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Above ``PARALLEL_CELLS`` the two flows are protected in forked processes: the store's
-    disclosure tables are then the same, row for row, as when protected in this process."""
+    """Above ``PARALLEL_CELLS`` one flow is protected in a child process (``python -m
+    ktstat.sdc.worker``) while this one protects the other: the store's disclosure tables are
+    the same, row for row, as in one process; a child that fails leaves its flow to this
+    process, with a warning, and the tables are the same again."""
     import importlib
-    import multiprocessing
+    import subprocess
+    import sys
 
     from ktstat.pipeline import compile_domain
-
-    protection = importlib.import_module("ktstat.sdc.protect")
     from ktstat.store import open_store
 
-    if "fork" not in multiprocessing.get_all_start_methods():
-        pytest.skip("no fork on this platform: flows are always protected in one process")
+    protection = importlib.import_module("ktstat.sdc.protect")
     fix = Path(__file__).parent / "fixtures" / "kst_small"
     tables = ("disclosure", "disclosure_audit", "disclosure_insider")
+    real = subprocess.Popen
     got = {}
-    real = multiprocessing.get_context
-    for cells in (10**9, 0):  # one process; then a process per flow
+    for case, cells, python in (("one", 10**9, sys.executable), ("two", 0, sys.executable), ("failed", 0, "false")):
         monkeypatch.setattr(protection, "PARALLEL_CELLS", cells)
-        pools: list[int] = []
-        monkeypatch.setattr(multiprocessing, "get_context", lambda m=None, pools=pools: (pools.append(1), real(m))[1])
-        con = open_store(tmp_path / f"{cells}.duckdb")
+        monkeypatch.setattr(sys, "executable", python)
+        started: list[list[str]] = []
+
+        def popen(args: list[str], *a: object, started: list[list[str]] = started, **k: object) -> object:
+            started.append(list(args))
+            return real(args, *a, **k)  # type: ignore[call-overload]
+
+        monkeypatch.setattr(subprocess, "Popen", popen)
+        caplog.clear()
+        con = open_store(tmp_path / f"{case}.duckdb")
         compile_domain(con, "kst", fix / "records.csv", fix / "reporters.csv", fix / "rates.csv")
-        got[cells] = {t: sorted(map(str, con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
+        got[case] = {t: sorted(map(str, con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
         con.close()
-        assert bool(pools) == (cells == 0)
-    assert got[0] == got[10**9] and got[0]["disclosure"] and got[0]["disclosure_insider"]
+        workers = [a for a in started if "ktstat.sdc.worker" in a]
+        assert len(workers) == (0 if case == "one" else 1), started
+        assert ("in a child process failed" in caplog.text) == (case == "failed"), caplog.text
+    assert got["two"] == got["one"] == got["failed"]
+    assert got["one"]["disclosure"] and got["one"]["disclosure_insider"]

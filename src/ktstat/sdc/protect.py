@@ -207,37 +207,56 @@ def _protect_flows(
     jobs: dict[str, tuple[list[Layer], Layer, float, float | None]],
 ) -> dict[str, tuple[LayersResult, set[Key] | None]]:
     """:func:`_protect_flow` of each flow. The flows share no equation, so with two processors
-    or more and a large table each is protected in a process of its own (the results are the
-    same as in one process: each flow's protection is deterministic)."""
-    import multiprocessing
+    or more and a large table the first flow is protected in a child process
+    (:mod:`ktstat.sdc.worker`, a fresh interpreter) while this one protects the other; the
+    results are the same as in one process (each flow's protection is deterministic). A child
+    that fails leaves its flow to this process; an interrupt here stops the child."""
     import os
 
     big = any(len(job[1].table.values) > PARALLEL_CELLS for job in jobs.values())
-    forks = "fork" in multiprocessing.get_all_start_methods()
-    if len(jobs) < 2 or not big or (os.cpu_count() or 1) < 2 or not forks:
+    if len(jobs) < 2 or not big or (os.cpu_count() or 1) < 2:
         return {flow: _protect_flow(job) for flow, job in jobs.items()}
-    # forked (not spawned): a child imports nothing again, so a caller's own script is not run
-    # again in it, and touches no open store (it runs the linear programs only); an interrupt
-    # reaches this process, which stops the children
-    pool = multiprocessing.get_context("fork").Pool(min(len(jobs), os.cpu_count() or 1), initializer=_child_signals)
-    try:
-        pending = {flow: pool.apply_async(_protect_flow, (job,)) for flow, job in jobs.items()}
-        done = {flow: r.get() for flow, r in pending.items()}
-    except BaseException:
-        pool.terminate()
-        pool.join()
-        raise
-    pool.close()
-    pool.join()
-    return done
+    import logging
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
 
-
-def _child_signals() -> None:
-    """In a child process: Ctrl-C is for the parent (which stops the children); SIGTERM ends it."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    flows = list(jobs)
+    done: dict[str, tuple[LayersResult, set[Key] | None]] = {}
+    with tempfile.TemporaryDirectory(prefix="ktstat-sdc-") as tmp:
+        job_file, result_file = Path(tmp) / "job.pickle", Path(tmp) / "result.pickle"
+        job_file.write_bytes(pickle.dumps(jobs[flows[0]], protocol=pickle.HIGHEST_PROTOCOL))
+        with open(Path(tmp) / "stderr.txt", "wb") as err_file:
+            # a session of its own: a Ctrl-C at the terminal reaches this process only, which stops it
+            child = subprocess.Popen(
+                [sys.executable, "-m", "ktstat.sdc.worker", str(job_file), str(result_file)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err_file,
+                start_new_session=True,
+            )
+            try:
+                for flow in flows[1:]:
+                    done[flow] = _protect_flow(jobs[flow])
+                child.wait()
+            except BaseException:
+                child.kill()
+                child.wait()
+                raise
+        err = (Path(tmp) / "stderr.txt").read_bytes()
+        if child.returncode == 0 and result_file.is_file():
+            done[flows[0]] = pickle.loads(result_file.read_bytes())
+        else:
+            logging.getLogger(__name__).warning(
+                "protection of flow %s in a child process failed (exit %s: %s); protecting it here",
+                flows[0],
+                child.returncode,
+                err.decode(errors="replace").strip().splitlines()[-1:] or "",
+            )
+            done[flows[0]] = _protect_flow(jobs[flows[0]])
+    return {flow: done[flow] for flow in flows}
 
 
 def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
