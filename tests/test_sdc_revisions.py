@@ -136,3 +136,23 @@ def test_cube_keeps_every_reporters_amount_in_the_confidential_cells(released: P
     ).fetchall()
     assert mine == cell
     con.close()
+
+
+def test_the_audit_in_two_processes_finds_the_same(released: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With each flow audited in a process of its own (``PARALLEL_CELLS`` 0: one flow in
+    ``python -m ktstat.sdc.worker``), the audit of a store whose compile gives cells away reports
+    the same intervals and the same revealed cells, equations included, as in one process."""
+    import importlib
+
+    from ktstat.sdc.layers import audit_released
+    from ktstat.store import open_store
+
+    con = open_store(released)
+    con.execute("UPDATE disclosure SET rule = '' WHERE domain = 'kst' AND rule = 'secondary'")
+    got = {}
+    for cells in (10**9, 0):
+        monkeypatch.setattr(importlib.import_module("ktstat.sdc.protect"), "PARALLEL_CELLS", cells)
+        got[cells] = audit_released(con, domains.load("kst"))
+    con.close()
+    assert got[0].revealed and not got[0].passed
+    assert (got[0].checked, got[0].revealed) == (got[10**9].checked, got[10**9].revealed)

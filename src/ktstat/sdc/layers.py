@@ -169,15 +169,43 @@ class ReleasedAudit:
         return not self.revealed
 
 
+AuditFound = tuple[str, Key, str, float, float, float, list[str]]  # Revealed's fields, the key without its flow
+
+
+def _audit_flow(job: tuple[list[Layer], float, float | None]) -> tuple[int, list[AuditFound]]:
+    """One flow's joint audit: the intervals computed, and for each revealed cell the fields of
+    :class:`Revealed` (its key without the flow)."""
+    from ktstat.sdc.audit import intervals
+    from ktstat.sdc.vintages import Knowledge, explain, insider_intervals, joint, relevant_years
+
+    lays, q, p_ins = job
+    j = joint(lays, relevant_years(lays, last_too=True))
+    shut = {c for c, (i, k) in enumerate(j.origin) if k in lays[i].hidden}
+    targets = {c for c, (i, k) in enumerate(j.origin) if k in lays[i].primary and j.table.values[c] != 0}
+    checked = 0
+    found: list[tuple[int, str, float, float]] = []
+    for iv in intervals(j.table, shut, targets, q, exact=False):
+        checked += 1
+        if not iv.protected:
+            found.append((iv.cell, "outsider", iv.lower, iv.upper))
+    if p_ins is not None:
+        for ins in insider_intervals(j, lays, shut, targets, p_ins, know=Knowledge(j, lays)):
+            checked += 1
+            if not ins.protected:
+                found.append((ins.cell, "largest reporter of a primary cell", ins.lower, ins.upper))
+    revealed: list[AuditFound] = []
+    for c, who, lo, hi in found:
+        i, key = j.origin[c]
+        revealed.append((lays[i].tag, key, who, j.table.values[c] / 1e6, lo / 1e6, hi / 1e6, explain(j, lays, c, shut)))
+    return checked, revealed
+
+
 def audit_released(con: duckdb.DuckDBPyConnection, domain: Domain) -> ReleasedAudit:
     """Audit every vintage of the domain together (released and embargoed) and the compile in
     the store (tagged ``compile``, what the next release would publish): the joint table of all
     of them (:func:`ktstat.sdc.vintages.joint`; years identical in a later layer left out), each
     primary cell's interval as an outsider deduces it, and as the largest reporter of each primary
     cell deduces it (when the domain's ``insider`` setting is on)."""
-    from ktstat.sdc.audit import intervals
-    from ktstat.sdc.vintages import Knowledge, explain, insider_intervals, joint, relevant_years
-
     rules = domain.disclosure
     q = rules.protection_percent / 100
     p_ins = rules.insider_fraction
@@ -197,33 +225,12 @@ def audit_released(con: duckdb.DuckDBPyConnection, domain: Domain) -> ReleasedAu
             [domain.id],
         ).fetchall()
         _add_layers(layers, "compile", compiled, hold, domain)
-    for flow, lays in layers.items():
-        if not lays:
-            continue
-        j = joint(lays, relevant_years(lays, last_too=True))
-        shut = {c for c, (i, k) in enumerate(j.origin) if k in lays[i].hidden}
-        targets = {c for c, (i, k) in enumerate(j.origin) if k in lays[i].primary and j.table.values[c] != 0}
-        found: list[tuple[int, str, float, float]] = []
-        for iv in intervals(j.table, shut, targets, q, exact=False):
-            out.checked += 1
-            if not iv.protected:
-                found.append((iv.cell, "outsider", iv.lower, iv.upper))
-        if p_ins is not None:
-            for ins in insider_intervals(j, lays, shut, targets, p_ins, know=Knowledge(j, lays)):
-                out.checked += 1
-                if not ins.protected:
-                    found.append((ins.cell, "largest reporter of a primary cell", ins.lower, ins.upper))
-        for c, who, lo, hi in found:
-            i, key = j.origin[c]
-            out.revealed.append(
-                Revealed(
-                    lays[i].tag,
-                    (*key, flow),
-                    who,
-                    j.table.values[c] / 1e6,
-                    lo / 1e6,
-                    hi / 1e6,
-                    explain(j, lays, c, shut),
-                )
-            )
+    from ktstat.sdc.protect import PARALLEL_CELLS
+    from ktstat.sdc.worker import per_flow
+
+    jobs = {flow: (lays, q, p_ins) for flow, lays in layers.items() if lays}
+    big = any(len(lay.table.values) > PARALLEL_CELLS for lays, _, _ in jobs.values() for lay in lays)
+    for flow, (checked, found) in per_flow(_audit_flow, jobs, parallel=big).items():
+        out.checked += checked
+        out.revealed += [Revealed(tag, (*key, flow), who, v, lo, hi, eqs) for tag, key, who, v, lo, hi, eqs in found]
     return out

@@ -206,57 +206,12 @@ def _protect_flow(
 def _protect_flows(
     jobs: dict[str, tuple[list[Layer], Layer, float, float | None]],
 ) -> dict[str, tuple[LayersResult, set[Key] | None]]:
-    """:func:`_protect_flow` of each flow. The flows share no equation, so with two processors
-    or more and a large table the first flow is protected in a child process
-    (:mod:`ktstat.sdc.worker`, a fresh interpreter) while this one protects the other; the
-    results are the same as in one process (each flow's protection is deterministic). A child
-    that fails leaves its flow to this process; an interrupt here stops the child."""
-    import os
+    """:func:`_protect_flow` of each flow, in two processes when a table has more than
+    ``PARALLEL_CELLS`` cells (:func:`ktstat.sdc.worker.per_flow`: the same results)."""
+    from ktstat.sdc.worker import per_flow
 
     big = any(len(job[1].table.values) > PARALLEL_CELLS for job in jobs.values())
-    if len(jobs) < 2 or not big or (os.cpu_count() or 1) < 2:
-        return {flow: _protect_flow(job) for flow, job in jobs.items()}
-    import logging
-    import pickle
-    import subprocess
-    import sys
-    import tempfile
-    from pathlib import Path
-
-    flows = list(jobs)
-    done: dict[str, tuple[LayersResult, set[Key] | None]] = {}
-    with tempfile.TemporaryDirectory(prefix="ktstat-sdc-") as tmp:
-        job_file, result_file = Path(tmp) / "job.pickle", Path(tmp) / "result.pickle"
-        job_file.write_bytes(pickle.dumps(jobs[flows[0]], protocol=pickle.HIGHEST_PROTOCOL))
-        with open(Path(tmp) / "stderr.txt", "wb") as err_file:
-            # a session of its own: a Ctrl-C at the terminal reaches this process only, which stops it
-            child = subprocess.Popen(
-                [sys.executable, "-m", "ktstat.sdc.worker", str(job_file), str(result_file)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=err_file,
-                start_new_session=True,
-            )
-            try:
-                for flow in flows[1:]:
-                    done[flow] = _protect_flow(jobs[flow])
-                child.wait()
-            except BaseException:
-                child.kill()
-                child.wait()
-                raise
-        err = (Path(tmp) / "stderr.txt").read_bytes()
-        if child.returncode == 0 and result_file.is_file():
-            done[flows[0]] = pickle.loads(result_file.read_bytes())
-        else:
-            logging.getLogger(__name__).warning(
-                "protection of flow %s in a child process failed (exit %s: %s); protecting it here",
-                flows[0],
-                child.returncode,
-                err.decode(errors="replace").strip().splitlines()[-1:] or "",
-            )
-            done[flows[0]] = _protect_flow(jobs[flows[0]])
-    return {flow: done[flow] for flow in flows}
+    return per_flow(_protect_flow, jobs, parallel=big)
 
 
 def protect(con: duckdb.DuckDBPyConnection, domain: Domain) -> ProtectionResult:
