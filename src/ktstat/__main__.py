@@ -1,4 +1,4 @@
 from ktstat.cli import main
 
-if __name__ == "__main__":  # (not when multiprocessing imports this module in a child process)
+if __name__ == "__main__":  # (not when another module imports this one)
     main()
