@@ -14,15 +14,19 @@
 from __future__ import annotations
 
 import math
+from functools import cache
 
 MONEY_LEVELS = ("exports", "imports", "balance", "volume")
+_MONEY = frozenset((*MONEY_LEVELS, *(f"{m}_change" for m in MONEY_LEVELS)))
 
 
+@cache  # (called once per published value; a domain has a few dozen measures)
 def is_money(measure: str) -> bool:
     base = measure[:-4] if measure.endswith("_yoy") else measure
-    return base in MONEY_LEVELS or base in {f"{m}_change" for m in MONEY_LEVELS}
+    return base in _MONEY
 
 
+@cache
 def is_integer_measure(measure: str) -> bool:
     return measure.endswith(("_rank", "_record")) or measure == "balance_record_low"
 
@@ -91,6 +95,7 @@ set in a row with a value, by the measure's kind (all three are null for a row w
 - ``rate``: growth, share, contribution (percent) and the ratio, ``float64``, unrounded."""
 
 
+@cache
 def value_kind(measure: str) -> str:
     """The Parquet value column of ``measure``: ``usd``, ``integer`` or ``rate``."""
     return "integer" if is_integer_measure(measure) else "usd" if is_money(measure) else "rate"

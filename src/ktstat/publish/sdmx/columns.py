@@ -102,6 +102,8 @@ class ObsColumns:
 
     def observations(self) -> list[_Obs]:
         """The observations as the writers take them (:class:`ktstat.publish.sdmx._Obs`)."""
+        from functools import partial
+
         import numpy as np
 
         from ktstat.publish.sdmx import _Obs
@@ -115,7 +117,9 @@ class ObsColumns:
         item = take(self.item_ids, self.item)
         measure = take(self.measures, self.measure)
         status = take(self.statuses, self.status)
-        return list(map(_Obs._make, zip(freq, bd, item, measure, time, self.texts(), status, strict=True)))
+        # tuple.__new__ straight from C: _Obs._make costs a Python call per observation
+        make = partial(tuple.__new__, _Obs)
+        return list(map(make, zip(freq, bd, item, measure, time, self.texts(), status, strict=True)))
 
 
 def _codes(table: pa.Table, name: str) -> tuple[np.ndarray, list[str]]:

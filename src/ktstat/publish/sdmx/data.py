@@ -83,10 +83,18 @@ class DataHeader:
             )
 
 
-def _unit(measure: str) -> str:
-    from ktstat.publish.sdmx import unit_measure
+_UNITS: dict[str, str] = {}
 
-    return unit_measure(measure)
+
+def _unit(measure: str) -> str:
+    """UNIT_MEASURE of a measure (:func:`ktstat.publish.sdmx.unit_measure`), memoised here: called once
+    per observation."""
+    unit = _UNITS.get(measure)
+    if unit is None:
+        from ktstat.publish.sdmx import unit_measure
+
+        unit = _UNITS[measure] = unit_measure(measure)
+    return unit
 
 
 def _values(o: Observation) -> dict[str, str]:
@@ -264,24 +272,36 @@ def _ss_body(out: TextIO, h: DataHeader, observations: Iterable[Observation]) ->
     def attrs(pairs: list[tuple[str, str]]) -> str:
         return "".join(f' {k}="{v}"' for k, v in pairs)
 
-    def obs(key: tuple[tuple[str, str], ...], o: Observation, indent: str) -> None:
-        vals = _values(o)
-        dims = DIMS if h.dim_at_obs == ALL_DIMENSIONS else (h.dim_at_obs,)
-        value = f' OBS_VALUE="{o.value}"' if o.value else ""
-        out.write(f"{indent}<Obs{attrs([(d, vals[d]) for d in dims])}{value}{attrs(_obs_attrs(h, key, o))}/>\n")
+    dims = DIMS if h.dim_at_obs == ALL_DIMENSIONS else (h.dim_at_obs,)
+    full = h.detail == "full"
+
+    def obs_lines(key: tuple[tuple[str, str], ...], group: list[Observation], indent: str) -> str:
+        """The group's ``Obs`` elements: dimensions, OBS_VALUE, then the attributes of
+        :func:`_obs_attrs` (UNIT_MEASURE when the key lacks MEASURE, OBS_STATUS), for ``full``."""
+        unit_here = full and "MEASURE" not in dict(key)
+        lines = []
+        for o in group:
+            if dims == ("TIME_PERIOD",):
+                dim_text = f' TIME_PERIOD="{o.time}"'
+            else:
+                vals = _values(o)
+                dim_text = "".join(f' {d}="{vals[d]}"' for d in dims)
+            value = f' OBS_VALUE="{o.value}"' if o.value else ""
+            unit = f' UNIT_MEASURE="{_unit(o.measure)}"' if unit_here else ""
+            status = f' OBS_STATUS="{o.status}"' if full else ""
+            lines.append(f"{indent}<Obs{dim_text}{value}{unit}{status}/>\n")
+        return "".join(lines)
 
     for key, group in _groups(h, observations):
         if not key:
-            for o in group:
-                obs(key, o, "    ")
+            out.write(obs_lines(key, group, "    "))
             continue
         head = f"    <Series{attrs(list(key))}{attrs(_series_attrs(h, key))}"
         if not _with_obs(h):
             out.write(head + "/>\n")
             continue
         out.write(head + ">\n")
-        for o in group:
-            obs(key, o, "      ")
+        out.write(obs_lines(key, group, "      "))
         out.write("    </Series>\n")
 
 
@@ -290,8 +310,8 @@ def _csv_rows(h: DataHeader, observations: Iterable[Observation]) -> Iterator[li
     serieskeysonly; one row per series for serieskeysonly and nodata)."""
     h.check()
     if _with_obs(h):
+        full = h.detail == "full"
         for o in observations:
-            full = h.detail == "full"
             yield [
                 o.freq,
                 o.breakdown,
