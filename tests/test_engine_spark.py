@@ -75,11 +75,13 @@ def test_spark_url(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_connect_client_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the Spark Connect client packages, an sc:// URL is a one-line error naming them
-    (checked before pyspark's own check, which can exit the process)."""
+    (checked before pyspark's own check, which can exit the process), and a running session stays."""
     pytest.importorskip("pyspark")
     monkeypatch.setattr(engine_spark, "_importable", lambda module: module != "grpc")
+    running = engine_spark._session  # (a local session of the tests before, if any)
     with pytest.raises(InputError, match=r"grpcio: pip install 'pyspark\[connect\]"):
         engine_spark.get_session("sc://127.0.0.1:1")
+    assert engine_spark._session is running  # the URL that cannot start did not stop it
 
 
 @needs_java

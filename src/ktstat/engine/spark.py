@@ -184,8 +184,26 @@ def _classic_conf(url: str) -> dict[str, str]:
     return conf
 
 
+def _check_requirements(url: str) -> None:
+    """``InputError`` when a session on ``url`` cannot start here: pyspark missing; for Spark
+    Connect, its client packages missing; for a local driver, no Java runtime."""
+    if not _importable("pyspark"):
+        raise InputError(f"the Spark engine needs pyspark: pip install {PYSPARK_PIN}")
+    if is_connect(url):
+        # checked here: pyspark's own check may exit the process (when run as ``python -c``)
+        missing = [pkg for pkg, mod in CONNECT_CLIENT.items() if not _importable(mod)]
+        if missing:
+            raise InputError(
+                f"Spark Connect ({url}) needs the client packages {', '.join(missing)}: pip install "
+                f"'{PYSPARK_PIN.replace('==', '[connect]==')}'"
+            )
+    elif not java_available():
+        raise InputError("the Spark engine needs a Java runtime (17 or later): none found on the PATH or in JAVA_HOME")
+
+
 def _start(url: str) -> SparkSession:
     global _log
+    _check_requirements(url)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # pyspark's note on pandas 3
@@ -198,13 +216,6 @@ def _start(url: str) -> SparkSession:
         # these print a JSON copy of every failing query's error to stderr; the exception has it
         PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
     if is_connect(url):
-        # checked here: pyspark's own check may exit the process (when run as ``python -c``)
-        missing = [pkg for pkg, mod in CONNECT_CLIENT.items() if not _importable(mod)]
-        if missing:
-            raise InputError(
-                f"Spark Connect ({url}) needs the client packages {', '.join(missing)}: pip install "
-                f"'{PYSPARK_PIN.replace('==', '[connect]==')}'"
-            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             session = SparkSession.builder.remote(url).getOrCreate()
@@ -214,8 +225,6 @@ def _start(url: str) -> SparkSession:
     from pyspark import SparkConf, SparkContext
     from pyspark.java_gateway import launch_gateway
 
-    if not java_available():
-        raise InputError("the Spark engine needs a Java runtime (17 or later): none found on the PATH or in JAVA_HOME")
     conf = SparkConf(loadDefaults=False)
     for k, v in _classic_conf(url).items():
         conf.set(k, v)
@@ -251,6 +260,7 @@ def get_session(url: str | None = None, progress: Progress | None = None) -> Spa
     if _session is not None:
         if _session[0] == target:
             return _session[1]
+        _check_requirements(target)  # a URL that cannot start keeps the running session
         stop_session()
     started = time.perf_counter()
     session = _start(target)
