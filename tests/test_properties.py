@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
 from ktstat import domain as domains
@@ -421,13 +421,10 @@ def quarters_of(period: str) -> list[str]:
 # ---------------------------------------------------------------------------- (a)
 
 
-@SETTINGS
-@given(cases())
-def test_partitions_add_up_to_the_total(case):
+def partitions_add_up_to_the_total(c):
     """(a) For every partition breakdown (crosses included), frequency, period and flow, the
     items' exact micro-dollar amounts add up to the total's."""
-    with compiled(case) as c:
-        cube = c.cube()
+    cube = c.cube()
     totals = {(f, p, fl): a for (f, p, b, i, fl), a in cube.items() if b == "total"}
     assert totals, "no total cells"
     assert {i for (_, _, b, i, _) in cube if b == "total"} == {"all"}
@@ -447,14 +444,11 @@ def test_partitions_add_up_to_the_total(case):
 # ---------------------------------------------------------------------------- (b)
 
 
-@SETTINGS
-@given(cases())
-def test_levels_balance_and_volume(case):
+def levels_balance_and_volume(c):
     """(b) exports/imports are the cube's amounts in dollars; balance = X - M and
     volume = X + M in every indicator cell (every period, breakdown and item)."""
-    with compiled(case) as c:
-        cube = c.cube()
-        ind = c.indicators()
+    cube = c.cube()
+    ind = c.indicators()
     assert ind
     for (p, b, i), ms in ind.items():
         f = PERIOD_FREQ[p]
@@ -477,19 +471,16 @@ def test_levels_balance_and_volume(case):
 # ---------------------------------------------------------------------------- (c)
 
 
-@SETTINGS
-@given(cases())
-def test_years_and_halves_add_up(case):
+def years_and_halves_add_up(c):
     """(c) In the cube a year is the sum of its halves and a half the sum of its quarters,
     exactly, for every breakdown, item and flow; reporter counts and top reporters agree."""
-    with compiled(case) as c:
-        cube = c.cube()
-        meta = {
-            (f, p, b, i, fl): (int(n), int(t1))
-            for f, p, b, i, fl, n, t1 in c.con.execute(
-                "SELECT freq, period, breakdown, item, flow, reporters, top1_micro FROM cube"
-            ).fetchall()
-        }
+    cube = c.cube()
+    meta = {
+        (f, p, b, i, fl): (int(n), int(t1))
+        for f, p, b, i, fl, n, t1 in c.con.execute(
+            "SELECT freq, period, breakdown, item, flow, reporters, top1_micro FROM cube"
+        ).fetchall()
+    }
     assert {f for (f, *_rest) in cube} <= {"A", "H", "Q"}
     keys = {(b, i, fl) for (_f, _p, b, i, fl) in cube}
     for b, i, fl in keys:
@@ -519,13 +510,10 @@ def test_years_and_halves_add_up(case):
 # ---------------------------------------------------------------------------- (d)
 
 
-@SETTINGS
-@given(cases())
-def test_shares_add_up_to_100(case):
+def shares_add_up_to_100(c):
     """(d) Within every partition breakdown and period, shares add up to 100 when the total is
     positive; they are N (empty) when it is zero."""
-    with compiled(case) as c:
-        ind = c.indicators()
+    ind = c.indicators()
     groups: dict[tuple[str, str], list] = defaultdict(list)
     for (p, b, _i), ms in ind.items():
         groups[(p, b)].append(ms)
@@ -555,15 +543,12 @@ def _contribution_tol(scale: float, d_item: float, d_total: float) -> float:
     return 1e-9 + 100 * eps / abs(d_total) * (1 + abs(d_item) / abs(d_total))
 
 
-@SETTINGS
-@given(cases())
-def test_contributions_add_up_to_100(case):
+def contributions_add_up_to_100(c):
     """(e) Within every partition breakdown and period, contributions (to the change against the
     previous period, and for half-years against the same half a year earlier) add up to 100
     when the total changed, and are N when it did not."""
-    with compiled(case) as c:
-        cube = c.cube()
-        ind = c.indicators()
+    cube = c.cube()
+    ind = c.indicators()
 
     def exact(p, b, i, meas):
         f = PERIOD_FREQ[p]
@@ -637,15 +622,12 @@ def _status(p: str, v: float | None) -> str:
     return "N" if v is None else ("P" if p in PROVISIONAL else "A")
 
 
-@SETTINGS
-@given(cases())
-def test_derived_measures_recomputed(case):
+def derived_measures_recomputed(c):
     """(f) growth, change, ratio, ranks and record flags recomputed in Python from the level
     indicators (exports and imports of the same item in the comparison period) equal the
     compiled ones; statuses are N exactly where the README says (no comparison period, growth on
     a previous value that is not positive, ratio without imports), P in 2025H1, A otherwise."""
-    with compiled(case) as c:
-        ind = c.indicators()
+    ind = c.indicators()
     series: dict[tuple[str, str, str], dict[str, dict]] = defaultdict(dict)
     for (p, b, i), ms in ind.items():
         series[(PERIOD_FREQ[p], b, i)][p] = ms
@@ -703,6 +685,30 @@ def test_derived_measures_recomputed(case):
                 want = None if mine is None else 1 + sum(1 for _, o in cells if o[meas] is not None and o[meas] > mine)
                 v, s = ms[f"{meas}_rank"]
                 assert (v, s) == (want, _status(p, want)), (p, b, meas)
+
+
+# ---------------------------------------------------------------------------- (a) to (f), one compile each
+
+PROPERTIES = (
+    partitions_add_up_to_the_total,
+    levels_balance_and_volume,
+    years_and_halves_add_up,
+    shares_add_up_to_100,
+    contributions_add_up_to_100,
+    derived_measures_recomputed,
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_properties_a_to_f_hold_on_every_compile(case):
+    """Properties (a) to (f) above, all checked on each generated compile (30 cases: every
+    property sees twice the cases it saw with a test and a compile per case of its own, in a
+    third of the compiles). A failure names the property (hypothesis prints the note)."""
+    with compiled(case) as c:
+        for prop in PROPERTIES:
+            note(f"property: {prop.__name__}")
+            prop(c)
 
 
 # ---------------------------------------------------------------------------- (g)
