@@ -18,7 +18,9 @@ import pytest
 
 from ktstat.benchmarks import compile as bench
 
-ROWS = 100_000  # dense enough that disclosure control stays quick; the whole module runs in ~25 s
+ROWS = 100_000  # about a minute, most of it ktstat's disclosure control of kst: in the slow set
+
+pytestmark = pytest.mark.slow  # ./run test -m slow (or: ./run test -m slow tests/test_bench_compile.py)
 HAS_POLARS = importlib.util.find_spec("polars") is not None
 SCRIPTS = {"pandas": bench.PANDAS, **({"polars": bench.POLARS} if HAS_POLARS else {})}
 

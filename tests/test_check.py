@@ -78,3 +78,56 @@ def test_consistency_of_quarters(tmp_path: Path) -> None:
     rows += [("2024", "exports", "10"), *((f"2024Q{q}", "exports", "2.5") for q in (1, 2, 3, 4))]
     f.write_text(HEAD + "".join(f"kst,{p},total,all,{m},{v},A\n" for p, m, v in rows), encoding="utf-8")
     assert check(f).inconsistent == ["kst total/all 2025H1 exports: 4 is not the sum of its quarters (1.5 + 2.500001)"]
+
+
+def test_unreadable_files_are_named_with_their_line(tmp_path: Path) -> None:
+    import pytest
+
+    from ktstat.errors import InputError
+
+    cases = {
+        "wide.csv": (HEAD + "kst,2025,total,all,exports,1,A\n" * 3 + "kst,2025,total,all,imports,1,A,x\n").encode(),
+        "latin1.csv": (HEAD + "kst,2025,total,all,exports,1,A\n" * 5000).encode() + b"kst,2025,total,\xe9,x,1,A\n",
+        "narrow.csv": b"domain,period\nkst,2025\n",
+        "word.csv": (HEAD + "kst,2025,total,all,exports,abc,A\n").encode(),
+    }
+    said = {
+        "wide.csv": "wide.csv: not a readable CSV file: line 5: 8 fields where the header has 7",
+        "latin1.csv": "latin1.csv: not a readable CSV file: line 5002: not UTF-8 text",
+        "narrow.csv": "narrow.csv: not an indicators table",
+        "word.csv": "word.csv: kst/2025/total/all/exports: value 'abc' is not a number",
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(InputError, match=said[name]):
+            check(tmp_path / name)
+
+
+def test_csv_and_parquet_read_the_same(tmp_path: Path) -> None:
+    """The CSV (text) and a Parquet copy with the typed value columns give the same values."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ktstat.check import load_indicators
+    from ktstat.publish.exact import parquet_columns
+
+    rows = [
+        ("kst", "2025", "total", "all", "exports", "17647509999.799247", "A"),
+        ("kst", "2025", "total", "all", "exports_rank", "1", "A"),
+        ("kst", "2025", "total", "all", "exports_growth", "3.25", "P"),
+        ("kst", "2025", "total", "all", "ratio", "", "N"),
+    ]
+    (tmp_path / "i.csv").write_text(HEAD + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+    measures = [r[4] for r in rows]
+    values = [float(r[5]) if r[5] else None for r in rows]
+    typed = parquet_columns(measures, values, [17647509999799247, None, None, None])
+    table = pa.table({name: [r[k] for r in rows] for k, name in enumerate(HEAD.strip().split(",")) if name != "value"})
+    pq.write_table(
+        table.append_column("usd", typed["usd"])
+        .append_column("integer", typed["integer"])
+        .append_column("rate", typed["rate"]),
+        tmp_path / "i.parquet",
+    )
+    from_csv, from_parquet = load_indicators(tmp_path / "i.csv"), load_indicators(tmp_path / "i.parquet")
+    assert from_csv == from_parquet
+    assert str(from_csv[0][("kst", "2025", "total", "all", "exports")]) == "17647509999.799247"

@@ -40,34 +40,92 @@ class CheckResult:
         return not self.failures and not self.inconsistent
 
 
+COLUMNS = ("domain", "period", "breakdown", "item", "measure", "value", "status")
+
+
 def load_indicators(path: Path) -> tuple[dict[Key, Decimal | None], dict[Key, str]]:
+    """The values (exact decimals, ``None`` for an empty value) and statuses of an indicators
+    table, CSV or Parquet, by (domain, period, breakdown, item, measure). ``InputError`` naming
+    the file for a missing file, missing columns, a malformed CSV or a value that is no number."""
     if not path.exists():
         raise InputError(f"{path}: indicators file not found")
-    if path.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
-
-        from ktstat.publish.exact import PARQUET_VALUE_COLUMNS, parquet_value
-
-        rows = pq.read_table(path).to_pylist()
-        if rows and "value" not in rows[0] and set(PARQUET_VALUE_COLUMNS) <= set(rows[0]):
-            rows = [{**r, "value": parquet_value(r)} for r in rows]  # the typed value columns
-    else:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.DictReader(f))
-    need = {"domain", "period", "breakdown", "item", "measure", "value", "status"}
-    if rows and not need <= set(rows[0]):
-        raise InputError(f"{path}: not an indicators table (columns {', '.join(sorted(need))})")
+    columns = _parquet_columns(path) if path.suffix.lower() == ".parquet" else _csv_columns(path)
+    missing = [c for c in COLUMNS if c not in columns]
+    if missing:
+        raise InputError(f"{path}: not an indicators table (columns {', '.join(sorted(COLUMNS))})")
     values: dict[Key, Decimal | None] = {}
     status: dict[Key, str] = {}
-    for r in rows:
-        key = (r["domain"], r["period"], r["breakdown"], r["item"], r["measure"])
-        raw = r["value"]
+    cols = [columns[c] for c in COLUMNS]
+    for domain, period, breakdown, item, measure, raw, st in zip(*cols, strict=True):
+        key = (domain, period, breakdown, item, measure)
         try:
             values[key] = None if raw in (None, "") else Decimal(str(raw))
         except InvalidOperation:
             raise InputError(f"{path}: {'/'.join(key)}: value {raw!r} is not a number") from None
-        status[key] = r.get("status") or ""
+        status[key] = st or ""
     return values, status
+
+
+def _csv_columns(path: Path) -> dict[str, list[str]]:
+    """The columns of a CSV file as text (read by Arrow: every column a string, empty fields ``""``)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            header = next(csv.reader(f), [])
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start} of its first block)") from None
+    if not header:
+        return {}
+    try:
+        table = pcsv.read_csv(
+            path,
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not a readable CSV file: {_csv_fault(path, len(header)) or e}") from None
+    return {name: table.column(name).to_pylist() for name in table.column_names if name in COLUMNS}
+
+
+def _csv_fault(path: Path, width: int) -> str | None:
+    """Where a CSV file first breaks its header's width or is not UTF-8 (``line N: ...``; physical
+    lines, as an editor numbers them), if it does."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            for row in reader:
+                if row and len(row) != width:
+                    return f"line {reader.line_num}: {len(row)} fields where the header has {width}"
+    except csv.Error as e:
+        return f"line {reader.line_num + 1}: {e}"
+    except UnicodeDecodeError:
+        with path.open("rb") as raw:
+            for n, line in enumerate(raw, 1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    return f"line {n}: not UTF-8 text ({e.reason} at byte {e.start + 1} of the line)"
+    return None
+
+
+def _parquet_columns(path: Path) -> dict[str, list[object]]:
+    """The columns of an indicators Parquet file, ``value`` from the typed value columns when it has them."""
+    import pyarrow.parquet as pq
+
+    from ktstat.publish.exact import PARQUET_VALUE_COLUMNS, parquet_value
+
+    table = pq.read_table(path)
+    columns: dict[str, list[object]] = {name: table.column(name).to_pylist() for name in table.column_names}
+    if "value" not in columns and set(PARQUET_VALUE_COLUMNS) <= set(columns):
+        typed = [
+            dict(zip(PARQUET_VALUE_COLUMNS, vs, strict=True))
+            for vs in zip(*(columns[c] for c in PARQUET_VALUE_COLUMNS), strict=True)
+        ]
+        columns["value"] = [parquet_value(r) for r in typed]
+    return columns
 
 
 def calibration_set_aside(indicators: Path) -> list[str]:
