@@ -4,6 +4,7 @@ the demo's releases when ``shared/articles`` is beside the checkout."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import date
@@ -1411,15 +1412,21 @@ FLAGS = ("inconsistent", "unit", "not_in_release", "ambiguous")
 def _press_release(demo_dir: Path, release: str, lang: str, html: str | None = None) -> tuple[str, list[Result]]:
     """A release's press release (``html``: a changed copy of it) read as a journalist would paste
     it, checked against the release's own vintage: its text and results."""
-    from ktstat.factcheck.figures import store_figures
     from ktstat.factcheck.report import check_article
 
     folder = demo_dir / "releases" / release
     vintage = json.loads((folder / "statements.json").read_text(encoding="utf-8"))["vintage"]
     raw = html if html is not None else (folder / f"press-release.{lang}.html").read_text(encoding="utf-8")
     text = to_text(raw, "press-release.html")
-    figures = store_figures(demo_dir / "ktstat.duckdb", [vintage])
-    return text, check_article(release, text, figures).results
+    return text, check_article(release, text, _vintage_figures(demo_dir, vintage)).results
+
+
+@functools.cache
+def _vintage_figures(demo_dir: Path, vintage: str) -> TableFigures:
+    """The figures of one vintage of the demo store, read (and hash-checked) once per session."""
+    from ktstat.factcheck.figures import store_figures
+
+    return store_figures(demo_dir / "ktstat.duckdb", [vintage])
 
 
 def _line_of(text: str, r: Result) -> str:
