@@ -184,22 +184,22 @@ def build_indicators(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
         money = _money_ints(freq)
         # money values: the doubles nearest to their exact micro-dollars (kept too, in indicator_micro)
         exprs.update({name: micro_double_sql(e) for name, e in money.items()})
-        selects = [
-            f"SELECT '{domain.id}', period, breakdown, item, '{name}' AS measure, "
-            f"CAST({exprs[name]} AS DOUBLE) AS value, period_index FROM w"
-            for name in measure_names(freq)
-        ]
+        # one row of w gives one row per measure: each measure a column of one pass, then unpivoted
+        names = measure_names(freq)
+        wide = ", ".join(f'CAST({exprs[name]} AS DOUBLE) AS "{name}"' for name in names)
         con.execute(
             f"""INSERT INTO indicators
-            SELECT * EXCLUDE (period_index, value), value,
+            SELECT '{domain.id}', period, breakdown, item, measure, value,
                    CASE WHEN value IS NULL THEN 'N' WHEN period IN ({plist}) THEN 'P' ELSE 'A' END
-            FROM ({" UNION ALL ".join(selects)}) u"""
+            FROM (SELECT period, breakdown, item, {wide} FROM w)
+            UNPIVOT INCLUDE NULLS (value FOR measure IN ({", ".join(f'"{n}"' for n in names)}))"""
         )
         # the money measures in exact micro-dollars, for the published files (ktstat.publish.exact)
+        micro = ", ".join(f'CAST({e} AS HUGEINT) AS "{name}"' for name, e in money.items())
         con.execute(
-            "INSERT INTO indicator_micro "
-            + " UNION ALL ".join(
-                f"SELECT '{domain.id}', period, breakdown, item, '{name}', {e} FROM w" for name, e in money.items()
-            )
+            f"""INSERT INTO indicator_micro
+            SELECT '{domain.id}', period, breakdown, item, measure, micro
+            FROM (SELECT period, breakdown, item, {micro} FROM w)
+            UNPIVOT INCLUDE NULLS (micro FOR measure IN ({", ".join(f'"{n}"' for n in money)}))"""
         )
     return count(con, "SELECT count(*) FROM indicators WHERE domain = ?", [domain.id])
