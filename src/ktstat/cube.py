@@ -75,6 +75,11 @@ SETS_PER_PASS = 4
 level and its per-reporter tables dropped: fewer passes over the reporter cells against the
 memory the per-reporter sums of many breakdowns take at once."""
 
+CELLS_PER_PASS = 2_000_000
+"""A pass takes more breakdowns than :data:`SETS_PER_PASS` while (reporter cells x breakdowns)
+stays under this: a small compile makes one pass per set of multi-valued parts, saving the fixed
+cost of each query."""
+
 
 def _parts(name: str) -> list[str]:
     """The single breakdowns a breakdown name is made of (none for ``total``)."""
@@ -241,10 +246,10 @@ def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
         passes.setdefault(tuple(sorted(p for p in _parts(name) if p in multi)), []).append(name)
     base = domain.base_frequency
     # every partial sum is at most the sum of the absolute amounts: 64-bit integers when that fits
-    total_abs = con.execute(
-        "SELECT coalesce(sum(abs(amount_usd_micro)), 0) FROM reporter_cells WHERE domain = ?", [domain.id]
-    ).fetchone()
-    money = "BIGINT" if total_abs is not None and int(total_abs[0]) < 2**63 else "HUGEINT"
+    total_abs, n_cells = con.execute(
+        "SELECT coalesce(sum(abs(amount_usd_micro)), 0), count(*) FROM reporter_cells WHERE domain = ?", [domain.id]
+    ).fetchall()[0]
+    money = "BIGINT" if int(total_abs) < 2**63 else "HUGEINT"
     temps = ["cube_rid", "cube_bd", "cube_codes", *(f"cube_m_{p}" for p in domain.breakdowns)]
     levels = _levels(domain)
     for coarse, fine in levels:
@@ -275,8 +280,9 @@ def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
             f"CREATE OR REPLACE TEMP TABLE cube_hold_raw (freq VARCHAR, bid SMALLINT, "
             f"{''.join(f'{k} INTEGER, ' for k in kcols)}period_index INTEGER, flow VARCHAR, rid INTEGER, amt {money})"
         )
-    # one grouped pass per set of multi-valued parts and at most SETS_PER_PASS breakdowns, then its levels
-    chunks = [ns[k : k + SETS_PER_PASS] for ns in passes.values() for k in range(0, len(ns), SETS_PER_PASS)]
+    # one grouped pass per set of multi-valued parts and at most per_pass breakdowns, then its levels
+    per_pass = max(SETS_PER_PASS, CELLS_PER_PASS // max(int(n_cells), 1))
+    chunks = [ns[k : k + per_pass] for ns in passes.values() for k in range(0, len(ns), per_pass)]
     for chunk in chunks:
         # per reporter, base period, flow, breakdown and item
         con.execute(
