@@ -110,13 +110,20 @@ def cut_font(src: Path, chars: set[str], flavor: str | None = None) -> tuple[byt
     (:func:`_text_chars`, made once per process and font) when ``chars`` are all in it: the
     glyphs and features are the same, and parsing the small font instead of the whole CJK one
     makes a cut about ten times faster."""
-    import io
-
     has = _font_chars(src)
     keep = chars & has
+    return _cut_memo(src, frozenset(keep), flavor), keep, set(has)
+
+
+@functools.lru_cache(maxsize=16)
+def _cut_memo(src: Path, keep: frozenset[str], flavor: str | None) -> bytes:
+    """:func:`cut_font`'s bytes, remembered: a release published again (or its PDF and HTML of the
+    same text) asks for the same cut."""
+    import io
+
     base, in_base = _base_cut(src)
     source: Path | io.BytesIO = io.BytesIO(base) if keep <= in_base else src
-    return _cut(source, keep, flavor), keep, set(has)
+    return _cut(source, set(keep), flavor)
 
 
 def _cut(source: Path | Any, keep: set[str], flavor: str | None) -> bytes:
