@@ -717,6 +717,7 @@ def test_the_release_calendar(tab: Page, server: Server) -> None:
     assert V1 not in (page.text_content("#release-info") or "")  # the release by its title
 
 
+@pytest.mark.slow  # a measurement (twelve page loads), not a check: in the slow set
 def test_first_view_time(browser: Any, server: Server) -> None:
     """The time from navigation to the first view's figures on screen, on a warm server (reported
     in build/screenshots/first-view.json, not asserted)."""

@@ -345,6 +345,8 @@ def rscript() -> str:
     return str(shutil.which("Rscript"))
 
 
+# R starts slowly (about 13 s a run): the real server in the default run, the in-process one in the slow set
+@pytest.mark.parametrize("base", [pytest.param("in-process", marks=pytest.mark.slow), "ktstat-serve"], indirect=True)
 def test_rsdmx_with_dsd(base: str, api_small: Small, rscript: str, tmp_path: Path) -> None:
     import csv
 
