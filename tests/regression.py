@@ -32,6 +32,7 @@ import hashlib
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 FIX = ROOT / "fixtures" / "kst_small"
@@ -60,12 +61,39 @@ def _text(v: object) -> str:
     return str(v)
 
 
-def dump(con: object, prefix: str) -> list[str]:
-    """Every row of :data:`TABLES` in an open store, as ``prefix,table,values`` lines (unsorted)."""
-    lines = []
+def dump(con: Any, prefix: str) -> list[str]:
+    """Every row of :data:`TABLES` in an open store, as ``prefix,table,values`` lines (unsorted):
+    each value as :func:`_text` writes it. (Runs of other columns are made text by DuckDB, a
+    boolean as Python writes it; a double is written by Python's ``repr``.)"""
+    lines: list[str] = []
     for table, cols in TABLES.items():
-        for row in con.execute(f"SELECT {cols} FROM {table}").fetchall():  # type: ignore[attr-defined]
-            lines.append(",".join([prefix, table, *(_text(v) for v in row)]))
+        types = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?", [table]
+            ).fetchall()
+        )
+        pieces: list[tuple[bool, str]] = []  # (is a double, SQL): runs of other columns joined in SQL
+        for name in (c.strip() for c in cols.split(",")):
+            if types[name] in ("DOUBLE", "FLOAT"):
+                pieces.append((True, name))
+                continue
+            text = (
+                f"CASE WHEN {name} THEN 'True' WHEN NOT {name} THEN 'False' ELSE '' END"
+                if types[name] == "BOOLEAN"
+                else f"coalesce(CAST({name} AS VARCHAR), '')"
+            )
+            if pieces and not pieces[-1][0]:
+                pieces[-1] = (False, f"{pieces[-1][1]} || ',' || {text}")
+            else:
+                pieces.append((False, text))
+        kinds = [double for double, _ in pieces]
+        head = f"{prefix},{table},"
+        rows = con.execute(f"SELECT {', '.join(sql for _, sql in pieces)} FROM {table}").fetchall()
+        if kinds == [False]:
+            lines.extend(head + row[0] for row in rows)
+            continue
+        for row in rows:
+            lines.append(head + ",".join(_text(v) if d else v for d, v in zip(kinds, row, strict=True)))
     return lines
 
 
