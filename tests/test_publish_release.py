@@ -3,7 +3,6 @@ indicators, the manifest's hashes, the embargo marks, and no confidential value 
 
 from __future__ import annotations
 
-import csv
 import functools
 import hashlib
 import json
@@ -43,14 +42,16 @@ def _indicators_read_once() -> Iterator[None]:
 
 @functools.cache
 def _indicators(path: Path) -> dict[tuple[str, str, str, str, str], tuple[float | None, str]]:
-    with path.open(encoding="utf-8") as f:
-        return {
-            (r["domain"], r["period"], r["breakdown"], r["item"], r["measure"]): (
-                float(r["value"]) if r["value"] else None,
-                r["status"],
-            )
-            for r in csv.DictReader(f)
-        }
+    """(domain, period, breakdown, item, measure) -> (value as a double, None when empty; status),
+    read by Arrow (its text-to-double conversion rounds correctly, as Python's ``float``)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    keys = ("domain", "period", "breakdown", "item", "measure")
+    types = {**dict.fromkeys((*keys, "status"), pa.string()), "value": pa.float64()}
+    table = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=False))
+    d, p, b, i, m, v, st = (table.column(c).to_pylist() for c in (*keys, "value", "status"))
+    return {(k1, k2, k3, k4, k5): (val, s) for k1, k2, k3, k4, k5, val, s in zip(d, p, b, i, m, v, st, strict=True)}
 
 
 @pytest.mark.parametrize("folder", ["tbp-2024", "tbp-2023", "kst-2025H1", "kst-2025H1-final"])
