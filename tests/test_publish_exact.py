@@ -6,14 +6,18 @@ shortest form that reads back as the value (no ``%.17g`` float artefacts)."""
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import random
 import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 
 from ktstat.publish.exact import is_integer_measure, is_money, micro_text, number_text
 
@@ -149,6 +153,56 @@ def _check_indicators_csv(path: Path, exports: dict[str, Decimal]) -> int:
                     assert Decimal(row["value"]) == exports[key], row
                     seen += 1
     return seen
+
+
+@functools.cache
+def _duck() -> Any:
+    """One in-memory DuckDB connection for the module's SQL (cheap queries, many examples)."""
+    import duckdb
+
+    return duckdb.connect()
+
+
+MEASURES = [
+    "exports",
+    "balance_change_yoy",
+    "imports_change",
+    "exports_rank",
+    "balance_record_low",
+    "exports_growth",
+    "ratio",
+    "exports_share",
+    "volume_yoy",
+]
+
+
+_VALUES = hst.one_of(
+    hst.none(),
+    hst.floats(min_value=-1e37, max_value=1e37, width=64),  # (a rank beyond 1e38 is not written exactly)
+    hst.integers(-(10**15), 10**15).map(lambda m: float(micro_text(m))),
+    hst.integers(-(10**6), 10**6).map(float),
+)
+_TRIPLES = hst.tuples(hst.sampled_from(MEASURES), _VALUES, hst.one_of(hst.none(), hst.integers(-(10**21), 10**21)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(cases=hst.lists(_TRIPLES, min_size=1, max_size=50))
+def test_the_sql_number_text_is_the_python_one(cases: list[tuple[str, float | None, int | None]]) -> None:
+    """``number_text_sql`` (the compile's indicators.csv) writes every value as ``number_text`` does
+    (a release's files): one definition, two engines. (A money value comes, as often as not,
+    with its own micro-dollars.)"""
+    from ktstat.publish.exact import number_text_sql
+
+    rows = [
+        (m, v, round(v * 1e6) if x is None and v is not None and is_money(m) and abs(v) < 1e15 else x)
+        for m, v, x in cases
+    ]
+    sql = (
+        f"SELECT {number_text_sql('m', 'v', 'x')} FROM (SELECT unnest(?::VARCHAR[]) AS m, "
+        "unnest(?::DOUBLE[]) AS v, unnest(?::HUGEINT[]) AS x)"
+    )
+    got = [t or "" for (t,) in _duck().execute(sql, [list(col) for col in zip(*rows, strict=True)]).fetchall()]
+    assert got == [number_text(m, v, x) for m, v, x in rows], rows
 
 
 def test_indicators_files_are_exact(release: tuple[Path, Path, dict[str, Decimal]]) -> None:

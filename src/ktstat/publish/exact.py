@@ -78,7 +78,8 @@ def number_text_sql(measure: str = "measure", value: str = "value", micro: str =
     plain = f"regexp_replace(CAST({value} AS VARCHAR), '\\.0$', '')"
     return (
         f"CASE WHEN {value} IS NULL THEN NULL "
-        f"WHEN {integer} AND {value} = round({value}) THEN CAST(CAST({value} AS BIGINT) AS VARCHAR) "
+        f"WHEN {integer} AND {value} = round({value}) AND abs({value}) < 1e38 "
+        f"THEN CAST(CAST({value} AS HUGEINT) AS VARCHAR) "
         f"WHEN {money} AND {micro} IS NOT NULL AND TRY_CAST({exact} AS DOUBLE) = {value} THEN {exact} "
         f"WHEN {money} AND abs({value}) < 1e15 AND TRY_CAST({rounded} AS DOUBLE) = {value} THEN {rounded} "
         f"ELSE {plain} END"
