@@ -139,11 +139,16 @@ def _series_attrs(h: DataHeader, key: tuple[tuple[str, str], ...]) -> list[tuple
     return [("UNIT_MEASURE", _unit(k["MEASURE"]))] if "MEASURE" in k else []
 
 
+def _obs_attr_parts(h: DataHeader, key: tuple[tuple[str, str], ...]) -> tuple[bool, bool]:
+    """Whether the observations of a series carry (UNIT_MEASURE, OBS_STATUS): only with detail
+    ``full``; UNIT_MEASURE when the series key lacks MEASURE."""
+    full = h.detail == "full"
+    return full and "MEASURE" not in dict(key), full
+
+
 def _obs_attrs(h: DataHeader, key: tuple[tuple[str, str], ...], o: Observation) -> list[tuple[str, str]]:
-    if h.detail != "full":
-        return []
-    out = [] if "MEASURE" in dict(key) else [("UNIT_MEASURE", _unit(o.measure))]
-    return [*out, ("OBS_STATUS", o.status)]
+    unit, status = _obs_attr_parts(h, key)
+    return ([("UNIT_MEASURE", _unit(o.measure))] if unit else []) + ([("OBS_STATUS", o.status)] if status else [])
 
 
 def _with_obs(h: DataHeader) -> bool:
@@ -273,12 +278,11 @@ def _ss_body(out: TextIO, h: DataHeader, observations: Iterable[Observation]) ->
         return "".join(f' {k}="{v}"' for k, v in pairs)
 
     dims = DIMS if h.dim_at_obs == ALL_DIMENSIONS else (h.dim_at_obs,)
-    full = h.detail == "full"
 
     def obs_lines(key: tuple[tuple[str, str], ...], group: list[Observation], indent: str) -> str:
         """The group's ``Obs`` elements: dimensions, OBS_VALUE, then the attributes of
-        :func:`_obs_attrs` (UNIT_MEASURE when the key lacks MEASURE, OBS_STATUS), for ``full``."""
-        unit_here = full and "MEASURE" not in dict(key)
+        :func:`_obs_attrs` (which are the same for every observation of a series)."""
+        unit_here, status_here = _obs_attr_parts(h, key)
         lines = []
         for o in group:
             if dims == ("TIME_PERIOD",):
@@ -288,7 +292,7 @@ def _ss_body(out: TextIO, h: DataHeader, observations: Iterable[Observation]) ->
                 dim_text = "".join(f' {d}="{vals[d]}"' for d in dims)
             value = f' OBS_VALUE="{o.value}"' if o.value else ""
             unit = f' UNIT_MEASURE="{_unit(o.measure)}"' if unit_here else ""
-            status = f' OBS_STATUS="{o.status}"' if full else ""
+            status = f' OBS_STATUS="{o.status}"' if status_here else ""
             lines.append(f"{indent}<Obs{dim_text}{value}{unit}{status}/>\n")
         return "".join(lines)
 
