@@ -37,6 +37,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 from xml.sax.saxutils import quoteattr
 
+from ktstat.publish.sdmx import unit_measure  # (the package does not import this module at its top)
+
 if TYPE_CHECKING:
     from ktstat.publish.sdmx import Observation
 
@@ -83,18 +85,7 @@ class DataHeader:
             )
 
 
-_UNITS: dict[str, str] = {}
-
-
-def _unit(measure: str) -> str:
-    """UNIT_MEASURE of a measure (:func:`ktstat.publish.sdmx.unit_measure`), memoised here: called once
-    per observation."""
-    unit = _UNITS.get(measure)
-    if unit is None:
-        from ktstat.publish.sdmx import unit_measure
-
-        unit = _UNITS[measure] = unit_measure(measure)
-    return unit
+_unit = unit_measure  # UNIT_MEASURE of a measure (memoised there: called once per observation)
 
 
 def _values(o: Observation) -> dict[str, str]:
