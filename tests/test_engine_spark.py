@@ -77,8 +77,11 @@ def test_connect_client_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the Spark Connect client packages, an sc:// URL is a one-line error naming them
     (checked before pyspark's own check, which can exit the process), and a running session stays."""
     pytest.importorskip("pyspark")
+    if java_available():  # a local session running (the one the Spark tests share, else started here)
+        engine_spark.get_session("local[2]")
+        assert engine_spark._session is not None
     monkeypatch.setattr(engine_spark, "_importable", lambda module: module != "grpc")
-    running = engine_spark._session  # (a local session of the tests before, if any)
+    running = engine_spark._session
     with pytest.raises(InputError, match=r"grpcio: pip install 'pyspark\[connect\]"):
         engine_spark.get_session("sc://127.0.0.1:1")
     assert engine_spark._session is running  # the URL that cannot start did not stop it
