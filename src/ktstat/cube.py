@@ -33,7 +33,7 @@ from ktstat.classify import KEYS, build_memberships
 from ktstat.domain import Domain
 from ktstat.errors import DomainError
 from ktstat.periods import ORDER
-from ktstat.store import count, insert_rows
+from ktstat.store import Scratch, count, insert_rows
 
 if TYPE_CHECKING:
     import duckdb
@@ -283,42 +283,50 @@ def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
     # one grouped pass per set of multi-valued parts and at most per_pass breakdowns, then its levels
     per_pass = max(SETS_PER_PASS, CELLS_PER_PASS // max(int(n_cells), 1))
     chunks = [ns[k : k + per_pass] for ns in passes.values() for k in range(0, len(ns), per_pass)]
-    for chunk in chunks:
-        # per reporter, base period, flow, breakdown and item
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE cube_l_{base} AS {_pass_sql(domain, chunk, multi, bids, width, money)}"
-        )
-        for k, (freq, finer) in enumerate(levels):
-            if freq != base:
-                if finer is None:
-                    src = f"cube_l_{base} b JOIN pmap m ON m.base_index = b.period_index AND m.freq = '{freq}'"
-                    target = "m.period_index"
+    with Scratch(con) as scratch:
+        for chunk in chunks:
+            # per reporter, base period, flow, breakdown and item
+            scratch.put(f"cube_l_{base}", _pass_sql(domain, chunk, multi, bids, width, money))
+            for k, (freq, finer) in enumerate(levels):
+                if freq != base:
+                    if finer is None:
+                        src = f"cube_l_{base} b JOIN pmap m ON m.base_index = b.period_index AND m.freq = '{freq}'"
+                        target = "m.period_index"
+                    else:
+                        src = f"cube_l_{finer} b JOIN cube_map_{finer}_{freq} m ON m.i1 = b.period_index"
+                        target = "m.i2"
+                    scratch.put(
+                        f"cube_l_{freq}",
+                        f"""SELECT b.bid, {ks}b.rid, {target} AS period_index, b.flow,
+                               CAST(sum(b.amt) AS {money}) AS amt
+                        FROM {src} GROUP BY ALL""",
+                        using=f"cube_l_{finer or base}",
+                    )
+                    level = f"cube_l_{freq}"
+                else:  # the base periods of the map (all of them: each base period with records is complete)
+                    level = (
+                        f"(SELECT b.* FROM cube_l_{freq} b SEMI JOIN pmap pm ON pm.base_index = b.period_index "
+                        f"AND pm.freq = '{freq}')"
+                    )
+                if holdings and freq in domain.frequencies:
+                    # the cells once, for the cube and for the reporters' amounts in the primary ones
+                    scratch.execute(
+                        f"CREATE OR REPLACE TEMP TABLE cube_agg AS {_agg_sql(level, width)}", f"cube_l_{freq}"
+                    )
+                    con.execute(f"INSERT INTO cube {_cells_sql(domain, freq, 'cube_agg', width, aggregated=True)}")
+                    on = " AND ".join(f"c.{col} = b.{col}" for col in ["bid", *kcols, "period_index", "flow"])
+                    at = ", ".join(str(bids[n]) for n in domain.breakdowns_at(freq))
+                    scratch.execute(
+                        f"""INSERT INTO cube_hold_raw
+                        SELECT '{freq}', b.bid, {ks}b.period_index, b.flow, b.rid, b.amt FROM {level} b
+                        SEMI JOIN (SELECT * FROM cube_agg WHERE bid IN ({at}) AND {confidential}) c ON {on}""",
+                        f"cube_l_{freq}",
+                    )
                 else:
-                    src = f"cube_l_{finer} b JOIN cube_map_{finer}_{freq} m ON m.i1 = b.period_index"
-                    target = "m.i2"
-                con.execute(f"""CREATE OR REPLACE TEMP TABLE cube_l_{freq} AS
-                    SELECT b.bid, {ks}b.rid, {target} AS period_index, b.flow, CAST(sum(b.amt) AS {money}) AS amt
-                    FROM {src} GROUP BY ALL""")
-                level = f"cube_l_{freq}"
-            else:  # the base periods of the map (all of them: each base period with records is complete)
-                level = (
-                    f"(SELECT b.* FROM cube_l_{freq} b SEMI JOIN pmap pm ON pm.base_index = b.period_index "
-                    f"AND pm.freq = '{freq}')"
-                )
-            if holdings and freq in domain.frequencies:
-                # the cells once, for the cube and for the reporters' amounts in the primary ones
-                con.execute(f"CREATE OR REPLACE TEMP TABLE cube_agg AS {_agg_sql(level, width)}")
-                con.execute(f"INSERT INTO cube {_cells_sql(domain, freq, 'cube_agg', width, aggregated=True)}")
-                on = " AND ".join(f"c.{col} = b.{col}" for col in ["bid", *kcols, "period_index", "flow"])
-                at = ", ".join(str(bids[n]) for n in domain.breakdowns_at(freq))
-                con.execute(f"""INSERT INTO cube_hold_raw
-                    SELECT '{freq}', b.bid, {ks}b.period_index, b.flow, b.rid, b.amt FROM {level} b
-                    SEMI JOIN (SELECT * FROM cube_agg WHERE bid IN ({at}) AND {confidential}) c ON {on}""")
-            else:
-                con.execute(f"INSERT INTO cube {_cells_sql(domain, freq, level, width)}")
-            for f, last in last_use.items():
-                if last == k:
-                    con.execute(f"DROP TABLE IF EXISTS cube_l_{f}")
+                    scratch.execute(f"INSERT INTO cube {_cells_sql(domain, freq, level, width)}", f"cube_l_{freq}")
+                for f, last in last_use.items():
+                    if last == k:
+                        scratch.drop(f"cube_l_{f}")
     con.execute("DELETE FROM cube_holdings WHERE domain = ?", [domain.id])
     if holdings:
         joins, item, _rank = _names(width, "h")

@@ -301,3 +301,46 @@ def count(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
     """A ``SELECT count(*) ...`` query's value."""
     row = one(con, sql, params)
     return int(row[0]) if row and row[0] is not None else 0
+
+
+class Scratch:
+    """Large intermediate results of one computation, held as Arrow tables outside DuckDB's
+    catalog instead of temporary tables.
+
+    Inside a transaction DuckDB keeps the memory of a dropped temporary table (and of a dropped
+    registered view, with the Arrow table it holds) until the transaction ends, so a long
+    computation in the compile's one transaction (the cube's passes) would hold every
+    intermediate table it ever made. A scratch table is instead named only in the statement
+    that reads it (``DuckDBPyRelation.query``) and its memory is freed when it is dropped.
+
+    ``put(name, sql, using)`` materialises a query under ``name`` (replacing an earlier one);
+    ``execute(sql, using)`` runs a statement (an ``INSERT``) for its effect; in both, ``sql``
+    may read the one scratch table ``using`` by its name. ``drop(name)`` frees a table,
+    ``close()`` (or leaving a ``with`` block) all of them."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self._tables: dict[str, Any] = {}
+
+    def _run(self, sql: str, using: str | None) -> Any:
+        if using is None:
+            return self._con.sql(sql)
+        return self._con.from_arrow(self._tables[using]).query(using, sql)
+
+    def put(self, name: str, sql: str, using: str | None = None) -> None:
+        self._tables[name] = self._run(sql, using).to_arrow_table()
+
+    def execute(self, sql: str, using: str) -> None:
+        self._run(sql, using)
+
+    def drop(self, name: str) -> None:
+        self._tables.pop(name, None)
+
+    def close(self) -> None:
+        self._tables.clear()
+
+    def __enter__(self) -> Scratch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
