@@ -167,11 +167,16 @@ def test_confidential_values_stay_out_of_the_release(demo_dir: Path) -> None:
         assert numbers and not numbers & {v / scale for v in true}, name
 
 
-def test_embargo_marks_every_output_until_the_release_time(tmp_path: Path) -> None:
-    """On a small store (the fixture of tests/fixtures/kst_small): the marks, not the scale, are tested."""
+def test_embargo_marks_every_output_until_the_release_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a small store (the fixture of tests/fixtures/kst_small): the marks, not the scale, are
+    tested. A release writes its PDFs and fonts in a second process (``ktstat.worker``); written
+    again in one process, every file is the same."""
+    import subprocess
+
     import openpyxl
 
     from ktstat import domain as domains
+    from ktstat import worker
     from ktstat.pipeline import compile_domain
     from ktstat.publish.release import write_release
     from ktstat.release.vintage import create_vintage
@@ -185,7 +190,17 @@ def test_embargo_marks_every_output_until_the_release_time(tmp_path: Path) -> No
         before, after = at - timedelta(minutes=1), at + timedelta(minutes=1)
         v = create_vintage(con, domains.load("kst"), "2024H2", "final", at, before)
         out = tmp_path / "rel"
+        real, started = subprocess.Popen, []
+
+        def popen(args: list[str], *a: object, **k: object) -> object:
+            if args[1:3] == ["-m", "ktstat.worker"]:
+                started.append(args)
+            return real(args, *a, **k)  # type: ignore[call-overload]
+
+        monkeypatch.setattr(worker, "two_processors", lambda: True)
+        monkeypatch.setattr(subprocess, "Popen", popen)
         write_release(con, v.vintage_id, out, before)
+        assert len(started) == 1
         assert "2027-03-19T12:00:00+09:00" in (out / "EMBARGOED.txt").read_text(encoding="utf-8")
         assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["embargoed_until"] == at.isoformat()
         assert json.loads((out / "statements.json").read_text(encoding="utf-8"))["embargoed_until"] == at.isoformat()
@@ -198,9 +213,12 @@ def test_embargo_marks_every_output_until_the_release_time(tmp_path: Path) -> No
         assert not (out / "EMBARGOED.txt").exists()
         assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["embargoed_until"] is None
         assert "EMBARGOED" not in (out / "press-release.en.html").read_text(encoding="utf-8")
-        # published again a month later: the same bytes, file for file (documents carry the release time)
+        # published again a month later, in one process: the same bytes, file for file (documents
+        # carry the release time)
         again = tmp_path / "again"
+        monkeypatch.setattr(worker, "two_processors", lambda: False)
         write_release(con, v.vintage_id, again, after + timedelta(days=30))
+        assert len(started) == 2
         first = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         second = json.loads((again / "manifest.json").read_text(encoding="utf-8"))
         assert second["produced_at"] != first["produced_at"] and second["files"] == first["files"]

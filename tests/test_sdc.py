@@ -599,7 +599,7 @@ def test_flows_protected_in_processes_of_their_own_give_the_same_pattern(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Above ``PARALLEL_CELLS`` one flow is protected in a child process (``python -m
-    ktstat.sdc.worker``) while this one protects the other: the store's disclosure tables are
+    ktstat.worker``) while this one protects the other: the store's disclosure tables are
     the same, row for row, as in one process; a child that fails leaves its flow to this
     process, with a warning, and the tables are the same again."""
     import importlib
@@ -629,7 +629,7 @@ def test_flows_protected_in_processes_of_their_own_give_the_same_pattern(
         compile_domain(con, "kst", fix / "records.csv", fix / "reporters.csv", fix / "rates.csv")
         got[case] = {t: sorted(map(str, con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
         con.close()
-        workers = [a for a in started if "ktstat.sdc.worker" in a]
+        workers = [a for a in started if "ktstat.worker" in a]
         assert len(workers) == (0 if case == "one" else 1), started
         assert ("in a child process failed" in caplog.text) == (case == "failed"), caplog.text
     assert got["two"] == got["one"] == got["failed"]

@@ -140,7 +140,7 @@ def test_cube_keeps_every_reporters_amount_in_the_confidential_cells(released: P
 
 def test_the_audit_in_two_processes_finds_the_same(released: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With each flow audited in a process of its own (``PARALLEL_CELLS`` 0: one flow in
-    ``python -m ktstat.sdc.worker``), the audit of a store whose compile gives cells away reports
+    ``python -m ktstat.worker``), the audit of a store whose compile gives cells away reports
     the same intervals and the same revealed cells, equations included, as in one process."""
     import importlib
 

@@ -63,10 +63,10 @@ def _write_release(
     import pyarrow.parquet as pq
 
     from ktstat.publish.fonts import WEIGHTS, font_face_css, font_face_css_urls
-    from ktstat.publish.pdf import html_to_pdf
     from ktstat.publish.press import render_press_release
     from ktstat.publish.sdmx import write_sdmx
     from ktstat.publish.xlsx import write_workbook
+    from ktstat.worker import beside
 
     say = say or (lambda _m: None)
     v = get_vintage(con, vintage_id)
@@ -95,62 +95,71 @@ def _write_release(
         "embargoed_until": v.release_at.isoformat() if embargoed else None,
         "statements": [s.as_dict() for s in stmts],
     }
-    files["statements.json"] = out / "statements.json"
-    micro = _micro(con, vintage_id)
-    files["statements.json"].write_text(_exact_json(doc, micro), encoding="utf-8")
-
-    say(f"{vintage_id}: indicators")
-    table = vtable.add_column(0, "domain", pa.array([v.domain] * len(rows), pa.string()))
-    files["indicators.csv"] = out / "indicators.csv"
-    # the CSV's values as exact decimals (money from its micro-dollars, ranks and flags integers)
-    from ktstat.publish.exact import number_text
-
-    texts = [number_text(r[3], r[4], micro.get(r[:4])) or None for r in rows]
-    pcsv.write_csv(
-        table.set_column(5, "value", pa.array(texts, type=pa.string())),
-        files["indicators.csv"],
-        pcsv.WriteOptions(quoting_style="none"),
-    )
-    files["indicators.parquet"] = out / "indicators.parquet"
-    pq.write_table(parquet_table(table, [micro.get(r[:4]) for r in rows]), files["indicators.parquet"])
-
-    say(f"{vintage_id}: workbooks")
-    embargo_text = v.release_at.isoformat() if embargoed else None
-    for lang, name in (("en", "tables.xlsx"), ("ko", "tables.ko.xlsx")):
-        t = terms(lang, dom.id)
-        title = (
-            f"{dom.label_en}, {t.period_short(v.period)} ({t.get('word', v.status)})"
-            if lang == "en"
-            else f"{t.period(v.period)} {dom.label_ko}({t.get('word', v.status)})"
-        )
-        files[name] = write_workbook(
-            tables,
-            out / name,
-            lang=lang,
-            title=title,
-            embargo=embargo_text,
-            source_note=f"vintage {v.vintage_id}, sha256 {v.content_hash}",
-            created=v.release_at,
-            micro=micro,
-        )
-
-    say(f"{vintage_id}: SDMX")
-    for path in write_sdmx(dom, rows, out / "sdmx", prepared=v.release_at).values():
-        files[f"sdmx/{path.name}"] = path
-
     coverage = _coverage(con, v.domain, v.period, [int(b) for b in v.batches], dom.base_frequency)
     css = font_face_css()
     web_css = font_face_css_urls({w: f"{FONTS_DIR}/{w}.woff2" for w in WEIGHTS})
+    printed: dict[str, str] = {}
     pages: dict[str, str] = {}
     for lang in ("en", "ko"):
         say(f"{vintage_id}: press release ({lang})")
         html = render_press_release(dom, v, lookup, stmts, tables, lang, now, css, coverage=coverage)
         if css not in html:
             raise AssertionError("the press release template no longer carries the font CSS it was given")
+        printed[lang] = html
         pages[lang] = html.replace(css, web_css)
-        files[f"press-release.{lang}.pdf"] = html_to_pdf(html, out / f"press-release.{lang}.pdf", base_url=out)
-    say(f"{vintage_id}: fonts for the HTML press releases")
-    files.update(_write_fonts(out, set().union(*(htmllib.unescape(h) for h in pages.values()))))
+    say(f"{vintage_id}: the press releases' PDFs and fonts (beside the data files, on a second processor)")
+
+    def data_files() -> dict[str, Path]:
+        written: dict[str, Path] = {}
+        written["statements.json"] = out / "statements.json"
+        micro = _micro(con, vintage_id)
+        written["statements.json"].write_text(_exact_json(doc, micro), encoding="utf-8")
+
+        say(f"{vintage_id}: indicators")
+        table = vtable.add_column(0, "domain", pa.array([v.domain] * len(rows), pa.string()))
+        written["indicators.csv"] = out / "indicators.csv"
+        # the CSV's values as exact decimals (money from its micro-dollars, ranks and flags integers)
+        from ktstat.publish.exact import number_text
+
+        texts = [number_text(r[3], r[4], micro.get(r[:4])) or None for r in rows]
+        pcsv.write_csv(
+            table.set_column(5, "value", pa.array(texts, type=pa.string())),
+            written["indicators.csv"],
+            pcsv.WriteOptions(quoting_style="none"),
+        )
+        written["indicators.parquet"] = out / "indicators.parquet"
+        pq.write_table(parquet_table(table, [micro.get(r[:4]) for r in rows]), written["indicators.parquet"])
+
+        say(f"{vintage_id}: workbooks")
+        embargo_text = v.release_at.isoformat() if embargoed else None
+        for lang, name in (("en", "tables.xlsx"), ("ko", "tables.ko.xlsx")):
+            t = terms(lang, dom.id)
+            title = (
+                f"{dom.label_en}, {t.period_short(v.period)} ({t.get('word', v.status)})"
+                if lang == "en"
+                else f"{t.period(v.period)} {dom.label_ko}({t.get('word', v.status)})"
+            )
+            written[name] = write_workbook(
+                tables,
+                out / name,
+                lang=lang,
+                title=title,
+                embargo=embargo_text,
+                source_note=f"vintage {v.vintage_id}, sha256 {v.content_hash}",
+                created=v.release_at,
+                micro=micro,
+            )
+
+        say(f"{vintage_id}: SDMX")
+        for path in write_sdmx(dom, rows, out / "sdmx", prepared=v.release_at).values():
+            written[f"sdmx/{path.name}"] = path
+
+        return written
+
+    press_job = (printed, out, set().union(*(htmllib.unescape(h) for h in pages.values())))
+    press, data = beside(_press_files, press_job, data_files, f"{vintage_id}: the press releases' PDFs and fonts")
+    files.update(data)
+    files.update(press)
     for lang, html in pages.items():
         files[f"press-release.{lang}.html"] = out / f"press-release.{lang}.html"
         files[f"press-release.{lang}.html"].write_text(html, encoding="utf-8")
@@ -263,6 +272,23 @@ def _exact_json(doc: dict[str, Any], micro: dict[tuple[str, str, str, str], int]
                 cell["value"] = f"\u0000{len(texts) - 1}\u0000"
     text = json.dumps(doc, ensure_ascii=False, indent=1)
     return re.sub(r'"\\u0000(\d+)\\u0000"', lambda m: texts[int(m.group(1))], text)
+
+
+def _press_files(job: tuple[dict[str, str], Path, set[str]]) -> dict[str, Path]:
+    """The press releases' PDFs, ``press-release.<lang>.pdf`` from their HTML (``job[0]``, by
+    language), and the HTML press releases' fonts cut to the characters ``job[2]``
+    (:func:`_write_fonts`), written in the release folder ``job[1]``; returns the files by
+    release-relative name. A release writes them in a second process, beside its data files
+    (:func:`ktstat.worker.beside`)."""
+    from ktstat.publish.pdf import html_to_pdf
+
+    printed, out, text = job
+    files = {
+        f"press-release.{lang}.pdf": html_to_pdf(html, out / f"press-release.{lang}.pdf", base_url=out)
+        for lang, html in printed.items()
+    }
+    files.update(_write_fonts(out, text))
+    return files
 
 
 def _write_fonts(out: Path, text: set[str]) -> dict[str, Path]:

@@ -1,0 +1,73 @@
+"""ktstat.worker.beside: one piece of work in a child process, the other here, the results those
+of one process; a failing child's work redone here with a warning; an error here stops the child."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+
+from ktstat import worker
+
+
+def _record_children(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every process ``subprocess.Popen`` starts from now on (the Popen objects)."""
+    real = subprocess.Popen
+    started: list[Any] = []
+
+    def popen(*a: Any, **k: Any) -> Any:
+        p = real(*a, **k)
+        started.append(p)
+        return p
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    monkeypatch.setattr(worker, "two_processors", lambda: True)
+    return started
+
+
+def test_the_child_computes_its_piece_while_this_process_computes_the_other(monkeypatch: pytest.MonkeyPatch) -> None:
+    started = _record_children(monkeypatch)
+    theirs, mine = worker.beside(math.factorial, 20, lambda: sum(range(10)), "a factorial")
+    assert (theirs, mine) == (math.factorial(20), 45)
+    assert len(started) == 1 and started[0].args[1:3] == ["-m", "ktstat.worker"]
+
+
+def test_in_one_process_when_asked_or_on_one_processor(monkeypatch: pytest.MonkeyPatch) -> None:
+    started = _record_children(monkeypatch)
+    order: list[str] = []
+
+    def here() -> int:
+        order.append("here")
+        return 1
+
+    assert worker.beside(str, 7, here, "text", parallel=False) == ("7", 1)
+    monkeypatch.setattr(worker, "two_processors", lambda: False)
+    assert worker.beside(str, 8, lambda: 2, "text") == ("8", 2)
+    assert started == [] and order == ["here"]
+
+
+def test_a_failing_child_leaves_its_work_here_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    started = _record_children(monkeypatch)
+    monkeypatch.setattr(sys, "executable", "false")  # a "python" that exits 1 at once
+    with caplog.at_level("WARNING", logger="ktstat.worker"):
+        assert worker.beside(math.factorial, 10, lambda: "mine", "the factorial of ten") == (3628800, "mine")
+    assert len(started) == 1
+    assert "the factorial of ten in a child process failed (exit 1" in caplog.text
+
+
+def test_an_error_here_stops_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    started = _record_children(monkeypatch)
+
+    def here() -> None:
+        time.sleep(0.5)  # the child is running by now
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        worker.beside(time.sleep, 60, here, "a minute's sleep")
+    assert len(started) == 1 and started[0].returncode == -9  # killed (SIGKILL) and reaped, not waited for
