@@ -213,3 +213,39 @@ def test_two_ingests_at_once_both_land(tmp_path: Path) -> None:
         con, "SELECT count(DISTINCT (batch_id, row_no)) FROM quarantine"
     ) == len(rows)
     con.close()
+
+
+def _table_memory(con: object) -> int:
+    """Bytes DuckDB holds for in-memory tables (temporary tables, transaction-local rows)."""
+    rows = con.execute(  # type: ignore[attr-defined]
+        "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'"
+    ).fetchall()
+    return int(rows[0][0])
+
+
+def test_scratch_tables_are_read_by_name_and_freed_inside_a_transaction(tmp_path: Path) -> None:
+    """Inside a transaction a dropped temporary table keeps its memory until the end; a scratch
+    table replaced or dropped does not. ``using`` names the scratch table a statement reads."""
+    con = open_store(tmp_path / "s.duckdb")
+    try:
+        con.execute("CREATE TABLE sums (k BIGINT, s HUGEINT)")
+        big = "SELECT range AS k, range * 2 AS v FROM range(3000000)"
+        con.execute("BEGIN TRANSACTION")
+        base = _table_memory(con)
+        for _ in range(3):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE t AS {big}")
+            con.execute("DROP TABLE t")
+        held = _table_memory(con) - base
+        assert held > 3 * 3000000 * 8  # the three dropped tables' columns are all still held
+        with store.Scratch(con) as scratch:
+            for _ in range(3):
+                scratch.put("rows", big)
+                scratch.put("tens", "SELECT k % 10 AS k, sum(v) AS s FROM rows GROUP BY ALL", using="rows")
+                scratch.drop("rows")
+            scratch.execute("INSERT INTO sums SELECT k, s FROM tens", using="tens")
+        assert _table_memory(con) - base - held < 3000000 * 8  # none of the scratch tables is held
+        got = con.execute("SELECT k, s FROM sums ORDER BY k").fetchall()
+        assert got == [(k, 2 * sum(range(k, 3000000, 10))) for k in range(10)]
+        con.execute("COMMIT")
+    finally:
+        con.close()

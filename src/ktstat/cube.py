@@ -223,7 +223,9 @@ def build_cube(con: duckdb.DuckDBPyConnection, domain: Domain) -> int:
     """Rebuild the domain's cube from ``reporter_cells``; returns its row count. When the
     domain's disclosure control guards against insiders (``[disclosure] insider``), also table
     ``cube_holdings``: every reporter's own amount in each cell a primary rule makes
-    confidential, from the same per-reporter sums (no pass of its own)."""
+    confidential, from the same per-reporter sums (no pass of its own). The per-reporter sums are
+    :class:`~ktstat.store.Scratch` tables, freed pass by pass even inside the compile's
+    transaction."""
     build_memberships(con, domain)
     build_period_map(con, domain)
     con.execute("DELETE FROM cube WHERE domain = ?", [domain.id])
