@@ -169,8 +169,8 @@ def test_confidential_values_stay_out_of_the_release(demo_dir: Path) -> None:
 
 def test_embargo_marks_every_output_until_the_release_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """On a small store (the fixture of tests/fixtures/kst_small): the marks, not the scale, are
-    tested. A release writes its PDFs and fonts in a second process (``ktstat.worker``); written
-    again in one process, every file is the same."""
+    tested. A release writes its PDFs and fonts in two child processes (``ktstat.worker``);
+    written again in one process, every file is the same."""
     import subprocess
 
     import openpyxl
@@ -200,7 +200,7 @@ def test_embargo_marks_every_output_until_the_release_time(tmp_path: Path, monke
         monkeypatch.setattr(worker, "two_processors", lambda: True)
         monkeypatch.setattr(subprocess, "Popen", popen)
         write_release(con, v.vintage_id, out, before)
-        assert len(started) == 1
+        assert len(started) == 2
         assert "2027-03-19T12:00:00+09:00" in (out / "EMBARGOED.txt").read_text(encoding="utf-8")
         assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["embargoed_until"] == at.isoformat()
         assert json.loads((out / "statements.json").read_text(encoding="utf-8"))["embargoed_until"] == at.isoformat()
@@ -218,7 +218,7 @@ def test_embargo_marks_every_output_until_the_release_time(tmp_path: Path, monke
         again = tmp_path / "again"
         monkeypatch.setattr(worker, "two_processors", lambda: False)
         write_release(con, v.vintage_id, again, after + timedelta(days=30))
-        assert len(started) == 2
+        assert len(started) == 4
         first = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         second = json.loads((again / "manifest.json").read_text(encoding="utf-8"))
         assert second["produced_at"] != first["produced_at"] and second["files"] == first["files"]

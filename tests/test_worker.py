@@ -1,5 +1,5 @@
-"""ktstat.worker.beside: one piece of work in a child process, the other here, the results those
-of one process; a failing child's work redone here with a warning; an error here stops the child."""
+"""ktstat.worker.beside: each job in a child process, one piece of work here, the results those
+of one process; a failing child's job redone here with a warning; an error here stops the children."""
 
 from __future__ import annotations
 
@@ -31,9 +31,10 @@ def _record_children(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 def test_the_child_computes_its_piece_while_this_process_computes_the_other(monkeypatch: pytest.MonkeyPatch) -> None:
     started = _record_children(monkeypatch)
-    theirs, mine = worker.beside(math.factorial, 20, lambda: sum(range(10)), "a factorial")
-    assert (theirs, mine) == (math.factorial(20), 45)
-    assert len(started) == 1 and started[0].args[1:3] == ["-m", "ktstat.worker"]
+    jobs: list[worker.Job] = [(math.factorial, 20, "a factorial"), (str.upper, "ab", "capitals")]
+    theirs, mine = worker.beside(jobs, lambda: sum(range(10)))
+    assert (theirs, mine) == ([math.factorial(20), "AB"], 45)
+    assert len(started) == 2 and all(p.args[1:3] == ["-m", "ktstat.worker"] for p in started)
 
 
 def test_in_one_process_when_asked_or_on_one_processor(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,9 +45,9 @@ def test_in_one_process_when_asked_or_on_one_processor(monkeypatch: pytest.Monke
         order.append("here")
         return 1
 
-    assert worker.beside(str, 7, here, "text", parallel=False) == ("7", 1)
+    assert worker.beside([(str, 7, "text")], here, parallel=False) == (["7"], 1)
     monkeypatch.setattr(worker, "two_processors", lambda: False)
-    assert worker.beside(str, 8, lambda: 2, "text") == ("8", 2)
+    assert worker.beside([(str, 8, "text")], lambda: 2) == (["8"], 2)
     assert started == [] and order == ["here"]
 
 
@@ -56,7 +57,8 @@ def test_a_failing_child_leaves_its_work_here_with_a_warning(
     started = _record_children(monkeypatch)
     monkeypatch.setattr(sys, "executable", "false")  # a "python" that exits 1 at once
     with caplog.at_level("WARNING", logger="ktstat.worker"):
-        assert worker.beside(math.factorial, 10, lambda: "mine", "the factorial of ten") == (3628800, "mine")
+        got = worker.beside([(math.factorial, 10, "the factorial of ten")], lambda: "mine")
+    assert got == ([3628800], "mine")
     assert len(started) == 1
     assert "the factorial of ten in a child process failed (exit 1" in caplog.text
 
@@ -69,5 +71,5 @@ def test_an_error_here_stops_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        worker.beside(time.sleep, 60, here, "a minute's sleep")
-    assert len(started) == 1 and started[0].returncode == -9  # killed (SIGKILL) and reaped, not waited for
+        worker.beside([(time.sleep, 60, "a minute's sleep"), (time.sleep, 90, "a longer sleep")], here)
+    assert [p.returncode for p in started] == [-9, -9]  # killed (SIGKILL) and reaped, not waited for

@@ -1,13 +1,13 @@
-"""Two independent pieces of work on two processors: one in a child process, one here.
+"""Independent pieces of work on two processors: each job in a child process, one piece here.
 
-:func:`beside` hands ``function(argument)`` to a child, ``python -m ktstat.worker JOB RESULT``
+:func:`beside` hands each ``function(argument)`` to a child, ``python -m ktstat.worker JOB RESULT``
 (a fresh interpreter: no thread, lock or open store of this process is inherited, and no
 caller's script is run again), and runs the other piece here meanwhile. ``JOB`` is a pickle of
 ``(function, argument)`` written in a private temporary folder; the child writes the pickle of
 ``function(argument)`` to ``RESULT`` and exits 0. A child that fails leaves its work to this
-process (with a warning naming it); an exception or interrupt here kills the child. Used by
+process (with a warning naming it); an exception or interrupt here kills the children. Used by
 disclosure control (one flow each, :mod:`ktstat.sdc.worker`) and by release writing (the PDFs
-and fonts beside the data files). The results are those of one process: both pieces are
+and fonts beside the data files). The results are those of one process: the pieces are
 deterministic and share nothing.
 """
 
@@ -17,13 +17,12 @@ import logging
 import os
 import pickle
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 LOG = logging.getLogger(__name__)
 
-R = TypeVar("R")
 T = TypeVar("T")
 
 
@@ -32,47 +31,62 @@ def two_processors() -> bool:
     return (os.cpu_count() or 1) >= 2
 
 
-def beside(fn: Callable[[Any], R], arg: Any, here: Callable[[], T], what: str, parallel: bool = True) -> tuple[R, T]:
-    """``(fn(arg), here())``, ``fn(arg)`` in a child process when ``parallel`` and there are two
-    processors or more (``fn`` a module-level function, ``arg`` and the result picklable), else
-    both here, ``here()`` first. ``what`` names the child's work in the warning given when the
-    child fails and its work is done here instead."""
-    if not parallel or not two_processors():
+Job = tuple[Callable[[Any], Any], Any, str]
+"""A piece of work for a child process: a module-level function, its (picklable) argument, and
+what it does (named in the warning when the child fails)."""
+
+
+def beside(jobs: Sequence[Job], here: Callable[[], T], parallel: bool = True) -> tuple[list[Any], T]:
+    """``([fn(arg) for fn, arg, _ in jobs], here())``, each job in a child process of its own when
+    ``parallel`` and there are two processors or more (the children and this process share the
+    processors), else all here, ``here()`` first. A child that fails has its job done here
+    afterwards, with a warning naming the job."""
+    if not parallel or not two_processors() or not jobs:
         mine = here()
-        return fn(arg), mine
+        return [fn(arg) for fn, arg, _ in jobs], mine
     import subprocess
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="ktstat-worker-") as tmp:
-        job_file, result_file, err_path = (Path(tmp) / n for n in ("job.pickle", "result.pickle", "stderr.txt"))
-        job_file.write_bytes(pickle.dumps((fn, arg), protocol=pickle.HIGHEST_PROTOCOL))
-        with open(err_path, "wb") as err_file:
-            # a session of its own: a Ctrl-C at the terminal reaches this process only, which stops it
-            child = subprocess.Popen(
-                [sys.executable, "-m", "ktstat.worker", str(job_file), str(result_file)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=err_file,
-                start_new_session=True,
-            )
-            try:
-                mine = here()
+        children = []
+        try:
+            for k, (fn, arg, _what) in enumerate(jobs):
+                job_file, result_file, err_path = (Path(tmp) / f"{k}.{n}" for n in ("job", "result", "stderr"))
+                job_file.write_bytes(pickle.dumps((fn, arg), protocol=pickle.HIGHEST_PROTOCOL))
+                with open(err_path, "wb") as err_file:
+                    # a session of its own: a Ctrl-C at the terminal reaches this process only, which stops it
+                    children.append(
+                        subprocess.Popen(
+                            [sys.executable, "-m", "ktstat.worker", str(job_file), str(result_file)],
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
+                            stderr=err_file,
+                            start_new_session=True,
+                        )
+                    )
+            mine = here()
+            for child in children:
                 child.wait()
-            except BaseException:
+        except BaseException:
+            for child in children:
                 child.kill()
                 child.wait()
-                raise
-        if child.returncode == 0 and result_file.is_file():
-            theirs: R = pickle.loads(result_file.read_bytes())
-            return theirs, mine
-        last = err_path.read_bytes().decode(errors="replace").strip().splitlines()[-1:]
-        LOG.warning(
-            "%s in a child process failed (exit %s: %s); doing it here",
-            what,
-            child.returncode,
-            last[0] if last else "no message",
-        )
-    return fn(arg), mine
+            raise
+        results = []
+        for k, ((fn, arg, what), child) in enumerate(zip(jobs, children, strict=True)):
+            result_file, err_path = Path(tmp) / f"{k}.result", Path(tmp) / f"{k}.stderr"
+            if child.returncode == 0 and result_file.is_file():
+                results.append(pickle.loads(result_file.read_bytes()))
+                continue
+            last = err_path.read_bytes().decode(errors="replace").strip().splitlines()[-1:]
+            LOG.warning(
+                "%s in a child process failed (exit %s: %s); doing it here",
+                what,
+                child.returncode,
+                last[0] if last else "no message",
+            )
+            results.append(fn(arg))
+    return results, mine
 
 
 def main(argv: list[str]) -> int:

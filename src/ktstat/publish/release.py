@@ -107,7 +107,7 @@ def _write_release(
             raise AssertionError("the press release template no longer carries the font CSS it was given")
         printed[lang] = html
         pages[lang] = html.replace(css, web_css)
-    say(f"{vintage_id}: the press releases' PDFs and fonts (beside the data files, on a second processor)")
+    say(f"{vintage_id}: the press releases' PDFs and fonts (in two more processes, beside the data files)")
 
     def data_files() -> dict[str, Path]:
         written: dict[str, Path] = {}
@@ -156,10 +156,18 @@ def _write_release(
 
         return written
 
-    press_job = (printed, out, set().union(*(htmllib.unescape(h) for h in pages.values())))
-    press, data = beside(_press_files, press_job, data_files, f"{vintage_id}: the press releases' PDFs and fonts")
+    # two children: the Korean PDF (the longer) and the English one with the fonts; the data files here
+    text = set().union(*(htmllib.unescape(h) for h in pages.values()))
+    press, data = beside(
+        [
+            (_press_files, ({"ko": printed["ko"]}, out, None), f"{vintage_id}: the Korean press release's PDF"),
+            (_press_files, ({"en": printed["en"]}, out, text), f"{vintage_id}: the English PDF and the fonts"),
+        ],
+        data_files,
+    )
     files.update(data)
-    files.update(press)
+    for written in press:
+        files.update(written)
     for lang, html in pages.items():
         files[f"press-release.{lang}.html"] = out / f"press-release.{lang}.html"
         files[f"press-release.{lang}.html"].write_text(html, encoding="utf-8")
@@ -274,12 +282,12 @@ def _exact_json(doc: dict[str, Any], micro: dict[tuple[str, str, str, str], int]
     return re.sub(r'"\\u0000(\d+)\\u0000"', lambda m: texts[int(m.group(1))], text)
 
 
-def _press_files(job: tuple[dict[str, str], Path, set[str]]) -> dict[str, Path]:
-    """The press releases' PDFs, ``press-release.<lang>.pdf`` from their HTML (``job[0]``, by
-    language), and the HTML press releases' fonts cut to the characters ``job[2]``
-    (:func:`_write_fonts`), written in the release folder ``job[1]``; returns the files by
-    release-relative name. A release writes them in a second process, beside its data files
-    (:func:`ktstat.worker.beside`)."""
+def _press_files(job: tuple[dict[str, str], Path, set[str] | None]) -> dict[str, Path]:
+    """Press releases' PDFs, ``press-release.<lang>.pdf`` from their HTML (``job[0]``, by
+    language), and, unless ``job[2]`` is None, the HTML press releases' fonts cut to the
+    characters ``job[2]`` (:func:`_write_fonts`), written in the release folder ``job[1]``;
+    returns the files by release-relative name. A release writes them in child processes,
+    beside its data files (:func:`ktstat.worker.beside`)."""
     from ktstat.publish.pdf import html_to_pdf
 
     printed, out, text = job
@@ -287,7 +295,8 @@ def _press_files(job: tuple[dict[str, str], Path, set[str]]) -> dict[str, Path]:
         f"press-release.{lang}.pdf": html_to_pdf(html, out / f"press-release.{lang}.pdf", base_url=out)
         for lang, html in printed.items()
     }
-    files.update(_write_fonts(out, text))
+    if text is not None:
+        files.update(_write_fonts(out, text))
     return files
 
 

@@ -20,7 +20,7 @@ def per_flow(fn: Callable[[Any], Any], jobs: dict[str, Any], parallel: bool) -> 
     if not parallel or len(jobs) < 2 or not two_processors():
         return {flow: fn(job) for flow, job in jobs.items()}
     first, *rest = list(jobs)
-    done, others = beside(
-        fn, jobs[first], lambda: {flow: fn(jobs[flow]) for flow in rest}, f"disclosure control of flow {first}"
+    (done,), others = beside(
+        [(fn, jobs[first], f"disclosure control of flow {first}")], lambda: {flow: fn(jobs[flow]) for flow in rest}
     )
     return {first: done, **others}
