@@ -73,3 +73,18 @@ def test_an_error_here_stops_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(KeyboardInterrupt):
         worker.beside([(time.sleep, 60, "a minute's sleep"), (time.sleep, 90, "a longer sleep")], here)
     assert [p.returncode for p in started] == [-9, -9]  # killed (SIGKILL) and reaped, not waited for
+
+
+def test_the_childs_warnings_are_given_here(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A warning a ktstat logger gives in a child is logged again here, by the same logger."""
+    import functools
+    import logging
+
+    _record_children(monkeypatch)
+    warn = functools.partial(logging.Logger.warning, logging.getLogger("ktstat.publish.pdf"), "no glyph for %s")
+    with caplog.at_level("WARNING"):
+        got = worker.beside([(warn, "U+1F600", "a warning")], lambda: None)
+    assert got == ([None], None)
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("ktstat.publish.pdf", "WARNING", "no glyph for U+1F600")
+    ]

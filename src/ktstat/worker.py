@@ -4,7 +4,8 @@
 (a fresh interpreter: no thread, lock or open store of this process is inherited, and no
 caller's script is run again), and runs the other piece here meanwhile. ``JOB`` is a pickle of
 ``(function, argument)`` written in a private temporary folder; the child writes the pickle of
-``function(argument)`` to ``RESULT`` and exits 0. A child that fails leaves its work to this
+``function(argument)`` (with the warnings it logged, which the parent logs again) to ``RESULT``
+and exits 0. A child that fails leaves its work to this
 process (with a warning naming it); an exception or interrupt here kills the children. Used by
 disclosure control (one flow each, :mod:`ktstat.sdc.worker`) and by release writing (the PDFs
 and fonts beside the data files). The results are those of one process: the pieces are
@@ -76,7 +77,10 @@ def beside(jobs: Sequence[Job], here: Callable[[], T], parallel: bool = True) ->
         for k, ((fn, arg, what), child) in enumerate(zip(jobs, children, strict=True)):
             result_file, err_path = Path(tmp) / f"{k}.result", Path(tmp) / f"{k}.stderr"
             if child.returncode == 0 and result_file.is_file():
-                results.append(pickle.loads(result_file.read_bytes()))
+                result, logged = pickle.loads(result_file.read_bytes())
+                for name, level, message in logged:  # the child's warnings, as if given here
+                    logging.getLogger(name).log(level, "%s", message)
+                results.append(result)
                 continue
             last = err_path.read_bytes().decode(errors="replace").strip().splitlines()[-1:]
             LOG.warning(
@@ -89,11 +93,28 @@ def beside(jobs: Sequence[Job], here: Callable[[], T], parallel: bool = True) ->
     return results, mine
 
 
+class _Kept(logging.Handler):
+    """Keeps the warnings (and worse) ktstat's loggers give in a child, for the parent to give
+    again (the libraries' own messages stay where they would have gone in one process)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[tuple[str, int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.name, record.levelno, record.getMessage()))
+
+
 def main(argv: list[str]) -> int:
+    """The child: ``RESULT`` gets the pickle of ``(function(argument), warnings)``, the warnings
+    ktstat's loggers gave meanwhile as ``(logger, level, message)``."""
     job_file, result_file = Path(argv[0]), Path(argv[1])
     fn, job = pickle.loads(job_file.read_bytes())
+    kept = _Kept()
+    logging.getLogger("ktstat").addHandler(kept)
+    result = fn(job)
     part = result_file.with_suffix(".part")
-    part.write_bytes(pickle.dumps(fn(job), protocol=pickle.HIGHEST_PROTOCOL))
+    part.write_bytes(pickle.dumps((result, kept.records), protocol=pickle.HIGHEST_PROTOCOL))
     part.replace(result_file)
     return 0
 
