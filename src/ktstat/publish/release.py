@@ -119,16 +119,12 @@ def _write_release(
         table = vtable.add_column(0, "domain", pa.array([v.domain] * len(rows), pa.string()))
         written["indicators.csv"] = out / "indicators.csv"
         # the CSV's values as exact decimals (money from its micro-dollars, ranks and flags integers)
-        from ktstat.publish.exact import number_text
-
-        texts = [number_text(r[3], r[4], micro.get(r[:4])) or None for r in rows]
+        texts, micros = _value_texts(con, vintage_id, vtable)
         pcsv.write_csv(
-            table.set_column(5, "value", pa.array(texts, type=pa.string())),
-            written["indicators.csv"],
-            pcsv.WriteOptions(quoting_style="none"),
+            table.set_column(5, "value", texts), written["indicators.csv"], pcsv.WriteOptions(quoting_style="none")
         )
         written["indicators.parquet"] = out / "indicators.parquet"
-        pq.write_table(parquet_table(table, [micro.get(r[:4]) for r in rows]), written["indicators.parquet"])
+        pq.write_table(parquet_table(table, micros), written["indicators.parquet"])
 
         say(f"{vintage_id}: workbooks")
         embargo_text = v.release_at.isoformat() if embargoed else None
@@ -246,6 +242,36 @@ def parquet_table(table: Any, micros: list[int | None]) -> Any:
     for k, name in enumerate(("usd", "integer", "rate")):
         out = out.add_column(at + k, name, cols[name])
     return out
+
+
+def _value_texts(con: duckdb.DuckDBPyConnection, vintage_id: str, vtable: Any) -> tuple[Any, list[int | None]]:
+    """For each row of the vintage's table ``vtable`` (as :func:`vintage_table` gives it, in its
+    order): its value as the indicators CSV writes it (a string array: the SQL form of
+    :func:`ktstat.publish.exact.number_text`, as the compile's ``indicators.csv`` is written) and
+    its money value in exact micro-dollars (None where none is kept)."""
+    import pyarrow as pa
+
+    from ktstat.publish.exact import number_text_sql
+    from ktstat.store import has_table
+
+    micro = (
+        "vintage_micro"
+        if has_table(con, "vintage_micro")
+        else "(SELECT NULL::VARCHAR AS vintage_id, NULL::VARCHAR AS period, NULL::VARCHAR AS breakdown, "
+        "NULL::VARCHAR AS item, NULL::VARCHAR AS measure, NULL::HUGEINT AS micro LIMIT 0)"
+    )
+    rows = vtable.append_column("ord", pa.array(range(vtable.num_rows), pa.int64()))
+    vid = vintage_id.replace("'", "''")
+    rel = con.from_arrow(rows).query(
+        "v",
+        f"""SELECT {number_text_sql("v.measure", "v.value", "m.micro")} AS text, m.micro FROM v
+        LEFT JOIN {micro} m ON m.vintage_id = '{vid}' AND m.period = v.period AND m.breakdown = v.breakdown
+             AND m.item = v.item AND m.measure = v.measure
+        ORDER BY v.ord""",
+    )
+    assert rel is not None  # a SELECT always has a result
+    got = rel.to_arrow_table()
+    return got.column("text").combine_chunks(), [None if x is None else int(x) for x in got.column("micro").to_pylist()]
 
 
 def _micro(con: duckdb.DuckDBPyConnection, vintage_id: str) -> dict[tuple[str, str, str, str], int]:
