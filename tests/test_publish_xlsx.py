@@ -360,6 +360,12 @@ def test_korean_workbook_names_its_font_and_prints(small: tuple[list[ReleaseTabl
     assert {c.font.name for ws in english.worksheets for row in ws.iter_rows() for c in row if c.value is not None} == {
         "Calibri"
     }
+    # the Korean font stays in the Korean workbook: not in openpyxl's shared built-in Hyperlink
+    # style, nor in the named styles of an English workbook written after it in the process
+    from openpyxl.styles.builtins import styles as builtin_styles
+
+    assert builtin_styles["Hyperlink"].font.name != FONTS["ko"]
+    assert {st.name: st.font.name for st in english._named_styles}["Hyperlink"] == "Calibri"
 
 
 def test_korean_workbook_in_libreoffice(small: tuple[list[ReleaseTable], Lookup], tmp_path: Path) -> None:

@@ -37,12 +37,14 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from copy import copy
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.builtins import styles as builtin_styles
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
@@ -393,6 +395,11 @@ def _contents_sheet(
         for j, shown_text in ((1, name), (2, text)):
             cell = _put_text(ws, row, j, shown_text)
             cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{quote_sheetname(name)}!A1", display=shown_text)
+            if "Hyperlink" not in ws.parent.named_styles:
+                # the workbook's own copy of the built-in style, where openpyxl would add its one
+                # shared object, whose font _set_font changes (a Korean workbook's font then
+                # showed in the next English workbook's Hyperlink style, in the same process)
+                ws.parent.add_named_style(copy(builtin_styles["Hyperlink"]))
             cell.style = "Hyperlink"
             widths[j - 1] = max(widths[j - 1], _width(shown_text) + 2)
     row += 2
