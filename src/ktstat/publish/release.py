@@ -149,7 +149,7 @@ def _write_release(
         say(f"{vintage_id}: SDMX")
         for path in write_sdmx(dom, rows, out / "sdmx", prepared=v.release_at).values():
             written[f"sdmx/{path.name}"] = path
-
+        say(f"{vintage_id}: the data files are written; finishing the PDFs and fonts")
         return written
 
     # two children: the Korean PDF (the longer) and the English one with the fonts; the data files here
