@@ -4,12 +4,11 @@
 (a fresh interpreter: no thread, lock or open store of this process is inherited, and no
 caller's script is run again), and runs the other piece here meanwhile. ``JOB`` is a pickle of
 ``(function, argument)`` written in a private temporary folder; the child writes the pickle of
-``function(argument)`` (with the warnings it logged, which the parent logs again) to ``RESULT``
-and exits 0. A child that fails leaves its work to this
-process (with a warning naming it); an exception or interrupt here kills the children. Used by
-disclosure control (one flow each, :mod:`ktstat.sdc.worker`) and by release writing (the PDFs
-and fonts beside the data files). The results are those of one process: the pieces are
-deterministic and share nothing.
+``function(argument)`` (with the warnings ktstat's loggers gave, which the parent logs again)
+to ``RESULT`` and exits 0. A child that fails leaves its work to this process (with a warning
+naming it); an exception or interrupt here kills the children. Used by disclosure control (one
+flow each, :mod:`ktstat.sdc.worker`) and by release writing (the PDFs and fonts beside the data
+files). The results are those of one process: the pieces are deterministic and share nothing.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 from xml.sax.saxutils import quoteattr
 
-from ktstat.publish.sdmx import unit_measure  # (the package does not import this module at its top)
+from ktstat.publish.sdmx import unit_measure  # memoised; the package does not import this module at its top
 
 if TYPE_CHECKING:
     from ktstat.publish.sdmx import Observation
@@ -85,9 +85,6 @@ class DataHeader:
             )
 
 
-_unit = unit_measure  # UNIT_MEASURE of a measure (memoised there: called once per observation)
-
-
 def _values(o: Observation) -> dict[str, str]:
     return {"FREQ": o.freq, "BREAKDOWN": o.breakdown, "ITEM": o.item, "MEASURE": o.measure, "TIME_PERIOD": o.time}
 
@@ -127,7 +124,7 @@ def _series_attrs(h: DataHeader, key: tuple[tuple[str, str], ...]) -> list[tuple
     if h.detail in ("dataonly", "serieskeysonly"):
         return []
     k = dict(key)
-    return [("UNIT_MEASURE", _unit(k["MEASURE"]))] if "MEASURE" in k else []
+    return [("UNIT_MEASURE", unit_measure(k["MEASURE"]))] if "MEASURE" in k else []
 
 
 def _obs_attr_parts(h: DataHeader, key: tuple[tuple[str, str], ...]) -> tuple[bool, bool]:
@@ -139,7 +136,8 @@ def _obs_attr_parts(h: DataHeader, key: tuple[tuple[str, str], ...]) -> tuple[bo
 
 def _obs_attrs(h: DataHeader, key: tuple[tuple[str, str], ...], o: Observation) -> list[tuple[str, str]]:
     unit, status = _obs_attr_parts(h, key)
-    return ([("UNIT_MEASURE", _unit(o.measure))] if unit else []) + ([("OBS_STATUS", o.status)] if status else [])
+    out = [("UNIT_MEASURE", unit_measure(o.measure))] if unit else []
+    return [*out, ("OBS_STATUS", o.status)] if status else out
 
 
 def _with_obs(h: DataHeader) -> bool:
@@ -282,7 +280,7 @@ def _ss_body(out: TextIO, h: DataHeader, observations: Iterable[Observation]) ->
                 vals = _values(o)
                 dim_text = "".join(f' {d}="{vals[d]}"' for d in dims)
             value = f' OBS_VALUE="{o.value}"' if o.value else ""
-            unit = f' UNIT_MEASURE="{_unit(o.measure)}"' if unit_here else ""
+            unit = f' UNIT_MEASURE="{unit_measure(o.measure)}"' if unit_here else ""
             status = f' OBS_STATUS="{o.status}"' if status_here else ""
             lines.append(f"{indent}<Obs{dim_text}{value}{unit}{status}/>\n")
         return "".join(lines)
@@ -314,7 +312,7 @@ def _csv_rows(h: DataHeader, observations: Iterable[Observation]) -> Iterator[li
                 o.measure,
                 o.time,
                 o.value,
-                _unit(o.measure) if full else "",
+                unit_measure(o.measure) if full else "",
                 o.status if full else "",
             ]
         return
@@ -323,7 +321,7 @@ def _csv_rows(h: DataHeader, observations: Iterable[Observation]) -> Iterator[li
         k = (o.freq, o.breakdown, o.item, o.measure)
         if k not in seen:
             seen.add(k)
-            yield [*k, "", "", _unit(o.measure) if h.detail == "nodata" else "", ""]
+            yield [*k, "", "", unit_measure(o.measure) if h.detail == "nodata" else "", ""]
 
 
 def _csv_line(cells: list[str]) -> str:
